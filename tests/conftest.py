@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from vkemu import Schema
+
+
+@pytest.fixture(scope="session")
+def schema() -> Schema:
+    return Schema()

@@ -1,0 +1,637 @@
+"""The emulated VK world: the community, users, chats, what was delivered, and the long-poll queue.
+
+Methods are implemented here as plain coroutines over form parameters; `server.py` puts them
+behind HTTP. The control API (create users, make them write, press buttons, read the record,
+inject faults) is the set of public methods below the `control` marker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import vkscript
+from .keyboard import KeyboardError, check_keyboard
+from .schema import ParamError, Schema
+
+CHAT_BASE = 2_000_000_000
+MESSAGE_MAX = 4096
+
+
+class VKError(Exception):
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(code, msg)
+        self.code = code
+        self.msg = msg
+
+
+@dataclass
+class User:
+    id: int
+    first_name: str
+    last_name: str
+    allowed: bool = False  # may the community write to this user (wrote first / allowed)
+
+
+@dataclass
+class Chat:
+    peer_id: int
+    title: str
+    members: set[int]
+    community_in: bool = True
+
+
+@dataclass
+class Delivered:
+    """One message the community delivered to a peer, as the record shows it."""
+
+    id: int
+    conversation_message_id: int
+    peer_id: int
+    text: str
+    keyboard: dict[str, Any] | None
+    attachments: list[str]
+    random_id: int
+    payload: str | None
+    date: int
+    edited: bool = False
+
+    def buttons(self) -> list[dict[str, Any]]:
+        if not self.keyboard:
+            return []
+        return [b["action"] for row in self.keyboard.get("buttons", []) for b in row]
+
+    def labels(self) -> list[str]:
+        return [a.get("label", "") for a in self.buttons()]
+
+
+@dataclass
+class Faults:
+    longpoll_failed: collections.deque[int] = field(default_factory=collections.deque)
+    http_5xx: int = 0
+    slow: int = 0
+    slow_seconds: float = 0.0
+    drop: int = 0
+    method_errors: dict[str, collections.deque[int]] = field(default_factory=dict)
+    # Random faults on a share of method calls (for soak runs).
+    p_5xx: float = 0.0
+    p_slow: float = 0.0
+    p_drop: float = 0.0
+
+
+class Emulator:
+    def __init__(
+        self,
+        schema: Schema | None = None,
+        *,
+        group_id: int = 1,
+        token: str = "vkemu-token",
+        rate_limit: int | None = 20,
+        check_responses: bool = False,
+        history_limit: int = 100_000,
+    ) -> None:
+        self.schema = schema or Schema()
+        self.group_id = group_id
+        self.token = token
+        self.rate_limit = rate_limit
+        self.check_responses = check_responses
+        self.history_limit = history_limit
+        self.base_url = "http://127.0.0.1:0"
+        self.users: dict[int, User] = {}
+        self.chats: dict[int, Chat] = {}
+        self.record: dict[int, list[Delivered]] = collections.defaultdict(list)
+        self.by_id: dict[int, Delivered] = {}
+        self.dedup: dict[tuple[int, int], int] = {}
+        self.event_answers: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}
+        self.faults = Faults()
+        self.requests_total = 0
+        self.errors_by_code: collections.Counter[int] = collections.Counter()
+        self.response_problems: list[str] = []
+        self._windows: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self._message_id = 0
+        self._cmid: dict[int, int] = collections.defaultdict(int)
+        self._upload_seq = 0
+        self._pending_uploads: dict[str, tuple[str, bytes, str]] = {}
+        # Long poll: events[i] has number lp_first + i; ts is the number of the next event.
+        self.lp_key = secrets.token_hex(8)
+        self.lp_first = 1
+        self.lp_events: collections.deque[dict[str, Any]] = collections.deque()
+        self._lp_cond: asyncio.Condition | None = None
+        self._rng = random.Random(0)
+
+    # ---------------------------------------------------------------- method dispatch
+
+    async def call(self, method: str, params: dict[str, str], *, inside_execute: bool = False) -> Any:
+        """Run one API method as VK would; return `response` or raise VKError."""
+        if not inside_execute:
+            if params.get("access_token") != self.token:
+                raise VKError(5, "User authorization failed: invalid access_token (4).")
+            self._count_rate()
+        queue = self.faults.method_errors.get(method)
+        if queue:
+            code = queue.popleft()
+            raise VKError(code, self.schema.error_message(code))
+        spec = self.schema.methods.get(method)
+        impl = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if spec is None or impl is None:
+            raise VKError(3, "Unknown method passed")
+        try:
+            parsed = self.schema.validate_params(spec, params)
+        except ParamError as e:
+            raise VKError(100, f"One of the parameters specified was missing or invalid: {e}") from None
+        result = await impl(parsed)
+        if self.check_responses and method != "execute":
+            problems = self.schema.check_response(method, {"response": result})
+            if problems:
+                self.response_problems.append(f"{method}: {problems}")
+        return result
+
+    def _count_rate(self) -> None:
+        self.requests_total += 1
+        if not self.rate_limit:
+            return
+        now = time.monotonic()
+        window = self._windows[self.token]
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self.rate_limit:
+            raise VKError(6, "Too many requests per second")
+        window.append(now)
+
+    def error_body(self, err: VKError, method: str, params: dict[str, str]) -> dict[str, Any]:
+        self.errors_by_code[err.code] += 1
+        request_params = [{"key": "method", "value": method}, {"key": "oauth", "value": "1"}]
+        request_params += [
+            {"key": k, "value": str(v)} for k, v in params.items() if k != "access_token"
+        ]
+        return {"error": {"error_code": err.code, "error_msg": err.msg, "request_params": request_params}}
+
+    # ---------------------------------------------------------------- methods
+
+    async def _m_groups_getById(self, p: dict[str, Any]) -> Any:
+        return {
+            "groups": [{
+                "id": self.group_id, "name": "Сферум: дорожная карта (эмулятор)",
+                "screen_name": f"club{self.group_id}", "is_closed": 0, "type": "group",
+            }],
+            "profiles": [],
+        }
+
+    async def _m_groups_getLongPollServer(self, p: dict[str, Any]) -> Any:
+        if p["group_id"] != self.group_id:
+            raise VKError(15, "Access denied: no access to this group")
+        return {"key": self.lp_key, "server": f"{self.base_url}/lp", "ts": str(self._lp_ts())}
+
+    async def _m_users_get(self, p: dict[str, Any]) -> Any:
+        out = []
+        for raw in p.get("user_ids", []):
+            try:
+                uid = int(raw)
+            except ValueError:
+                raise VKError(113, "Invalid user id") from None
+            user = self.users.get(uid)
+            if user is None:
+                out.append({"id": uid, "first_name": "DELETED", "last_name": "",
+                            "deactivated": "deleted", "can_access_closed": True, "is_closed": False})
+            else:
+                out.append({"id": uid, "first_name": user.first_name, "last_name": user.last_name,
+                            "can_access_closed": True, "is_closed": False})
+        return out
+
+    async def _m_messages_send(self, p: dict[str, Any]) -> Any:
+        text = p.get("message", "")
+        attachments = [a for a in p.get("attachment", "").split(",") if a]
+        if not text and not attachments and "sticker_id" not in p:
+            raise VKError(100, "One of the parameters specified was missing or invalid: message is empty or invalid")
+        if len(text) > MESSAGE_MAX:
+            raise VKError(914, "Message is too long")
+        for att in attachments:
+            if att not in self.files and not att.startswith(("wall", "video", "audio", "link")):
+                raise VKError(100, f"One of the parameters specified was missing or invalid: attachment {att} not found")
+        keyboard = None
+        if "keyboard" in p:
+            try:
+                keyboard = check_keyboard(p["keyboard"])
+            except KeyboardError as e:
+                raise VKError(911, f"Keyboard format is invalid: {e}") from None
+        random_id = int(p.get("random_id", 0))
+        if "peer_ids" in p:
+            results = []
+            for peer in p["peer_ids"]:
+                try:
+                    mid = self._deliver(peer, text, keyboard, attachments, random_id, p.get("payload"))
+                    results.append({"peer_id": peer, "message_id": mid,
+                                    "conversation_message_id": self.by_id[mid].conversation_message_id})
+                except VKError as e:
+                    self.errors_by_code[e.code] += 1
+                    # The schema requires both ids on every item; a failed recipient gets zeros.
+                    results.append({"peer_id": peer, "message_id": 0, "conversation_message_id": 0,
+                                    "error": {"code": e.code, "description": e.msg}})
+            return results
+        if "peer_id" in p:
+            peer = p["peer_id"]
+        elif "user_id" in p:
+            peer = p["user_id"]
+        elif "chat_id" in p:
+            peer = CHAT_BASE + p["chat_id"]
+        else:
+            raise VKError(100, "One of the parameters specified was missing or invalid: peer_id is undefined")
+        return self._deliver(peer, text, keyboard, attachments, random_id, p.get("payload"))
+
+    def _deliver(self, peer: int, text: str, keyboard: dict[str, Any] | None, attachments: list[str],
+                 random_id: int, payload: str | None) -> int:
+        if random_id and (peer, random_id) in self.dedup:
+            return self.dedup[(peer, random_id)]
+        if peer >= CHAT_BASE:
+            chat = self.chats.get(peer)
+            if chat is None or not chat.community_in:
+                raise VKError(917, "You don't have access to this chat")
+        else:
+            user = self.users.get(peer)
+            if user is None or not user.allowed:
+                raise VKError(901, "Can't send messages for users without permission")
+        self._message_id += 1
+        self._cmid[peer] += 1
+        msg = Delivered(self._message_id, self._cmid[peer], peer, text, keyboard, attachments,
+                        random_id, payload, int(time.time()))
+        self.record[peer].append(msg)
+        self.by_id[msg.id] = msg
+        if random_id:
+            self.dedup[(peer, random_id)] = msg.id
+        return msg.id
+
+    async def _m_messages_edit(self, p: dict[str, Any]) -> Any:
+        msg = None
+        if "message_id" in p:
+            msg = self.by_id.get(p["message_id"])
+        elif "cmid" in p:
+            msg = next((m for m in self.record.get(p["peer_id"], [])
+                        if m.conversation_message_id == p["cmid"]), None)
+        if msg is None or msg.peer_id != p["peer_id"]:
+            raise VKError(100, "One of the parameters specified was missing or invalid: message not found")
+        if "message" in p:
+            if len(p["message"]) > MESSAGE_MAX:
+                raise VKError(914, "Message is too long")
+            msg.text = p["message"]
+        if "keyboard" in p:
+            try:
+                msg.keyboard = check_keyboard(p["keyboard"])
+            except KeyboardError as e:
+                raise VKError(911, f"Keyboard format is invalid: {e}") from None
+        if "attachment" in p:
+            msg.attachments = [a for a in p["attachment"].split(",") if a]
+        msg.edited = True
+        return 1
+
+    async def _m_messages_sendMessageEventAnswer(self, p: dict[str, Any]) -> Any:
+        data = None
+        if "event_data" in p:
+            try:
+                data = json.loads(p["event_data"])
+            except json.JSONDecodeError:
+                raise VKError(100, "One of the parameters specified was missing or invalid: event_data") from None
+        self.event_answers.append({"event_id": p["event_id"], "user_id": p["user_id"],
+                                   "peer_id": p["peer_id"], "event_data": data})
+        return 1
+
+    def _upload_server(self, kind: str, peer: int | None) -> str:
+        self._upload_seq += 1
+        ticket = f"{kind}{self._upload_seq}-{secrets.token_hex(4)}"
+        self._pending_uploads[ticket] = (kind, b"", str(peer or 0))
+        return f"{self.base_url}/upload/{ticket}"
+
+    async def _m_photos_getMessagesUploadServer(self, p: dict[str, Any]) -> Any:
+        return {"album_id": -64, "upload_url": self._upload_server("photo", p.get("peer_id")),
+                "user_id": 0, "group_id": self.group_id}
+
+    async def _m_docs_getMessagesUploadServer(self, p: dict[str, Any]) -> Any:
+        return {"upload_url": self._upload_server("doc", p.get("peer_id"))}
+
+    def upload(self, ticket: str, filename: str, data: bytes) -> dict[str, Any]:
+        """The upload URL's answer: what the client passes on to photos.saveMessagesPhoto / docs.save."""
+        if ticket not in self._pending_uploads:
+            return {"error": "invalid upload url"}
+        kind, _, _ = self._pending_uploads.pop(ticket)
+        self._upload_seq += 1
+        handle = f"{kind}|{self._upload_seq}|{filename}"
+        self.files["upload:" + handle] = data
+        if kind == "photo":
+            return {"server": 1, "photo": json.dumps([{"handle": handle}]), "hash": secrets.token_hex(8)}
+        return {"file": handle}
+
+    def _take_upload(self, kind: str, raw: str) -> tuple[str, bytes]:
+        handle = raw
+        if kind == "photo":
+            try:
+                handle = json.loads(raw)[0]["handle"]
+            except (ValueError, KeyError, IndexError, TypeError):
+                raise VKError(100, "One of the parameters specified was missing or invalid: photo") from None
+        data = self.files.pop("upload:" + handle, None)
+        if data is None or not handle.startswith(kind + "|"):
+            raise VKError(100, f"One of the parameters specified was missing or invalid: {kind}")
+        return handle.split("|", 2)[2], data
+
+    async def _m_photos_saveMessagesPhoto(self, p: dict[str, Any]) -> Any:
+        _, data = self._take_upload("photo", p["photo"])
+        self._upload_seq += 1
+        pid = self._upload_seq
+        self.files[f"photo-{self.group_id}_{pid}"] = data
+        return [{"id": pid, "owner_id": -self.group_id, "album_id": -64, "date": int(time.time()),
+                 "has_tags": False, "text": "",
+                 "sizes": [{"type": "x", "url": f"{self.base_url}/files/photo-{self.group_id}_{pid}",
+                            "width": 0, "height": 0}]}]
+
+    async def _m_docs_save(self, p: dict[str, Any]) -> Any:
+        name, data = self._take_upload("doc", p["file"])
+        self._upload_seq += 1
+        did = self._upload_seq
+        self.files[f"doc-{self.group_id}_{did}"] = data
+        title = p.get("title") or name
+        ext = title.rsplit(".", 1)[-1] if "." in title else ""
+        return {"type": "doc", "doc": {
+            "id": did, "owner_id": -self.group_id, "title": title, "size": len(data), "ext": ext,
+            "date": int(time.time()), "type": 8,
+            "url": f"{self.base_url}/files/doc-{self.group_id}_{did}"}}
+
+    async def handle(self, method: str, params: dict[str, str]) -> dict[str, Any]:
+        """One HTTP request to /method/<method>: the whole JSON body VK would answer."""
+        try:
+            if method == "execute":
+                if params.get("access_token") != self.token:
+                    raise VKError(5, "User authorization failed: invalid access_token (4).")
+                self._count_rate()
+                return await self.run_execute(params.get("code", ""))
+            return {"response": await self.call(method, params)}
+        except VKError as e:
+            return self.error_body(e, method, params)
+
+    async def run_execute(self, code: str) -> dict[str, Any]:
+        """execute: one rate-limited request running up to 25 calls; per-call errors as VK reports them."""
+        try:
+            program = vkscript.parse(code)
+        except vkscript.CompileError as e:
+            raise VKError(12, f"Unable to compile code: {e}") from None
+        if sum(vkscript.count_calls(s) for s in program) > 25:
+            raise VKError(13, "Runtime error occurred during code invocation: Too many API calls")
+        errors: list[dict[str, Any]] = []
+
+        async def one(method: str, args: dict[str, Any]) -> Any:
+            if method == "execute":
+                raise vkscript.CompileError("execute cannot call execute")
+            params = {k: _form_value(v) for k, v in args.items() if v is not None}
+            try:
+                return await self.call(method, params, inside_execute=True)
+            except VKError as e:
+                self.errors_by_code[e.code] += 1
+                errors.append({"method": method, "error_code": e.code, "error_msg": e.msg})
+                return False
+
+        try:
+            value = await vkscript.run(program, one)
+        except vkscript.CompileError as e:
+            raise VKError(12, f"Unable to compile code: {e}") from None
+        body: dict[str, Any] = {"response": value}
+        if errors:
+            body["execute_errors"] = errors
+        return body
+
+    # ---------------------------------------------------------------- long poll
+
+    def _lp_ts(self) -> int:
+        return self.lp_first + len(self.lp_events)
+
+    def _cond(self) -> asyncio.Condition:
+        if self._lp_cond is None:
+            self._lp_cond = asyncio.Condition()
+        return self._lp_cond
+
+    def _push(self, kind: str, obj: dict[str, Any]) -> None:
+        event = {"group_id": self.group_id, "type": kind, "event_id": secrets.token_hex(20),
+                 "v": "5.199", "object": obj}
+        self.lp_events.append(event)
+        while len(self.lp_events) > self.history_limit:
+            self.lp_events.popleft()
+            self.lp_first += 1
+        cond = self._lp_cond
+        if cond is not None:
+            async def wake() -> None:
+                async with cond:
+                    cond.notify_all()
+            try:
+                asyncio.get_running_loop().create_task(wake())
+            except RuntimeError:
+                pass
+
+    async def a_check(self, key: str, ts: str, wait: float) -> dict[str, Any]:
+        if self.faults.longpoll_failed:
+            code = self.faults.longpoll_failed.popleft()
+            if code == 1:
+                return {"failed": 1, "ts": self._lp_ts()}
+            self.lp_key = secrets.token_hex(8)
+            return {"failed": code}
+        if key != self.lp_key:
+            return {"failed": 2}
+        try:
+            n = int(ts)
+        except ValueError:
+            return {"failed": 1, "ts": self._lp_ts()}
+        if n < self.lp_first or n > self._lp_ts():
+            return {"failed": 1, "ts": self._lp_ts()}
+        if n == self._lp_ts() and wait > 0:
+            cond = self._cond()
+            async with cond:
+                try:
+                    await asyncio.wait_for(cond.wait_for(lambda: self._lp_ts() > n), timeout=wait)
+                except TimeoutError:
+                    pass
+            if key != self.lp_key:
+                return {"failed": 2}
+        start = n - self.lp_first
+        updates = list(self.lp_events)[start:] if start < len(self.lp_events) else []
+        return {"ts": str(self._lp_ts()), "updates": updates}
+
+    # ================================================================ control API
+
+    def add_user(self, user_id: int, first_name: str = "Иван", last_name: str = "Иванов",
+                 allowed: bool = False) -> User:
+        user = User(user_id, first_name, last_name, allowed)
+        self.users[user_id] = user
+        return user
+
+    def add_chat(self, members: list[int], title: str = "Беседа координаторов",
+                 community_in: bool = True) -> int:
+        peer_id = CHAT_BASE + len(self.chats) + 1
+        self.chats[peer_id] = Chat(peer_id, title, set(members), community_in)
+        return peer_id
+
+    def _message_object(self, user_id: int, peer_id: int, text: str, payload: str | None) -> dict[str, Any]:
+        self._message_id += 1
+        self._cmid[peer_id] += 1
+        message: dict[str, Any] = {
+            "date": int(time.time()), "from_id": user_id, "id": self._message_id if peer_id < CHAT_BASE else 0,
+            "out": 0, "version": self._message_id, "attachments": [],
+            "conversation_message_id": self._cmid[peer_id], "fwd_messages": [], "important": False,
+            "is_hidden": False, "peer_id": peer_id, "random_id": 0, "text": text,
+        }
+        if payload is not None:
+            message["payload"] = payload
+        return {"message": message, "client_info": {
+            "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback",
+                               "intent_subscribe", "intent_unsubscribe"],
+            "keyboard": True, "inline_keyboard": True, "carousel": True, "lang_id": 0}}
+
+    def say(self, user_id: int, text: str, *, peer_id: int | None = None,
+            payload: str | dict[str, Any] | None = None) -> dict[str, Any]:
+        """The user writes `text` to the community (or to chat `peer_id`): a message_new event."""
+        if user_id not in self.users:
+            self.add_user(user_id)
+        peer = peer_id if peer_id is not None else user_id
+        if peer >= CHAT_BASE:
+            chat = self.chats.get(peer)
+            if chat is None:
+                raise KeyError(f"no chat {peer}")
+            chat.members.add(user_id)
+        else:
+            self.users[user_id].allowed = True  # writing to a community allows its messages
+        if isinstance(payload, dict):
+            payload = json.dumps(payload, ensure_ascii=False)
+        obj = self._message_object(user_id, peer, text, payload)
+        self._push("message_new", obj)
+        return obj
+
+    def last_keyboard(self, peer_id: int) -> dict[str, Any] | None:
+        for msg in reversed(self.record.get(peer_id, [])):
+            if msg.keyboard is not None:
+                return msg.keyboard
+        return None
+
+    def _find_button(self, peer_id: int, label: str | int) -> tuple[dict[str, Any], Delivered]:
+        for msg in reversed(self.record.get(peer_id, [])):
+            if msg.keyboard is None:
+                continue
+            actions = msg.buttons()
+            if isinstance(label, int):
+                if 0 <= label < len(actions):
+                    return actions[label], msg
+            else:
+                for a in actions:
+                    if a.get("label") == label:
+                        return a, msg
+            if not msg.keyboard.get("inline"):
+                break  # an older standard keyboard was replaced by this one
+        raise KeyError(f"no button {label!r} on the latest keyboards of {peer_id}")
+
+    def press(self, user_id: int, label: str | int, *, peer_id: int | None = None) -> dict[str, Any]:
+        """Press a button on the latest keyboard: text buttons send message_new, callback ones message_event."""
+        peer = peer_id if peer_id is not None else user_id
+        action, msg = self._find_button(peer, label)
+        payload = action.get("payload")
+        if payload is not None and not isinstance(payload, str):
+            payload = json.dumps(payload, ensure_ascii=False)
+        if action["type"] == "callback":
+            return self.callback(user_id, payload or "{}", peer_id=peer,
+                                 conversation_message_id=msg.conversation_message_id)
+        return self.say(user_id, action.get("label", ""), peer_id=peer, payload=payload)
+
+    def callback(self, user_id: int, payload: str | dict[str, Any], *, peer_id: int | None = None,
+                 conversation_message_id: int = 1) -> dict[str, Any]:
+        if isinstance(payload, dict):
+            payload = json.dumps(payload, ensure_ascii=False)
+        obj = {"user_id": user_id, "peer_id": peer_id if peer_id is not None else user_id,
+               "event_id": secrets.token_hex(6), "payload": payload,
+               "conversation_message_id": conversation_message_id}
+        self._push("message_event", obj)
+        return obj
+
+    def allow(self, user_id: int) -> None:
+        if user_id not in self.users:
+            self.add_user(user_id)
+        self.users[user_id].allowed = True
+        self._push("message_allow", {"user_id": user_id, "key": ""})
+
+    def deny(self, user_id: int) -> None:
+        if user_id not in self.users:
+            self.add_user(user_id)
+        self.users[user_id].allowed = False
+        self._push("message_deny", {"user_id": user_id})
+
+    def redeliver(self, count: int = 1) -> None:
+        """Push the last `count` events again, same event_id: VK's at-least-once delivery."""
+        for event in list(self.lp_events)[-count:]:
+            self.lp_events.append(dict(event))
+        self._push_wake()
+
+    def _push_wake(self) -> None:
+        cond = self._lp_cond
+        if cond is not None:
+            async def wake() -> None:
+                async with cond:
+                    cond.notify_all()
+            asyncio.get_running_loop().create_task(wake())
+
+    def delivered(self, peer_id: int) -> list[Delivered]:
+        return list(self.record.get(peer_id, []))
+
+    def file_bytes(self, attachment: str) -> bytes:
+        return self.files[attachment]
+
+    # faults
+    def fail_longpoll(self, code: int, times: int = 1) -> None:
+        self.faults.longpoll_failed.extend([code] * times)
+
+    def fail_http(self, times: int = 1) -> None:
+        self.faults.http_5xx += times
+
+    def slow_down(self, seconds: float, times: int = 1) -> None:
+        self.faults.slow += times
+        self.faults.slow_seconds = seconds
+
+    def drop_connections(self, times: int = 1) -> None:
+        self.faults.drop += times
+
+    def fail_method(self, method: str, code: int, times: int = 1) -> None:
+        self.faults.method_errors.setdefault(method, collections.deque()).extend([code] * times)
+
+    def chaos(self, p_5xx: float = 0.0, p_slow: float = 0.0, p_drop: float = 0.0,
+              slow_seconds: float = 1.0, seed: int = 0) -> None:
+        self.faults.p_5xx, self.faults.p_slow, self.faults.p_drop = p_5xx, p_slow, p_drop
+        self.faults.slow_seconds = slow_seconds
+        self._rng = random.Random(seed)
+
+    def next_fault(self) -> str | None:
+        """Which transport fault the next method request meets: '5xx', 'slow', 'drop' or None."""
+        f = self.faults
+        if f.drop:
+            f.drop -= 1
+            return "drop"
+        if f.http_5xx:
+            f.http_5xx -= 1
+            return "5xx"
+        if f.slow:
+            f.slow -= 1
+            return "slow"
+        r = self._rng.random()
+        if r < f.p_drop:
+            return "drop"
+        if r < f.p_drop + f.p_5xx:
+            return "5xx"
+        if r < f.p_drop + f.p_5xx + f.p_slow:
+            return "slow"
+        return None
+
+
+def _form_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, list):
+        return ",".join(_form_value(x) for x in v)
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)

@@ -1,0 +1,144 @@
+"""HTTP face of the emulator: VK's /method/, the Bots Long Poll server, upload URLs, and /control/."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from .emulator import Emulator
+
+CONTROL_ACTIONS = {
+    "add_user", "add_chat", "say", "press", "callback", "allow", "deny", "redeliver",
+    "fail_longpoll", "fail_http", "slow_down", "drop_connections", "fail_method", "chaos",
+}
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def build_web_app(emu: Emulator) -> web.Application:
+    async def method(request: web.Request) -> web.StreamResponse:
+        fault = emu.next_fault()
+        if fault == "drop":
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable()  # never reaches the client: the socket is gone
+        if fault == "5xx":
+            return web.Response(status=502, text="<html><body>502 Bad Gateway</body></html>",
+                                content_type="text/html")
+        if fault == "slow":
+            await asyncio.sleep(emu.faults.slow_seconds)
+        params: dict[str, str] = dict(request.query)
+        if request.can_read_body:
+            form = await request.post()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        body = await emu.handle(request.match_info["name"], params)
+        return web.Response(text=_dumps(body), content_type="application/json")
+
+    async def longpoll(request: web.Request) -> web.StreamResponse:
+        params: dict[str, str] = dict(request.query)
+        if request.can_read_body:
+            form = await request.post()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        if params.get("act") != "a_check":
+            return web.Response(text=_dumps({"failed": 2}), content_type="application/json")
+        try:
+            wait = min(max(float(params.get("wait", "25")), 0.0), 90.0)
+        except ValueError:
+            wait = 25.0
+        body = await emu.a_check(params.get("key", ""), params.get("ts", ""), wait)
+        return web.Response(text=_dumps(body), content_type="application/json")
+
+    async def upload(request: web.Request) -> web.StreamResponse:
+        reader = await request.multipart()
+        filename, data = "file", b""
+        async for part in reader:
+            if getattr(part, "name", None) in ("photo", "file", "file1"):
+                filename = part.filename or filename  # type: ignore[union-attr]
+                data = await part.read()  # type: ignore[union-attr]
+        body = emu.upload(request.match_info["ticket"], filename, bytes(data))
+        return web.Response(text=_dumps(body), content_type="application/json")
+
+    async def files(request: web.Request) -> web.StreamResponse:
+        data = emu.files.get(request.match_info["name"])
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=data)
+
+    async def control(request: web.Request) -> web.StreamResponse:
+        action = request.match_info["action"]
+        args: dict[str, Any] = await request.json() if request.can_read_body else {}
+        if action == "record":
+            msgs = emu.delivered(int(args["peer_id"]))
+            return web.json_response([asdict(m) for m in msgs], dumps=_dumps)
+        if action == "stats":
+            return web.json_response({
+                "requests_total": emu.requests_total,
+                "errors_by_code": {str(k): v for k, v in emu.errors_by_code.items()},
+                "delivered_total": sum(len(v) for v in emu.record.values()),
+                "peers": len(emu.record),
+            }, dumps=_dumps)
+        if action == "counts":
+            return web.json_response({str(k): len(v) for k, v in emu.record.items()}, dumps=_dumps)
+        if action == "config":
+            if "rate_limit" in args:
+                emu.rate_limit = args["rate_limit"]
+            return web.json_response({"rate_limit": emu.rate_limit})
+        if action not in CONTROL_ACTIONS:
+            raise web.HTTPNotFound(text=f"unknown control action {action}")
+        try:
+            result = getattr(emu, action)(**args)
+        except (KeyError, TypeError, ValueError) as e:
+            return web.json_response({"error": str(e)}, status=400)
+        if hasattr(result, "__dataclass_fields__"):
+            result = asdict(result)
+        return web.json_response({"result": result}, dumps=_dumps)
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_route("*", "/method/{name}", method)
+    app.router.add_route("*", "/lp", longpoll)
+    app.router.add_post("/upload/{ticket}", upload)
+    app.router.add_get("/files/{name}", files)
+    app.router.add_post("/control/{action}", control)
+    return app
+
+
+class EmulatorServer:
+    """Runs an Emulator on a loopback port inside the current event loop (tests, sandbox)."""
+
+    def __init__(self, emulator: Emulator | None = None) -> None:
+        self.emulator = emulator or Emulator()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.emulator.base_url}/method/"
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+        self._runner = web.AppRunner(build_web_app(self.emulator), access_log=None, shutdown_timeout=0.5,
+                                     handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.emulator.base_url = f"http://{host}:{self.port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> EmulatorServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
