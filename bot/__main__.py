@@ -1,0 +1,179 @@
+"""python -m bot: a thin entry point. Parses arguments and calls the same services as the bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from loguru import logger
+
+from .config import Config, ConfigError, config_path, load_config, vk_token
+from .directory import DirectoryError
+from .roadmap import RoadmapError
+
+ROLES = {"region": "региональный координатор", "municipality": "муниципальный координатор",
+         "organization": "администратор организации"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="файл настроек (по умолчанию $BOT_CONFIG или ./config.toml)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", parents=[common],
+        description="Бот дорожной карты Сферума. Без команды: run, если задан VK_TOKEN, иначе sandbox.")
+    sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")
+    sub.add_parser("run", parents=[common], help="запустить бота (Bots Long Poll, [vk].api_url)",
+                   description="Запустить бота: long polling к [vk].api_url с ключом из VK_TOKEN.")
+    sb = sub.add_parser("sandbox", parents=[common], help="песочница: эмулятор VK и консоль, без сообщества",
+                        description="Песочница: эмулятор VK в этом процессе, демо-данные и консоль, "
+                                    "где вы пишете боту от имени выбранного пользователя.")
+    sb.add_argument("--db", metavar="PATH", default="data/sandbox.sqlite3",
+                    help="база песочницы (создаётся заново при каждом запуске)")
+    imp = sub.add_parser("import-orgs", parents=[common], help="загрузить справочник организаций (CSV)",
+                         description="Загрузить справочник: регионы, муниципалитеты, организации. "
+                                     "Файл с ошибкой не загружается целиком.")
+    imp.add_argument("file", metavar="FILE.csv")
+    lr = sub.add_parser("load-roadmap", parents=[common], help="загрузить или обновить дорожную карту (TOML)",
+                        description="Проверить и загрузить дорожную карту. Файл с ошибкой не загружается; "
+                                    "повторная загрузка обновляет карту, не теряя сданных данных.")
+    lr.add_argument("file", metavar="FILE.toml", nargs="+")
+    inv = sub.add_parser("invite", parents=[common], help="выпустить код приглашения",
+                         description="Выпустить одноразовый код приглашения и напечатать его.")
+    inv.add_argument("role", choices=list(ROLES), metavar="ROLE", help="region | municipality | organization")
+    inv.add_argument("scope", metavar="SCOPE",
+                     help="название региона или муниципалитета как в справочнике, или id организации")
+    return parser
+
+
+def _setup_logging() -> None:
+    logger.remove()
+    logger.add(sys.stderr, level=os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging()
+    command = args.command or ("run" if os.environ.get("VK_TOKEN") else "sandbox")
+    try:
+        if command == "sandbox":
+            from .sandbox import run_sandbox
+
+            return asyncio.run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3")))
+        config = load_config(config_path(getattr(args, "config", None)))
+        if command == "run":
+            return asyncio.run(_run(config, vk_token()))
+        if command == "import-orgs":
+            return asyncio.run(_import_orgs(config, Path(args.file)))
+        if command == "load-roadmap":
+            return asyncio.run(_load_roadmaps(config, [Path(f) for f in args.file]))
+        if command == "invite":
+            return asyncio.run(_invite(config, args.role, args.scope))
+    except ConfigError as e:
+        print(f"Ошибка настройки: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _offline_app(config: Config):  # noqa: ANN202 - App, imported lazily to keep --help fast
+    from .app import build_app
+
+    return await build_app(config, token="")
+
+
+async def _run(config: Config, token: str) -> int:
+    from .app import build_app
+
+    app = await build_app(config, token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logger.info("bot started for group {}", config.vk.group_id)
+    try:
+        await app.run_polling(stop)
+    finally:
+        await app.close()
+        logger.info("bot stopped")
+    return 0
+
+
+async def _import_orgs(config: Config, path: Path) -> int:
+    app = await _offline_app(config)
+    try:
+        counts = await app.catalog.import_directory_file(path)
+    except (DirectoryError, FileNotFoundError, UnicodeDecodeError) as e:
+        problems = e.problems if isinstance(e, DirectoryError) else [f"{path}: {e}"]
+        print("Справочник не загружен:", *problems, sep="\n", file=sys.stderr)
+        return 1
+    finally:
+        await app.close()
+    print(f"Справочник загружен: добавлено {counts.added}, изменено {counts.updated}, "
+          f"без изменений {counts.unchanged}.")
+    return 0
+
+
+async def _load_roadmaps(config: Config, paths: list[Path]) -> int:
+    app = await _offline_app(config)
+    status = 0
+    try:
+        for path in paths:
+            try:
+                loaded = await app.catalog.load_roadmap_file(path)
+            except RoadmapError as e:
+                print(f"Дорожная карта {path} не загружена:", *e.problems, sep="\n", file=sys.stderr)
+                status = 1
+                continue
+            except (FileNotFoundError, UnicodeDecodeError) as e:
+                print(f"Дорожная карта {path} не загружена: {e}", file=sys.stderr)
+                status = 1
+                continue
+            rm = loaded.roadmap
+            print(f"{'Загружена' if loaded.created else 'Обновлена'} дорожная карта {rm.id}: "
+                  f"форм {len(rm.form)}, целей {len(rm.target)}, пунктов {len(rm.item)}.")
+    finally:
+        await app.close()
+    return status
+
+
+async def _invite(config: Config, role: str, scope: str) -> int:
+    app = await _offline_app(config)
+    try:
+        scope_id = await _resolve_scope(app, role, scope)
+        if scope_id is None:
+            print(f"Не найдено в справочнике: {ROLES[role]} «{scope}». Проверьте написание "
+                  "(для организации — её id).", file=sys.stderr)
+            return 1
+        code, expires = await app.invites.create(role, scope_id, None, app.clock())
+        label = await app.access.label(role, scope_id)
+    finally:
+        await app.close()
+    print(f"Код приглашения ({ROLES[role]}, {label}), действует до {expires:%d.%m.%Y}, один раз:")
+    print(code)
+    return 0
+
+
+async def _resolve_scope(app, role: str, scope: str) -> str | None:  # noqa: ANN001
+    if role == "organization":
+        org = await app.directory.organization(scope.strip())
+        return org.id if org else None
+    if role == "region":
+        region = await app.directory.region_by_name(scope.strip())
+        return str(region.id) if region else None
+    region_name, _, muni_name = scope.rpartition("/")
+    munis = await app.directory.municipalities_by_name(muni_name.strip())
+    if region_name:
+        region = await app.directory.region_by_name(region_name.strip())
+        munis = [m for m in munis if region and m.region_id == region.id]
+    if len(munis) > 1:
+        print("Муниципалитетов с таким названием несколько: укажите «Регион/Муниципалитет».", file=sys.stderr)
+        return None
+    return str(munis[0].id) if munis else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Who may do what. Roles and scopes come from our database keyed by VK id, never from a payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.directory import DirectoryRepo
+from storage.models import Role
+from storage.people import PeopleRepo
+
+from . import texts
+
+COORDINATOR_ROLES = ("region", "municipality")
+
+
+@dataclass(frozen=True)
+class Actor:
+    vk_id: int
+    is_owner: bool
+    roles: tuple[Role, ...]
+
+    @property
+    def registered(self) -> bool:
+        return self.is_owner or bool(self.roles)
+
+    def has(self, role: str, scope_id: str) -> bool:
+        return any(r.role == role and r.scope_id == scope_id for r in self.roles)
+
+    def scopes(self, role: str) -> list[str]:
+        return [r.scope_id for r in self.roles if r.role == role]
+
+    @property
+    def coordinator_roles(self) -> list[Role]:
+        return [r for r in self.roles if r.role in COORDINATOR_ROLES]
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.is_owner or bool(self.coordinator_roles)
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str  # the role an invite to this scope grants
+    scope_id: str
+    label: str
+
+
+class AccessService:
+    def __init__(self, people: PeopleRepo, directory: DirectoryRepo, owners: set[int]) -> None:
+        self.people = people
+        self.directory = directory
+        self.owners = owners
+
+    async def actor(self, vk_id: int) -> Actor:
+        return Actor(vk_id, vk_id in self.owners, tuple(await self.people.roles(vk_id)))
+
+    async def can_invite(self, actor: Actor, role: str, scope_id: str) -> bool:
+        """Owners invite anyone; a regional coordinator its municipal coordinators;
+        a municipal coordinator the admins of its organizations."""
+        if actor.is_owner:
+            return True
+        if role == "organization":
+            org = await self.directory.organization(scope_id)
+            return org is not None and actor.has("municipality", str(org.municipality_id))
+        if role == "municipality" and scope_id.isdigit():
+            muni = await self.directory.municipality(int(scope_id))
+            return muni is not None and actor.has("region", str(muni.region_id))
+        return False
+
+    async def can_bind(self, actor: Actor, role: str, scope_id: str) -> bool:
+        return role in COORDINATOR_ROLES and (actor.is_owner or actor.has(role, scope_id))
+
+    async def label(self, role: str, scope_id: str) -> str | None:
+        """The scope in words, or None when it no longer exists in the directory."""
+        if role == "organization":
+            org = await self.directory.organization(scope_id)
+            return texts.SCOPE_ORGANIZATION.format(name=org.name) if org else None
+        if not scope_id.isdigit():
+            return None
+        if role == "municipality":
+            muni = await self.directory.municipality(int(scope_id))
+            return texts.SCOPE_MUNICIPALITY.format(name=muni.name) if muni else None
+        region = await self.directory.region(int(scope_id))
+        return texts.SCOPE_REGION.format(name=region.name) if region else None
+
+    async def invitable(self, actor: Actor) -> list[Scope]:
+        """Every scope this actor may issue invites for (owners: resolved by name instead)."""
+        out: list[Scope] = []
+        for mid in actor.scopes("municipality"):
+            for org in await self.directory.organizations_of_municipality(int(mid)):
+                out.append(Scope("organization", org.id, org.name))
+        for rid in actor.scopes("region"):
+            for muni in await self.directory.municipalities_of_region(int(rid)):
+                out.append(Scope("municipality", str(muni.id), muni.name))
+        return out
+
+    async def resolve_invite_target(self, actor: Actor, query: str) -> list[Scope]:
+        """Scopes matching `query` (an organization id, or a name) that `actor` may invite to."""
+        query = query.strip()
+        if not query:
+            return []
+        if actor.is_owner:
+            candidates = await self._all_named(query)
+        else:
+            candidates = await self.invitable(actor)
+        exact = [s for s in candidates if s.scope_id == query or _norm(s.label) == _norm(query)]
+        if exact:
+            return exact
+        return [s for s in candidates if _norm(query) in _norm(s.label)]
+
+    async def _all_named(self, query: str) -> list[Scope]:
+        out: list[Scope] = []
+        org = await self.directory.organization(query)
+        if org:
+            out.append(Scope("organization", org.id, org.name))
+        region = await self.directory.region_by_name(query)
+        if region:
+            out.append(Scope("region", str(region.id), region.name))
+        for muni in await self.directory.municipalities_by_name(query):
+            out.append(Scope("municipality", str(muni.id), muni.name))
+        return out
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.casefold().replace("«", "\"").replace("»", "\"").replace("ё", "е").split())

@@ -1,0 +1,130 @@
+"""build_app: every object the bot needs, created in one place (CLI, sandbox and tests share it)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from loguru import logger
+from vkbottle import API
+from vkbottle.polling import BotPolling
+
+from handlers import Context, route
+from storage.chats import ChatRepo, ConversationRepo, EventRepo
+from storage.db import Database, utcnow
+from storage.directory import DirectoryRepo
+from storage.people import InviteRepo, PeopleRepo
+from storage.roadmaps import RoadmapRepo
+
+from . import texts
+from .access import AccessService
+from .catalog import CatalogService
+from .config import Config
+from .dispatcher import Dispatcher, Incoming
+from .invites import InviteService
+from .people import PeopleService
+from .vk import VkGateway
+
+Clock = Callable[[], datetime]
+
+
+class _Polling(BotPolling):
+    """vkbottle's Bots Long Poll client, without its ts file in the working directory."""
+
+    def save_server_ts(self, server: dict[str, Any]) -> None:
+        return None
+
+
+@dataclass
+class App:
+    config: Config
+    db: Database
+    api: API
+    vk: VkGateway
+    directory: DirectoryRepo
+    roadmaps: RoadmapRepo
+    people_repo: PeopleRepo
+    invite_repo: InviteRepo
+    chats: ChatRepo
+    conversations: ConversationRepo
+    events: EventRepo
+    access: AccessService
+    invites: InviteService
+    people: PeopleService
+    catalog: CatalogService
+    clock: Clock
+    raise_errors: bool = False
+    handler_errors: list[BaseException] = field(default_factory=list)
+    dispatcher: Dispatcher = field(init=False)
+    shutdown_grace: float = 10.0
+
+    def __post_init__(self) -> None:
+        self.dispatcher = Dispatcher(self.handle, self.events, self.on_error)
+
+    async def handle(self, incoming: Incoming) -> None:
+        if incoming.kind in ("allow", "deny"):
+            logger.debug("messages {} by {}", incoming.kind, incoming.from_id)
+            return
+        ctx = Context(incoming=incoming, actor=await self.access.actor(incoming.from_id), people=self.people,
+                      access=self.access, conversations=self.conversations, vk=self.vk, now=self.clock())
+        await route(ctx)
+
+    async def on_error(self, error: BaseException, incoming: Incoming) -> None:
+        self.handler_errors.append(error)
+        logger.opt(exception=error).error("handler failed on a {} update", incoming.kind)
+        if self.raise_errors:
+            return  # tests assert handler_errors is empty; no apology message muddies the record
+        if incoming.kind == "message" and not incoming.in_chat:
+            try:
+                await self.vk.send(incoming.peer_id, texts.ERROR)
+            except Exception:  # the apology is best effort; the error is already logged
+                logger.warning("could not tell the user about the error")
+
+    async def run_polling(self, stop: asyncio.Event) -> None:
+        """Long-poll until `stop` is set; then let in-flight handlers finish (with a grace period)."""
+        polling = _Polling(self.api, group_id=self.config.vk.group_id, wait=25)
+
+        async def listen() -> None:
+            async for event in polling.listen():
+                for update in event.get("updates", []):
+                    self.dispatcher.feed(update)
+
+        listener = asyncio.create_task(listen())
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        polling.stop()
+        for task in (listener, stopper):
+            task.cancel()
+        await asyncio.gather(listener, stopper, return_exceptions=True)
+        if listener in done and not listener.cancelled() and listener.exception():
+            raise listener.exception()  # type: ignore[misc]
+        if not await self.dispatcher.drain(self.shutdown_grace):
+            logger.warning("some handlers did not finish within {} s", self.shutdown_grace)
+
+    async def close(self) -> None:
+        await self.api.http_client.close()
+        await self.db.close()
+
+
+async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,
+                    clock: Clock | None = None, raise_errors: bool = False) -> App:
+    db = await Database.open(db_path or config.storage.path)
+    api = API(token)
+    api.API_URL = api_url or config.vk.api_url
+    vk = VkGateway(api)
+    directory = DirectoryRepo(db)
+    roadmaps = RoadmapRepo(db)
+    people_repo = PeopleRepo(db)
+    invite_repo = InviteRepo(db)
+    chats = ChatRepo(db)
+    access = AccessService(people_repo, directory, set(config.access.owners))
+    invites = InviteService(invite_repo, people_repo, config.invites.ttl_days, config.invites.max_failures_per_hour)
+    people = PeopleService(access, invites, people_repo, directory, chats, vk.user_name)
+    return App(config=config, db=db, api=api, vk=vk, directory=directory, roadmaps=roadmaps,
+               people_repo=people_repo, invite_repo=invite_repo, chats=chats,
+               conversations=ConversationRepo(db), events=EventRepo(db), access=access, invites=invites,
+               people=people, catalog=CatalogService(directory, roadmaps), clock=clock or utcnow,
+               raise_errors=raise_errors)

@@ -1,0 +1,111 @@
+"""config.toml, validated at start-up. The VK token comes only from the environment (VK_TOKEN)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+VK_API_URL = "https://api.vk.com/method/"
+
+
+class ConfigError(Exception):
+    """One clear message naming the key; start-up stops with it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VkSection(_Section):
+    group_id: Annotated[int, Field(gt=0)]
+    api_url: str = VK_API_URL
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("должен начинаться с http:// или https://")
+        return v if v.endswith("/") else v + "/"
+
+
+class StorageSection(_Section):
+    path: str = "data/bot.sqlite3"
+
+
+class AccessSection(_Section):
+    owners: list[Annotated[int, Field(gt=0)]] = []
+
+
+class InvitesSection(_Section):
+    ttl_days: Annotated[int, Field(ge=1, le=365)] = 14
+    max_failures_per_hour: Annotated[int, Field(ge=1, le=100)] = 5
+
+
+class Config(_Section):
+    default_timezone: str = "Europe/Moscow"
+    vk: VkSection
+    storage: StorageSection = StorageSection()
+    access: AccessSection = AccessSection()
+    invites: InvitesSection = InvitesSection()
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        if v not in available_timezones():
+            raise ValueError(f"часовой пояс {v!r} неизвестен (нужно имя IANA, например Europe/Moscow)")
+        return v
+
+
+_WHY = {
+    "missing": "обязательный ключ не задан",
+    "extra_forbidden": "неизвестный ключ (опечатка?)",
+    "int_parsing": "ожидается целое число",
+    "int_type": "ожидается целое число",
+    "string_type": "ожидается строка в кавычках",
+    "list_type": "ожидается список, например [123, 456]",
+    "greater_than": "должно быть положительным числом",
+}
+
+
+def _key(loc: tuple[str | int, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if len(parts) >= 2:
+        return f"[{parts[0]}] {'.'.join(parts[1:])}"
+    return parts[0] if parts else ""
+
+
+def parse_config(text: str, source: str = "config.toml") -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: ошибка синтаксиса TOML: {e}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        why = _WHY.get(err["type"]) or str(err.get("ctx", {}).get("error", err["msg"]))
+        raise ConfigError(f"{source}: {_key(tuple(err['loc']))}: {why}") from None
+
+
+def config_path(cli_value: str | None) -> Path:
+    return Path(cli_value or os.environ.get("BOT_CONFIG") or "config.toml")
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"файл настроек {path} не найден (укажите --config ПУТЬ или BOT_CONFIG)") from None
+    return parse_config(text, str(path))
+
+
+def vk_token() -> str:
+    token = os.environ.get("VK_TOKEN", "").strip()
+    if not token:
+        raise ConfigError("переменная окружения VK_TOKEN не задана: ключ доступа сообщества берётся только из неё")
+    return token

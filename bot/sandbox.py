@@ -1,0 +1,183 @@
+"""`python -m bot sandbox`: the real bot against an in-process VK emulator, with demo data and a console.
+
+You act as one of the demo users: type a message, press a button by its number, switch users.
+Everything goes through the same code path as production; only the API URL differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from vkemu import CHAT_BASE, Emulator, EmulatorServer
+
+from .app import App, build_app
+from .config import AccessSection, Config, StorageSection, VkSection
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_DIRECTORY = ROOT / "directory" / "ntgo-demo.csv"
+DEMO_ROADMAP = ROOT / "roadmaps" / "ntgo-2023.toml"
+OWNER_ID = 1
+
+# (vk id, first name, last name, role, scope: organization id or the municipality marker)
+DEMO_PEOPLE = [
+    (100, "Ольга", "Смирнова", "municipality", None),
+    (201, "Анна", "Петрова", "organization", "6624000001"),
+    (202, "Сергей", "Кузнецов", "organization", "6624000012"),
+    (203, "Марина", "Волкова", "organization", "6624000010"),
+    (300, "Павел", "Новиков", None, None),  # not registered yet: gets an invite code
+]
+
+HELP = """Команды консоли (всё остальное уходит боту как сообщение):
+  :users        — список пользователей        :as ID   — писать от имени пользователя
+  :chat         — писать в беседу координаторов  :pm   — писать боту в личные сообщения
+  :N            — нажать кнопку N последней клавиатуры
+  :help         — эта подсказка               :quit    — выход"""
+
+
+class Console:
+    def __init__(self, app: App, emu: Emulator, read_line: Callable[[], Awaitable[str | None]],
+                 write: Callable[[str], None], chat_peer: int) -> None:
+        self.app = app
+        self.emu = emu
+        self.read_line = read_line
+        self.write = write
+        self.chat_peer = chat_peer
+        self.user = 100
+        self.peer = 100
+        self.seen: dict[int, int] = {}
+
+    def prompt(self) -> str:
+        user = self.emu.users.get(self.user)
+        where = "беседа" if self.peer >= CHAT_BASE else "личные"
+        name = f"{user.first_name} {user.last_name}" if user else str(self.user)
+        return f"[{name} · {where}]> "
+
+    async def run(self) -> None:
+        self.write(HELP)
+        self.show_users()
+        while True:
+            self.write(self.prompt())
+            line = await self.read_line()
+            if line is None:
+                return
+            line = line.strip()
+            if not line:
+                continue
+            if not await self.command(line):
+                return
+
+    def show_users(self) -> None:
+        self.write("Пользователи:")
+        for vk_id, first, last, role, _ in DEMO_PEOPLE:
+            title = {"municipality": "муниципальный координатор", "organization": "администратор ОО",
+                     None: "не зарегистрирован"}[role]
+            self.write(f"  {vk_id}: {first} {last} — {title}")
+
+    async def command(self, line: str) -> bool:
+        if line == ":quit":
+            return False
+        if line == ":help":
+            self.write(HELP)
+        elif line == ":users":
+            self.show_users()
+        elif line.startswith(":as"):
+            try:
+                uid = int(line[3:].strip())
+            except ValueError:
+                self.write("Укажите id: :as 201")
+                return True
+            if uid not in self.emu.users:
+                self.write("Нет такого пользователя (:users)")
+                return True
+            self.user = self.peer = uid
+        elif line == ":chat":
+            self.peer = self.chat_peer
+        elif line == ":pm":
+            self.peer = self.user
+        elif line[1:].isdigit() and line.startswith(":"):
+            try:
+                self.emu.press(self.user, int(line[1:]) - 1, peer_id=self.peer)
+            except KeyError:
+                self.write("Нет такой кнопки.")
+                return True
+            await self.show_replies()
+        elif line.startswith(":"):
+            self.write("Неизвестная команда консоли. :help — подсказка.")
+        else:
+            self.emu.say(self.user, line, peer_id=self.peer)
+            await self.show_replies()
+        return True
+
+    async def show_replies(self, quiet: float = 0.4, limit: float = 5.0) -> None:
+        """Print what the bot delivered to the current peer since last time."""
+        loop = asyncio.get_running_loop()
+        start = last_change = loop.time()
+        count = len(self.emu.delivered(self.peer))
+        while loop.time() - start < limit:
+            await asyncio.sleep(0.05)
+            now_count = len(self.emu.delivered(self.peer))
+            if now_count != count:
+                count, last_change = now_count, loop.time()
+            elif now_count > self.seen.get(self.peer, 0) and loop.time() - last_change > quiet:
+                break
+        for msg in self.emu.delivered(self.peer)[self.seen.get(self.peer, 0):]:
+            self.write("бот: " + msg.text.replace("\n", "\n     "))
+            for att in msg.attachments:
+                self.write(f"     📎 {att}")
+            if msg.keyboard and msg.labels():
+                self.write("     " + "  ".join(f"[{i}] {label}" for i, label in enumerate(msg.labels(), 1)))
+        self.seen[self.peer] = len(self.emu.delivered(self.peer))
+
+
+async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
+    """Directory, roadmap, registered demo people and a coordinators' chat; returns (chat, new code)."""
+    await app.catalog.import_directory_file(DEMO_DIRECTORY)
+    await app.catalog.load_roadmap_file(DEMO_ROADMAP)
+    munis = await app.directory.municipalities_by_name("Нижнетуринский ГО")
+    muni_id = str(munis[0].id)
+    for vk_id, first, last, role, scope in DEMO_PEOPLE:
+        emu.add_user(vk_id, first, last, allowed=role is not None)
+        if role is None:
+            continue
+        await app.people_repo.upsert_person(vk_id, first, last)
+        await app.people_repo.grant(vk_id, role, scope or muni_id)
+    chat = emu.add_chat([100, 201], "Координаторы Сферума — Нижнетуринский ГО")
+    code, _ = await app.invites.create("organization", "6624000002", 100, app.clock())
+    return chat, code
+
+
+async def run_sandbox(db_path: Path) -> int:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    emu = Emulator(rate_limit=20)
+    server = await EmulatorServer(emu).start()
+    config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url),
+                    storage=StorageSection(path=str(db_path)), access=AccessSection(owners=[OWNER_ID]))
+    app = await build_app(config, emu.token)
+    chat, code = await prepare_demo(app, emu)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(app.run_polling(stop))
+    loop = asyncio.get_running_loop()
+
+    async def read_line() -> str | None:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        return line if line else None
+
+    def write(text: str) -> None:
+        end = "" if text.endswith("> ") else "\n"
+        sys.stdout.write(text + end)
+        sys.stdout.flush()
+
+    write(f"Песочница: эмулятор VK на {emu.base_url}, база {db_path}.")
+    write(f"Павел Новиков (300) ещё не зарегистрирован; его код приглашения: {code}")
+    try:
+        await Console(app, emu, read_line, write, chat).run()
+    finally:
+        stop.set()
+        await polling
+        await app.close()
+        await server.stop()
+    return 0

@@ -1,0 +1,103 @@
+"""The one place that talks to VK: messages, names, document uploads. Retries what is transient."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+
+import aiohttp
+from loguru import logger
+from vkbottle import API, DocMessagesUploader, VKAPIError
+
+MESSAGE_LIMIT = 4096
+TRANSIENT_CODES = {6, 9, 10}
+UNREACHABLE_CODES = {7, 900, 901, 902, 917}
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split at line boundaries so each part fits VK's limit; a single overlong line is cut."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+@dataclass
+class SendResult:
+    ok: bool
+    error_code: int | None = None
+
+
+class VkGateway:
+    def __init__(self, api: API, retries: int = 4) -> None:
+        self.api = api
+        self.retries = retries
+
+    async def _call(self, method: str, params: dict) -> dict:
+        delay = 0.25
+        for attempt in range(self.retries + 1):
+            try:
+                return await self.api.request(method, params)
+            except VKAPIError as e:
+                if e.code not in TRANSIENT_CODES or attempt == self.retries:
+                    raise
+            except (TimeoutError, aiohttp.ClientError, ValueError):
+                # ValueError: an HTML 5xx page that is not JSON
+                if attempt == self.retries:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        raise AssertionError("unreachable")
+
+    async def send(self, peer_id: int, text: str, keyboard: str | None = None,
+                   attachment: str | None = None) -> SendResult:
+        parts = split_text(text) if text else [""]
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            params: dict = {"peer_id": peer_id, "message": part, "random_id": secrets.randbits(31) or 1}
+            if last and keyboard is not None:
+                params["keyboard"] = keyboard
+            if last and attachment:
+                params["attachment"] = attachment
+            try:
+                await self._call("messages.send", params)
+            except VKAPIError as e:
+                if e.code in UNREACHABLE_CODES:
+                    logger.info("message not delivered: VK error {}", e.code)
+                    return SendResult(False, e.code)
+                raise
+        return SendResult(True)
+
+    async def answer_event(self, event_id: str, user_id: int, peer_id: int) -> None:
+        await self._call("messages.sendMessageEventAnswer",
+                         {"event_id": event_id, "user_id": user_id, "peer_id": peer_id})
+
+    async def user_name(self, vk_id: int) -> tuple[str, str]:
+        try:
+            response = (await self._call("users.get", {"user_ids": vk_id}))["response"]
+        except (TimeoutError, VKAPIError, aiohttp.ClientError, ValueError):
+            logger.warning("users.get failed; registering without a name")
+            return "", ""
+        if not response:
+            return "", ""
+        return response[0].get("first_name", ""), response[0].get("last_name", "")
+
+    async def upload_document(self, peer_id: int, data: bytes, title: str) -> str:
+        return await DocMessagesUploader(self.api).upload(data, title=title, peer_id=peer_id)

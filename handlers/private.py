@@ -1,0 +1,132 @@
+"""Private messages: registration by invite code, help, whoami, cancel, invites."""
+
+from __future__ import annotations
+
+from bot import keyboards, texts
+from bot.invites import Outcome
+from bot.people import IssueError, IssueFailure
+
+from .context import Context
+
+# Menu buttons name a command in their payload; the command is still checked against roles.
+PAYLOAD_COMMANDS = {"help": "/help", "whoami": "/whoami", "cancel": "/cancel", "invites": "/invites",
+                    "start": "/start"}
+TEXT_ALIASES = {"начать": "/start", "старт": "/start", "помощь": "/help", "кто я": "/whoami",
+                "отмена": "/cancel", texts.MENU_INVITES.lower(): "/invites"}
+
+
+def _menu(ctx: Context) -> str:
+    return keyboards.main_menu(ctx.actor.is_coordinator)
+
+
+async def handle_private(ctx: Context) -> None:
+    command, argument = ctx.command()
+    if not command:
+        command = PAYLOAD_COMMANDS.get(ctx.incoming.command or "", "") or TEXT_ALIASES.get(
+            ctx.incoming.text.strip().lower(), "")
+    if command == "/cancel":
+        await cancel(ctx)
+        return
+    if ctx.people.looks_like_code(ctx.incoming.text):
+        await redeem(ctx)
+        return
+    if not ctx.actor.registered:
+        await ctx.reply(texts.GREETING if command in ("", "/start", "/help") else texts.ASK_CODE)
+        return
+    match command:
+        case "/start" | "/help":
+            await show_help(ctx)
+        case "/whoami":
+            await whoami(ctx)
+        case "/invite":
+            await invite(ctx, argument)
+        case "/invites":
+            await invites_file(ctx)
+        case "/bind":
+            await ctx.reply(texts.BIND_ONLY_IN_CHAT, keyboard=_menu(ctx))
+        case _:
+            await ctx.reply(texts.UNKNOWN, keyboard=_menu(ctx))
+
+
+async def cancel(ctx: Context) -> None:
+    had_state = await ctx.conversations.clear(ctx.actor.vk_id)
+    text = texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL
+    if not ctx.actor.registered:
+        await ctx.reply(f"{text} {texts.ASK_CODE}")
+        return
+    await ctx.reply(text, keyboard=_menu(ctx))
+
+
+async def redeem(ctx: Context) -> None:
+    result, label = await ctx.people.redeem(ctx.actor.vk_id, ctx.incoming.text, ctx.now)
+    messages = {Outcome.WRONG: texts.CODE_WRONG, Outcome.EXPIRED: texts.CODE_EXPIRED,
+                Outcome.USED: texts.CODE_USED}
+    if result.outcome is Outcome.LOCKED:
+        await ctx.reply(texts.TOO_MANY_ATTEMPTS.format(minutes=result.wait_minutes))
+    elif result.outcome in messages:
+        await ctx.reply(messages[result.outcome])
+    elif result.outcome is Outcome.ALREADY:
+        await ctx.reply(texts.ALREADY_HAS_ROLE.format(role=f"{texts.ROLE_TITLES[result.role or '']}, {label}"))
+    else:
+        actor = await ctx.access.actor(ctx.actor.vk_id)
+        ctx.actor = actor
+        name = await ctx.people.display_name(actor.vk_id)
+        await ctx.reply(texts.REGISTERED.format(name=name, role=texts.ROLE_TITLES[result.role or ""],
+                                                scope=label.capitalize() if label else texts.CODE_SCOPE_GONE),
+                        keyboard=_menu(ctx))
+
+
+async def show_help(ctx: Context) -> None:
+    actor = ctx.actor
+    lines = [texts.HELP_HEADER]
+    if actor.is_owner:
+        lines += texts.HELP_OWNER
+    if actor.scopes("municipality"):
+        lines += texts.HELP_INVITE_ORGS
+    if actor.scopes("region"):
+        lines += texts.HELP_INVITE_MUNIS
+    if actor.is_coordinator:
+        lines.append(texts.HELP_BIND)
+    lines += texts.HELP_COMMON
+    lines.append(texts.HELP_CODE)
+    await ctx.reply("\n".join(lines), keyboard=_menu(ctx))
+
+
+async def whoami(ctx: Context) -> None:
+    views = await ctx.people.role_views(ctx.actor)
+    roles = "\n".join(f"• {texts.ROLE_TITLES[v.role]} — {v.label}" for v in views)
+    name = await ctx.people.display_name(ctx.actor.vk_id)
+    await ctx.reply(texts.WHOAMI.format(name=name, vk_id=ctx.actor.vk_id, roles=roles), keyboard=_menu(ctx))
+
+
+async def invite(ctx: Context, argument: str) -> None:
+    result = await ctx.people.issue_invite(ctx.actor, argument, ctx.now)
+    if isinstance(result, IssueFailure):
+        if result.error is IssueError.NO_RIGHT:
+            text = texts.NOT_ALLOWED
+        elif result.error is IssueError.NO_QUERY:
+            text = texts.INVITE_USAGE.format(what=result.what)
+        elif result.error is IssueError.NOT_FOUND:
+            text = texts.INVITE_NOT_FOUND.format(query=argument[:100], what=result.what)
+        else:
+            text = texts.INVITE_AMBIGUOUS.format(query=argument[:100], names="; ".join(result.candidates))
+        await ctx.reply(text, keyboard=_menu(ctx))
+        return
+    await ctx.reply(texts.INVITE_CREATED.format(role=texts.ROLE_TITLES[result.role], scope=result.label,
+                                                code=result.code, expires=result.expires.strftime("%d.%m.%Y")),
+                    keyboard=_menu(ctx))
+
+
+async def invites_file(ctx: Context) -> None:
+    if not (ctx.actor.scopes("municipality") or ctx.actor.scopes("region")):
+        await ctx.reply(texts.NOT_ALLOWED, keyboard=_menu(ctx))
+        return
+    made = await ctx.people.issue_all(ctx.actor, ctx.now)
+    if made is None:
+        await ctx.reply(texts.INVITES_NONE, keyboard=_menu(ctx))
+        return
+    data, count, expires = made
+    attachment = await ctx.vk.upload_document(ctx.incoming.peer_id, data,
+                                              f"invites-{ctx.now:%Y-%m-%d}.xlsx")
+    await ctx.reply(texts.INVITES_FILE.format(count=count, expires=expires.strftime("%d.%m.%Y")),
+                    keyboard=_menu(ctx), attachment=attachment)

@@ -1,0 +1,61 @@
+"""Coordinators' group chats, conversation state and handled long-poll events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .db import Database, iso, utcnow
+from .models import Conversation, CoordinatorChat
+
+
+class ChatRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def bind(self, peer_id: int, role: str, scope_id: str, bound_by: int) -> None:
+        await self.db.execute(
+            "INSERT INTO coordinator_chats(peer_id, role, scope_id, bound_by, bound_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(peer_id) DO UPDATE SET role = excluded.role, scope_id = excluded.scope_id, "
+            "bound_by = excluded.bound_by, bound_at = excluded.bound_at",
+            (peer_id, role, scope_id, bound_by, iso(utcnow())))
+
+    async def get(self, peer_id: int) -> CoordinatorChat | None:
+        row = await self.db.fetchone(
+            "SELECT peer_id, role, scope_id, bound_by FROM coordinator_chats WHERE peer_id = ?", (peer_id,))
+        return CoordinatorChat(*row) if row else None
+
+    async def for_scope(self, role: str, scope_id: str) -> list[CoordinatorChat]:
+        rows = await self.db.fetchall(
+            "SELECT peer_id, role, scope_id, bound_by FROM coordinator_chats WHERE role = ? AND scope_id = ?",
+            (role, scope_id))
+        return [CoordinatorChat(*r) for r in rows]
+
+
+class ConversationRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, vk_id: int) -> Conversation | None:
+        row = await self.db.fetchone("SELECT vk_id, state, data FROM conversations WHERE vk_id = ?", (vk_id,))
+        return Conversation(row[0], row[1], json.loads(row[2])) if row else None
+
+    async def set(self, vk_id: int, state: str, data: dict[str, Any] | None = None) -> None:
+        await self.db.execute(
+            "INSERT INTO conversations(vk_id, state, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(vk_id) DO UPDATE SET state = excluded.state, data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            (vk_id, state, json.dumps(data or {}, ensure_ascii=False), iso(utcnow())))
+
+    async def clear(self, vk_id: int) -> bool:
+        return await self.db.execute("DELETE FROM conversations WHERE vk_id = ?", (vk_id,)) > 0
+
+
+class EventRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim(self, event_id: str) -> bool:
+        """True the first time an event id is seen; VK may deliver an event twice."""
+        return await self.db.execute(
+            "INSERT OR IGNORE INTO processed_events(event_id, at) VALUES (?, ?)", (event_id, iso(utcnow()))) > 0

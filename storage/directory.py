@@ -1,0 +1,98 @@
+"""Regions, municipalities and organizations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .db import Database
+from .models import Municipality, Organization, Region
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    added: int
+    updated: int
+    unchanged: int
+
+
+class DirectoryRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def import_rows(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> ImportCounts:
+        """Upsert (id, region, municipality, timezone, organization, type) rows in one transaction."""
+        added = updated = unchanged = 0
+        async with self.db.transaction():
+            regions: dict[str, int] = {}
+            munis: dict[tuple[int, str], int] = {}
+            for org_id, region, muni, tz, name, org_type in rows:
+                if region not in regions:
+                    await self.db.execute("INSERT OR IGNORE INTO regions(name) VALUES (?)", (region,))
+                    regions[region] = await self.db.scalar("SELECT id FROM regions WHERE name = ?", (region,))
+                rid = regions[region]
+                if (rid, muni) not in munis:
+                    await self.db.execute(
+                        "INSERT INTO municipalities(region_id, name, timezone) VALUES (?, ?, ?) "
+                        "ON CONFLICT(region_id, name) DO UPDATE SET timezone = excluded.timezone "
+                        "WHERE timezone != excluded.timezone", (rid, muni, tz))
+                    munis[(rid, muni)] = await self.db.scalar(
+                        "SELECT id FROM municipalities WHERE region_id = ? AND name = ?", (rid, muni))
+                mid = munis[(rid, muni)]
+                old = await self.db.fetchone(
+                    "SELECT municipality_id, name, type FROM organizations WHERE id = ?", (org_id,))
+                if old is None:
+                    await self.db.execute(
+                        "INSERT INTO organizations(id, municipality_id, name, type) VALUES (?, ?, ?, ?)",
+                        (org_id, mid, name, org_type))
+                    added += 1
+                elif tuple(old) == (mid, name, org_type):
+                    unchanged += 1
+                else:
+                    await self.db.execute(
+                        "UPDATE organizations SET municipality_id = ?, name = ?, type = ? WHERE id = ?",
+                        (mid, name, org_type, org_id))
+                    updated += 1
+        return ImportCounts(added, updated, unchanged)
+
+    async def region(self, region_id: int) -> Region | None:
+        row = await self.db.fetchone("SELECT id, name FROM regions WHERE id = ?", (region_id,))
+        return Region(*row) if row else None
+
+    async def region_by_name(self, name: str) -> Region | None:
+        row = await self.db.fetchone("SELECT id, name FROM regions WHERE name = ?", (name,))
+        return Region(*row) if row else None
+
+    async def municipality(self, municipality_id: int) -> Municipality | None:
+        row = await self.db.fetchone(
+            "SELECT id, region_id, name, timezone FROM municipalities WHERE id = ?", (municipality_id,))
+        return Municipality(*row) if row else None
+
+    async def municipalities_by_name(self, name: str) -> list[Municipality]:
+        rows = await self.db.fetchall(
+            "SELECT id, region_id, name, timezone FROM municipalities WHERE name = ? ORDER BY id", (name,))
+        return [Municipality(*r) for r in rows]
+
+    async def municipalities_of_region(self, region_id: int) -> list[Municipality]:
+        rows = await self.db.fetchall(
+            "SELECT id, region_id, name, timezone FROM municipalities WHERE region_id = ? ORDER BY name",
+            (region_id,))
+        return [Municipality(*r) for r in rows]
+
+    async def organization(self, org_id: str) -> Organization | None:
+        row = await self.db.fetchone(
+            "SELECT id, municipality_id, name, type FROM organizations WHERE id = ?", (org_id,))
+        return Organization(*row) if row else None
+
+    async def organizations_of_municipality(self, municipality_id: int) -> list[Organization]:
+        rows = await self.db.fetchall(
+            "SELECT id, municipality_id, name, type FROM organizations WHERE municipality_id = ? "
+            "ORDER BY type, name", (municipality_id,))
+        return [Organization(*r) for r in rows]
+
+    async def counts(self) -> tuple[int, int, int]:
+        row = await self.db.fetchone(
+            "SELECT (SELECT count(*) FROM regions), (SELECT count(*) FROM municipalities), "
+            "(SELECT count(*) FROM organizations)")
+        assert row is not None
+        return row[0], row[1], row[2]

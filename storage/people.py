@@ -1,0 +1,76 @@
+"""Persons, their roles, and invite codes (stored hashed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .db import Database, iso, utcnow
+from .models import Invite, Person, Role
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class PeopleRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def person(self, vk_id: int) -> Person | None:
+        row = await self.db.fetchone("SELECT vk_id, first_name, last_name FROM persons WHERE vk_id = ?", (vk_id,))
+        return Person(*row) if row else None
+
+    async def upsert_person(self, vk_id: int, first_name: str, last_name: str) -> None:
+        await self.db.execute(
+            "INSERT INTO persons(vk_id, first_name, last_name, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(vk_id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name",
+            (vk_id, first_name, last_name, iso(utcnow())))
+
+    async def roles(self, vk_id: int) -> list[Role]:
+        rows = await self.db.fetchall(
+            "SELECT vk_id, role, scope_id FROM roles WHERE vk_id = ? ORDER BY granted_at, role", (vk_id,))
+        return [Role(*r) for r in rows]
+
+    async def grant(self, vk_id: int, role: str, scope_id: str) -> bool:
+        return await self.db.execute(
+            "INSERT OR IGNORE INTO roles(vk_id, role, scope_id, granted_at) VALUES (?, ?, ?, ?)",
+            (vk_id, role, scope_id, iso(utcnow()))) > 0
+
+    async def holders(self, role: str, scope_id: str) -> list[Person]:
+        rows = await self.db.fetchall(
+            "SELECT p.vk_id, p.first_name, p.last_name FROM roles r JOIN persons p USING (vk_id) "
+            "WHERE r.role = ? AND r.scope_id = ? ORDER BY p.vk_id", (role, scope_id))
+        return [Person(*r) for r in rows]
+
+
+class InviteRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, code_hash: str, role: str, scope_id: str, created_by: int | None,
+                  expires_at: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO invites(code_hash, role, scope_id, created_by, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (code_hash, role, scope_id, created_by, iso(utcnow()), iso(expires_at)))
+
+    async def get(self, code_hash: str) -> Invite | None:
+        row = await self.db.fetchone(
+            "SELECT code_hash, role, scope_id, created_by, created_at, expires_at, used_by, used_at "
+            "FROM invites WHERE code_hash = ?", (code_hash,))
+        if row is None:
+            return None
+        return Invite(row[0], row[1], row[2], row[3], _dt(row[4]), _dt(row[5]), row[6], _dt(row[7]))  # type: ignore[arg-type]
+
+    async def mark_used(self, code_hash: str, vk_id: int, at: datetime) -> bool:
+        """Claim the code; False if someone used it first (single use even under races)."""
+        return await self.db.execute(
+            "UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL",
+            (vk_id, iso(at), code_hash)) == 1
+
+    async def record_failure(self, vk_id: int, at: datetime) -> None:
+        await self.db.execute("INSERT INTO invite_failures(vk_id, at) VALUES (?, ?)", (vk_id, iso(at)))
+
+    async def failures_since(self, vk_id: int, since: datetime) -> list[datetime]:
+        rows = await self.db.fetchall(
+            "SELECT at FROM invite_failures WHERE vk_id = ? AND at >= ? ORDER BY at", (vk_id, iso(since)))
+        return [datetime.fromisoformat(r[0]) for r in rows]
