@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,7 +71,7 @@ class InviteService:
         recent = await self.invites.failures_since(vk_id, now - timedelta(hours=1))
         if len(recent) >= self.max_failures:
             unlock = recent[-self.max_failures] + timedelta(hours=1)
-            return Redemption(Outcome.LOCKED, wait_minutes=max(1, int((unlock - now).total_seconds() // 60) + 1))
+            return Redemption(Outcome.LOCKED, wait_minutes=max(1, math.ceil((unlock - now).total_seconds() / 60)))
         canonical = normalize_code(text)
         invite = await self.invites.get(hash_code(canonical)) if canonical else None
         outcome = Outcome.OK

@@ -160,6 +160,7 @@ async def run_sandbox(db_path: Path) -> int:
     chat, code = await prepare_demo(app, emu)
     stop = asyncio.Event()
     polling = asyncio.create_task(app.run_polling(stop))
+    await emu.wait_for_poller()
     loop = asyncio.get_running_loop()
 
     async def read_line() -> str | None:

@@ -31,7 +31,7 @@ async def handle_private(ctx: Context) -> None:
         await redeem(ctx)
         return
     if not ctx.actor.registered:
-        await ctx.reply(texts.GREETING if command in ("", "/start", "/help") else texts.ASK_CODE)
+        await greet(ctx, command)
         return
     match command:
         case "/start" | "/help":
@@ -46,6 +46,16 @@ async def handle_private(ctx: Context) -> None:
             await ctx.reply(texts.BIND_ONLY_IN_CHAT, keyboard=_menu(ctx))
         case _:
             await ctx.reply(texts.UNKNOWN, keyboard=_menu(ctx))
+
+
+async def greet(ctx: Context, command: str) -> None:
+    """A newcomer: the full greeting the first time (or on /start), a short reminder after."""
+    seen = await ctx.conversations.get(ctx.actor.vk_id)
+    if seen is None or command == "/start":
+        await ctx.conversations.set(ctx.actor.vk_id, "awaiting_code")
+        await ctx.reply(texts.GREETING)
+    else:
+        await ctx.reply(texts.ASK_CODE)
 
 
 async def cancel(ctx: Context) -> None:
@@ -72,7 +82,7 @@ async def redeem(ctx: Context) -> None:
         ctx.actor = actor
         name = await ctx.people.display_name(actor.vk_id)
         await ctx.reply(texts.REGISTERED.format(name=name, role=texts.ROLE_TITLES[result.role or ""],
-                                                scope=label.capitalize() if label else texts.CODE_SCOPE_GONE),
+                                                scope=label[:1].upper() + label[1:] if label else texts.CODE_SCOPE_GONE),
                         keyboard=_menu(ctx))
 
 

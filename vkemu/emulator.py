@@ -124,6 +124,7 @@ class Emulator:
         self.lp_first = 1
         self.lp_events: collections.deque[dict[str, Any]] = collections.deque()
         self._lp_cond: asyncio.Condition | None = None
+        self.lp_waiting = 0  # long-poll requests parked waiting for events
         self._rng = random.Random(0)
 
     # ---------------------------------------------------------------- method dispatch
@@ -446,6 +447,7 @@ class Emulator:
             return {"failed": 1, "ts": self._lp_ts()}
         if n == self._lp_ts() and wait > 0:
             cond = self._cond()
+            self.lp_waiting += 1
             async with cond:
                 try:
                     await asyncio.wait_for(cond.wait_for(lambda: self._lp_ts() > n), timeout=wait)
@@ -458,6 +460,15 @@ class Emulator:
         return {"ts": str(self._lp_ts()), "updates": updates}
 
     # ================================================================ control API
+
+    async def wait_for_poller(self, timeout: float = 10.0) -> None:
+        """Until a client is parked on the long-poll server, so the next event reaches it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.lp_waiting == 0:
+            if loop.time() > deadline:
+                raise TimeoutError("no long-poll client is waiting")
+            await asyncio.sleep(0.01)
 
     def add_user(self, user_id: int, first_name: str = "Иван", last_name: str = "Иванов",
                  allowed: bool = False) -> User:
