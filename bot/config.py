@@ -84,6 +84,10 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: ошибка синтаксиса TOML: {e}") from None
+    for section in (data, data.get("vk") if isinstance(data.get("vk"), dict) else {}):
+        if any(k in section for k in ("token", "access_token", "vk_token")):
+            raise ConfigError(f"{source}: token: ключ доступа не хранится в файле — задайте переменную окружения "
+                              "VK_TOKEN и удалите его из файла")
     try:
         return Config.model_validate(data)
     except ValidationError as e:

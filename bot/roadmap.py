@@ -38,7 +38,10 @@ def _month_or_date(first_day: bool) -> Any:
                 raise ValueError("месяц должен быть от 01 до 12")
             return date(year, month, 1 if first_day else calendar.monthrange(year, month)[1])
         if isinstance(value, str):
-            raise ValueError('ожидается дата (2024-05-31) или месяц "YYYY-MM"')
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError('ожидается дата (2024-05-31) или месяц "YYYY-MM"') from None
         return value
 
     return BeforeValidator(parse)
@@ -46,7 +49,7 @@ def _month_or_date(first_day: bool) -> Any:
 
 def _hhmm(value: Any) -> Any:
     if isinstance(value, str):
-        m = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::00)?", value.strip())
         if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
             raise ValueError('ожидается время "ЧЧ:ММ", например "10:00"')
         return time(int(m.group(1)), int(m.group(2)))

@@ -37,10 +37,10 @@ class Harness:
     stop: asyncio.Event
     polling: asyncio.Task[None]
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, limit_s: float = 10.0) -> None:
         """Until every event pushed so far has been fetched and fully handled."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + limit_s
         calm = 0
         while calm < 3:
             if loop.time() > deadline:

@@ -461,10 +461,10 @@ class Emulator:
 
     # ================================================================ control API
 
-    async def wait_for_poller(self, timeout: float = 10.0) -> None:
+    async def wait_for_poller(self, limit_s: float = 10.0) -> None:
         """Until a client is parked on the long-poll server, so the next event reaches it."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + limit_s
         while self.lp_waiting == 0:
             if loop.time() > deadline:
                 raise TimeoutError("no long-poll client is waiting")

@@ -1,0 +1,199 @@
+"""Roadmap and directory loading, migrations: exact contract behaviour, nothing half-loaded."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from bot.catalog import CatalogService
+from bot.directory import DirectoryError, parse_directory
+from bot.roadmap import RoadmapError, parse_roadmap
+from storage.db import Database
+from storage.directory import DirectoryRepo
+from storage.roadmaps import RoadmapRepo
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_EXAMPLE = ROOT.parent / "shared" / "spec" / "example-ntgo-2023.toml"
+SHIPPED = sorted((ROOT / "roadmaps").glob("*.toml"))
+HEADER = "id,region,municipality,timezone,organization,type\n"
+
+
+@pytest.fixture
+async def catalog(tmp_path):
+    db = await Database.open(tmp_path / "t.sqlite3")
+    yield CatalogService(DirectoryRepo(db), RoadmapRepo(db))
+    await db.close()
+
+
+async def test_migrations_fresh_and_second_run(tmp_path):
+    path = tmp_path / "m.sqlite3"
+    db = await Database.open(path, migrate=False)
+    assert await db.migrate() == [1]
+    tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"organizations", "roadmaps", "roles", "invites", "coordinator_chats"} <= tables
+    assert await db.migrate() == []
+    assert await db.scalar("PRAGMA journal_mode") == "wal"
+    assert await db.scalar("PRAGMA foreign_keys") == 1
+    await db.close()
+    db = await Database.open(path)  # reopening applies nothing new
+    assert await db.scalar("SELECT count(*) FROM schema_migrations") == 1
+    await db.close()
+
+
+async def test_failed_migration_leaves_nothing(tmp_path):
+    migrations = tmp_path / "mig"
+    migrations.mkdir()
+    (migrations / "001_ok.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (migrations / "002_bad.sql").write_text("CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);")
+    db = await Database.open(tmp_path / "f.sqlite3", migrate=False)
+    with pytest.raises(Exception, match="nowhere"):
+        await db.migrate(migrations)
+    tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "a" in tables and "b" not in tables
+    assert await db.scalar("SELECT max(version) FROM schema_migrations") == 1
+    await db.close()
+
+
+async def test_transaction_rolls_back_on_error(tmp_path):
+    db = await Database.open(tmp_path / "r.sqlite3")
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await db.execute("INSERT INTO regions(name) VALUES ('X')")
+            raise RuntimeError("stop")
+    assert await db.scalar("SELECT count(*) FROM regions") == 0
+    await db.close()
+
+
+def test_contract_example_parses_exactly():
+    rm = parse_roadmap(SPEC_EXAMPLE.read_text(encoding="utf-8"), "example.toml")
+    assert rm.id == "ntgo-sferum-2023" and rm.roadmap.starts == date(2023, 8, 1)
+    form = rm.form[0]
+    assert (form.every, form.on, form.remind_at, form.summary_at) == ("1w", "fri", [time(10), time(15)], time(18))
+    assert [i.key for i in form.indicator] == ["staff_total", "staff_active"]
+    assert form.indicator[0].carry_over and form.indicator[0].max == 5000
+    assert form.indicator[1].at_most == "staff_total"
+    assert [t.org_types for t in rm.target] == [["school", "preschool", "additional"], ["authority"]]
+    item1, item4 = rm.item[0], rm.item[3]
+    assert item1.due == date(2023, 8, 31)  # "YYYY-MM" is the last day of the month
+    assert item4.from_ == date(2023, 9, 1) and item4.due == date(2024, 5, 31) and item4.every == "3m"
+    assert rm.item[1].evidence == "link" and rm.item[1].confirm
+
+
+@pytest.mark.parametrize("path", SHIPPED + [SPEC_EXAMPLE], ids=lambda p: p.name)
+async def test_shipped_roadmaps_load(catalog, path):
+    loaded = await catalog.load_roadmap_file(path)
+    counts = await catalog.roadmaps.counts(loaded.roadmap.id)
+    assert counts["forms"] == len(loaded.roadmap.form) and counts["items"] == len(loaded.roadmap.item)
+
+
+def test_seed_translations_keep_the_documents_numbers():
+    smolensk = parse_roadmap((ROOT / "roadmaps" / "smolensk-2023.toml").read_text(), "s.toml")
+    assert [i.id for i in smolensk.item][:12] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "11а"]
+    assert smolensk.target[0].by == date(2023, 5, 31) and smolensk.target[0].goal_percent == 100
+    kalinin = parse_roadmap((ROOT / "roadmaps" / "kalinin-2024.toml").read_text(), "k.toml")
+    assert {i.due for i in kalinin.item} == {date(2024, 4, 19)}
+    assert kalinin.form[0].every == "1m" and kalinin.form[0].day is None
+
+
+BROKEN = [
+    # (replace this, with that) in the contract example -> (line, key, words in the message)
+    (('kind = "count"\n  max = 5000', 'kind = "number"\n  max = 5000'), 24, "form[0].indicator[0].kind", "count"),
+    (('every = "1w"', 'every = "1d"'), 15, "form[0].every", "недопустимое"),
+    (('on = "fri"', 'on = "friday"'), 16, "form[0].on", "fri"),
+    (('remind_at = ["10:00", "15:00"]', 'remind_at = ["10:00", "25:00"]'), 17, "form[0].remind_at[1]", "ЧЧ:ММ"),
+    (('numerator = "staff_active"', 'numerator = "staff_activ"'), 37, "target[0].numerator", "staff_activ"),
+    (('due = "2023-09"', 'due = "2023-13"'), 62, "item[1].due", "месяц"),
+    (('at_most = "staff_total"', 'at_most = "staff_all"'), 32, "form[0].indicator[1].at_most", "staff_all"),
+    (('id = "2"', 'id = "1"'), 59, "item[1].id", "уже есть"),
+    (('confirm = true\nevidence = "link"', 'confirm = true\nevidense = "link"'), 65, "item[1].evidense",
+     "неизвестный ключ"),
+    (('goal_percent = 100\norg_types = ["authority"]', 'goal_percent = "сто"\norg_types = ["authority"]'), 47,
+     "target[1].goal_percent", "число"),
+]
+
+
+@pytest.mark.parametrize("change, line, key, words", BROKEN, ids=[b[2] for b in BROKEN])
+async def test_broken_roadmap_reports_line_and_key_and_loads_nothing(catalog, change, line, key, words):
+    text = SPEC_EXAMPLE.read_text(encoding="utf-8")
+    assert change[0] in text
+    broken = text.replace(change[0], change[1], 1)
+    with pytest.raises(RoadmapError) as err:
+        await catalog.load_roadmap(broken, "ntgo.toml")
+    problem = err.value.problems[0]
+    assert (problem.file, problem.line, problem.key) == ("ntgo.toml", line, key), str(err.value)
+    assert words in problem.message
+    assert str(problem).startswith(f"ntgo.toml:{line}: {key}: ")
+    assert await catalog.roadmaps.ids() == []
+
+
+def test_every_reference_mistake_is_reported_at_once():
+    text = SPEC_EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace('numerator = "staff_active"', 'numerator = "nope1"', 1)
+    text = text.replace('id = "2"', 'id = "1"', 1)
+    with pytest.raises(RoadmapError) as err:
+        parse_roadmap(text, "x.toml")
+    assert len(err.value.problems) == 2
+
+
+def test_toml_syntax_error_names_the_line():
+    with pytest.raises(RoadmapError) as err:
+        parse_roadmap('[roadmap]\nid = "x"\ntitle = "t\nstarts = 2023-01-01\n', "s.toml")
+    assert err.value.problems[0].line == 3
+
+
+async def test_reloading_a_changed_roadmap_updates_in_place(catalog):
+    text = SPEC_EXAMPLE.read_text(encoding="utf-8")
+    first = await catalog.load_roadmap(text, "ntgo.toml")
+    assert first.created
+    changed = text.replace("Еженедельный мониторинг Сферума", "Мониторинг по пятницам")
+    changed = changed[: changed.index('[[item]]\nid = "9"')]
+    second = await catalog.load_roadmap(changed, "ntgo.toml")
+    assert not second.created
+    assert await catalog.roadmaps.ids() == ["ntgo-sferum-2023"]
+    counts = await catalog.roadmaps.counts("ntgo-sferum-2023")
+    assert counts["items"] == 8
+    (stored,) = await catalog.roadmaps_loaded()
+    assert stored.form[0].title == "Мониторинг по пятницам"
+    # a broken reload leaves the previous version intact
+    with pytest.raises(RoadmapError):
+        await catalog.load_roadmap(changed.replace('every = "1w"', 'every = "1x"'), "ntgo.toml")
+    (still,) = await catalog.roadmaps_loaded()
+    assert still.form[0].every == "1w" and len(still.item) == 8
+
+
+async def test_directory_import_and_reimport_changes_nothing(catalog):
+    text = (ROOT / "directory" / "ntgo-demo.csv").read_text(encoding="utf-8")
+    first = await catalog.import_directory(text, "d.csv")
+    assert (first.added, first.updated, first.unchanged) == (20, 0, 0)
+    dump = await catalog.directory.db.fetchall("SELECT * FROM organizations ORDER BY id")
+    again = await catalog.import_directory(text, "d.csv")
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 20)
+    assert [tuple(r) for r in await catalog.directory.db.fetchall("SELECT * FROM organizations ORDER BY id")] == \
+        [tuple(r) for r in dump]
+    assert await catalog.directory.counts() == (1, 1, 20)
+    munis = await catalog.directory.municipalities_by_name("Нижнетуринский ГО")
+    assert munis[0].timezone == "Asia/Yekaterinburg"
+
+
+@pytest.mark.parametrize("rows, line, words", [
+    ("1,Р,М,Europe/Moscow,Школа,school\n2,Р,М,Europe/Moscow,Сад,kindergarten\n", 3, "kindergarten"),
+    ("1,Р,М,Europe/Moscow,Школа,school\n1,Р,М,Europe/Moscow,Школа 2,school\n", 3, "уже встречался"),
+    ("1,Р,М,Europe/Moskva,Школа,school\n", 2, "часовой пояс"),
+    ("1,Р,М,Europe/Moscow,Школа,school\n2,Р,М,Asia/Yekaterinburg,Школа,school\n", 3, "уже указан часовой пояс"),
+    ("1,Р,,Europe/Moscow,Школа,school\n", 2, "municipality"),
+    ("1,Р,М,Europe/Moscow,Школа\n", 2, "столбцов"),
+])
+async def test_bad_csv_reports_line_and_imports_nothing(catalog, rows, line, words):
+    with pytest.raises(DirectoryError) as err:
+        await catalog.import_directory(HEADER + rows, "orgs.csv")
+    assert any(p.startswith(f"orgs.csv:{line}: ") and words in p for p in err.value.problems), err.value.problems
+    assert await catalog.directory.counts() == (0, 0, 0)
+
+
+def test_csv_header_and_bom():
+    rows = parse_directory("\ufeff" + HEADER + "1,Р,М,Europe/Moscow,Школа,school\n", "x.csv")
+    assert rows[0].id == "1" and rows[0].line == 2
+    with pytest.raises(DirectoryError, match="заголовок"):
+        parse_directory("inn,region\n", "x.csv")

@@ -1,0 +1,146 @@
+"""`python -m bot ...` as an operator runs it: config errors, imports, roadmaps, invites, help, run, sandbox."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, parse_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("VK_TOKEN", "BOT_CONFIG")}
+    full_env["PYTHONPATH"] = str(ROOT)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=full_env, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "config.toml").write_text(
+        '[vk]\ngroup_id = 1\n[storage]\npath = "data/bot.sqlite3"\n', encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[vk]\n", "[vk] group_id"),
+    ('[vk]\ngroup_id = "первая"\n', "[vk] group_id"),
+    ("[vk]\ngroup_id = 1\napi_url = \"ftp://x\"\n", "[vk] api_url"),
+    ("[vk]\ngroup_id = 1\n[storage]\npth = \"x\"\n", "[storage] pth"),
+    ("default_timezone = \"Europe/Moskow\"\n[vk]\ngroup_id = 1\n", "default_timezone"),
+    ("[vk]\ngroup_id = 1\n[access]\nowners = [\"me\"]\n", "[access] owners"),
+    ("[vk\n", "синтаксиса"),
+])
+def test_config_errors_name_the_key(text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "config.toml")
+    assert key in str(err.value)
+
+
+def test_token_never_comes_from_the_file() -> None:
+    with pytest.raises(ConfigError, match="token"):
+        parse_config('token = "abc"\n[vk]\ngroup_id = 1\n')
+
+
+def test_shipped_config_is_valid() -> None:
+    cfg = parse_config((ROOT / "config.toml").read_text(encoding="utf-8"))
+    assert cfg.vk.api_url == "https://api.vk.com/method/" and cfg.invites.ttl_days == 14
+
+
+def test_help_for_every_command(workdir: Path) -> None:
+    out = run(["--help"], workdir)
+    assert out.returncode == 0 and "sandbox" in out.stdout
+    for command in ("run", "sandbox", "import-orgs", "load-roadmap", "invite"):
+        res = run([command, "--help"], workdir)
+        assert res.returncode == 0 and "usage" in res.stdout, command
+
+
+def test_missing_config_and_token_stop_with_one_message(workdir: Path) -> None:
+    res = run(["run", "--config", "nowhere.toml"], workdir)
+    assert res.returncode == 2 and "nowhere.toml" in res.stderr and "Traceback" not in res.stderr
+    res = run(["run"], workdir)
+    assert res.returncode == 2 and "VK_TOKEN" in res.stderr
+    bad = workdir / "bad.toml"
+    bad.write_text("[vk]\ngroup_id = 0\n")
+    res = run(["import-orgs", "x.csv"], workdir, env={"BOT_CONFIG": str(bad)})
+    assert res.returncode == 2 and "[vk] group_id" in res.stderr
+
+
+def test_operator_flow_import_load_invite(workdir: Path) -> None:
+    res = run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
+    assert res.returncode == 0 and "добавлено 20" in res.stdout, res.stderr
+    res = run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
+    assert "добавлено 0, изменено 0, без изменений 20" in res.stdout
+    broken = workdir / "broken.csv"
+    broken.write_text("id,region,municipality,timezone,organization,type\n1,Р,М,Mars/Base,Школа,school\n")
+    res = run(["import-orgs", str(broken)], workdir)
+    assert res.returncode == 1 and f"{broken}:2:" in res.stderr
+    res = run(["load-roadmap", *map(str, sorted((ROOT / "roadmaps").glob("*.toml")))], workdir)
+    assert res.returncode == 0 and res.stdout.count("Загружена") == 3, res.stderr
+    bad_roadmap = workdir / "bad.toml"
+    bad_roadmap.write_text((ROOT / "roadmaps" / "ntgo-2023.toml").read_text().replace('on = "fri"', 'on = "пт"'))
+    res = run(["load-roadmap", str(bad_roadmap)], workdir)
+    assert res.returncode == 1 and f"{bad_roadmap}:16: form[0].on" in res.stderr
+    res = run(["invite", "municipality", "Нижнетуринский ГО"], workdir)
+    assert res.returncode == 0, res.stderr
+    code = res.stdout.strip().splitlines()[-1]
+    assert len(code) == 11 and code[5] == "-"
+    res = run(["invite", "organization", "no-such-id"], workdir)
+    assert res.returncode == 1 and "Не найдено" in res.stderr
+    res = run(["invite", "region", "Свердловская область"], workdir)
+    assert res.returncode == 0
+
+
+def test_run_stops_gracefully_on_sigterm(workdir: Path) -> None:
+    """`run` against a vkemu process: answers, then SIGTERM stops it cleanly."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _common import vkemu_process
+
+    with vkemu_process(rate_limit=20) as base:
+        (workdir / "config.toml").write_text(
+            f'[vk]\ngroup_id = 1\napi_url = "{base}/method/"\n[storage]\npath = "bot.sqlite3"\n')
+        env = {k: v for k, v in os.environ.items() if k != "BOT_CONFIG"}
+        env.update({"VK_TOKEN": "vkemu-token", "PYTHONPATH": str(ROOT)})
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=workdir, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            import json
+            import urllib.request
+
+            def control(action: str, body: dict) -> object:
+                req = urllib.request.Request(f"{base}/control/{action}", data=json.dumps(body).encode())
+                return json.loads(urllib.request.urlopen(req, timeout=5).read())
+
+            deadline = time.monotonic() + 20
+            record: list = []
+            while time.monotonic() < deadline and not record:
+                control("say", {"user_id": 42, "text": "привет"})
+                time.sleep(0.5)
+                record = control("record", {"peer_id": 42})  # type: ignore[assignment]
+            assert record and "Здравствуйте" in record[0]["text"]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "bot stopped" in err
+        assert "vkemu-token" not in err  # the token is never logged
+
+
+def test_sandbox_console(tmp_path: Path) -> None:
+    script = ":as 300\nпривет\n:as 100\n/help\n:2\n:chat\n/bind\n:quit\n"
+    res = run(["sandbox", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "код приглашения" in out and "Здравствуйте!" in out
+    assert "[1] Коды приглашений" in out and "Роли:" in out
+    assert "Беседа привязана" in out
