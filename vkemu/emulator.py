@@ -420,15 +420,7 @@ class Emulator:
         while len(self.lp_events) > self.history_limit:
             self.lp_events.popleft()
             self.lp_first += 1
-        cond = self._lp_cond
-        if cond is not None:
-            async def wake() -> None:
-                async with cond:
-                    cond.notify_all()
-            try:
-                asyncio.get_running_loop().create_task(wake())
-            except RuntimeError:
-                pass
+        self._push_wake()
 
     async def a_check(self, key: str, ts: str, wait: float) -> dict[str, Any]:
         if self.faults.longpoll_failed:
@@ -580,12 +572,19 @@ class Emulator:
         self._push_wake()
 
     def _push_wake(self) -> None:
+        """Wake parked long-poll requests (control calls are synchronous, so schedule it)."""
         cond = self._lp_cond
-        if cond is not None:
-            async def wake() -> None:
-                async with cond:
-                    cond.notify_all()
+        if cond is None:
+            return
+
+        async def wake() -> None:
+            async with cond:
+                cond.notify_all()
+
+        try:
             asyncio.get_running_loop().create_task(wake())
+        except RuntimeError:
+            pass  # no loop running: nobody can be parked either
 
     def delivered(self, peer_id: int) -> list[Delivered]:
         return list(self.record.get(peer_id, []))
