@@ -103,10 +103,29 @@ class AccessService:
             candidates = await self._all_named(query)
         else:
             candidates = await self.invitable(actor)
-        exact = [s for s in candidates if s.scope_id == query or _norm(s.label) == _norm(query)]
-        if exact:
-            return exact
-        return [s for s in candidates if _norm(query) in _norm(s.label)]
+        return _match(candidates, query)
+
+    async def visible_organizations(self, actor: Actor) -> list[Scope]:
+        """Organizations a coordinator oversees: of its municipalities and of its regions' municipalities."""
+        municipality_ids = {int(m) for m in actor.scopes("municipality")}
+        for rid in actor.scopes("region"):
+            municipality_ids |= {m.id for m in await self.directory.municipalities_of_region(int(rid))}
+        out: list[Scope] = []
+        for mid in sorted(municipality_ids):
+            for org in await self.directory.organizations_of_municipality(mid):
+                out.append(Scope("organization", org.id, org.name))
+        return out
+
+    async def resolve_organization(self, actor: Actor, query: str) -> list[Scope]:
+        """Organizations matching an id or a name among those the actor oversees (owners: any id)."""
+        query = query.strip()
+        if not query:
+            return []
+        if actor.is_owner:
+            org = await self.directory.organization(query)
+            if org:
+                return [Scope("organization", org.id, org.name)]
+        return _match(await self.visible_organizations(actor), query)
 
     async def _all_named(self, query: str) -> list[Scope]:
         out: list[Scope] = []
@@ -121,5 +140,14 @@ class AccessService:
         return out
 
 
+def _match(candidates: list[Scope], query: str) -> list[Scope]:
+    """Exact id or name first; else every name containing the query."""
+    exact = [s for s in candidates if s.scope_id == query or _norm(s.label) == _norm(query)]
+    if exact:
+        return exact
+    return [s for s in candidates if _norm(query) in _norm(s.label)]
+
+
 def _norm(s: str) -> str:
     return " ".join(s.casefold().replace("«", "\"").replace("»", "\"").replace("ё", "е").split())
+

@@ -17,6 +17,7 @@ from storage.chats import ChatRepo, ConversationRepo, EventRepo
 from storage.db import Database, utcnow
 from storage.directory import DirectoryRepo
 from storage.people import InviteRepo, PeopleRepo
+from storage.reports import ReportRepo
 from storage.roadmaps import RoadmapRepo
 
 from . import texts
@@ -26,6 +27,7 @@ from .config import Config
 from .dispatcher import Dispatcher, Incoming
 from .invites import InviteService
 from .people import PeopleService
+from .reporting import ReportService, RoadmapCache
 from .vk import VkGateway
 
 Clock = Callable[[], datetime]
@@ -55,6 +57,7 @@ class App:
     invites: InviteService
     people: PeopleService
     catalog: CatalogService
+    reports: ReportService
     clock: Clock
     raise_errors: bool = False
     handler_errors: list[BaseException] = field(default_factory=list)
@@ -69,7 +72,8 @@ class App:
             logger.debug("messages {} by {}", incoming.kind, incoming.from_id)
             return
         ctx = Context(incoming=incoming, actor=await self.access.actor(incoming.from_id), people=self.people,
-                      access=self.access, conversations=self.conversations, vk=self.vk, now=self.clock())
+                      access=self.access, conversations=self.conversations, vk=self.vk, reports=self.reports,
+                      now=self.clock())
         await route(ctx)
 
     async def on_error(self, error: BaseException, incoming: Incoming) -> None:
@@ -123,8 +127,10 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     access = AccessService(people_repo, directory, set(config.access.owners))
     invites = InviteService(invite_repo, people_repo, config.invites.ttl_days, config.invites.max_failures_per_hour)
     people = PeopleService(access, invites, people_repo, directory, chats, vk.user_name)
+    conversations = ConversationRepo(db)
+    reports = ReportService(RoadmapCache(roadmaps), ReportRepo(db), directory, people_repo, conversations, access)
     return App(config=config, db=db, api=api, vk=vk, directory=directory, roadmaps=roadmaps,
                people_repo=people_repo, invite_repo=invite_repo, chats=chats,
-               conversations=ConversationRepo(db), events=EventRepo(db), access=access, invites=invites,
-               people=people, catalog=CatalogService(directory, roadmaps), clock=clock or utcnow,
+               conversations=conversations, events=EventRepo(db), access=access, invites=invites,
+               people=people, catalog=CatalogService(directory, roadmaps), reports=reports, clock=clock or utcnow,
                raise_errors=raise_errors)

@@ -20,8 +20,10 @@ def keyboard(rows: list[list[Button]], *, inline: bool = False, one_time: bool =
     }, ensure_ascii=False)
 
 
-def main_menu(is_coordinator: bool) -> str:
+def main_menu(is_coordinator: bool, is_admin: bool = False) -> str:
     rows: list[list[Button]] = []
+    if is_admin:
+        rows.append([(texts.MENU_REPORT, {"cmd": "report"})])
     if is_coordinator:
         rows.append([(texts.MENU_INVITES, {"cmd": "invites"})])
     rows.append([(texts.MENU_WHOAMI, {"cmd": "whoami"}), (texts.MENU_HELP, {"cmd": "help"})])

@@ -76,6 +76,14 @@ class RoadmapHeader(_Strict):
     basis: str | None = None
     starts: date
     ends: date
+    # Project keys beyond the contract: which territory the roadmap is for (default: the whole directory).
+    region: str | None = None
+    municipalities: list[str] | None = None
+
+    def covers(self, region: str, municipality: str) -> bool:
+        if self.region is not None and region != self.region:
+            return False
+        return self.municipalities is None or municipality in self.municipalities
 
 
 class Indicator(_Strict):

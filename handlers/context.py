@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot import keyboards
 from bot.access import AccessService, Actor
 from bot.dispatcher import Incoming
 from bot.people import PeopleService
+from bot.reporting import Reply, ReportService
 from bot.vk import VkGateway
 from storage.chats import ConversationRepo
 
@@ -24,7 +26,16 @@ class Context:
     access: AccessService
     conversations: ConversationRepo
     vk: VkGateway
+    reports: ReportService
     now: datetime
+
+    def menu(self) -> str:
+        return keyboards.main_menu(self.actor.is_coordinator, bool(self.actor.scopes("organization")))
+
+    async def show(self, reply: Reply) -> None:
+        """A service's reply: its own buttons, or the person's main menu."""
+        kb = keyboards.keyboard(reply.buttons) if reply.buttons else self.menu()
+        await self.reply(reply.text, keyboard=kb)
 
     async def reply(self, text: str, keyboard: str | None = None, attachment: str | None = None) -> None:
         await self.vk.send(self.incoming.peer_id, text, keyboard=keyboard, attachment=attachment)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot import keyboards, texts
+from bot import texts
+from bot.forms import answer_from
 from bot.invites import Outcome
 from bot.people import IssueError, IssueFailure
 
@@ -10,13 +11,15 @@ from .context import Context
 
 # Menu buttons name a command in their payload; the command is still checked against roles.
 PAYLOAD_COMMANDS = {"help": "/help", "whoami": "/whoami", "cancel": "/cancel", "invites": "/invites",
-                    "start": "/start"}
+                    "start": "/start", "report": "/report"}
 TEXT_ALIASES = {"начать": "/start", "старт": "/start", "помощь": "/help", "кто я": "/whoami",
-                "отмена": "/cancel", texts.MENU_INVITES.lower(): "/invites"}
+                "отмена": "/cancel", texts.MENU_INVITES.lower(): "/invites", texts.MENU_REPORT.lower(): "/report"}
+# Commands answered in the middle of a form, after which the current question is shown again.
+ASIDES = ("/help", "/whoami", "/start")
 
 
 def _menu(ctx: Context) -> str:
-    return keyboards.main_menu(ctx.actor.is_coordinator)
+    return ctx.menu()
 
 
 async def handle_private(ctx: Context) -> None:
@@ -24,6 +27,9 @@ async def handle_private(ctx: Context) -> None:
     if not command:
         command = PAYLOAD_COMMANDS.get(ctx.incoming.command or "", "") or TEXT_ALIASES.get(
             ctx.incoming.text.strip().lower(), "")
+    if ctx.actor.registered and await ctx.reports.has_draft(ctx.actor.vk_id):
+        await in_form(ctx, command)
+        return
     if command == "/cancel":
         await cancel(ctx)
         return
@@ -42,10 +48,43 @@ async def handle_private(ctx: Context) -> None:
             await invite(ctx, argument)
         case "/invites":
             await invites_file(ctx)
+        case "/report":
+            await report(ctx)
+        case "/history":
+            await ctx.reply(await ctx.reports.history(ctx.actor, argument), keyboard=_menu(ctx))
         case "/bind":
             await ctx.reply(texts.BIND_ONLY_IN_CHAT, keyboard=_menu(ctx))
         case _:
             await ctx.reply(texts.UNKNOWN, keyboard=_menu(ctx))
+
+
+async def report(ctx: Context) -> None:
+    payload = ctx.incoming.payload if ctx.incoming.command == "report" else None
+    correct = bool(payload and payload.get("fix") == 1)
+    ref = payload if payload and "org" in payload else None
+    await ctx.show(await ctx.reports.start(ctx.actor, ctx.now, ref, correct))
+
+
+async def in_form(ctx: Context, command: str) -> None:
+    """A message while a form is open: an answer, unless it is a way out or an aside."""
+    if command == "/report" and ctx.incoming.command == "report":
+        await report(ctx)  # a reminder's or a picker's button opens that form instead
+        return
+    if command in ASIDES:
+        await (show_help(ctx) if command != "/whoami" else whoami(ctx))
+        reply = await ctx.reports.current_screen(ctx.actor, texts.FORM_CONTINUE)
+        if reply is not None:
+            await ctx.show(reply)
+        return
+    if command == "/report":
+        reply = await ctx.reports.current_screen(ctx.actor, texts.FORM_CONTINUE)
+        if reply is not None:
+            await ctx.show(reply)
+            return
+    answer = answer_from(ctx.incoming.text, ctx.incoming.payload)
+    if command == "/cancel":
+        answer = answer_from("", {"cmd": "form", "act": "cancel"})
+    await ctx.show(await ctx.reports.answer(ctx.actor, answer, ctx.now))
 
 
 async def greet(ctx: Context, command: str) -> None:
@@ -97,6 +136,10 @@ async def show_help(ctx: Context) -> None:
         lines += texts.HELP_INVITE_MUNIS
     if actor.is_coordinator:
         lines.append(texts.HELP_BIND)
+    if actor.scopes("organization"):
+        lines += texts.HELP_REPORT
+    if actor.is_coordinator:
+        lines.append(texts.HELP_HISTORY)
     lines += texts.HELP_COMMON
     lines.append(texts.HELP_CODE)
     await ctx.reply("\n".join(lines), keyboard=_menu(ctx))

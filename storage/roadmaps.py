@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .db import Database, iso, utcnow
+from .db import Database, utcnow
 
 
 class RoadmapRepo:
@@ -21,7 +21,7 @@ class RoadmapRepo:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title = excluded.title, "
                 "basis = excluded.basis, starts = excluded.starts, ends = excluded.ends, "
                 "source = excluded.source, definition = excluded.definition, loaded_at = excluded.loaded_at",
-                (roadmap_id, title, basis, starts, ends, source, definition, iso(utcnow())))
+                (roadmap_id, title, basis, starts, ends, source, definition, utcnow().isoformat()))
             for table in ("roadmap_forms", "roadmap_indicators", "roadmap_targets", "roadmap_items"):
                 await self.db.execute(f"DELETE FROM {table} WHERE roadmap_id = ?", (roadmap_id,))
             await self.db.executemany(
@@ -51,3 +51,10 @@ class RoadmapRepo:
             out[table.removeprefix("roadmap_")] = await self.db.scalar(
                 f"SELECT count(*) FROM {table} WHERE roadmap_id = ?", (roadmap_id,))
         return out
+
+    async def versions(self) -> dict[str, str]:
+        """id -> loaded_at: lets a running bot notice that the operator reloaded a roadmap."""
+        return {r[0]: r[1] for r in await self.db.fetchall("SELECT id, loaded_at FROM roadmaps")}
+
+    async def definition(self, roadmap_id: str) -> str | None:
+        return await self.db.scalar("SELECT definition FROM roadmaps WHERE id = ?", (roadmap_id,))

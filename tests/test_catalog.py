@@ -10,7 +10,7 @@ import pytest
 from bot.catalog import CatalogService
 from bot.directory import DirectoryError, parse_directory
 from bot.roadmap import RoadmapError, parse_roadmap
-from storage.db import Database
+from storage.db import MIGRATIONS_DIR, Database
 from storage.directory import DirectoryRepo
 from storage.roadmaps import RoadmapRepo
 
@@ -29,17 +29,23 @@ async def catalog(tmp_path):
 
 async def test_migrations_fresh_and_second_run(tmp_path):
     path = tmp_path / "m.sqlite3"
+    versions = sorted(int(p.name[:3]) for p in MIGRATIONS_DIR.glob("*.sql"))
     db = await Database.open(path, migrate=False)
-    assert await db.migrate() == [1]
-    tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"organizations", "roadmaps", "roles", "invites", "coordinator_chats"} <= tables
-    assert await db.migrate() == []
-    assert await db.scalar("PRAGMA journal_mode") == "wal"
-    assert await db.scalar("PRAGMA foreign_keys") == 1
-    await db.close()
+    try:
+        assert await db.migrate() == versions
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"organizations", "roadmaps", "roles", "invites", "coordinator_chats", "submissions",
+                "figures", "figure_changes"} <= tables
+        assert await db.migrate() == []
+        assert await db.scalar("PRAGMA journal_mode") == "wal"
+        assert await db.scalar("PRAGMA foreign_keys") == 1
+    finally:
+        await db.close()
     db = await Database.open(path)  # reopening applies nothing new
-    assert await db.scalar("SELECT count(*) FROM schema_migrations") == 1
-    await db.close()
+    try:
+        assert await db.scalar("SELECT count(*) FROM schema_migrations") == len(versions)
+    finally:
+        await db.close()
 
 
 async def test_failed_migration_leaves_nothing(tmp_path):
@@ -48,22 +54,26 @@ async def test_failed_migration_leaves_nothing(tmp_path):
     (migrations / "001_ok.sql").write_text("CREATE TABLE a (x INTEGER);")
     (migrations / "002_bad.sql").write_text("CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);")
     db = await Database.open(tmp_path / "f.sqlite3", migrate=False)
-    with pytest.raises(Exception, match="nowhere"):
-        await db.migrate(migrations)
-    tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert "a" in tables and "b" not in tables
-    assert await db.scalar("SELECT max(version) FROM schema_migrations") == 1
-    await db.close()
+    try:
+        with pytest.raises(Exception, match="nowhere"):
+            await db.migrate(migrations)
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "a" in tables and "b" not in tables
+        assert await db.scalar("SELECT max(version) FROM schema_migrations") == 1
+    finally:
+        await db.close()
 
 
 async def test_transaction_rolls_back_on_error(tmp_path):
     db = await Database.open(tmp_path / "r.sqlite3")
-    with pytest.raises(RuntimeError):
-        async with db.transaction():
-            await db.execute("INSERT INTO regions(name) VALUES ('X')")
-            raise RuntimeError("stop")
-    assert await db.scalar("SELECT count(*) FROM regions") == 0
-    await db.close()
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                await db.execute("INSERT INTO regions(name) VALUES ('X')")
+                raise RuntimeError("stop")
+        assert await db.scalar("SELECT count(*) FROM regions") == 0
+    finally:
+        await db.close()
 
 
 def test_contract_example_parses_exactly():

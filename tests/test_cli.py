@@ -90,7 +90,7 @@ def test_operator_flow_import_load_invite(workdir: Path) -> None:
     bad_roadmap = workdir / "bad.toml"
     bad_roadmap.write_text((ROOT / "roadmaps" / "ntgo-2023.toml").read_text().replace('on = "fri"', 'on = "пт"'))
     res = run(["load-roadmap", str(bad_roadmap)], workdir)
-    assert res.returncode == 1 and f"{bad_roadmap}:16: form[0].on" in res.stderr
+    assert res.returncode == 1 and f"{bad_roadmap}:19: form[0].on" in res.stderr
     res = run(["invite", "municipality", "Нижнетуринский ГО"], workdir)
     assert res.returncode == 0, res.stderr
     code = res.stdout.strip().splitlines()[-1]

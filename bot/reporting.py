@@ -1,0 +1,310 @@
+"""Reports: which forms an admin owes now, filling them (via `forms`), storing, corrections, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.chats import ConversationRepo
+from storage.directory import DirectoryRepo
+from storage.models import Municipality, Organization
+from storage.people import PeopleRepo
+from storage.reports import ReportRepo
+from storage.roadmaps import RoadmapRepo
+
+from . import texts
+from .access import AccessService, Actor
+from .forms import Answer, Buttons, Draft, FormContext, Screen, advance, screen_for, validate_answers
+from .periods import Period, current_period, local_today, period_by_key, summary_instant
+from .roadmap import Form, Roadmap
+
+FORM_STATE = "form"
+
+
+@dataclass(frozen=True)
+class DueForm:
+    organization: Organization
+    municipality: Municipality
+    roadmap: Roadmap
+    form: Form
+    period: Period
+
+    @property
+    def ref(self) -> dict[str, Any]:
+        return {"org": self.organization.id, "rm": self.roadmap.id, "form": self.form.id}
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: Buttons | None = None  # None: show the main menu
+
+
+def fmt_date(d: Any) -> str:
+    return d.strftime("%d.%m.%Y")
+
+
+def percent(numerator: float, denominator: float) -> str:
+    if denominator <= 0:
+        return "—"
+    return f"{numerator / denominator * 100:.1f}".replace(".", ",") + " %"
+
+
+class RoadmapCache:
+    """Parsed roadmaps, re-read only when the operator has loaded a file again."""
+
+    def __init__(self, repo: RoadmapRepo) -> None:
+        self.repo = repo
+        self._parsed: dict[str, tuple[str, Roadmap]] = {}
+
+    async def all(self) -> list[Roadmap]:
+        versions = await self.repo.versions()
+        for rid, loaded_at in versions.items():
+            cached = self._parsed.get(rid)
+            if cached is None or cached[0] != loaded_at:
+                raw = await self.repo.definition(rid)
+                if raw is not None:
+                    self._parsed[rid] = (loaded_at, Roadmap.from_json(raw))
+        for rid in set(self._parsed) - set(versions):
+            del self._parsed[rid]
+        return [self._parsed[rid][1] for rid in sorted(self._parsed)]
+
+    async def get(self, roadmap_id: str) -> Roadmap | None:
+        return next((rm for rm in await self.all() if rm.id == roadmap_id), None)
+
+
+class ReportService:
+    def __init__(self, roadmaps: RoadmapCache, reports: ReportRepo, directory: DirectoryRepo,
+                 people: PeopleRepo, conversations: ConversationRepo, access: AccessService) -> None:
+        self.roadmaps = roadmaps
+        self.reports = reports
+        self.directory = directory
+        self.people = people
+        self.conversations = conversations
+        self.access = access
+
+    # -- what is due -----------------------------------------------------------------------
+
+    async def due(self, actor: Actor, now: datetime) -> list[DueForm]:
+        out: list[DueForm] = []
+        roadmaps = await self.roadmaps.all()
+        for org_id in actor.scopes("organization"):
+            org = await self.directory.organization(org_id)
+            if org is None:
+                continue
+            muni = await self.directory.municipality(org.municipality_id)
+            region = await self.directory.region(muni.region_id) if muni else None
+            if muni is None or region is None:
+                continue
+            today = local_today(now, muni.timezone)
+            for rm in roadmaps:
+                if not rm.roadmap.covers(region.name, muni.name):
+                    continue
+                for form in rm.form:
+                    if org.type not in form.org_types or not form.indicators_for(org.type):
+                        continue
+                    period = current_period(form, rm, today)
+                    if period is not None:
+                        out.append(DueForm(org, muni, rm, form, period))
+        return out
+
+    async def start(self, actor: Actor, now: datetime, ref: dict[str, Any] | None = None,
+                    correct: bool = False) -> Reply:
+        """/report, the menu button or a reminder's button. `ref` comes from a payload: only a hint."""
+        if not actor.scopes("organization"):
+            return Reply(texts.REPORT_NOT_ADMIN)
+        due = await self.due(actor, now)
+        if ref is not None:
+            due = [d for d in due if d.ref == {k: ref.get(k) for k in ("org", "rm", "form")}]
+        if not due:
+            return Reply(texts.REPORT_NONE)
+        if len(due) > 1:
+            rows: Buttons = [[(texts.REPORT_OPTION.format(title=d.form.title, organization=d.organization.name)[:40],
+                               {"cmd": "report", **d.ref})] for d in due[:9]]
+            rows.append([(texts.BTN_CANCEL, {"cmd": "form", "act": "cancel"})])
+            lines = [texts.REPORT_PICK] + [f"{i}. {d.form.title} — {d.organization.name}, до "
+                                           f"{fmt_date(d.period.due)}" for i, d in enumerate(due, 1)]
+            return Reply("\n".join(lines), rows)
+        return await self._open(actor, due[0], now, correct)
+
+    async def _open(self, actor: Actor, d: DueForm, now: datetime, correct: bool) -> Reply:
+        existing = await self.reports.submission(d.organization.id, d.roadmap.id, d.form.id, d.period.key)
+        keys = [i.key for i in d.form.indicators_for(d.organization.type)]
+        draft = Draft(d.roadmap.id, d.form.id, d.organization.id, d.period.key, keys, started_at=now.isoformat())
+        if existing is not None:
+            if not correct:
+                who = await self.people.person(existing.updated_by)
+                text = texts.REPORT_ALREADY.format(
+                    title=d.form.title, period=fmt_date(d.period.due),
+                    when=existing.updated_at.astimezone(now.tzinfo).strftime("%d.%m %H:%M"),
+                    name=who.full_name if who and who.full_name else f"id{existing.updated_by}")
+                return Reply(text, [[(texts.REPORT_EDIT, {"cmd": "report", "fix": 1, **d.ref}),
+                                     (texts.BTN_CANCEL, {"cmd": "form", "act": "cancel"})]])
+            figures = await self.reports.figures(existing.id)
+            draft.answers = {k: v for k, v in figures.items() if k in keys}
+            draft.correcting = True
+            if set(draft.answers) == set(keys):
+                draft.mode = "summary"
+            else:
+                draft.step = next(i for i, k in enumerate(keys) if k not in draft.answers)
+        await self.conversations.set(actor.vk_id, FORM_STATE, draft.to_dict())
+        ctx = await self._context(draft, d.organization, d.municipality, d.form)
+        return _reply(screen_for(ctx, draft))
+
+    # -- filling ---------------------------------------------------------------------------
+
+    async def has_draft(self, vk_id: int) -> bool:
+        conv = await self.conversations.get(vk_id)
+        return conv is not None and conv.state == FORM_STATE
+
+    async def current_screen(self, actor: Actor, prefix: str = "") -> Reply | None:
+        """Where the person is in their form (after an interruption or a restart)."""
+        loaded = await self._load(actor)
+        if loaded is None:
+            return None
+        draft, ctx = loaded
+        return _reply(screen_for(ctx, draft, prefix))
+
+    async def answer(self, actor: Actor, answer: Answer, now: datetime) -> Reply:
+        loaded = await self._load(actor)
+        if loaded is None:
+            await self.conversations.clear(actor.vk_id)
+            return Reply(texts.FORM_GONE)
+        draft, ctx = loaded
+        was_correcting = draft.correcting
+        step = advance(ctx, draft, answer)
+        if step.cancelled:
+            await self.conversations.clear(actor.vk_id)
+            return Reply(texts.FORM_CANCELLED_KEPT if was_correcting else texts.FORM_CANCELLED)
+        assert step.draft is not None
+        if step.submit:
+            return await self._submit(actor, step.draft, ctx, now)
+        await self.conversations.set(actor.vk_id, FORM_STATE, step.draft.to_dict())
+        assert step.screen is not None
+        return _reply(step.screen)
+
+    async def cancel(self, actor: Actor) -> bool:
+        if await self.has_draft(actor.vk_id):
+            await self.conversations.clear(actor.vk_id)
+            return True
+        return False
+
+    async def _submit(self, actor: Actor, draft: Draft, ctx: FormContext, now: datetime) -> Reply:
+        roadmap = await self.roadmaps.get(draft.roadmap_id)
+        form = _form(roadmap, draft.form_id)
+        org = await self.directory.organization(draft.organization_id)
+        muni = await self.directory.municipality(org.municipality_id) if org else None
+        period = period_by_key(form, roadmap, draft.period) if form and roadmap else None
+        # Roles are re-read at the moment of writing: a revoked admin cannot send a stale draft.
+        if not roadmap or not form or not org or not muni or not period or \
+                not (await self.access.actor(actor.vk_id)).has("organization", org.id):
+            await self.conversations.clear(actor.vk_id)
+            return Reply(texts.FORM_GONE)
+        problems = validate_answers(draft.keys, draft.answers, ctx.indicators)
+        if problems:
+            draft.mode = "summary"
+            await self.conversations.set(actor.vk_id, FORM_STATE, draft.to_dict())
+            return _reply(screen_for(ctx, draft, texts.FORM_BROKEN))
+        late = now > summary_instant(form, period, muni.timezone)
+        result = await self.reports.save(org.id, roadmap.id, form.id, period.key, dict(draft.answers),
+                                         actor.vk_id, now, late)
+        await self.conversations.clear(actor.vk_id)
+        lines = [(texts.FORM_SENT if result.created else texts.FORM_SENT_CORRECTED).format(
+            title=form.title, organization=org.name, period=fmt_date(period.due))]
+        prev = result.previous
+        if prev is not None and prev.updated_by != actor.vk_id and \
+                prev.updated_at >= datetime.fromisoformat(draft.started_at) and not draft.correcting:
+            who = await self.people.person(prev.updated_by)
+            lines.append(texts.FORM_SENT_OVER.format(name=who.full_name if who and who.full_name
+                                                     else f"id{prev.updated_by}"))
+        if late:
+            lines.append(texts.FORM_SENT_LATE)
+        targets = organization_targets(roadmap, org, draft.answers)
+        if targets:
+            lines += ["", texts.FORM_TARGETS, *targets]
+        return Reply("\n".join(lines))
+
+    async def _load(self, actor: Actor) -> tuple[Draft, FormContext] | None:
+        conv = await self.conversations.get(actor.vk_id)
+        if conv is None or conv.state != FORM_STATE:
+            return None
+        try:
+            draft = Draft.from_dict(conv.data)
+        except TypeError:
+            return None
+        roadmap = await self.roadmaps.get(draft.roadmap_id)
+        form = _form(roadmap, draft.form_id)
+        org = await self.directory.organization(draft.organization_id)
+        if roadmap is None or form is None or org is None or not actor.has("organization", org.id):
+            return None
+        if draft.keys != [i.key for i in form.indicators_for(org.type)]:
+            return None  # the roadmap changed under the draft
+        muni = await self.directory.municipality(org.municipality_id)
+        assert muni is not None
+        return draft, await self._context(draft, org, muni, form)
+
+    async def _context(self, draft: Draft, org: Organization, muni: Municipality, form: Form) -> FormContext:
+        previous = await self.reports.latest_before(org.id, draft.roadmap_id, draft.form_id, draft.period)
+        return FormContext(title=form.title, organization=org.name,
+                           period_label=fmt_date(datetime.fromisoformat(draft.period)),
+                           indicators={i.key: i for i in form.indicator}, previous=previous)
+
+    # -- history ---------------------------------------------------------------------------
+
+    async def history(self, actor: Actor, query: str) -> str:
+        if not actor.is_coordinator:
+            return texts.NOT_ALLOWED
+        if not query.strip():
+            return texts.HISTORY_USAGE
+        matches = await self.access.resolve_organization(actor, query)
+        if len(matches) != 1:
+            if not matches:
+                return texts.INVITE_NOT_FOUND.format(query=query[:100], what=texts.HISTORY_USAGE)
+            return texts.INVITE_AMBIGUOUS.format(query=query[:100], names="; ".join(m.label for m in matches[:5]))
+        org_id = matches[0].scope_id
+        changes = await self.reports.history(org_id)
+        if not changes:
+            return texts.HISTORY_NONE
+        questions = {i.key: i.question for rm in await self.roadmaps.all() for f in rm.form for i in f.indicator}
+        forms = {f.id: f.title for rm in await self.roadmaps.all() for f in rm.form}
+        lines = [texts.HISTORY_HEAD.format(organization=matches[0].label)]
+        for c in changes:
+            q = questions.get(c.indicator_key, c.indicator_key)
+            lines.append(texts.HISTORY_LINE.format(
+                when=c.changed_at.strftime("%d.%m.%Y %H:%M"), name=f"{c.first_name} {c.last_name}".strip()
+                or f"id{c.changed_by}", form=forms.get(c.form_id, c.form_id),
+                period=fmt_date(datetime.fromisoformat(c.period)), question=q[:60],
+                old="—" if c.old_value is None else c.old_value, new=c.new_value,
+                late=texts.HISTORY_LATE if c.late else ""))
+        return "\n".join(lines)
+
+
+def organization_targets(roadmap: Roadmap, org: Organization, answers: dict[str, int]) -> list[str]:
+    """Each target of the roadmap that counts this organization: its value against the goal."""
+    lines = []
+    for t in roadmap.target:
+        if t.org_types is not None and org.type not in t.org_types:
+            continue
+        if t.numerator not in answers:
+            continue
+        num = answers[t.numerator]
+        if t.denominator == "@organizations":
+            den = 1
+        elif t.denominator in answers:
+            den = answers[t.denominator]
+        else:
+            continue
+        lines.append(texts.FORM_TARGET.format(title=t.title, value=f"{num} из {den}", percent=percent(num, den),
+                                              goal=f"{t.goal_percent:g}"))
+    return lines
+
+
+def _form(roadmap: Roadmap | None, form_id: str) -> Form | None:
+    if roadmap is None:
+        return None
+    return next((f for f in roadmap.form if f.id == form_id), None)
+
+
+def _reply(screen: Screen) -> Reply:
+    return Reply(screen.text, screen.buttons)

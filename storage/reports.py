@@ -1,0 +1,119 @@
+"""Submissions, their figures and every change to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .db import Database, iso
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    organization_id: str
+    roadmap_id: str
+    form_id: str
+    period: str
+    submitted_by: int
+    submitted_at: datetime
+    updated_by: int
+    updated_at: datetime
+    late: bool
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    submission_id: int
+    created: bool
+    previous: Submission | None
+
+
+@dataclass(frozen=True)
+class Change:
+    changed_at: datetime
+    changed_by: int
+    first_name: str
+    last_name: str
+    form_id: str
+    period: str
+    indicator_key: str
+    old_value: int | None
+    new_value: int
+    late: bool
+
+
+_SUBMISSION = ("SELECT id, organization_id, roadmap_id, form_id, period, submitted_by, submitted_at, "
+               "updated_by, updated_at, late FROM submissions ")
+
+
+def _submission(row) -> Submission:  # noqa: ANN001
+    return Submission(row[0], row[1], row[2], row[3], row[4], row[5], datetime.fromisoformat(row[6]),
+                      row[7], datetime.fromisoformat(row[8]), bool(row[9]))
+
+
+class ReportRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def submission(self, organization_id: str, roadmap_id: str, form_id: str, period: str) -> Submission | None:
+        row = await self.db.fetchone(
+            _SUBMISSION + "WHERE organization_id = ? AND roadmap_id = ? AND form_id = ? AND period = ?",
+            (organization_id, roadmap_id, form_id, period))
+        return _submission(row) if row else None
+
+    async def figures(self, submission_id: int) -> dict[str, int]:
+        rows = await self.db.fetchall(
+            "SELECT indicator_key, value FROM figures WHERE submission_id = ?", (submission_id,))
+        return {r[0]: r[1] for r in rows}
+
+    async def latest_before(self, organization_id: str, roadmap_id: str, form_id: str,
+                            period: str) -> dict[str, int]:
+        """The figures of the organization's most recent submission of an earlier period."""
+        row = await self.db.fetchone(
+            "SELECT id FROM submissions WHERE organization_id = ? AND roadmap_id = ? AND form_id = ? "
+            "AND period < ? ORDER BY period DESC LIMIT 1", (organization_id, roadmap_id, form_id, period))
+        return await self.figures(row[0]) if row else {}
+
+    async def save(self, organization_id: str, roadmap_id: str, form_id: str, period: str,
+                   answers: dict[str, int], by: int, at: datetime, late: bool) -> SaveResult:
+        """Store a whole set of answers atomically: one submission per organization and period."""
+        async with self.db.transaction():
+            previous = await self.submission(organization_id, roadmap_id, form_id, period)
+            if previous is None:
+                await self.db.execute(
+                    "INSERT INTO submissions(organization_id, roadmap_id, form_id, period, submitted_by, "
+                    "submitted_at, updated_by, updated_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (organization_id, roadmap_id, form_id, period, by, iso(at), by, iso(at), int(late)))
+                sid = int(await self.db.scalar("SELECT last_insert_rowid()"))
+                old: dict[str, int] = {}
+            else:
+                sid = previous.id
+                old = await self.figures(sid)
+                await self.db.execute("UPDATE submissions SET updated_by = ?, updated_at = ? WHERE id = ?",
+                                      (by, iso(at), sid))
+            changes = [(sid, key, old.get(key), value, by, iso(at), int(late))
+                       for key, value in answers.items() if old.get(key) != value]
+            await self.db.executemany(
+                "INSERT INTO figure_changes(submission_id, indicator_key, old_value, new_value, changed_by, "
+                "changed_at, late) VALUES (?, ?, ?, ?, ?, ?, ?)", changes)
+            await self.db.executemany(
+                "INSERT INTO figures(submission_id, indicator_key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT(submission_id, indicator_key) DO UPDATE SET value = excluded.value",
+                [(sid, key, value) for key, value in answers.items()])
+        return SaveResult(sid, previous is None, previous)
+
+    async def history(self, organization_id: str, limit: int = 50) -> list[Change]:
+        rows = await self.db.fetchall(
+            "SELECT c.changed_at, c.changed_by, coalesce(p.first_name, ''), coalesce(p.last_name, ''), "
+            "s.form_id, s.period, c.indicator_key, c.old_value, c.new_value, c.late "
+            "FROM figure_changes c JOIN submissions s ON s.id = c.submission_id "
+            "LEFT JOIN persons p ON p.vk_id = c.changed_by "
+            "WHERE s.organization_id = ? ORDER BY c.id DESC LIMIT ?", (organization_id, limit))
+        return [Change(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
+                for r in rows]
+
+    async def count(self) -> tuple[int, int]:
+        row = await self.db.fetchone("SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM figures)")
+        assert row is not None
+        return row[0], row[1]
