@@ -28,7 +28,7 @@ from .dispatcher import Dispatcher, Incoming
 from .invites import InviteService
 from .people import PeopleService
 from .reporting import ReportService, RoadmapCache
-from .vk import VkGateway
+from .vk import LimitedAPI, VkGateway
 
 Clock = Callable[[], datetime]
 
@@ -116,7 +116,7 @@ class App:
 async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,
                     clock: Clock | None = None, raise_errors: bool = False) -> App:
     db = await Database.open(db_path or config.storage.path)
-    api = API(token)
+    api = LimitedAPI(token)
     api.API_URL = api_url or config.vk.api_url
     vk = VkGateway(api)
     directory = DirectoryRepo(db)

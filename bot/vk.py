@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
@@ -37,6 +40,58 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     if current:
         parts.append(current)
     return parts
+
+
+class RateLimiter:
+    """At most `per_second` requests reach VK in any rolling second (a community may make 20/s).
+
+    A slot is counted from the moment its answer arrives, and requests still in flight hold
+    theirs: the server's arrival time lies between our send and our receipt, so spacing
+    measured from receipts can never look denser to VK than the limit, however the network
+    bunches requests."""
+
+    def __init__(self, per_second: int = 20, window: float = 1.0) -> None:
+        self.per_second = per_second
+        self.window = window
+        self._done: collections.deque[float] = collections.deque()
+        self._in_flight = 0
+        self._changed = asyncio.Condition()
+
+    def _free(self, now: float) -> bool:
+        while self._done and now - self._done[0] >= self.window:
+            self._done.popleft()
+        return len(self._done) + self._in_flight < self.per_second
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        async with self._changed:
+            while not self._free(loop.time()):
+                wait = self.window - (loop.time() - self._done[0]) if self._done else None
+                try:
+                    await asyncio.wait_for(self._changed.wait(), wait)
+                except TimeoutError:
+                    pass
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._in_flight -= 1
+                self._done.append(loop.time())
+                self._changed.notify_all()
+
+
+class LimitedAPI(API):
+    """vkbottle's API with every method call (ours, the long-poll client's, uploaders') under one limiter."""
+
+    def __init__(self, token: str, limiter: RateLimiter | None = None) -> None:
+        super().__init__(token)
+        self.limiter = limiter or RateLimiter()
+
+    async def request(self, method: str, data: dict, version: str | None = None) -> dict:
+        async with self.limiter.slot():
+            return await super().request(method, data, version)
 
 
 @dataclass

@@ -93,3 +93,12 @@ async def stop_harness(h: Harness) -> None:
     await h.polling
     await h.app.close()
     await h.server.stop()
+
+
+async def register(h: Harness, user_id: int, role: str, scope: str, first: str = "Анна",
+                   last: str = "Петрова") -> None:
+    """Register a person through the bot with a fresh invite code."""
+    h.emu.add_user(user_id, first, last)
+    code, _ = await h.app.invites.create(role, scope, None, h.clock())
+    replies = await h.say(user_id, code)
+    assert replies and replies[-1].text.startswith("Готово"), replies

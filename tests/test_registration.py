@@ -11,7 +11,7 @@ import pytest
 
 from bot import texts
 from bot.invites import normalize_code
-from tests.harness import OWNER, Harness, start_harness, stop_harness
+from tests.harness import OWNER, Harness, register, start_harness, stop_harness
 
 SCHOOL_1 = "6624000001"
 SCHOOL_2 = "6624000002"
@@ -24,13 +24,6 @@ async def muni_id(h: Harness) -> str:
 async def make_code(h: Harness, role: str, scope: str) -> str:
     code, _ = await h.app.invites.create(role, scope, None, h.clock())
     return code
-
-
-async def register(h: Harness, user_id: int, role: str, scope: str, first: str = "Анна",
-                   last: str = "Петрова") -> None:
-    h.emu.add_user(user_id, first, last)
-    replies = await h.say(user_id, await make_code(h, role, scope))
-    assert replies and replies[-1].text.startswith("Готово"), replies
 
 
 async def test_greeting_then_short_hint(harness: Harness) -> None:

@@ -1,0 +1,103 @@
+"""Property-based: arbitrary text in every form state never crashes and never stores a broken value."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import texts
+from bot.forms import ACTS, Answer, Draft, FormContext, advance, check_value, parse_count, validate_answers
+from bot.roadmap import parse_roadmap
+from tests.harness import Harness, register
+
+ROOT = Path(__file__).resolve().parents[1]
+RM = parse_roadmap((ROOT / "roadmaps" / "kalinin-2024.toml").read_text(encoding="utf-8"), "k.toml")
+NTGO = parse_roadmap((ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8"), "n.toml")
+
+numbers = st.builds(
+    lambda sign, digits, sep, tail: f"{sign}{sep.join([digits[:1], digits[1:]]) if digits else ''}{tail}",
+    st.sampled_from(["", "-", "+", " ", "−"]), st.text("0123456789", max_size=12),
+    st.sampled_from(["", " ", "\u00a0", ",", ".", "'"]), st.sampled_from(["", ".", ",5", ".0", " шт", "%"]))
+nasty = st.sampled_from([
+    "'; DROP TABLE figures; --", "1; DELETE FROM submissions", "<script>", "\x00\x01\x02", "\u202e123",
+    "🙂" * 50, "я" * 10_000, "1" * 10_000, "да", "НЕТ", "Отмена", "назад", "Отправить", "Исправить",
+    "Подтвердить", "Как в прошлый раз: 5", "0", "1e3", "0x10", "١٢٣", "NaN", "  ", "\n\n", "/cancel"])
+any_text = st.one_of(numbers, nasty, st.text(max_size=200))
+acts = st.one_of(st.none(), st.sampled_from(sorted(ACTS)), st.text(max_size=10))
+answers = st.builds(Answer, any_text, acts, st.one_of(st.none(), st.integers(-5, 50)))
+
+
+def contexts() -> list[FormContext]:
+    out = []
+    for rm in (RM, NTGO):
+        form = rm.form[0]
+        inds = {i.key: i for i in form.indicator}
+        for previous in ({}, {k: 7 for k in inds}):
+            out.append(FormContext(form.title, "Школа", "20.10.2023", inds, previous))
+    return out
+
+
+CONTEXTS = contexts()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(range(len(CONTEXTS))), st.lists(answers, max_size=40))
+def test_machine_never_raises_and_keeps_rules(ctx_index: int, inputs: list[Answer]) -> None:
+    ctx = CONTEXTS[ctx_index]
+    keys = list(ctx.indicators)
+    draft: Draft | None = Draft("rm", "f", "org", "2023-10-20", keys, "2023-10-20T00:00:00+00:00")
+    for answer in inputs:
+        assert draft is not None
+        step = advance(ctx, draft, answer)
+        if step.cancelled:
+            return
+        assert step.draft is not None
+        draft = step.draft
+        # the draft survives its JSON round trip (it is persisted after every step)
+        draft = Draft.from_dict(json.loads(json.dumps(draft.to_dict())))
+        assert draft.mode in ("ask", "confirm", "summary", "pick")
+        assert 0 <= draft.step < len(keys)
+        for key, value in draft.answers.items():
+            others = {k: v for k, v in draft.answers.items() if k != key}
+            check_value(ctx.indicators[key], value, others, ctx.indicators)  # raises if broken
+        if step.submit:
+            assert validate_answers(keys, draft.answers, ctx.indicators) == []
+            return
+        assert step.screen is not None and step.screen.text
+        for row in step.screen.buttons:
+            assert 1 <= len(row) <= 5 and all(len(label) <= 40 for label, _ in row)
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_parse_count_accepts_only_whole_non_negative_numbers(text: str) -> None:
+    try:
+        value = parse_count(text)
+    except Exception as e:  # only our own refusal is allowed
+        assert type(e).__name__ == "Invalid"
+        return
+    assert isinstance(value, int) and 0 <= value < 10**9
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(any_text, st.sampled_from(["/report", texts.BTN_SEND, "204", "100"])),
+                min_size=1, max_size=12))
+async def test_whole_bot_with_arbitrary_text(harness: Harness, typed: list[str]) -> None:
+    h = harness
+    if not (await h.app.access.actor(900)).registered:
+        await register(h, 900, "organization", "6624000001")
+    await h.say(900, "/report")
+    for text in typed:
+        h.emu.say(900, text)
+    await h.settle()
+    assert h.app.handler_errors == []
+    sub = await h.app.reports.reports.submission("6624000001", "ntgo-sferum-2023", "weekly", "2023-10-20")
+    if sub is not None:
+        values = await h.app.reports.reports.figures(sub.id)
+        inds = {i.key: i for i in NTGO.form[0].indicator}
+        assert validate_answers(list(inds), values, inds) == []
+    # every message got an answer, and none broke VK's limits (the emulator would have refused it)
+    assert h.emu.errors_by_code == {}
