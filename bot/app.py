@@ -28,7 +28,7 @@ from .dispatcher import Dispatcher, Incoming
 from .invites import InviteService
 from .people import PeopleService
 from .reporting import ReportService, RoadmapCache
-from .vk import LimitedAPI, VkGateway
+from .vk import LimitedAPI, RateLimiter, VkGateway
 
 Clock = Callable[[], datetime]
 
@@ -114,9 +114,9 @@ class App:
 
 
 async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,
-                    clock: Clock | None = None, raise_errors: bool = False) -> App:
+                    clock: Clock | None = None, raise_errors: bool = False, roadmap_recheck_s: float = 2.0) -> App:
     db = await Database.open(db_path or config.storage.path)
-    api = LimitedAPI(token)
+    api = LimitedAPI(token, RateLimiter(config.vk.requests_per_second or 1_000_000))
     api.API_URL = api_url or config.vk.api_url
     vk = VkGateway(api)
     directory = DirectoryRepo(db)
@@ -128,7 +128,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     invites = InviteService(invite_repo, people_repo, config.invites.ttl_days, config.invites.max_failures_per_hour)
     people = PeopleService(access, invites, people_repo, directory, chats, vk.user_name)
     conversations = ConversationRepo(db)
-    reports = ReportService(RoadmapCache(roadmaps), ReportRepo(db), directory, people_repo, conversations, access)
+    reports = ReportService(RoadmapCache(roadmaps, roadmap_recheck_s), ReportRepo(db), directory, people_repo, conversations, access)
     return App(config=config, db=db, api=api, vk=vk, directory=directory, roadmaps=roadmaps,
                people_repo=people_repo, invite_repo=invite_repo, chats=chats,
                conversations=conversations, events=EventRepo(db), access=access, invites=invites,

@@ -24,6 +24,7 @@ class _Section(BaseModel):
 class VkSection(_Section):
     group_id: Annotated[int, Field(gt=0)]
     api_url: str = VK_API_URL
+    requests_per_second: Annotated[int, Field(ge=0, le=1000)] = 20  # VK's limit for a community; 0: off
 
     @field_validator("api_url")
     @classmethod

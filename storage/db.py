@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -109,12 +110,17 @@ class Database:
                 self._in_tx.reset(token)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one write; returns the number of rows it changed."""
-        async with self.transaction():
+        """Run one write; returns the number of rows it changed.
+
+        Outside a transaction the whole BEGIN IMMEDIATE .. COMMIT runs in one trip to the
+        database thread: a standalone write is the common case and each trip costs."""
+        if self._in_tx.get():
             cur = await self.conn.execute(sql, params)
             count = cur.rowcount
             await cur.close()
             return int(count or 0)
+        async with self._lock:
+            return int(await self.conn._execute(_write_once, self.conn._conn, sql, tuple(params)) or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction():
@@ -133,3 +139,15 @@ class Database:
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
         return row[0] if row is not None else None
+
+
+def _write_once(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
+    """In the database thread: one statement in its own BEGIN IMMEDIATE transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        count = conn.execute(sql, params).rowcount
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return count

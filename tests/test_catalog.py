@@ -207,3 +207,14 @@ def test_csv_header_and_bom():
     assert rows[0].id == "1" and rows[0].line == 2
     with pytest.raises(DirectoryError, match="заголовок"):
         parse_directory("inn,region\n", "x.csv")
+
+
+async def test_roadmap_cache_is_never_seen_empty_by_concurrent_callers(catalog):
+    import asyncio
+
+    from bot.reporting import RoadmapCache
+
+    await catalog.load_roadmap(SPEC_EXAMPLE.read_text(encoding="utf-8"), "ntgo.toml")
+    cache = RoadmapCache(catalog.roadmaps, recheck_s=60)
+    results = await asyncio.gather(*(cache.all() for _ in range(20)))
+    assert all([rm.id for rm in r] == ["ntgo-sferum-2023"] for r in results)

@@ -125,6 +125,7 @@ class Emulator:
         self.lp_events: collections.deque[dict[str, Any]] = collections.deque()
         self._lp_cond: asyncio.Condition | None = None
         self.lp_waiting = 0  # long-poll requests parked waiting for events
+        self._delivered_cond: asyncio.Condition | None = None
         self._rng = random.Random(0)
 
     # ---------------------------------------------------------------- method dispatch
@@ -264,6 +265,7 @@ class Emulator:
                         random_id, payload, int(time.time()))
         self.record[peer].append(msg)
         self.by_id[msg.id] = msg
+        self._wake(self._delivered_cond)
         if random_id:
             self.dedup[(peer, random_id)] = msg.id
         return msg.id
@@ -573,7 +575,9 @@ class Emulator:
 
     def _push_wake(self) -> None:
         """Wake parked long-poll requests (control calls are synchronous, so schedule it)."""
-        cond = self._lp_cond
+        self._wake(self._lp_cond)
+
+    def _wake(self, cond: asyncio.Condition | None) -> None:
         if cond is None:
             return
 
@@ -585,6 +589,18 @@ class Emulator:
             asyncio.get_running_loop().create_task(wake())
         except RuntimeError:
             pass  # no loop running: nobody can be parked either
+
+    async def wait_delivered(self, peer_id: int, count: int, limit_s: float = 10.0) -> list[Delivered]:
+        """Until `peer_id` has at least `count` messages (or `limit_s` passes); returns its record."""
+        if self._delivered_cond is None:
+            self._delivered_cond = asyncio.Condition()
+        cond = self._delivered_cond
+        async with cond:
+            try:
+                await asyncio.wait_for(cond.wait_for(lambda: len(self.record.get(peer_id, [])) >= count), limit_s)
+            except TimeoutError:
+                pass
+        return self.delivered(peer_id)
 
     def delivered(self, peer_id: int) -> list[Delivered]:
         return list(self.record.get(peer_id, []))

@@ -76,6 +76,10 @@ def build_web_app(emu: Emulator) -> web.Application:
         if action == "record":
             msgs = emu.delivered(int(args["peer_id"]))
             return web.json_response([asdict(m) for m in msgs], dumps=_dumps)
+        if action == "wait_delivered":
+            msgs = await emu.wait_delivered(int(args["peer_id"]), int(args["count"]),
+                                            float(args.get("limit_s", 10.0)))
+            return web.json_response([asdict(m) for m in msgs[int(args.get("since", 0)):]], dumps=_dumps)
         if action == "stats":
             return web.json_response({
                 "requests_total": emu.requests_total,
