@@ -16,6 +16,7 @@ from handlers import Context, route
 from storage.chats import ChatRepo, ConversationRepo, EventRepo
 from storage.db import Database, utcnow
 from storage.directory import DirectoryRepo
+from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PeopleRepo
 from storage.reports import ReportRepo
 from storage.roadmaps import RoadmapRepo
@@ -28,6 +29,7 @@ from .dispatcher import Dispatcher, Incoming
 from .invites import InviteService
 from .people import PeopleService
 from .reporting import ReportService, RoadmapCache
+from .sender import Sender
 from .vk import LimitedAPI, RateLimiter, VkGateway
 
 Clock = Callable[[], datetime]
@@ -58,6 +60,8 @@ class App:
     people: PeopleService
     catalog: CatalogService
     reports: ReportService
+    outbox: OutboxRepo
+    sender: Sender
     clock: Clock
     raise_errors: bool = False
     handler_errors: list[BaseException] = field(default_factory=list)
@@ -68,8 +72,11 @@ class App:
         self.dispatcher = Dispatcher(self.handle, self.events, self.on_error)
 
     async def handle(self, incoming: Incoming) -> None:
-        if incoming.kind in ("allow", "deny"):
-            logger.debug("messages {} by {}", incoming.kind, incoming.from_id)
+        if incoming.kind == "allow":
+            await self.outbox.reachable_again(incoming.from_id)
+            return
+        if incoming.kind == "deny":
+            await self.outbox.mark_unreachable(incoming.from_id, 901)
             return
         ctx = Context(incoming=incoming, actor=await self.access.actor(incoming.from_id), people=self.people,
                       access=self.access, conversations=self.conversations, vk=self.vk, reports=self.reports,
@@ -88,7 +95,8 @@ class App:
                 logger.warning("could not tell the user about the error")
 
     async def run_polling(self, stop: asyncio.Event) -> None:
-        """Long-poll until `stop` is set; then let in-flight handlers finish (with a grace period)."""
+        """Long-poll and send until `stop` is set; then let in-flight handlers finish and their
+        replies go out (each within a grace period) before returning."""
         polling = _Polling(self.api, group_id=self.config.vk.group_id, wait=25)
 
         async def listen() -> None:
@@ -96,6 +104,8 @@ class App:
                 for update in event.get("updates", []):
                     self.dispatcher.feed(update)
 
+        sender_stop = asyncio.Event()
+        sender = asyncio.create_task(self.sender.run(sender_stop))
         listener = asyncio.create_task(listen())
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -103,10 +113,16 @@ class App:
         for task in (listener, stopper):
             task.cancel()
         await asyncio.gather(listener, stopper, return_exceptions=True)
-        if listener in done and not listener.cancelled() and listener.exception():
-            raise listener.exception()  # type: ignore[misc]
-        if not await self.dispatcher.drain(self.shutdown_grace):
-            logger.warning("some handlers did not finish within {} s", self.shutdown_grace)
+        try:
+            if listener in done and not listener.cancelled() and listener.exception():
+                raise listener.exception()  # type: ignore[misc]
+            if not await self.dispatcher.drain(self.shutdown_grace):
+                logger.warning("some handlers did not finish within {} s", self.shutdown_grace)
+            if not await self.sender.drain(self.shutdown_grace):
+                logger.warning("some messages stay in the outbox until the next start")
+        finally:
+            sender_stop.set()
+            await sender
 
     async def close(self) -> None:
         await self.api.http_client.close()
@@ -118,7 +134,9 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     db = await Database.open(db_path or config.storage.path)
     api = LimitedAPI(token, RateLimiter(config.vk.requests_per_second or 1_000_000))
     api.API_URL = api_url or config.vk.api_url
-    vk = VkGateway(api)
+    outbox = OutboxRepo(db)
+    sender = Sender(outbox, api)
+    vk = VkGateway(api, outbox, sender.wake)
     directory = DirectoryRepo(db)
     roadmaps = RoadmapRepo(db)
     people_repo = PeopleRepo(db)
@@ -132,5 +150,6 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     return App(config=config, db=db, api=api, vk=vk, directory=directory, roadmaps=roadmaps,
                people_repo=people_repo, invite_repo=invite_repo, chats=chats,
                conversations=conversations, events=EventRepo(db), access=access, invites=invites,
-               people=people, catalog=CatalogService(directory, roadmaps), reports=reports, clock=clock or utcnow,
+               people=people, catalog=CatalogService(directory, roadmaps), reports=reports, outbox=outbox,
+               sender=sender, clock=clock or utcnow,
                raise_errors=raise_errors)

@@ -5,17 +5,28 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import secrets
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from loguru import logger
 from vkbottle import API, DocMessagesUploader, VKAPIError
 
+from storage.outbox import OutboxRepo, OutMessage
+
 MESSAGE_LIMIT = 4096
 TRANSIENT_CODES = {6, 9, 10}
-UNREACHABLE_CODES = {7, 900, 901, 902, 917}
+
+
+def compose(peer_id: int, text: str, keyboard: str | None = None, attachment: str | None = None,
+            dedup_key: str | None = None) -> list[OutMessage]:
+    """One message as outbox rows: split to VK's length, keyboard and attachment on the last part."""
+    parts = split_text(text) if text else [""]
+    out = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        key = None if dedup_key is None else (dedup_key if len(parts) == 1 else f"{dedup_key}#{i}")
+        out.append(OutMessage(peer_id, part, keyboard if last else None, attachment if last else None, key))
+    return out
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -94,15 +105,13 @@ class LimitedAPI(API):
             return await super().request(method, data, version)
 
 
-@dataclass
-class SendResult:
-    ok: bool
-    error_code: int | None = None
-
-
 class VkGateway:
-    def __init__(self, api: API, retries: int = 4) -> None:
+    """Messages go to the outbox (the sender delivers them); other calls go to VK directly."""
+
+    def __init__(self, api: API, outbox: OutboxRepo, wake_sender: Callable[[], None], retries: int = 4) -> None:
         self.api = api
+        self.outbox = outbox
+        self.wake_sender = wake_sender
         self.retries = retries
 
     async def _call(self, method: str, params: dict) -> dict:
@@ -122,23 +131,16 @@ class VkGateway:
         raise AssertionError("unreachable")
 
     async def send(self, peer_id: int, text: str, keyboard: str | None = None,
-                   attachment: str | None = None) -> SendResult:
-        parts = split_text(text) if text else [""]
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            params: dict = {"peer_id": peer_id, "message": part, "random_id": secrets.randbits(31) or 1}
-            if last and keyboard is not None:
-                params["keyboard"] = keyboard
-            if last and attachment:
-                params["attachment"] = attachment
-            try:
-                await self._call("messages.send", params)
-            except VKAPIError as e:
-                if e.code in UNREACHABLE_CODES:
-                    logger.info("message not delivered: VK error {}", e.code)
-                    return SendResult(False, e.code)
-                raise
-        return SendResult(True)
+                   attachment: str | None = None) -> None:
+        """A reply to a person: queued ahead of bulk sends."""
+        await self.outbox.add(compose(peer_id, text, keyboard, attachment), priority=0)
+        self.wake_sender()
+
+    async def send_bulk(self, messages: list[OutMessage]) -> int:
+        """Reminders, summaries: queued behind replies; messages with a known dedup_key are skipped."""
+        added = await self.outbox.add(messages, priority=1)
+        self.wake_sender()
+        return added
 
     async def answer_event(self, event_id: str, user_id: int, peer_id: int) -> None:
         await self._call("messages.sendMessageEventAnswer",

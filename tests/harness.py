@@ -47,7 +47,10 @@ class Harness:
                 raise TimeoutError("the bot did not settle")
             await asyncio.sleep(0.01)
             fetched = self.emu.lp_waiting > 0
-            calm = calm + 1 if fetched and self.app.dispatcher.in_flight == 0 else 0
+            idle = fetched and self.app.dispatcher.in_flight == 0 and not self.app.sender.busy
+            if idle and await self.app.outbox.pending_count() > 0:
+                idle = False
+            calm = calm + 1 if idle else 0
 
     async def say(self, user_id: int, text: str, *, peer_id: int | None = None,
                   payload: dict | str | None = None) -> list[Delivered]:

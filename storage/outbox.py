@@ -1,0 +1,103 @@
+"""The outbox: every outgoing message, its deterministic random_id, its delivery state."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from .db import Database, iso, utcnow
+
+RANDOM_ID_SPACE = 2**31 - 1
+UNREACHABLE_CODES = {7, 900, 901, 902}  # VK will not deliver to this person until they act
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    peer_id: int
+    text: str
+    keyboard: str | None = None
+    attachment: str | None = None
+    dedup_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Queued:
+    id: int
+    peer_id: int
+    text: str
+    keyboard: str | None
+    attachment: str | None
+    random_id: int
+    attempts: int
+
+
+class OutboxRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, messages: list[OutMessage], priority: int) -> int:
+        """Queue messages in one transaction; ones whose dedup_key exists are skipped. Returns how many.
+
+        Each row gets its random_id here, once: every later attempt to send the row reuses it, so
+        VK delivers a row at most once however often a crash makes us retry."""
+        now = iso(utcnow())
+        rows = [(m.peer_id, m.text, m.keyboard, m.attachment, priority, m.dedup_key,
+                 secrets.randbelow(RANDOM_ID_SPACE) + 1, now) for m in messages]
+        async with self.db.transaction():
+            before = await self.db.scalar("SELECT total_changes()")
+            await self.db.executemany(
+                "INSERT OR IGNORE INTO outbox(peer_id, text, keyboard, attachment, priority, dedup_key, "
+                "random_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            after = await self.db.scalar("SELECT total_changes()")
+        return int(after - before)
+
+    async def next_batch(self, limit: int = 25) -> list[Queued]:
+        rows = await self.db.fetchall(
+            "SELECT id, peer_id, text, keyboard, attachment, random_id, attempts FROM outbox "
+            "WHERE status = 'pending' AND not_before <= ? ORDER BY priority, id LIMIT ?", (time.time(), limit))
+        return [Queued(*r) for r in rows]
+
+    async def next_wakeup(self) -> float | None:
+        """When the earliest backed-off row becomes ready (unix time), if any is waiting."""
+        return await self.db.scalar("SELECT min(not_before) FROM outbox WHERE status = 'pending'")
+
+    async def mark_sent(self, results: list[tuple[int, int]]) -> None:
+        """(row id, message id) pairs."""
+        now = iso(utcnow())
+        await self.db.executemany("UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
+                                  [(now, mid, rid) for rid, mid in results])
+
+    async def mark_failed(self, row_id: int, peer_id: int, code: int) -> None:
+        async with self.db.transaction():
+            await self.db.execute("UPDATE outbox SET status = 'failed', error_code = ? WHERE id = ?", (code, row_id))
+            if peer_id < 2_000_000_000 and code in UNREACHABLE_CODES:
+                await self.mark_unreachable(peer_id, code)
+
+    async def mark_unreachable(self, vk_id: int, code: int) -> None:
+        await self.db.execute(
+            "INSERT INTO unreachable(vk_id, error_code, at) VALUES (?, ?, ?) "
+            "ON CONFLICT(vk_id) DO UPDATE SET error_code = excluded.error_code, at = excluded.at",
+            (vk_id, code, iso(utcnow())))
+
+    async def retry_later(self, row_ids: list[int], delay_s: float) -> None:
+        when = time.time() + delay_s
+        await self.db.executemany("UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
+                                  [(when, rid) for rid in row_ids])
+
+    async def reachable_again(self, vk_id: int) -> None:
+        await self.db.execute("DELETE FROM unreachable WHERE vk_id = ?", (vk_id,))
+
+    async def unreachable(self, vk_ids: list[int]) -> dict[int, int]:
+        if not vk_ids:
+            return {}
+        marks = ",".join("?" * len(vk_ids))
+        rows = await self.db.fetchall(f"SELECT vk_id, error_code FROM unreachable WHERE vk_id IN ({marks})", vk_ids)
+        return {r[0]: r[1] for r in rows}
+
+    async def pending_count(self) -> int:
+        return int(await self.db.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT status, count(*) FROM outbox GROUP BY status")
+        return {r[0]: r[1] for r in rows}
