@@ -60,6 +60,8 @@ class Sender:
 
     async def _worker(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before looking, so a message queued while we look still wakes us.
+            self._wake.clear()
             try:
                 sent = await self.send_batch()
             except Exception:  # the sender must outlive any one bad batch
@@ -69,7 +71,6 @@ class Sender:
                 await self._idle(stop)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        self._wake.clear()
         wakeup = await self.outbox.next_wakeup()
         delay = 1.0 if wakeup is None else min(1.0, max(0.01, wakeup - time.time()))
         waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]

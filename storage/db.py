@@ -122,9 +122,16 @@ class Database:
         async with self._lock:
             return int(await self.conn._execute(_write_once, self.conn._conn, sql, tuple(params)) or 0)
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self.transaction():
-            await self.conn.executemany(sql, list(rows))
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run one statement for many rows atomically; returns the number of rows changed."""
+        rows = [tuple(r) for r in rows]
+        if self._in_tx.get():
+            cur = await self.conn.executemany(sql, rows)
+            count = cur.rowcount
+            await cur.close()
+            return int(count or 0)
+        async with self._lock:
+            return int(await self.conn._execute(_write_many_once, self.conn._conn, sql, rows) or 0)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         if self._in_tx.get():
@@ -146,6 +153,20 @@ def _write_once(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> 
     conn.execute("BEGIN IMMEDIATE")
     try:
         count = conn.execute(sql, params).rowcount
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return count
+
+
+def _write_many_once(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> int:
+    """In the database thread: one statement over many rows in its own BEGIN IMMEDIATE transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        before = conn.total_changes
+        conn.executemany(sql, rows)
+        count = conn.total_changes - before
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -44,13 +44,9 @@ class OutboxRepo:
         now = iso(utcnow())
         rows = [(m.peer_id, m.text, m.keyboard, m.attachment, priority, m.dedup_key,
                  secrets.randbelow(RANDOM_ID_SPACE) + 1, now) for m in messages]
-        async with self.db.transaction():
-            before = await self.db.scalar("SELECT total_changes()")
-            await self.db.executemany(
-                "INSERT OR IGNORE INTO outbox(peer_id, text, keyboard, attachment, priority, dedup_key, "
-                "random_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            after = await self.db.scalar("SELECT total_changes()")
-        return int(after - before)
+        return await self.db.executemany(
+            "INSERT OR IGNORE INTO outbox(peer_id, text, keyboard, attachment, priority, dedup_key, "
+            "random_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     async def next_batch(self, limit: int = 25) -> list[Queued]:
         rows = await self.db.fetchall(
