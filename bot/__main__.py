@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("role", choices=list(ROLES), metavar="ROLE", help="region | municipality | organization")
     inv.add_argument("scope", metavar="SCOPE",
                      help="название региона или муниципалитета как в справочнике, или id организации")
+    job = sub.add_parser("run-job", parents=[common], help="выполнить задание расписания вручную",
+                         description="Выполнить задание расписания за указанный момент (например, повторить "
+                                     "пропущенную пятницу). Повторный запуск за тот же момент ничего не дублирует. "
+                                     "Сообщения ставятся в очередь; их отправит работающий бот или --send.")
+    job.add_argument("job", choices=["form-reminders", "summaries", "item-reminders", "overdue", "tick"],
+                     metavar="JOB", help="form-reminders | summaries | item-reminders | overdue | tick")
+    job.add_argument("--at", metavar="ISO-8601", default=None,
+                     help="момент, например 2023-10-20T10:00+05:00 (по умолчанию — сейчас)")
+    job.add_argument("--send", action="store_true", help="сразу отправить очередь (нужен VK_TOKEN)")
     return parser
 
 
@@ -73,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_load_roadmaps(config, [Path(f) for f in args.file]))
         if command == "invite":
             return asyncio.run(_invite(config, args.role, args.scope))
+        if command == "run-job":
+            return asyncio.run(_run_job(config, args.job, args.at, args.send))
     except ConfigError as e:
         print(f"Ошибка настройки: {e}", file=sys.stderr)
         return 2
@@ -154,6 +165,36 @@ async def _invite(config: Config, role: str, scope: str) -> int:
         await app.close()
     print(f"Код приглашения ({ROLES[role]}, {label}), действует до {expires:%d.%m.%Y}, один раз:")
     print(code)
+    return 0
+
+
+async def _run_job(config: Config, job: str, at_text: str | None, send: bool) -> int:
+    from datetime import UTC, datetime
+
+    from .app import build_app
+
+    try:
+        at = datetime.fromisoformat(at_text) if at_text else datetime.now(UTC)
+    except ValueError:
+        print(f"--at: ожидается момент ISO-8601, например 2023-10-20T10:00+05:00, а не «{at_text}»", file=sys.stderr)
+        return 2
+    if at.tzinfo is None:
+        print("--at: укажите часовой пояс, например 2023-10-20T10:00+05:00", file=sys.stderr)
+        return 2
+    app = await build_app(config, vk_token() if send else "", schedule=False)
+    try:
+        if job == "tick":
+            result = await app.jobs.tick(at)
+            print(f"Выполнено заданий: {result.ran}, пропущено: {result.skipped}, "
+                  f"сообщений в очереди: {result.queued}.")
+        else:
+            queued = await app.jobs.run_job(job, at)
+            print(f"Задание {job} за {at.isoformat()}: сообщений поставлено в очередь: {queued}.")
+        if send:
+            done = await app.sender.drain(600)
+            print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
+    finally:
+        await app.close()
     return 0
 
 

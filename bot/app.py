@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from vkbottle import API
 from vkbottle.polling import BotPolling
@@ -16,6 +17,7 @@ from handlers import Context, route
 from storage.chats import ChatRepo, ConversationRepo, EventRepo
 from storage.db import Database, utcnow
 from storage.directory import DirectoryRepo
+from storage.items import ItemRepo, JobRepo
 from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PeopleRepo
 from storage.reports import ReportRepo
@@ -27,8 +29,11 @@ from .catalog import CatalogService
 from .config import Config
 from .dispatcher import Dispatcher, Incoming
 from .invites import InviteService
+from .items import ItemService
+from .jobs import JobRunner
 from .people import PeopleService
 from .reporting import ReportService, RoadmapCache
+from .schedule import ItemSettings
 from .sender import Sender
 from .vk import LimitedAPI, RateLimiter, VkGateway
 
@@ -60,10 +65,13 @@ class App:
     people: PeopleService
     catalog: CatalogService
     reports: ReportService
+    items: ItemService
+    jobs: JobRunner
     outbox: OutboxRepo
     sender: Sender
     clock: Clock
     raise_errors: bool = False
+    schedule: bool = True
     handler_errors: list[BaseException] = field(default_factory=list)
     dispatcher: Dispatcher = field(init=False)
     shutdown_grace: float = 10.0
@@ -80,7 +88,7 @@ class App:
             return
         ctx = Context(incoming=incoming, actor=await self.access.actor(incoming.from_id), people=self.people,
                       access=self.access, conversations=self.conversations, vk=self.vk, reports=self.reports,
-                      now=self.clock())
+                      items=self.items, now=self.clock())
         await route(ctx)
 
     async def on_error(self, error: BaseException, incoming: Incoming) -> None:
@@ -106,6 +114,7 @@ class App:
 
         sender_stop = asyncio.Event()
         sender = asyncio.create_task(self.sender.run(sender_stop))
+        scheduler = self._start_scheduler() if self.schedule else None
         listener = asyncio.create_task(listen())
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -121,8 +130,26 @@ class App:
             if not await self.sender.drain(self.shutdown_grace):
                 logger.warning("some messages stay in the outbox until the next start")
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             sender_stop.set()
             await sender
+
+    def _start_scheduler(self) -> AsyncIOScheduler:
+        """APScheduler only triggers: every tick reads the database and runs what fell due,
+        and the first tick, right at start, catches up after downtime within the grace window."""
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(self.tick, "interval", seconds=self.config.schedule.tick_seconds,
+                          next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
+                          misfire_grace_time=None)
+        scheduler.start()
+        return scheduler
+
+    async def tick(self) -> None:
+        try:
+            await self.jobs.tick(self.clock())
+        except Exception:  # a failed tick is retried at the next one; the bot keeps serving
+            logger.exception("scheduled tick failed")
 
     async def close(self) -> None:
         await self.api.http_client.close()
@@ -130,7 +157,8 @@ class App:
 
 
 async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,
-                    clock: Clock | None = None, raise_errors: bool = False, roadmap_recheck_s: float = 2.0) -> App:
+                    clock: Clock | None = None, raise_errors: bool = False, roadmap_recheck_s: float = 2.0,
+                    schedule: bool = True) -> App:
     db = await Database.open(db_path or config.storage.path)
     api = LimitedAPI(token, RateLimiter(config.vk.requests_per_second or 1_000_000))
     api.API_URL = api_url or config.vk.api_url
@@ -146,10 +174,18 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     invites = InviteService(invite_repo, people_repo, config.invites.ttl_days, config.invites.max_failures_per_hour)
     people = PeopleService(access, invites, people_repo, directory, chats, vk.user_name)
     conversations = ConversationRepo(db)
-    reports = ReportService(RoadmapCache(roadmaps, roadmap_recheck_s), ReportRepo(db), directory, people_repo, conversations, access)
+    cache = RoadmapCache(roadmaps, roadmap_recheck_s)
+    report_repo = ReportRepo(db)
+    reports = ReportService(cache, report_repo, directory, people_repo, conversations, access)
+    item_repo = ItemRepo(db)
+    items = ItemService(cache, item_repo, directory, conversations, config.default_timezone)
+    hh, mm = map(int, config.schedule.item_remind_at.split(":"))
+    jobs = JobRunner(cache, directory, people_repo, report_repo, item_repo, JobRepo(db), chats, vk,
+                     ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),
+                     config.default_timezone, timedelta(hours=config.schedule.grace_hours))
     return App(config=config, db=db, api=api, vk=vk, directory=directory, roadmaps=roadmaps,
                people_repo=people_repo, invite_repo=invite_repo, chats=chats,
                conversations=conversations, events=EventRepo(db), access=access, invites=invites,
-               people=people, catalog=CatalogService(directory, roadmaps), reports=reports, outbox=outbox,
-               sender=sender, clock=clock or utcnow,
-               raise_errors=raise_errors)
+               people=people, catalog=CatalogService(directory, roadmaps), reports=reports, items=items,
+               jobs=jobs, outbox=outbox, sender=sender, clock=clock or utcnow, raise_errors=raise_errors,
+               schedule=schedule)

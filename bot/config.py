@@ -47,12 +47,28 @@ class InvitesSection(_Section):
     max_failures_per_hour: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+class ScheduleSection(_Section):
+    grace_hours: Annotated[float, Field(ge=0, le=168)] = 6
+    item_days_before: list[Annotated[int, Field(ge=1, le=60)]] = [7, 3, 1]
+    item_remind_at: str = "09:00"
+    tick_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
+
+    @field_validator("item_remind_at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        hh, _, mm = v.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60 and len(mm) == 2):
+            raise ValueError('ожидается время "ЧЧ:ММ", например "09:00"')
+        return v
+
+
 class Config(_Section):
     default_timezone: str = "Europe/Moscow"
     vk: VkSection
     storage: StorageSection = StorageSection()
     access: AccessSection = AccessSection()
     invites: InvitesSection = InvitesSection()
+    schedule: ScheduleSection = ScheduleSection()
 
     @field_validator("default_timezone")
     @classmethod

@@ -20,13 +20,24 @@ def keyboard(rows: list[list[Button]], *, inline: bool = False, one_time: bool =
     }, ensure_ascii=False)
 
 
+def callback_keyboard(rows: list[list[Button]]) -> str:
+    """Inline callback buttons: pressing one sends a message_event, no text appears in the chat."""
+    return json.dumps({
+        "inline": True,
+        "buttons": [[{"action": {"type": "callback", "label": label[:40],
+                                 "payload": json.dumps(payload, ensure_ascii=False)},
+                      "color": "positive"} for label, payload in row] for row in rows],
+    }, ensure_ascii=False)
+
+
 def main_menu(is_coordinator: bool, is_admin: bool = False) -> str:
     rows: list[list[Button]] = []
     if is_admin:
         rows.append([(texts.MENU_REPORT, {"cmd": "report"})])
     if is_coordinator:
         rows.append([(texts.MENU_INVITES, {"cmd": "invites"})])
-    rows.append([(texts.MENU_WHOAMI, {"cmd": "whoami"}), (texts.MENU_HELP, {"cmd": "help"})])
+    rows.append([(texts.MENU_ITEMS, {"cmd": "items"}), (texts.MENU_WHOAMI, {"cmd": "whoami"}),
+                 (texts.MENU_HELP, {"cmd": "help"})])
     return keyboard(rows)
 
 

@@ -39,7 +39,8 @@ class DueForm:
 @dataclass(frozen=True)
 class Reply:
     text: str
-    buttons: Buttons | None = None  # None: show the main menu
+    buttons: Buttons | None = None  # text buttons of a standard keyboard; None: the main menu
+    keyboard: str | None = None  # a ready keyboard (inline, callback) instead of `buttons`
 
 
 def fmt_date(d: Any) -> str:

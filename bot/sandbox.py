@@ -7,6 +7,7 @@ Everything goes through the same code path as production; only the API URL diffe
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -135,7 +136,12 @@ class Console:
 async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
     """Directory, roadmap, registered demo people and a coordinators' chat; returns (chat, new code)."""
     await app.catalog.import_directory_file(DEMO_DIRECTORY)
-    await app.catalog.load_roadmap_file(DEMO_ROADMAP)
+    # The demo roadmap is seed 000 moved to this year, so reports and reminders are due now.
+    year = app.clock().year
+    text = DEMO_ROADMAP.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^starts = \d{4}-\d\d-\d\d", f"starts = {year - 1}-09-01", text)
+    text = re.sub(r"(?m)^ends = \d{4}-\d\d-\d\d", f"ends = {year + 1}-06-30", text)
+    await app.catalog.load_roadmap(text, str(DEMO_ROADMAP))
     munis = await app.directory.municipalities_by_name("Нижнетуринский ГО")
     muni_id = str(munis[0].id)
     for vk_id, first, last, role, scope in DEMO_PEOPLE:

@@ -134,3 +134,33 @@ HISTORY_LATE = " (поздно)"
 HISTORY_USAGE = "Укажите организацию: /history <id или название>"
 HELP_REPORT = ["/report — сдать отчёт (или кнопка «Сдать отчёт»); повторно — исправить отправленный"]
 HELP_HISTORY = "/history <id или название организации> — кто и когда менял её отчёты"
+
+# --- reminders, summaries, items ----------------------------------------------------------------
+REMIND_FORM = ("Напоминание: сегодня срок отчёта «{title}» за период до {period} — {organization}.\n"
+               "Это займёт минуту: нажмите «Сдать отчёт».")
+REMIND_FORM_BUTTON = "Сдать отчёт"
+SUMMARY_HEAD = "Сводка «{title}» за период до {period} — {scope}"
+SUMMARY_COVERAGE = "Сдали: {reported} из {expected} организаций ({percent})."
+SUMMARY_MISSING = "Не сдали: {names}"
+SUMMARY_TARGET = "• {title}: {percent} (цель {goal}%){trend}"
+SUMMARY_NO_DATA = "• {title}: данных нет"
+REMIND_ITEM = ("Напоминание по дорожной карте: пункт {id} «{title}» — срок {due}{when}.\n"
+               "{result}Если сделано, нажмите «Выполнено».")
+REMIND_ITEM_WHEN = {0: " (сегодня)", 1: " (завтра)"}
+REMIND_ITEM_DAYS = " (через {n} дн.)"
+ITEM_RESULT = "Ожидаемый результат: {result}\n"
+ITEM_DONE_BUTTON = "Выполнено"
+ITEM_OVERDUE = "Просрочен пункт {id} «{title}» (срок {due}). Не подтвердили: {names}"
+ITEM_CONFIRMED = "Отмечено: пункт {id} «{title}» выполнен — {unit}."
+ITEM_ALREADY = "Пункт {id} уже отмечен как выполненный."
+ITEM_NOT_YOURS = "Этот пункт отмечает другой исполнитель."
+ITEM_ASK_LINK = "Пункт {id} «{title}»: пришлите ссылку на подтверждение (например, на публикацию или сообщество)."
+ITEM_BAD_LINK = "Это не похоже на ссылку. Пришлите адрес вида https://… или «Отмена»."
+ITEMS_NONE = "Открытых пунктов дорожной карты у вас нет."
+ITEMS_HEAD = "Открытые пункты дорожной карты:"
+ITEMS_LINE = "{n}. Пункт {id} «{title}» — {unit}, срок {due}{overdue}"
+ITEMS_OVERDUE = " (просрочен)"
+ITEMS_MORE = "…и ещё {n}."
+SNACK_DONE = "Отмечено"
+MENU_ITEMS = "Пункты карты"
+HELP_ITEMS = "/items — открытые пункты дорожной карты: отметить выполненные"

@@ -12,5 +12,7 @@ async def route(ctx: Context) -> None:
     if kind == "message":
         await (handle_chat(ctx) if ctx.incoming.in_chat else handle_private(ctx))
     elif kind == "callback" and ctx.incoming.callback_event_id:
-        # No callback buttons yet: acknowledge so the client stops its spinner.
+        # Acknowledge first so the client stops its spinner, whatever the press meant.
         await ctx.vk.answer_event(ctx.incoming.callback_event_id, ctx.incoming.from_id, ctx.incoming.peer_id)
+        if ctx.incoming.command == "item" and ctx.incoming.payload is not None and not ctx.incoming.in_chat:
+            await ctx.show(await ctx.items.confirm(ctx.actor, ctx.incoming.payload, ctx.now))

@@ -10,6 +10,7 @@ from datetime import datetime
 from bot import keyboards
 from bot.access import AccessService, Actor
 from bot.dispatcher import Incoming
+from bot.items import ItemService
 from bot.people import PeopleService
 from bot.reporting import Reply, ReportService
 from bot.vk import VkGateway
@@ -27,6 +28,7 @@ class Context:
     conversations: ConversationRepo
     vk: VkGateway
     reports: ReportService
+    items: ItemService
     now: datetime
 
     def menu(self) -> str:
@@ -34,7 +36,7 @@ class Context:
 
     async def show(self, reply: Reply) -> None:
         """A service's reply: its own buttons, or the person's main menu."""
-        kb = keyboards.keyboard(reply.buttons) if reply.buttons else self.menu()
+        kb = reply.keyboard or (keyboards.keyboard(reply.buttons) if reply.buttons else self.menu())
         await self.reply(reply.text, keyboard=kb)
 
     async def reply(self, text: str, keyboard: str | None = None, attachment: str | None = None) -> None:

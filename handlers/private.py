@@ -5,14 +5,17 @@ from __future__ import annotations
 from bot import texts
 from bot.forms import answer_from
 from bot.invites import Outcome
+from bot.items import EVIDENCE_STATE
 from bot.people import IssueError, IssueFailure
+from bot.reporting import FORM_STATE
 
 from .context import Context
 
 # Menu buttons name a command in their payload; the command is still checked against roles.
 PAYLOAD_COMMANDS = {"help": "/help", "whoami": "/whoami", "cancel": "/cancel", "invites": "/invites",
-                    "start": "/start", "report": "/report"}
+                    "start": "/start", "report": "/report", "items": "/items"}
 TEXT_ALIASES = {"начать": "/start", "старт": "/start", "помощь": "/help", "кто я": "/whoami",
+                texts.MENU_ITEMS.lower(): "/items",
                 "отмена": "/cancel", texts.MENU_INVITES.lower(): "/invites", texts.MENU_REPORT.lower(): "/report"}
 # Commands answered in the middle of a form, after which the current question is shown again.
 ASIDES = ("/help", "/whoami", "/start")
@@ -27,9 +30,19 @@ async def handle_private(ctx: Context) -> None:
     if not command:
         command = PAYLOAD_COMMANDS.get(ctx.incoming.command or "", "") or TEXT_ALIASES.get(
             ctx.incoming.text.strip().lower(), "")
-    if ctx.actor.registered and await ctx.reports.has_draft(ctx.actor.vk_id):
-        await in_form(ctx, command)
-        return
+    if ctx.actor.registered:
+        conversation = await ctx.conversations.get(ctx.actor.vk_id)
+        state = conversation.state if conversation else None
+        if state == FORM_STATE:
+            await in_form(ctx, command)
+            return
+        if state == EVIDENCE_STATE and command not in ASIDES:
+            if command == "/cancel" or ctx.incoming.command == "cancel":
+                await ctx.conversations.clear(ctx.actor.vk_id)
+                await ctx.reply(texts.CANCELLED, keyboard=_menu(ctx))
+            else:
+                await ctx.show(await ctx.items.evidence(ctx.actor, ctx.incoming.text, ctx.now))
+            return
     if command == "/cancel":
         await cancel(ctx)
         return
@@ -50,6 +63,8 @@ async def handle_private(ctx: Context) -> None:
             await invites_file(ctx)
         case "/report":
             await report(ctx)
+        case "/items":
+            await ctx.show(await ctx.items.list_open(ctx.actor, ctx.now))
         case "/history":
             await ctx.reply(await ctx.reports.history(ctx.actor, argument), keyboard=_menu(ctx))
         case "/bind":
@@ -138,6 +153,8 @@ async def show_help(ctx: Context) -> None:
         lines.append(texts.HELP_BIND)
     if actor.scopes("organization"):
         lines += texts.HELP_REPORT
+    if actor.roles:
+        lines.append(texts.HELP_ITEMS)
     if actor.is_coordinator:
         lines.append(texts.HELP_HISTORY)
     lines += texts.HELP_COMMON

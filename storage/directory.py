@@ -90,9 +90,17 @@ class DirectoryRepo:
             "ORDER BY type, name", (municipality_id,))
         return [Organization(*r) for r in rows]
 
+    async def territories(self) -> list[tuple[int, str, int, str, str]]:
+        """(municipality id, name, region id, region name, time zone) of every municipality."""
+        rows = await self.db.fetchall(
+            "SELECT m.id, m.name, r.id, r.name, m.timezone FROM municipalities m "
+            "JOIN regions r ON r.id = m.region_id")
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
     async def counts(self) -> tuple[int, int, int]:
         row = await self.db.fetchone(
             "SELECT (SELECT count(*) FROM regions), (SELECT count(*) FROM municipalities), "
             "(SELECT count(*) FROM organizations)")
         assert row is not None
         return row[0], row[1], row[2]
+

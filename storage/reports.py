@@ -117,3 +117,24 @@ class ReportRepo:
         row = await self.db.fetchone("SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM figures)")
         assert row is not None
         return row[0], row[1]
+
+    async def period_figures(self, roadmap_id: str, form_id: str, period: str,
+                             organization_ids: list[str]) -> dict[str, dict[str, int]]:
+        """organization id -> its latest figures for the period (organizations that reported)."""
+        out: dict[str, dict[str, int]] = {}
+        for i in range(0, len(organization_ids), 500):
+            chunk = organization_ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.db.fetchall(
+                "SELECT s.organization_id, f.indicator_key, f.value FROM submissions s "
+                "JOIN figures f ON f.submission_id = s.id WHERE s.roadmap_id = ? AND s.form_id = ? "
+                f"AND s.period = ? AND s.organization_id IN ({marks})", (roadmap_id, form_id, period, *chunk))
+            for org, key, value in rows:
+                out.setdefault(org, {})[key] = value
+        return out
+
+    async def submitted(self, roadmap_id: str, form_id: str, period: str) -> set[str]:
+        rows = await self.db.fetchall(
+            "SELECT organization_id FROM submissions WHERE roadmap_id = ? AND form_id = ? AND period = ?",
+            (roadmap_id, form_id, period))
+        return {r[0] for r in rows}

@@ -81,7 +81,8 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True,
                     storage=StorageSection(path=str(tmp_path / "bot.sqlite3")),
                     access=AccessSection(owners=[OWNER]))
     clock = Clock()
-    app = await build_app(config, emu.token, clock=clock, raise_errors=raise_errors, roadmap_recheck_s=0)
+    app = await build_app(config, emu.token, clock=clock, raise_errors=raise_errors, roadmap_recheck_s=0,
+                          schedule=False)
     if demo:
         await app.catalog.import_directory_file(DEMO_CSV)
         await app.catalog.load_roadmap_file(NTGO_ROADMAP)
