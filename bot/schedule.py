@@ -149,8 +149,11 @@ def plan(roadmaps: list[Roadmap], territories: list[Territory], start: datetime,
             if not item.confirm:
                 continue
             for occurrence in item_occurrences(item, rm):
-                offsets = sorted(set(items.days_before) | {0}, reverse=True)
-                days = {n: previous_working_day(occurrence - timedelta(days=n)) for n in offsets}
+                # Offsets that land on the same working day (a weekend in between) make one reminder.
+                by_day: dict[date, int] = {}
+                for n in sorted(set(items.days_before) | {0}):
+                    by_day.setdefault(previous_working_day(occurrence - timedelta(days=n)), n)
+                days = {n: day for day, n in by_day.items()}
                 overdue_day = next_working_day(occurrence + timedelta(days=1))
                 local_units = [r for r in item.responsible if r in ("municipality", "organization")]
                 zones: list[tuple[str, str, list[int]]] = []

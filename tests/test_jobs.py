@@ -1,0 +1,171 @@
+"""Scheduled jobs end to end: reminders, summaries, items, grace window, idempotent re-runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot import texts
+from tests.harness import Harness, register
+
+SCHOOL_1, SCHOOL_2 = "6624000001", "6624000002"
+MOSCOW_SCHOOL = "7700000001"
+
+
+async def add_moscow(h: Harness) -> None:
+    """A second municipality of the same region, in Moscow time, covered by a copy of the roadmap."""
+    await h.app.catalog.import_directory(
+        "id,region,municipality,timezone,organization,type\n"
+        f"{MOSCOW_SCHOOL},Свердловская область,Тестовый МО,Europe/Moscow,Школа Москвы,school\n", "m.csv")
+    from tests.harness import NTGO_ROADMAP
+
+    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace(
+        'municipalities = ["Нижнетуринский ГО"]', 'municipalities = ["Нижнетуринский ГО", "Тестовый МО"]')
+    await h.app.catalog.load_roadmap(text, "ntgo.toml")
+
+
+async def muni(h: Harness, name: str = "Нижнетуринский ГО") -> str:
+    return str((await h.app.directory.municipalities_by_name(name))[0].id)
+
+
+async def run(h: Harness, job: str, at: datetime) -> int:
+    queued = await h.app.jobs.run_job(job, at)
+    await h.settle()
+    return queued
+
+
+async def test_form_reminders_in_two_time_zones_and_only_to_those_who_did_not_report(harness: Harness):
+    h = harness
+    await add_moscow(h)
+    await register(h, 600, "organization", SCHOOL_1)
+    await register(h, 601, "organization", SCHOOL_2)
+    await register(h, 602, "organization", MOSCOW_SCHOOL)
+    for typed in ("/report", "204", "179", texts.BTN_SEND):  # school 2 reports early
+        await h.say(601, typed)
+    before = {u: len(h.emu.delivered(u)) for u in (600, 601, 602)}
+    # 10:00 in Yekaterinburg = 05:00 UTC: only the Yekaterinburg school that has not reported
+    assert await run(h, "form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC)) == 1
+    new = {u: h.emu.delivered(u)[before[u]:] for u in (600, 601, 602)}
+    assert [m.text.split("\n")[0] for m in new[600]] == [
+        "Напоминание: сегодня срок отчёта «Еженедельный мониторинг Сферума» за период до 20.10.2023 — МАОУ СОШ № 1."]
+    assert new[601] == [] and new[602] == []
+    # 10:00 in Moscow = 07:00 UTC: the Moscow school
+    assert await run(h, "form-reminders", datetime(2023, 10, 20, 7, 0, tzinfo=UTC)) == 1
+    assert len(h.emu.delivered(602)) == before[602] + 1
+    # the same instant again sends nothing new
+    assert await run(h, "form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC)) == 0
+    assert len(h.emu.delivered(600)) == before[600] + 1
+    # the reminder's button opens the form for that organization
+    reply = (await h.press(600, texts.REMIND_FORM_BUTTON))[-1].text
+    assert "МАОУ СОШ № 1" in reply and "Вопрос 1 из 2" in reply
+
+
+async def test_tick_grace_window_and_idempotence(harness: Harness):
+    h = harness
+    await register(h, 610, "organization", SCHOOL_1)
+    jobs = h.app.jobs
+    await h.app.jobs.jobs.set_last_tick(datetime(2023, 10, 19, 20, 0, tzinfo=UTC))
+    # the bot was down all morning; it starts at 12:00 UTC (17:00 local): the 10:00 reminder (05:00 UTC)
+    # is older than the 6-hour grace window and is skipped; the 15:00 one (10:00 UTC) runs once
+    result = await jobs.tick(datetime(2023, 10, 20, 12, 0, tzinfo=UTC))
+    await h.settle()
+    assert (result.ran, result.skipped) == (1, 1)
+    reminders = [m for m in h.emu.delivered(610) if m.text.startswith("Напоминание")]
+    assert len(reminders) == 1
+    again = await jobs.tick(datetime(2023, 10, 20, 12, 1, tzinfo=UTC))
+    await h.settle()
+    assert (again.ran, again.skipped, again.queued) == (0, 0, 0)
+    assert len([m for m in h.emu.delivered(610) if m.text.startswith("Напоминание")]) == 1
+
+
+async def test_summary_fires_to_the_bound_chat_with_exact_figures(harness: Harness):
+    h = harness
+    await register(h, 620, "organization", SCHOOL_1)
+    await register(h, 621, "organization", SCHOOL_2)
+    await register(h, 622, "municipality", await muni(h), "Ольга", "Смирнова")
+    chat = h.emu.add_chat([622])
+    await h.say(622, "/bind", peer_id=chat)
+    for user, (total, active) in ((620, (204, 179)), (621, (40, 10))):
+        for typed in ("/report", str(total), str(active), texts.BTN_SEND):
+            await h.say(user, typed)
+    before = len(h.emu.delivered(chat))
+    await run(h, "summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))  # 18:00 local
+    summary = h.emu.delivered(chat)[before:]
+    assert len(summary) == 1
+    text = summary[0].text
+    assert text.startswith("Сводка «Еженедельный мониторинг Сферума» за период до 20.10.2023 — Нижнетуринский ГО")
+    assert "Сдали: 2 из 20 организаций (10,0 %)" in text
+    # (179 + 10) / (204 + 40) = 77.459 %
+    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 77,5 % (цель 100%)" in text
+    assert "Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: данных нет" in text
+    assert "Не сдали: " in text and "МАОУ СОШ № 3" in text and "МАОУ СОШ № 1;" not in text
+    # a report sent after the summary is late, and the summary is not posted twice
+    await run(h, "summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
+    assert len(h.emu.delivered(chat)) == before + 1
+
+
+async def test_item_reminders_confirmation_and_overdue(harness: Harness):
+    h = harness
+    await register(h, 630, "organization", SCHOOL_1)
+    await register(h, 631, "organization", SCHOOL_2)
+    await register(h, 632, "municipality", await muni(h), "Ольга", "Смирнова")
+    # item 3 (municipality and organizations, due Tuesday 31 October 2023): 3 days before = Sat 28 -> Fri 27
+    h.clock.now = datetime(2023, 10, 27, 4, 0, tzinfo=UTC)
+    await run(h, "item-reminders", datetime(2023, 10, 27, 4, 0, tzinfo=UTC))  # 09:00 local
+    reminder = [m for m in h.emu.delivered(630) if "пункт 3 " in m.text]
+    assert len(reminder) == 1 and "срок 31.10.2023 (через 3 дн.)" in reminder[0].text
+    assert reminder[0].labels() == [texts.ITEM_DONE_BUTTON] and reminder[0].keyboard["inline"]
+    assert any("пункт 3 " in m.text for m in h.emu.delivered(632))  # the municipality is responsible too
+    # the school presses "Выполнено" (a callback button)
+    await h.press(630, texts.ITEM_DONE_BUTTON)
+    assert h.emu.event_answers[-1]["user_id"] == 630
+    assert h.emu.delivered(630)[-1].text.startswith("Отмечено: пункт 3")
+    # a forged press for the other school is refused
+    h.emu.callback(630, {"cmd": "item", "rm": "ntgo-sferum-2023", "item": "3", "occ": "2023-10-31",
+                         "role": "organization", "scope": SCHOOL_2})
+    await h.settle()
+    assert h.emu.delivered(630)[-1].text == texts.ITEM_NOT_YOURS
+    # the due-day reminder goes only to those who have not confirmed
+    before = len([m for m in h.emu.delivered(630) if "пункт 3 " in m.text])
+    await run(h, "item-reminders", datetime(2023, 10, 31, 4, 0, tzinfo=UTC))
+    assert len([m for m in h.emu.delivered(630) if "пункт 3 " in m.text]) == before
+    assert any("(сегодня)" in m.text for m in h.emu.delivered(631))
+    # the next working day (Wednesday 1 November) the coordinator hears who has not confirmed
+    await run(h, "overdue", datetime(2023, 11, 1, 4, 0, tzinfo=UTC))
+    notice = [m.text for m in h.emu.delivered(632) if m.text.startswith("Просрочен пункт 3")]
+    assert len(notice) == 1 and "МАОУ СОШ № 2" in notice[0] and "МАОУ СОШ № 1;" not in notice[0]
+
+
+async def test_item_with_link_evidence_and_items_list(harness: Harness):
+    h = harness
+    await register(h, 640, "organization", SCHOOL_1)
+    h.clock.now = datetime(2023, 9, 25, 6, 0, tzinfo=UTC)
+    listing = (await h.say(640, "/items"))[-1]
+    assert listing.text.startswith(texts.ITEMS_HEAD) and "Пункт 2 «Создание сетевых сообществ" in listing.text
+    assert "срок 30.09.2023" in listing.text
+    label = next(label for label in listing.labels() if label.endswith("п. 2"))
+    ask = (await h.press(640, label))[-1].text
+    assert ask.startswith("Пункт 2 «Создание сетевых сообществ") and "ссылку" in ask
+    assert await h.text(640, "не знаю") == texts.ITEM_BAD_LINK
+    done = await h.text(640, "vk.com/club123")
+    assert done.startswith("Отмечено: пункт 2")
+    conf = await h.app.items.items.confirmation("ntgo-sferum-2023", "2", "2023-09-30", "organization", SCHOOL_1)
+    assert conf is not None and conf.evidence == "https://vk.com/club123" and conf.confirmed_by == 640
+    assert "Пункт 2 «" not in (await h.say(640, "/items"))[-1].text
+
+
+async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
+    h = harness
+    await register(h, 650, "organization", SCHOOL_1)
+    h.emu.deny(650)
+    await h.settle()
+    assert await h.app.outbox.unreachable([650]) == {650: 901}
+    await run(h, "form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC))
+    failed = await h.app.db.fetchall("SELECT status, error_code FROM outbox WHERE peer_id = 650 "
+                                     "AND dedup_key IS NOT NULL")
+    assert [tuple(r) for r in failed] == [("failed", 901)]
+    h.emu.allow(650)
+    await h.settle()
+    assert await h.app.outbox.unreachable([650]) == {}
+    h.clock.advance(days=7)
+    await run(h, "form-reminders", datetime(2023, 10, 27, 5, 0, tzinfo=UTC))
+    assert h.emu.delivered(650)[-1].text.startswith("Напоминание")

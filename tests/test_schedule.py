@@ -1,0 +1,82 @@
+"""The planner: which event happens when, in whose time zone, moved off non-working days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from bot.roadmap import parse_roadmap
+from bot.schedule import (
+    ItemSettings,
+    Territory,
+    is_working_day,
+    item_occurrences,
+    plan,
+    previous_working_day,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+NTGO = parse_roadmap((ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8"), "n.toml")
+SVERDLOVSK = Territory(1, "Нижнетуринский ГО", 1, "Свердловская область", "Asia/Yekaterinburg")
+
+
+def test_russian_production_calendar():
+    assert not is_working_day(date(2024, 4, 29))  # Monday off, moved from Saturday 27 April
+    assert is_working_day(date(2024, 4, 27))  # a working Saturday
+    assert not is_working_day(date(2023, 11, 6))  # Unity Day observed
+    assert previous_working_day(date(2024, 5, 10)) == date(2024, 5, 8)  # 9 May and 10 May off
+    assert previous_working_day(date(2024, 4, 30)) == date(2024, 4, 27)
+
+
+def test_recurring_item_occurrences_end_each_period():
+    item4 = next(i for i in NTGO.item if i.id == "4")
+    assert item_occurrences(item4, NTGO) == [date(2023, 11, 30), date(2024, 2, 29), date(2024, 5, 31)]
+    item1 = next(i for i in NTGO.item if i.id == "1")
+    assert item_occurrences(item1, NTGO) == [date(2023, 8, 31)]
+
+
+def test_form_events_in_two_time_zones():
+    rm = parse_roadmap((ROOT / "roadmaps" / "ntgo-2023.toml").read_text().replace(
+        'municipalities = ["Нижнетуринский ГО"]', ""), "x.toml")
+    moscow = Territory(2, "Другой ГО", 1, "Свердловская область", "Europe/Moscow")
+    events = plan([rm], [SVERDLOVSK, moscow], datetime(2023, 10, 20, tzinfo=UTC),
+                  datetime(2023, 10, 21, tzinfo=UTC), ItemSettings(), "Europe/Moscow")
+    reminders = [(e.scope_id, e.instant) for e in events if e.kind == "form_reminder"]
+    assert reminders == [(1, datetime(2023, 10, 20, 5, tzinfo=UTC)), (2, datetime(2023, 10, 20, 7, tzinfo=UTC)),
+                         (1, datetime(2023, 10, 20, 10, tzinfo=UTC)), (2, datetime(2023, 10, 20, 12, tzinfo=UTC))]
+    region_summary = [e for e in events if e.kind == "form_summary" and e.scope_role == "region"]
+    # the region's summary waits for its westernmost municipality: 18:00 Moscow
+    assert [e.instant for e in region_summary] == [datetime(2023, 10, 20, 15, tzinfo=UTC)]
+
+
+def test_reminders_move_to_the_previous_working_day():
+    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text().replace('on = "fri"', 'on = "mon"')
+    rm = parse_roadmap(text, "mon.toml")
+    events = plan([rm], [SVERDLOVSK], datetime(2023, 11, 2, tzinfo=UTC), datetime(2023, 11, 7, tzinfo=UTC),
+                  ItemSettings(), "Europe/Moscow")
+    reminders = [e for e in events if e.kind == "form_reminder"]
+    # Monday 6 November 2023 is a day off: its reminders come on Friday 3 November
+    assert {e.occurrence for e in reminders} == {date(2023, 11, 6)}
+    assert {e.instant.astimezone(UTC).date() for e in reminders} == {date(2023, 11, 3)}
+    summaries = [e for e in events if e.kind == "form_summary"]
+    assert {e.instant.date() for e in summaries} == {date(2023, 11, 6)}
+
+
+def test_item_reminders_and_overdue_notice():
+    events = plan([NTGO], [SVERDLOVSK], datetime(2023, 9, 1, tzinfo=UTC), datetime(2023, 10, 3, tzinfo=UTC),
+                  ItemSettings((7, 3, 1), time(9, 0)), "Europe/Moscow")
+    item2 = [e for e in events if e.ref == "2" and e.roadmap_id == NTGO.id]
+    # item 2 is due Saturday 30 September 2023: 7 days before = Sat 23 -> Fri 22; 3 -> Wed 27; 1 and the
+    # due day itself both -> Fri 29, one reminder; overdue notice on the next working day, Monday 2 October
+    days = sorted({(e.kind, e.detail, e.instant.date().isoformat()) for e in item2})
+    assert days == [("item_overdue", "", "2023-10-02"), ("item_reminder", "0", "2023-09-29"),
+                    ("item_reminder", "3", "2023-09-27"), ("item_reminder", "7", "2023-09-22")]
+    assert all(e.instant.hour == 9 and str(e.instant.tzinfo) == "Asia/Yekaterinburg" for e in item2)
+
+
+def test_event_keys_are_stable_and_unique():
+    window = (datetime(2023, 8, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC))
+    a = plan([NTGO], [SVERDLOVSK], *window, ItemSettings(), "Europe/Moscow")
+    b = plan([NTGO], [SVERDLOVSK], *window, ItemSettings(), "Europe/Moscow")
+    assert [e.key for e in a] == [e.key for e in b]
+    assert len({e.key for e in a}) == len(a)

@@ -1,0 +1,113 @@
+"""The outbox sender: execute batches, priorities, retries, and no duplicates after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.sender import Sender
+from bot.vk import LimitedAPI, RateLimiter, compose
+from storage.db import Database
+from storage.outbox import OutboxRepo, OutMessage
+from vkemu import Emulator, EmulatorServer
+
+
+async def setup(tmp_path, schema, rate_limit=20):
+    emu = Emulator(schema, check_responses=True, rate_limit=rate_limit)
+    server = await EmulatorServer(emu).start()
+    db = await Database.open(tmp_path / "s.sqlite3")
+    api = LimitedAPI(emu.token, RateLimiter(20))
+    api.API_URL = server.api_url
+    outbox = OutboxRepo(db)
+    return emu, server, db, api, outbox, Sender(outbox, api)
+
+
+async def teardown(server, db, api):
+    await api.http_client.close()
+    await db.close()
+    await server.stop()
+
+
+async def test_batches_of_25_in_execute_within_the_rate_limit(tmp_path, schema):
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        for uid in range(1, 101):
+            emu.add_user(uid, allowed=True)
+        await outbox.add([OutMessage(uid, f"Напоминание {uid}", dedup_key=f"r:{uid}") for uid in range(1, 101)], 1)
+        before = emu.requests_total
+        assert await sender.drain(30)
+        assert emu.requests_total - before == 4  # 100 messages, 4 execute requests
+        assert all([m.text for m in emu.delivered(uid)] == [f"Напоминание {uid}"] for uid in range(1, 101))
+        assert emu.errors_by_code == {} and emu.response_problems == []
+        # queuing the same job's messages again adds nothing
+        assert await outbox.add([OutMessage(1, "Напоминание 1", dedup_key="r:1")], 1) == 0
+    finally:
+        await teardown(server, db, api)
+
+
+async def test_replies_go_ahead_of_bulk(tmp_path, schema):
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        for uid in range(1, 61):
+            emu.add_user(uid, allowed=True)
+        await outbox.add([OutMessage(uid, "bulk") for uid in range(1, 61)], 1)
+        await outbox.add([OutMessage(1, "reply")], 0)
+        assert await sender.send_batch() == 25
+        # the reply, queued last, is in the first batch and delivered before the bulk message
+        assert [m.text for m in emu.delivered(1)] == ["reply", "bulk"]
+    finally:
+        await teardown(server, db, api)
+
+
+async def test_transient_failures_back_off_and_retry(tmp_path, schema):
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        emu.add_user(1, allowed=True)
+        emu.add_user(2)  # never wrote: 901, permanent
+        await outbox.add(compose(1, "раз") + compose(2, "два"), 1)
+        emu.fail_method("execute", 10)  # VK's internal error on the whole request
+        emu.fail_http(1)  # then a 502 page
+        assert await sender.drain(30)
+        assert [m.text for m in emu.delivered(1)] == ["раз"]
+        assert await outbox.unreachable([1, 2]) == {2: 901}
+        assert await outbox.counts() == {"sent": 1, "failed": 1}
+    finally:
+        await teardown(server, db, api)
+
+
+async def test_a_crash_after_sending_never_delivers_twice(tmp_path, schema):
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        for uid in range(1, 31):
+            emu.add_user(uid, allowed=True)
+        await outbox.add([OutMessage(uid, "один раз") for uid in range(1, 31)], 1)
+        assert await sender.drain(30)
+        # as if the process died after VK answered but before the rows were marked sent
+        await db.execute("UPDATE outbox SET status = 'pending'")
+        assert await sender.drain(30)
+        assert all(len(emu.delivered(uid)) == 1 for uid in range(1, 31))
+    finally:
+        await teardown(server, db, api)
+
+
+async def test_long_text_is_split_and_keyboard_stays_on_the_last_part(tmp_path, schema):
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        emu.add_user(1, allowed=True)
+        text = "\n".join(f"строка {i}: " + "я" * 60 for i in range(150))
+        kb = '{"inline": true, "buttons": [[{"action": {"type": "text", "label": "Ок"}}]]}'
+        await outbox.add(compose(1, text, kb), 0)
+        assert await sender.drain(30)
+        parts = emu.delivered(1)
+        assert len(parts) == 3 and "\n".join(m.text for m in parts) == text
+        assert [m.keyboard is not None for m in parts] == [False, False, True]
+    finally:
+        await teardown(server, db, api)
+
+
+async def test_rate_limiter_never_lets_vk_see_more_than_the_limit(tmp_path, schema):
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        await asyncio.gather(*(api.request("users.get", {"user_ids": 1}) for _ in range(45)))
+        assert 6 not in emu.errors_by_code
+    finally:
+        await teardown(server, db, api)
