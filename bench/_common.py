@@ -55,3 +55,56 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_now: bool) -> None:
+    """A municipality of `admins` schools with one admin each and seed 000's roadmap.
+
+    `shift_to_now`: move the roadmap's dates around today (for runs that use the real clock)."""
+    import re
+    import sys as _sys
+
+    _sys.path.insert(0, str(ROOT))
+    from bot.catalog import CatalogService
+    from storage.db import Database
+    from storage.directory import DirectoryRepo
+    from storage.people import PeopleRepo
+    from storage.roadmaps import RoadmapRepo
+
+    db = await Database.open(db_path)
+    catalog = CatalogService(DirectoryRepo(db), RoadmapRepo(db))
+    rows = ["id,region,municipality,timezone,organization,type"]
+    rows += [f"B{n:06d},Свердловская область,Нижнетуринский ГО,Asia/Yekaterinburg,Школа № {n},school"
+             for n in range(admins)]
+    await catalog.import_directory("\n".join(rows) + "\n", "bench.csv")
+    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+    if shift_to_now:
+        year = time.gmtime().tm_year
+        text = re.sub(r"(?m)^starts = \d{4}-\d\d-\d\d", f"starts = {year - 1}-01-01", text)
+        text = re.sub(r"(?m)^ends = \d{4}-\d\d-\d\d", f"ends = {year + 1}-12-31", text)
+    await catalog.load_roadmap(text, "bench.toml")
+    people = PeopleRepo(db)
+    async with db.transaction():
+        for n in range(admins):
+            await people.upsert_person(first_admin + n, "Админ", str(n))
+            await people.grant(first_admin + n, "organization", f"B{n:06d}")
+    await db.close()
+
+
+def control(base: str, action: str, body: dict | None = None) -> object:
+    import json
+
+    req = urllib.request.Request(f"{base}/control/{action}", data=json.dumps(body or {}).encode())
+    return json.loads(urllib.request.urlopen(req, timeout=30).read())
+
+
+def bot_env(config: Path) -> dict[str, str]:
+    return {**os.environ, "VK_TOKEN": "vkemu-token", "BOT_CONFIG": str(config), "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT)}
+
+
+def write_config(path: Path, api_base: str, db_path: Path, requests_per_second: int = 20) -> Path:
+    path.write_text(f'[vk]\ngroup_id = 1\napi_url = "{api_base}/method/"\n'
+                    f'requests_per_second = {requests_per_second}\n[storage]\npath = "{db_path}"\n'
+                    "[schedule]\ngrace_hours = 0\n", encoding="utf-8")
+    return path

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -24,35 +23,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import ROOT, percentile, vkemu_process  # noqa: E402
+from _common import bot_env, percentile, prepare_admins, vkemu_process, write_config  # noqa: E402
 
-from bot.catalog import CatalogService  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.directory import DirectoryRepo  # noqa: E402
-from storage.people import PeopleRepo  # noqa: E402
-from storage.roadmaps import RoadmapRepo  # noqa: E402
 
 FIRST_ADMIN = 10_000
-
-
-async def prepare(db_path: Path, admins: int) -> None:
-    """A municipality of `admins` schools, a weekly roadmap running now, one admin per school."""
-    db = await Database.open(db_path)
-    catalog = CatalogService(DirectoryRepo(db), RoadmapRepo(db))
-    rows = ["id,region,municipality,timezone,organization,type"]
-    rows += [f"B{n:06d},Свердловская область,Нижнетуринский ГО,Asia/Yekaterinburg,Школа № {n},school"
-             for n in range(admins)]
-    await catalog.import_directory("\n".join(rows) + "\n", "bench.csv")
-    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
-    year = time.gmtime().tm_year
-    text = re.sub(r"starts = \d{4}-\d\d-\d\d", f"starts = {year - 1}-01-01", text, count=1)
-    text = re.sub(r"ends = \d{4}-\d\d-\d\d", f"ends = {year + 1}-12-31", text, count=1)
-    await catalog.load_roadmap(text, "bench.toml")
-    people = PeopleRepo(db)
-    for n in range(admins):
-        await people.upsert_person(FIRST_ADMIN + n, "Админ", str(n))
-        await people.grant(FIRST_ADMIN + n, "organization", f"B{n:06d}")
-    await db.close()
 
 
 async def prepare_next_week(db_path: Path) -> None:
@@ -120,12 +95,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, vkemu_process(rate_limit=0) as base:
         db_path = Path(tmp) / "bench.sqlite3"
-        asyncio.run(prepare(db_path, args.admins))
-        config = Path(tmp) / "config.toml"
-        config.write_text(f'[vk]\ngroup_id = 1\napi_url = "{base}/method/"\nrequests_per_second = 0\n'
-                          f'[storage]\npath = "{db_path}"\n', encoding="utf-8")
-        env = {**os.environ, "VK_TOKEN": "vkemu-token", "BOT_CONFIG": str(config), "LOG_LEVEL": "WARNING",
-               "PYTHONPATH": str(ROOT)}
+        asyncio.run(prepare_admins(db_path, args.admins, FIRST_ADMIN, shift_to_now=True))
+        config = write_config(Path(tmp) / "config.toml", base, db_path, requests_per_second=0)
+        env = bot_env(config)
         prof = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
         bot = subprocess.Popen([sys.executable, *prof, "-m", "bot", "run"], cwd=tmp, env=env)
         try:
