@@ -19,7 +19,10 @@ from vkbottle import API, VKAPIError
 
 from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
 
+from .vk import LimitedAPI
+
 BATCH = 25
+REPLY_RESERVE = 2  # of VK's 20 requests/s, bulk sends leave these to replies
 TRANSIENT = {1, 6, 9, 10}
 UNREACHABLE = {*UNREACHABLE_CODES, 917}  # 917: the community is not in that chat
 
@@ -44,45 +47,53 @@ class Sender:
         self.workers = workers
         self.request_timeout = request_timeout
         self._wake = asyncio.Event()
+        self._reply_wake = asyncio.Event()
         self._claimed: set[int] = set()
         self._busy = 0
         self.sent_total = 0
 
     def wake(self) -> None:
         self._wake.set()
+        self._reply_wake.set()
 
     @property
     def busy(self) -> bool:
         return self._busy > 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(*(self._worker(stop) for _ in range(self.workers)))
+        # One worker serves only replies, so a person never queues behind a broadcast's batches.
+        await asyncio.gather(self._worker(stop, replies_only=True),
+                             *(self._worker(stop) for _ in range(self.workers)))
 
-    async def _worker(self, stop: asyncio.Event) -> None:
+    async def _worker(self, stop: asyncio.Event, replies_only: bool = False) -> None:
+        wake = self._reply_wake if replies_only else self._wake
         while not stop.is_set():
             # Cleared before looking, so a message queued while we look still wakes us.
-            self._wake.clear()
+            wake.clear()
             try:
-                sent = await self.send_batch()
+                sent = await self.send_batch(replies_only=replies_only)
             except Exception:  # the sender must outlive any one bad batch
                 logger.exception("outbox batch failed")
                 sent = 0
             if sent == 0:
-                await self._idle(stop)
+                await self._idle(stop, wake)
 
-    async def _idle(self, stop: asyncio.Event) -> None:
+    async def _idle(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         wakeup = await self.outbox.next_wakeup()
         delay = 1.0 if wakeup is None else min(1.0, max(0.01, wakeup - time.time()))
-        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        waiters = [asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())]
         await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         for w in waiters:
             w.cancel()
 
-    async def send_batch(self) -> int:
-        """Send one batch of ready rows; returns how many rows it took (0: nothing ready)."""
-        candidates = await self.outbox.next_batch(BATCH * (self.workers + 1))
+    async def send_batch(self, replies_only: bool = False) -> int:
+        """Send one batch of ready rows; returns how many rows it took (0: nothing ready).
+
+        `replies_only`: act only when a reply waits; its batch is still filled up with bulk
+        messages, so a reply costs no extra request of VK's quota."""
+        candidates = await self.outbox.next_batch(BATCH * (self.workers + 2))
         rows = [r for r in candidates if r.id not in self._claimed][:BATCH]
-        if not rows:
+        if not rows or (replies_only and rows[0].priority != 0):
             return 0
         ids = {r.id for r in rows}
         self._claimed |= ids
@@ -96,8 +107,10 @@ class Sender:
 
     async def _send(self, rows: list[Queued]) -> None:
         try:
-            body = await asyncio.wait_for(self.api.request("execute", {"code": vkscript_batch(rows)}),
-                                          self.request_timeout)
+            reserve = 0 if any(r.priority == 0 for r in rows) else REPLY_RESERVE
+            request = self.api.request("execute", {"code": vkscript_batch(rows)}, **(
+                {"reserve": reserve} if isinstance(self.api, LimitedAPI) else {}))
+            body = await asyncio.wait_for(request, self.request_timeout)
         except VKAPIError as e:
             level = "warning" if e.code in TRANSIENT else "error"
             logger.log(level.upper(), "execute refused with VK error {}; {} messages wait", e.code, len(rows))

@@ -68,16 +68,17 @@ class RateLimiter:
         self._in_flight = 0
         self._changed = asyncio.Condition()
 
-    def _free(self, now: float) -> bool:
+    def _free(self, now: float, reserve: int) -> bool:
         while self._done and now - self._done[0] >= self.window:
             self._done.popleft()
-        return len(self._done) + self._in_flight < self.per_second
+        return len(self._done) + self._in_flight < max(1, self.per_second - reserve)
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, reserve: int = 0) -> AsyncIterator[None]:
+        """`reserve`: slots this caller leaves free for others (bulk sends leave some to replies)."""
         loop = asyncio.get_running_loop()
         async with self._changed:
-            while not self._free(loop.time()):
+            while not self._free(loop.time(), reserve):
                 wait = self.window - (loop.time() - self._done[0]) if self._done else None
                 try:
                     await asyncio.wait_for(self._changed.wait(), wait)
@@ -100,8 +101,8 @@ class LimitedAPI(API):
         super().__init__(token)
         self.limiter = limiter or RateLimiter()
 
-    async def request(self, method: str, data: dict, version: str | None = None) -> dict:
-        async with self.limiter.slot():
+    async def request(self, method: str, data: dict, version: str | None = None, *, reserve: int = 0) -> dict:
+        async with self.limiter.slot(reserve):
             return await super().request(method, data, version)
 
 

@@ -30,6 +30,7 @@ class Queued:
     attachment: str | None
     random_id: int
     attempts: int
+    priority: int
 
 
 class OutboxRepo:
@@ -48,10 +49,11 @@ class OutboxRepo:
             "INSERT OR IGNORE INTO outbox(peer_id, text, keyboard, attachment, priority, dedup_key, "
             "random_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    async def next_batch(self, limit: int = 25) -> list[Queued]:
+    async def next_batch(self, limit: int = 25, max_priority: int = 1) -> list[Queued]:
         rows = await self.db.fetchall(
-            "SELECT id, peer_id, text, keyboard, attachment, random_id, attempts FROM outbox "
-            "WHERE status = 'pending' AND not_before <= ? ORDER BY priority, id LIMIT ?", (time.time(), limit))
+            "SELECT id, peer_id, text, keyboard, attachment, random_id, attempts, priority FROM outbox "
+            "WHERE status = 'pending' AND priority <= ? AND not_before <= ? ORDER BY priority, id LIMIT ?",
+            (max_priority, time.time(), limit))
         return [Queued(*r) for r in rows]
 
     async def next_wakeup(self) -> float | None:
