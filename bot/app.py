@@ -35,6 +35,7 @@ from .people import PeopleService
 from .reporting import ReportService, RoadmapCache
 from .schedule import ItemSettings
 from .sender import Sender
+from .status import StatusService
 from .vk import LimitedAPI, RateLimiter, VkGateway
 
 Clock = Callable[[], datetime]
@@ -66,6 +67,7 @@ class App:
     catalog: CatalogService
     reports: ReportService
     items: ItemService
+    status: StatusService
     jobs: JobRunner
     outbox: OutboxRepo
     sender: Sender
@@ -88,7 +90,7 @@ class App:
             return
         ctx = Context(incoming=incoming, actor=await self.access.actor(incoming.from_id), people=self.people,
                       access=self.access, conversations=self.conversations, vk=self.vk, reports=self.reports,
-                      items=self.items, now=self.clock())
+                      items=self.items, status=self.status, now=self.clock())
         await route(ctx)
 
     async def on_error(self, error: BaseException, incoming: Incoming) -> None:
@@ -179,13 +181,14 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     reports = ReportService(cache, report_repo, directory, people_repo, conversations, access)
     item_repo = ItemRepo(db)
     items = ItemService(cache, item_repo, directory, conversations, config.default_timezone)
+    status = StatusService(cache, directory, report_repo, item_repo, access, config.default_timezone)
     hh, mm = map(int, config.schedule.item_remind_at.split(":"))
-    jobs = JobRunner(cache, directory, people_repo, report_repo, item_repo, JobRepo(db), chats, vk,
+    jobs = JobRunner(cache, directory, people_repo, report_repo, item_repo, JobRepo(db), chats, vk, status,
                      ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),
                      config.default_timezone, timedelta(hours=config.schedule.grace_hours))
     return App(config=config, db=db, api=api, vk=vk, directory=directory, roadmaps=roadmaps,
                people_repo=people_repo, invite_repo=invite_repo, chats=chats,
                conversations=conversations, events=EventRepo(db), access=access, invites=invites,
-               people=people, catalog=CatalogService(directory, roadmaps), reports=reports, items=items,
+               people=people, catalog=CatalogService(directory, roadmaps), reports=reports, items=items, status=status,
                jobs=jobs, outbox=outbox, sender=sender, clock=clock or utcnow, raise_errors=raise_errors,
                schedule=schedule)

@@ -11,17 +11,15 @@ from loguru import logger
 from storage.chats import ChatRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo, JobRepo
-from storage.models import Organization
 from storage.outbox import OutMessage
 from storage.people import PeopleRepo
 from storage.reports import ReportRepo
 
 from . import keyboards, texts
-from .periods import period_by_key, previous_period
 from .reporting import RoadmapCache, fmt_date
 from .roadmap import Item, Roadmap
 from .schedule import Event, ItemSettings, Territory, plan
-from .summary import render, summarize
+from .status import StatusService
 from .vk import VkGateway, compose
 
 JOB_KINDS = {"form-reminders": "form_reminder", "summaries": "form_summary",
@@ -37,7 +35,8 @@ class TickResult:
 
 class JobRunner:
     def __init__(self, roadmaps: RoadmapCache, directory: DirectoryRepo, people: PeopleRepo, reports: ReportRepo,
-                 items: ItemRepo, jobs: JobRepo, chats: ChatRepo, vk: VkGateway, item_settings: ItemSettings,
+                 items: ItemRepo, jobs: JobRepo, chats: ChatRepo, vk: VkGateway, status: StatusService,
+                 item_settings: ItemSettings,
                  region_timezone: str, grace: timedelta) -> None:
         self.roadmaps = roadmaps
         self.directory = directory
@@ -47,6 +46,7 @@ class JobRunner:
         self.jobs = jobs
         self.chats = chats
         self.vk = vk
+        self.status = status
         self.item_settings = item_settings
         self.region_timezone = region_timezone
         self.grace = grace
@@ -129,33 +129,12 @@ class JobRunner:
         chats = await self.chats.for_scope(event.scope_role, str(event.scope_id))
         if not chats:
             return 0
-        text = await self.summary_text(roadmap, form.id, event.occurrence.isoformat(), event.scope_role, event.scope_id)
+        text = await self.status.summary_for_event(roadmap, form.id, event.occurrence.isoformat(),
+                                                   event.scope_role, event.scope_id)
+        if text is None:
+            return 0
         messages = [m for chat in chats for m in compose(chat.peer_id, text, dedup_key=f"{event.key}:{chat.peer_id}")]
         return await self.vk.send_bulk(messages)
-
-    async def scope_organizations(self, role: str, scope_id: int) -> tuple[str, list[Organization]]:
-        if role == "municipality":
-            muni = await self.directory.municipality(scope_id)
-            return (muni.name if muni else "?"), await self.directory.organizations_of_municipality(scope_id)
-        region = await self.directory.region(scope_id)
-        orgs: list[Organization] = []
-        for muni in await self.directory.municipalities_of_region(scope_id):
-            orgs += await self.directory.organizations_of_municipality(muni.id)
-        return (region.name if region else "?"), orgs
-
-    async def summary_text(self, roadmap: Roadmap, form_id: str, period_key: str, role: str, scope_id: int) -> str:
-        form = next(f for f in roadmap.form if f.id == form_id)
-        label, orgs = await self.scope_organizations(role, scope_id)
-        ids = [o.id for o in orgs]
-        now_figures = await self.reports.period_figures(roadmap.id, form.id, period_key, ids)
-        current = summarize(roadmap, form, orgs, now_figures)
-        previous = None
-        period = period_by_key(form, roadmap, period_key)
-        before = previous_period(form, roadmap, period) if period else None
-        if before is not None:
-            previous = summarize(roadmap, form, orgs,
-                                 await self.reports.period_figures(roadmap.id, form.id, before.key, ids))
-        return render(form.title, fmt_date(datetime.fromisoformat(period_key)), label, current, previous)
 
     # -- items -----------------------------------------------------------------------------
 

@@ -33,9 +33,9 @@ def callback_keyboard(rows: list[list[Button]]) -> str:
 def main_menu(is_coordinator: bool, is_admin: bool = False) -> str:
     rows: list[list[Button]] = []
     if is_admin:
-        rows.append([(texts.MENU_REPORT, {"cmd": "report"})])
+        rows.append([(texts.MENU_REPORT, {"cmd": "report"}), (texts.MENU_STATUS, {"cmd": "status"})])
     if is_coordinator:
-        rows.append([(texts.MENU_INVITES, {"cmd": "invites"})])
+        rows.append([(texts.MENU_STATUS, {"cmd": "status"}), (texts.MENU_INVITES, {"cmd": "invites"})])
     rows.append([(texts.MENU_ITEMS, {"cmd": "items"}), (texts.MENU_WHOAMI, {"cmd": "whoami"}),
                  (texts.MENU_HELP, {"cmd": "help"})])
     return keyboard(rows)

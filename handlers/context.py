@@ -13,6 +13,7 @@ from bot.dispatcher import Incoming
 from bot.items import ItemService
 from bot.people import PeopleService
 from bot.reporting import Reply, ReportService
+from bot.status import StatusService
 from bot.vk import VkGateway
 from storage.chats import ConversationRepo
 
@@ -29,6 +30,7 @@ class Context:
     vk: VkGateway
     reports: ReportService
     items: ItemService
+    status: StatusService
     now: datetime
 
     def menu(self) -> str:

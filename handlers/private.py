@@ -13,9 +13,9 @@ from .context import Context
 
 # Menu buttons name a command in their payload; the command is still checked against roles.
 PAYLOAD_COMMANDS = {"help": "/help", "whoami": "/whoami", "cancel": "/cancel", "invites": "/invites",
-                    "start": "/start", "report": "/report", "items": "/items"}
+                    "start": "/start", "report": "/report", "items": "/items", "status": "/status"}
 TEXT_ALIASES = {"начать": "/start", "старт": "/start", "помощь": "/help", "кто я": "/whoami",
-                texts.MENU_ITEMS.lower(): "/items",
+                texts.MENU_ITEMS.lower(): "/items", texts.MENU_STATUS.lower(): "/status",
                 "отмена": "/cancel", texts.MENU_INVITES.lower(): "/invites", texts.MENU_REPORT.lower(): "/report"}
 # Commands answered in the middle of a form, after which the current question is shown again.
 ASIDES = ("/help", "/whoami", "/start")
@@ -63,6 +63,8 @@ async def handle_private(ctx: Context) -> None:
             await invites_file(ctx)
         case "/report":
             await report(ctx)
+        case "/status":
+            await ctx.show(await ctx.status.for_actor(ctx.actor, argument, ctx.now))
         case "/items":
             await ctx.show(await ctx.items.list_open(ctx.actor, ctx.now))
         case "/history":
@@ -153,6 +155,10 @@ async def show_help(ctx: Context) -> None:
         lines.append(texts.HELP_BIND)
     if actor.scopes("organization"):
         lines += texts.HELP_REPORT
+    if actor.is_coordinator:
+        lines.append(texts.HELP_STATUS)
+    elif actor.scopes("organization"):
+        lines.append(texts.HELP_STATUS_ADMIN)
     if actor.roles:
         lines.append(texts.HELP_ITEMS)
     if actor.is_coordinator:

@@ -97,6 +97,21 @@ class DirectoryRepo:
             "JOIN regions r ON r.id = m.region_id")
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
+    async def type_counts(self, municipality_ids: list[int] | None) -> list[tuple[int, str, int]]:
+        """(municipality id, organization type, organizations in the directory)."""
+        where = ""
+        params: list[int] = []
+        if municipality_ids is not None:
+            where = f"WHERE municipality_id IN ({','.join('?' * len(municipality_ids))})"
+            params = list(municipality_ids)
+        rows = await self.db.fetchall(
+            f"SELECT municipality_id, type, count(*) FROM organizations {where} GROUP BY municipality_id, type", params)
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def all_municipalities(self) -> list[Municipality]:
+        rows = await self.db.fetchall("SELECT id, region_id, name, timezone FROM municipalities ORDER BY name")
+        return [Municipality(*r) for r in rows]
+
     async def counts(self) -> tuple[int, int, int]:
         row = await self.db.fetchone(
             "SELECT (SELECT count(*) FROM regions), (SELECT count(*) FROM municipalities), "

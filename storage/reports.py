@@ -138,3 +138,31 @@ class ReportRepo:
             "SELECT organization_id FROM submissions WHERE roadmap_id = ? AND form_id = ? AND period = ?",
             (roadmap_id, form_id, period))
         return {r[0] for r in rows}
+
+    async def aggregate(self, roadmap_id: str, form_id: str, period: str,
+                        municipality_ids: list[int] | None) -> list[tuple[int, str, str, int]]:
+        """(municipality id, organization type, indicator, sum of values) over the period's figures."""
+        where, params = _in_municipalities(municipality_ids)
+        rows = await self.db.fetchall(
+            "SELECT o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
+            "JOIN organizations o ON o.id = s.organization_id JOIN figures f ON f.submission_id = s.id "
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
+            "GROUP BY o.municipality_id, o.type, f.indicator_key", (roadmap_id, form_id, period, *params))
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def reported(self, roadmap_id: str, form_id: str, period: str,
+                       municipality_ids: list[int] | None) -> list[tuple[int, str, int]]:
+        """(municipality id, organization type, organizations that reported)."""
+        where, params = _in_municipalities(municipality_ids)
+        rows = await self.db.fetchall(
+            "SELECT o.municipality_id, o.type, count(*) FROM submissions s "
+            "JOIN organizations o ON o.id = s.organization_id "
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
+            "GROUP BY o.municipality_id, o.type", (roadmap_id, form_id, period, *params))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _in_municipalities(ids: list[int] | None) -> tuple[str, list[int]]:
+    if ids is None:
+        return "", []
+    return f"AND o.municipality_id IN ({','.join('?' * len(ids))})", list(ids)

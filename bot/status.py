@@ -1,0 +1,325 @@
+"""/status and the scheduled summary: where a territory stands against its roadmap.
+
+Sums are computed in SQL per (municipality, organization type, indicator), so a region or the
+whole country costs one grouped query per period, not a row per organization. Values exactly
+as the contract defines them: sum(numerator) / sum(denominator) over the period's latest
+figures; `@organizations` counts the organizations of those types in the directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from storage.directory import DirectoryRepo
+from storage.items import ItemRepo
+from storage.models import Municipality, Organization
+from storage.reports import ReportRepo
+
+from . import texts
+from .access import AccessService, Actor
+from .periods import Period, current_period, local_today, period_by_key, previous_period
+from .reporting import Reply, RoadmapCache, fmt_date
+from .roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
+from .schedule import item_occurrences
+
+LOWEST = 5
+
+
+@dataclass
+class Figures:
+    """One form's period over a set of municipalities, summed in SQL."""
+
+    sums: dict[tuple[int, str, str], int]
+    reported: dict[tuple[int, str], int]
+    in_directory: dict[tuple[int, str], int]
+
+    def expected(self, form: Form, muni: int | None = None, org_type: str | None = None) -> int:
+        return sum(n for (m, t), n in self.in_directory.items()
+                   if t in form.org_types and form.indicators_for(t) and (muni is None or m == muni)
+                   and (org_type is None or t == org_type))
+
+    def reported_count(self, muni: int | None = None, org_type: str | None = None) -> int:
+        return sum(n for (m, t), n in self.reported.items()
+                   if (muni is None or m == muni) and (org_type is None or t == org_type))
+
+    def target(self, target: Target, muni: int | None = None, org_type: str | None = None) -> float | None:
+        def ok(m: int, t: str) -> bool:
+            return (muni is None or m == muni) and (org_type is None or t == org_type) and \
+                (target.org_types is None or t in target.org_types)
+
+        num = sum(v for (m, t, k), v in self.sums.items() if k == target.numerator and ok(m, t))
+        if target.denominator == "@organizations":
+            den = sum(n for (m, t), n in self.in_directory.items() if ok(m, t))
+        else:
+            den = sum(v for (m, t, k), v in self.sums.items() if k == target.denominator and ok(m, t))
+        return num / den * 100 if den > 0 else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str  # 'municipality' | 'region' | 'country'
+    scope_id: int
+    name: str
+    municipalities: list[Municipality]
+    timezone: str
+
+
+class StatusService:
+    def __init__(self, roadmaps: RoadmapCache, directory: DirectoryRepo, reports: ReportRepo, items: ItemRepo,
+                 access: AccessService, default_timezone: str) -> None:
+        self.roadmaps = roadmaps
+        self.directory = directory
+        self.reports = reports
+        self.items = items
+        self.access = access
+        self.default_timezone = default_timezone
+
+    # -- scopes ----------------------------------------------------------------------------
+
+    async def scope(self, role: str, scope_id: int) -> Scope | None:
+        if role == "municipality":
+            muni = await self.directory.municipality(scope_id)
+            return Scope(role, scope_id, muni.name, [muni], muni.timezone) if muni else None
+        if role == "region":
+            region = await self.directory.region(scope_id)
+            munis = await self.directory.municipalities_of_region(scope_id)
+            tz = munis[0].timezone if munis else self.default_timezone
+            return Scope(role, scope_id, region.name, munis, tz) if region else None
+        return Scope("country", 0, texts.STATUS_COUNTRY, await self.directory.all_municipalities(),
+                     self.default_timezone)
+
+    async def for_actor(self, actor: Actor, query: str, now: datetime) -> Reply:
+        query = query.strip()
+        if not query:
+            if actor.scopes("region"):
+                scope = await self.scope("region", int(actor.scopes("region")[0]))
+            elif actor.scopes("municipality"):
+                scope = await self.scope("municipality", int(actor.scopes("municipality")[0]))
+            elif actor.is_owner:
+                scope = await self.scope("country", 0)
+            elif actor.scopes("organization"):
+                org = await self.directory.organization(actor.scopes("organization")[0])
+                return Reply(await self.organization_text(org, now) if org else texts.NOT_ALLOWED)
+            else:
+                return Reply(texts.NOT_ALLOWED)
+            return Reply(await self.scope_text(scope, now) if scope else texts.NOT_ALLOWED)
+        # Drill-down: only inside the caller's own territory.
+        munis = await self._visible_municipalities(actor)
+        wanted = _norm(query)
+        hits = [m for m in munis if _norm(m.name) == wanted] or [m for m in munis if wanted in _norm(m.name)]
+        if len(hits) == 1:
+            scope = await self.scope("municipality", hits[0].id)
+            return Reply(await self.scope_text(scope, now) if scope else texts.NOT_ALLOWED)
+        orgs = await self.access.resolve_organization(actor, query)
+        if not actor.is_owner:
+            allowed = {m.id for m in munis}
+            orgs = [o for o in orgs if (org := await self.directory.organization(o.scope_id)) is not None
+                    and org.municipality_id in allowed]
+        if len(orgs) == 1:
+            org = await self.directory.organization(orgs[0].scope_id)
+            return Reply(await self.organization_text(org, now) if org else texts.STATUS_NOT_FOUND)
+        if len(hits) + len(orgs) > 1:
+            names = [m.name for m in hits] + [o.label for o in orgs]
+            return Reply(texts.INVITE_AMBIGUOUS.format(query=query[:100], names="; ".join(names[:5])))
+        return Reply(texts.STATUS_NOT_FOUND.format(query=query[:100]))
+
+    async def _visible_municipalities(self, actor: Actor) -> list[Municipality]:
+        if actor.is_owner:
+            return await self.directory.all_municipalities()
+        out = {}
+        for rid in actor.scopes("region"):
+            for m in await self.directory.municipalities_of_region(int(rid)):
+                out[m.id] = m
+        for mid in actor.scopes("municipality"):
+            m = await self.directory.municipality(int(mid))
+            if m:
+                out[m.id] = m
+        return list(out.values())
+
+    # -- figures ---------------------------------------------------------------------------
+
+    async def figures(self, roadmap: Roadmap, form: Form, period: str, scope: Scope) -> Figures:
+        ids = None if scope.role == "country" else [m.id for m in scope.municipalities]
+        sums = {(m, t, k): v for m, t, k, v in await self.reports.aggregate(roadmap.id, form.id, period, ids)}
+        reported = {(m, t): n for m, t, n in await self.reports.reported(roadmap.id, form.id, period, ids)}
+        in_dir = {(m, t): n for m, t, n in await self.directory.type_counts(ids)}
+        return Figures(sums, reported, in_dir)
+
+    def _covered(self, roadmap: Roadmap, scope: Scope, region_names: dict[int, str]) -> list[Municipality]:
+        return [m for m in scope.municipalities if roadmap.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
+
+    async def scope_text(self, scope: Scope, now: datetime) -> str:
+        parts = []
+        today = local_today(now, scope.timezone)
+        for rm in await self.roadmaps.all():
+            for form in rm.form:
+                period = current_period(form, rm, today)
+                if period is None:
+                    continue
+                text = await self.summary(rm, form, period, scope, today)
+                if text:
+                    parts.append(text)
+        return "\n\n".join(parts) or texts.STATUS_NOTHING
+
+    async def summary(self, rm: Roadmap, form: Form, period: Period, scope: Scope, today: date) -> str | None:
+        regions = {m.region_id for m in scope.municipalities}
+        names = {rid: (r.name if (r := await self.directory.region(rid)) else "") for rid in regions}
+        covered = self._covered(rm, scope, names)
+        if not covered:
+            return None
+        sub = Scope(scope.role, scope.scope_id, scope.name, covered, scope.timezone) \
+            if len(covered) != len(scope.municipalities) else scope
+        figs = await self.figures(rm, form, period.key, sub)
+        before = previous_period(form, rm, period)
+        prev = await self.figures(rm, form, before.key, sub) if before else None
+        lines = [texts.SUMMARY_HEAD.format(title=form.title, period=fmt_date(period.due), scope=scope.name)]
+        expected = figs.expected(form)
+        reported = figs.reported_count()
+        lines.append(texts.SUMMARY_COVERAGE.format(reported=reported, expected=expected,
+                                                   percent=fmt_percent(reported / expected * 100 if expected else None)))
+        targets = [t for t in rm.target if _in_form(t, form)]
+        for t in targets:
+            value = figs.target(t)
+            if value is None:
+                lines.append(texts.SUMMARY_NO_DATA.format(title=t.title))
+                continue
+            trend = ""
+            old = prev.target(t) if prev else None
+            if old is not None:
+                delta = value - old
+                trend = f", {'↑' if delta > 0 else '↓' if delta < 0 else '='} {delta:+.1f} п.п.".replace(".", ",")
+            lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value),
+                                                     goal=f"{t.goal_percent:g}", trend=trend))
+            by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
+                       if (t.org_types is None or ot in t.org_types) and figs.expected(form, org_type=ot)]
+            if len(by_type) > 1:
+                lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
+        if sub.role == "municipality":
+            lines += await self._municipality_details(rm, form, period, sub, targets, today)
+        else:
+            lines += self._ranking(form, sub, figs, targets)
+        return "\n".join(lines)
+
+    async def _municipality_details(self, rm: Roadmap, form: Form, period: Period, scope: Scope,
+                                    targets: list[Target], today: date) -> list[str]:
+        lines: list[str] = []
+        orgs = await self.directory.organizations_of_municipality(scope.scope_id)
+        expected = [o for o in orgs if o.type in form.org_types and form.indicators_for(o.type)]
+        per_org = await self.reports.period_figures(rm.id, form.id, period.key, [o.id for o in expected])
+        missing = [o.name for o in expected if o.id not in per_org]
+        if missing:
+            lines.append(texts.SUMMARY_MISSING.format(names="; ".join(missing)))
+        main = next((t for t in targets if t.denominator != "@organizations"), None)
+        if main is not None:
+            ranked = sorted((_org_percent(main, o, per_org[o.id]), o.name) for o in expected
+                             if o.id in per_org and _org_percent(main, o, per_org[o.id]) is not None)
+            if ranked:
+                lines.append(texts.STATUS_LOWEST.format(title=main.title))
+                lines += [f"   {n}. {name} — {fmt_percent(p)}" for n, (p, name) in enumerate(ranked[:LOWEST], 1)]
+        lines += await self._items(rm, scope, orgs, today)
+        return lines
+
+    def _ranking(self, form: Form, scope: Scope, figs: Figures, targets: list[Target]) -> list[str]:
+        main = next(iter(targets), None)
+        rows = []
+        for m in scope.municipalities:
+            expected = figs.expected(form, muni=m.id)
+            if not expected:
+                continue
+            value = figs.target(main, muni=m.id) if main else None
+            rows.append((value if value is not None else -1.0, m.name, figs.reported_count(muni=m.id), expected, value))
+        if not rows:
+            return []
+        rows.sort()
+        lines = [texts.STATUS_RANKING.format(title=main.title if main else "")]
+        shown = rows[:30]
+        lines += [f"   {n}. {name} — {fmt_percent(value)}, сдали {rep}/{exp}"
+                  for n, (_, name, rep, exp, value) in enumerate(shown, 1)]
+        if len(rows) > len(shown):
+            lines.append(texts.ITEMS_MORE.format(n=len(rows) - len(shown)))
+        return lines
+
+    async def _items(self, rm: Roadmap, scope: Scope, orgs: list[Organization], today: date) -> list[str]:
+        lines = []
+        for item in rm.item:
+            if not item.confirm:
+                continue
+            for occ in item_occurrences(item, rm):
+                if (occ - today).days > 14:
+                    break
+                units: list[tuple[str, str, str]] = []
+                if "municipality" in item.responsible:
+                    units.append(("municipality", str(scope.scope_id), scope.name))
+                if "organization" in item.responsible:
+                    units += [("organization", o.id, o.name) for o in orgs
+                              if item.org_types is None or o.type in item.org_types]
+                done = await self.items.confirmed_units(rm.id, item.id, occ.isoformat())
+                open_units = [name for role, sid, name in units if (role, sid) not in done]
+                if not open_units:
+                    continue
+                state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
+                lines.append(texts.STATUS_ITEM.format(id=item.id, title=item.title[:60], due=fmt_date(occ), state=state,
+                                                      names="; ".join(open_units[:10]) +
+                                                      (f" и ещё {len(open_units) - 10}" if len(open_units) > 10 else "")))
+        return ([texts.STATUS_ITEMS] + lines) if lines else []
+
+    async def organization_text(self, org: Organization, now: datetime) -> str:
+        muni = await self.directory.municipality(org.municipality_id)
+        tz = muni.timezone if muni else self.default_timezone
+        today = local_today(now, tz)
+        lines = [texts.STATUS_ORG_HEAD.format(name=org.name)]
+        for rm in await self.roadmaps.all():
+            for form in rm.form:
+                if org.type not in form.org_types:
+                    continue
+                period = current_period(form, rm, today)
+                if period is None:
+                    continue
+                this = await self.reports.period_figures(rm.id, form.id, period.key, [org.id])
+                before = previous_period(form, rm, period)
+                last = await self.reports.period_figures(rm.id, form.id, before.key, [org.id]) if before else {}
+                state = texts.STATUS_ORG_SENT if org.id in this else texts.STATUS_ORG_NOT_SENT
+                lines.append(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))
+                figures = this.get(org.id) or last.get(org.id) or {}
+                for t in rm.target:
+                    if not _in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
+                        continue
+                    p = _org_percent(t, org, figures) if figures else None
+                    lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
+                                                             goal=f"{t.goal_percent:g}", trend=""))
+        return "\n".join(lines)
+
+    async def summary_for_event(self, roadmap: Roadmap, form_id: str, period_key: str, role: str,
+                                scope_id: int) -> str | None:
+        """The scheduled summary: the same text /status shows for that form and period."""
+        form = next((f for f in roadmap.form if f.id == form_id), None)
+        period = period_by_key(form, roadmap, period_key) if form else None
+        scope = await self.scope(role, scope_id)
+        if form is None or period is None or scope is None:
+            return None
+        return await self.summary(roadmap, form, period, scope, period.due)
+
+
+def fmt_percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}".replace(".", ",") + " %"
+
+
+def _in_form(target: Target, form: Form) -> bool:
+    keys = {i.key for i in form.indicator}
+    return target.numerator in keys and (target.denominator == "@organizations" or target.denominator in keys)
+
+
+def _org_percent(target: Target, org: Organization, figures: dict[str, int]) -> float | None:
+    if target.org_types is not None and org.type not in target.org_types:
+        return None
+    num = figures.get(target.numerator)
+    den = 1 if target.denominator == "@organizations" else figures.get(target.denominator)
+    if num is None or not den:
+        return None
+    return num / den * 100
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.casefold().replace("ё", "е").split())
+
