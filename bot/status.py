@@ -188,7 +188,8 @@ class StatusService:
             old = prev.target(t) if prev else None
             if old is not None:
                 delta = value - old
-                trend = f", {'↑' if delta > 0 else '↓' if delta < 0 else '='} {delta:+.1f} п.п.".replace(".", ",")
+                number = f"{delta:+.1f}".replace(".", ",")
+                trend = f", {'↑' if delta > 0 else '↓' if delta < 0 else '='} {number} п.п."
             lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value),
                                                      goal=f"{t.goal_percent:g}", trend=trend))
             by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
@@ -209,7 +210,9 @@ class StatusService:
         per_org = await self.reports.period_figures(rm.id, form.id, period.key, [o.id for o in expected])
         missing = [o.name for o in expected if o.id not in per_org]
         if missing:
-            lines.append(texts.SUMMARY_MISSING.format(names="; ".join(missing)))
+            # One name a line: a long list then splits between names, never inside one.
+            lines.append(texts.SUMMARY_MISSING.format(n=len(missing)))
+            lines += [f"   – {name}" for name in missing]
         main = next((t for t in targets if t.denominator != "@organizations"), None)
         if main is not None:
             ranked = sorted((_org_percent(main, o, per_org[o.id]), o.name) for o in expected

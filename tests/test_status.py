@@ -1,0 +1,115 @@
+"""/status with figures whose percentages are computed by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.harness import NTGO_ROADMAP, Harness, register
+
+RM = "ntgo-sferum-2023"
+MOSCOW_SCHOOL = "7700000001"
+
+
+async def setup_region(h: Harness) -> tuple[str, str, str]:
+    """Seed 000's municipality (Yekaterinburg time) and a second one in Moscow time, one region."""
+    await h.app.catalog.import_directory(
+        "id,region,municipality,timezone,organization,type\n"
+        f"{MOSCOW_SCHOOL},Свердловская область,Тестовый МО,Europe/Moscow,Школа Москвы,school\n", "m.csv")
+    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace(
+        'municipalities = ["Нижнетуринский ГО"]', 'municipalities = ["Нижнетуринский ГО", "Тестовый МО"]')
+    await h.app.catalog.load_roadmap(text, "ntgo.toml")
+    at = datetime(2023, 10, 20, 6, 0, tzinfo=UTC)
+    figures = {
+        "6624000001": (204, 179), "6624000002": (40, 10), "6624000012": (30, 30), "6624000019": (13, 12),
+        MOSCOW_SCHOOL: (100, 50),
+    }
+    for org, (total, active) in figures.items():
+        await h.app.reports.reports.save(org, RM, "weekly", "2023-10-20",
+                                         {"staff_total": total, "staff_active": active}, 1, at, False)
+    await h.app.reports.reports.save("6624000001", RM, "weekly", "2023-10-13",
+                                     {"staff_total": 204, "staff_active": 150}, 1, at, False)
+    ntgo = str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    moscow = str((await h.app.directory.municipalities_by_name("Тестовый МО"))[0].id)
+    region = str((await h.app.directory.region_by_name("Свердловская область")).id)
+    return ntgo, moscow, region
+
+
+async def test_municipality_status_by_hand(harness: Harness):
+    h = harness
+    ntgo, _, _ = await setup_region(h)
+    await register(h, 900, "municipality", ntgo, "Ольга", "Смирнова")
+    text = await h.text(900, "/status")
+    lines = text.splitlines()
+    assert lines[0] == "Сводка «Еженедельный мониторинг Сферума» за период до 20.10.2023 — Нижнетуринский ГО"
+    assert lines[1] == "Сдали: 4 из 20 организаций (20,0 %)."
+    # teachers: (179 + 10 + 30) / (204 + 40 + 30) = 219 / 274 = 79.93 %; a week before 150 / 204 = 73.53 %
+    assert lines[2] == ("• Педагоги, написавшие не менее 10 сообщений за неделю: 79,9 % (цель 100%), "
+                        "↑ +6,4 п.п.")
+    # by type: schools (179 + 10) / 244 = 77.46 %, preschools 30 / 30, extra education no figures
+    assert "   – общеобразовательные: 77,5 %" in lines
+    assert "   – дошкольные: 100,0 %" in lines
+    assert "   – дополнительного образования: —" in lines
+    # the authority target: 12 / 13 = 92.31 %
+    assert "• Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: 92,3 % (цель 100%)" in lines
+    start = lines.index("Не сдали (16):")
+    missing = lines[start + 1:start + 17]
+    assert "   – МАОУ СОШ № 3" in missing and "   – МАОУ СОШ № 1" not in missing
+    lowest = lines.index("Ниже всех по цели «Педагоги, написавшие не менее 10 сообщений за неделю»:")
+    assert lines[lowest + 1:lowest + 4] == ["   1. МАОУ СОШ № 2 — 25,0 %", "   2. МАОУ СОШ № 1 — 87,7 %",
+                                             "   3. МАДОУ «Детский сад № 1» — 100,0 %"]
+    assert "Тестовый МО" not in text
+
+
+async def test_region_status_ranks_municipalities_in_two_time_zones(harness: Harness):
+    h = harness
+    _, _, region = await setup_region(h)
+    await register(h, 901, "region", region, "Иван", "Орлов")
+    text = await h.text(901, "/status")
+    lines = text.splitlines()
+    assert lines[0].endswith("— Свердловская область")
+    assert lines[1] == "Сдали: 5 из 21 организаций (23,8 %)."
+    # (219 + 50) / (274 + 100) = 71.93 %
+    assert lines[2].startswith("• Педагоги, написавшие не менее 10 сообщений за неделю: 71,9 % (цель 100%)")
+    ranking = lines.index("Муниципалитеты по цели «Педагоги, написавшие не менее 10 сообщений за неделю» (от низшего):")
+    assert lines[ranking + 1:ranking + 3] == ["   1. Тестовый МО — 50,0 %, сдали 1/1",
+                                               "   2. Нижнетуринский ГО — 79,9 %, сдали 4/20"]
+    # drill-down inside the region
+    assert (await h.text(901, "/status Тестовый МО")).splitlines()[1] == "Сдали: 1 из 1 организаций (100,0 %)."
+
+
+async def test_drill_down_refused_outside_the_scope(harness: Harness):
+    h = harness
+    ntgo, _, _ = await setup_region(h)
+    await register(h, 902, "municipality", ntgo, "Ольга", "Смирнова")
+    assert (await h.text(902, "/status Тестовый МО")).startswith("Не нашёл «Тестовый МО»")
+    assert (await h.text(902, f"/status {MOSCOW_SCHOOL}")).startswith("Не нашёл")
+    org = await h.text(902, "/status МАОУ СОШ № 2")
+    assert org.startswith("МАОУ СОШ № 2") and "25,0 %" in org
+    # an admin sees only their own organization
+    await register(h, 903, "organization", "6624000001")
+    own = await h.text(903, "/status")
+    assert own.startswith("МАОУ СОШ № 1") and "отчёт сдан" in own and "87,7 %" in own
+    assert (await h.text(903, "/status Нижнетуринский ГО")).startswith("Не нашёл")
+
+
+async def test_long_summary_is_split_at_line_boundaries(harness: Harness):
+    h = harness
+    rows = "\n".join(f"LONG{n:04d},Свердловская область,Нижнетуринский ГО,Asia/Yekaterinburg,"
+                     f"Муниципальное автономное общеобразовательное учреждение «Школа с длинным названием № {n}»,school"
+                     for n in range(60))
+    await h.app.catalog.import_directory("id,region,municipality,timezone,organization,type\n" + rows + "\n", "l.csv")
+    ntgo = str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 904, "municipality", ntgo, "Ольга", "Смирнова")
+    chat = h.emu.add_chat([904])
+    await h.say(904, "/bind", peer_id=chat)
+    before = len(h.emu.delivered(chat))
+    await h.app.jobs.run_job("summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
+    await h.settle()
+    parts = h.emu.delivered(chat)[before:]
+    assert len(parts) == 2 and all(len(p.text) <= 4096 for p in parts)
+    assert parts[0].text.startswith("Сводка «Еженедельный мониторинг Сферума»")
+    # cut between lines, never inside one: the second part opens with a whole name line
+    first_line = parts[1].text.splitlines()[0]
+    assert first_line.startswith("   – ") and first_line.endswith("»")
+    assert parts[0].text.splitlines()[-1].endswith("»")
+    assert "«Школа с длинным названием № 59»" in parts[1].text
