@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("--at", metavar="ISO-8601", default=None,
                      help="момент, например 2023-10-20T10:00+05:00 (по умолчанию — сейчас)")
     job.add_argument("--send", action="store_true", help="сразу отправить очередь (нужен VK_TOKEN)")
+    exp = sub.add_parser("export", parents=[common], help="выгрузить таблицу Excel по организациям",
+                         description="Таблица по организациям территории за период: все показатели, "
+                                     "проценты целей, когда сдано, отметка о позднем отчёте.")
+    exp.add_argument("--scope", required=True, metavar="ТЕРРИТОРИЯ",
+                     help="муниципалитет или регион как в справочнике, или «все»")
+    exp.add_argument("--period", default="", metavar="ДД.ММ.ГГГГ", help="дата срока периода (по умолчанию текущий)")
+    exp.add_argument("--out", default=None, metavar="FILE.xlsx", help="куда записать (по умолчанию в текущую папку)")
     return parser
 
 
@@ -82,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_load_roadmaps(config, [Path(f) for f in args.file]))
         if command == "invite":
             return asyncio.run(_invite(config, args.role, args.scope))
+        if command == "export":
+            return asyncio.run(_export(config, args.scope, args.period, args.out))
         if command == "run-job":
             return asyncio.run(_run_job(config, args.job, args.at, args.send))
     except ConfigError as e:
@@ -195,6 +204,32 @@ async def _run_job(config: Config, job: str, at_text: str | None, send: bool) ->
             print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
     finally:
         await app.close()
+    return 0
+
+
+async def _export(config: Config, scope_name: str, period: str, out: str | None) -> int:
+    app = await _offline_app(config)
+    try:
+        if scope_name.strip().lower() in ("все", "all"):
+            scope = await app.status.scope("country", 0)
+        else:
+            region = await app.directory.region_by_name(scope_name.strip())
+            munis = await app.directory.municipalities_by_name(scope_name.strip())
+            scope = (await app.status.scope("region", region.id) if region else
+                     await app.status.scope("municipality", munis[0].id) if len(munis) == 1 else None)
+        if scope is None:
+            print(f"Не найдено в справочнике: «{scope_name}».", file=sys.stderr)
+            return 1
+        made = await app.status.export(scope, app.clock(), period)
+    finally:
+        await app.close()
+    if made is None:
+        print("Нечего выгружать: нет действующей формы или период указан неверно.", file=sys.stderr)
+        return 1
+    data, name = made
+    path = Path(out or name)
+    path.write_bytes(data)
+    print(f"Таблица записана: {path}")
     return 0
 
 

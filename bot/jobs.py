@@ -133,8 +133,30 @@ class JobRunner:
                                                    event.scope_role, event.scope_id)
         if text is None:
             return 0
-        messages = [m for chat in chats for m in compose(chat.peer_id, text, dedup_key=f"{event.key}:{chat.peer_id}")]
-        return await self.vk.send_bulk(messages)
+        png = await self._chart(event)
+        messages: list[OutMessage] = []
+        for chat in chats:
+            key = f"{event.key}:{chat.peer_id}"
+            if await self.vk.outbox.has(key) or await self.vk.outbox.has(key + "#0"):
+                continue  # already queued by an earlier run: no second upload either
+            photo = None
+            if png is not None:
+                try:
+                    photo = await self.vk.upload_photo(chat.peer_id, png)
+                except Exception:  # the figures matter more than the picture
+                    logger.warning("chart upload failed; the summary goes without it")
+            messages += compose(chat.peer_id, text, attachment=photo, dedup_key=key)
+        return await self.vk.send_bulk(messages) if messages else 0
+
+    async def _chart(self, event: Event) -> bytes | None:
+        scope = await self.status.scope(event.scope_role, event.scope_id)
+        if scope is None:
+            return None
+        try:
+            return await self.status.chart(scope, event.instant)
+        except Exception:
+            logger.exception("chart failed; the summary goes without it")
+            return None
 
     # -- items -----------------------------------------------------------------------------
 

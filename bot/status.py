@@ -8,6 +8,7 @@ figures; `@organizations` counts the organizations of those types in the directo
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -19,6 +20,7 @@ from storage.reports import ReportRepo
 from . import texts
 from .access import AccessService, Actor
 from .periods import Period, current_period, local_today, period_by_key, previous_period
+from .periods import periods as periods_of
 from .reporting import Reply, RoadmapCache, fmt_date
 from .roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
 from .schedule import item_occurrences
@@ -89,20 +91,23 @@ class StatusService:
         return Scope("country", 0, texts.STATUS_COUNTRY, await self.directory.all_municipalities(),
                      self.default_timezone)
 
+    async def default_scope(self, actor: Actor) -> Scope | None:
+        """A coordinator's own territory (the widest, when several); the country for an owner."""
+        if actor.scopes("region"):
+            return await self.scope("region", int(actor.scopes("region")[0]))
+        if actor.scopes("municipality"):
+            return await self.scope("municipality", int(actor.scopes("municipality")[0]))
+        if actor.is_owner:
+            return await self.scope("country", 0)
+        return None
+
     async def for_actor(self, actor: Actor, query: str, now: datetime) -> Reply:
         query = query.strip()
         if not query:
-            if actor.scopes("region"):
-                scope = await self.scope("region", int(actor.scopes("region")[0]))
-            elif actor.scopes("municipality"):
-                scope = await self.scope("municipality", int(actor.scopes("municipality")[0]))
-            elif actor.is_owner:
-                scope = await self.scope("country", 0)
-            elif actor.scopes("organization"):
+            scope = await self.default_scope(actor)
+            if scope is None and actor.scopes("organization"):
                 org = await self.directory.organization(actor.scopes("organization")[0])
                 return Reply(await self.organization_text(org, now) if org else texts.NOT_ALLOWED)
-            else:
-                return Reply(texts.NOT_ALLOWED)
             return Reply(await self.scope_text(scope, now) if scope else texts.NOT_ALLOWED)
         # Drill-down: only inside the caller's own territory.
         munis = await self._visible_municipalities(actor)
@@ -293,6 +298,98 @@ class StatusService:
                                                              goal=f"{t.goal_percent:g}", trend=""))
         return "\n".join(lines)
 
+    # -- chart and export --------------------------------------------------------------------
+
+    async def _current_forms(self, scope: Scope, today: date) -> list[tuple[Roadmap, Form, Period, Scope]]:
+        regions = {m.region_id for m in scope.municipalities}
+        names = {rid: (r.name if (r := await self.directory.region(rid)) else "") for rid in regions}
+        out = []
+        for rm in await self.roadmaps.all():
+            covered = self._covered(rm, scope, names)
+            if not covered:
+                continue
+            sub = Scope(scope.role, scope.scope_id, scope.name, covered, scope.timezone)
+            for form in rm.form:
+                period = current_period(form, rm, today)
+                if period is not None:
+                    out.append((rm, form, period, sub))
+        return out
+
+    async def chart(self, scope: Scope, now: datetime) -> bytes | None:
+        """Each target's % over the periods so far (a municipality), or the main target by
+        municipality (a region, the country), against the goal."""
+        forms = await self._current_forms(scope, local_today(now, scope.timezone))
+        if not forms:
+            return None
+        rm, form, period, sub = forms[0]
+        targets = [t for t in rm.target if _in_form(t, form)]
+        if not targets:
+            return None
+        ids = None if sub.role == "country" else [m.id for m in sub.municipalities]
+        rows = await self.reports.aggregate_periods(rm.id, form.id, ids)
+        in_dir = {(m, t): n for m, t, n in await self.directory.type_counts(ids)}
+        by_period: dict[str, Figures] = {}
+        for p, m, t, k, v in rows:
+            if p <= period.key:
+                by_period.setdefault(p, Figures({}, {}, in_dir)).sums[(m, t, k)] = v
+        series: dict[str, list[tuple[date, float]]] = {}
+        if sub.role == "municipality" or len(sub.municipalities) == 1:
+            for t in targets:
+                series[t.title] = [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
+                                   if (v := f.target(t)) is not None]
+        else:
+            main = targets[0]
+            for m in sub.municipalities[:12]:
+                series[m.name] = [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
+                                  if (v := f.target(main, muni=m.id)) is not None]
+        from .charts import line_chart  # matplotlib loads only when a chart is drawn
+
+        return line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent)
+
+    async def export(self, scope: Scope, now: datetime, period_text: str = "") -> tuple[bytes, str] | None:
+        """One row per organization: every indicator, each target's %, when submitted, late."""
+        from openpyxl import Workbook
+
+        today = local_today(now, scope.timezone)
+        forms = await self._current_forms(scope, today)
+        if not forms:
+            return None
+        wb = Workbook()
+        wb.remove(wb.active)
+        label = ""
+        for rm, form, period, sub in forms:
+            if period_text:
+                wanted = _parse_day(period_text)
+                if wanted is None:
+                    return None
+                period = next((p for p in periods_of(form, rm) if p.due == wanted), None) or \
+                    current_period(form, rm, wanted)
+                if period is None:
+                    continue
+            label = period.key
+            orgs: list[Organization] = []
+            for m in sub.municipalities:
+                orgs += [o for o in await self.directory.organizations_of_municipality(m.id)
+                         if o.type in form.org_types and form.indicators_for(o.type)]
+            data = await self.reports.export_rows(rm.id, form.id, period.key, [o.id for o in orgs])
+            targets = [t for t in rm.target if _in_form(t, form)]
+            munis = {m.id: m.name for m in sub.municipalities}
+            ws = wb.create_sheet(form.id[:31])
+            ws.append(["Муниципалитет", "id", "Организация", "Тип", *[i.key for i in form.indicator],
+                       *[f"{t.title}, %" for t in targets], "Сдано", "Поздно"])
+            for o in orgs:
+                at, late, figures = data.get(o.id, ("", False, {}))
+                percents = [_org_percent(t, o, figures) if figures else None for t in targets]
+                ws.append([munis.get(o.municipality_id, ""), o.id, o.name, ORG_TYPE_NAMES[o.type],
+                           *[figures.get(i.key) for i in form.indicator],
+                           *[round(p, 1) if p is not None else None for p in percents],
+                           at[:16].replace("T", " ") if at else "", "да" if late else ""])
+        if not wb.sheetnames:
+            return None
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue(), f"roadmap-{label or today.isoformat()}.xlsx"
+
     async def summary_for_event(self, roadmap: Roadmap, form_id: str, period_key: str, role: str,
                                 scope_id: int) -> str | None:
         """The scheduled summary: the same text /status shows for that form and period."""
@@ -306,6 +403,16 @@ class StatusService:
 
 def fmt_percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}".replace(".", ",") + " %"
+
+
+def _parse_day(text: str) -> date | None:
+    text = text.strip()
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def _in_form(target: Target, form: Form) -> bool:

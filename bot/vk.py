@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from loguru import logger
-from vkbottle import API, DocMessagesUploader, VKAPIError
+from vkbottle import API, DocMessagesUploader, PhotoMessageUploader, VKAPIError
 
 from storage.outbox import OutboxRepo, OutMessage
 
@@ -156,6 +156,9 @@ class VkGateway:
         if not response:
             return "", ""
         return response[0].get("first_name", ""), response[0].get("last_name", "")
+
+    async def upload_photo(self, peer_id: int, data: bytes) -> str:
+        return await PhotoMessageUploader(self.api).upload(data, peer_id=peer_id)
 
     async def upload_document(self, peer_id: int, data: bytes, title: str) -> str:
         return await DocMessagesUploader(self.api).upload(data, title=title, peer_id=peer_id)

@@ -65,6 +65,10 @@ async def handle_private(ctx: Context) -> None:
             await report(ctx)
         case "/status":
             await ctx.show(await ctx.status.for_actor(ctx.actor, argument, ctx.now))
+        case "/chart":
+            await chart(ctx)
+        case "/export":
+            await export(ctx, argument)
         case "/items":
             await ctx.show(await ctx.items.list_open(ctx.actor, ctx.now))
         case "/history":
@@ -102,6 +106,33 @@ async def in_form(ctx: Context, command: str) -> None:
     if command == "/cancel":
         answer = answer_from("", {"cmd": "form", "act": "cancel"})
     await ctx.show(await ctx.reports.answer(ctx.actor, answer, ctx.now))
+
+
+async def chart(ctx: Context) -> None:
+    scope = await ctx.status.default_scope(ctx.actor)
+    if scope is None:
+        await ctx.reply(texts.NOT_ALLOWED, keyboard=_menu(ctx))
+        return
+    png = await ctx.status.chart(scope, ctx.now)
+    if png is None:
+        await ctx.reply(texts.STATUS_NOTHING, keyboard=_menu(ctx))
+        return
+    photo = await ctx.vk.upload_photo(ctx.incoming.peer_id, png)
+    await ctx.reply(texts.CHART_CAPTION.format(scope=scope.name), keyboard=_menu(ctx), attachment=photo)
+
+
+async def export(ctx: Context, argument: str) -> None:
+    scope = await ctx.status.default_scope(ctx.actor)
+    if scope is None:
+        await ctx.reply(texts.NOT_ALLOWED, keyboard=_menu(ctx))
+        return
+    made = await ctx.status.export(scope, ctx.now, argument)
+    if made is None:
+        await ctx.reply(texts.EXPORT_NONE if not argument else texts.EXPORT_BAD_PERIOD, keyboard=_menu(ctx))
+        return
+    data, name = made
+    doc = await ctx.vk.upload_document(ctx.incoming.peer_id, data, name)
+    await ctx.reply(texts.EXPORT_CAPTION.format(scope=scope.name), keyboard=_menu(ctx), attachment=doc)
 
 
 async def greet(ctx: Context, command: str) -> None:
@@ -156,7 +187,7 @@ async def show_help(ctx: Context) -> None:
     if actor.scopes("organization"):
         lines += texts.HELP_REPORT
     if actor.is_coordinator:
-        lines.append(texts.HELP_STATUS)
+        lines += [texts.HELP_STATUS, texts.HELP_CHART, texts.HELP_EXPORT]
     elif actor.scopes("organization"):
         lines.append(texts.HELP_STATUS_ADMIN)
     if actor.roles:

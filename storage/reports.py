@@ -162,6 +162,35 @@ class ReportRepo:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+    async def aggregate_periods(self, roadmap_id: str, form_id: str,
+                                municipality_ids: list[int] | None) -> list[tuple[str, int, str, str, int]]:
+        """(period, municipality id, organization type, indicator, sum) for every period at once."""
+        where, params = _in_municipalities(municipality_ids)
+        rows = await self.db.fetchall(
+            "SELECT s.period, o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
+            "JOIN organizations o ON o.id = s.organization_id JOIN figures f ON f.submission_id = s.id "
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? {where} "
+            "GROUP BY s.period, o.municipality_id, o.type, f.indicator_key", (roadmap_id, form_id, *params))
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    async def export_rows(self, roadmap_id: str, form_id: str, period: str,
+                          organization_ids: list[str]) -> dict[str, tuple[str, bool, dict[str, int]]]:
+        """organization id -> (submitted at, late, figures) for the period."""
+        out: dict[str, tuple[str, bool, dict[str, int]]] = {}
+        for i in range(0, len(organization_ids), 500):
+            chunk = organization_ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.db.fetchall(
+                "SELECT s.organization_id, s.submitted_at, s.late OR EXISTS (SELECT 1 FROM figure_changes c "
+                "WHERE c.submission_id = s.id AND c.late), f.indicator_key, f.value FROM submissions s "
+                "JOIN figures f ON f.submission_id = s.id WHERE s.roadmap_id = ? AND s.form_id = ? "
+                f"AND s.period = ? AND s.organization_id IN ({marks})", (roadmap_id, form_id, period, *chunk))
+            for org, at, late, key, value in rows:
+                entry = out.setdefault(org, (at, bool(late), {}))
+                entry[2][key] = value
+        return out
+
+
 def _in_municipalities(ids: list[int] | None) -> tuple[str, list[int]]:
     if ids is None:
         return "", []

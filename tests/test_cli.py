@@ -145,3 +145,18 @@ def test_sandbox_console(tmp_path: Path) -> None:
     assert "[1] Коды приглашений" in out and "Роли:" in out
     assert "Беседа привязана" in out
     assert "Вопрос 1 из 2" in out  # the demo roadmap runs now, so an admin can report
+
+
+def test_export_command_writes_xlsx(workdir: Path) -> None:
+    import openpyxl
+
+    assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
+    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+    text = text.replace("starts = 2023-08-01", "starts = 2020-01-01").replace("ends = 2023-12-30", "ends = 2030-12-31")
+    (workdir / "rm.toml").write_text(text, encoding="utf-8")
+    assert run(["load-roadmap", "rm.toml"], workdir).returncode == 0
+    res = run(["export", "--scope", "Нижнетуринский ГО", "--out", "t.xlsx"], workdir)
+    assert res.returncode == 0, res.stderr
+    rows = list(openpyxl.load_workbook(workdir / "t.xlsx")["weekly"].iter_rows(values_only=True))
+    assert len(rows) == 21 and rows[1][0] == "Нижнетуринский ГО"
+    assert run(["export", "--scope", "Нигде"], workdir).returncode == 1

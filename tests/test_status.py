@@ -113,3 +113,67 @@ async def test_long_summary_is_split_at_line_boundaries(harness: Harness):
     assert first_line.startswith("   – ") and first_line.endswith("»")
     assert parts[0].text.splitlines()[-1].endswith("»")
     assert "«Школа с длинным названием № 59»" in parts[1].text
+
+
+async def test_chart_is_a_sensible_png(harness: Harness):
+    import struct
+
+    h = harness
+    ntgo, _, region = await setup_region(h)
+    await register(h, 905, "municipality", ntgo, "Ольга", "Смирнова")
+    reply = (await h.say(905, "/chart"))[-1]
+    assert reply.text.startswith("График целей по периодам — Нижнетуринский ГО")
+    png = h.emu.file_bytes(reply.attachments[0])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (900, 500) and 10_000 < len(png) < 500_000
+    await register(h, 906, "region", region, "Иван", "Орлов")
+    regional = (await h.say(906, "/chart"))[-1]
+    assert h.emu.file_bytes(regional.attachments[0])[:4] == b"\x89PNG"
+
+
+async def test_export_xlsx_holds_the_numbers(harness: Harness):
+    import io
+
+    import openpyxl
+
+    h = harness
+    ntgo, _, _ = await setup_region(h)
+    await register(h, 907, "municipality", ntgo, "Ольга", "Смирнова")
+    reply = (await h.say(907, "/export"))[-1]
+    wb = openpyxl.load_workbook(io.BytesIO(h.emu.file_bytes(reply.attachments[0])))
+    rows = list(wb["weekly"].iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:6] == ("Муниципалитет", "id", "Организация", "Тип", "staff_total", "staff_active")
+    by_id = {r[1]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert len(by_id) == 20
+    school = by_id["6624000001"]
+    assert (school["staff_total"], school["staff_active"]) == (204, 179)
+    assert school["Педагоги, написавшие не менее 10 сообщений за неделю, %"] == 87.7
+    assert school["Сдано"].startswith("2023-10-20") and school["Поздно"] is None  # empty cell
+    assert by_id["6624000003"]["staff_total"] is None  # did not report
+    # a past period by its due date; nonsense gets a clear message
+    week_before = (await h.say(907, "/export 13.10.2023"))[-1]
+    wb = openpyxl.load_workbook(io.BytesIO(h.emu.file_bytes(week_before.attachments[0])))
+    rows = {r[1]: r for r in wb["weekly"].iter_rows(values_only=True)}
+    assert rows["6624000001"][5] == 150
+    assert await h.text(907, "/export вчера") == "Не понял период. Укажите дату срока, например: /export 20.10.2023"
+    await register(h, 908, "organization", "6624000001")
+    assert await h.text(908, "/export") == "Эта команда вам недоступна. Список ваших команд — /help."
+
+
+async def test_scheduled_summary_carries_the_chart(harness: Harness):
+    h = harness
+    ntgo, _, _ = await setup_region(h)
+    await register(h, 909, "municipality", ntgo, "Ольга", "Смирнова")
+    chat = h.emu.add_chat([909])
+    await h.say(909, "/bind", peer_id=chat)
+    before = len(h.emu.delivered(chat))
+    at = datetime(2023, 10, 20, 13, 0, tzinfo=UTC)
+    await h.app.jobs.run_job("summaries", at)
+    await h.settle()
+    await h.app.jobs.run_job("summaries", at)  # again: no second message, no second upload
+    await h.settle()
+    posted = h.emu.delivered(chat)[before:]
+    assert len(posted) == 1 and posted[0].attachments[0].startswith("photo")
+    assert "79,9 %" in posted[0].text
