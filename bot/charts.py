@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.dates import DateFormatter  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 Series = dict[str, list[tuple[date, float]]]
@@ -26,6 +27,7 @@ def line_chart(title: str, series: Series, goal: float | None) -> bytes:
             ax.axhline(goal, linestyle="--", color="#c0392b", linewidth=1.2, label=f"цель {goal:g}%")
         ax.set_title(title[:90], fontsize=11)
         ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+        ax.xaxis.set_major_formatter(DateFormatter("%d.%m"))
         top = max([goal or 0] + [y for pts in series.values() for _, y in pts] + [100])
         ax.set_ylim(0, top * 1.08)
         ax.grid(True, alpha=0.3)
