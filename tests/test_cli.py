@@ -137,12 +137,12 @@ def test_run_stops_gracefully_on_sigterm(workdir: Path) -> None:
 
 
 def test_sandbox_console(tmp_path: Path) -> None:
-    script = ":as 300\nпривет\n:as 100\n/help\n:3\n:chat\n/bind\n:as 201\n:pm\n/report\n:quit\n"
+    script = ":as 300\nпривет\n:as 100\n/help\n:4\n:chat\n/bind\n:as 201\n:pm\n/report\n:quit\n"
     res = run(["sandbox", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script)
     assert res.returncode == 0, res.stderr
     out = res.stdout
     assert "код приглашения" in out and "Здравствуйте!" in out
-    assert "[1] Коды приглашений" in out and "Роли:" in out
+    assert "[2] Коды приглашений" in out and "Роли:" in out
     assert "Беседа привязана" in out
     assert "Вопрос 1 из 2" in out  # the demo roadmap runs now, so an admin can report
 
