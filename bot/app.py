@@ -181,7 +181,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     reports = ReportService(cache, report_repo, directory, people_repo, conversations, access)
     item_repo = ItemRepo(db)
     items = ItemService(cache, item_repo, directory, conversations, config.default_timezone)
-    status = StatusService(cache, directory, report_repo, item_repo, access, config.default_timezone)
+    status = StatusService(cache, directory, report_repo, item_repo, people_repo, access, config.default_timezone)
     hh, mm = map(int, config.schedule.item_remind_at.split(":"))
     jobs = JobRunner(cache, directory, people_repo, report_repo, item_repo, JobRepo(db), chats, vk, status,
                      ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),

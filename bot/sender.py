@@ -22,7 +22,6 @@ from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
 from .vk import LimitedAPI
 
 BATCH = 25
-REPLY_RESERVE = 2  # of VK's 20 requests/s, bulk sends leave these to replies
 TRANSIENT = {1, 6, 9, 10}
 UNREACHABLE = {*UNREACHABLE_CODES, 917}  # 917: the community is not in that chat
 
@@ -107,9 +106,9 @@ class Sender:
 
     async def _send(self, rows: list[Queued]) -> None:
         try:
-            reserve = 0 if any(r.priority == 0 for r in rows) else REPLY_RESERVE
+            urgent = any(r.priority == 0 for r in rows)
             request = self.api.request("execute", {"code": vkscript_batch(rows)}, **(
-                {"reserve": reserve} if isinstance(self.api, LimitedAPI) else {}))
+                {"urgent": urgent} if isinstance(self.api, LimitedAPI) else {}))
             body = await asyncio.wait_for(request, self.request_timeout)
         except VKAPIError as e:
             level = "warning" if e.code in TRANSIENT else "error"

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo
 from storage.models import Municipality, Organization
+from storage.people import PeopleRepo
 from storage.reports import ReportRepo
 
 from . import texts
@@ -69,7 +70,8 @@ class Scope:
 
 class StatusService:
     def __init__(self, roadmaps: RoadmapCache, directory: DirectoryRepo, reports: ReportRepo, items: ItemRepo,
-                 access: AccessService, default_timezone: str) -> None:
+                 people: PeopleRepo, access: AccessService, default_timezone: str) -> None:
+        self.people = people
         self.roadmaps = roadmaps
         self.directory = directory
         self.reports = reports
@@ -226,6 +228,10 @@ class StatusService:
                 lines.append(texts.STATUS_LOWEST.format(title=main.title))
                 lines += [f"   {n}. {name} — {fmt_percent(p)}" for n, (p, name) in enumerate(ranked[:LOWEST], 1)]
         lines += await self._items(rm, scope, orgs, today)
+        unreachable = await self.people.unreachable_admins(scope.scope_id)
+        if unreachable:
+            lines.append(texts.STATUS_UNREACHABLE)
+            lines += [f"   – {person or '—'} ({org})" for person, org, _ in unreachable]
         return lines
 
     def _ranking(self, form: Form, scope: Scope, figs: Figures, targets: list[Target]) -> list[str]:

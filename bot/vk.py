@@ -66,6 +66,7 @@ class RateLimiter:
         self.window = window
         self._done: collections.deque[float] = collections.deque()
         self._in_flight = 0
+        self._urgent_waiting = 0
         self._changed = asyncio.Condition()
 
     def _free(self, now: float, reserve: int) -> bool:
@@ -101,8 +102,8 @@ class LimitedAPI(API):
         super().__init__(token)
         self.limiter = limiter or RateLimiter()
 
-    async def request(self, method: str, data: dict, version: str | None = None, *, reserve: int = 0) -> dict:
-        async with self.limiter.slot(reserve):
+    async def request(self, method: str, data: dict, version: str | None = None, *, urgent: bool = True) -> dict:
+        async with self.limiter.slot(urgent):
             return await super().request(method, data, version)
 
 

@@ -43,6 +43,16 @@ class PeopleRepo:
         return [Person(*r) for r in rows]
 
 
+    async def unreachable_admins(self, municipality_id: int) -> list[tuple[str, str, int]]:
+        """(person, organization, VK error) for admins of the municipality VK does not deliver to."""
+        rows = await self.db.fetchall(
+            "SELECT trim(p.first_name || ' ' || p.last_name), o.name, u.error_code FROM unreachable u "
+            "JOIN roles r ON r.vk_id = u.vk_id AND r.role = 'organization' "
+            "JOIN organizations o ON o.id = r.scope_id JOIN persons p ON p.vk_id = u.vk_id "
+            "WHERE o.municipality_id = ? ORDER BY o.name", (municipality_id,))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
 class InviteRepo:
     def __init__(self, db: Database) -> None:
         self.db = db

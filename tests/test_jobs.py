@@ -163,9 +163,14 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
     failed = await h.app.db.fetchall("SELECT status, error_code FROM outbox WHERE peer_id = 650 "
                                      "AND dedup_key IS NOT NULL")
     assert [tuple(r) for r in failed] == [("failed", 901)]
+    # the municipality's coordinator sees who does not receive the bot's messages
+    await register(h, 651, "municipality", await muni(h), "Ольга", "Смирнова")
+    status = await h.text(651, "/status")
+    assert texts.STATUS_UNREACHABLE in status and "Анна Петрова (МАОУ СОШ № 1)" in status
     h.emu.allow(650)
     await h.settle()
     assert await h.app.outbox.unreachable([650]) == {}
+    assert texts.STATUS_UNREACHABLE not in await h.text(651, "/status")
     h.clock.advance(days=7)
     await run(h, "form-reminders", datetime(2023, 10, 27, 5, 0, tzinfo=UTC))
     assert h.emu.delivered(650)[-1].text.startswith("Напоминание")
