@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["vkemu_throughput.py", "forms.py", "broadcast.py"]
+SCRIPTS = ["vkemu_throughput.py", "forms.py", "broadcast.py", "status.py"]
 
 
 def main() -> None:

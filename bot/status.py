@@ -29,34 +29,48 @@ from .schedule import item_occurrences
 LOWEST = 5
 
 
-@dataclass
 class Figures:
-    """One form's period over a set of municipalities, summed in SQL."""
+    """One form's period over a set of municipalities, summed in SQL and indexed by municipality,
+    so totals and per-municipality values are dictionary look-ups (2,000 municipalities x 8,000
+    entries would otherwise be a scan each)."""
 
-    sums: dict[tuple[int, str, str], int]
-    reported: dict[tuple[int, str], int]
-    in_directory: dict[tuple[int, str], int]
+    def __init__(self, sums: dict[tuple[int, str, str], int], reported: dict[tuple[int, str], int],
+                 in_directory: dict[tuple[int, str], int]) -> None:
+        self.sums: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
+        for (m, t, k), v in sums.items():
+            self.sums.setdefault(m, {})[(t, k)] = v
+            self.sums[None][(t, k)] = self.sums[None].get((t, k), 0) + v
+        self.reported: dict[int | None, dict[str, int]] = {None: {}}
+        for (m, t), n in reported.items():
+            self.reported.setdefault(m, {})[t] = n
+            self.reported[None][t] = self.reported[None].get(t, 0) + n
+        self.in_directory: dict[int | None, dict[str, int]] = {None: {}}
+        for (m, t), n in in_directory.items():
+            self.in_directory.setdefault(m, {})[t] = n
+            self.in_directory[None][t] = self.in_directory[None].get(t, 0) + n
 
     def expected(self, form: Form, muni: int | None = None, org_type: str | None = None) -> int:
-        return sum(n for (m, t), n in self.in_directory.items()
-                   if t in form.org_types and form.indicators_for(t) and (muni is None or m == muni)
-                   and (org_type is None or t == org_type))
+        return sum(n for t, n in self.in_directory.get(muni, {}).items()
+                   if t in form.org_types and form.indicators_for(t) and (org_type is None or t == org_type))
 
     def reported_count(self, muni: int | None = None, org_type: str | None = None) -> int:
-        return sum(n for (m, t), n in self.reported.items()
-                   if (muni is None or m == muni) and (org_type is None or t == org_type))
+        return sum(n for t, n in self.reported.get(muni, {}).items() if org_type is None or t == org_type)
 
     def target(self, target: Target, muni: int | None = None, org_type: str | None = None) -> float | None:
-        def ok(m: int, t: str) -> bool:
-            return (muni is None or m == muni) and (org_type is None or t == org_type) and \
-                (target.org_types is None or t in target.org_types)
+        def ok(t: str) -> bool:
+            return (org_type is None or t == org_type) and (target.org_types is None or t in target.org_types)
 
-        num = sum(v for (m, t, k), v in self.sums.items() if k == target.numerator and ok(m, t))
+        sums = self.sums.get(muni, {})
+        num = sum(v for (t, k), v in sums.items() if k == target.numerator and ok(t))
         if target.denominator == "@organizations":
-            den = sum(n for (m, t), n in self.in_directory.items() if ok(m, t))
+            den = sum(n for t, n in self.in_directory.get(muni, {}).items() if ok(t))
         else:
-            den = sum(v for (m, t, k), v in self.sums.items() if k == target.denominator and ok(m, t))
+            den = sum(v for (t, k), v in sums.items() if k == target.denominator and ok(t))
         return num / den * 100 if den > 0 else None
+
+    def add(self, muni: int, org_type: str, key: str, value: int) -> None:
+        self.sums.setdefault(muni, {})[(org_type, key)] = value
+        self.sums[None][(org_type, key)] = self.sums[None].get((org_type, key), 0) + value
 
 
 @dataclass(frozen=True)
@@ -337,7 +351,7 @@ class StatusService:
         by_period: dict[str, Figures] = {}
         for p, m, t, k, v in rows:
             if p <= period.key:
-                by_period.setdefault(p, Figures({}, {}, in_dir)).sums[(m, t, k)] = v
+                by_period.setdefault(p, Figures({}, {}, in_dir)).add(m, t, k, v)
         series: dict[str, list[tuple[date, float]]] = {}
         if sub.role == "municipality" or len(sub.municipalities) == 1:
             for t in targets:
