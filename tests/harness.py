@@ -106,3 +106,16 @@ async def register(h: Harness, user_id: int, role: str, scope: str, first: str =
     code, _ = await h.app.invites.create(role, scope, None, h.clock())
     replies = await h.say(user_id, code)
     assert replies and replies[-1].text.startswith("Готово"), replies
+
+
+MOSCOW_SCHOOL = "7700000001"
+
+
+async def add_moscow_municipality(h: Harness) -> None:
+    """A second municipality of seed 000's region, in Moscow time, covered by the roadmap too."""
+    await h.app.catalog.import_directory(
+        "id,region,municipality,timezone,organization,type\n"
+        f"{MOSCOW_SCHOOL},Свердловская область,Тестовый МО,Europe/Moscow,Школа Москвы,school\n", "m.csv")
+    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace(
+        'municipalities = ["Нижнетуринский ГО"]', 'municipalities = ["Нижнетуринский ГО", "Тестовый МО"]')
+    await h.app.catalog.load_roadmap(text, "ntgo.toml")

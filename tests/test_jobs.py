@@ -5,22 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot import texts
-from tests.harness import Harness, register
+from tests.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
 
 SCHOOL_1, SCHOOL_2 = "6624000001", "6624000002"
-MOSCOW_SCHOOL = "7700000001"
-
-
-async def add_moscow(h: Harness) -> None:
-    """A second municipality of the same region, in Moscow time, covered by a copy of the roadmap."""
-    await h.app.catalog.import_directory(
-        "id,region,municipality,timezone,organization,type\n"
-        f"{MOSCOW_SCHOOL},Свердловская область,Тестовый МО,Europe/Moscow,Школа Москвы,school\n", "m.csv")
-    from tests.harness import NTGO_ROADMAP
-
-    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace(
-        'municipalities = ["Нижнетуринский ГО"]', 'municipalities = ["Нижнетуринский ГО", "Тестовый МО"]')
-    await h.app.catalog.load_roadmap(text, "ntgo.toml")
 
 
 async def muni(h: Harness, name: str = "Нижнетуринский ГО") -> str:
@@ -35,7 +22,7 @@ async def run(h: Harness, job: str, at: datetime) -> int:
 
 async def test_form_reminders_in_two_time_zones_and_only_to_those_who_did_not_report(harness: Harness):
     h = harness
-    await add_moscow(h)
+    await add_moscow_municipality(h)
     await register(h, 600, "organization", SCHOOL_1)
     await register(h, 601, "organization", SCHOOL_2)
     await register(h, 602, "organization", MOSCOW_SCHOOL)

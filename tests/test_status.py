@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.harness import NTGO_ROADMAP, Harness, register
+from tests.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
 
 RM = "ntgo-sferum-2023"
-MOSCOW_SCHOOL = "7700000001"
-
-
 async def setup_region(h: Harness) -> tuple[str, str, str]:
     """Seed 000's municipality (Yekaterinburg time) and a second one in Moscow time, one region."""
-    await h.app.catalog.import_directory(
-        "id,region,municipality,timezone,organization,type\n"
-        f"{MOSCOW_SCHOOL},Свердловская область,Тестовый МО,Europe/Moscow,Школа Москвы,school\n", "m.csv")
-    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace(
-        'municipalities = ["Нижнетуринский ГО"]', 'municipalities = ["Нижнетуринский ГО", "Тестовый МО"]')
-    await h.app.catalog.load_roadmap(text, "ntgo.toml")
+    await add_moscow_municipality(h)
     at = datetime(2023, 10, 20, 6, 0, tzinfo=UTC)
     figures = {
         "6624000001": (204, 179), "6624000002": (40, 10), "6624000012": (30, 30), "6624000019": (13, 12),
