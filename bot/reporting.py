@@ -165,10 +165,6 @@ class ReportService:
 
     # -- filling ---------------------------------------------------------------------------
 
-    async def has_draft(self, vk_id: int) -> bool:
-        conv = await self.conversations.get(vk_id)
-        return conv is not None and conv.state == FORM_STATE
-
     async def current_screen(self, actor: Actor, prefix: str = "") -> Reply | None:
         """Where the person is in their form (after an interruption or a restart)."""
         loaded = await self._load(actor)
@@ -194,12 +190,6 @@ class ReportService:
         await self.conversations.set(actor.vk_id, FORM_STATE, step.draft.to_dict())
         assert step.screen is not None
         return _reply(step.screen)
-
-    async def cancel(self, actor: Actor) -> bool:
-        if await self.has_draft(actor.vk_id):
-            await self.conversations.clear(actor.vk_id)
-            return True
-        return False
 
     async def _submit(self, actor: Actor, draft: Draft, ctx: FormContext, now: datetime) -> Reply:
         roadmap = await self.roadmaps.get(draft.roadmap_id)
