@@ -9,7 +9,7 @@ from typing import Any
 
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
-from storage.models import Municipality, Organization
+from storage.models import Conversation, Municipality, Organization
 from storage.people import PeopleRepo
 from storage.reports import ReportRepo
 from storage.roadmaps import RoadmapRepo
@@ -173,8 +173,10 @@ class ReportService:
         draft, ctx = loaded
         return _reply(screen_for(ctx, draft, prefix))
 
-    async def answer(self, actor: Actor, answer: Answer, now: datetime) -> Reply:
-        loaded = await self._load(actor)
+    async def answer(self, actor: Actor, answer: Answer, now: datetime,
+                     conversation: Conversation | None = None) -> Reply:
+        """`conversation`: the person's state if the caller has already read it."""
+        loaded = await self._load(actor, conversation)
         if loaded is None:
             await self.conversations.clear(actor.vk_id)
             return Reply(texts.FORM_GONE)
@@ -226,8 +228,9 @@ class ReportService:
             lines += ["", texts.FORM_TARGETS, *targets]
         return Reply("\n".join(lines))
 
-    async def _load(self, actor: Actor) -> tuple[Draft, FormContext] | None:
-        conv = await self.conversations.get(actor.vk_id)
+    async def _load(self, actor: Actor, conv: Conversation | None = None) -> tuple[Draft, FormContext] | None:
+        if conv is None:
+            conv = await self.conversations.get(actor.vk_id)
         if conv is None or conv.state != FORM_STATE:
             return None
         try:

@@ -49,7 +49,6 @@ class Sender:
         self._reply_wake = asyncio.Event()
         self._claimed: set[int] = set()
         self._busy = 0
-        self.sent_total = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -141,7 +140,6 @@ class Sender:
                 await self.outbox.mark_failed(row.id, row.peer_id, code)
         if sent:
             await self.outbox.mark_sent(sent)
-            self.sent_total += len(sent)
         if retry:
             await self._back_off(retry)
 

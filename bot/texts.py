@@ -30,7 +30,6 @@ HELP_COMMON = [
     "/help — эта подсказка",
 ]
 HELP_CODE = "Получили ещё один код приглашения? Просто пришлите его сюда."
-HELP_UNREGISTERED = ASK_CODE
 HELP_INVITE_ORGS = [
     "/invite <id или название организации> — код приглашения для администратора организации",
     "/invites — коды для всех организаций вашего муниципалитета одним файлом (XLSX)",
@@ -45,7 +44,6 @@ HELP_OWNER = [
 HELP_BIND = "/bind — в беседе координаторов: привязать беседу к вашей территории (добавьте туда сообщество)"
 
 WHOAMI = "{name}\nVK id: {vk_id}\nРоли:\n{roles}"
-WHOAMI_NO_ROLES = "У вас пока нет ролей. " + ASK_CODE
 
 CANCELLED = "Отменено."
 NOTHING_TO_CANCEL = "Отменять нечего."
@@ -161,7 +159,6 @@ ITEMS_HEAD = "Открытые пункты дорожной карты:"
 ITEMS_LINE = "{n}. Пункт {id} «{title}» — {unit}, срок {due}{overdue}"
 ITEMS_OVERDUE = " (просрочен)"
 ITEMS_MORE = "…и ещё {n}."
-SNACK_DONE = "Отмечено"
 MENU_ITEMS = "Пункты карты"
 HELP_ITEMS = "/items — открытые пункты дорожной карты: отметить выполненные"
 

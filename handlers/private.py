@@ -8,6 +8,7 @@ from bot.invites import Outcome
 from bot.items import EVIDENCE_STATE
 from bot.people import IssueError, IssueFailure
 from bot.reporting import FORM_STATE
+from storage.models import Conversation
 
 from .context import Context
 
@@ -34,7 +35,7 @@ async def handle_private(ctx: Context) -> None:
         conversation = await ctx.conversations.get(ctx.actor.vk_id)
         state = conversation.state if conversation else None
         if state == FORM_STATE:
-            await in_form(ctx, command)
+            await in_form(ctx, command, conversation)
             return
         if state == EVIDENCE_STATE and command not in ASIDES:
             if command == "/cancel" or ctx.incoming.command == "cancel":
@@ -86,7 +87,7 @@ async def report(ctx: Context) -> None:
     await ctx.show(await ctx.reports.start(ctx.actor, ctx.now, ref, correct))
 
 
-async def in_form(ctx: Context, command: str) -> None:
+async def in_form(ctx: Context, command: str, conversation: Conversation | None) -> None:
     """A message while a form is open: an answer, unless it is a way out or an aside."""
     if command == "/report" and ctx.incoming.command == "report":
         await report(ctx)  # a reminder's or a picker's button opens that form instead
@@ -105,7 +106,7 @@ async def in_form(ctx: Context, command: str) -> None:
     answer = answer_from(ctx.incoming.text, ctx.incoming.payload)
     if command == "/cancel":
         answer = answer_from("", {"cmd": "form", "act": "cancel"})
-    await ctx.show(await ctx.reports.answer(ctx.actor, answer, ctx.now))
+    await ctx.show(await ctx.reports.answer(ctx.actor, answer, ctx.now, conversation))
 
 
 async def chart(ctx: Context) -> None:

@@ -118,19 +118,27 @@ class ReportRepo:
         assert row is not None
         return row[0], row[1]
 
+    async def _period_rows(self, columns: str, roadmap_id: str, form_id: str, period: str,
+                           organization_ids: list[str]) -> list[tuple]:
+        """`columns` of the period's submissions joined with their figures, for these organizations
+        (queried 500 at a time: SQLite caps the number of parameters)."""
+        out: list[tuple] = []
+        for i in range(0, len(organization_ids), 500):
+            chunk = organization_ids[i:i + 500]
+            rows = await self.db.fetchall(
+                f"SELECT {columns} FROM submissions s JOIN figures f ON f.submission_id = s.id "
+                "WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? "
+                f"AND s.organization_id IN ({','.join('?' * len(chunk))})", (roadmap_id, form_id, period, *chunk))
+            out += [tuple(r) for r in rows]
+        return out
+
     async def period_figures(self, roadmap_id: str, form_id: str, period: str,
                              organization_ids: list[str]) -> dict[str, dict[str, int]]:
         """organization id -> its latest figures for the period (organizations that reported)."""
         out: dict[str, dict[str, int]] = {}
-        for i in range(0, len(organization_ids), 500):
-            chunk = organization_ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                "SELECT s.organization_id, f.indicator_key, f.value FROM submissions s "
-                "JOIN figures f ON f.submission_id = s.id WHERE s.roadmap_id = ? AND s.form_id = ? "
-                f"AND s.period = ? AND s.organization_id IN ({marks})", (roadmap_id, form_id, period, *chunk))
-            for org, key, value in rows:
-                out.setdefault(org, {})[key] = value
+        for org, key, value in await self._period_rows("s.organization_id, f.indicator_key, f.value",
+                                                       roadmap_id, form_id, period, organization_ids):
+            out.setdefault(org, {})[key] = value
         return out
 
     async def submitted(self, roadmap_id: str, form_id: str, period: str) -> set[str]:
@@ -177,17 +185,12 @@ class ReportRepo:
                           organization_ids: list[str]) -> dict[str, tuple[str, bool, dict[str, int]]]:
         """organization id -> (submitted at, late, figures) for the period."""
         out: dict[str, tuple[str, bool, dict[str, int]]] = {}
-        for i in range(0, len(organization_ids), 500):
-            chunk = organization_ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                "SELECT s.organization_id, s.submitted_at, s.late OR EXISTS (SELECT 1 FROM figure_changes c "
-                "WHERE c.submission_id = s.id AND c.late), f.indicator_key, f.value FROM submissions s "
-                "JOIN figures f ON f.submission_id = s.id WHERE s.roadmap_id = ? AND s.form_id = ? "
-                f"AND s.period = ? AND s.organization_id IN ({marks})", (roadmap_id, form_id, period, *chunk))
-            for org, at, late, key, value in rows:
-                entry = out.setdefault(org, (at, bool(late), {}))
-                entry[2][key] = value
+        rows = await self._period_rows(
+            "s.organization_id, s.submitted_at, s.late OR EXISTS (SELECT 1 FROM figure_changes c "
+            "WHERE c.submission_id = s.id AND c.late), f.indicator_key, f.value",
+            roadmap_id, form_id, period, organization_ids)
+        for org, at, late, key, value in rows:
+            out.setdefault(org, (at, bool(late), {}))[2][key] = value
         return out
 
 
