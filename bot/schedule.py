@@ -29,6 +29,7 @@ def is_working_day(day: date) -> bool:
     return _russia(day.year).is_working_day(day)
 
 
+@lru_cache(maxsize=4096)  # the planner asks about the same few hundred days on every tick
 def previous_working_day(day: date) -> date:
     """`day` itself if it is a working day, else the closest working day before it."""
     while not is_working_day(day):
@@ -36,6 +37,7 @@ def previous_working_day(day: date) -> date:
     return day
 
 
+@lru_cache(maxsize=4096)
 def next_working_day(day: date) -> date:
     while not is_working_day(day):
         day += timedelta(days=1)
@@ -152,7 +154,9 @@ def plan(roadmaps: list[Roadmap], territories: list[Territory], start: datetime,
                 # Offsets that land on the same working day (a weekend in between) make one reminder.
                 by_day: dict[date, int] = {}
                 for n in sorted(set(items.days_before) | {0}):
-                    by_day.setdefault(previous_working_day(occurrence - timedelta(days=n)), n)
+                    day = previous_working_day(occurrence - timedelta(days=n))
+                    # what the reminder says is the real distance: a Friday before a Saturday due is "завтра"
+                    by_day.setdefault(day, (occurrence - day).days)
                 days = {n: day for day, n in by_day.items()}
                 overdue_day = next_working_day(occurrence + timedelta(days=1))
                 local_units = [r for r in item.responsible if r in ("municipality", "organization")]

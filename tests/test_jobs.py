@@ -95,11 +95,12 @@ async def test_item_reminders_confirmation_and_overdue(harness: Harness):
     await register(h, 630, "organization", SCHOOL_1)
     await register(h, 631, "organization", SCHOOL_2)
     await register(h, 632, "municipality", await muni(h), "Ольга", "Смирнова")
-    # item 3 (municipality and organizations, due Tuesday 31 October 2023): 3 days before = Sat 28 -> Fri 27
+    # item 3 (municipality and organizations, due Tuesday 31 October 2023): 3 days before = Sat 28 -> Fri 27,
+    # which is 4 days before the due day and says so
     h.clock.now = datetime(2023, 10, 27, 4, 0, tzinfo=UTC)
     await run(h, "item-reminders", datetime(2023, 10, 27, 4, 0, tzinfo=UTC))  # 09:00 local
     reminder = [m for m in h.emu.delivered(630) if "пункт 3 " in m.text]
-    assert len(reminder) == 1 and "срок 31.10.2023 (через 3 дн.)" in reminder[0].text
+    assert len(reminder) == 1 and "срок 31.10.2023 (через 4 дн.)" in reminder[0].text
     assert reminder[0].labels() == [texts.ITEM_DONE_BUTTON] and reminder[0].keyboard["inline"]
     assert any("пункт 3 " in m.text for m in h.emu.delivered(632))  # the municipality is responsible too
     # the school presses "Выполнено" (a callback button)

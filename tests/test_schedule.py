@@ -67,10 +67,11 @@ def test_item_reminders_and_overdue_notice():
                   ItemSettings((7, 3, 1), time(9, 0)), "Europe/Moscow")
     item2 = [e for e in events if e.ref == "2" and e.roadmap_id == NTGO.id]
     # item 2 is due Saturday 30 September 2023: 7 days before = Sat 23 -> Fri 22; 3 -> Wed 27; 1 and the
-    # due day itself both -> Fri 29, one reminder; overdue notice on the next working day, Monday 2 October
+    # due day itself both -> Fri 29, one reminder; overdue notice on the next working day, Monday 2 October.
+    # Each reminder carries the real distance to the due day ("завтра" on Friday 29, 8 days on Friday 22).
     days = sorted({(e.kind, e.detail, e.instant.date().isoformat()) for e in item2})
-    assert days == [("item_overdue", "", "2023-10-02"), ("item_reminder", "0", "2023-09-29"),
-                    ("item_reminder", "3", "2023-09-27"), ("item_reminder", "7", "2023-09-22")]
+    assert days == [("item_overdue", "", "2023-10-02"), ("item_reminder", "1", "2023-09-29"),
+                    ("item_reminder", "3", "2023-09-27"), ("item_reminder", "8", "2023-09-22")]
     assert all(e.instant.hour == 9 and str(e.instant.tzinfo) == "Asia/Yekaterinburg" for e in item2)
 
 
