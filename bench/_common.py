@@ -99,7 +99,7 @@ def control(base: str, action: str, body: dict | None = None) -> object:
 
 
 def bot_env(config: Path) -> dict[str, str]:
-    return {**os.environ, "VK_TOKEN": "vkemu-token", "BOT_CONFIG": str(config), "LOG_LEVEL": "WARNING",
+    return {**os.environ, "VK_TOKEN": "vkemu-token", "BOT_CONFIG": str(config), "LOG_LEVEL": os.environ.get("BENCH_BOT_LOG_LEVEL", "WARNING"),
             "PYTHONPATH": str(ROOT)}
 
 

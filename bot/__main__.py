@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -27,8 +28,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bot", parents=[common],
         description="Бот дорожной карты Сферума. Без команды: run, если задан VK_TOKEN, иначе sandbox.")
     sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")
-    sub.add_parser("run", parents=[common], help="запустить бота (Bots Long Poll, [vk].api_url)",
-                   description="Запустить бота: long polling к [vk].api_url с ключом из VK_TOKEN.")
+    run = sub.add_parser("run", parents=[common], help="запустить бота (Bots Long Poll, [vk].api_url)",
+                         description="Запустить бота: long polling к [vk].api_url с ключом из VK_TOKEN.")
+    run.add_argument("--clock-shift-days", type=int, default=0, metavar="N",
+                     help="только для репетиций с эмулятором: бот живёт на N дней вперёд (напоминания, периоды)")
     sb = sub.add_parser("sandbox", parents=[common], help="песочница: эмулятор VK и консоль, без сообщества",
                         description="Песочница: эмулятор VK в этом процессе, демо-данные и консоль, "
                                     "где вы пишете боту от имени выбранного пользователя.")
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3")))
         config = load_config(config_path(getattr(args, "config", None)))
         if command == "run":
-            return asyncio.run(_run(config, vk_token()))
+            return asyncio.run(_run(config, vk_token(), getattr(args, "clock_shift_days", 0)))
         if command == "import-orgs":
             return asyncio.run(_import_orgs(config, Path(args.file)))
         if command == "load-roadmap":
@@ -105,10 +108,18 @@ async def _offline_app(config: Config):  # noqa: ANN202 - App, imported lazily t
     return await build_app(config, token="")
 
 
-async def _run(config: Config, token: str) -> int:
+async def _run(config: Config, token: str, clock_shift_days: int = 0) -> int:
     from .app import build_app
 
-    app = await build_app(config, token)
+    clock = None
+    if clock_shift_days:  # a rehearsal on a weekend still needs a working day's reminders
+        shift = timedelta(days=clock_shift_days)
+        logger.warning("the bot's clock runs {} days ahead", clock_shift_days)
+
+        def clock() -> datetime:
+            return datetime.now(UTC) + shift
+
+    app = await build_app(config, token, clock=clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -6,12 +6,10 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from vkbottle import API
-from vkbottle.polling import BotPolling
 
 from handlers import Context, route
 from storage.chats import ChatRepo, ConversationRepo, EventRepo
@@ -32,6 +30,7 @@ from .invites import InviteService
 from .items import ItemService
 from .jobs import JobRunner
 from .people import PeopleService
+from .polling import Polling, Progress
 from .reporting import ReportService, RoadmapCache
 from .schedule import ItemSettings
 from .sender import Sender
@@ -39,13 +38,6 @@ from .status import StatusService
 from .vk import LimitedAPI, RateLimiter, VkGateway
 
 Clock = Callable[[], datetime]
-
-
-class _Polling(BotPolling):
-    """vkbottle's Bots Long Poll client, without its ts file in the working directory."""
-
-    def save_server_ts(self, server: dict[str, Any]) -> None:
-        return None
 
 
 @dataclass
@@ -107,15 +99,17 @@ class App:
     async def run_polling(self, stop: asyncio.Event) -> None:
         """Long-poll and send until `stop` is set; then let in-flight handlers finish and their
         replies go out (each within a grace period) before returning."""
-        polling = _Polling(self.api, group_id=self.config.vk.group_id, wait=25)
+        polling = Polling(self.api, self.config.vk.group_id, await self.events.saved_ts())
+        progress = Progress(self.events)
 
         async def listen() -> None:
             async for event in polling.listen():
-                for update in event.get("updates", []):
-                    self.dispatcher.feed(update)
+                tasks = [t for u in event.get("updates", []) if (t := self.dispatcher.feed(u)) is not None]
+                progress.add(polling.request_ts or str(event["ts"]), str(event["ts"]), tasks)
 
         sender_stop = asyncio.Event()
         sender = asyncio.create_task(self.sender.run(sender_stop))
+        saver = asyncio.create_task(progress.run(sender_stop))
         scheduler = self._start_scheduler() if self.schedule else None
         listener = asyncio.create_task(listen())
         stopper = asyncio.create_task(stop.wait())
@@ -136,6 +130,7 @@ class App:
                 scheduler.shutdown(wait=False)
             sender_stop.set()
             await sender
+            await saver
 
     def _start_scheduler(self) -> AsyncIOScheduler:
         """APScheduler only triggers: every tick reads the database and runs what fell due,

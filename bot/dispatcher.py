@@ -119,6 +119,8 @@ class Dispatcher:
                     await self.handler(incoming)
                 except Exception as e:  # one bad update must not stop the bot
                     await self.on_error(e, incoming)
+                if incoming.event_id:
+                    await self.events.finish(incoming.event_id)
         finally:
             self._waiting[key] -= 1
             if self._waiting[key] == 0:

@@ -56,6 +56,20 @@ class EventRepo:
         self.db = db
 
     async def claim(self, event_id: str) -> bool:
-        """True the first time an event id is seen; VK may deliver an event twice."""
+        """True unless the event was already handled to the end; VK may deliver an event twice, and
+        after a crash the long poll is read again from the last ts whose events were all done."""
         return await self.db.execute(
-            "INSERT OR IGNORE INTO processed_events(event_id, at) VALUES (?, ?)", (event_id, iso(utcnow()))) > 0
+            "INSERT INTO processed_events(event_id, at, done) VALUES (?, ?, 0) "
+            "ON CONFLICT(event_id) DO UPDATE SET at = excluded.at WHERE done = 0",
+            (event_id, iso(utcnow()))) > 0
+
+    async def finish(self, event_id: str) -> None:
+        await self.db.execute("UPDATE processed_events SET done = 1 WHERE event_id = ?", (event_id,))
+
+    async def saved_ts(self) -> str | None:
+        """The long-poll ts from which no event is left unhandled."""
+        return await self.db.scalar("SELECT value FROM meta WHERE key = 'longpoll_ts'")
+
+    async def save_ts(self, ts: str) -> None:
+        await self.db.execute("INSERT INTO meta(key, value) VALUES ('longpoll_ts', ?) "
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (ts,))

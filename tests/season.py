@@ -140,7 +140,7 @@ class Totals:
     unanswered: list[str] = field(default_factory=list)
     ticks: int = 0
     summaries: dict[tuple[int, date], str] = field(default_factory=dict)  # (chat, period) -> text
-    overdue: dict[tuple[int, str, date], str] = field(default_factory=dict)  # (peer, item, occ) -> text
+    overdue: dict[tuple[int, str, date], list[str]] = field(default_factory=dict)  # (peer, item, occ) -> texts
     confirmed: set[tuple[str, str, str, date]] = field(default_factory=set)  # role, scope, item, occ
 
 
@@ -307,7 +307,7 @@ class Season:
                 elif cat == "overdue":
                     item = re.match(r"Просрочен пункт (\S+) ", m.text)[1]
                     due = datetime.strptime(re.search(r"\(срок (\d\d\.\d\d\.\d{4})\)", m.text)[1], "%d.%m.%Y")
-                    self.totals.overdue[(peer, item, due.date())] = m.text
+                    self.totals.overdue.setdefault((peer, item, due.date()), []).append(m.text)
                 elif cat == "item_reminder":
                     reactions.append((peer, m))
             self._seen[peer] = len(messages)
@@ -414,9 +414,10 @@ class Season:
                 n += min(1, len(days)) if choice == "first" else len(days)
         return n
 
-    def expected_overdue(self, muni: Muni, end: datetime) -> dict[tuple[int, str, date], set[str]]:
-        """(peer, item, occurrence) -> names of the units that had not confirmed."""
-        out: dict[tuple[int, str, date], set[str]] = {}
+    def expected_overdue(self, muni: Muni, end: datetime) -> dict[tuple[int, str, date], list[frozenset[str]]]:
+        """(peer, item, occurrence) -> one set per notice: the names of the units that had not confirmed
+        (a region's coordinators get one notice per municipality)."""
+        out: dict[tuple[int, str, date], list[frozenset[str]]] = {}
         for item, (responsible, occurrences, _link) in ITEMS.items():
             for occ in occurrences:
                 if datetime.combine(next_working(occ + timedelta(days=1)), ITEM_REMIND_AT, muni.tz) >= end:
@@ -425,10 +426,10 @@ class Season:
                     late = {o.name for o in muni.orgs
                             if self.confirm_plan[("organization", o.id, item, occ)] == "never"}
                     if late:
-                        out[(muni.chat, item, occ)] = late
+                        out[(muni.chat, item, occ)] = [frozenset(late)]
                 if "municipality" in responsible and \
                         self.confirm_plan[("municipality", str(muni.id), item, occ)] == "never":
-                    out[(self.region_coordinator, item, occ)] = {muni.name}
+                    out[(self.region_coordinator, item, occ)] = [frozenset({muni.name})]
         return out
 
     def expected_summary(self, muni: Muni, period: date) -> dict[str, str]:
@@ -450,3 +451,71 @@ class Season:
         for title, (num, den) in sums.items():
             out[title] = f"• {title}: {pct(num, den)} % (цель 100%)" if den else f"• {title}: данных нет"
         return out
+
+    # -- the verdict -----------------------------------------------------------------------
+
+    async def check(self, end: datetime = SEASON_END) -> list[str]:
+        """Every mismatch between what the bot did and what the plan implies (empty: all right)."""
+        h, totals = self.h, self.totals
+        problems = list(totals.unanswered)
+        expected: Counter = Counter()
+        overdue: dict[tuple[int, str, date], list[frozenset[str]]] = defaultdict(list)
+        for muni in self.munis:
+            for org in muni.orgs:
+                expected[(org.admin, "form_reminder")] = self.expected_form_reminders(org, muni)
+                expected[(org.admin, "item_reminder")] = self.expected_item_reminders("organization", org.id, muni,
+                                                                                      end)
+            expected[(muni.coordinator, "item_reminder")] = self.expected_item_reminders(
+                "municipality", str(muni.id), muni, end)
+            expected[(muni.chat, "summary")] = len(PERIODS)
+            for key, notices in self.expected_overdue(muni, end).items():
+                overdue[key] += notices
+        for (peer, _item, _occ), notices in overdue.items():
+            expected[(peer, "overdue")] += len(notices)
+        got = Counter({k: v for k, v in totals.pushed.items() if v})
+        for key in sorted(set(got) | set(+expected)):
+            if got[key] != expected[key]:
+                problems.append(f"{key}: {got[key]} messages, expected {expected[key]}")
+        # the overdue notices name exactly the units that never confirmed
+        for key in sorted(set(totals.overdue) ^ set(overdue)):
+            problems.append(f"overdue notice {key}: {'unexpected' if key in totals.overdue else 'missing'}")
+        for key, notices in overdue.items():
+            listed = [frozenset(t.split("Не подтвердили: ", 1)[1].split("; ")) for t in totals.overdue.get(key, [])]
+            if sorted(map(sorted, listed)) != sorted(map(sorted, notices)):
+                problems.append(f"overdue notices {key} list {listed}, expected {notices}")
+        # every weekly summary carries the coverage and percentages computed here
+        for muni in self.munis:
+            for period in PERIODS:
+                text = totals.summaries.get((muni.chat, period), "")
+                for line in self.expected_summary(muni, period).values():
+                    if line not in text:
+                        problems.append(f"summary {muni.name} {period}: no line {line!r}")
+        # nothing was sent twice: each delivery has its own random_id; no push repeats (the two form
+        # reminders of a day read alike, a third would be a repeat)
+        deliveries = [m for msgs in h.emu.record.values() for m in msgs]
+        if len({m.random_id for m in deliveries}) != len(deliveries):
+            problems.append("a random_id was delivered twice")
+        pushes = Counter((m.peer_id, m.text) for m in deliveries if category(m.text) != "other")
+        for (peer, text), n in pushes.items():
+            if n > (len(REMIND_AT) if category(text) == "form_reminder" else 1):
+                problems.append(f"{peer} got {n} times: {text[:80]}")
+        # what is stored: one submission per organization and period, the last value, the late flag
+        repo = h.app.reports.reports
+        for (org_id, period), s in self.submissions.items():
+            stored = await repo.submission(org_id, ROADMAP_ID, "weekly", period.isoformat())
+            if stored is None:
+                if s.behaviour != "missing":
+                    problems.append(f"lost: {org_id} {period}")
+                continue
+            if s.behaviour == "missing":
+                problems.append(f"unexpected submission {org_id} {period}")
+            elif stored.late != (s.behaviour == "late"):
+                problems.append(f"late flag {org_id} {period}: {stored.late}")
+            elif await repo.figures(stored.id) != {"staff_total": s.staff, "staff_active": s.final()}:
+                problems.append(f"figures {org_id} {period}: {await repo.figures(stored.id)}")
+        for key, choice in self.confirm_plan.items():
+            role, scope, item, occ = key
+            conf = await h.app.items.items.confirmation(ROADMAP_ID, item, occ.isoformat(), role, scope)
+            if (conf is not None) != (choice != "never"):
+                problems.append(f"confirmation {key}: planned {choice}, stored {conf is not None}")
+        return problems
