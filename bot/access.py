@@ -70,6 +70,15 @@ class AccessService:
     async def can_bind(self, actor: Actor, role: str, scope_id: str) -> bool:
         return role in COORDINATOR_ROLES and (actor.is_owner or actor.has(role, scope_id))
 
+    async def can_see(self, actor: Actor, role: str, scope_id: str) -> bool:
+        """A coordinator's territory: their own scope, a municipality of their region, or all (owner)."""
+        if actor.is_owner or (role in COORDINATOR_ROLES and actor.has(role, scope_id)):
+            return True
+        if role == "municipality" and scope_id.isdigit() and actor.scopes("region"):
+            muni = await self.directory.municipality(int(scope_id))
+            return muni is not None and actor.has("region", str(muni.region_id))
+        return False
+
     async def label(self, role: str, scope_id: str) -> str | None:
         """The scope in words, or None when it no longer exists in the directory."""
         if role == "organization":

@@ -20,7 +20,7 @@ async def handle_chat(ctx: Context) -> None:
             await ctx.reply(texts.BIND_REFUSED)
     elif command == "/status":
         bound = await ctx.people.chats.get(ctx.incoming.peer_id)
-        if bound is not None and await ctx.access.can_bind(ctx.actor, bound.role, bound.scope_id):
+        if bound is not None and await ctx.access.can_see(ctx.actor, bound.role, bound.scope_id):
             scope = await ctx.status.scope(bound.role, int(bound.scope_id))
             if scope is not None:
                 await ctx.reply(await ctx.status.scope_text(scope, ctx.now))

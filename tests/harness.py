@@ -119,3 +119,16 @@ async def add_moscow_municipality(h: Harness) -> None:
     text = NTGO_ROADMAP.read_text(encoding="utf-8").replace(
         'municipalities = ["Нижнетуринский ГО"]', 'municipalities = ["Нижнетуринский ГО", "Тестовый МО"]')
     await h.app.catalog.load_roadmap(text, "ntgo.toml")
+
+
+async def restart_app(h: Harness) -> None:
+    """Stop the bot and start a new one on the same database; VK (the emulator) keeps running,
+    so what people write in between waits on the long-poll server."""
+    config = h.app.config
+    h.stop.set()
+    await h.polling
+    await h.app.close()
+    h.app = await build_app(config, h.emu.token, clock=h.clock, raise_errors=True, roadmap_recheck_s=0,
+                            schedule=False)
+    h.stop = asyncio.Event()
+    h.polling = asyncio.create_task(h.app.run_polling(h.stop))

@@ -1,0 +1,70 @@
+"""Intake survives restarts and crashes: the saved long-poll ts, claims left undone, Progress."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.polling import Progress
+from storage.chats import EventRepo
+from storage.db import Database
+from tests.harness import Harness, register, restart_app
+
+SCHOOL_1 = "6624000001"
+
+
+async def test_messages_written_while_the_bot_was_down_are_answered_after_restart(harness: Harness):
+    h = harness
+    await register(h, 800, "organization", SCHOOL_1)
+    h.stop.set()
+    await h.polling
+    before = len(h.emu.delivered(800))
+    h.emu.say(800, "/report")  # the bot is down; VK holds the message
+    await restart_app(h)
+    await h.emu.wait_for_poller()
+    await h.settle()
+    replies = h.emu.delivered(800)[before:]
+    assert len(replies) == 1 and "Вопрос 1 из 2" in replies[0].text
+    # and handled ones are not handled again by the next start
+    await restart_app(h)
+    await h.emu.wait_for_poller()
+    await h.settle()
+    assert len(h.emu.delivered(800)) == before + 1
+
+
+async def test_a_claim_left_undone_by_a_crash_is_handled_again(tmp_path):
+    db = await Database.open(tmp_path / "e.sqlite3")
+    try:
+        events = EventRepo(db)
+        assert await events.claim("e1")
+        assert await events.claim("e1")  # claimed, never finished: the process died mid-handler
+        await events.finish("e1")
+        assert not await events.claim("e1")  # done: a redelivery is a duplicate
+        assert await events.saved_ts() is None
+        await events.save_ts("41")
+        assert await events.saved_ts() == "41"
+    finally:
+        await db.close()
+
+
+async def test_progress_resumes_from_the_oldest_batch_with_unfinished_updates(tmp_path):
+    db = await Database.open(tmp_path / "p.sqlite3")
+    try:
+        progress = Progress(EventRepo(db))
+        loop = asyncio.get_running_loop()
+        a, b, c = (loop.create_future() for _ in range(3))
+        progress.add("10", "12", [a, b])  # type: ignore[list-item]
+        progress.add("12", "13", [c])  # type: ignore[list-item]
+        assert progress.resume_ts() == "10"
+        a.set_result(None)
+        c.set_result(None)
+        await asyncio.sleep(0)  # done callbacks run on the loop
+        assert progress.resume_ts() == "10"  # b of the first batch is still running
+        b.set_result(None)
+        await asyncio.sleep(0)
+        assert progress.resume_ts() == "13"
+        progress.add("13", "14", [])
+        assert progress.resume_ts() == "14"
+        await progress.save()
+        assert await EventRepo(db).saved_ts() == "14"
+    finally:
+        await db.close()
