@@ -199,13 +199,13 @@ def control_sync(base: str, action: str, body: dict | None = None) -> object:
     return json.loads(urllib.request.urlopen(req, timeout=30).read())
 
 
-async def chaos_loop(base: str, stop_at: float) -> int:
+async def chaos_loop(base: str, stop_at: float, codes: list[int]) -> int:
     injected = 0
     loop = asyncio.get_running_loop()
-    codes = [1, 2, 3]
     while time.monotonic() < stop_at:
         await asyncio.sleep(20)
-        await loop.run_in_executor(None, control_sync, base, "fail_longpoll", {"code": codes[injected % 3]})
+        await loop.run_in_executor(None, control_sync, base, "fail_longpoll",
+                                   {"code": codes[injected % len(codes)]})
         injected += 1
     return injected
 
@@ -216,6 +216,8 @@ def main() -> None:
     parser.add_argument("--kill-every", type=float, default=120)
     parser.add_argument("--admins", type=int, default=40)
     parser.add_argument("--idle", type=int, default=20)
+    parser.add_argument("--longpoll-codes", type=lambda v: [int(c) for c in v.split(",")], default=[1, 2, 3],
+                        help="long-poll `failed` codes injected in turn every 20 s")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name, vkemu_process(rate_limit=20) as base:
         tmp = Path(tmp_name)
@@ -256,7 +258,7 @@ def main() -> None:
 
         async def drive() -> int:
             kill_task = asyncio.create_task(killer())
-            chaos_task = asyncio.create_task(chaos_loop(base, stop_at))
+            chaos_task = asyncio.create_task(chaos_loop(base, stop_at, args.longpoll_codes))
             await run_users(base, users, stop_at)
             kill_task.cancel()
             return await chaos_task
