@@ -30,7 +30,7 @@ from .invites import InviteService
 from .items import ItemService
 from .jobs import JobRunner
 from .people import PeopleService
-from .polling import Polling, Progress
+from .polling import Polling, Progress, recover_unanswered
 from .reporting import ReportService, RoadmapCache
 from .schedule import ItemSettings
 from .sender import Sender
@@ -99,7 +99,14 @@ class App:
     async def run_polling(self, stop: asyncio.Event) -> None:
         """Long-poll and send until `stop` is set; then let in-flight handlers finish and their
         replies go out (each within a grace period) before returning."""
-        polling = Polling(self.api, self.config.vk.group_id, await self.events.saved_ts())
+        recoveries: set[asyncio.Task[int]] = set()
+
+        def on_gap() -> None:
+            task = asyncio.create_task(self._recover())
+            recoveries.add(task)
+            task.add_done_callback(recoveries.discard)
+
+        polling = Polling(self.api, self.config.vk.group_id, await self.events.saved_ts(), on_gap=on_gap)
         progress = Progress(self.events)
 
         async def listen() -> None:
@@ -131,6 +138,13 @@ class App:
             sender_stop.set()
             await sender
             await saver
+
+    async def _recover(self) -> int:
+        try:
+            return await recover_unanswered(self.api, self.config.vk.group_id, self.dispatcher.feed)
+        except Exception:  # recovery is a second chance; the bot goes on without it
+            logger.exception("could not read unanswered conversations")
+            return 0
 
     def _start_scheduler(self) -> AsyncIOScheduler:
         """APScheduler only triggers: every tick reads the database and runs what fell due,

@@ -9,6 +9,7 @@ and an event id seen before is skipped.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,17 @@ class Incoming:
     payload: dict[str, Any] | None = None
     callback_event_id: str | None = None
     conversation_message_id: int | None = None
+    date: int = 0
+
+    @property
+    def dedup_key(self) -> str:
+        """A message is known by its place in its conversation, so the same message seen through the
+        long poll and through recovery of unanswered conversations is handled once."""
+        if self.kind == "message" and isinstance(self.conversation_message_id, int) and self.conversation_message_id > 0:
+            # date and text too: conversation ids start again if the bot is moved to another community
+            digest = hashlib.sha1(f"{self.date}:{self.text}:{self.payload}".encode()).hexdigest()[:12]
+            return f"m{self.peer_id}:{self.conversation_message_id}:{digest}"
+        return self.event_id
 
     @property
     def in_chat(self) -> bool:
@@ -69,7 +81,8 @@ def parse_update(update: dict[str, Any]) -> Incoming | None:
             text = msg.get("text") or ""
             return Incoming("message", event_id, int(msg["from_id"]), int(msg["peer_id"]),
                             text if isinstance(text, str) else "", _payload(msg.get("payload")),
-                            conversation_message_id=msg.get("conversation_message_id"))
+                            conversation_message_id=msg.get("conversation_message_id"),
+                            date=int(msg.get("date") or 0))
         if kind == "message_event":
             return Incoming("callback", event_id, int(obj["user_id"]), int(obj["peer_id"]),
                             payload=_payload(obj.get("payload")), callback_event_id=str(obj.get("event_id")),
@@ -112,15 +125,16 @@ class Dispatcher:
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                if incoming.event_id and not await self.events.claim(incoming.event_id):
-                    logger.debug("duplicate event {} skipped", incoming.event_id)
+                dedup = incoming.dedup_key
+                if dedup and not await self.events.claim(dedup):
+                    logger.debug("duplicate event {} skipped", dedup)
                     return
                 try:
                     await self.handler(incoming)
                 except Exception as e:  # one bad update must not stop the bot
                     await self.on_error(e, incoming)
-                if incoming.event_id:
-                    await self.events.finish(incoming.event_id)
+                if dedup:
+                    await self.events.finish(dedup)
         finally:
             self._waiting[key] -= 1
             if self._waiting[key] == 0:

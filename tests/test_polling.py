@@ -68,3 +68,27 @@ async def test_progress_resumes_from_the_oldest_batch_with_unfinished_updates(tm
         assert await EventRepo(db).saved_ts() == "14"
     finally:
         await db.close()
+
+
+async def test_messages_lost_in_a_long_poll_gap_are_recovered_from_unanswered_conversations(harness: Harness):
+    h = harness
+    await register(h, 801, "organization", SCHOOL_1)
+    await register(h, 802, "organization", "6624000002")
+    h.stop.set()
+    await h.polling
+    before = {u: len(h.emu.delivered(u)) for u in (801, 802)}
+    h.emu.say(801, "/report")  # written while the bot is down ...
+    h.emu.say(802, "/whoami")
+    h.emu.fail_longpoll(1)  # ... and VK has lost that stretch of history by the time it is back
+    await restart_app(h)
+    await h.emu.wait_delivered(801, before[801] + 1)
+    await h.settle()
+    assert "Вопрос 1 из 2" in h.emu.delivered(801)[before[801]].text
+    assert len(h.emu.delivered(802)) == before[802] + 1
+    # a second gap finds nothing unanswered, and nothing is handled twice
+    h.emu.fail_longpoll(1)
+    h.emu.say(801, "204")
+    await h.settle()
+    await asyncio.sleep(0.2)
+    await h.settle()
+    assert len(h.emu.delivered(801)) == before[801] + 2 and "Вопрос 2 из 2" in h.emu.delivered(801)[-1].text

@@ -127,6 +127,7 @@ class Emulator:
         self.lp_waiting = 0  # long-poll requests parked waiting for events
         self._delivered_cond: asyncio.Condition | None = None
         self._rng = random.Random(0)
+        self.last_incoming: dict[int, dict[str, Any]] = {}  # private peer -> the user's last message
 
     # ---------------------------------------------------------------- method dispatch
 
@@ -269,6 +270,30 @@ class Emulator:
         if random_id:
             self.dedup[(peer, random_id)] = msg.id
         return msg.id
+
+    async def _m_messages_getConversations(self, p: dict[str, Any]) -> Any:
+        """Private conversations, newest first; `unanswered`: the user wrote last."""
+        kind = p.get("filter", "all")
+        rows = []
+        for peer, message in self.last_incoming.items():
+            sent = self.record.get(peer)
+            last_out = sent[-1] if sent else None
+            unanswered = last_out is None or last_out.id < message["id"]
+            if kind == "unanswered" and not unanswered:
+                continue
+            last = message if unanswered else {
+                "date": last_out.date, "from_id": -self.group_id, "id": last_out.id, "out": 1,
+                "version": last_out.id, "attachments": [], "conversation_message_id": last_out.conversation_message_id,
+                "fwd_messages": [], "important": False, "is_hidden": False, "peer_id": peer,
+                "random_id": last_out.random_id, "text": last_out.text}
+            rows.append({"conversation": {
+                "peer": {"id": peer, "type": "user", "local_id": peer}, "last_message_id": last["id"],
+                "last_conversation_message_id": last["conversation_message_id"], "in_read": message["id"],
+                "out_read": last_out.id if last_out else 0, "version": last["id"], "unanswered": unanswered},
+                "last_message": last})
+        rows.sort(key=lambda r: -r["last_message"]["id"])
+        offset, count = p.get("offset", 0), p.get("count", 20)
+        return {"count": len(rows), "items": rows[offset:offset + count]}
 
     async def _m_messages_edit(self, p: dict[str, Any]) -> Any:
         msg = None
@@ -508,6 +533,8 @@ class Emulator:
         if isinstance(payload, dict):
             payload = json.dumps(payload, ensure_ascii=False)
         obj = self._message_object(user_id, peer, text, payload)
+        if peer < CHAT_BASE:
+            self.last_incoming[peer] = obj["message"]
         self._push("message_new", obj)
         return obj
 
