@@ -57,8 +57,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_now: bool) -> None:
-    """A municipality of `admins` schools with one admin each and seed 000's roadmap.
+async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_now: bool, *,
+                         roadmap: str | None = None, timezone: str = "Asia/Yekaterinburg") -> None:
+    """A municipality of `admins` schools (ids B000000, B000001, ...) with one admin each and seed
+    000's roadmap, or the `roadmap` text given.
 
     `shift_to_now`: move the roadmap's dates around today (for runs that use the real clock)."""
     import re
@@ -74,10 +76,10 @@ async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_
     db = await Database.open(db_path)
     catalog = CatalogService(DirectoryRepo(db), RoadmapRepo(db))
     rows = ["id,region,municipality,timezone,organization,type"]
-    rows += [f"B{n:06d},Свердловская область,Нижнетуринский ГО,Asia/Yekaterinburg,Школа № {n},school"
+    rows += [f"{school_id(n)},Свердловская область,Нижнетуринский ГО,{timezone},Школа № {n},school"
              for n in range(admins)]
     await catalog.import_directory("\n".join(rows) + "\n", "bench.csv")
-    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+    text = roadmap or (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
     if shift_to_now:
         year = time.gmtime().tm_year
         text = re.sub(r"(?m)^starts = \d{4}-\d\d-\d\d", f"starts = {year - 1}-01-01", text)
@@ -87,8 +89,12 @@ async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_
     async with db.transaction():
         for n in range(admins):
             await people.upsert_person(first_admin + n, "Админ", str(n))
-            await people.grant(first_admin + n, "organization", f"B{n:06d}")
+            await people.grant(first_admin + n, "organization", school_id(n))
     await db.close()
+
+
+def school_id(n: int) -> str:
+    return f"B{n:06d}"
 
 
 def control(base: str, action: str, body: dict | None = None) -> object:

@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
-from _common import bot_env, percentile, vkemu_process  # noqa: E402
+from _common import bot_env, control, percentile, prepare_admins, school_id, vkemu_process  # noqa: E402
 
 FIRST_ADMIN = 20_000
 TZ = "Europe/Moscow"
@@ -73,26 +73,8 @@ def roadmap_text(start: datetime, minutes: float) -> tuple[str, list[str]]:
 
 
 async def prepare(tmp: Path, base: str, admins: int, idle: int, minutes: float) -> tuple[Path, list[str]]:
-    from bot.catalog import CatalogService
-    from storage.db import Database
-    from storage.directory import DirectoryRepo
-    from storage.people import PeopleRepo
-    from storage.roadmaps import RoadmapRepo
-
-    rows = ["id,region,municipality,timezone,organization,type"]
-    rows += [f"S{n:05d},Свердловская область,Нижнетуринский ГО,{TZ},Школа № {n},school"
-             for n in range(admins + idle)]
     text, times = roadmap_text(bot_now(), minutes)
-    db = await Database.open(tmp / "bot.sqlite3")
-    catalog = CatalogService(DirectoryRepo(db), RoadmapRepo(db))
-    await catalog.import_directory("\n".join(rows) + "\n", "orgs.csv")
-    await catalog.load_roadmap(text, "soak.toml")
-    people = PeopleRepo(db)
-    async with db.transaction():
-        for n in range(admins + idle):
-            await people.upsert_person(FIRST_ADMIN + n, "Админ", str(n))
-            await people.grant(FIRST_ADMIN + n, "organization", f"S{n:05d}")
-    await db.close()
+    await prepare_admins(tmp / "bot.sqlite3", admins + idle, FIRST_ADMIN, False, roadmap=text, timezone=TZ)
     config = tmp / "config.toml"
     config.write_text(f'[vk]\ngroup_id = 1\napi_url = "{base}/method/"\nrequests_per_second = 20\n'
                       f'[storage]\npath = "{tmp / "bot.sqlite3"}"\n'
@@ -192,19 +174,12 @@ async def run_users(base: str, users: list[User], stop_at: float) -> None:
                 u.lost += 1
 
 
-def control_sync(base: str, action: str, body: dict | None = None) -> object:
-    import urllib.request
-
-    req = urllib.request.Request(f"{base}/control/{action}", data=json.dumps(body or {}).encode())
-    return json.loads(urllib.request.urlopen(req, timeout=30).read())
-
-
 async def chaos_loop(base: str, stop_at: float, codes: list[int]) -> int:
     injected = 0
     loop = asyncio.get_running_loop()
     while time.monotonic() < stop_at:
         await asyncio.sleep(20)
-        await loop.run_in_executor(None, control_sync, base, "fail_longpoll",
+        await loop.run_in_executor(None, control, base, "fail_longpoll",
                                    {"code": codes[injected % len(codes)]})
         injected += 1
     return injected
@@ -222,10 +197,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name, vkemu_process(rate_limit=20) as base:
         tmp = Path(tmp_name)
         config, remind_times = asyncio.run(prepare(tmp, base, args.admins, args.idle, args.minutes))
-        control_sync(base, "chaos", {"p_5xx": 0.05, "p_slow": 0.05, "p_drop": 0.02, "slow_seconds": 1.5,
+        control(base, "chaos", {"p_5xx": 0.05, "p_slow": 0.05, "p_drop": 0.02, "slow_seconds": 1.5,
                                      "seed": 1})
         for n in range(args.admins + args.idle):
-            control_sync(base, "add_user", {"user_id": FIRST_ADMIN + n, "first_name": "Админ",
+            control(base, "add_user", {"user_id": FIRST_ADMIN + n, "first_name": "Админ",
                                             "last_name": str(n), "allowed": True})
         env = bot_env(config)
 
@@ -236,10 +211,10 @@ def main() -> None:
 
         bot = start_bot()
         # people write only once the bot listens: VK keeps no messages for a bot that never polled
-        while control_sync(base, "stats")["requests_total"] == 0:  # type: ignore[index]
+        while control(base, "stats")["requests_total"] == 0:  # type: ignore[index]
             time.sleep(0.2)
         time.sleep(1)
-        users = [User(FIRST_ADMIN + n, f"S{n:05d}") for n in range(args.admins)]
+        users = [User(FIRST_ADMIN + n, school_id(n)) for n in range(args.admins)]
         started = time.monotonic()
         stop_at = started + args.minutes * 60
         kills = 0
@@ -266,7 +241,7 @@ def main() -> None:
         try:
             longpoll_failures = asyncio.run(drive())
             # the run is over: let the last reminder times pass, and the bot catch up without faults
-            control_sync(base, "chaos", {})
+            control(base, "chaos", {})
             time.sleep(15)
             bot.send_signal(signal.SIGTERM)
             bot.wait(60)
@@ -274,7 +249,7 @@ def main() -> None:
             if bot.poll() is None:
                 bot.kill()
         elapsed = time.monotonic() - started
-        stats = control_sync(base, "stats")
+        stats = control(base, "stats")
         idle = [FIRST_ADMIN + n for n in range(args.admins, args.admins + args.idle)]
         problems = asyncio.run(check(tmp / "bot.sqlite3", base, users, idle, remind_times))
     latencies = [x for u in users for x in u.latencies]
@@ -316,7 +291,7 @@ async def check(db_path: Path, base: str, users: list[User], idle: list[int], re
     await db.close()
     # every remind_at time (all inside the run) reached each idle admin exactly once
     for uid in idle:
-        got = control_sync(base, "record", {"peer_id": uid})
+        got = control(base, "record", {"peer_id": uid})
         reminders = [m for m in got if m["text"].startswith("Напоминание: ")]  # type: ignore[index]
         if len(reminders) != len(remind_times):
             problems.append(f"idle admin {uid}: {len(reminders)} reminders, {len(remind_times)} fell due")

@@ -21,6 +21,8 @@ from vkbottle.polling import BotPolling
 
 from storage.chats import EventRepo
 
+from .dispatcher import CHAT_BASE
+
 
 class Polling(BotPolling):
     def __init__(self, api: API, group_id: int, resume_ts: str | None, wait: int = 25,
@@ -126,7 +128,7 @@ async def recover_unanswered(api: API, group_id: int, feed: Callable[[dict[str, 
         for item in items:
             message = item.get("last_message") or {}
             peer = message.get("peer_id")
-            if not isinstance(peer, int) or peer >= 2_000_000_000 or message.get("out") == 1:
+            if not isinstance(peer, int) or peer >= CHAT_BASE or message.get("out") == 1:
                 continue  # chats: people talk among themselves there; not every message wants an answer
             feed({"type": "message_new", "event_id": f"recovered:{peer}:{message.get('conversation_message_id')}",
                   "object": {"message": message, "client_info": {}}})
