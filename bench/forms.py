@@ -76,7 +76,7 @@ async def drive(base: str, admins: int, rate: float | None) -> dict[str, float]:
                     return
                 latencies.append(time.perf_counter() - t0)
                 seen += len(got)  # type: ignore[arg-type]
-            if "Отчёт принят" not in got[-1]["text"]:  # type: ignore[index]
+            if not any("Отчёт принят" in m["text"] for m in got):  # type: ignore[union-attr, index]
                 print("FAIL", uid, [m["text"][:50] for m in await control("record", {"peer_id": uid})], file=sys.stderr)
                 failures += 1
 
