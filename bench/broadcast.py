@@ -25,8 +25,8 @@ from pathlib import Path
 import aiohttp
 from vkbottle import API, VKAPIError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: testkit, bot
+from testkit.processes import (  # noqa: E402
     bot_env,
     control,
     percentile,

@@ -21,11 +21,9 @@ from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import bot_env, percentile, prepare_admins, vkemu_process, write_config  # noqa: E402
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: testkit, bot
 from storage.db import Database  # noqa: E402
+from testkit.processes import bot_env, percentile, prepare_admins, vkemu_process, write_config  # noqa: E402
 
 FIRST_ADMIN = 10_000
 

@@ -24,8 +24,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from loguru import logger  # noqa: E402
 
-from tests.harness import start_harness, stop_harness  # noqa: E402
-from tests.season import Season  # noqa: E402
+from testkit.harness import start_harness, stop_harness  # noqa: E402
+from testkit.season import Season  # noqa: E402
 from vkemu import Schema  # noqa: E402
 
 
@@ -33,7 +33,7 @@ async def main(municipalities: int, seed: int) -> None:
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
     with tempfile.TemporaryDirectory() as tmp:
-        h = await start_harness(Path(tmp), Schema())
+        h = await start_harness(Path(tmp), Schema(), live=True)  # over HTTP, as the figures in the README were taken
         try:
             season = Season(h, seed=seed)
             started = time.perf_counter()

@@ -36,9 +36,8 @@ import aiohttp
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
-from _common import bot_env, control, percentile, prepare_admins, school_id, vkemu_process  # noqa: E402
+from testkit.processes import bot_env, control, percentile, prepare_admins, school_id, vkemu_process  # noqa: E402
 
 FIRST_ADMIN = 20_000
 TZ = "Europe/Moscow"
@@ -49,7 +48,7 @@ LOG = Path(tempfile.gettempdir()) / "sferum-soak-bot.log"  # the bot's own log, 
 def clock_shift_days(now: datetime) -> int:
     """Days to the nearest Moscow working day: reminders keep to working days, so a weekend run
     moves the bot's clock (`run --clock-shift-days`) to one."""
-    from bot.schedule import is_working_day
+    from bot.domain.schedule import is_working_day
 
     local = now.astimezone(ZoneInfo(TZ)).date()
     return next(n for n in range(10) if is_working_day(local + timedelta(days=n)))

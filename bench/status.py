@@ -42,7 +42,7 @@ def roadmap_text() -> str:
 
 
 async def build() -> None:
-    from bot.catalog import CatalogService
+    from bot.services.catalog import CatalogService
     from storage.db import Database
     from storage.directory import DirectoryRepo
     from storage.roadmaps import RoadmapRepo
@@ -95,19 +95,19 @@ async def measure() -> dict[str, float]:
 
     config = Config(vk=VkSection(group_id=1), storage=StorageSection(path=str(DB)))
     app = await build_app(config, "", clock=lambda: NOW, schedule=False)
-    status = app.status
-    muni = (await app.directory.municipalities_by_name("Муниципалитет 0042"))[0]
-    region = await app.directory.region_by_name("Регион 07")
-    cases = {"municipality": await status.scope("municipality", muni.id),
-             "region": await status.scope("region", region.id),
-             "country": await status.scope("country", 0)}
+    status = app.services.status
+    muni = (await app.repos.directory.municipalities_by_name("Муниципалитет 0042"))[0]
+    region = await app.repos.directory.region_by_name("Регион 07")
+    cases = {"municipality": await status.territory("municipality", muni.id),
+             "region": await status.territory("region", region.id),
+             "country": await status.territory("country", 0)}
     out: dict[str, float] = {}
     for name, scope in cases.items():
-        await status.scope_text(scope, NOW)  # warm the roadmap cache and SQLite's pages
+        await status.territory_text(scope, NOW)  # warm the roadmap cache and SQLite's pages
         times = []
         for _ in range(5):
             t0 = time.perf_counter()
-            text = await status.scope_text(scope, NOW)
+            text = await status.territory_text(scope, NOW)
             times.append(time.perf_counter() - t0)
         assert text.startswith("Сводка"), text[:200]
         out[f"{name}_ms"] = statistics.median(times) * 1000

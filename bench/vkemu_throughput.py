@@ -15,8 +15,8 @@ from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import percentile, vkemu_process  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: testkit, bot
+from testkit.processes import percentile, vkemu_process  # noqa: E402
 
 TOKEN = "vkemu-token"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
@@ -11,57 +10,33 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from vkbottle import API
 
-from handlers import Context, route
-from storage.chats import ChatRepo, ConversationRepo, EventRepo
-from storage.db import Database, utcnow
-from storage.directory import DirectoryRepo
-from storage.items import ItemRepo, JobRepo
-from storage.outbox import OutboxRepo
-from storage.people import InviteRepo, PeopleRepo
-from storage.reports import ReportRepo
-from storage.roadmaps import RoadmapRepo
-
-from . import texts
-from .access import AccessService
-from .catalog import CatalogService
-from .config import Config
-from .dispatcher import Dispatcher, Incoming
-from .invites import InviteService
-from .items import ItemService
-from .jobs import JobRunner
-from .people import PeopleService
-from .polling import Polling, Progress, recover_unanswered
-from .reporting import ReportService, RoadmapCache
-from .schedule import ItemSettings
-from .sender import Sender
-from .status import StatusService
-from .vk import LimitedAPI, RateLimiter, VkGateway
-
-Clock = Callable[[], datetime]
+from bot.config import Config
+from bot.core import Clock, open_core
+from bot.domain.schedule import ItemSettings
+from bot.services.dialogs import DialogService
+from bot.services.items import ItemService
+from bot.services.jobs import JobRunner
+from bot.services.people import PeopleService
+from bot.services.registry import Services
+from bot.views import texts
+from bot.views.message import Incoming, Reply
+from bot.vk.api import LimitedAPI, RateLimiter
+from bot.vk.dispatcher import Dispatcher
+from bot.vk.messenger import VkMessenger
+from bot.vk.polling import Polling, Progress, recover_unanswered
+from bot.vk.sender import Sender
+from handlers import Context, main_menu, route
+from storage.db import Database
+from storage.repositories import Repositories
 
 
 @dataclass
 class App:
     config: Config
-    db: Database
+    repos: Repositories
+    services: Services
     api: API
-    vk: VkGateway
-    directory: DirectoryRepo
-    roadmaps: RoadmapRepo
-    people_repo: PeopleRepo
-    invite_repo: InviteRepo
-    chats: ChatRepo
-    conversations: ConversationRepo
-    events: EventRepo
-    access: AccessService
-    invites: InviteService
-    people: PeopleService
-    catalog: CatalogService
-    reports: ReportService
-    items: ItemService
-    status: StatusService
-    jobs: JobRunner
-    outbox: OutboxRepo
+    messenger: VkMessenger
     sender: Sender
     clock: Clock
     raise_errors: bool = False
@@ -71,19 +46,21 @@ class App:
     shutdown_grace: float = 10.0
 
     def __post_init__(self) -> None:
-        self.dispatcher = Dispatcher(self.handle, self.events, self.on_error)
+        self.dispatcher = Dispatcher(self.handle, self.repos.events, self.on_error)
+
+    @property
+    def db(self) -> Database:
+        return self.repos.db
 
     async def handle(self, incoming: Incoming) -> None:
         if incoming.kind == "allow":
-            await self.outbox.reachable_again(incoming.from_id)
+            await self.repos.outbox.reachable_again(incoming.from_id)
             return
         if incoming.kind == "deny":
-            await self.outbox.mark_unreachable(incoming.from_id, 901)
+            await self.repos.outbox.mark_unreachable(incoming.from_id, 901)
             return
-        ctx = Context(incoming=incoming, actor=await self.access.actor(incoming.from_id), people=self.people,
-                      access=self.access, conversations=self.conversations, vk=self.vk, reports=self.reports,
-                      items=self.items, status=self.status, now=self.clock())
-        await route(ctx)
+        actor = await self.services.access.actor(incoming.from_id)
+        await route(Context(incoming, actor, self.services, self.messenger, main_menu, self.clock()))
 
     async def on_error(self, error: BaseException, incoming: Incoming) -> None:
         self.handler_errors.append(error)
@@ -92,7 +69,7 @@ class App:
             return  # tests assert handler_errors is empty; no apology message muddies the record
         if incoming.kind == "message" and not incoming.in_chat:
             try:
-                await self.vk.send(incoming.peer_id, texts.ERROR)
+                await self.messenger.send(incoming.peer, Reply(texts.ERROR))
             except Exception:  # the apology is best effort; the error is already logged
                 logger.warning("could not tell the user about the error")
 
@@ -106,8 +83,8 @@ class App:
             recoveries.add(task)
             task.add_done_callback(recoveries.discard)
 
-        polling = Polling(self.api, self.config.vk.group_id, await self.events.saved_ts(), on_gap=on_gap)
-        progress = Progress(self.events)
+        polling = Polling(self.api, self.config.vk.group_id, await self.repos.events.saved_ts(), on_gap=on_gap)
+        progress = Progress(self.repos.events)
 
         async def listen() -> None:
             async for event in polling.listen():
@@ -158,7 +135,7 @@ class App:
 
     async def tick(self) -> None:
         try:
-            await self.jobs.tick(self.clock())
+            await self.services.jobs.tick(self.clock())
         except Exception:  # a failed tick is retried at the next one; the bot keeps serving
             logger.exception("scheduled tick failed")
 
@@ -169,35 +146,26 @@ class App:
 
 async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,
                     clock: Clock | None = None, raise_errors: bool = False, roadmap_recheck_s: float = 2.0,
-                    schedule: bool = True) -> App:
-    db = await Database.open(db_path or config.storage.path)
-    api = LimitedAPI(token, RateLimiter(config.vk.requests_per_second or 1_000_000))
-    api.API_URL = api_url or config.vk.api_url
-    outbox = OutboxRepo(db)
-    sender = Sender(outbox, api)
-    vk = VkGateway(api, outbox, sender.wake)
-    directory = DirectoryRepo(db)
-    roadmaps = RoadmapRepo(db)
-    people_repo = PeopleRepo(db)
-    invite_repo = InviteRepo(db)
-    chats = ChatRepo(db)
-    access = AccessService(people_repo, directory, set(config.access.owners))
-    invites = InviteService(invite_repo, people_repo, config.invites.ttl_days, config.invites.max_failures_per_hour)
-    people = PeopleService(access, invites, people_repo, directory, chats, vk.user_name)
-    conversations = ConversationRepo(db)
-    cache = RoadmapCache(roadmaps, roadmap_recheck_s)
-    report_repo = ReportRepo(db)
-    reports = ReportService(cache, report_repo, directory, people_repo, conversations, access)
-    item_repo = ItemRepo(db)
-    items = ItemService(cache, item_repo, directory, conversations, config.default_timezone)
-    status = StatusService(cache, directory, report_repo, item_repo, people_repo, access, config.default_timezone)
+                    schedule: bool = True, api: API | None = None) -> App:
+    """Every object the bot needs. `api`: a ready VK API client (tests pass one that talks to the
+    emulator in-process); otherwise one is made for `api_url` or `[vk] api_url`."""
+    core = await open_core(config, db_path=db_path, clock=clock, roadmap_recheck_s=roadmap_recheck_s)
+    repos = core.repos
+    if api is None:
+        api = LimitedAPI(token, RateLimiter(config.vk.requests_per_second or 1_000_000))
+        api.API_URL = api_url or config.vk.api_url
+    sender = Sender(repos.outbox, api)
+    messenger = VkMessenger(api, repos.outbox, sender.wake)
     hh, mm = map(int, config.schedule.item_remind_at.split(":"))
-    jobs = JobRunner(cache, directory, people_repo, report_repo, item_repo, JobRepo(db), chats, vk, status,
+    jobs = JobRunner(core.roadmaps, repos.directory, repos.people, repos.reports, repos.items, repos.jobs,
+                     repos.chats, messenger, core.status,
                      ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),
                      config.default_timezone, timedelta(hours=config.schedule.grace_hours))
-    return App(config=config, db=db, api=api, vk=vk, directory=directory, roadmaps=roadmaps,
-               people_repo=people_repo, invite_repo=invite_repo, chats=chats,
-               conversations=conversations, events=EventRepo(db), access=access, invites=invites,
-               people=people, catalog=CatalogService(directory, roadmaps), reports=reports, items=items, status=status,
-               jobs=jobs, outbox=outbox, sender=sender, clock=clock or utcnow, raise_errors=raise_errors,
-               schedule=schedule)
+    services = Services(
+        access=core.access, invites=core.invites,
+        people=PeopleService(core.access, core.invites, repos.people, repos.chats, messenger.user_name),
+        catalog=core.catalog, reports=core.reports,
+        items=ItemService(core.roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone),
+        status=core.status, dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)
+    return App(config=config, repos=repos, services=services, api=api, messenger=messenger, sender=sender,
+               clock=core.clock, raise_errors=raise_errors, schedule=schedule)

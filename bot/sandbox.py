@@ -12,10 +12,10 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.app import App, build_app
+from bot.config import AccessSection, Config, StorageSection, VkSection
+from bot.views import texts
 from vkemu import CHAT_BASE, Emulator, EmulatorServer
-
-from .app import App, build_app
-from .config import AccessSection, Config, StorageSection, VkSection
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIRECTORY = ROOT / "directory" / "ntgo-demo.csv"
@@ -73,8 +73,7 @@ class Console:
     def show_users(self) -> None:
         self.write("Пользователи:")
         for vk_id, first, last, role, _ in DEMO_PEOPLE:
-            title = {"municipality": "муниципальный координатор", "organization": "администратор ОО",
-                     None: "не зарегистрирован"}[role]
+            title = texts.ROLE_TITLES[role] if role else "не зарегистрирован"
             self.write(f"  {vk_id}: {first} {last} — {title}")
 
     async def command(self, line: str) -> bool:
@@ -135,23 +134,23 @@ class Console:
 
 async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
     """Directory, roadmap, registered demo people and a coordinators' chat; returns (chat, new code)."""
-    await app.catalog.import_directory_file(DEMO_DIRECTORY)
+    await app.services.catalog.import_directory_file(DEMO_DIRECTORY)
     # The demo roadmap is seed 000 moved to this year, so reports and reminders are due now.
     year = app.clock().year
     text = DEMO_ROADMAP.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^starts = \d{4}-\d\d-\d\d", f"starts = {year - 1}-09-01", text)
     text = re.sub(r"(?m)^ends = \d{4}-\d\d-\d\d", f"ends = {year + 1}-06-30", text)
-    await app.catalog.load_roadmap(text, str(DEMO_ROADMAP))
-    munis = await app.directory.municipalities_by_name("Нижнетуринский ГО")
+    await app.services.catalog.load_roadmap(text, str(DEMO_ROADMAP))
+    munis = await app.repos.directory.municipalities_by_name("Нижнетуринский ГО")
     muni_id = str(munis[0].id)
     for vk_id, first, last, role, scope in DEMO_PEOPLE:
         emu.add_user(vk_id, first, last, allowed=role is not None)
         if role is None:
             continue
-        await app.people_repo.upsert_person(vk_id, first, last)
-        await app.people_repo.grant(vk_id, role, scope or muni_id)
+        await app.repos.people.upsert_person(vk_id, first, last)
+        await app.repos.people.grant(vk_id, role, scope or muni_id)
     chat = emu.add_chat([100, 201], "Координаторы Сферума — Нижнетуринский ГО")
-    code, _ = await app.invites.create("organization", "6624000002", 100, app.clock())
+    code, _ = await app.services.invites.create("organization", "6624000002", 100, app.clock())
     return chat, code
 
 

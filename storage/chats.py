@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.domain.models import Conversation, CoordinatorChat
+
 from .db import Database, iso, utcnow
-from .models import Conversation, CoordinatorChat
 
 
 class ChatRepo:

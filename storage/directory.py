@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.domain.models import Municipality, Organization, Region
+
 from .db import Database
-from .models import Municipality, Organization, Region
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,9 @@ class DirectoryRepo:
             "ORDER BY type, name", (municipality_id,))
         return [Organization(*r) for r in rows]
 
-    async def territories(self) -> list[tuple[int, str, int, str, str]]:
-        """(municipality id, name, region id, region name, time zone) of every municipality."""
-        rows = await self.db.fetchall(
-            "SELECT m.id, m.name, r.id, r.name, m.timezone FROM municipalities m "
-            "JOIN regions r ON r.id = m.region_id")
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    async def all_regions(self) -> list[Region]:
+        rows = await self.db.fetchall("SELECT id, name FROM regions ORDER BY name")
+        return [Region(*r) for r in rows]
 
     async def type_counts(self, municipality_ids: list[int] | None) -> list[tuple[int, str, int]]:
         """(municipality id, organization type, organizations in the directory)."""

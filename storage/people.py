@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.models import Invite, Person, Role
+
 from .db import Database, iso, utcnow
-from .models import Invite, Person, Role
 
 
 def _dt(value: str | None) -> datetime | None:

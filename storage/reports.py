@@ -113,11 +113,6 @@ class ReportRepo:
         return [Change(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
                 for r in rows]
 
-    async def count(self) -> tuple[int, int]:
-        row = await self.db.fetchone("SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM figures)")
-        assert row is not None
-        return row[0], row[1]
-
     async def _period_rows(self, columns: str, roadmap_id: str, form_id: str, period: str,
                            organization_ids: list[str]) -> list[tuple]:
         """`columns` of the period's submissions joined with their figures, for these organizations

@@ -4,6 +4,14 @@ import pytest
 
 from vkemu import Schema
 
+LONG_FIRST, LONG_LAST = "test_faults.py", "test_crash.py"  # the soak and the kill -9 broadcast, 1-2 min each
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The two long process tests go to opposite ends of the run: `make test` runs two workers that
+    each start from one end (pytest-xdist's worksteal), so they run side by side, not one after the other."""
+    items.sort(key=lambda item: 0 if item.path.name == LONG_FIRST else 2 if item.path.name == LONG_LAST else 1)
+
 
 @pytest.fixture(scope="session")
 def schema() -> Schema:
@@ -19,11 +27,10 @@ def _quiet_logs():
     yield
 
 
-@pytest.fixture
-async def harness(tmp_path, schema):
-    from tests.harness import start_harness, stop_harness
+async def _harness(tmp_path, schema, live: bool):
+    from testkit.harness import start_harness, stop_harness
 
-    h = await start_harness(tmp_path, schema)
+    h = await start_harness(tmp_path, schema, live=live)
     try:
         yield h
     finally:
@@ -31,3 +38,17 @@ async def harness(tmp_path, schema):
     # vkbottle swallows handler exceptions; ours are collected and fail the test here.
     assert h.app.handler_errors == [], h.app.handler_errors
     assert h.emu.response_problems == [], h.emu.response_problems
+
+
+@pytest.fixture
+async def harness(tmp_path, schema):
+    """The bot with the emulator in-process: fast and deterministic."""
+    async for h in _harness(tmp_path, schema, live=False):
+        yield h
+
+
+@pytest.fixture
+async def live_harness(tmp_path, schema):
+    """The bot long-polling the emulator over HTTP, as in production."""
+    async for h in _harness(tmp_path, schema, live=True):
+        yield h

@@ -12,8 +12,8 @@ import json
 import re
 from collections import Counter
 
-from bot import texts
-from tests.harness import Harness, register
+from bot.views import texts
+from testkit.harness import Harness, register
 
 ADMIN, OTHER_ADMIN, COORD, NOBODY = 60, 61, 62, 63
 SCHOOL_1, SCHOOL_2 = "6624000001", "6624000002"
@@ -67,7 +67,7 @@ async def snapshot(h: Harness) -> dict[str, object]:
 
 async def test_the_bad_input_corpus(harness: Harness, capsys):
     h = harness
-    muni = str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, ADMIN, "organization", SCHOOL_1)
     await register(h, OTHER_ADMIN, "organization", SCHOOL_2, "Иван", "Сидоров")
     await register(h, COORD, "municipality", muni, "Ольга", "Смирнова")
@@ -147,11 +147,11 @@ async def test_the_bad_input_corpus(harness: Harness, capsys):
     for typed in ("/report", "204", "179"):
         await h.say(ADMIN, typed)
     assert "Отчёт принят" in await h.text(ADMIN, texts.BTN_SEND)
-    sub = await h.app.reports.reports.submission(SCHOOL_1, "ntgo-sferum-2023", "weekly", "2023-10-20")
-    assert sub is not None and await h.app.reports.reports.figures(sub.id) == {"staff_total": 204,
+    sub = await h.app.repos.reports.submission(SCHOOL_1, "ntgo-sferum-2023", "weekly", "2023-10-20")
+    assert sub is not None and await h.app.repos.reports.figures(sub.id) == {"staff_total": 204,
                                                                               "staff_active": 179}
-    other = await h.app.reports.reports.submission(SCHOOL_2, "ntgo-sferum-2023", "weekly", "2023-10-20")
-    assert await h.app.reports.reports.figures(other.id) == {"staff_total": 40, "staff_active": 30}
+    other = await h.app.repos.reports.submission(SCHOOL_2, "ntgo-sferum-2023", "weekly", "2023-10-20")
+    assert await h.app.repos.reports.figures(other.id) == {"staff_total": 40, "staff_active": 30}
     total = tally["private"] + tally["callbacks"] + tally["chat"]
     assert total > 300
     with capsys.disabled():

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import CatalogService
-from bot.directory import DirectoryError, parse_directory
-from bot.roadmap import RoadmapError, parse_roadmap
+from bot.domain.directory_csv import DirectoryError, parse_directory
+from bot.domain.roadmap import RoadmapError, parse_roadmap
+from bot.services.catalog import CatalogService
 from storage.db import MIGRATIONS_DIR, Database
 from storage.directory import DirectoryRepo
 from storage.roadmaps import RoadmapRepo
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC_EXAMPLE = ROOT.parent / "shared" / "spec" / "example-ntgo-2023.toml"
+SPEC_EXAMPLE = ROOT / "tests" / "fixtures" / "example-ntgo-2023.toml"  # the format contract's example, copied
 SHIPPED = sorted((ROOT / "roadmaps").glob("*.toml"))
 HEADER = "id,region,municipality,timezone,organization,type\n"
 
@@ -94,7 +94,7 @@ def test_contract_example_parses_exactly():
 @pytest.mark.parametrize("path", SHIPPED + [SPEC_EXAMPLE], ids=lambda p: p.name)
 async def test_shipped_roadmaps_load(catalog, path):
     loaded = await catalog.load_roadmap_file(path)
-    counts = await catalog.roadmaps.counts(loaded.roadmap.id)
+    counts = await catalog.roadmap_repo.counts(loaded.roadmap.id)
     assert counts["forms"] == len(loaded.roadmap.form) and counts["items"] == len(loaded.roadmap.item)
 
 
@@ -135,7 +135,7 @@ async def test_broken_roadmap_reports_line_and_key_and_loads_nothing(catalog, ch
     assert (problem.file, problem.line, problem.key) == ("ntgo.toml", line, key), str(err.value)
     assert words in problem.message
     assert str(problem).startswith(f"ntgo.toml:{line}: {key}: ")
-    assert await catalog.roadmaps.ids() == []
+    assert await catalog.roadmap_repo.ids() == []
 
 
 def test_every_reference_mistake_is_reported_at_once():
@@ -161,8 +161,8 @@ async def test_reloading_a_changed_roadmap_updates_in_place(catalog):
     changed = changed[: changed.index('[[item]]\nid = "9"')]
     second = await catalog.load_roadmap(changed, "ntgo.toml")
     assert not second.created
-    assert await catalog.roadmaps.ids() == ["ntgo-sferum-2023"]
-    counts = await catalog.roadmaps.counts("ntgo-sferum-2023")
+    assert await catalog.roadmap_repo.ids() == ["ntgo-sferum-2023"]
+    counts = await catalog.roadmap_repo.counts("ntgo-sferum-2023")
     assert counts["items"] == 8
     (stored,) = await catalog.roadmaps_loaded()
     assert stored.form[0].title == "Мониторинг по пятницам"
@@ -177,13 +177,13 @@ async def test_directory_import_and_reimport_changes_nothing(catalog):
     text = (ROOT / "directory" / "ntgo-demo.csv").read_text(encoding="utf-8")
     first = await catalog.import_directory(text, "d.csv")
     assert (first.added, first.updated, first.unchanged) == (20, 0, 0)
-    dump = await catalog.directory.db.fetchall("SELECT * FROM organizations ORDER BY id")
+    dump = await catalog.directory_repo.db.fetchall("SELECT * FROM organizations ORDER BY id")
     again = await catalog.import_directory(text, "d.csv")
     assert (again.added, again.updated, again.unchanged) == (0, 0, 20)
-    assert [tuple(r) for r in await catalog.directory.db.fetchall("SELECT * FROM organizations ORDER BY id")] == \
+    assert [tuple(r) for r in await catalog.directory_repo.db.fetchall("SELECT * FROM organizations ORDER BY id")] == \
         [tuple(r) for r in dump]
-    assert await catalog.directory.counts() == (1, 1, 20)
-    munis = await catalog.directory.municipalities_by_name("Нижнетуринский ГО")
+    assert await catalog.directory_repo.counts() == (1, 1, 20)
+    munis = await catalog.directory_repo.municipalities_by_name("Нижнетуринский ГО")
     assert munis[0].timezone == "Asia/Yekaterinburg"
 
 
@@ -199,7 +199,7 @@ async def test_bad_csv_reports_line_and_imports_nothing(catalog, rows, line, wor
     with pytest.raises(DirectoryError) as err:
         await catalog.import_directory(HEADER + rows, "orgs.csv")
     assert any(p.startswith(f"orgs.csv:{line}: ") and words in p for p in err.value.problems), err.value.problems
-    assert await catalog.directory.counts() == (0, 0, 0)
+    assert await catalog.directory_repo.counts() == (0, 0, 0)
 
 
 def test_csv_header_and_bom():
@@ -212,9 +212,9 @@ def test_csv_header_and_bom():
 async def test_roadmap_cache_is_never_seen_empty_by_concurrent_callers(catalog):
     import asyncio
 
-    from bot.reporting import RoadmapCache
+    from bot.services.roadmaps import RoadmapCache
 
     await catalog.load_roadmap(SPEC_EXAMPLE.read_text(encoding="utf-8"), "ntgo.toml")
-    cache = RoadmapCache(catalog.roadmaps, recheck_s=60)
+    cache = RoadmapCache(catalog.roadmap_repo, recheck_s=60)
     results = await asyncio.gather(*(cache.all() for _ in range(20)))
     assert all([rm.id for rm in r] == ["ntgo-sferum-2023"] for r in results)

@@ -103,8 +103,7 @@ def test_operator_flow_import_load_invite(workdir: Path) -> None:
 
 def test_run_stops_gracefully_on_sigterm(workdir: Path) -> None:
     """`run` against a vkemu process: answers, then SIGTERM stops it cleanly."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from _common import vkemu_process
+    from testkit.processes import vkemu_process
 
     with vkemu_process(rate_limit=20) as base:
         (workdir / "config.toml").write_text(

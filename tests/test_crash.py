@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-from _common import bot_env, control, prepare_admins, vkemu_process, write_config  # noqa: E402
+from testkit.processes import bot_env, control, prepare_admins, vkemu_process, write_config  # noqa: E402
 
 RECIPIENTS = 5000
 FIRST = 100_000

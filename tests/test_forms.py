@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot import texts
-from tests.harness import Harness, register, start_harness, stop_harness
+from bot.views import texts
+from testkit.harness import Harness, register, start_harness, stop_harness
 
 SCHOOL_1 = "6624000001"
 SCHOOL_2 = "6624000002"
@@ -15,12 +15,12 @@ PERIOD = "2023-10-20"  # harness clock: Friday 2023-10-20, 12:00 in Yekaterinbur
 
 
 async def submission(h: Harness, org: str = SCHOOL_1, period: str = PERIOD):
-    return await h.app.reports.reports.submission(org, "ntgo-sferum-2023", "weekly", period)
+    return await h.app.repos.reports.submission(org, "ntgo-sferum-2023", "weekly", period)
 
 
 async def figures(h: Harness, org: str = SCHOOL_1, period: str = PERIOD) -> dict[str, int]:
     sub = await submission(h, org, period)
-    return await h.app.reports.reports.figures(sub.id) if sub else {}
+    return await h.app.repos.reports.figures(sub.id) if sub else {}
 
 
 async def last(h: Harness, user: int, text: str, **kw) -> str:
@@ -113,7 +113,7 @@ async def test_back_cancel_and_fix(harness: Harness) -> None:
     await h.say(703, "/report")
     await h.say(703, "204")
     assert await last(h, 703, "/cancel") == texts.FORM_CANCELLED
-    assert await h.app.conversations.get(703) is None
+    assert await h.app.repos.conversations.get(703) is None
 
 
 async def test_carry_over_and_implausible_change(harness: Harness) -> None:
@@ -212,7 +212,7 @@ async def test_two_admins_at_once_never_interleave(harness: Harness) -> None:
     over = (await h.press(711, texts.BTN_SEND))[-1].text
     assert "отправил Анна Петрова" in over
     assert await figures(h) == {"staff_total": 300, "staff_active": 10}  # one admin's set, whole
-    changes = await h.app.reports.reports.history(SCHOOL_1)
+    changes = await h.app.repos.reports.history(SCHOOL_1)
     assert {(c.changed_by, c.indicator_key, c.old_value, c.new_value) for c in changes} >= {
         (711, "staff_total", 204, 300), (711, "staff_active", 179, 10)}
 
@@ -244,7 +244,7 @@ async def test_correction_before_and_after_summary_with_history(harness: Harness
     assert texts.FORM_SENT_LATE in late
     assert await figures(h) == {"staff_total": 205, "staff_active": 180}
     # the municipality's coordinator lists the history; an admin may not
-    muni = str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, 714, "municipality", muni, "Ольга", "Смирнова")
     history = await last(h, 714, "/history 6624000001")
     lines = history.splitlines()
@@ -261,7 +261,7 @@ async def test_several_forms_due_means_a_choice(harness: Harness) -> None:
     assert (await h.text(715, "/report")).startswith("«Еженедельный")
     await h.say(715, "/cancel")
     # a second school for the same admin: two forms due, the admin picks one
-    code, _ = await h.app.invites.create("organization", SCHOOL_2, None, h.clock())
+    code, _ = await h.app.services.invites.create("organization", SCHOOL_2, None, h.clock())
     await h.say(715, code)
     pick = await last(h, 715, "/report")
     assert pick.startswith(texts.REPORT_PICK) and "МАОУ СОШ № 2" in pick
@@ -277,12 +277,12 @@ async def test_forged_report_payload_for_another_organization_is_ignored(harness
     reply = await last(h, 716, "x", payload={"cmd": "report", "org": SCHOOL_2, "rm": "ntgo-sferum-2023",
                                                "form": "weekly"})
     assert reply == texts.REPORT_NONE
-    assert await h.app.conversations.get(716) is None
+    assert await h.app.repos.conversations.get(716) is None
 
 
 async def test_report_for_non_admin_and_after_the_roadmap_ends(harness: Harness) -> None:
     h = harness
-    muni = str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, 717, "municipality", muni)
     assert await last(h, 717, "/report") == texts.REPORT_NOT_ADMIN
     await register(h, 718, "organization", SCHOOL_1)
@@ -295,10 +295,10 @@ async def test_reloading_the_roadmap_keeps_figures(harness: Harness) -> None:
     await register(h, 719, "organization", SCHOOL_1)
     for typed in ("/report", "204", "179", texts.BTN_SEND):
         await h.say(719, typed)
-    from tests.harness import NTGO_ROADMAP
+    from testkit.harness import NTGO_ROADMAP
 
     text = NTGO_ROADMAP.read_text(encoding="utf-8").replace("Еженедельный мониторинг Сферума", "Мониторинг")
-    await h.app.catalog.load_roadmap(text, "ntgo.toml")
+    await h.app.services.catalog.load_roadmap(text, "ntgo.toml")
     assert await figures(h) == {"staff_total": 204, "staff_active": 179}
     # the running bot sees the new definition
     assert (await last(h, 719, "/report")).startswith("Отчёт «Мониторинг»")

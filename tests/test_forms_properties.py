@@ -8,10 +8,19 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import texts
-from bot.forms import ACTS, Answer, Draft, FormContext, advance, check_value, parse_count, validate_answers
-from bot.roadmap import parse_roadmap
-from tests.harness import Harness, register
+from bot.domain.forms import (
+    ACTS,
+    Answer,
+    Draft,
+    FormContext,
+    advance,
+    check_value,
+    parse_count,
+    validate_figures,
+)
+from bot.domain.roadmap import parse_roadmap
+from bot.views import texts
+from testkit.harness import Harness, register
 
 ROOT = Path(__file__).resolve().parents[1]
 RM = parse_roadmap((ROOT / "roadmaps" / "kalinin-2024.toml").read_text(encoding="utf-8"), "k.toml")
@@ -60,15 +69,15 @@ def test_machine_never_raises_and_keeps_rules(ctx_index: int, inputs: list[Answe
         draft = Draft.from_dict(json.loads(json.dumps(draft.to_dict())))
         assert draft.mode in ("ask", "confirm", "summary", "pick")
         assert 0 <= draft.step < len(keys)
-        for key, value in draft.answers.items():
-            others = {k: v for k, v in draft.answers.items() if k != key}
+        for key, value in draft.figures.items():
+            others = {k: v for k, v in draft.figures.items() if k != key}
             check_value(ctx.indicators[key], value, others, ctx.indicators)  # raises if broken
         if step.submit:
-            assert validate_answers(keys, draft.answers, ctx.indicators) == []
+            assert validate_figures(keys, draft.figures, ctx.indicators) == []
             return
         assert step.screen is not None and step.screen.text
         for row in step.screen.buttons:
-            assert 1 <= len(row) <= 5 and all(len(label) <= 40 for label, _ in row)
+            assert 1 <= len(row) <= 5 and all(len(b.label) <= 40 for b in row)
 
 
 @settings(max_examples=500, deadline=None)
@@ -87,17 +96,17 @@ def test_parse_count_accepts_only_whole_non_negative_numbers(text: str) -> None:
                 min_size=1, max_size=12))
 async def test_whole_bot_with_arbitrary_text(harness: Harness, typed: list[str]) -> None:
     h = harness
-    if not (await h.app.access.actor(900)).registered:
+    if not (await h.app.services.access.actor(900)).registered:
         await register(h, 900, "organization", "6624000001")
     await h.say(900, "/report")
     for text in typed:
         h.emu.say(900, text)
     await h.settle()
     assert h.app.handler_errors == []
-    sub = await h.app.reports.reports.submission("6624000001", "ntgo-sferum-2023", "weekly", "2023-10-20")
+    sub = await h.app.repos.reports.submission("6624000001", "ntgo-sferum-2023", "weekly", "2023-10-20")
     if sub is not None:
-        values = await h.app.reports.reports.figures(sub.id)
+        values = await h.app.repos.reports.figures(sub.id)
         inds = {i.key: i for i in NTGO.form[0].indicator}
-        assert validate_answers(list(inds), values, inds) == []
+        assert validate_figures(list(inds), values, inds) == []
     # every message got an answer, and none broke VK's limits (the emulator would have refused it)
     assert h.emu.errors_by_code == {}

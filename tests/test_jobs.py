@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import texts
-from tests.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
+from bot.views import texts
+from testkit.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
 
 SCHOOL_1, SCHOOL_2 = "6624000001", "6624000002"
 
 
 async def muni(h: Harness, name: str = "Нижнетуринский ГО") -> str:
-    return str((await h.app.directory.municipalities_by_name(name))[0].id)
+    return str((await h.app.repos.directory.municipalities_by_name(name))[0].id)
 
 
 async def run(h: Harness, job: str, at: datetime) -> int:
-    queued = await h.app.jobs.run_job(job, at)
+    queued = await h.app.services.jobs.run_job(job, at)
     await h.settle()
     return queued
 
@@ -49,8 +49,8 @@ async def test_form_reminders_in_two_time_zones_and_only_to_those_who_did_not_re
 async def test_tick_grace_window_and_idempotence(harness: Harness):
     h = harness
     await register(h, 610, "organization", SCHOOL_1)
-    jobs = h.app.jobs
-    await h.app.jobs.jobs.set_last_tick(datetime(2023, 10, 19, 20, 0, tzinfo=UTC))
+    jobs = h.app.services.jobs
+    await h.app.repos.jobs.set_last_tick(datetime(2023, 10, 19, 20, 0, tzinfo=UTC))
     # the bot was down all morning; it starts at 12:00 UTC (17:00 local): the 10:00 reminder (05:00 UTC)
     # is older than the 6-hour grace window and is skipped; the 15:00 one (10:00 UTC) runs once
     result = await jobs.tick(datetime(2023, 10, 20, 12, 0, tzinfo=UTC))
@@ -136,7 +136,7 @@ async def test_item_with_link_evidence_and_items_list(harness: Harness):
     assert await h.text(640, "не знаю") == texts.ITEM_BAD_LINK
     done = await h.text(640, "vk.com/club123")
     assert done.startswith("Отмечено: пункт 2")
-    conf = await h.app.items.items.confirmation("ntgo-sferum-2023", "2", "2023-09-30", "organization", SCHOOL_1)
+    conf = await h.app.repos.items.confirmation("ntgo-sferum-2023", "2", "2023-09-30", "organization", SCHOOL_1)
     assert conf is not None and conf.evidence == "https://vk.com/club123" and conf.confirmed_by == 640
     assert "Пункт 2 «" not in (await h.say(640, "/items"))[-1].text
 
@@ -146,7 +146,7 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
     await register(h, 650, "organization", SCHOOL_1)
     h.emu.deny(650)
     await h.settle()
-    assert await h.app.outbox.unreachable([650]) == {650: 901}
+    assert await h.app.repos.outbox.unreachable([650]) == {650: 901}
     await run(h, "form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC))
     failed = await h.app.db.fetchall("SELECT status, error_code FROM outbox WHERE peer_id = 650 "
                                      "AND dedup_key IS NOT NULL")
@@ -157,7 +157,7 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
     assert texts.STATUS_UNREACHABLE in status and "Анна Петрова (МАОУ СОШ № 1)" in status
     h.emu.allow(650)
     await h.settle()
-    assert await h.app.outbox.unreachable([650]) == {}
+    assert await h.app.repos.outbox.unreachable([650]) == {}
     assert texts.STATUS_UNREACHABLE not in await h.text(651, "/status")
     h.clock.advance(days=7)
     await run(h, "form-reminders", datetime(2023, 10, 27, 5, 0, tzinfo=UTC))

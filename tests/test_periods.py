@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from bot.periods import current_period, due_dates, local_today, periods, previous_period, summary_instant
-from bot.roadmap import Form, parse_roadmap
+from bot.domain.periods import (
+    current_period,
+    due_dates,
+    local_today,
+    periods,
+    previous_period,
+    summary_instant,
+)
+from bot.domain.roadmap import Form, parse_roadmap
 
 ROOT = Path(__file__).resolve().parents[1]
 NTGO = parse_roadmap((ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8"), "ntgo.toml")

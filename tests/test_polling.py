@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.polling import Progress
+from bot.vk.polling import Progress
 from storage.chats import EventRepo
 from storage.db import Database
-from tests.harness import Harness, register, restart_app
+from testkit.harness import Harness, register, restart_app
 
 SCHOOL_1 = "6624000001"
 
 
-async def test_messages_written_while_the_bot_was_down_are_answered_after_restart(harness: Harness):
-    h = harness
+async def test_messages_written_while_the_bot_was_down_are_answered_after_restart(live_harness: Harness):
+    h = live_harness
     await register(h, 800, "organization", SCHOOL_1)
     h.stop.set()
     await h.polling
@@ -70,8 +70,8 @@ async def test_progress_resumes_from_the_oldest_batch_with_unfinished_updates(tm
         await db.close()
 
 
-async def test_messages_lost_in_a_long_poll_gap_are_recovered_from_unanswered_conversations(harness: Harness):
-    h = harness
+async def test_messages_lost_in_a_long_poll_gap_are_recovered_from_unanswered_conversations(live_harness: Harness):
+    h = live_harness
     await register(h, 801, "organization", SCHOOL_1)
     await register(h, 802, "organization", "6624000002")
     h.stop.set()

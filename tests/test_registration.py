@@ -9,20 +9,20 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from bot import texts
-from bot.invites import normalize_code
-from tests.harness import OWNER, Harness, register, start_harness, stop_harness
+from bot.services.invites import normalize_code
+from bot.views import texts
+from testkit.harness import OWNER, Harness, register, start_harness, stop_harness
 
 SCHOOL_1 = "6624000001"
 SCHOOL_2 = "6624000002"
 
 
 async def muni_id(h: Harness) -> str:
-    return str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    return str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
 
 
 async def make_code(h: Harness, role: str, scope: str) -> str:
-    code, _ = await h.app.invites.create(role, scope, None, h.clock())
+    code, _ = await h.app.services.invites.create(role, scope, None, h.clock())
     return code
 
 
@@ -46,7 +46,7 @@ async def test_valid_code_registers_with_name_from_vk_and_menu(harness: Harness)
     assert "МАОУ СОШ № 1" in msg.text
     assert msg.keyboard is not None and texts.MENU_HELP in msg.labels()
     assert texts.MENU_INVITES not in msg.labels()  # admins get the admin menu
-    person = await h.app.people_repo.person(501)
+    person = await h.app.repos.people.person(501)
     assert person is not None and (person.first_name, person.last_name) == ("Анна", "Петрова")
     who = await h.text(501, "/whoami")
     assert "администратор организации — организация: МАОУ СОШ № 1" in who and "501" in who
@@ -55,18 +55,18 @@ async def test_valid_code_registers_with_name_from_vk_and_menu(harness: Harness)
 async def test_wrong_expired_and_reused_codes_are_refused(harness: Harness) -> None:
     h = harness
     assert await h.text(502, "ZZZZZ-ZZZZZ") == texts.CODE_WRONG
-    assert await h.app.access.actor(502) == await h.app.access.actor(502)
-    assert not (await h.app.access.actor(502)).registered
+    assert await h.app.services.access.actor(502) == await h.app.services.access.actor(502)
+    assert not (await h.app.services.access.actor(502)).registered
 
     old = await make_code(h, "organization", SCHOOL_1)
     h.clock.advance(days=14, seconds=1)
     assert await h.text(503, old) == texts.CODE_EXPIRED
-    assert not (await h.app.access.actor(503)).registered
+    assert not (await h.app.services.access.actor(503)).registered
 
     code = await make_code(h, "organization", SCHOOL_2)
     assert (await h.text(504, code)).startswith("Готово")
     assert await h.text(505, code) == texts.CODE_USED
-    assert not (await h.app.access.actor(505)).registered
+    assert not (await h.app.services.access.actor(505)).registered
 
 
 async def test_codes_are_stored_hashed(harness: Harness) -> None:
@@ -83,7 +83,7 @@ async def test_brute_force_pause(harness: Harness) -> None:
     good = await make_code(h, "organization", SCHOOL_1)
     locked = await h.text(506, good)
     assert locked.startswith("Слишком много неверных кодов") and "60 мин" in locked
-    assert not (await h.app.access.actor(506)).registered
+    assert not (await h.app.services.access.actor(506)).registered
     h.clock.advance(minutes=30)
     assert (await h.text(506, good)).startswith("Слишком много")
     h.clock.advance(minutes=31)
@@ -96,7 +96,7 @@ async def test_person_may_hold_several_roles(harness: Harness) -> None:
     assert (await h.text(507, await make_code(h, "organization", SCHOOL_2))).startswith("Готово")
     again = await h.text(507, await make_code(h, "organization", SCHOOL_2))
     assert again.startswith("Эта роль у вас уже есть")
-    roles = await h.app.people_repo.roles(507)
+    roles = await h.app.repos.people.roles(507)
     assert {r.scope_id for r in roles} == {SCHOOL_1, SCHOOL_2}
 
 
@@ -104,7 +104,7 @@ async def test_several_admins_per_organization(harness: Harness) -> None:
     h = harness
     await register(h, 508, "organization", SCHOOL_1)
     await register(h, 509, "organization", SCHOOL_1, "Олег", "Сидоров")
-    holders = await h.app.people_repo.holders("organization", SCHOOL_1)
+    holders = await h.app.repos.people.holders("organization", SCHOOL_1)
     assert [p.vk_id for p in holders] == [508, 509]
 
 
@@ -122,14 +122,14 @@ async def test_municipal_coordinator_invites_own_organizations_only(harness: Har
     h = harness
     await register(h, 520, "municipality", await muni_id(h), "Ольга", "Смирнова")
     # another municipality in another region with its own school
-    await h.app.catalog.import_directory(
+    await h.app.services.catalog.import_directory(
         "id,region,municipality,timezone,organization,type\n"
         "7700000001,Москва,ВАО,Europe/Moscow,ГБОУ Школа № 1,school\n", "other.csv")
     reply = await h.text(520, "/invite МАОУ СОШ № 3")
     assert "МАОУ СОШ № 3" in reply
     code = next(line.strip() for line in reply.splitlines() if normalize_code(line))
     assert (await h.text(521, code)).startswith("Готово")
-    assert (await h.app.access.actor(521)).has("organization", "6624000003")
+    assert (await h.app.services.access.actor(521)).has("organization", "6624000003")
     refused = await h.text(520, "/invite 7700000001")
     assert refused.startswith("Не нашёл")
     assert await h.app.db.scalar("SELECT count(*) FROM invites WHERE scope_id = '7700000001'") == 0
@@ -139,7 +139,7 @@ async def test_municipal_coordinator_invites_own_organizations_only(harness: Har
 
 async def test_regional_coordinator_invites_municipal_coordinators(harness: Harness) -> None:
     h = harness
-    region = await h.app.directory.region_by_name("Свердловская область")
+    region = await h.app.repos.directory.region_by_name("Свердловская область")
     assert region is not None
     await register(h, 530, "region", str(region.id))
     reply = await h.text(530, "/invite Нижнетуринский ГО")
@@ -164,7 +164,7 @@ async def test_all_codes_as_xlsx_document(harness: Harness) -> None:
     assert rows[0][:4] == ("Кому", "id", "Название", "Код") and len(rows) == 21
     by_id = {r[1]: r[3] for r in rows[1:]}
     assert (await h.text(541, by_id[SCHOOL_2])).startswith("Готово")
-    assert (await h.app.access.actor(541)).has("organization", SCHOOL_2)
+    assert (await h.app.services.access.actor(541)).has("organization", SCHOOL_2)
 
 
 async def test_bind_chat(harness: Harness) -> None:
@@ -174,12 +174,12 @@ async def test_bind_chat(harness: Harness) -> None:
     chat = h.emu.add_chat([550, 551])
     assert await h.text(550, "/bind", peer_id=chat) == texts.BIND_REFUSED
     assert await h.text(552, "/bind", peer_id=chat) == texts.BIND_REFUSED  # unknown person
-    assert await h.app.chats.get(chat) is None
+    assert await h.app.repos.chats.get(chat) is None
     # ordinary chatter in a chat gets no answer
     assert await h.say(550, "коллеги, добрый день", peer_id=chat) == []
     reply = await h.text(551, "[club1|@sferum] /bind", peer_id=chat)
     assert reply == texts.BIND_DONE.format(scope="муниципалитет: Нижнетуринский ГО")
-    bound = await h.app.chats.get(chat)
+    bound = await h.app.repos.chats.get(chat)
     assert bound is not None and (bound.role, bound.scope_id) == ("municipality", await muni_id(h))
     assert await h.text(551, "/bind") == texts.BIND_ONLY_IN_CHAT
 
@@ -240,7 +240,7 @@ async def test_handler_exceptions_are_collected(tmp_path, schema, monkeypatch, r
         async def boom(*args, **kwargs):
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(h.app.people, "role_views", boom)
+        monkeypatch.setattr(h.app.services.people, "whoami", boom)
         replies = await h.say(OWNER, "/whoami")
         assert len(h.app.handler_errors) == 1 and str(h.app.handler_errors[0]) == "boom"
         # in production the person hears about it; in tests the error fails the test instead
@@ -252,5 +252,5 @@ async def test_handler_exceptions_are_collected(tmp_path, schema, monkeypatch, r
 
 
 async def test_code_expiry_default_is_14_days(harness: Harness) -> None:
-    _, expires = await harness.app.invites.create("organization", SCHOOL_1, None, harness.clock())
+    _, expires = await harness.app.services.invites.create("organization", SCHOOL_1, None, harness.clock())
     assert expires - harness.clock() == timedelta(days=14)

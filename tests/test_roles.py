@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import texts
-from tests.harness import OWNER, Harness, add_moscow_municipality, register
+from bot.views import texts
+from testkit.harness import OWNER, Harness, add_moscow_municipality, register
 
 ADMIN, MUNI, REGION, OTHER_MUNI, NOBODY = 50, 51, 52, 53, 54
 ROLES = {"admin": ADMIN, "muni": MUNI, "region": REGION, "other_muni": OTHER_MUNI, "none": NOBODY, "owner": OWNER}
@@ -54,9 +54,9 @@ WITH_FILE = {"/invites", "/chart", "/export"}
 async def people(harness: Harness) -> Harness:
     h = harness
     await add_moscow_municipality(h)
-    muni = str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
-    other = str((await h.app.directory.municipalities_by_name("Тестовый МО"))[0].id)
-    region = str((await h.app.directory.region_by_name("Свердловская область")).id)
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    other = str((await h.app.repos.directory.municipalities_by_name("Тестовый МО"))[0].id)
+    region = str((await h.app.repos.directory.region_by_name("Свердловская область")).id)
     await register(h, ADMIN, "organization", "6624000001")
     await register(h, MUNI, "municipality", muni)
     await register(h, REGION, "region", region)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from bot.roadmap import parse_roadmap
-from bot.schedule import (
+from bot.domain.models import Municipality
+from bot.domain.roadmap import parse_roadmap
+from bot.domain.schedule import (
     ItemSettings,
-    Territory,
     is_working_day,
     item_occurrences,
     plan,
@@ -17,7 +17,8 @@ from bot.schedule import (
 
 ROOT = Path(__file__).resolve().parents[1]
 NTGO = parse_roadmap((ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8"), "n.toml")
-SVERDLOVSK = Territory(1, "Нижнетуринский ГО", 1, "Свердловская область", "Asia/Yekaterinburg")
+SVERDLOVSK = Municipality(1, 1, "Нижнетуринский ГО", "Asia/Yekaterinburg")
+REGIONS = {1: "Свердловская область"}
 
 
 def test_russian_production_calendar():
@@ -38,8 +39,8 @@ def test_recurring_item_occurrences_end_each_period():
 def test_form_events_in_two_time_zones():
     rm = parse_roadmap((ROOT / "roadmaps" / "ntgo-2023.toml").read_text().replace(
         'municipalities = ["Нижнетуринский ГО"]', ""), "x.toml")
-    moscow = Territory(2, "Другой ГО", 1, "Свердловская область", "Europe/Moscow")
-    events = plan([rm], [SVERDLOVSK, moscow], datetime(2023, 10, 20, tzinfo=UTC),
+    moscow = Municipality(2, 1, "Другой ГО", "Europe/Moscow")
+    events = plan([rm], [SVERDLOVSK, moscow], REGIONS, datetime(2023, 10, 20, tzinfo=UTC),
                   datetime(2023, 10, 21, tzinfo=UTC), ItemSettings(), "Europe/Moscow")
     reminders = [(e.scope_id, e.instant) for e in events if e.kind == "form_reminder"]
     assert reminders == [(1, datetime(2023, 10, 20, 5, tzinfo=UTC)), (2, datetime(2023, 10, 20, 7, tzinfo=UTC)),
@@ -52,7 +53,7 @@ def test_form_events_in_two_time_zones():
 def test_reminders_move_to_the_previous_working_day():
     text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text().replace('on = "fri"', 'on = "mon"')
     rm = parse_roadmap(text, "mon.toml")
-    events = plan([rm], [SVERDLOVSK], datetime(2023, 11, 2, tzinfo=UTC), datetime(2023, 11, 7, tzinfo=UTC),
+    events = plan([rm], [SVERDLOVSK], REGIONS, datetime(2023, 11, 2, tzinfo=UTC), datetime(2023, 11, 7, tzinfo=UTC),
                   ItemSettings(), "Europe/Moscow")
     reminders = [e for e in events if e.kind == "form_reminder"]
     # Monday 6 November 2023 is a day off: its reminders come on Friday 3 November
@@ -63,7 +64,7 @@ def test_reminders_move_to_the_previous_working_day():
 
 
 def test_item_reminders_and_overdue_notice():
-    events = plan([NTGO], [SVERDLOVSK], datetime(2023, 9, 1, tzinfo=UTC), datetime(2023, 10, 3, tzinfo=UTC),
+    events = plan([NTGO], [SVERDLOVSK], REGIONS, datetime(2023, 9, 1, tzinfo=UTC), datetime(2023, 10, 3, tzinfo=UTC),
                   ItemSettings((7, 3, 1), time(9, 0)), "Europe/Moscow")
     item2 = [e for e in events if e.ref == "2" and e.roadmap_id == NTGO.id]
     # item 2 is due Saturday 30 September 2023: 7 days before = Sat 23 -> Fri 22; 3 -> Wed 27; 1 and the
@@ -77,7 +78,7 @@ def test_item_reminders_and_overdue_notice():
 
 def test_event_keys_are_stable_and_unique():
     window = (datetime(2023, 8, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC))
-    a = plan([NTGO], [SVERDLOVSK], *window, ItemSettings(), "Europe/Moscow")
-    b = plan([NTGO], [SVERDLOVSK], *window, ItemSettings(), "Europe/Moscow")
+    a = plan([NTGO], [SVERDLOVSK], REGIONS, *window, ItemSettings(), "Europe/Moscow")
+    b = plan([NTGO], [SVERDLOVSK], REGIONS, *window, ItemSettings(), "Europe/Moscow")
     assert [e.key for e in a] == [e.key for e in b]
     assert len({e.key for e in a}) == len(a)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.harness import Harness
-from tests.season import Season
+from testkit.harness import Harness
+from testkit.season import Season
 
 
 async def test_a_season_of_seed_000(harness: Harness):

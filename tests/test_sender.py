@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.sender import Sender
-from bot.vk import LimitedAPI, RateLimiter, compose
+from bot.vk.api import LimitedAPI, RateLimiter
+from bot.vk.messenger import compose
+from bot.vk.sender import Sender
 from storage.db import Database
 from storage.outbox import OutboxRepo, OutMessage
 from vkemu import Emulator, EmulatorServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
+from testkit.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
 
 RM = "ntgo-sferum-2023"
 async def setup_region(h: Harness) -> tuple[str, str, str]:
@@ -16,13 +16,13 @@ async def setup_region(h: Harness) -> tuple[str, str, str]:
         MOSCOW_SCHOOL: (100, 50),
     }
     for org, (total, active) in figures.items():
-        await h.app.reports.reports.save(org, RM, "weekly", "2023-10-20",
+        await h.app.repos.reports.save(org, RM, "weekly", "2023-10-20",
                                          {"staff_total": total, "staff_active": active}, 1, at, False)
-    await h.app.reports.reports.save("6624000001", RM, "weekly", "2023-10-13",
+    await h.app.repos.reports.save("6624000001", RM, "weekly", "2023-10-13",
                                      {"staff_total": 204, "staff_active": 150}, 1, at, False)
-    ntgo = str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
-    moscow = str((await h.app.directory.municipalities_by_name("Тестовый МО"))[0].id)
-    region = str((await h.app.directory.region_by_name("Свердловская область")).id)
+    ntgo = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    moscow = str((await h.app.repos.directory.municipalities_by_name("Тестовый МО"))[0].id)
+    region = str((await h.app.repos.directory.region_by_name("Свердловская область")).id)
     return ntgo, moscow, region
 
 
@@ -89,13 +89,13 @@ async def test_long_summary_is_split_at_line_boundaries(harness: Harness):
     rows = "\n".join(f"LONG{n:04d},Свердловская область,Нижнетуринский ГО,Asia/Yekaterinburg,"
                      f"Муниципальное автономное общеобразовательное учреждение «Школа с длинным названием № {n}»,school"
                      for n in range(60))
-    await h.app.catalog.import_directory("id,region,municipality,timezone,organization,type\n" + rows + "\n", "l.csv")
-    ntgo = str((await h.app.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await h.app.services.catalog.import_directory("id,region,municipality,timezone,organization,type\n" + rows + "\n", "l.csv")
+    ntgo = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, 904, "municipality", ntgo, "Ольга", "Смирнова")
     chat = h.emu.add_chat([904])
     await h.say(904, "/bind", peer_id=chat)
     before = len(h.emu.delivered(chat))
-    await h.app.jobs.run_job("summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
+    await h.app.services.jobs.run_job("summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
     await h.settle()
     parts = h.emu.delivered(chat)[before:]
     assert len(parts) == 2 and all(len(p.text) <= 4096 for p in parts)
@@ -162,9 +162,9 @@ async def test_scheduled_summary_carries_the_chart(harness: Harness):
     await h.say(909, "/bind", peer_id=chat)
     before = len(h.emu.delivered(chat))
     at = datetime(2023, 10, 20, 13, 0, tzinfo=UTC)
-    await h.app.jobs.run_job("summaries", at)
+    await h.app.services.jobs.run_job("summaries", at)
     await h.settle()
-    await h.app.jobs.run_job("summaries", at)  # again: no second message, no second upload
+    await h.app.services.jobs.run_job("summaries", at)  # again: no second message, no second upload
     await h.settle()
     posted = h.emu.delivered(chat)[before:]
     assert len(posted) == 1 and posted[0].attachments[0].startswith("photo")

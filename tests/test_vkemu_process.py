@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import aiohttp
 from vkbottle import Bot
 from vkbottle.bot import Message
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from _common import vkemu_process  # noqa: E402
+from testkit.processes import vkemu_process  # noqa: E402
 
 
 async def test_vkemu_process_with_plain_vkbottle_bot() -> None:

@@ -1,0 +1,169 @@
+"""What `python -m bot` runs: each command builds the app and calls the same services as the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from loguru import logger
+
+from bot.config import Config, vk_token
+from bot.core import Core, open_core
+from bot.domain.directory_csv import DirectoryError
+from bot.domain.roadmap import RoadmapError
+from bot.views import texts
+
+
+async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
+    from bot.app import build_app
+
+    clock = None
+    if clock_shift_days:  # a rehearsal on a weekend still needs a working day's reminders
+        shift = timedelta(days=clock_shift_days)
+        logger.warning("the bot's clock runs {} days ahead", clock_shift_days)
+
+        def clock() -> datetime:
+            return datetime.now(UTC) + shift
+
+    app = await build_app(config, token, clock=clock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logger.info("bot started for group {}", config.vk.group_id)
+    try:
+        await app.run_polling(stop)
+    finally:
+        await app.close()
+        logger.info("bot stopped")
+    return 0
+
+
+async def import_orgs(config: Config, path: Path) -> int:
+    app = await open_core(config)
+    try:
+        counts = await app.catalog.import_directory_file(path)
+    except (DirectoryError, FileNotFoundError, UnicodeDecodeError) as e:
+        problems = e.problems if isinstance(e, DirectoryError) else [f"{path}: {e}"]
+        print("Справочник не загружен:", *problems, sep="\n", file=sys.stderr)
+        return 1
+    finally:
+        await app.close()
+    print(f"Справочник загружен: добавлено {counts.added}, изменено {counts.updated}, "
+          f"без изменений {counts.unchanged}.")
+    return 0
+
+
+async def load_roadmaps(config: Config, paths: list[Path]) -> int:
+    app = await open_core(config)
+    status = 0
+    try:
+        for path in paths:
+            try:
+                loaded = await app.catalog.load_roadmap_file(path)
+            except RoadmapError as e:
+                print(f"Дорожная карта {path} не загружена:", *e.problems, sep="\n", file=sys.stderr)
+                status = 1
+                continue
+            except (FileNotFoundError, UnicodeDecodeError) as e:
+                print(f"Дорожная карта {path} не загружена: {e}", file=sys.stderr)
+                status = 1
+                continue
+            rm = loaded.roadmap
+            print(f"{'Загружена' if loaded.created else 'Обновлена'} дорожная карта {rm.id}: "
+                  f"форм {len(rm.form)}, целей {len(rm.target)}, пунктов {len(rm.item)}.")
+    finally:
+        await app.close()
+    return status
+
+
+async def invite(config: Config, role: str, scope: str) -> int:
+    app = await open_core(config)
+    try:
+        scope_id = await resolve_scope(app, role, scope)
+        if scope_id is None:
+            print(f"Не найдено в справочнике: {texts.ROLE_TITLES[role]} «{scope}». Проверьте написание "
+                  "(для организации — её id).", file=sys.stderr)
+            return 1
+        code, expires = await app.invites.create(role, scope_id, None, app.clock())
+        label = await app.access.label(role, scope_id)
+    finally:
+        await app.close()
+    print(f"Код приглашения ({texts.ROLE_TITLES[role]}, {label}), действует до {expires:%d.%m.%Y}, один раз:")
+    print(code)
+    return 0
+
+
+async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> int:
+    from bot.app import build_app
+
+    try:
+        at = datetime.fromisoformat(at_text) if at_text else datetime.now(UTC)
+    except ValueError:
+        print(f"--at: ожидается момент ISO-8601, например 2023-10-20T10:00+05:00, а не «{at_text}»", file=sys.stderr)
+        return 2
+    if at.tzinfo is None:
+        print("--at: укажите часовой пояс, например 2023-10-20T10:00+05:00", file=sys.stderr)
+        return 2
+    app = await build_app(config, vk_token() if send else "", schedule=False)
+    try:
+        if job == "tick":
+            result = await app.services.jobs.tick(at)
+            print(f"Выполнено заданий: {result.ran}, пропущено: {result.skipped}, "
+                  f"сообщений в очереди: {result.queued}.")
+        else:
+            queued = await app.services.jobs.run_job(job, at)
+            print(f"Задание {job} за {at.isoformat()}: сообщений поставлено в очередь: {queued}.")
+        if send:
+            done = await app.sender.drain(600)
+            print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
+    finally:
+        await app.close()
+    return 0
+
+
+async def export(config: Config, scope_name: str, period: str, out: str | None) -> int:
+    app = await open_core(config)
+    try:
+        if scope_name.strip().lower() in ("все", "all"):
+            scope = await app.status.territory("country", 0)
+        else:
+            region = await app.repos.directory.region_by_name(scope_name.strip())
+            munis = await app.repos.directory.municipalities_by_name(scope_name.strip())
+            scope = (await app.status.territory("region", region.id) if region else
+                     await app.status.territory("municipality", munis[0].id) if len(munis) == 1 else None)
+        if scope is None:
+            print(f"Не найдено в справочнике: «{scope_name}».", file=sys.stderr)
+            return 1
+        made = await app.status.export(scope, app.clock(), period)
+    finally:
+        await app.close()
+    if made is None:
+        print("Нечего выгружать: нет действующей формы или период указан неверно.", file=sys.stderr)
+        return 1
+    data, name = made
+    path = Path(out or name)
+    path.write_bytes(data)
+    print(f"Таблица записана: {path}")
+    return 0
+
+
+async def resolve_scope(app: Core, role: str, scope: str) -> str | None:
+    if role == "organization":
+        org = await app.repos.directory.organization(scope.strip())
+        return org.id if org else None
+    if role == "region":
+        region = await app.repos.directory.region_by_name(scope.strip())
+        return str(region.id) if region else None
+    region_name, _, muni_name = scope.rpartition("/")
+    munis = await app.repos.directory.municipalities_by_name(muni_name.strip())
+    if region_name:
+        region = await app.repos.directory.region_by_name(region_name.strip())
+        munis = [m for m in munis if region and m.region_id == region.id]
+    if len(munis) > 1:
+        print("Муниципалитетов с таким названием несколько: укажите «Регион/Муниципалитет».", file=sys.stderr)
+        return None
+    return str(munis[0].id) if munis else None

@@ -1,0 +1,55 @@
+"""The part of the app that never talks to a messenger: the database and the services over it.
+
+Operator commands (`import-orgs`, `load-roadmap`, `invite`, `export`) open only this, so they start
+without loading the VK adapter (vkbottle alone takes over a second to import); `bot.app` builds the
+messenger side on top of the same objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Config
+from bot.services.access import AccessService
+from bot.services.catalog import CatalogService
+from bot.services.invites import InviteService
+from bot.services.reports import ReportService
+from bot.services.roadmaps import RoadmapCache
+from bot.services.status import StatusService
+from storage.db import Database, utcnow
+from storage.repositories import Repositories
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Core:
+    config: Config
+    repos: Repositories
+    roadmaps: RoadmapCache
+    access: AccessService
+    invites: InviteService
+    catalog: CatalogService
+    reports: ReportService
+    status: StatusService
+    clock: Clock
+
+    async def close(self) -> None:
+        await self.repos.db.close()
+
+
+async def open_core(config: Config, *, db_path: str | None = None, clock: Clock | None = None,
+                    roadmap_recheck_s: float = 2.0) -> Core:
+    repos = Repositories.of(await Database.open(db_path or config.storage.path))
+    access = AccessService(repos.people, repos.directory, set(config.access.owners))
+    roadmaps = RoadmapCache(repos.roadmaps, roadmap_recheck_s)
+    return Core(
+        config=config, repos=repos, roadmaps=roadmaps, access=access,
+        invites=InviteService(repos.invites, repos.people, config.invites.ttl_days,
+                              config.invites.max_failures_per_hour),
+        catalog=CatalogService(repos.directory, repos.roadmaps),
+        reports=ReportService(roadmaps, repos.reports, repos.directory, repos.people, repos.conversations, access),
+        status=StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
+                             config.default_timezone),
+        clock=clock or utcnow)

@@ -1,0 +1,11 @@
+"""Where a person is in a conversation with the bot. The value is what the database stores."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Dialog(StrEnum):
+    AWAITING_CODE = "awaiting_code"  # a newcomer was greeted and asked for an invite code
+    FORM = "form"  # filling a form: the draft is the conversation's data
+    ITEM_EVIDENCE = "item_evidence"  # a roadmap item was pressed «Выполнено» and needs a link

@@ -1,0 +1,86 @@
+"""Directory CSV (`shared/spec/roadmap-format.md`): regions, municipalities, organizations.
+
+The whole file is validated before anything is stored; each bad row is reported with its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.domain.roadmap import ORG_TYPES
+
+COLUMNS = ["id", "region", "municipality", "timezone", "organization", "type"]
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    line: int
+    id: str
+    region: str
+    municipality: str
+    timezone: str
+    organization: str
+    type: str
+
+
+class DirectoryError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _valid_timezone(name: str) -> bool:
+    if name not in available_timezones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def parse_directory(text: str, filename: str = "directory.csv") -> list[DirectoryRow]:
+    """Parse a directory CSV; raise DirectoryError listing every bad line."""
+    text = text.removeprefix("\ufeff")  # Excel writes a BOM
+    problems: list[str] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DirectoryError([f"{filename}: файл пуст, нужна строка заголовка: {','.join(COLUMNS)}"]) from None
+    if [h.strip() for h in header] != COLUMNS:
+        raise DirectoryError([f"{filename}:1: заголовок должен быть: {','.join(COLUMNS)}"])
+    rows: list[DirectoryRow] = []
+    seen: dict[str, int] = {}
+    zones: dict[tuple[str, str], tuple[str, int]] = {}
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(COLUMNS):
+            problems.append(f"{filename}:{line}: ожидается {len(COLUMNS)} столбцов, найдено {len(record)}")
+            continue
+        row = DirectoryRow(line, *(cell.strip() for cell in record))
+        for column in COLUMNS:
+            if not getattr(row, column):
+                problems.append(f"{filename}:{line}: пустое значение в столбце {column}")
+        if row.id in seen:
+            problems.append(f"{filename}:{line}: id {row.id} уже встречался в строке {seen[row.id]}")
+        seen.setdefault(row.id, line)
+        if row.type and row.type not in ORG_TYPES:
+            problems.append(f"{filename}:{line}: тип {row.type!r} неизвестен; допустимо: {', '.join(ORG_TYPES)}")
+        if row.timezone and not _valid_timezone(row.timezone):
+            problems.append(f"{filename}:{line}: часовой пояс {row.timezone!r} неизвестен (нужно имя IANA, "
+                            "например Europe/Moscow)")
+        key = (row.region, row.municipality)
+        if key in zones and zones[key][0] != row.timezone:
+            problems.append(f"{filename}:{line}: у {row.municipality} уже указан часовой пояс "
+                            f"{zones[key][0]} (строка {zones[key][1]})")
+        zones.setdefault(key, (row.timezone, line))
+        rows.append(row)
+    if problems:
+        raise DirectoryError(problems)
+    return rows

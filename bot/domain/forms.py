@@ -1,0 +1,350 @@
+"""One form, one state machine: questions one at a time, back, cancel, summary, fix, send.
+
+The machine is pure: `advance(ctx, draft, answer)` returns the next draft and what to show.
+The draft is a plain dict-able object persisted in SQLite after every step, so a restart
+continues where the person stopped. Nothing it accepts can break the form's rules: every
+stored value is re-checked by `validate_figures` before a submission is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.domain.roadmap import Indicator
+from bot.views import texts
+from bot.views.format import fmt_number, short
+from bot.views.message import Button, Buttons
+
+_SEPARATORS = re.compile(r"[\s\u00a0\u2007\u2009\u202f'’_]")
+MAX_DIGITS = 9
+YES = {"да", "д", "yes", "y", "1", "+", "ага", "есть", "конечно"}
+NO = {"нет", "н", "no", "n", "0", "-", "не"}
+ACTS = {"back", "cancel", "send", "fix", "confirm", "redo", "carry", "yes", "no", "pick"}
+COMMAND = "form"  # the command table's name for a form's buttons
+
+
+@dataclass
+class Draft:
+    roadmap_id: str
+    form_id: str
+    organization_id: str
+    period: str
+    keys: list[str]
+    started_at: str
+    figures: dict[str, int] = field(default_factory=dict)
+    step: int = 0
+    mode: str = "ask"  # ask | confirm | summary | pick
+    pending: int | None = None
+    editing: bool = False
+    correcting: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Draft:
+        if "answers" in data and "figures" not in data:  # drafts saved before the rename
+            data = {**data, "figures": data["answers"]}
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What the machine needs to know beyond the draft: the questions and last period's values."""
+
+    title: str
+    organization: str
+    period_label: str
+    indicators: dict[str, Indicator]
+    previous: dict[str, int]  # the organization's figures of the previous period
+
+
+@dataclass(frozen=True)
+class Screen:
+    text: str
+    buttons: Buttons
+
+
+@dataclass(frozen=True)
+class Step:
+    draft: Draft | None  # None: the form is over (cancelled or to be sent)
+    screen: Screen | None
+    submit: bool = False
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    act: str | None = None  # from a button payload; untrusted, only chooses among valid moves
+    arg: int | None = None
+
+
+def answer_from(text: str, command: str | None, args: Mapping[str, Any]) -> Answer:
+    """A typed answer, or a form button's move (its arguments are untrusted: only known moves count)."""
+    if command == COMMAND and args.get("act") in ACTS:
+        arg = args.get("n")
+        return Answer(text, args["act"], arg if isinstance(arg, int) and not isinstance(arg, bool) else None)
+    return Answer(text)
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+class Invalid(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_count(text: str) -> int:
+    s = _SEPARATORS.sub("", text.strip())
+    s = s.rstrip(".,")
+    if s.startswith("+"):
+        s = s[1:]
+    m = re.fullmatch(r"(-?)(\d+)(?:[.,](\d+))?", s)
+    if not m:
+        raise Invalid(texts.FORM_NOT_NUMBER)
+    sign, whole, fraction = m.groups()
+    if fraction is not None and fraction.strip("0"):
+        raise Invalid(texts.FORM_NOT_WHOLE)
+    if sign and whole.strip("0"):
+        raise Invalid(texts.FORM_NEGATIVE)
+    if len(whole.lstrip("0")) > MAX_DIGITS:
+        raise Invalid(texts.FORM_TOO_BIG_NUMBER)
+    return int(whole)
+
+
+def parse_yesno(text: str) -> int:
+    s = text.strip().lower().rstrip(".!")
+    if s in YES:
+        return 1
+    if s in NO:
+        return 0
+    raise Invalid(texts.FORM_YESNO)
+
+
+def check_value(ind: Indicator, value: int, figures: dict[str, int], indicators: dict[str, Indicator]) -> None:
+    """Raise Invalid when `value` for `ind` breaks max or an at_most pairing with an answered partner."""
+    if ind.kind == "yesno":
+        if value not in (0, 1):
+            raise Invalid(texts.FORM_YESNO)
+        return
+    if value < 0:
+        raise Invalid(texts.FORM_NEGATIVE)
+    if ind.max is not None and value > ind.max:
+        raise Invalid(texts.FORM_ABOVE_MAX.format(max=ind.max))
+    if ind.at_most and ind.at_most in figures and value > figures[ind.at_most]:
+        partner = indicators.get(ind.at_most)
+        raise Invalid(texts.FORM_ABOVE_PARTNER.format(
+            question=short(partner.question if partner else ind.at_most), value=figures[ind.at_most]))
+    for other in indicators.values():
+        if other.at_most == ind.key and other.key in figures and figures[other.key] > value:
+            raise Invalid(texts.FORM_BELOW_PARTNER.format(question=short(other.question),
+                                                          value=figures[other.key]))
+
+
+def validate_figures(keys: list[str], figures: dict[str, int], indicators: dict[str, Indicator]) -> list[str]:
+    """Every rule a complete submission must satisfy; empty when it may be stored."""
+    problems = []
+    if set(figures) != set(keys):
+        problems.append("answers do not match the questions")
+    for key in keys:
+        ind = indicators.get(key)
+        if ind is None:
+            problems.append(f"unknown indicator {key}")
+        elif key in figures:
+            value = figures[key]
+            if not isinstance(value, int) or isinstance(value, bool):
+                problems.append(f"{key}: not an integer")
+                continue
+            try:
+                check_value(ind, value, {k: v for k, v in figures.items() if k != key}, indicators)
+            except Invalid as e:
+                problems.append(f"{key}: {e.message}")
+    return problems
+
+
+def implausible(ind: Indicator, value: int, previous: int | None) -> bool:
+    """More than 50 % down or 3x up from the last period: worth a second look."""
+    if ind.kind != "count" or previous is None or previous <= 0:
+        return False
+    return value < previous * 0.5 or value > previous * 3
+
+
+# ---------------------------------------------------------------------------- screens
+
+
+def _b(label: str, act: str, n: int | None = None) -> Button:
+    return Button(label, COMMAND, {"act": act} if n is None else {"act": act, "n": n})
+
+
+def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
+    key = draft.keys[draft.step]
+    ind = ctx.indicators[key]
+    head = texts.FORM_QUESTION.format(n=draft.step + 1, total=len(draft.keys), question=ind.question)
+    hint = texts.FORM_HINT_YESNO if ind.kind == "yesno" else texts.FORM_HINT_COUNT
+    rows: Buttons = []
+    if ind.kind == "yesno":
+        rows.append([_b(texts.BTN_YES, "yes"), _b(texts.BTN_NO, "no")])
+    elif ind.carry_over and key in ctx.previous:
+        rows.append([_b(texts.BTN_CARRY.format(value=ctx.previous[key]), "carry")])
+    nav = [_b(texts.BTN_BACK, "back")] if draft.step > 0 or draft.editing else []
+    rows.append(nav + [_b(texts.BTN_CANCEL, "cancel")])
+    text = f"{prefix}\n\n{head}\n{hint}" if prefix else f"{head}\n{hint}"
+    if draft.step == 0 and not prefix and not draft.editing:
+        text = texts.FORM_INTRO.format(title=ctx.title, organization=ctx.organization,
+                                       period=ctx.period_label) + "\n\n" + text
+    return Screen(text, rows)
+
+
+def _value_text(ind: Indicator, value: int) -> str:
+    if ind.kind == "yesno":
+        return texts.BTN_YES if value else texts.BTN_NO
+    return fmt_number(value)
+
+
+def summary_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
+    lines = [texts.FORM_SUMMARY.format(title=ctx.title, organization=ctx.organization, period=ctx.period_label)]
+    for i, key in enumerate(draft.keys, 1):
+        ind = ctx.indicators[key]
+        lines.append(f"{i}. {short(ind.question)} — {_value_text(ind, draft.figures[key])}")
+    text = "\n".join(lines)
+    if prefix:
+        text = f"{prefix}\n\n{text}"
+    return Screen(text, [[_b(texts.BTN_SEND, "send"), _b(texts.BTN_FIX, "fix")], [_b(texts.BTN_CANCEL, "cancel")]])
+
+
+def pick_screen(ctx: FormContext, draft: Draft) -> Screen:
+    numbers = [_b(str(i), "pick", i) for i in range(1, len(draft.keys) + 1)]
+    rows: Buttons = [numbers[i:i + 5] for i in range(0, len(numbers), 5)][:8]
+    rows.append([_b(texts.BTN_BACK, "back"), _b(texts.BTN_CANCEL, "cancel")])
+    return Screen(texts.FORM_PICK, rows)
+
+
+def confirm_screen(ctx: FormContext, draft: Draft) -> Screen:
+    key = draft.keys[draft.step]
+    ind = ctx.indicators[key]
+    text = texts.FORM_IMPLAUSIBLE.format(value=draft.pending, previous=ctx.previous.get(key),
+                                         question=short(ind.question))
+    return Screen(text, [[_b(texts.BTN_CONFIRM, "confirm"), _b(texts.BTN_FIX, "redo")],
+                         [_b(texts.BTN_CANCEL, "cancel")]])
+
+
+def screen_for(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
+    """What to show for a draft as it stands (also after a restart or an interruption)."""
+    if draft.mode == "summary":
+        return summary_screen(ctx, draft, prefix)
+    if draft.mode == "pick":
+        return pick_screen(ctx, draft)
+    if draft.mode == "confirm" and draft.pending is not None:
+        return confirm_screen(ctx, draft)
+    return question_screen(ctx, draft, prefix)
+
+
+# ---------------------------------------------------------------------------- transitions
+
+
+def _label_act(text: str) -> str | None:
+    """Buttons also arrive as typed text (old clients, copy-paste): map labels to moves."""
+    s = text.strip().lower()
+    return {texts.BTN_BACK.lower(): "back", texts.BTN_CANCEL.lower(): "cancel", "/cancel": "cancel",
+            texts.BTN_SEND.lower(): "send", texts.BTN_FIX.lower(): "fix",
+            texts.BTN_CONFIRM.lower(): "confirm"}.get(s)
+
+
+def advance(ctx: FormContext, draft: Draft, answer: Answer) -> Step:
+    act = answer.act or _label_act(answer.text)
+    if act == "cancel":
+        return Step(None, None, cancelled=True)
+    if draft.mode == "summary":
+        return _on_summary(ctx, draft, act)
+    if draft.mode == "pick":
+        return _on_pick(ctx, draft, act, answer)
+    if draft.mode == "confirm":
+        if act == "confirm" and draft.pending is not None:
+            return _accept(ctx, draft, draft.pending)
+        if act in ("redo", "fix", "back"):
+            draft.mode, draft.pending = "ask", None
+            return Step(draft, question_screen(ctx, draft, texts.FORM_REDO))
+        draft.mode, draft.pending = "ask", None  # a new number typed instead of a button
+    return _on_ask(ctx, draft, act, answer)
+
+
+def _on_summary(ctx: FormContext, draft: Draft, act: str | None) -> Step:
+    if act == "send":
+        return Step(draft, None, submit=True)
+    if act == "fix":
+        draft.mode = "pick"
+        return Step(draft, pick_screen(ctx, draft))
+    if act == "back":
+        draft.mode, draft.step = "ask", len(draft.keys) - 1
+        draft.editing = True
+        return Step(draft, question_screen(ctx, draft))
+    return Step(draft, summary_screen(ctx, draft, texts.FORM_SUMMARY_HINT))
+
+
+def _on_pick(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> Step:
+    if act == "back":
+        draft.mode = "summary"
+        return Step(draft, summary_screen(ctx, draft))
+    n = answer.arg if act == "pick" else None
+    if n is None:
+        s = answer.text.strip().rstrip(".")
+        n = int(s) if s.isascii() and s.isdigit() and len(s) <= 3 else None
+    if n is None or not 1 <= n <= len(draft.keys):
+        return Step(draft, Screen(texts.FORM_PICK_WRONG.format(total=len(draft.keys)), pick_screen(ctx, draft).buttons))
+    draft.mode, draft.step, draft.editing = "ask", n - 1, True
+    return Step(draft, question_screen(ctx, draft))
+
+
+def _on_ask(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> Step:
+    key = draft.keys[draft.step]
+    ind = ctx.indicators[key]
+    if act == "back":
+        if draft.editing:
+            draft.mode, draft.editing = "summary", False
+            return Step(draft, summary_screen(ctx, draft))
+        draft.step = max(0, draft.step - 1)
+        return Step(draft, question_screen(ctx, draft))
+    try:
+        if act == "carry" and ind.kind == "count" and ind.carry_over and key in ctx.previous:
+            value = ctx.previous[key]
+        elif act in ("yes", "no") and ind.kind == "yesno":
+            value = 1 if act == "yes" else 0
+        elif ind.kind == "yesno":
+            value = parse_yesno(answer.text)
+        else:
+            carry_label = texts.BTN_CARRY.format(value=ctx.previous.get(key, "")).lower()
+            if ind.carry_over and key in ctx.previous and answer.text.strip().lower() == carry_label:
+                value = ctx.previous[key]
+            else:
+                value = parse_count(answer.text)
+        others = {k: v for k, v in draft.figures.items() if k != key}
+        check_value(ind, value, others, ctx.indicators)
+    except Invalid as e:
+        return Step(draft, question_screen(ctx, draft, e.message))
+    if implausible(ind, value, ctx.previous.get(key)) and act != "carry":
+        draft.mode, draft.pending = "confirm", value
+        return Step(draft, confirm_screen(ctx, draft))
+    return _accept(ctx, draft, value)
+
+
+def _accept(ctx: FormContext, draft: Draft, value: int) -> Step:
+    key = draft.keys[draft.step]
+    draft.figures[key] = value
+    draft.pending = None
+    if draft.editing or draft.step + 1 >= len(draft.keys):
+        # A correction may come from a draft restored after the form changed: ask what is missing.
+        for i, k in enumerate(draft.keys):
+            if k not in draft.figures:
+                draft.mode, draft.step, draft.editing = "ask", i, False
+                return Step(draft, question_screen(ctx, draft))
+        draft.mode, draft.editing = "summary", False
+        return Step(draft, summary_screen(ctx, draft))
+    draft.step += 1
+    draft.mode = "ask"
+    return Step(draft, question_screen(ctx, draft))

@@ -1,0 +1,327 @@
+"""Roadmap files (`shared/spec/roadmap-format.md`): parsing, validation with file/line/key, the model.
+
+A roadmap is validated whole before anything is stored: every mistake is collected and
+reported as `file:line: key: message` (in Russian, for the operator), and a file with any
+mistake loads nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import tomllib
+from datetime import date, time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from bot.domain.tomlpos import key_lines, line_of
+
+ORG_TYPES = ("school", "preschool", "additional", "vocational", "authority")
+OrgType = Literal["school", "preschool", "additional", "vocational", "authority"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ORG_TYPE_NAMES = {
+    "school": "общеобразовательные",
+    "preschool": "дошкольные",
+    "additional": "дополнительного образования",
+    "vocational": "профессиональные",
+    "authority": "органы управления образованием",
+}
+
+
+def _month_or_date(first_day: bool) -> Any:
+    def parse(value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value):
+            year, month = map(int, value.split("-"))
+            if not 1 <= month <= 12:
+                raise ValueError("месяц должен быть от 01 до 12")
+            return date(year, month, 1 if first_day else calendar.monthrange(year, month)[1])
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError('ожидается дата (2024-05-31) или месяц "YYYY-MM"') from None
+        return value
+
+    return BeforeValidator(parse)
+
+
+def _hhmm(value: Any) -> Any:
+    if isinstance(value, str):
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::00)?", value.strip())
+        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            raise ValueError('ожидается время "ЧЧ:ММ", например "10:00"')
+        return time(int(m.group(1)), int(m.group(2)))
+    return value
+
+
+def _id_string(value: Any) -> Any:
+    # `id = 4` is as natural to a hand-writer as `id = "4"`; both mean item 4.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+DueDate = Annotated[date, _month_or_date(first_day=False)]
+FromDate = Annotated[date, _month_or_date(first_day=True)]
+ClockTime = Annotated[time, BeforeValidator(_hhmm)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoadmapHeader(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    title: Annotated[str, Field(min_length=1)]
+    basis: str | None = None
+    starts: date
+    ends: date
+    # Project keys beyond the contract: which territory the roadmap is for (default: the whole directory).
+    region: str | None = None
+    municipalities: list[str] | None = None
+
+    def covers(self, region: str, municipality: str) -> bool:
+        if self.region is not None and region != self.region:
+            return False
+        return self.municipalities is None or municipality in self.municipalities
+
+
+class Indicator(_Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)]
+    question: Annotated[str, Field(min_length=1, max_length=1000)]
+    kind: Literal["count", "yesno"]
+    max: Annotated[int, Field(ge=0)] | None = None
+    carry_over: bool = False
+    org_types: list[OrgType] | None = None
+    at_most: str | None = None
+
+    def applies_to(self, org_type: str) -> bool:
+        return self.org_types is None or org_type in self.org_types
+
+
+class Form(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=64)]
+    title: Annotated[str, Field(min_length=1)]
+    every: Literal["1w", "2w", "3w", "1m"]
+    on: Weekday | None = None
+    day: Annotated[int, Field(ge=1, le=31)] | None = None
+    remind_at: list[ClockTime] = []
+    summary_at: ClockTime | None = None
+    org_types: list[OrgType] = list(ORG_TYPES)
+    indicator: Annotated[list[Indicator], Field(min_length=1)]
+
+    def indicators_for(self, org_type: str) -> list[Indicator]:
+        return [i for i in self.indicator if i.applies_to(org_type)]
+
+
+class Target(_Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)]
+    title: Annotated[str, Field(min_length=1)]
+    numerator: str
+    denominator: str
+    goal_percent: Annotated[float, Field(gt=0, le=1000)]
+    by: date | None = None
+    org_types: list[OrgType] | None = None
+
+
+class Item(_Strict):
+    id: Annotated[str, BeforeValidator(_id_string), Field(min_length=1, max_length=32)]
+    title: Annotated[str, Field(min_length=1)]
+    responsible: Annotated[list[Literal["region", "municipality", "organization"]], Field(min_length=1)]
+    org_types: list[OrgType] | None = None
+    due: DueDate | None = None
+    from_: Annotated[FromDate | None, Field(alias="from")] = None
+    every: Literal["1w", "2w", "1m", "3m", "1y"] | None = None
+    result: str | None = None
+    confirm: bool = False
+    evidence: Literal["link"] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Roadmap(_Strict):
+    roadmap: RoadmapHeader
+    form: list[Form] = []
+    target: list[Target] = []
+    item: list[Item] = []
+
+    @field_validator("form", "target", "item", mode="before")
+    @classmethod
+    def _list(cls, v: Any) -> Any:
+        return v if v is not None else []
+
+    @property
+    def id(self) -> str:
+        return self.roadmap.id
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Roadmap:
+        return cls.model_validate_json(raw)
+
+
+class Problem(BaseModel):
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class RoadmapError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+_MESSAGES = {
+    "missing": "обязательный ключ не задан",
+    "extra_forbidden": "неизвестный ключ (опечатка?)",
+    "string_type": "ожидается строка в кавычках",
+    "int_type": "ожидается целое число",
+    "int_parsing": "ожидается целое число",
+    "int_from_float": "ожидается целое число",
+    "float_type": "ожидается число",
+    "float_parsing": "ожидается число",
+    "bool_type": "ожидается true или false",
+    "bool_parsing": "ожидается true или false",
+    "list_type": "ожидается список в квадратных скобках",
+    "date_type": "ожидается дата вида 2024-05-31",
+    "date_parsing": "ожидается дата вида 2024-05-31",
+    "date_from_datetime_parsing": "ожидается дата вида 2024-05-31",
+    "model_type": "ожидается таблица",
+    "too_short": "не может быть пустым",
+    "string_too_short": "не может быть пустым",
+    "string_too_long": "слишком длинное значение",
+}
+
+
+def _path_str(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + ("from" if part == "from_" else str(part))
+    return out
+
+
+def _message(err: dict[str, Any]) -> str:
+    t = err["type"]
+    if t == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"недопустимое значение {err.get('input')!r}; допустимо: {expected.replace(' or ', ' или ')}"
+    if t == "string_pattern_mismatch":
+        return "недопустимые символы: только строчные латинские буквы, цифры, '-' или '_'"
+    if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        ctx = err.get("ctx", {})
+        bound = next(iter(ctx.values()), "")
+        word = {"greater_than": "больше", "greater_than_equal": "не меньше",
+                "less_than": "меньше", "less_than_equal": "не больше"}[t]
+        return f"значение должно быть {word} {bound}"
+    if t == "value_error":
+        return str(err.get("ctx", {}).get("error", err["msg"]))
+    return _MESSAGES.get(t, err["msg"])
+
+
+def parse_roadmap(text: str, filename: str = "roadmap.toml") -> Roadmap:
+    """Parse and validate a roadmap; raise RoadmapError listing every problem found."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise RoadmapError([Problem(file=filename, line=int(m.group(1)) if m else None, key="",
+                                    message=f"ошибка синтаксиса TOML: {e}")]) from None
+    lines = key_lines(text)
+    problems: list[Problem] = []
+
+    def add(loc: tuple[str | int, ...], message: str) -> None:
+        loc = tuple("from" if p == "from_" else p for p in loc)
+        problems.append(Problem(file=filename, line=line_of(lines, loc), key=_path_str(loc), message=message))
+
+    try:
+        roadmap = Roadmap.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            add(tuple(err["loc"]), _message(err))  # type: ignore[arg-type]
+        raise RoadmapError(problems) from None
+
+    _check_references(roadmap, add)
+    if problems:
+        raise RoadmapError(problems)
+    return roadmap
+
+
+def _check_references(rm: Roadmap, add: Any) -> None:
+    head = rm.roadmap
+    if head.ends < head.starts:
+        add(("roadmap", "ends"), "дата окончания раньше даты начала")
+    form_ids: set[str] = set()
+    keys: dict[str, tuple[int, Indicator]] = {}
+    for fi, form in enumerate(rm.form):
+        if form.id in form_ids:
+            add(("form", fi, "id"), f"форма {form.id!r} уже есть в этой дорожной карте")
+        form_ids.add(form.id)
+        if form.every.endswith("w") and form.on is None:
+            add(("form", fi, "on"), 'для еженедельной формы нужен день сдачи: on = "fri" (mon..sun)')
+        if form.every == "1m" and form.on is not None:
+            add(("form", fi, "on"), 'для ежемесячной формы день задаётся ключом day, а не on')
+        if form.every != "1m" and form.day is not None:
+            add(("form", fi, "day"), "day задаётся только для ежемесячной формы (every = \"1m\")")
+        if len(set(form.org_types)) != len(form.org_types):
+            add(("form", fi, "org_types"), "тип организации указан дважды")
+        for ii, ind in enumerate(form.indicator):
+            if ind.key in keys:
+                add(("form", fi, "indicator", ii, "key"),
+                    f"показатель {ind.key!r} уже объявлен (ключи уникальны во всей дорожной карте)")
+            keys[ind.key] = (fi, ind)
+            if ind.kind == "yesno" and (ind.max is not None or ind.at_most is not None):
+                add(("form", fi, "indicator", ii, "kind"), "max и at_most применимы только к kind = \"count\"")
+            if ind.org_types:
+                extra = set(ind.org_types) - set(form.org_types)
+                if extra:
+                    add(("form", fi, "indicator", ii, "org_types"),
+                        f"тип {sorted(extra)[0]!r} не сдаёт эту форму (нет в org_types формы)")
+        for ii, ind in enumerate(form.indicator):
+            if ind.at_most is None:
+                continue
+            partner = keys.get(ind.at_most)
+            if ind.at_most == ind.key:
+                add(("form", fi, "indicator", ii, "at_most"), "показатель не может ссылаться на себя")
+            elif partner is None or partner[0] != fi:
+                add(("form", fi, "indicator", ii, "at_most"),
+                    f"нет показателя {ind.at_most!r} в этой же форме")
+            elif partner[1].kind != "count":
+                add(("form", fi, "indicator", ii, "at_most"), f"{ind.at_most!r} должен быть kind = \"count\"")
+    target_keys: set[str] = set()
+    for ti, target in enumerate(rm.target):
+        if target.key in target_keys:
+            add(("target", ti, "key"), f"цель {target.key!r} уже есть в этой дорожной карте")
+        target_keys.add(target.key)
+        if target.numerator not in keys:
+            add(("target", ti, "numerator"), f"нет показателя {target.numerator!r}")
+        if target.denominator != "@organizations" and target.denominator not in keys:
+            add(("target", ti, "denominator"),
+                f"нет показателя {target.denominator!r} (или укажите \"@organizations\")")
+        if target.by is not None and not head.starts <= target.by:
+            add(("target", ti, "by"), "срок цели раньше начала дорожной карты")
+    item_ids: set[str] = set()
+    for ii, item in enumerate(rm.item):
+        if item.id in item_ids:
+            add(("item", ii, "id"), f"пункт {item.id!r} уже есть в этой дорожной карте")
+        item_ids.add(item.id)
+        if len(set(item.responsible)) != len(item.responsible):
+            add(("item", ii, "responsible"), "исполнитель указан дважды")
+        if item.org_types is not None and "organization" not in item.responsible:
+            add(("item", ii, "org_types"), 'org_types имеет смысл только с responsible = ["organization"]')
+        if item.every is not None and item.due is None:
+            add(("item", ii, "every"), "для повторяющегося пункта нужен срок due")
+        if item.from_ is not None and item.due is not None and item.from_ > item.due:
+            add(("item", ii, "from"), "начало позже срока due")
+        if item.evidence is not None and not item.confirm:
+            add(("item", ii, "evidence"), "evidence требует confirm = true")

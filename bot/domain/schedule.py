@@ -1,0 +1,167 @@
+"""What is due when: reminders, summaries, item reminders and overdue notices, as plain data.
+
+Nothing here sends or stores; the job runner (`bot.services.jobs`) runs the events. An event is identified by a key, so
+running it twice (a replay, a restart) can be recognised and sends nothing new.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+import holidays
+
+from bot.domain.models import Municipality
+from bot.domain.periods import local_instant, periods
+from bot.domain.roadmap import Item, Roadmap
+
+
+@lru_cache(maxsize=64)
+def _russia(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("RU", years=year)
+
+
+def is_working_day(day: date) -> bool:
+    """Russia's production calendar: weekends, public holidays and transferred days."""
+    return _russia(day.year).is_working_day(day)
+
+
+@lru_cache(maxsize=4096)  # the planner asks about the same few hundred days on every tick
+def previous_working_day(day: date) -> date:
+    """`day` itself if it is a working day, else the closest working day before it."""
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=4096)
+def next_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    instant: datetime
+    roadmap_id: str
+    ref: str  # form id or item id
+    occurrence: date  # the period's or the item occurrence's due date
+    scope_role: str  # 'municipality' | 'region': whose territory the event covers
+    scope_id: int
+    detail: str = ""  # reminder time or days before
+
+    @property
+    def key(self) -> str:
+        return (f"{self.kind}:{self.roadmap_id}:{self.ref}:{self.occurrence.isoformat()}:"
+                f"{self.scope_role}{self.scope_id}:{self.detail}")
+
+
+@dataclass(frozen=True)
+class ItemSettings:
+    days_before: tuple[int, ...] = (7, 3, 1)
+    remind_at: time = time(9, 0)
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def item_occurrences(item: Item, roadmap: Roadmap) -> list[date]:
+    """Due dates of an item: its `due`, or one per repetition inside [from, due] for `every`."""
+    if item.due is None:
+        return []
+    if item.every is None:
+        return [item.due]
+    start = item.from_ or roadmap.roadmap.starts
+    out: list[date] = []
+    step_start = start
+    while step_start <= item.due:
+        if item.every.endswith("w"):
+            next_start = step_start + timedelta(weeks=int(item.every[0]))
+        elif item.every == "1m":
+            next_start = _add_months(start, len(out) + 1)
+        elif item.every == "3m":
+            next_start = _add_months(start, 3 * (len(out) + 1))
+        else:
+            next_start = _add_months(start, 12 * (len(out) + 1))
+        out.append(min(next_start - timedelta(days=1), item.due))
+        step_start = next_start
+    return out
+
+
+def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_names: dict[int, str],
+         start: datetime, end: datetime, items: ItemSettings, region_timezone: str) -> list[Event]:
+    """Every event with start < instant <= end, sorted by instant."""
+    out: list[Event] = []
+
+    def keep(instant: datetime) -> bool:
+        return start < instant <= end
+
+    for rm in roadmaps:
+        covered = [m for m in municipalities if rm.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
+        if not covered:
+            continue
+        by_zone: dict[str, list[Municipality]] = {}
+        for t in covered:
+            by_zone.setdefault(t.timezone, []).append(t)
+        regions = sorted({m.region_id for m in covered})
+        # Forms: reminders on the due day (moved to the previous working day), summary at summary_at.
+        for form in rm.form:
+            for period in periods(form, rm):
+                remind_day = previous_working_day(period.due)
+                for tz, group in by_zone.items():
+                    for at in form.remind_at:
+                        instant = local_instant(remind_day, at, tz)
+                        if keep(instant):
+                            out += [Event("form_reminder", instant, rm.id, form.id, period.due, "municipality",
+                                          t.id, at.strftime("%H:%M")) for t in group]
+                    if form.summary_at is not None:
+                        instant = local_instant(period.due, form.summary_at, tz)
+                        if keep(instant):
+                            out += [Event("form_summary", instant, rm.id, form.id, period.due, "municipality",
+                                          t.id) for t in group]
+                if form.summary_at is not None:
+                    # A region's summary waits for its last municipality's local summary time.
+                    for rid in regions:
+                        zones = {t.timezone for t in covered if t.region_id == rid}
+                        instant = max(local_instant(period.due, form.summary_at, tz) for tz in zones)
+                        if keep(instant):
+                            out.append(Event("form_summary", instant, rm.id, form.id, period.due, "region", rid))
+        # Items: reminders N days before and on the due day, an overdue notice the next working day.
+        for item in rm.item:
+            if not item.confirm:
+                continue
+            for occurrence in item_occurrences(item, rm):
+                # Offsets that land on the same working day (a weekend in between) make one reminder.
+                by_day: dict[date, int] = {}
+                for n in sorted(set(items.days_before) | {0}):
+                    day = previous_working_day(occurrence - timedelta(days=n))
+                    # what the reminder says is the real distance: a Friday before a Saturday due is "завтра"
+                    by_day.setdefault(day, (occurrence - day).days)
+                days = {n: day for day, n in by_day.items()}
+                overdue_day = next_working_day(occurrence + timedelta(days=1))
+                local_units = [r for r in item.responsible if r in ("municipality", "organization")]
+                zones: list[tuple[str, str, list[int]]] = []
+                if local_units:
+                    zones += [(tz, "municipality", [t.id for t in group]) for tz, group in by_zone.items()]
+                if "region" in item.responsible:
+                    zones.append((region_timezone, "region", list(regions)))
+                for tz, role, scope_ids in zones:
+                    for n, day in days.items():
+                        instant = local_instant(day, items.remind_at, tz)
+                        if keep(instant):
+                            out += [Event("item_reminder", instant, rm.id, item.id, occurrence, role, sid, str(n))
+                                    for sid in scope_ids]
+                    instant = local_instant(overdue_day, items.remind_at, tz)
+                    if keep(instant):
+                        out += [Event("item_overdue", instant, rm.id, item.id, occurrence, role, sid)
+                                for sid in scope_ids]
+    out.sort(key=lambda e: (e.instant, e.key))
+    return out

@@ -1,0 +1,54 @@
+"""Loading the operator's files: the directory CSV and roadmap TOML files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.domain.directory_csv import parse_directory
+from bot.domain.roadmap import Roadmap, parse_roadmap
+from storage.directory import DirectoryRepo, ImportCounts
+from storage.roadmaps import RoadmapRepo
+
+
+@dataclass(frozen=True)
+class LoadedRoadmap:
+    roadmap: Roadmap
+    created: bool
+
+
+class CatalogService:
+    def __init__(self, directory_repo: DirectoryRepo, roadmap_repo: RoadmapRepo) -> None:
+        self.directory_repo = directory_repo
+        self.roadmap_repo = roadmap_repo
+
+    async def import_directory(self, text: str, filename: str) -> ImportCounts:
+        """Validate the whole CSV (DirectoryError lists bad lines), then store it in one transaction."""
+        rows = parse_directory(text, filename)
+        return await self.directory_repo.import_rows(
+            (r.id, r.region, r.municipality, r.timezone, r.organization, r.type) for r in rows)
+
+    async def import_directory_file(self, path: Path) -> ImportCounts:
+        return await self.import_directory(path.read_text(encoding="utf-8-sig"), str(path))
+
+    async def load_roadmap(self, text: str, filename: str) -> LoadedRoadmap:
+        """Validate the whole roadmap (RoadmapError lists problems), then replace its definition.
+
+        Figures reference roadmaps by id and indicators by key, so a reload keeps them."""
+        rm = parse_roadmap(text, filename)
+        created = await self.roadmap_repo.save(
+            rm.id, rm.roadmap.title, rm.roadmap.basis, rm.roadmap.starts.isoformat(),
+            rm.roadmap.ends.isoformat(), filename, rm.to_json(),
+            forms=[(f.id, pos, f.title, f.every) for pos, f in enumerate(rm.form)],
+            indicators=[(i.key, f.id, pos, i.kind, i.question)
+                        for f in rm.form for pos, i in enumerate(f.indicator)],
+            targets=[(t.key, t.title, t.goal_percent) for t in rm.target],
+            items=[(i.id, i.title, i.due.isoformat() if i.due else None) for i in rm.item],
+        )
+        return LoadedRoadmap(rm, created)
+
+    async def load_roadmap_file(self, path: Path) -> LoadedRoadmap:
+        return await self.load_roadmap(path.read_text(encoding="utf-8"), str(path))
+
+    async def roadmaps_loaded(self) -> list[Roadmap]:
+        return [Roadmap.from_json(raw) for raw in await self.roadmap_repo.definitions()]

@@ -1,0 +1,181 @@
+"""Roadmap items: who is responsible, what is open, confirming one (with a link where asked)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.domain.dialog import Dialog
+from bot.domain.periods import local_today
+from bot.domain.roadmap import Item, Roadmap
+from bot.domain.schedule import item_occurrences
+from bot.domain.scope import Scope
+from bot.services.access import Actor
+from bot.services.roadmaps import RoadmapCache
+from bot.views import texts
+from bot.views.format import fmt_date, short
+from bot.views.message import Button, Reply
+from storage.chats import ConversationRepo
+from storage.directory import DirectoryRepo
+from storage.items import ItemRepo
+
+ITEM = "item"  # the command of a «Выполнено» button; its arguments say which item and for whom
+_URL = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z\u0430-\u044f\u0451]{2,}(/\S*)?$", re.IGNORECASE)
+
+
+def looks_like_url(text: str) -> str | None:
+    s = text.strip()
+    if len(s) > 2000 or not _URL.match(s):
+        return None
+    return s if s.lower().startswith(("http://", "https://")) else "https://" + s
+
+
+@dataclass(frozen=True)
+class Responsible:
+    """A scope that may confirm items, with what decides which items are its own."""
+
+    scope: Scope
+    region: str
+    municipality: str | None
+    org_type: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    roadmap: Roadmap
+    item: Item
+    occurrence: date
+    unit: Responsible
+    overdue: bool
+
+
+class ItemService:
+    def __init__(self, roadmaps: RoadmapCache, item_repo: ItemRepo, directory_repo: DirectoryRepo,
+                 conversation_repo: ConversationRepo, default_timezone: str) -> None:
+        self.roadmaps = roadmaps
+        self.item_repo = item_repo
+        self.directory_repo = directory_repo
+        self.conversation_repo = conversation_repo
+        self.default_timezone = default_timezone
+
+    async def responsible_for(self, actor: Actor) -> list[Responsible]:
+        out: list[Responsible] = []
+        for role in actor.roles:
+            if role.role == "organization":
+                org = await self.directory_repo.organization(role.scope_id)
+                muni = await self.directory_repo.municipality(org.municipality_id) if org else None
+                region = await self.directory_repo.region(muni.region_id) if muni else None
+                if org and muni and region:
+                    out.append(Responsible(Scope("organization", org.id, org.name), region.name, muni.name, org.type,
+                                           muni.timezone))
+            elif role.role == "municipality" and role.scope_id.isdigit():
+                muni = await self.directory_repo.municipality(int(role.scope_id))
+                region = await self.directory_repo.region(muni.region_id) if muni else None
+                if muni and region:
+                    out.append(Responsible(Scope("municipality", role.scope_id, muni.name), region.name, muni.name,
+                                           None, muni.timezone))
+            elif role.role == "region" and role.scope_id.isdigit():
+                region = await self.directory_repo.region(int(role.scope_id))
+                if region:
+                    out.append(Responsible(Scope("region", role.scope_id, region.name), region.name, None, None,
+                                           self.default_timezone))
+        return out
+
+    @staticmethod
+    def is_responsible(item: Item, unit: Responsible, roadmap: Roadmap) -> bool:
+        if not item.confirm or unit.scope.level not in item.responsible:
+            return False
+        if unit.scope.level == "organization" and item.org_types is not None and unit.org_type not in item.org_types:
+            return False
+        if unit.municipality is None:
+            return roadmap.roadmap.region is None or roadmap.roadmap.region == unit.region
+        return roadmap.roadmap.covers(unit.region, unit.municipality)
+
+    async def open_items(self, actor: Actor, now: datetime, horizon_days: int = 31) -> list[OpenItem]:
+        out: list[OpenItem] = []
+        for unit in await self.responsible_for(actor):
+            today = local_today(now, unit.timezone)
+            for rm in await self.roadmaps.all():
+                for item in rm.item:
+                    if not self.is_responsible(item, unit, rm):
+                        continue
+                    for occ in item_occurrences(item, rm):
+                        if (occ - today).days > horizon_days:
+                            break
+                        if await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id):
+                            continue
+                        out.append(OpenItem(rm, item, occ, unit, occ < today))
+        out.sort(key=lambda o: o.occurrence)
+        return out
+
+    async def list_open(self, actor: Actor, now: datetime) -> Reply:
+        items = await self.open_items(actor, now)
+        if not items:
+            return Reply(texts.ITEMS_NONE)
+        lines = [texts.ITEMS_HEAD]
+        for n, o in enumerate(items[:15], 1):
+            lines.append(texts.ITEMS_LINE.format(n=n, id=o.item.id, title=short(o.item.title, 80), unit=o.unit.scope.name,
+                                                 due=fmt_date(o.occurrence),
+                                                 overdue=texts.ITEMS_OVERDUE if o.overdue else ""))
+        if len(items) > 15:
+            lines.append(texts.ITEMS_MORE.format(n=len(items) - 15))
+        rows = [[Button(f"{texts.ITEM_DONE_BUTTON}: п. {o.item.id}", ITEM, item_args(o.roadmap, o.item,
+                                                                                      o.occurrence, o.unit.scope))]
+                for o in items[:6]]
+        return Reply("\n".join(lines), rows, callback=True)
+
+    async def confirm(self, actor: Actor, args: Mapping[str, Any], now: datetime) -> Reply:
+        """A "Выполнено" press. Everything in the payload is re-checked against our database."""
+        found = await self._resolve(actor, args)
+        if found is None:
+            return Reply(texts.ITEM_NOT_YOURS)
+        rm, item, occ, unit = found
+        if await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id):
+            return Reply(texts.ITEM_ALREADY.format(id=item.id))
+        if item.evidence == "link":
+            await self.conversation_repo.set(actor.vk_id, Dialog.ITEM_EVIDENCE, item_args(rm, item, occ, unit.scope))
+            return Reply(texts.ITEM_ASK_LINK.format(id=item.id, title=item.title),
+                         buttons=[[Button(texts.BTN_CANCEL, "cancel")]])
+        await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, None)
+        return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name))
+
+    async def evidence(self, actor: Actor, text: str, now: datetime) -> Reply:
+        conv = await self.conversation_repo.get(actor.vk_id)
+        data = conv.data if conv else {}
+        found = await self._resolve(actor, data)
+        if found is None:
+            await self.conversation_repo.clear(actor.vk_id)
+            return Reply(texts.ITEM_NOT_YOURS)
+        url = looks_like_url(text)
+        if url is None:
+            return Reply(texts.ITEM_BAD_LINK, buttons=[[Button(texts.BTN_CANCEL, "cancel")]])
+        rm, item, occ, unit = found
+        await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, url)
+        await self.conversation_repo.clear(actor.vk_id)
+        return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name))
+
+    async def _resolve(self, actor: Actor, args: Mapping[str, Any]) -> tuple[Roadmap, Item, date, Responsible] | None:
+        rm = await self.roadmaps.get(str(args.get("rm", "")))
+        item = next((i for i in rm.item if i.id == str(args.get("item", ""))), None) if rm else None
+        if rm is None or item is None:
+            return None
+        try:
+            occ = date.fromisoformat(str(args.get("occ", "")))
+        except ValueError:
+            return None
+        if occ not in item_occurrences(item, rm):
+            return None
+        unit = next((u for u in await self.responsible_for(actor)
+                     if u.scope.level == args.get("role") and u.scope.id == args.get("scope")), None)
+        if unit is None or not self.is_responsible(item, unit, rm):
+            return None
+        return rm, item, occ, unit
+
+
+def item_args(rm: Roadmap, item: Item, occurrence: date, scope: Scope) -> dict[str, str]:
+    """Which item occurrence a «Выполнено» button confirms, and for whom; checked again when pressed."""
+    return {"rm": rm.id, "item": item.id, "occ": occurrence.isoformat(), "role": scope.level, "scope": scope.id}

@@ -1,0 +1,211 @@
+"""Scheduled jobs: entry points like a message. Each takes an instant, reads the database, queues
+messages with dedup keys, and is safe to run twice. APScheduler only calls `tick`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from loguru import logger
+
+from bot.domain.roadmap import Item, Roadmap
+from bot.domain.schedule import Event, ItemSettings, plan
+from bot.domain.scope import Scope
+from bot.services.items import ITEM, item_args
+from bot.services.ports import Messenger
+from bot.services.reports import REPORT
+from bot.services.roadmaps import RoadmapCache
+from bot.services.status import StatusService
+from bot.views import texts
+from bot.views.format import fmt_date
+from bot.views.message import Button, File, Outgoing, Reply
+from storage.chats import ChatRepo
+from storage.directory import DirectoryRepo
+from storage.items import ItemRepo, JobRepo
+from storage.people import PeopleRepo
+from storage.reports import ReportRepo
+
+JOB_KINDS = {"form-reminders": "form_reminder", "summaries": "form_summary",
+             "item-reminders": "item_reminder", "overdue": "item_overdue"}
+
+
+@dataclass(frozen=True)
+class TickResult:
+    ran: int
+    skipped: int
+    queued: int
+
+
+class JobRunner:
+    def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, people_repo: PeopleRepo,
+                 report_repo: ReportRepo, item_repo: ItemRepo, job_repo: JobRepo, chat_repo: ChatRepo,
+                 messenger: Messenger, status: StatusService, item_settings: ItemSettings,
+                 region_timezone: str, grace: timedelta) -> None:
+        self.roadmaps = roadmaps
+        self.directory_repo = directory_repo
+        self.people_repo = people_repo
+        self.report_repo = report_repo
+        self.item_repo = item_repo
+        self.job_repo = job_repo
+        self.chat_repo = chat_repo
+        self.messenger = messenger
+        self.status = status
+        self.item_settings = item_settings
+        self.region_timezone = region_timezone
+        self.grace = grace
+
+    async def events(self, start: datetime, end: datetime) -> list[Event]:
+        municipalities = await self.directory_repo.all_municipalities()
+        regions = {r.id: r.name for r in await self.directory_repo.all_regions()}
+        return plan(await self.roadmaps.all(), municipalities, regions, start, end, self.item_settings,
+                    self.region_timezone)
+
+    async def tick(self, now: datetime) -> TickResult:
+        """Run what fell due since the last tick. After downtime, what is older than the grace
+        window is logged and skipped (a reminder a day late does more harm than good)."""
+        last = await self.job_repo.last_tick()
+        horizon = now - self.grace
+        start = last if last is not None and last > horizon - timedelta(days=7) else horizon - timedelta(days=7)
+        ran = skipped = queued = 0
+        for event in await self.events(start, now):
+            if await self.job_repo.outcome(event.key) is not None:
+                continue
+            if event.instant <= horizon:
+                logger.warning("skipped {} at {}: older than the grace window", event.kind, event.instant)
+                await self.job_repo.record(event.key, event.instant, "skipped", now)
+                skipped += 1
+                continue
+            queued += await self.run_event(event)
+            await self.job_repo.record(event.key, event.instant, "done", now)
+            ran += 1
+        await self.job_repo.set_last_tick(now)
+        if ran or skipped:
+            logger.info("tick: {} events run, {} skipped, {} messages queued", ran, skipped, queued)
+        return TickResult(ran, skipped, queued)
+
+    async def run_job(self, job: str, at: datetime) -> int:
+        """`run-job JOB --at T`: the events of that kind in the minute ending at T, run again if need be."""
+        kind = JOB_KINDS[job]
+        queued = 0
+        for event in await self.events(at - timedelta(minutes=1), at):
+            if event.kind == kind:
+                queued += await self.run_event(event)
+                await self.job_repo.record(event.key, event.instant, "done", at)
+        return queued
+
+    async def run_event(self, event: Event) -> int:
+        roadmap = await self.roadmaps.get(event.roadmap_id)
+        if roadmap is None:
+            return 0
+        if event.kind == "form_reminder":
+            return await self._form_reminder(event, roadmap)
+        if event.kind == "form_summary":
+            return await self._summary(event, roadmap)
+        item = next((i for i in roadmap.item if i.id == event.ref), None)
+        if item is None:
+            return 0
+        if event.kind == "item_reminder":
+            return await self._item_reminder(event, roadmap, item)
+        return await self._item_overdue(event, roadmap, item)
+
+    # -- forms -----------------------------------------------------------------------------
+
+    async def _form_reminder(self, event: Event, roadmap: Roadmap) -> int:
+        form = next((f for f in roadmap.form if f.id == event.ref), None)
+        if form is None:
+            return 0
+        orgs = await self.directory_repo.organizations_of_municipality(event.scope_id)
+        done = await self.report_repo.submitted(roadmap.id, form.id, event.occurrence.isoformat())
+        messages: list[Outgoing] = []
+        for org in orgs:
+            if org.id in done or org.type not in form.org_types or not form.indicators_for(org.type):
+                continue
+            reply = Reply(texts.REMIND_FORM.format(title=form.title, period=fmt_date(event.occurrence),
+                                                   organization=org.name),
+                          [[Button(texts.REMIND_FORM_BUTTON, REPORT, {"org": org.id, "rm": roadmap.id,
+                                                                     "form": form.id})]], inline=True)
+            for admin in await self.people_repo.holders("organization", org.id):
+                messages.append(Outgoing(admin.vk_id, reply, f"{event.key}:{org.id}:{admin.vk_id}"))
+        return await self.messenger.send_bulk(messages) if messages else 0
+
+    async def _summary(self, event: Event, roadmap: Roadmap) -> int:
+        form = next((f for f in roadmap.form if f.id == event.ref), None)
+        if form is None:
+            return 0
+        chats = await self.chat_repo.for_scope(event.scope_role, str(event.scope_id))
+        if not chats:
+            return 0
+        text = await self.status.summary_for_event(roadmap, form.id, event.occurrence.isoformat(),
+                                                   event.scope_role, event.scope_id)
+        if text is None:
+            return 0
+        png = await self._chart(event)
+        reply = Reply(text, files=(File("chart.png", png, "photo"),) if png is not None else ())
+        return await self.messenger.send_bulk([Outgoing(chat.peer_id, reply, f"{event.key}:{chat.peer_id}")
+                                               for chat in chats])
+
+    async def _chart(self, event: Event) -> bytes | None:
+        scope = await self.status.territory(event.scope_role, event.scope_id)
+        if scope is None:
+            return None
+        try:
+            return await self.status.chart(scope, event.instant)
+        except Exception:
+            logger.exception("chart failed; the summary goes without it")
+            return None
+
+    # -- items -----------------------------------------------------------------------------
+
+    async def units(self, event: Event, item: Item) -> list[Scope]:
+        """The scopes responsible for `item` in the event's territory."""
+        out: list[Scope] = []
+        if event.scope_role == "region":
+            region = await self.directory_repo.region(event.scope_id)
+            return [Scope("region", str(event.scope_id), region.name if region else "?")]
+        if "municipality" in item.responsible:
+            muni = await self.directory_repo.municipality(event.scope_id)
+            out.append(Scope("municipality", str(event.scope_id), muni.name if muni else "?"))
+        if "organization" in item.responsible:
+            for org in await self.directory_repo.organizations_of_municipality(event.scope_id):
+                if item.org_types is None or org.type in item.org_types:
+                    out.append(Scope("organization", org.id, org.name))
+        return out
+
+    async def _item_reminder(self, event: Event, roadmap: Roadmap, item: Item) -> int:
+        confirmed = await self.item_repo.confirmed_units(roadmap.id, item.id, event.occurrence.isoformat())
+        days = int(event.detail or 0)
+        when = texts.REMIND_ITEM_WHEN.get(days, texts.REMIND_ITEM_DAYS.format(n=days))
+        text = texts.REMIND_ITEM.format(id=item.id, title=item.title, due=fmt_date(event.occurrence), when=when,
+                                        result=texts.ITEM_RESULT.format(result=item.result) if item.result else "")
+        messages: list[Outgoing] = []
+        for scope in await self.units(event, item):
+            if (scope.level, scope.id) in confirmed:
+                continue
+            reply = Reply(text, [[Button(texts.ITEM_DONE_BUTTON, ITEM, item_args(roadmap, item, event.occurrence,
+                                                                                  scope))]], callback=True)
+            for person in await self.people_repo.holders(scope.level, scope.id):
+                messages.append(Outgoing(person.vk_id, reply, f"{event.key}:{scope.level}{scope.id}:{person.vk_id}"))
+        return await self.messenger.send_bulk(messages) if messages else 0
+
+    async def _item_overdue(self, event: Event, roadmap: Roadmap, item: Item) -> int:
+        confirmed = await self.item_repo.confirmed_units(roadmap.id, item.id, event.occurrence.isoformat())
+        late = [s for s in await self.units(event, item) if (s.level, s.id) not in confirmed]
+        if not late:
+            return 0
+        # Who hears about it: the coordinators one level up (a region's own items: its coordinators).
+        by_parent: dict[tuple[str, str], list[str]] = {}
+        for scope in late:
+            if scope.level == "organization":
+                parent = ("municipality", str(event.scope_id))
+            else:
+                muni = await self.directory_repo.municipality(int(scope.id)) if scope.level == "municipality" else None
+                parent = ("region", str(muni.region_id if muni else scope.id))
+            by_parent.setdefault(parent, []).append(scope.name)
+        messages: list[Outgoing] = []
+        for (level, scope_id), names in by_parent.items():
+            reply = Reply(texts.ITEM_OVERDUE.format(id=item.id, title=item.title, due=fmt_date(event.occurrence),
+                                                    names="; ".join(names)))
+            chats = await self.chat_repo.for_scope(level, scope_id)
+            peers = [c.peer_id for c in chats] or [p.vk_id for p in await self.people_repo.holders(level, scope_id)]
+            messages += [Outgoing(peer, reply, f"{event.key}:{level}{scope_id}:{peer}") for peer in peers]
+        return await self.messenger.send_bulk(messages) if messages else 0

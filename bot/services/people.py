@@ -1,0 +1,130 @@
+"""People-facing decisions: registration by invite code, who one is, invites by coordinators,
+binding coordinators' chats."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.domain.invite_codes import normalize_code
+from bot.domain.scope import COORDINATOR_LEVELS, Scope
+from bot.services.access import AccessService, Actor
+from bot.services.invites import InviteService, Outcome
+from bot.views import texts
+from bot.views.format import fmt_date
+from bot.views.message import File, Reply
+from bot.views.sheets import workbook
+from storage.chats import ChatRepo
+from storage.people import PeopleRepo
+
+NameFetcher = Callable[[int], Awaitable[tuple[str, str]]]
+
+_CODE_REFUSED = {Outcome.WRONG: texts.CODE_WRONG, Outcome.EXPIRED: texts.CODE_EXPIRED, Outcome.USED: texts.CODE_USED}
+
+
+class PeopleService:
+    def __init__(self, access: AccessService, invites: InviteService, people_repo: PeopleRepo,
+                 chat_repo: ChatRepo, fetch_name: NameFetcher) -> None:
+        self.access = access
+        self.invites = invites
+        self.people_repo = people_repo
+        self.chat_repo = chat_repo
+        self.fetch_name = fetch_name
+
+    @staticmethod
+    def looks_like_code(text: str) -> bool:
+        return normalize_code(text) is not None
+
+    async def redeem(self, actor: Actor, text: str, now: datetime) -> tuple[Reply, Actor]:
+        """Try an invite code; on success take the person's name from VK. Returns the answer and
+        the person as they are now (their menu changes with a new role)."""
+        result = await self.invites.redeem(actor.vk_id, text, now)
+        if result.outcome is Outcome.LOCKED:
+            return Reply(texts.TOO_MANY_ATTEMPTS.format(minutes=result.wait_minutes)), actor
+        if result.outcome in _CODE_REFUSED or not result.role or not result.scope_id:
+            return Reply(_CODE_REFUSED.get(result.outcome, texts.CODE_WRONG)), actor
+        label = await self.access.label(result.role, result.scope_id) or ""
+        if result.outcome is Outcome.ALREADY:
+            return Reply(texts.ALREADY_HAS_ROLE.format(role=f"{texts.ROLE_TITLES[result.role]}, {label}")), actor
+        first, last = await self.fetch_name(actor.vk_id)
+        await self.people_repo.upsert_person(actor.vk_id, first, last)
+        actor = await self.access.actor(actor.vk_id)
+        scope = label[:1].upper() + label[1:] if label else texts.CODE_SCOPE_GONE
+        return Reply(texts.REGISTERED.format(name=await self.display_name(actor.vk_id),
+                                             role=texts.ROLE_TITLES[result.role], scope=scope)), actor
+
+    async def display_name(self, vk_id: int) -> str:
+        person = await self.people_repo.person(vk_id)
+        return person.full_name if person and person.full_name else f"id{vk_id}"
+
+    async def whoami(self, actor: Actor) -> Reply:
+        lines = [f"• {texts.ROLE_TITLES['owner']} — {texts.SCOPE_OWNER}"] if actor.is_owner else []
+        for role in actor.roles:
+            label = await self.access.label(role.role, role.scope_id)
+            lines.append(f"• {texts.ROLE_TITLES[role.role]} — {label or '—'}")
+        return Reply(texts.WHOAMI.format(name=await self.display_name(actor.vk_id), vk_id=actor.vk_id,
+                                         roles="\n".join(lines)))
+
+    async def issue_invite(self, actor: Actor, query: str, now: datetime) -> Reply:
+        hint = texts.INVITE_WHAT_ORG if actor.scopes("municipality") or actor.is_owner else texts.INVITE_WHAT_MUNI
+        if not (actor.is_owner or actor.scopes("municipality") or actor.scopes("region")):
+            return Reply(texts.NOT_ALLOWED)
+        if not query.strip():
+            return Reply(texts.INVITE_USAGE.format(what=hint))
+        matches = await self.access.resolve_invite_target(actor, query)
+        if not matches:
+            return Reply(texts.INVITE_NOT_FOUND.format(query=query[:100], what=hint))
+        if len(matches) > 1:
+            return Reply(texts.INVITE_AMBIGUOUS.format(query=query[:100],
+                                                       names="; ".join(m.name for m in matches[:5])))
+        scope = matches[0]
+        # resolve_invite_target only offers permitted scopes; check again at the point of issue.
+        if not await self.access.can_invite(actor, scope.level, scope.id):
+            return Reply(texts.NOT_ALLOWED)
+        code, expires = await self.invites.create(scope.level, scope.id, actor.vk_id, now)
+        label = await self.access.label(scope.level, scope.id) or scope.name
+        return Reply(texts.INVITE_CREATED.format(role=texts.ROLE_TITLES[scope.level], scope=label, code=code,
+                                                 expires=fmt_date(expires)))
+
+    async def issue_all(self, actor: Actor, now: datetime) -> Reply:
+        """A fresh code for every scope the coordinator invites to, as a spreadsheet."""
+        if not (actor.scopes("municipality") or actor.scopes("region")):
+            return Reply(texts.NOT_ALLOWED)
+        scopes: list[Scope] = await self.access.invitable(actor)
+        if not scopes:
+            return Reply(texts.INVITES_NONE)
+        rows = []
+        expires = now
+        for scope in scopes:
+            code, expires = await self.invites.create(scope.level, scope.id, actor.vk_id, now)
+            rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, code, fmt_date(expires)])
+        data = workbook([(texts.INVITES_SHEET, texts.INVITES_HEADER, rows, (28, 14, 50, 14, 14))])
+        return Reply(texts.INVITES_FILE.format(count=len(scopes), expires=fmt_date(expires)),
+                     files=(File(f"invites-{now:%Y-%m-%d}.xlsx", data),))
+
+    async def bind_chat(self, actor: Actor, peer: int, argument: str) -> Reply:
+        """Make a group chat the coordinators' chat of one of the caller's territories."""
+        options: list[tuple[str, str, str]] = []
+        for role in actor.coordinator_roles:
+            label = await self.access.label(role.role, role.scope_id)
+            if label:
+                options.append((role.role, role.scope_id, label))
+        if actor.is_owner and argument.strip():
+            for scope in await self.access.resolve_invite_target(actor, argument):
+                if scope.level in COORDINATOR_LEVELS:
+                    label = await self.access.label(scope.level, scope.id) or scope.name
+                    options.append((scope.level, scope.id, label))
+        if not options:
+            return Reply(texts.BIND_REFUSED)
+        if len(options) > 1 and argument.strip():
+            wanted = argument.strip().casefold()
+            options = [o for o in options if wanted in o[2].casefold()] or options
+        unique = {(r, s): label for r, s, label in options}
+        if len(unique) > 1:
+            return Reply(texts.BIND_CHOOSE.format(
+                options="; ".join(f"/bind {lbl.split(': ', 1)[-1]}" for lbl in unique.values())))
+        (role, scope_id), label = next(iter(unique.items()))
+        if not await self.access.can_bind(actor, role, scope_id):
+            return Reply(texts.BIND_REFUSED)
+        await self.chat_repo.bind(peer, role, scope_id, actor.vk_id)
+        return Reply(texts.BIND_DONE.format(scope=label))

@@ -1,0 +1,28 @@
+"""Every service the handlers may call, in one object built by `bot.app.build_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.access import AccessService
+from bot.services.catalog import CatalogService
+from bot.services.dialogs import DialogService
+from bot.services.invites import InviteService
+from bot.services.items import ItemService
+from bot.services.jobs import JobRunner
+from bot.services.people import PeopleService
+from bot.services.reports import ReportService
+from bot.services.status import StatusService
+
+
+@dataclass(frozen=True)
+class Services:
+    access: AccessService
+    invites: InviteService
+    people: PeopleService
+    catalog: CatalogService
+    reports: ReportService
+    items: ItemService
+    status: StatusService
+    dialogs: DialogService
+    jobs: JobRunner

@@ -1,0 +1,269 @@
+"""Reports: which forms an admin owes now, filling them (the form machine), storing, corrections, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.domain.dialog import Dialog
+from bot.domain.forms import Answer, Draft, FormContext, Screen, advance, screen_for, validate_figures
+from bot.domain.models import Conversation, Municipality, Organization
+from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
+from bot.domain.roadmap import Form, Roadmap
+from bot.services.access import AccessService, Actor
+from bot.services.roadmaps import RoadmapCache
+from bot.views import texts
+from bot.views.format import fmt_date, percent, short
+from bot.views.message import Button, Buttons, Reply
+from storage.chats import ConversationRepo
+from storage.directory import DirectoryRepo
+from storage.people import PeopleRepo
+from storage.reports import ReportRepo
+
+REPORT = "report"  # the command that opens a form; its buttons carry which one
+
+
+@dataclass(frozen=True)
+class DueForm:
+    organization: Organization
+    municipality: Municipality
+    roadmap: Roadmap
+    form: Form
+    period: Period
+
+    @property
+    def ref(self) -> dict[str, Any]:
+        return {"org": self.organization.id, "rm": self.roadmap.id, "form": self.form.id}
+
+
+class ReportService:
+    def __init__(self, roadmaps: RoadmapCache, report_repo: ReportRepo, directory_repo: DirectoryRepo,
+                 people_repo: PeopleRepo, conversation_repo: ConversationRepo, access: AccessService) -> None:
+        self.roadmaps = roadmaps
+        self.report_repo = report_repo
+        self.directory_repo = directory_repo
+        self.people_repo = people_repo
+        self.conversation_repo = conversation_repo
+        self.access = access
+
+    # -- what is due -----------------------------------------------------------------------
+
+    async def due(self, actor: Actor, now: datetime) -> list[DueForm]:
+        out: list[DueForm] = []
+        roadmaps = await self.roadmaps.all()
+        for org_id in actor.scopes("organization"):
+            org = await self.directory_repo.organization(org_id)
+            if org is None:
+                continue
+            muni = await self.directory_repo.municipality(org.municipality_id)
+            region = await self.directory_repo.region(muni.region_id) if muni else None
+            if muni is None or region is None:
+                continue
+            today = local_today(now, muni.timezone)
+            for rm in roadmaps:
+                if not rm.roadmap.covers(region.name, muni.name):
+                    continue
+                for form in rm.form:
+                    if org.type not in form.org_types or not form.indicators_for(org.type):
+                        continue
+                    period = current_period(form, rm, today)
+                    if period is not None:
+                        out.append(DueForm(org, muni, rm, form, period))
+        return out
+
+    async def start(self, actor: Actor, now: datetime, ref: dict[str, Any] | None = None,
+                    correct: bool = False) -> Reply:
+        """/report, the menu button or a reminder's button. `ref` comes from a payload: only a hint."""
+        if not actor.scopes("organization"):
+            return Reply(texts.REPORT_NOT_ADMIN)
+        due = await self.due(actor, now)
+        if ref is not None:
+            due = [d for d in due if d.ref == {k: ref.get(k) for k in ("org", "rm", "form")}]
+        if not due:
+            return Reply(texts.REPORT_NONE)
+        if len(due) > 1:
+            rows: Buttons = [[Button(texts.REPORT_OPTION.format(title=d.form.title, organization=d.organization.name),
+                                     REPORT, d.ref)] for d in due[:9]]
+            rows.append([Button(texts.BTN_CANCEL, "cancel")])
+            lines = [texts.REPORT_PICK] + [f"{i}. {d.form.title} — {d.organization.name}, до "
+                                           f"{fmt_date(d.period.due)}" for i, d in enumerate(due, 1)]
+            return Reply("\n".join(lines), rows)
+        return await self._open(actor, due[0], now, correct)
+
+    async def _open(self, actor: Actor, d: DueForm, now: datetime, correct: bool) -> Reply:
+        existing = await self.report_repo.submission(d.organization.id, d.roadmap.id, d.form.id, d.period.key)
+        keys = [i.key for i in d.form.indicators_for(d.organization.type)]
+        draft = Draft(d.roadmap.id, d.form.id, d.organization.id, d.period.key, keys, started_at=now.isoformat())
+        if existing is not None:
+            if not correct:
+                who = await self.people_repo.person(existing.updated_by)
+                text = texts.REPORT_ALREADY.format(
+                    title=d.form.title, period=fmt_date(d.period.due),
+                    when=existing.updated_at.astimezone(now.tzinfo).strftime("%d.%m %H:%M"),
+                    name=who.full_name if who and who.full_name else f"id{existing.updated_by}")
+                return Reply(text, [[Button(texts.REPORT_EDIT, REPORT, {"fix": 1, **d.ref}),
+                                     Button(texts.BTN_CANCEL, "cancel")]])
+            figures = await self.report_repo.figures(existing.id)
+            draft.figures = {k: v for k, v in figures.items() if k in keys}
+            draft.correcting = True
+            if set(draft.figures) == set(keys):
+                draft.mode = "summary"
+            else:
+                draft.step = next(i for i, k in enumerate(keys) if k not in draft.figures)
+        await self.conversation_repo.set(actor.vk_id, Dialog.FORM, draft.to_dict())
+        ctx = await self._context(draft, d.organization, d.municipality, d.form)
+        return _reply(screen_for(ctx, draft))
+
+    # -- filling ---------------------------------------------------------------------------
+
+    async def current_screen(self, actor: Actor, prefix: str = "") -> Reply | None:
+        """Where the person is in their form (after an interruption or a restart)."""
+        loaded = await self._load(actor)
+        if loaded is None:
+            return None
+        draft, ctx = loaded
+        return _reply(screen_for(ctx, draft, prefix))
+
+    async def answer(self, actor: Actor, answer: Answer, now: datetime,
+                     conversation: Conversation | None = None) -> Reply:
+        """`conversation`: the person's state if the caller has already read it."""
+        loaded = await self._load(actor, conversation)
+        if loaded is None:
+            await self.conversation_repo.clear(actor.vk_id)
+            return Reply(texts.FORM_GONE)
+        draft, ctx = loaded
+        was_correcting = draft.correcting
+        step = advance(ctx, draft, answer)
+        if step.cancelled:
+            await self.conversation_repo.clear(actor.vk_id)
+            return Reply(texts.FORM_CANCELLED_KEPT if was_correcting else texts.FORM_CANCELLED)
+        assert step.draft is not None
+        if step.submit:
+            return await self._submit(actor, step.draft, ctx, now)
+        await self.conversation_repo.set(actor.vk_id, Dialog.FORM, step.draft.to_dict())
+        assert step.screen is not None
+        return _reply(step.screen)
+
+    async def _submit(self, actor: Actor, draft: Draft, ctx: FormContext, now: datetime) -> Reply:
+        roadmap = await self.roadmaps.get(draft.roadmap_id)
+        form = _form(roadmap, draft.form_id)
+        org = await self.directory_repo.organization(draft.organization_id)
+        muni = await self.directory_repo.municipality(org.municipality_id) if org else None
+        period = period_by_key(form, roadmap, draft.period) if form and roadmap else None
+        # Roles are re-read at the moment of writing: a revoked admin cannot send a stale draft.
+        if not roadmap or not form or not org or not muni or not period or \
+                not (await self.access.actor(actor.vk_id)).has("organization", org.id):
+            await self.conversation_repo.clear(actor.vk_id)
+            return Reply(texts.FORM_GONE)
+        problems = validate_figures(draft.keys, draft.figures, ctx.indicators)
+        if problems:
+            draft.mode = "summary"
+            await self.conversation_repo.set(actor.vk_id, Dialog.FORM, draft.to_dict())
+            return _reply(screen_for(ctx, draft, texts.FORM_BROKEN))
+        late = now > summary_instant(form, period, muni.timezone)
+        result = await self.report_repo.save(org.id, roadmap.id, form.id, period.key, dict(draft.figures),
+                                         actor.vk_id, now, late)
+        await self.conversation_repo.clear(actor.vk_id)
+        lines = [(texts.FORM_SENT if result.created else texts.FORM_SENT_CORRECTED).format(
+            title=form.title, organization=org.name, period=fmt_date(period.due))]
+        prev = result.previous
+        if prev is not None and prev.updated_by != actor.vk_id and \
+                prev.updated_at >= datetime.fromisoformat(draft.started_at) and not draft.correcting:
+            who = await self.people_repo.person(prev.updated_by)
+            lines.append(texts.FORM_SENT_OVER.format(name=who.full_name if who and who.full_name
+                                                     else f"id{prev.updated_by}"))
+        if late:
+            lines.append(texts.FORM_SENT_LATE)
+        targets = organization_targets(roadmap, org, draft.figures)
+        if targets:
+            lines += ["", texts.FORM_TARGETS, *targets]
+        return Reply("\n".join(lines))
+
+    async def _load(self, actor: Actor, conv: Conversation | None = None) -> tuple[Draft, FormContext] | None:
+        if conv is None:
+            conv = await self.conversation_repo.get(actor.vk_id)
+        if conv is None or conv.state != Dialog.FORM:
+            return None
+        try:
+            draft = Draft.from_dict(conv.data)
+        except TypeError:
+            return None
+        roadmap = await self.roadmaps.get(draft.roadmap_id)
+        form = _form(roadmap, draft.form_id)
+        org = await self.directory_repo.organization(draft.organization_id)
+        if roadmap is None or form is None or org is None or not actor.has("organization", org.id):
+            return None
+        if draft.keys != [i.key for i in form.indicators_for(org.type)]:
+            return None  # the roadmap changed under the draft
+        muni = await self.directory_repo.municipality(org.municipality_id)
+        assert muni is not None
+        return draft, await self._context(draft, org, muni, form)
+
+    async def _context(self, draft: Draft, org: Organization, muni: Municipality, form: Form) -> FormContext:
+        previous = await self.report_repo.latest_before(org.id, draft.roadmap_id, draft.form_id, draft.period)
+        return FormContext(title=form.title, organization=org.name,
+                           period_label=fmt_date(datetime.fromisoformat(draft.period)),
+                           indicators={i.key: i for i in form.indicator}, previous=previous)
+
+    # -- history ---------------------------------------------------------------------------
+
+    async def history(self, actor: Actor, query: str) -> Reply:
+        return Reply(await self._history(actor, query))
+
+    async def _history(self, actor: Actor, query: str) -> str:
+        if not actor.is_coordinator:
+            return texts.NOT_ALLOWED
+        if not query.strip():
+            return texts.HISTORY_USAGE
+        matches = await self.access.resolve_organization(actor, query)
+        if len(matches) != 1:
+            if not matches:
+                return texts.INVITE_NOT_FOUND.format(query=query[:100], what=texts.HISTORY_USAGE)
+            return texts.INVITE_AMBIGUOUS.format(query=query[:100], names="; ".join(m.name for m in matches[:5]))
+        org_id = matches[0].id
+        changes = await self.report_repo.history(org_id)
+        if not changes:
+            return texts.HISTORY_NONE
+        questions = {i.key: i.question for rm in await self.roadmaps.all() for f in rm.form for i in f.indicator}
+        forms = {f.id: f.title for rm in await self.roadmaps.all() for f in rm.form}
+        lines = [texts.HISTORY_HEAD.format(organization=matches[0].name)]
+        for c in changes:
+            q = questions.get(c.indicator_key, c.indicator_key)
+            lines.append(texts.HISTORY_LINE.format(
+                when=c.changed_at.strftime("%d.%m.%Y %H:%M"), name=f"{c.first_name} {c.last_name}".strip()
+                or f"id{c.changed_by}", form=forms.get(c.form_id, c.form_id),
+                period=fmt_date(datetime.fromisoformat(c.period)), question=short(q, 60),
+                old="—" if c.old_value is None else c.old_value, new=c.new_value,
+                late=texts.HISTORY_LATE if c.late else ""))
+        return "\n".join(lines)
+
+
+def organization_targets(roadmap: Roadmap, org: Organization, figures: dict[str, int]) -> list[str]:
+    """Each target of the roadmap that counts this organization: its value against the goal."""
+    lines = []
+    for t in roadmap.target:
+        if t.org_types is not None and org.type not in t.org_types:
+            continue
+        if t.numerator not in figures:
+            continue
+        num = figures[t.numerator]
+        if t.denominator == "@organizations":
+            den = 1
+        elif t.denominator in figures:
+            den = figures[t.denominator]
+        else:
+            continue
+        lines.append(texts.FORM_TARGET.format(title=t.title, value=f"{num} из {den}", percent=percent(num, den),
+                                              goal=f"{t.goal_percent:g}"))
+    return lines
+
+
+def _form(roadmap: Roadmap | None, form_id: str) -> Form | None:
+    if roadmap is None:
+        return None
+    return next((f for f in roadmap.form if f.id == form_id), None)
+
+
+def _reply(screen: Screen) -> Reply:
+    return Reply(screen.text, screen.buttons)

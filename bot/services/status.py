@@ -1,0 +1,482 @@
+"""/status and the scheduled summary: where a territory stands against its roadmap.
+
+Sums are computed in SQL per (municipality, organization type, indicator), so a region or the
+whole country costs one grouped query per period, not a row per organization. Values exactly
+as the contract defines them: sum(numerator) / sum(denominator) over the period's latest
+figures; `@organizations` counts the organizations of those types in the directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.domain.models import Municipality, Organization
+from bot.domain.periods import Period, current_period, local_today, period_by_key, previous_period
+from bot.domain.periods import periods as periods_of
+from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
+from bot.domain.schedule import item_occurrences
+from bot.services.access import AccessService, Actor
+from bot.services.roadmaps import RoadmapCache
+from bot.views import texts
+from bot.views.format import fmt_date, fmt_percent, short
+from bot.views.message import File, Reply
+from bot.views.sheets import workbook
+from storage.chats import ChatRepo
+from storage.directory import DirectoryRepo
+from storage.items import ItemRepo
+from storage.people import PeopleRepo
+from storage.reports import ReportRepo
+
+LOWEST = 5
+
+
+class Totals:
+    """One form's period over a set of municipalities, summed in SQL and indexed by municipality,
+    so totals and per-municipality values are dictionary look-ups (2,000 municipalities x 8,000
+    entries would otherwise be a scan each)."""
+
+    def __init__(self, sums: dict[tuple[int, str, str], int], reported: dict[tuple[int, str], int],
+                 in_directory: dict[tuple[int, str], int]) -> None:
+        self.sums: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
+        for (m, t, k), v in sums.items():
+            self.sums.setdefault(m, {})[(t, k)] = v
+            self.sums[None][(t, k)] = self.sums[None].get((t, k), 0) + v
+        self.reported: dict[int | None, dict[str, int]] = {None: {}}
+        for (m, t), n in reported.items():
+            self.reported.setdefault(m, {})[t] = n
+            self.reported[None][t] = self.reported[None].get(t, 0) + n
+        self.in_directory: dict[int | None, dict[str, int]] = {None: {}}
+        for (m, t), n in in_directory.items():
+            self.in_directory.setdefault(m, {})[t] = n
+            self.in_directory[None][t] = self.in_directory[None].get(t, 0) + n
+
+    def expected(self, form: Form, muni: int | None = None, org_type: str | None = None) -> int:
+        return sum(n for t, n in self.in_directory.get(muni, {}).items()
+                   if t in form.org_types and form.indicators_for(t) and (org_type is None or t == org_type))
+
+    def reported_count(self, muni: int | None = None, org_type: str | None = None) -> int:
+        return sum(n for t, n in self.reported.get(muni, {}).items() if org_type is None or t == org_type)
+
+    def target(self, target: Target, muni: int | None = None, org_type: str | None = None) -> float | None:
+        def ok(t: str) -> bool:
+            return (org_type is None or t == org_type) and (target.org_types is None or t in target.org_types)
+
+        sums = self.sums.get(muni, {})
+        num = sum(v for (t, k), v in sums.items() if k == target.numerator and ok(t))
+        if target.denominator == "@organizations":
+            den = sum(n for t, n in self.in_directory.get(muni, {}).items() if ok(t))
+        else:
+            den = sum(v for (t, k), v in sums.items() if k == target.denominator and ok(t))
+        return num / den * 100 if den > 0 else None
+
+    def add(self, muni: int, org_type: str, key: str, value: int) -> None:
+        self.sums.setdefault(muni, {})[(org_type, key)] = value
+        self.sums[None][(org_type, key)] = self.sums[None].get((org_type, key), 0) + value
+
+
+@dataclass(frozen=True)
+class Territory:
+    """What a summary covers: a municipality, a region or the country, with its municipalities."""
+
+    level: str  # 'municipality' | 'region' | 'country'
+    id: int
+    name: str
+    municipalities: list[Municipality]
+    timezone: str
+
+
+class StatusService:
+    def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
+                 item_repo: ItemRepo, people_repo: PeopleRepo, chat_repo: ChatRepo, access: AccessService,
+                 default_timezone: str) -> None:
+        self.people_repo = people_repo
+        self.roadmaps = roadmaps
+        self.directory_repo = directory_repo
+        self.report_repo = report_repo
+        self.item_repo = item_repo
+        self.chat_repo = chat_repo
+        self.access = access
+        self.default_timezone = default_timezone
+
+    # -- territories ----------------------------------------------------------------------------
+
+    async def territory(self, level: str, territory_id: int) -> Territory | None:
+        if level == "municipality":
+            muni = await self.directory_repo.municipality(territory_id)
+            return Territory(level, territory_id, muni.name, [muni], muni.timezone) if muni else None
+        if level == "region":
+            region = await self.directory_repo.region(territory_id)
+            munis = await self.directory_repo.municipalities_of_region(territory_id)
+            tz = munis[0].timezone if munis else self.default_timezone
+            return Territory(level, territory_id, region.name, munis, tz) if region else None
+        return Territory("country", 0, texts.STATUS_COUNTRY, await self.directory_repo.all_municipalities(),
+                         self.default_timezone)
+
+    async def default_territory(self, actor: Actor) -> Territory | None:
+        """A coordinator's own territory (the widest, when several); the country for an owner."""
+        if actor.scopes("region"):
+            return await self.territory("region", int(actor.scopes("region")[0]))
+        if actor.scopes("municipality"):
+            return await self.territory("municipality", int(actor.scopes("municipality")[0]))
+        if actor.is_owner:
+            return await self.territory("country", 0)
+        return None
+
+    async def for_actor(self, actor: Actor, query: str, now: datetime) -> Reply:
+        query = query.strip()
+        if not query:
+            scope = await self.default_territory(actor)
+            if scope is None and actor.scopes("organization"):
+                org = await self.directory_repo.organization(actor.scopes("organization")[0])
+                return Reply(await self.organization_text(org, now) if org else texts.NOT_ALLOWED)
+            return Reply(await self.territory_text(scope, now) if scope else texts.NOT_ALLOWED)
+        # Drill-down: only inside the caller's own territory.
+        munis = await self._visible_municipalities(actor)
+        wanted = _norm(query)
+        hits = [m for m in munis if _norm(m.name) == wanted] or [m for m in munis if wanted in _norm(m.name)]
+        if len(hits) == 1:
+            scope = await self.territory("municipality", hits[0].id)
+            return Reply(await self.territory_text(scope, now) if scope else texts.NOT_ALLOWED)
+        orgs = await self.access.resolve_organization(actor, query)
+        if not actor.is_owner:
+            allowed = {m.id for m in munis}
+            orgs = [o for o in orgs if (org := await self.directory_repo.organization(o.id)) is not None
+                    and org.municipality_id in allowed]
+        if len(orgs) == 1:
+            org = await self.directory_repo.organization(orgs[0].id)
+            return Reply(await self.organization_text(org, now) if org else texts.STATUS_NOT_FOUND)
+        if len(hits) + len(orgs) > 1:
+            names = [m.name for m in hits] + [o.name for o in orgs]
+            return Reply(texts.INVITE_AMBIGUOUS.format(query=query[:100], names="; ".join(names[:5])))
+        return Reply(texts.STATUS_NOT_FOUND.format(query=query[:100]))
+
+    async def _visible_municipalities(self, actor: Actor) -> list[Municipality]:
+        if actor.is_owner:
+            return await self.directory_repo.all_municipalities()
+        out = {}
+        for rid in actor.scopes("region"):
+            for m in await self.directory_repo.municipalities_of_region(int(rid)):
+                out[m.id] = m
+        for mid in actor.scopes("municipality"):
+            m = await self.directory_repo.municipality(int(mid))
+            if m:
+                out[m.id] = m
+        return list(out.values())
+
+    # -- figures ---------------------------------------------------------------------------
+
+    async def figures(self, roadmap: Roadmap, form: Form, period: str, scope: Territory) -> Totals:
+        ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
+        sums = {(m, t, k): v for m, t, k, v in await self.report_repo.aggregate(roadmap.id, form.id, period, ids)}
+        reported = {(m, t): n for m, t, n in await self.report_repo.reported(roadmap.id, form.id, period, ids)}
+        in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
+        return Totals(sums, reported, in_dir)
+
+    def _covered(self, roadmap: Roadmap, scope: Territory, region_names: dict[int, str]) -> list[Municipality]:
+        return [m for m in scope.municipalities if roadmap.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
+
+    async def territory_text(self, scope: Territory, now: datetime) -> str:
+        parts = []
+        today = local_today(now, scope.timezone)
+        for rm in await self.roadmaps.all():
+            for form in rm.form:
+                period = current_period(form, rm, today)
+                if period is None:
+                    continue
+                text = await self.summary(rm, form, period, scope, today)
+                if text:
+                    parts.append(text)
+        return "\n\n".join(parts) or texts.STATUS_NOTHING
+
+    async def summary(self, rm: Roadmap, form: Form, period: Period, scope: Territory, today: date) -> str | None:
+        regions = {m.region_id for m in scope.municipalities}
+        names = {rid: (r.name if (r := await self.directory_repo.region(rid)) else "") for rid in regions}
+        covered = self._covered(rm, scope, names)
+        if not covered:
+            return None
+        sub = Territory(scope.level, scope.id, scope.name, covered, scope.timezone) \
+            if len(covered) != len(scope.municipalities) else scope
+        figs = await self.figures(rm, form, period.key, sub)
+        before = previous_period(form, rm, period)
+        prev = await self.figures(rm, form, before.key, sub) if before else None
+        lines = [texts.SUMMARY_HEAD.format(title=form.title, period=fmt_date(period.due), scope=scope.name)]
+        expected = figs.expected(form)
+        reported = figs.reported_count()
+        lines.append(texts.SUMMARY_COVERAGE.format(reported=reported, expected=expected,
+                                                   percent=fmt_percent(reported / expected * 100 if expected else None)))
+        targets = [t for t in rm.target if _in_form(t, form)]
+        for t in targets:
+            value = figs.target(t)
+            if value is None:
+                lines.append(texts.SUMMARY_NO_DATA.format(title=t.title))
+                continue
+            trend = ""
+            old = prev.target(t) if prev else None
+            if old is not None:
+                delta = value - old
+                number = f"{delta:+.1f}".replace(".", ",")
+                trend = f", {'↑' if delta > 0 else '↓' if delta < 0 else '='} {number} п.п."
+            lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value),
+                                                     goal=f"{t.goal_percent:g}", trend=trend))
+            by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
+                       if (t.org_types is None or ot in t.org_types) and figs.expected(form, org_type=ot)]
+            if len(by_type) > 1:
+                lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
+        if sub.level == "municipality":
+            lines += await self._municipality_details(rm, form, period, sub, targets, today)
+        else:
+            lines += self._ranking(form, sub, figs, targets)
+        return "\n".join(lines)
+
+    async def _municipality_details(self, rm: Roadmap, form: Form, period: Period, scope: Territory,
+                                    targets: list[Target], today: date) -> list[str]:
+        lines: list[str] = []
+        orgs = await self.directory_repo.organizations_of_municipality(scope.id)
+        expected = [o for o in orgs if o.type in form.org_types and form.indicators_for(o.type)]
+        per_org = await self.report_repo.period_figures(rm.id, form.id, period.key, [o.id for o in expected])
+        missing = [o.name for o in expected if o.id not in per_org]
+        if missing:
+            # One name a line: a long list then splits between names, never inside one.
+            lines.append(texts.SUMMARY_MISSING.format(n=len(missing)))
+            lines += [f"   – {name}" for name in missing]
+        main = next((t for t in targets if t.denominator != "@organizations"), None)
+        if main is not None:
+            ranked = sorted((_org_percent(main, o, per_org[o.id]), o.name) for o in expected
+                             if o.id in per_org and _org_percent(main, o, per_org[o.id]) is not None)
+            if ranked:
+                lines.append(texts.STATUS_LOWEST.format(title=main.title))
+                lines += [f"   {n}. {name} — {fmt_percent(p)}" for n, (p, name) in enumerate(ranked[:LOWEST], 1)]
+        lines += await self._items(rm, scope, orgs, today)
+        unreachable = await self.people_repo.unreachable_admins(scope.id)
+        if unreachable:
+            lines.append(texts.STATUS_UNREACHABLE)
+            lines += [f"   – {person or '—'} ({org})" for person, org, _ in unreachable]
+        return lines
+
+    def _ranking(self, form: Form, scope: Territory, figs: Totals, targets: list[Target]) -> list[str]:
+        main = next(iter(targets), None)
+        rows = []
+        for m in scope.municipalities:
+            expected = figs.expected(form, muni=m.id)
+            if not expected:
+                continue
+            value = figs.target(main, muni=m.id) if main else None
+            rows.append((value if value is not None else -1.0, m.name, figs.reported_count(muni=m.id), expected, value))
+        if not rows:
+            return []
+        rows.sort()
+        lines = [texts.STATUS_RANKING.format(title=main.title if main else "")]
+        shown = rows[:30]
+        lines += [f"   {n}. {name} — {fmt_percent(value)}, сдали {rep}/{exp}"
+                  for n, (_, name, rep, exp, value) in enumerate(shown, 1)]
+        if len(rows) > len(shown):
+            lines.append(texts.ITEMS_MORE.format(n=len(rows) - len(shown)))
+        return lines
+
+    async def _items(self, rm: Roadmap, scope: Territory, orgs: list[Organization], today: date) -> list[str]:
+        lines = []
+        for item in rm.item:
+            if not item.confirm:
+                continue
+            for occ in item_occurrences(item, rm):
+                if (occ - today).days > 14:
+                    break
+                units: list[tuple[str, str, str]] = []
+                if "municipality" in item.responsible:
+                    units.append(("municipality", str(scope.id), scope.name))
+                if "organization" in item.responsible:
+                    units += [("organization", o.id, o.name) for o in orgs
+                              if item.org_types is None or o.type in item.org_types]
+                done = await self.item_repo.confirmed_units(rm.id, item.id, occ.isoformat())
+                open_units = [name for role, sid, name in units if (role, sid) not in done]
+                if not open_units:
+                    continue
+                state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
+                lines.append(texts.STATUS_ITEM.format(id=item.id, title=short(item.title, 60), due=fmt_date(occ), state=state,
+                                                      names="; ".join(open_units[:10]) +
+                                                      (f" и ещё {len(open_units) - 10}" if len(open_units) > 10 else "")))
+        return ([texts.STATUS_ITEMS] + lines) if lines else []
+
+    async def organization_text(self, org: Organization, now: datetime) -> str:
+        muni = await self.directory_repo.municipality(org.municipality_id)
+        tz = muni.timezone if muni else self.default_timezone
+        today = local_today(now, tz)
+        lines = [texts.STATUS_ORG_HEAD.format(name=org.name)]
+        for rm in await self.roadmaps.all():
+            for form in rm.form:
+                if org.type not in form.org_types:
+                    continue
+                period = current_period(form, rm, today)
+                if period is None:
+                    continue
+                this = await self.report_repo.period_figures(rm.id, form.id, period.key, [org.id])
+                before = previous_period(form, rm, period)
+                last = await self.report_repo.period_figures(rm.id, form.id, before.key, [org.id]) if before else {}
+                state = texts.STATUS_ORG_SENT if org.id in this else texts.STATUS_ORG_NOT_SENT
+                lines.append(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))
+                figures = this.get(org.id) or last.get(org.id) or {}
+                for t in rm.target:
+                    if not _in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
+                        continue
+                    p = _org_percent(t, org, figures) if figures else None
+                    lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
+                                                             goal=f"{t.goal_percent:g}", trend=""))
+        return "\n".join(lines)
+
+    # -- chart and export --------------------------------------------------------------------
+
+    async def _current_forms(self, scope: Territory, today: date) -> list[tuple[Roadmap, Form, Period, Territory]]:
+        regions = {m.region_id for m in scope.municipalities}
+        names = {rid: (r.name if (r := await self.directory_repo.region(rid)) else "") for rid in regions}
+        out = []
+        for rm in await self.roadmaps.all():
+            covered = self._covered(rm, scope, names)
+            if not covered:
+                continue
+            sub = Territory(scope.level, scope.id, scope.name, covered, scope.timezone)
+            for form in rm.form:
+                period = current_period(form, rm, today)
+                if period is not None:
+                    out.append((rm, form, period, sub))
+        return out
+
+    async def chart_for(self, actor: Actor, now: datetime) -> Reply:
+        """/chart: the caller's territory's targets over the periods, as a picture."""
+        territory = await self.default_territory(actor)
+        if territory is None:
+            return Reply(texts.NOT_ALLOWED)
+        png = await self.chart(territory, now)
+        if png is None:
+            return Reply(texts.STATUS_NOTHING)
+        return Reply(texts.CHART_CAPTION.format(scope=territory.name), files=(File("chart.png", png, "photo"),))
+
+    async def export_for(self, actor: Actor, now: datetime, period_text: str) -> Reply:
+        """/export [дд.мм.гггг]: the caller's territory by organization, as a spreadsheet."""
+        territory = await self.default_territory(actor)
+        if territory is None:
+            return Reply(texts.NOT_ALLOWED)
+        made = await self.export(territory, now, period_text)
+        if made is None:
+            return Reply(texts.EXPORT_NONE if not period_text else texts.EXPORT_BAD_PERIOD)
+        data, name = made
+        return Reply(texts.EXPORT_CAPTION.format(scope=territory.name), files=(File(name, data),))
+
+    async def for_chat(self, actor: Actor, peer: int, now: datetime) -> Reply | None:
+        """/status in a group chat: the bound territory's summary for those who may see it; else silence."""
+        bound = await self.chat_repo.get(peer)
+        if bound is None or not await self.access.can_see(actor, bound.role, bound.scope_id):
+            return None
+        territory = await self.territory(bound.role, int(bound.scope_id))
+        return Reply(await self.territory_text(territory, now)) if territory is not None else None
+
+    async def chart(self, scope: Territory, now: datetime) -> bytes | None:
+        """Each target's % over the periods so far (a municipality), or the main target by
+        municipality (a region, the country), against the goal."""
+        forms = await self._current_forms(scope, local_today(now, scope.timezone))
+        if not forms:
+            return None
+        rm, form, period, sub = forms[0]
+        targets = [t for t in rm.target if _in_form(t, form)]
+        if not targets:
+            return None
+        ids = None if sub.level == "country" else [m.id for m in sub.municipalities]
+        rows = await self.report_repo.aggregate_periods(rm.id, form.id, ids)
+        in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
+        by_period: dict[str, Totals] = {}
+        for p, m, t, k, v in rows:
+            if p <= period.key:
+                by_period.setdefault(p, Totals({}, {}, in_dir)).add(m, t, k, v)
+        series: dict[str, list[tuple[date, float]]] = {}
+        if sub.level == "municipality" or len(sub.municipalities) == 1:
+            for t in targets:
+                series[t.title] = [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
+                                   if (v := f.target(t)) is not None]
+        else:
+            main = targets[0]
+            for m in sub.municipalities[:12]:
+                series[m.name] = [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
+                                  if (v := f.target(main, muni=m.id)) is not None]
+        from bot.views.charts import line_chart  # matplotlib loads only when a chart is drawn
+
+        return line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent)
+
+    async def export(self, scope: Territory, now: datetime, period_text: str = "") -> tuple[bytes, str] | None:
+        """One row per organization: every indicator, each target's %, when submitted, late."""
+        today = local_today(now, scope.timezone)
+        forms = await self._current_forms(scope, today)
+        if not forms:
+            return None
+        sheets = []
+        label = ""
+        for rm, form, period, sub in forms:
+            if period_text:
+                wanted = _parse_day(period_text)
+                if wanted is None:
+                    return None
+                period = next((p for p in periods_of(form, rm) if p.due == wanted), None) or \
+                    current_period(form, rm, wanted)
+                if period is None:
+                    continue
+            label = period.key
+            orgs: list[Organization] = []
+            for m in sub.municipalities:
+                orgs += [o for o in await self.directory_repo.organizations_of_municipality(m.id)
+                         if o.type in form.org_types and form.indicators_for(o.type)]
+            data = await self.report_repo.export_rows(rm.id, form.id, period.key, [o.id for o in orgs])
+            targets = [t for t in rm.target if _in_form(t, form)]
+            munis = {m.id: m.name for m in sub.municipalities}
+            header = ["Муниципалитет", "id", "Организация", "Тип", *[i.key for i in form.indicator],
+                      *[f"{t.title}, %" for t in targets], "Сдано", "Поздно"]
+            rows = []
+            for o in orgs:
+                at, late, figures = data.get(o.id, ("", False, {}))
+                percents = [_org_percent(t, o, figures) if figures else None for t in targets]
+                rows.append([munis.get(o.municipality_id, ""), o.id, o.name, ORG_TYPE_NAMES[o.type],
+                             *[figures.get(i.key) for i in form.indicator],
+                             *[round(p, 1) if p is not None else None for p in percents],
+                             at[:16].replace("T", " ") if at else "", "да" if late else ""])
+            sheets.append((form.id, header, rows, ()))
+        if not sheets:
+            return None
+        return workbook(sheets), f"roadmap-{label or today.isoformat()}.xlsx"
+
+    async def summary_for_event(self, roadmap: Roadmap, form_id: str, period_key: str, role: str,
+                                scope_id: int) -> str | None:
+        """The scheduled summary: the same text /status shows for that form and period."""
+        form = next((f for f in roadmap.form if f.id == form_id), None)
+        period = period_by_key(form, roadmap, period_key) if form else None
+        scope = await self.territory(role, scope_id)
+        if form is None or period is None or scope is None:
+            return None
+        return await self.summary(roadmap, form, period, scope, period.due)
+
+
+def _parse_day(text: str) -> date | None:
+    text = text.strip()
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _in_form(target: Target, form: Form) -> bool:
+    keys = {i.key for i in form.indicator}
+    return target.numerator in keys and (target.denominator == "@organizations" or target.denominator in keys)
+
+
+def _org_percent(target: Target, org: Organization, figures: dict[str, int]) -> float | None:
+    if target.org_types is not None and org.type not in target.org_types:
+        return None
+    num = figures.get(target.numerator)
+    den = 1 if target.denominator == "@organizations" else figures.get(target.denominator)
+    if num is None or not den:
+        return None
+    return num / den * 100
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.casefold().replace("ё", "е").split())
+

@@ -1,0 +1,72 @@
+"""Messages as plain data, in and out. Nothing here knows a messenger: the VK adapter turns these
+into VK's JSON (keyboards, payloads, uploads, peer ids) and VK's updates into `Incoming`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Arg = str | int
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button names a command of the command table and its arguments. Its press comes back as
+    that command; what it may do is decided from our database, never from the arguments."""
+
+    label: str
+    command: str
+    args: Mapping[str, Arg] = field(default_factory=dict)
+
+
+Buttons = list[list[Button]]
+
+
+@dataclass(frozen=True)
+class File:
+    name: str
+    data: bytes
+    kind: Literal["document", "photo"] = "document"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a service answers: text, buttons and files.
+
+    `buttons` None: the person's main menu goes with the text. `inline`: the buttons belong to
+    this message (a reminder's «Сдать отчёт»); `callback`: pressing them leaves no message in the
+    chat (a «Выполнено» press is answered in place)."""
+
+    text: str
+    buttons: Buttons | None = None
+    inline: bool = False
+    callback: bool = False
+    files: tuple[File, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message the bot starts (a reminder, a summary): to whom, what, and a key that makes
+    queuing it twice send it once."""
+
+    peer: int
+    reply: Reply
+    dedup_key: str
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An update as handlers see it. Text, command and arguments are untrusted input."""
+
+    kind: Literal["message", "callback", "allow", "deny"]
+    event_id: str
+    from_id: int
+    peer: int  # where to answer: the person, or the group chat
+    in_chat: bool = False
+    text: str = ""
+    command: str | None = None  # from a pressed button
+    args: Mapping[str, Any] = field(default_factory=dict)
+    callback_id: str | None = None
+    conversation_message_id: int | None = None
+    date: int = 0

@@ -1,0 +1,123 @@
+"""From long-poll updates to handlers: one user's events in arrival order, each event once.
+
+vkbottle runs every update as its own task, so two quick messages from one person could be
+handled out of order or interleaved. Here each update still gets a task (so people do not
+wait for each other), but tasks of one sender queue on that sender's lock in arrival order,
+and an event id seen before is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loguru import logger
+
+from bot.views.message import Incoming
+from bot.vk.keyboards import decode_payload
+from storage.chats import EventRepo
+
+CHAT_BASE = 2_000_000_000  # VK's peer ids of group chats start here
+
+
+def dedup_key(incoming: Incoming) -> str:
+    """A message is known by its place in its conversation, so the same message seen through the
+    long poll and through recovery of unanswered conversations is handled once."""
+    cmid = incoming.conversation_message_id
+    if incoming.kind == "message" and isinstance(cmid, int) and cmid > 0:
+        # date and text too: conversation ids start again if the bot is moved to another community
+        payload = {"cmd": incoming.command, **incoming.args} if incoming.command else None
+        digest = hashlib.sha1(f"{incoming.date}:{incoming.text}:{payload}".encode()).hexdigest()[:12]
+        return f"m{incoming.peer}:{cmid}:{digest}"
+    return incoming.event_id
+
+
+def parse_update(update: dict[str, Any]) -> Incoming | None:
+    kind = update.get("type")
+    obj = update.get("object") or {}
+    event_id = str(update.get("event_id") or "")
+    try:
+        if kind == "message_new":
+            msg = obj.get("message") or {}
+            text = msg.get("text") or ""
+            peer = int(msg["peer_id"])
+            command, args = decode_payload(msg.get("payload"))
+            return Incoming("message", event_id, int(msg["from_id"]), peer, peer >= CHAT_BASE,
+                            text if isinstance(text, str) else "", command, args,
+                            conversation_message_id=msg.get("conversation_message_id"),
+                            date=int(msg.get("date") or 0))
+        if kind == "message_event":
+            peer = int(obj["peer_id"])
+            command, args = decode_payload(obj.get("payload"))
+            return Incoming("callback", event_id, int(obj["user_id"]), peer, peer >= CHAT_BASE,
+                            command=command, args=args, callback_id=str(obj.get("event_id")),
+                            conversation_message_id=obj.get("conversation_message_id"))
+        if kind in ("message_allow", "message_deny"):
+            uid = int(obj["user_id"])
+            return Incoming("allow" if kind == "message_allow" else "deny", event_id, uid, uid)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("malformed {} update skipped", kind)
+    return None
+
+
+Handler = Callable[[Incoming], Awaitable[None]]
+ErrorHook = Callable[[BaseException, Incoming], Awaitable[None]]
+
+
+@dataclass
+class Dispatcher:
+    handler: Handler
+    events: EventRepo
+    on_error: ErrorHook
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    _waiting: dict[int, int] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def feed(self, update: dict[str, Any]) -> asyncio.Task[None] | None:
+        incoming = parse_update(update)
+        if incoming is None:
+            return None
+        # Creating the task here, in arrival order, and taking the lock as its first step
+        # keeps one sender's events in order (asyncio.Lock wakes waiters first-in first-out).
+        task = asyncio.create_task(self._run(incoming))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _run(self, incoming: Incoming) -> None:
+        key = incoming.from_id
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                dedup = dedup_key(incoming)
+                if dedup and not await self.events.claim(dedup):
+                    logger.debug("duplicate event {} skipped", dedup)
+                    return
+                try:
+                    await self.handler(incoming)
+                except Exception as e:  # one bad update must not stop the bot
+                    await self.on_error(e, incoming)
+                if dedup:
+                    await self.events.finish(dedup)
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:
+                del self._waiting[key]
+                self._locks.pop(key, None)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def drain(self, grace_seconds: float) -> bool:
+        """Wait for in-flight handlers; False if some were still running at the timeout."""
+        if not self._tasks:
+            return True
+        done, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        return not pending

@@ -1,0 +1,156 @@
+"""The one outbound sender: drains the outbox in `execute` batches of up to 25 messages.
+
+Every request goes through the shared rate limiter (VK allows a community 20 requests/s, so
+up to 500 messages/s). Replies to people (priority 0) are taken before bulk sends. A row is
+marked sent only after VK answered; after a crash it is sent again with the same random_id
+and VK deduplicates it, so nobody gets a message twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import aiohttp
+from loguru import logger
+from vkbottle import API, VKAPIError
+
+from bot.vk.api import TRANSIENT_ERRORS, LimitedAPI
+from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
+
+BATCH = 25
+UNREACHABLE = {*UNREACHABLE_CODES, 917}  # 917: the community is not in that chat
+
+
+def vkscript_batch(rows: list[Queued]) -> str:
+    """`return [API.messages.send({...}), ...];` with every value as a JSON literal."""
+    calls = []
+    for row in rows:
+        params: dict[str, Any] = {"peer_id": row.peer_id, "message": row.text, "random_id": row.random_id}
+        if row.keyboard:
+            params["keyboard"] = row.keyboard
+        if row.attachment:
+            params["attachment"] = row.attachment
+        calls.append(f"API.messages.send({json.dumps(params, ensure_ascii=False)})")
+    return "return [" + ",".join(calls) + "];"
+
+
+class Sender:
+    def __init__(self, outbox: OutboxRepo, api: API, *, workers: int = 3, request_timeout: float = 30.0) -> None:
+        self.outbox = outbox
+        self.api = api
+        self.workers = workers
+        self.request_timeout = request_timeout
+        self._wake = asyncio.Event()
+        self._reply_wake = asyncio.Event()
+        self._claimed: set[int] = set()
+        self._busy = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+        self._reply_wake.set()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        # One worker serves only replies, so a person never queues behind a broadcast's batches.
+        await asyncio.gather(self._worker(stop, replies_only=True),
+                             *(self._worker(stop) for _ in range(self.workers)))
+
+    async def _worker(self, stop: asyncio.Event, replies_only: bool = False) -> None:
+        wake = self._reply_wake if replies_only else self._wake
+        while not stop.is_set():
+            # Cleared before looking, so a message queued while we look still wakes us.
+            wake.clear()
+            try:
+                sent = await self.send_batch(replies_only=replies_only)
+            except Exception:  # the sender must outlive any one bad batch
+                logger.exception("outbox batch failed")
+                sent = 0
+            if sent == 0:
+                await self._idle(stop, wake)
+
+    async def _idle(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        wakeup = await self.outbox.next_wakeup()
+        delay = 1.0 if wakeup is None else min(1.0, max(0.01, wakeup - time.time()))
+        waiters = [asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())]
+        await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+
+    async def send_batch(self, replies_only: bool = False) -> int:
+        """Send one batch of ready rows; returns how many rows it took (0: nothing ready).
+
+        `replies_only`: act only when a reply waits; its batch is still filled up with bulk
+        messages, so a reply costs no extra request of VK's quota."""
+        candidates = await self.outbox.next_batch(BATCH * (self.workers + 2))
+        rows = [r for r in candidates if r.id not in self._claimed][:BATCH]
+        if not rows or (replies_only and rows[0].priority != 0):
+            return 0
+        ids = {r.id for r in rows}
+        self._claimed |= ids
+        self._busy += 1
+        try:
+            await self._send(rows)
+        finally:
+            self._claimed -= ids
+            self._busy -= 1
+        return len(rows)
+
+    async def _send(self, rows: list[Queued]) -> None:
+        try:
+            urgent = any(r.priority == 0 for r in rows)
+            request = self.api.request("execute", {"code": vkscript_batch(rows)}, **(
+                {"urgent": urgent} if isinstance(self.api, LimitedAPI) else {}))
+            body = await asyncio.wait_for(request, self.request_timeout)
+        except VKAPIError as e:
+            level = "warning" if e.code in TRANSIENT_ERRORS else "error"
+            logger.log(level.upper(), "execute refused with VK error {}; {} messages wait", e.code, len(rows))
+            await self._back_off(rows)
+            return
+        except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as e:
+            logger.warning("execute failed ({}); {} messages wait", type(e).__name__, len(rows))
+            await self._back_off(rows)
+            return
+        results = body.get("response") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(rows):
+            logger.error("unexpected execute answer; {} messages wait", len(rows))
+            await self._back_off(rows)
+            return
+        errors = iter(body.get("execute_errors") or [])
+        sent: list[tuple[int, int]] = []
+        retry: list[Queued] = []
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, int) and not isinstance(result, bool):
+                sent.append((row.id, result))
+                continue
+            error = next(errors, {})
+            code = int(error.get("error_code", 1)) if isinstance(error, dict) else 1
+            if code in TRANSIENT_ERRORS:
+                retry.append(row)
+            else:
+                if code not in UNREACHABLE:
+                    logger.error("message refused by VK with error {}; not retried", code)
+                await self.outbox.mark_failed(row.id, row.peer_id, code)
+        if sent:
+            await self.outbox.mark_sent(sent)
+        if retry:
+            await self._back_off(retry)
+
+    async def _back_off(self, rows: list[Queued]) -> None:
+        attempts = max(r.attempts for r in rows)
+        await self.outbox.retry_later([r.id for r in rows], min(60.0, 0.5 * 2 ** attempts))
+
+    async def drain(self, limit_s: float = 30.0) -> bool:
+        """Send until nothing is pending (tests, run-job, shutdown); False if time ran out."""
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            if await self.send_batch() == 0:
+                if await self.outbox.pending_count() == 0 and not self.busy:
+                    return True
+                await asyncio.sleep(0.02)
+        return False

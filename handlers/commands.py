@@ -1,0 +1,182 @@
+"""Every command and button the bot knows, declared once, with its handler.
+
+A handler translates: it makes one service call and shows the answer. Menus, /help, routing and
+the README's command table are derived from `COMMANDS` (see `handlers.table`). To add a command,
+write its handler here and add its declaration to `COMMANDS`."""
+
+from __future__ import annotations
+
+from bot.domain.dialog import Dialog
+from bot.domain.forms import answer_from
+from bot.views import texts
+from bot.views.message import Reply
+
+from .context import Context
+from .table import (
+    ADMIN,
+    COORDINATORS,
+    EVERYONE,
+    MUNICIPAL,
+    OWNER,
+    REGIONAL,
+    Command,
+    HelpLine,
+    help_lines,
+)
+
+# -- for everyone ---------------------------------------------------------------------------------
+
+
+async def show_help(ctx: Context) -> None:
+    if not ctx.actor.registered:
+        await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=True))
+        return
+    lines = [texts.HELP_HEADER, *help_lines(COMMANDS, ctx.actor), texts.HELP_CODE]
+    await ctx.show(Reply("\n".join(lines)))
+
+
+async def whoami(ctx: Context) -> None:
+    await ctx.show(await ctx.services.people.whoami(ctx.actor))
+
+
+async def cancel(ctx: Context) -> None:
+    await ctx.show(await ctx.services.dialogs.cancel(ctx.actor, ctx.now))
+
+
+# -- organization admins ---------------------------------------------------------------------------
+
+
+async def report(ctx: Context) -> None:
+    """/report, the menu button, or a reminder's or a picker's button naming one form."""
+    args = ctx.incoming.args if ctx.incoming.command == "report" else {}
+    ref = args if "org" in args else None
+    await ctx.show(await ctx.services.reports.start(ctx.actor, ctx.now, ref, correct=args.get("fix") == 1))
+
+
+async def form_answer(ctx: Context) -> None:
+    """A message while a form is open: an answer, a button of the form, or «Отмена»."""
+    answer = answer_from(ctx.incoming.text, ctx.incoming.command, ctx.incoming.args)
+    await ctx.show(await ctx.services.reports.answer(ctx.actor, answer, ctx.now, ctx.conversation))
+
+
+async def form_button(ctx: Context) -> None:
+    """A form's button pressed after that form was closed (an old message)."""
+    await ctx.show(await ctx.services.reports.current_screen(ctx.actor, texts.FORM_CONTINUE)
+                   or Reply(texts.FORM_CLOSED))
+
+
+# -- roadmap items ----------------------------------------------------------------------------------
+
+
+async def items(ctx: Context) -> None:
+    await ctx.show(await ctx.services.items.list_open(ctx.actor, ctx.now))
+
+
+async def item_done(ctx: Context) -> None:
+    """«Выполнено» under a reminder or in /items: which item is in the arguments, checked by the service."""
+    await ctx.show(await ctx.services.items.confirm(ctx.actor, ctx.incoming.args, ctx.now))
+
+
+async def item_evidence(ctx: Context) -> None:
+    """The link a roadmap item asks for, after «Выполнено»."""
+    await ctx.show(await ctx.services.items.evidence(ctx.actor, ctx.incoming.text, ctx.now))
+
+
+# -- coordinators -----------------------------------------------------------------------------------
+
+
+async def status(ctx: Context) -> None:
+    await ctx.show(await ctx.services.status.for_actor(ctx.actor, ctx.argument, ctx.now))
+
+
+async def chart(ctx: Context) -> None:
+    await ctx.show(await ctx.services.status.chart_for(ctx.actor, ctx.now))
+
+
+async def export(ctx: Context) -> None:
+    await ctx.show(await ctx.services.status.export_for(ctx.actor, ctx.now, ctx.argument))
+
+
+async def history(ctx: Context) -> None:
+    await ctx.show(await ctx.services.reports.history(ctx.actor, ctx.argument))
+
+
+async def invite(ctx: Context) -> None:
+    await ctx.show(await ctx.services.people.issue_invite(ctx.actor, ctx.argument, ctx.now))
+
+
+async def invites(ctx: Context) -> None:
+    await ctx.show(await ctx.services.people.issue_all(ctx.actor, ctx.now))
+
+
+async def bind_in_private(ctx: Context) -> None:
+    await ctx.show(Reply(texts.BIND_ONLY_IN_CHAT))
+
+
+# -- group chats ----------------------------------------------------------------------------------------
+
+
+async def chat_help(ctx: Context) -> None:
+    await ctx.show(Reply(texts.CHAT_HELP))
+
+
+async def chat_bind(ctx: Context) -> None:
+    await ctx.show(await ctx.services.people.bind_chat(ctx.actor, ctx.incoming.peer, ctx.argument))
+
+
+async def chat_status(ctx: Context) -> None:
+    await ctx.show(await ctx.services.status.for_chat(ctx.actor, ctx.incoming.peer, ctx.now))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", show_help, slash=("/start", "/начать"), words=("начать", "старт"), roles=EVERYONE,
+            chat=chat_help, aside=True,
+            about="приветствие; для зарегистрированных — список команд"),
+    Command("report", report, slash=("/report", "/отчёт", "/отчет"), label=texts.MENU_REPORT, menu_row=0,
+            roles=frozenset({ADMIN}), refusal=texts.REPORT_NOT_ADMIN,
+            help=(HelpLine(texts.HELP_REPORT, frozenset({ADMIN})),),
+            about="сдать отчёт за текущий период: вопросы по одному, «Назад», «Отмена», проверка, «Отправить»; повторно — исправить"),
+    Command("status", status, slash=("/status", "/сводка"), label=texts.MENU_STATUS, menu_row=0, chat=chat_status,
+            help=(HelpLine(texts.HELP_STATUS, COORDINATORS),
+                  HelpLine(texts.HELP_STATUS_ADMIN, frozenset({ADMIN}), unless=COORDINATORS)),
+            about="сводка по территории (или по своей организации); `/status <муниципалитет или организация>` — подробнее"),
+    Command("invites", invites, slash=("/invites", "/коды"), label=texts.MENU_INVITES, menu_row=0,
+            roles=frozenset({MUNICIPAL, REGIONAL}),
+            help=(HelpLine(texts.HELP_INVITES_ORGS, frozenset({MUNICIPAL})),
+                  HelpLine(texts.HELP_INVITES_MUNIS, frozenset({REGIONAL}))),
+            about="коды приглашений для всех организаций (муниципалитетов) своей территории файлом XLSX"),
+    Command("invite", invite, slash=("/invite", "/код"), roles=COORDINATORS,
+            help=(HelpLine(texts.HELP_INVITE_ANY, frozenset({OWNER})),
+                  HelpLine(texts.HELP_INVITE_ORG, frozenset({MUNICIPAL})),
+                  HelpLine(texts.HELP_INVITE_MUNI, frozenset({REGIONAL}))),
+            about="код приглашения: `/invite <id или название организации, или муниципалитет>`"),
+    Command("bind", bind_in_private, slash=("/bind", "/привязать"), chat=chat_bind,
+            help=(HelpLine(texts.HELP_BIND, COORDINATORS),),
+            about="в беседе: сделать её беседой координаторов своей территории (туда приходят сводки)"),
+    Command("chart", chart, slash=("/chart", "/график"), roles=COORDINATORS,
+            help=(HelpLine(texts.HELP_CHART, COORDINATORS),),
+            about="график целей по периодам"),
+    Command("export", export, slash=("/export", "/выгрузка"), roles=COORDINATORS,
+            help=(HelpLine(texts.HELP_EXPORT, COORDINATORS),),
+            about="`/export [дд.мм.гггг]` — таблица Excel по организациям за период"),
+    Command("history", history, slash=("/history", "/история"), roles=COORDINATORS,
+            help=(HelpLine(texts.HELP_HISTORY, COORDINATORS),),
+            about="`/history <организация>` — кто и когда менял её отчёты"),
+    Command("items", items, slash=("/items", "/пункты"), label=texts.MENU_ITEMS, menu_row=1,
+            help=(HelpLine(texts.HELP_ITEMS, frozenset({ADMIN, MUNICIPAL, REGIONAL})),),
+            about="открытые пункты дорожной карты, кнопка «Выполнено» (со ссылкой, где карта требует)"),
+    Command("item", item_done, callback=True),
+    Command("form", form_button),
+    Command("whoami", whoami, slash=("/whoami", "/ктоя"), words=("кто я",), label=texts.MENU_WHOAMI, menu_row=1,
+            aside=True, help=(HelpLine(texts.HELP_WHOAMI),),
+            about="кто вы и ваши роли"),
+    Command("cancel", cancel, slash=("/cancel", "/отмена"), words=("отмена",), roles=EVERYONE,
+            help=(HelpLine(texts.HELP_CANCEL),),
+            about="отменить текущее действие (и кнопка «Отмена» на любом шаге)"),
+    Command("help", show_help, slash=("/help", "/помощь"), words=("помощь", "справка"), label=texts.MENU_HELP,
+            menu_row=1, roles=EVERYONE, chat=chat_help, aside=True, help=(HelpLine(texts.HELP_HELP),),
+            about="команды, доступные вам"),
+)
+
+# What a person's open dialog does with their next message (see `handlers.router`).
+STATE_HANDLERS = {Dialog.FORM: form_answer, Dialog.ITEM_EVIDENCE: item_evidence}

@@ -1,0 +1,95 @@
+"""Which handler an update goes to: the open dialog first, then the command table.
+
+In private messages: an open dialog (a form, a link for a roadmap item) takes the message unless
+it is «Отмена» or an aside (help, who am I), which is answered and the dialog goes on; then
+invite codes; a newcomer is greeted; then the command, if the person's roles allow it. In group
+chats only the commands declared for chats are answered; ordinary chatter is left alone."""
+
+from __future__ import annotations
+
+from bot.domain.dialog import Dialog
+from bot.services.access import Actor
+from bot.views import texts
+from bot.views.message import Buttons, Reply
+
+from .commands import COMMANDS, STATE_HANDLERS
+from .context import Context
+from .table import Command, Lookup, allowed, menu
+
+LOOKUP = Lookup.of(COMMANDS)
+CANCEL = LOOKUP.by_name["cancel"]
+REPORT = LOOKUP.by_name["report"]
+
+
+def main_menu(actor: Actor) -> Buttons | None:
+    return menu(COMMANDS, actor)
+
+
+async def route(ctx: Context) -> None:
+    incoming = ctx.incoming
+    if incoming.kind == "callback":
+        await _callback(ctx)
+    elif incoming.kind == "message" and incoming.in_chat:
+        command, ctx.argument = LOOKUP.resolve(incoming.text, incoming.command)
+        if command is not None and command.chat is not None:
+            await command.chat(ctx)
+    elif incoming.kind == "message":
+        await _private(ctx)
+
+
+async def _callback(ctx: Context) -> None:
+    # Acknowledged first, whatever the press meant: VK's client spins until then.
+    await ctx.messenger.acknowledge(ctx.incoming)
+    command = LOOKUP.by_name.get(ctx.incoming.command or "")
+    if command is None or not command.callback or ctx.incoming.in_chat or command.handler is None:
+        return
+    if allowed(command, ctx.actor):
+        await command.handler(ctx)
+
+
+async def _private(ctx: Context) -> None:
+    incoming = ctx.incoming
+    command, ctx.argument = LOOKUP.resolve(incoming.text, incoming.command)
+    ctx.conversation = await ctx.services.dialogs.current(ctx.actor)
+    state = ctx.conversation.state if ctx.conversation else None
+    if state == Dialog.FORM and command is not CANCEL:
+        await _in_form(ctx, command)
+        return
+    if state in STATE_HANDLERS and command is not CANCEL and not (command and command.aside):
+        await STATE_HANDLERS[Dialog(state)](ctx)
+        return
+    if command is CANCEL:
+        await CANCEL.handler(ctx)  # type: ignore[misc]
+        return
+    if ctx.services.people.looks_like_code(incoming.text):
+        reply, ctx.actor = await ctx.services.people.redeem(ctx.actor, incoming.text, ctx.now)
+        await ctx.show(reply)
+        return
+    if not ctx.actor.registered and (command is None or command.name not in ("start", "help")):
+        await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=False))
+        return
+    await _run(ctx, command)
+
+
+async def _run(ctx: Context, command: Command | None) -> None:
+    if command is None or command.handler is None:
+        await ctx.show(Reply(texts.UNKNOWN))
+    elif not allowed(command, ctx.actor):
+        await ctx.show(Reply(command.refusal))
+    else:
+        await command.handler(ctx)
+
+
+async def _in_form(ctx: Context, command: Command | None) -> None:
+    """A message while a form is open: an answer, unless it opens another form or is an aside."""
+    if command is REPORT and ctx.incoming.command == REPORT.name:
+        await _run(ctx, REPORT)  # a reminder's or a picker's button opens that form instead
+        return
+    if command is not None and (command.aside or command is REPORT):
+        if command is not REPORT:
+            await _run(ctx, command)
+        screen = await ctx.services.reports.current_screen(ctx.actor, texts.FORM_CONTINUE)
+        if screen is not None or command is not REPORT:
+            await ctx.show(screen)
+            return
+    await STATE_HANDLERS[Dialog.FORM](ctx)

@@ -1,0 +1,35 @@
+"""Every repository over one database, built together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .chats import ChatRepo, ConversationRepo, EventRepo
+from .db import Database
+from .directory import DirectoryRepo
+from .items import ItemRepo, JobRepo
+from .outbox import OutboxRepo
+from .people import InviteRepo, PeopleRepo
+from .reports import ReportRepo
+from .roadmaps import RoadmapRepo
+
+
+@dataclass(frozen=True)
+class Repositories:
+    db: Database
+    directory: DirectoryRepo
+    roadmaps: RoadmapRepo
+    people: PeopleRepo
+    invites: InviteRepo
+    chats: ChatRepo
+    conversations: ConversationRepo
+    events: EventRepo
+    reports: ReportRepo
+    items: ItemRepo
+    jobs: JobRepo
+    outbox: OutboxRepo
+
+    @classmethod
+    def of(cls, db: Database) -> Repositories:
+        return cls(db, DirectoryRepo(db), RoadmapRepo(db), PeopleRepo(db), InviteRepo(db), ChatRepo(db),
+                   ConversationRepo(db), EventRepo(db), ReportRepo(db), ItemRepo(db), JobRepo(db), OutboxRepo(db))

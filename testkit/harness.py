@@ -1,0 +1,171 @@
+"""The bot as tests see it: the real app on a temp SQLite file against vkemu.
+
+Two ways to reach it. In-process (the default): VK API calls go to the emulator through
+`vkemu.InProcessClient`, and what people write is fed straight to the dispatcher, each update
+awaited to the end and the outbox drained, so a test reads the bot's answers without timing
+guesses. Live (`live=True`): the emulator serves HTTP and the bot long-polls it as in production,
+for journeys that need the network: restarts, long-poll failures, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import App, build_app
+from bot.config import AccessSection, Config, StorageSection, VkSection
+from bot.vk.api import LimitedAPI, RateLimiter
+from vkemu import Delivered, Emulator, EmulatorServer, Schema
+from vkemu.inprocess import InProcessClient
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_CSV = ROOT / "directory" / "ntgo-demo.csv"
+NTGO_ROADMAP = ROOT / "roadmaps" / "ntgo-2023.toml"
+OWNER = 1
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime(2023, 10, 20, 7, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Harness:
+    app: App
+    emu: Emulator
+    clock: Clock
+    server: EmulatorServer | None = None  # live only
+    stop: asyncio.Event | None = None
+    polling: asyncio.Task[None] | None = None
+    cursor: int = 0  # in-process: the number of the next emulator event to hand to the bot
+
+    async def settle(self, limit_s: float = 10.0) -> None:
+        """Until every event pushed so far has been handled and every reply sent."""
+        if self.server is None:
+            await self._pump(limit_s)
+            return
+        await self._settle_live(limit_s)
+
+    async def _pump(self, limit_s: float) -> None:
+        while self.cursor < self.emu.lp_first + len(self.emu.lp_events):
+            start = max(self.cursor, self.emu.lp_first) - self.emu.lp_first
+            events = list(self.emu.lp_events)[start:]
+            self.cursor = self.emu.lp_first + len(self.emu.lp_events)
+            tasks = [t for e in events if (t := self.app.dispatcher.feed(e)) is not None]
+            await asyncio.wait_for(asyncio.gather(*tasks), limit_s)
+        if not await self.app.sender.drain(limit_s):
+            raise TimeoutError("the outbox did not drain")
+
+    async def _settle_live(self, limit_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit_s
+        calm = 0
+        while calm < 3:
+            if loop.time() > deadline:
+                raise TimeoutError("the bot did not settle")
+            await asyncio.sleep(0.01)
+            fetched = self.emu.lp_waiting > 0
+            idle = fetched and self.app.dispatcher.in_flight == 0 and not self.app.sender.busy
+            if idle and await self.app.repos.outbox.pending_count() > 0:
+                idle = False
+            calm = calm + 1 if idle else 0
+
+    async def say(self, user_id: int, text: str, *, peer_id: int | None = None,
+                  payload: dict | str | None = None) -> list[Delivered]:
+        """The user writes; returns what the bot delivered to that peer in reply."""
+        peer = peer_id if peer_id is not None else user_id
+        before = len(self.emu.delivered(peer))
+        self.emu.say(user_id, text, peer_id=peer_id, payload=payload)
+        await self.settle()
+        return self.emu.delivered(peer)[before:]
+
+    async def press(self, user_id: int, label: str | int, *, peer_id: int | None = None) -> list[Delivered]:
+        peer = peer_id if peer_id is not None else user_id
+        before = len(self.emu.delivered(peer))
+        self.emu.press(user_id, label, peer_id=peer_id)
+        await self.settle()
+        return self.emu.delivered(peer)[before:]
+
+    async def text(self, user_id: int, text: str, **kwargs) -> str:
+        replies = await self.say(user_id, text, **kwargs)
+        return "\n".join(m.text for m in replies)
+
+
+async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, raise_errors: bool = True,
+                        live: bool = False) -> Harness:
+    emu = Emulator(schema, check_responses=True, rate_limit=20 if live else None)
+    server = await EmulatorServer(emu).start() if live else None
+    config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url if server else "http://vkemu.invalid/method/",
+                                 requests_per_second=20 if live else 0),
+                    storage=StorageSection(path=str(tmp_path / "bot.sqlite3")),
+                    access=AccessSection(owners=[OWNER]))
+    clock = Clock()
+    api = None
+    if server is None:
+        emu.base_url = "http://vkemu.invalid"
+        api = LimitedAPI(emu.token, RateLimiter(1_000_000))
+        api.API_URL = config.vk.api_url
+        api.http_client = InProcessClient(emu)
+    app = await build_app(config, emu.token, clock=clock, raise_errors=raise_errors, roadmap_recheck_s=0,
+                          schedule=False, api=api)
+    if demo:
+        await app.services.catalog.import_directory_file(DEMO_CSV)
+        await app.services.catalog.load_roadmap_file(NTGO_ROADMAP)
+    h = Harness(app, emu, clock, server, cursor=emu.lp_first + len(emu.lp_events))
+    if server is not None:
+        h.stop = asyncio.Event()
+        h.polling = asyncio.create_task(app.run_polling(h.stop))
+        await emu.wait_for_poller()
+    return h
+
+
+async def stop_harness(h: Harness) -> None:
+    if h.stop is not None and h.polling is not None:
+        h.stop.set()
+        await h.polling
+    await h.app.close()
+    if h.server is not None:
+        await h.server.stop()
+
+
+async def register(h: Harness, user_id: int, role: str, scope: str, first: str = "Анна",
+                   last: str = "Петрова") -> None:
+    """Register a person through the bot with a fresh invite code."""
+    h.emu.add_user(user_id, first, last)
+    code, _ = await h.app.services.invites.create(role, scope, None, h.clock())
+    replies = await h.say(user_id, code)
+    assert replies and replies[-1].text.startswith("Готово"), replies
+
+
+MOSCOW_SCHOOL = "7700000001"
+
+
+async def add_moscow_municipality(h: Harness) -> None:
+    """A second municipality of seed 000's region, in Moscow time, covered by the roadmap too."""
+    await h.app.services.catalog.import_directory(
+        "id,region,municipality,timezone,organization,type\n"
+        f"{MOSCOW_SCHOOL},Свердловская область,Тестовый МО,Europe/Moscow,Школа Москвы,school\n", "m.csv")
+    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace(
+        'municipalities = ["Нижнетуринский ГО"]', 'municipalities = ["Нижнетуринский ГО", "Тестовый МО"]')
+    await h.app.services.catalog.load_roadmap(text, "ntgo.toml")
+
+
+async def restart_app(h: Harness) -> None:
+    """Stop the bot and start a new one on the same database; VK (the emulator) keeps running,
+    so what people write in between waits on the long-poll server."""
+    assert h.stop is not None and h.polling is not None, "restarts need the live harness"
+    config = h.app.config
+    h.stop.set()
+    await h.polling
+    await h.app.close()
+    h.app = await build_app(config, h.emu.token, clock=h.clock, raise_errors=True, roadmap_recheck_s=0,
+                            schedule=False)
+    h.stop = asyncio.Event()
+    h.polling = asyncio.create_task(h.app.run_polling(h.stop))

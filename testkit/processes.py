@@ -1,0 +1,115 @@
+"""The bot and vkemu as separate processes, for benchmarks and crash tests: free ports, a vkemu process,
+prepared databases, percentiles."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def vkemu_process(rate_limit: int = 0, port: int | None = None) -> Iterator[str]:
+    """Start `python -m vkemu` and yield its base URL; stop it afterwards."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vkemu", "--port", str(port), "--rate-limit", str(rate_limit)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(urllib.request.Request(base + "/control/stats", data=b"{}"), timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("vkemu did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_now: bool, *,
+                         roadmap: str | None = None, timezone: str = "Asia/Yekaterinburg") -> None:
+    """A municipality of `admins` schools (ids B000000, B000001, ...) with one admin each and seed
+    000's roadmap, or the `roadmap` text given.
+
+    `shift_to_now`: move the roadmap's dates around today (for runs that use the real clock)."""
+    import re
+
+    from bot.services.catalog import CatalogService
+    from storage.db import Database
+    from storage.directory import DirectoryRepo
+    from storage.people import PeopleRepo
+    from storage.roadmaps import RoadmapRepo
+
+    db = await Database.open(db_path)
+    catalog = CatalogService(DirectoryRepo(db), RoadmapRepo(db))
+    rows = ["id,region,municipality,timezone,organization,type"]
+    rows += [f"{school_id(n)},Свердловская область,Нижнетуринский ГО,{timezone},Школа № {n},school"
+             for n in range(admins)]
+    await catalog.import_directory("\n".join(rows) + "\n", "bench.csv")
+    text = roadmap or (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+    if shift_to_now:
+        year = time.gmtime().tm_year
+        text = re.sub(r"(?m)^starts = \d{4}-\d\d-\d\d", f"starts = {year - 1}-01-01", text)
+        text = re.sub(r"(?m)^ends = \d{4}-\d\d-\d\d", f"ends = {year + 1}-12-31", text)
+    await catalog.load_roadmap(text, "bench.toml")
+    people = PeopleRepo(db)
+    async with db.transaction():
+        for n in range(admins):
+            await people.upsert_person(first_admin + n, "Админ", str(n))
+            await people.grant(first_admin + n, "organization", school_id(n))
+    await db.close()
+
+
+def school_id(n: int) -> str:
+    return f"B{n:06d}"
+
+
+def control(base: str, action: str, body: dict | None = None) -> object:
+    import json
+
+    req = urllib.request.Request(f"{base}/control/{action}", data=json.dumps(body or {}).encode())
+    return json.loads(urllib.request.urlopen(req, timeout=30).read())
+
+
+def bot_env(config: Path) -> dict[str, str]:
+    return {**os.environ, "VK_TOKEN": "vkemu-token", "BOT_CONFIG": str(config), "LOG_LEVEL": os.environ.get("BENCH_BOT_LOG_LEVEL", "WARNING"),
+            "PYTHONPATH": str(ROOT)}
+
+
+def write_config(path: Path, api_base: str, db_path: Path, requests_per_second: int = 20) -> Path:
+    path.write_text(f'[vk]\ngroup_id = 1\napi_url = "{api_base}/method/"\n'
+                    f'requests_per_second = {requests_per_second}\n[storage]\npath = "{db_path}"\n'
+                    "[schedule]\ngrace_hours = 0\n", encoding="utf-8")
+    return path

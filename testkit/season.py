@@ -1,0 +1,522 @@
+"""A whole season of seed 000 driven through the real bot, with its expectations computed here.
+
+The engine registers every person through the bot, binds the coordinators' chat, and moves the
+clock hour by hour from 2023-08-01 to 2024-05-31, calling the scheduler's tick as APScheduler would.
+People act on a plan drawn from a seeded random generator: some report early, some after the first
+or second reminder, some late, some never, some correct what they sent; item reminders are
+confirmed at once, on the due day, or never.
+
+What the bot should have sent is computed from that plan and the roadmap's rules (the Russian
+production calendar comes from `holidays` directly), not from the bot's planner, so a planner or
+aggregation bug shows up as a mismatch. `tests/test_season.py` runs it for seed 000's municipality;
+`bench/season.py` runs it for many municipalities and prints the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from bot.views import texts
+from testkit.harness import NTGO_ROADMAP, Harness
+
+ROADMAP_ID = "ntgo-sferum-2023"
+FORM = "Еженедельный мониторинг Сферума"
+TEACHERS = "Педагоги, написавшие не менее 10 сообщений за неделю"
+AUTHORITY = "Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю"
+SEASON_START = datetime(2023, 8, 1, 0, 0, tzinfo=UTC)
+SEASON_END = datetime(2024, 6, 1, 0, 0, tzinfo=UTC)  # 2024-05-31 inclusive, everywhere east of UTC
+
+# Seed 000: 9 schools with 204 teachers, 2 extra-education organizations with 15, 7 kindergartens with
+# 191, the education authority and its methodical centre with 13 staff.
+STAFF = {"school": [40, 32, 28, 25, 22, 20, 15, 12, 10], "additional": [9, 6],
+         "preschool": [38, 32, 30, 28, 25, 20, 18], "authority": [8, 5]}
+assert [sum(v) for v in STAFF.values()] == [204, 15, 191, 13]
+
+# Fridays of the weekly form: the first Friday on or after 2023-08-01 up to roadmap.ends 2023-12-30.
+PERIODS = [date(2023, 8, 4) + timedelta(weeks=w) for w in range(22)]
+assert PERIODS[-1] == date(2023, 12, 29)
+REMIND_AT = (time(10, 0), time(15, 0))
+SUMMARY_AT = time(18, 0)
+ITEM_REMIND_AT = time(9, 0)
+ITEM_DAYS_BEFORE = (7, 3, 1, 0)
+# Item due dates written out by hand from seed 000 ("2023-08" = the month's last day; "every 3m"
+# from September: each quarter is due at its end, the last one cut at the item's due).
+QUARTERS = [date(2023, 11, 30), date(2024, 2, 29), date(2024, 5, 31)]
+ITEMS: dict[str, tuple[tuple[str, ...], list[date], bool]] = {
+    "1": (("municipality",), [date(2023, 8, 31)], False),
+    "2": (("organization",), [date(2023, 9, 30)], True),
+    "3": (("municipality", "organization"), [date(2023, 10, 31)], False),
+    "4": (("municipality", "organization"), QUARTERS, False),
+    "5": (("municipality", "organization"), [date(2024, 5, 31)], False),
+    "6": (("municipality", "organization"), QUARTERS, True),
+    "7": (("municipality", "organization"), [date(2024, 5, 31)], False),
+    "8": (("municipality",), QUARTERS, False),
+    "9": (("municipality", "organization"), [date(2024, 5, 31)], False),
+}
+
+# When an admin sends the weekly report (local time, relative to the period's Friday).
+BEHAVIOURS = {  # name: (weight, days before Friday, local time)
+    "early": (25, 2, time(14, 30)),        # Wednesday, before any reminder
+    "after_first": (25, 0, time(12, 30)),  # after the 10:00 reminder
+    "after_second": (15, 0, time(16, 30)),  # after the 15:00 reminder, before the 18:00 summary
+    "corrected": (10, 0, time(12, 30)),    # as after_first, then a correction at 16:45
+    "late": (10, 0, time(20, 30)),         # after the summary: stored, marked late
+    "missing": (15, 0, time(0, 0)),
+}
+CORRECTION_AT = time(16, 45)
+CONFIRMS = {"first": 50, "due_day": 30, "never": 20}
+
+_WORKING = holidays.country_holidays("RU", years=range(2023, 2025))
+
+
+def working(day: date) -> bool:
+    return _WORKING.is_working_day(day)
+
+
+def prev_working(day: date) -> date:
+    while not working(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def next_working(day: date) -> date:
+    while not working(day):
+        day += timedelta(days=1)
+    return day
+
+
+def pct(num: int, den: int) -> str:
+    return f"{num / den * 100:.1f}".replace(".", ",")
+
+
+@dataclass
+class Org:
+    id: str
+    name: str
+    type: str
+    staff: int
+    admin: int
+    share0: float  # share of active teachers in August; it grows over the autumn
+
+
+@dataclass
+class Muni:
+    id: int
+    name: str
+    tz: ZoneInfo
+    coordinator: int
+    chat: int = 0
+    orgs: list[Org] = field(default_factory=list)
+
+
+@dataclass
+class Submission:
+    org: Org
+    period: date
+    behaviour: str
+    staff: int
+    active: int
+    corrected_active: int | None
+
+    def final(self) -> int:
+        return self.corrected_active if self.corrected_active is not None else self.active
+
+
+@dataclass
+class Totals:
+    """What happened, for the report and the assertions."""
+
+    pushed: Counter = field(default_factory=Counter)      # (peer, category) -> messages the bot initiated
+    replies: int = 0
+    actions: int = 0
+    unanswered: list[str] = field(default_factory=list)
+    ticks: int = 0
+    summaries: dict[tuple[int, date], str] = field(default_factory=dict)  # (chat, period) -> text
+    overdue: dict[tuple[int, str, date], list[str]] = field(default_factory=dict)  # (peer, item, occ) -> texts
+    confirmed: set[tuple[str, str, str, date]] = field(default_factory=set)  # role, scope, item, occ
+
+
+def category(text: str) -> str:
+    if text.startswith("Напоминание: сегодня срок отчёта"):
+        return "form_reminder"
+    if text.startswith("Напоминание по дорожной карте"):
+        return "item_reminder"
+    if text.startswith("Сводка"):
+        return "summary"
+    if text.startswith("Просрочен пункт"):
+        return "overdue"
+    return "other"
+
+
+class Season:
+    def __init__(self, h: Harness, seed: int = 7) -> None:
+        self.h = h
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.munis: list[Muni] = []
+        self.region_coordinator = 900
+        self.submissions: dict[tuple[str, date], Submission] = {}
+        self.confirm_plan: dict[tuple[str, str, str, date], str] = {}
+        self.totals = Totals()
+        self._seen: dict[int, int] = {}
+        self.unit_tz: dict[tuple[str, str], ZoneInfo] = {}
+
+    # -- setup -----------------------------------------------------------------------------
+
+    @staticmethod
+    def directory_csv(count: int) -> str:
+        """Seed 000's municipality, plus `count - 1` copies of it for a larger run."""
+        types = [t for t, staff in STAFF.items() for _ in staff]
+        lines = ["id,region,municipality,timezone,organization,type"]
+        for m in range(1, count):
+            for n, t in enumerate(types, 1):
+                lines.append(f"66{m:04d}{n:04d},Свердловская область,Округ {m},Asia/Yekaterinburg,"
+                             f"Организация {n} округа {m},{t}")
+        return "\n".join(lines) + "\n"
+
+    async def setup(self, municipalities: int = 1) -> None:
+        h = self.h
+        h.clock.now = SEASON_START + timedelta(hours=3)
+        if municipalities > 1:
+            await h.app.services.catalog.import_directory(self.directory_csv(municipalities), "copies.csv")
+            names = ", ".join(f'"Округ {m}"' for m in range(1, municipalities))
+            text = NTGO_ROADMAP.read_text(encoding="utf-8").replace(
+                'municipalities = ["Нижнетуринский ГО"]', f'municipalities = ["Нижнетуринский ГО", {names}]')
+            await h.app.services.catalog.load_roadmap(text, "ntgo.toml")
+        all_munis = sorted(await h.app.repos.directory.all_municipalities(), key=lambda m: m.id)
+        region = (await h.app.repos.directory.region(all_munis[0].region_id))
+        await self._register(self.region_coordinator, "region", str(region.id), "Региональный", "Координатор")
+        for k, m in enumerate(all_munis):
+            base = 10_000 + 100 * k
+            muni = Muni(m.id, m.name, ZoneInfo(m.timezone), coordinator=base)
+            await self._register(base, "municipality", str(m.id), "Ольга", f"Координатор{k}")
+            orgs = sorted(await h.app.repos.directory.organizations_of_municipality(m.id), key=lambda o: o.id)
+            staff_of = {t: list(v) for t, v in STAFF.items()}
+            for n, o in enumerate(orgs, 1):
+                org = Org(o.id, o.name, o.type, staff_of[o.type].pop(0), base + n,
+                          share0=self.rng.uniform(0.25, 0.45))
+                muni.orgs.append(org)
+                await self._register(org.admin, "organization", org.id, "Админ", f"Школы{n}")
+            muni.chat = h.emu.add_chat([base])
+            replies = await h.say(base, "/bind", peer_id=muni.chat)
+            assert replies and replies[-1].text.startswith("Беседа привязана"), replies
+            self.munis.append(muni)
+        self._plan()
+        self._snapshot()
+
+    async def _register(self, vk_id: int, role: str, scope: str, first: str, last: str) -> None:
+        h = self.h
+        h.emu.add_user(vk_id, first, last)
+        code, _ = await h.app.services.invites.create(role, scope, None, h.clock())
+        replies = await h.say(vk_id, code)
+        assert replies and replies[-1].text.startswith("Готово"), replies
+
+    def _plan(self) -> None:
+        names, weights = zip(*((k, v[0]) for k, v in BEHAVIOURS.items()), strict=True)
+        for muni in self.munis:
+            for org in muni.orgs:
+                last = None
+                for w, period in enumerate(PERIODS):
+                    behaviour = self.rng.choices(names, weights)[0]
+                    share = min(0.98, org.share0 + (0.95 - org.share0) * w / (len(PERIODS) - 1))
+                    active = max(1, min(org.staff, round(org.staff * share)))
+                    if last is not None:  # a steady climb: never a jump the form would question
+                        active = max(min(active, last * 2), (last + 1) // 2, 1)
+                    corrected = None
+                    if behaviour == "corrected":
+                        corrected = active + 1 if active < org.staff else active - 1
+                    self.submissions[(org.id, period)] = Submission(org, period, behaviour, org.staff, active,
+                                                                    corrected)
+                    if behaviour != "missing":
+                        last = min(active, corrected or active)
+            units = [("municipality", str(muni.id))] + [("organization", o.id) for o in muni.orgs]
+            self.unit_tz.update({unit: muni.tz for unit in units})
+            for item, (responsible, occurrences, _link) in ITEMS.items():
+                for occ in occurrences:
+                    for role, scope in units:
+                        if role in responsible:
+                            choice = self.rng.choices(list(CONFIRMS), list(CONFIRMS.values()))[0]
+                            self.confirm_plan[(role, scope, item, occ)] = choice
+
+    # -- the clock -------------------------------------------------------------------------
+
+    def _actions(self) -> dict[datetime, list[tuple[str, Submission]]]:
+        """Submissions and corrections at their UTC instants."""
+        out: dict[datetime, list[tuple[str, Submission]]] = defaultdict(list)
+        for muni in self.munis:
+            for org in muni.orgs:
+                for period in PERIODS:
+                    s = self.submissions[(org.id, period)]
+                    if s.behaviour == "missing":
+                        continue
+                    _, before, at = BEHAVIOURS[s.behaviour]
+                    local = datetime.combine(period - timedelta(days=before), at, muni.tz)
+                    out[local.astimezone(UTC)].append(("submit", s))
+                    if s.behaviour == "corrected":
+                        local = datetime.combine(period, CORRECTION_AT, muni.tz)
+                        out[local.astimezone(UTC)].append(("correct", s))
+        return out
+
+    async def run(self, start: datetime = SEASON_START, end: datetime = SEASON_END) -> Totals:
+        h = self.h
+        actions = self._actions()
+        pending = sorted(a for a in actions if start <= a < end)
+        hour = start
+        while hour < end:
+            h.clock.now = hour
+            await self._tick(hour)
+            if hour.weekday() == 4:  # Fridays: a second tick at the same instant must send nothing
+                await self._tick(hour)
+            nxt = hour + timedelta(hours=1)
+            while pending and pending[0] < nxt:
+                at = pending.pop(0)
+                h.clock.now = at
+                await self._act(actions[at])
+            hour = nxt
+        return self.totals
+
+    async def _tick(self, now: datetime) -> None:
+        result = await self.h.app.services.jobs.tick(now)
+        self.totals.ticks += 1
+        if result.queued:
+            await self.h.settle(limit_s=60)
+        await self._collect_pushes()
+
+    async def _collect_pushes(self) -> None:
+        """Everything delivered since the last look was initiated by the bot (no one was writing)."""
+        emu = self.h.emu
+        reactions: list[tuple[int, object]] = []
+        for peer, messages in emu.record.items():
+            seen = self._seen.get(peer, 0)
+            for m in messages[seen:]:
+                cat = category(m.text)
+                self.totals.pushed[(peer, cat)] += 1
+                if cat == "summary":
+                    period = datetime.strptime(re.search(r"за период до (\d\d\.\d\d\.\d{4})", m.text)[1],
+                                               "%d.%m.%Y").date()
+                    key = (peer, period)
+                    self.totals.summaries[key] = self.totals.summaries.get(key, "") + m.text
+                elif cat == "overdue":
+                    item = re.match(r"Просрочен пункт (\S+) ", m.text)[1]
+                    due = datetime.strptime(re.search(r"\(срок (\d\d\.\d\d\.\d{4})\)", m.text)[1], "%d.%m.%Y")
+                    self.totals.overdue.setdefault((peer, item, due.date()), []).append(m.text)
+                elif cat == "item_reminder":
+                    reactions.append((peer, m))
+            self._seen[peer] = len(messages)
+        for peer, m in reactions:
+            await self._maybe_confirm(peer, m)
+
+    def _snapshot(self) -> None:
+        self._seen = {peer: len(msgs) for peer, msgs in self.h.emu.record.items()}
+
+    async def _maybe_confirm(self, peer: int, m) -> None:
+        button = next(b for b in m.buttons() if b.get("label") == texts.ITEM_DONE_BUTTON)
+        payload = button["payload"]
+        if isinstance(payload, str):
+            payload = json.loads(payload)
+        occ = date.fromisoformat(payload["occ"])
+        key = (payload["role"], payload["scope"], payload["item"], occ)
+        choice = self.confirm_plan[key]
+        local_day = self.h.clock.now.astimezone(self.unit_tz[key[:2]]).date()
+        if choice == "never" or (choice == "due_day" and local_day != self.item_reminder_days(occ)[-1]):
+            return
+        h = self.h
+        h.emu.callback(peer, payload, conversation_message_id=m.conversation_message_id)
+        await self._reply_check(peer, "Пришлите ссылку" if ITEMS[key[2]][2] else "Отмечено")
+        if ITEMS[key[2]][2]:
+            h.emu.say(peer, f"https://vk.com/wall-1_{key[2]}{occ:%m%d}")
+            await self._reply_check(peer, "Отмечено")
+        self.totals.confirmed.add(key)
+
+    async def _reply_check(self, peer: int, expect: str) -> None:
+        before = self._seen.get(peer, 0)
+        await self.h.settle(limit_s=60)
+        got = self.h.emu.delivered(peer)[before:]
+        self._seen[peer] = before + len(got)
+        self.totals.actions += 1
+        self.totals.replies += len(got)
+        if not got or not any(expect.lower() in m.text.lower() for m in got):
+            self.totals.unanswered.append(f"{peer}: expected {expect!r}, got {[m.text[:60] for m in got]}")
+
+    async def _act(self, batch: list[tuple[str, Submission]]) -> None:
+        """Submissions are typed by everyone at once (the dispatcher keeps each person's order);
+        corrections go button by button."""
+        h = self.h
+        submits = [s for kind, s in batch if kind == "submit"]
+        for s in submits:
+            for typed in ("/report", str(s.staff), str(s.active), texts.BTN_SEND):
+                h.emu.say(s.org.admin, typed)
+        if submits:
+            await h.settle(limit_s=60)
+            for s in submits:
+                before = self._seen.get(s.org.admin, 0)
+                got = h.emu.delivered(s.org.admin)[before:]
+                self._seen[s.org.admin] = before + len(got)
+                self.totals.actions += 4
+                self.totals.replies += len(got)
+                expect = "Отчёт принят"
+                if not any(m.text.startswith(expect) for m in got):
+                    self.totals.unanswered.append(f"{s.org.admin}: {[m.text[:60] for m in got]}")
+                elif s.behaviour == "late" and not any(texts.FORM_SENT_LATE in m.text for m in got):
+                    self.totals.unanswered.append(f"{s.org.admin}: late submission not marked late")
+        for kind, s in batch:
+            if kind != "correct":
+                continue
+            admin = s.org.admin
+            h.emu.say(admin, "/report")
+            await self._reply_check(admin, "уже отправлен")
+            for label, expect in ((texts.REPORT_EDIT, "Проверьте ответы"), (texts.BTN_FIX, texts.FORM_PICK),
+                                  ("2", "Сколько из них")):
+                h.emu.press(admin, label) if label != "2" else h.emu.say(admin, label)
+                await self._reply_check(admin, expect)
+            h.emu.say(admin, str(s.corrected_active))
+            await self._reply_check(admin, "Проверьте ответы")
+            h.emu.say(admin, texts.BTN_SEND)
+            await self._reply_check(admin, "Исправление принято")
+
+    # -- what should have happened ---------------------------------------------------------
+
+    def expected_form_reminders(self, org: Org, muni: Muni) -> int:
+        n = 0
+        for period in PERIODS:
+            s = self.submissions[(org.id, period)]
+            sent_at = None
+            if s.behaviour != "missing":
+                _, before, at = BEHAVIOURS[s.behaviour]
+                sent_at = datetime.combine(period - timedelta(days=before), at, muni.tz)
+            day = prev_working(period)
+            for at in REMIND_AT:
+                instant = datetime.combine(day, at, muni.tz)
+                if sent_at is None or sent_at > instant:
+                    n += 1
+        return n
+
+    def item_reminder_days(self, occ: date) -> list[date]:
+        return sorted({prev_working(occ - timedelta(days=n)) for n in ITEM_DAYS_BEFORE})
+
+    def expected_item_reminders(self, role: str, scope: str, muni: Muni, end: datetime) -> int:
+        n = 0
+        for item, (responsible, occurrences, _link) in ITEMS.items():
+            if role not in responsible:
+                continue
+            for occ in occurrences:
+                days = [d for d in self.item_reminder_days(occ)
+                        if datetime.combine(d, ITEM_REMIND_AT, muni.tz) < end]
+                choice = self.confirm_plan[(role, scope, item, occ)]
+                n += min(1, len(days)) if choice == "first" else len(days)
+        return n
+
+    def expected_overdue(self, muni: Muni, end: datetime) -> dict[tuple[int, str, date], list[frozenset[str]]]:
+        """(peer, item, occurrence) -> one set per notice: the names of the units that had not confirmed
+        (a region's coordinators get one notice per municipality)."""
+        out: dict[tuple[int, str, date], list[frozenset[str]]] = {}
+        for item, (responsible, occurrences, _link) in ITEMS.items():
+            for occ in occurrences:
+                if datetime.combine(next_working(occ + timedelta(days=1)), ITEM_REMIND_AT, muni.tz) >= end:
+                    continue
+                if "organization" in responsible:
+                    late = {o.name for o in muni.orgs
+                            if self.confirm_plan[("organization", o.id, item, occ)] == "never"}
+                    if late:
+                        out[(muni.chat, item, occ)] = [frozenset(late)]
+                if "municipality" in responsible and \
+                        self.confirm_plan[("municipality", str(muni.id), item, occ)] == "never":
+                    out[(self.region_coordinator, item, occ)] = [frozenset({muni.name})]
+        return out
+
+    def expected_summary(self, muni: Muni, period: date) -> dict[str, str]:
+        """Coverage and each target's percentage as of the 18:00 summary."""
+        summary = datetime.combine(period, SUMMARY_AT, muni.tz)
+        reported = 0
+        sums: dict[str, list[int]] = {TEACHERS: [0, 0], AUTHORITY: [0, 0]}
+        for org in muni.orgs:
+            s = self.submissions[(org.id, period)]
+            if s.behaviour in ("missing", "late"):
+                continue
+            _, before, at = BEHAVIOURS[s.behaviour]
+            assert datetime.combine(period - timedelta(days=before), at, muni.tz) < summary
+            reported += 1
+            target = AUTHORITY if org.type == "authority" else TEACHERS
+            sums[target][0] += s.final()
+            sums[target][1] += s.staff
+        out = {"coverage": f"Сдали: {reported} из {len(muni.orgs)} организаций ({pct(reported, len(muni.orgs))} %)"}
+        for title, (num, den) in sums.items():
+            out[title] = f"• {title}: {pct(num, den)} % (цель 100%)" if den else f"• {title}: данных нет"
+        return out
+
+    # -- the verdict -----------------------------------------------------------------------
+
+    async def check(self, end: datetime = SEASON_END) -> list[str]:
+        """Every mismatch between what the bot did and what the plan implies (empty: all right)."""
+        h, totals = self.h, self.totals
+        problems = list(totals.unanswered)
+        expected: Counter = Counter()
+        overdue: dict[tuple[int, str, date], list[frozenset[str]]] = defaultdict(list)
+        for muni in self.munis:
+            for org in muni.orgs:
+                expected[(org.admin, "form_reminder")] = self.expected_form_reminders(org, muni)
+                expected[(org.admin, "item_reminder")] = self.expected_item_reminders("organization", org.id, muni,
+                                                                                      end)
+            expected[(muni.coordinator, "item_reminder")] = self.expected_item_reminders(
+                "municipality", str(muni.id), muni, end)
+            expected[(muni.chat, "summary")] = len(PERIODS)
+            for key, notices in self.expected_overdue(muni, end).items():
+                overdue[key] += notices
+        for (peer, _item, _occ), notices in overdue.items():
+            expected[(peer, "overdue")] += len(notices)
+        got = Counter({k: v for k, v in totals.pushed.items() if v})
+        for key in sorted(set(got) | set(+expected)):
+            if got[key] != expected[key]:
+                problems.append(f"{key}: {got[key]} messages, expected {expected[key]}")
+        # the overdue notices name exactly the units that never confirmed
+        for key in sorted(set(totals.overdue) ^ set(overdue)):
+            problems.append(f"overdue notice {key}: {'unexpected' if key in totals.overdue else 'missing'}")
+        for key, notices in overdue.items():
+            listed = [frozenset(t.split("Не подтвердили: ", 1)[1].split("; ")) for t in totals.overdue.get(key, [])]
+            if sorted(map(sorted, listed)) != sorted(map(sorted, notices)):
+                problems.append(f"overdue notices {key} list {listed}, expected {notices}")
+        # every weekly summary carries the coverage and percentages computed here
+        for muni in self.munis:
+            for period in PERIODS:
+                text = totals.summaries.get((muni.chat, period), "")
+                for line in self.expected_summary(muni, period).values():
+                    if line not in text:
+                        problems.append(f"summary {muni.name} {period}: no line {line!r}")
+        # nothing was sent twice: each delivery to a peer has its own random_id; no push repeats (the two form
+        # reminders of a day read alike, a third would be a repeat)
+        deliveries = [m for msgs in h.emu.record.values() for m in msgs]
+        # (random_id is what VK deduplicates a peer's messages by; across peers a repeat is a coincidence)
+        if len({(m.peer_id, m.random_id) for m in deliveries}) != len(deliveries):
+            problems.append("a random_id was delivered twice to one peer")
+        pushes = Counter((m.peer_id, m.text) for m in deliveries if category(m.text) != "other")
+        for (peer, text), n in pushes.items():
+            if n > (len(REMIND_AT) if category(text) == "form_reminder" else 1):
+                problems.append(f"{peer} got {n} times: {text[:80]}")
+        # what is stored: one submission per organization and period, the last value, the late flag
+        repo = h.app.repos.reports
+        for (org_id, period), s in self.submissions.items():
+            stored = await repo.submission(org_id, ROADMAP_ID, "weekly", period.isoformat())
+            if stored is None:
+                if s.behaviour != "missing":
+                    problems.append(f"lost: {org_id} {period}")
+                continue
+            if s.behaviour == "missing":
+                problems.append(f"unexpected submission {org_id} {period}")
+            elif stored.late != (s.behaviour == "late"):
+                problems.append(f"late flag {org_id} {period}: {stored.late}")
+            elif await repo.figures(stored.id) != {"staff_total": s.staff, "staff_active": s.final()}:
+                problems.append(f"figures {org_id} {period}: {await repo.figures(stored.id)}")
+        for key, choice in self.confirm_plan.items():
+            role, scope, item, occ = key
+            conf = await h.app.repos.items.confirmation(ROADMAP_ID, item, occ.isoformat(), role, scope)
+            if (conf is not None) != (choice != "never"):
+                problems.append(f"confirmation {key}: planned {choice}, stored {conf is not None}")
+        return problems
