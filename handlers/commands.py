@@ -39,6 +39,11 @@ async def whoami(ctx: Context) -> None:
     await ctx.show(await ctx.services.people.whoami(ctx.actor))
 
 
+async def show_menu(ctx: Context) -> None:
+    """The keyboard is gone (another device, an old chat): the menu again."""
+    await ctx.show(Reply(texts.MENU_SHOWN))
+
+
 async def cancel(ctx: Context) -> None:
     await ctx.show(await ctx.services.dialogs.cancel(ctx.actor, ctx.now))
 
@@ -170,6 +175,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("whoami", whoami, slash=("/whoami", "/ктоя"), words=("кто я",), label=texts.MENU_WHOAMI, menu_row=1,
             aside=True, help=(HelpLine(texts.HELP_WHOAMI),),
             about="кто вы и ваши роли"),
+    Command("menu", show_menu, slash=("/menu", "/меню"), words=("меню",), aside=True,
+            help=(HelpLine(texts.HELP_MENU),), about="показать кнопки меню снова"),
     Command("cancel", cancel, slash=("/cancel", "/отмена"), words=("отмена",), roles=EVERYONE,
             help=(HelpLine(texts.HELP_CANCEL),),
             about="отменить текущее действие (и кнопка «Отмена» на любом шаге)"),
