@@ -50,6 +50,8 @@ async def _callback(ctx: Context) -> None:
 async def _private(ctx: Context) -> None:
     incoming = ctx.incoming
     command, ctx.argument = LOOKUP.resolve(incoming.text, incoming.command)
+    if command is not None and command.callback:
+        command = None  # a callback button's command typed or forged into a message is not a press
     ctx.conversation = await ctx.services.dialogs.current(ctx.actor)
     state = ctx.conversation.state if ctx.conversation else None
     if state == Dialog.FORM and command is not CANCEL:
@@ -59,7 +61,7 @@ async def _private(ctx: Context) -> None:
         await STATE_HANDLERS[Dialog(state)](ctx)
         return
     if command is CANCEL:
-        await CANCEL.handler(ctx)  # type: ignore[misc]
+        await _run(ctx, CANCEL)
         return
     if ctx.services.people.looks_like_code(incoming.text):
         reply, ctx.actor = await ctx.services.people.redeem(ctx.actor, incoming.text, ctx.now)

@@ -86,16 +86,18 @@ class VkMessenger:
 
     async def send_bulk(self, messages: list[Outgoing]) -> int:
         """Reminders, summaries: queued behind replies. A message whose key was queued before is
-        skipped before anything is uploaded, so a re-run costs VK nothing."""
+        skipped, before anything is uploaded, so a re-run sends and uploads nothing."""
         rows: list[OutMessage] = []
         for m in messages:
-            if await self.outbox.has(m.dedup_key) or await self.outbox.has(m.dedup_key + "#0"):
-                continue
-            try:
-                attachment = await self._attach(m.peer, m.reply.files)
-            except Exception:  # the figures matter more than the picture
-                logger.warning("upload failed; the message goes without its file")
-                attachment = None
+            attachment = None
+            if m.reply.files:
+                # The outbox skips a known key anyway; asked first only when there is a file to upload.
+                if await self.outbox.has(m.dedup_key) or await self.outbox.has(m.dedup_key + "#0"):
+                    continue
+                try:
+                    attachment = await self._attach(m.peer, m.reply.files)
+                except Exception:  # the figures matter more than the picture
+                    logger.warning("upload failed; the message goes without its file")
             rows += compose(m.peer, m.reply.text, for_reply(m.reply, None), attachment, m.dedup_key)
         added = await self.outbox.add(rows, priority=1) if rows else 0
         self.wake_sender()
