@@ -239,9 +239,13 @@ def main() -> None:
 
         try:
             longpoll_failures = asyncio.run(drive())
-            # the run is over: let the last reminder times pass, and the bot catch up without faults
+            # the run is over: let the last reminder time pass (a short run can end before it), and the
+            # bot catch up without faults
             control(base, "chaos", {})
-            time.sleep(15)
+            local = bot_now().astimezone(ZoneInfo(TZ))
+            last = max(datetime.combine(local.date(), datetime.strptime(t, "%H:%M").time(), ZoneInfo(TZ))
+                       for t in remind_times)
+            time.sleep(max(0.0, (last - local).total_seconds()) + 15)
             bot.send_signal(signal.SIGTERM)
             bot.wait(60)
         finally:

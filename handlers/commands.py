@@ -27,9 +27,17 @@ from .table import (
 # -- for everyone ---------------------------------------------------------------------------------
 
 
-async def show_help(ctx: Context) -> None:
+async def start(ctx: Context) -> None:
+    """«Начать»: a newcomer is greeted afresh; everyone else gets their commands."""
     if not ctx.actor.registered:
         await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=True))
+        return
+    await show_help(ctx)
+
+
+async def show_help(ctx: Context) -> None:
+    if not ctx.actor.registered:
+        await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=False))
         return
     lines = [texts.HELP_HEADER, *help_lines(COMMANDS, ctx.actor), texts.HELP_CODE]
     await ctx.show(Reply("\n".join(lines)))
@@ -134,7 +142,7 @@ async def chat_status(ctx: Context) -> None:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", show_help, slash=("/start", "/начать"), words=("начать", "старт"), roles=EVERYONE,
+    Command("start", start, slash=("/start", "/начать"), words=("начать", "старт"), roles=EVERYONE,
             chat=chat_help, aside=True,
             about="приветствие; для зарегистрированных — список команд"),
     Command("report", report, slash=("/report", "/отчёт", "/отчет"), label=texts.MENU_REPORT, menu_row=0,
