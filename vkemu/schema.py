@@ -20,14 +20,11 @@ COMMON_PARAMS = frozenset(
 
 
 def default_schema_dir() -> Path:
-    """`VKEMU_SCHEMA`, else `../shared/vk-api-schema` beside the checkout, else the copy shipped in
-    vkemu/ (VKCOM/vk-api-schema 0efe478, MIT) so a fresh clone runs the sandbox on its own."""
+    """`VKEMU_SCHEMA`, else the copy shipped in vkemu/ (VKCOM/vk-api-schema 0efe478, MIT): the project
+    reads nothing outside its checkout, so CI and a user's clone run against the same schema."""
     env = os.environ.get("VKEMU_SCHEMA")
     if env:
         return Path(env)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "vk-api-schema"
-    if (shared / "errors.json").exists():
-        return shared
     return Path(__file__).resolve().parent / "vk-api-schema"
 
 
