@@ -24,7 +24,8 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 README = ROOT / "README.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-SCRIPTS = ["vkemu_throughput.py", "forms.py", "broadcast.py", "status.py", "season.py", "soak.py"]
+SCRIPTS = ["vkemu_throughput.py", "forms.py", "broadcast.py", "status.py", "season.py", "soak.py",
+           "directory_import.py"]
 
 
 def machine() -> str:

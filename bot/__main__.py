@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _setup_logging() -> None:
     logger.remove()
-    logger.add(sys.stderr, level=os.environ.get("LOG_LEVEL", "INFO"))
+    # diagnose=False: a traceback must not print local variables (names, VK ids) into the journal
+    logger.add(sys.stderr, level=os.environ.get("LOG_LEVEL", "INFO"), diagnose=False)
 
 
 def main(argv: list[str] | None = None) -> int:

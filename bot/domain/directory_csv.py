@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain.roadmap import ORG_TYPES
@@ -32,8 +33,14 @@ class DirectoryError(Exception):
         self.problems = problems
 
 
+@lru_cache(maxsize=1)
+def _known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())  # reads the tz database from disk: once, not per row
+
+
+@lru_cache(maxsize=1024)
 def _valid_timezone(name: str) -> bool:
-    if name not in available_timezones():
+    if name not in _known_timezones():
         return False
     try:
         ZoneInfo(name)

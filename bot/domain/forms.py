@@ -20,6 +20,8 @@ from bot.views.message import Button, Buttons
 
 _SEPARATORS = re.compile(r"[\s\u00a0\u2007\u2009\u202f'’_]")
 MAX_DIGITS = 9
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}([.,])\d{3}(?:\1\d{3})+")
+_ONE_GROUP = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
 YES = {"да", "д", "yes", "y", "1", "+", "ага", "есть", "конечно"}
 NO = {"нет", "н", "no", "n", "0", "-", "не"}
 ACTS = {"back", "cancel", "send", "fix", "confirm", "redo", "carry", "yes", "no", "pick"}
@@ -105,6 +107,14 @@ def parse_count(text: str) -> int:
     s = s.rstrip(".,")
     if s.startswith("+"):
         s = s[1:]
+    grouped = _THOUSANDS.fullmatch(s)
+    if grouped:  # "1,000,000": groups of three under one mark can only be thousands
+        s = re.sub(r"[.,]", "", s)
+    elif _ONE_GROUP.fullmatch(s):
+        # "1,000" or "12.500": a thousand or a fraction, by country; asked, never guessed
+        whole, rest = re.split(r"[.,]", s, maxsplit=1)
+        small = f"{whole},{rest.rstrip('0')}" if rest.strip("0") else whole
+        raise Invalid(texts.FORM_AMBIGUOUS.format(typed=text.strip(), small=small, big=fmt_number(int(whole + rest))))
     m = re.fullmatch(r"(-?)(\d+)(?:[.,](\d+))?", s)
     if not m:
         raise Invalid(texts.FORM_NOT_NUMBER)

@@ -61,6 +61,8 @@ class InviteService:
             await self.invite_repo.record_failure(vk_id, now)
             return Redemption(outcome)
         if any(r.role == invite.role and r.scope_id == invite.scope_id for r in await self.people_repo.roles(vk_id)):
+            # consumed all the same: a code once shown is spent, whoever typed it (else a stranger could use it)
+            await self.invite_repo.mark_used(invite.code_hash, vk_id, now)
             return Redemption(Outcome.ALREADY, invite.role, invite.scope_id)
         async with self.invite_repo.db.transaction():
             if not await self.invite_repo.mark_used(invite.code_hash, vk_id, now):

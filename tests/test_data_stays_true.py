@@ -1,0 +1,75 @@
+"""Findings of the attack on the bot (issue 12) that are about data staying true: each reproduced, each refused."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.domain.forms import Invalid, parse_count
+from bot.domain.roadmap import RoadmapError, parse_roadmap
+from bot.views import texts
+from bot.views.sheets import workbook
+from testkit.harness import Harness, register
+
+ROOT = Path(__file__).resolve().parents[1]
+NTGO = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("typed", "small", "big"), [("1,000", "1", "1 000"), ("1.000", "1", "1 000"),
+                                                     ("12,000", "12", "12 000"), ("1,500", "1,5", "1 500")])
+def test_one_thousands_group_is_asked_about_never_guessed(typed: str, small: str, big: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        parse_count(typed)
+    assert refused.value.message == texts.FORM_AMBIGUOUS.format(typed=typed, small=small, big=big)
+
+
+@pytest.mark.parametrize(("typed", "value"), [("1,000,000", 1_000_000), ("2.500.000", 2_500_000), ("1 000", 1000),
+                                              ("25,0", 25), ("0,000", 0), ("204", 204)])
+def test_unambiguous_numbers_still_pass(typed: str, value: int) -> None:
+    assert parse_count(typed) == value
+
+
+async def test_an_ambiguous_figure_is_not_stored(harness: Harness) -> None:
+    h = harness
+    await register(h, 850, "organization", "6624000001")
+    await h.say(850, "/report")
+    reply = await h.text(850, "1,000")
+    assert "можно понять и как 1, и как 1 000" in reply and "Вопрос 1 из 2" in reply  # the same question again
+    assert "Вопрос 2 из 2" in await h.text(850, "1000")
+
+
+@pytest.mark.parametrize("ends", ["9999-12-31", "2199-01-01"])
+def test_roadmap_dates_far_in_the_future_do_not_load(ends: str) -> None:
+    text = re.sub(r"(?m)^ends = .*$", f"ends = {ends}", NTGO)
+    with pytest.raises(RoadmapError) as refused:
+        parse_roadmap(text, "x.toml")
+    assert any(p.key == "roadmap.ends" and "2000–2100" in p.message for p in refused.value.problems)
+
+
+def test_a_roadmap_longer_than_ten_years_does_not_load() -> None:
+    text = re.sub(r"(?m)^ends = .*$", "ends = 2040-12-31", NTGO)
+    with pytest.raises(RoadmapError) as refused:
+        parse_roadmap(text, "x.toml")
+    assert [p.message for p in refused.value.problems] == ["дорожная карта длиннее 10 лет: проверьте дату окончания"]
+
+
+def test_spreadsheet_cells_that_look_like_formulas_stay_text() -> None:
+    name = '=HYPERLINK("http://evil.example","МАОУ СОШ № 1")'
+    data = workbook([("Лист", ["Организация", "Число"], [[name, 5], ["+7 999", 6], ["@SUM(A1)", 7]], ())])
+    ws = load_workbook(io.BytesIO(data)).active
+    assert [(c.value, c.data_type) for c in ws["A"]][1:] == [(name, "s"), ("+7 999", "s"), ("@SUM(A1)", "s")]
+    assert ws["B2"].value == 5 and ws["B2"].data_type == "n"
+
+
+async def test_a_code_is_spent_even_when_its_holder_already_had_the_role(harness: Harness) -> None:
+    h = harness
+    await register(h, 860, "organization", "6624000001")
+    code, _ = await h.app.services.invites.create("organization", "6624000001", None, h.clock())
+    assert "уже есть" in await h.text(860, code)
+    h.emu.add_user(861, "Чужой", "Человек")
+    assert await h.text(861, code) == texts.CODE_USED  # a stranger who saw it cannot use it
+    assert not (await h.app.services.access.actor(861)).registered
