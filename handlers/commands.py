@@ -74,7 +74,7 @@ async def form_answer(ctx: Context) -> None:
 
 async def form_button(ctx: Context) -> None:
     """A form's button pressed after that form was closed (an old message)."""
-    await ctx.show(await ctx.services.reports.current_screen(ctx.actor, texts.FORM_CONTINUE)
+    await ctx.show(await ctx.services.reports.current_screen(ctx.actor, ctx.now, texts.FORM_CONTINUE)
                    or Reply(texts.FORM_CLOSED))
 
 

@@ -90,8 +90,10 @@ async def _in_form(ctx: Context, command: Command | None) -> None:
     if command is not None and (command.aside or command is REPORT):
         if command is not REPORT:
             await _run(ctx, command)
-        screen = await ctx.services.reports.current_screen(ctx.actor, texts.FORM_CONTINUE)
-        if screen is not None or command is not REPORT:
+        screen = await ctx.services.reports.current_screen(ctx.actor, ctx.now, texts.FORM_CONTINUE)
+        if screen is not None:
             await ctx.show(screen)
-            return
+        elif command is REPORT:
+            await _run(ctx, REPORT)  # the open form is gone or its period is over: start the current one
+        return
     await STATE_HANDLERS[Dialog.FORM](ctx)

@@ -50,11 +50,11 @@ def test_roadmap_dates_far_in_the_future_do_not_load(ends: str) -> None:
     assert any(p.key == "roadmap.ends" and "2000–2100" in p.message for p in refused.value.problems)
 
 
-def test_a_roadmap_longer_than_ten_years_does_not_load() -> None:
-    text = re.sub(r"(?m)^ends = .*$", "ends = 2040-12-31", NTGO)
+def test_a_roadmap_longer_than_fifteen_years_does_not_load() -> None:
+    text = re.sub(r"(?m)^ends = .*$", "ends = 2045-12-31", NTGO)
     with pytest.raises(RoadmapError) as refused:
         parse_roadmap(text, "x.toml")
-    assert [p.message for p in refused.value.problems] == ["дорожная карта длиннее 10 лет: проверьте дату окончания"]
+    assert [p.message for p in refused.value.problems] == ["дорожная карта длиннее 15 лет: проверьте дату окончания"]
 
 
 def test_spreadsheet_cells_that_look_like_formulas_stay_text() -> None:
@@ -73,3 +73,20 @@ async def test_a_code_is_spent_even_when_its_holder_already_had_the_role(harness
     h.emu.add_user(861, "Чужой", "Человек")
     assert await h.text(861, code) == texts.CODE_USED  # a stranger who saw it cannot use it
     assert not (await h.app.services.access.actor(861)).registered
+
+
+async def test_a_draft_left_open_past_its_period_is_not_filed_into_it(harness: Harness) -> None:
+    h = harness
+    await register(h, 870, "organization", "6624000001")
+    await register(h, 871, "organization", "6624000002", "Сергей", "Кузнецов")
+    for uid in (870, 871):
+        assert "период до 20.10.2023" in await h.text(uid, "/report")
+        await h.say(uid, "204")  # question 1 answered on Friday, then the admins went away
+    h.clock.advance(days=7)
+    # one comes back with /report: the current period's form, not last week's draft
+    reply = await h.text(870, "/report")
+    assert "период до 27.10.2023" in reply and "Вопрос 1 из 2" in reply
+    # the other just types the second answer: told the draft is closed, nothing stored
+    assert await h.text(871, "179") == texts.FORM_STALE.format(period="20.10.2023")
+    assert await h.app.repos.reports.submission("6624000002", "ntgo-sferum-2023", "weekly", "2023-10-20") is None
+    assert "период до 27.10.2023" in await h.text(871, "/report")

@@ -19,7 +19,7 @@ from bot.domain.tomlpos import key_lines, line_of
 
 # Dates a roadmap may name: every period and reminder up to `ends` is computed, so 9999 would stall the bot.
 YEARS = (2000, 2100)
-MAX_DAYS = 3660
+MAX_DAYS = 15 * 366  # the longest national goals run to 2030–2036
 ORG_TYPES = ("school", "preschool", "additional", "vocational", "authority")
 OrgType = Literal["school", "preschool", "additional", "vocational", "authority"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -268,7 +268,7 @@ def _check_references(rm: Roadmap, add: Any) -> None:
         if not YEARS[0] <= day.year <= YEARS[1]:
             add(("roadmap", key), f"год {day.year} вне допустимых {YEARS[0]}–{YEARS[1]}")
     if (head.ends - head.starts).days > MAX_DAYS:
-        add(("roadmap", "ends"), "дорожная карта длиннее 10 лет: проверьте дату окончания")
+        add(("roadmap", "ends"), "дорожная карта длиннее 15 лет: проверьте дату окончания")
     for ii, item in enumerate(rm.item):
         if item.due is not None and not YEARS[0] <= item.due.year <= YEARS[1]:
             add(("item", ii, "due"), f"год {item.due.year} вне допустимых {YEARS[0]}–{YEARS[1]}")

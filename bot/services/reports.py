@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.domain.dialog import Dialog
@@ -22,6 +22,12 @@ from storage.people import PeopleRepo
 from storage.reports import ReportRepo
 
 REPORT = "report"  # the command that opens a form; its buttons carry which one
+
+
+class StaleDraft(Exception):
+    def __init__(self, due: date) -> None:
+        super().__init__(due.isoformat())
+        self.due = due
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,14 @@ class ReportService:
 
     # -- filling ---------------------------------------------------------------------------
 
-    async def current_screen(self, actor: Actor, prefix: str = "") -> Reply | None:
-        """Where the person is in their form (after an interruption or a restart)."""
-        loaded = await self._load(actor)
+    async def current_screen(self, actor: Actor, now: datetime, prefix: str = "") -> Reply | None:
+        """Where the person is in their form (after an interruption or a restart); None when there is no
+        open form, or its period is over (the draft is then closed)."""
+        try:
+            loaded = await self._load(actor, now=now)
+        except StaleDraft:
+            await self.conversation_repo.clear(actor.vk_id)
+            return None
         if loaded is None:
             return None
         draft, ctx = loaded
@@ -128,7 +139,12 @@ class ReportService:
     async def answer(self, actor: Actor, answer: Answer, now: datetime,
                      conversation: Conversation | None = None) -> Reply:
         """`conversation`: the person's state if the caller has already read it."""
-        loaded = await self._load(actor, conversation)
+        try:
+            loaded = await self._load(actor, conversation, now)
+        except StaleDraft as stale:
+            # A draft left open past its period's day is not filed into that period now.
+            await self.conversation_repo.clear(actor.vk_id)
+            return Reply(texts.FORM_STALE.format(period=fmt_date(stale.due)))
         if loaded is None:
             await self.conversation_repo.clear(actor.vk_id)
             return Reply(texts.FORM_GONE)
@@ -180,7 +196,9 @@ class ReportService:
             lines += ["", texts.FORM_TARGETS, *targets]
         return Reply("\n".join(lines))
 
-    async def _load(self, actor: Actor, conv: Conversation | None = None) -> tuple[Draft, FormContext] | None:
+    async def _load(self, actor: Actor, conv: Conversation | None = None,
+                    now: datetime | None = None) -> tuple[Draft, FormContext] | None:
+        """The open draft and what its form needs; raises StaleDraft when its period's day has passed."""
         if conv is None:
             conv = await self.conversation_repo.get(actor.vk_id)
         if conv is None or conv.state != Dialog.FORM:
@@ -198,6 +216,9 @@ class ReportService:
             return None  # the roadmap changed under the draft
         muni = await self.directory_repo.municipality(org.municipality_id)
         assert muni is not None
+        due = date.fromisoformat(draft.period)
+        if now is not None and due < local_today(now, muni.timezone):
+            raise StaleDraft(due)
         return draft, await self._context(draft, org, muni, form)
 
     async def _context(self, draft: Draft, org: Organization, muni: Municipality, form: Form) -> FormContext:
