@@ -155,6 +155,14 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
     await register(h, 651, "municipality", await muni(h), "Ольга", "Смирнова")
     status = await h.text(651, "/status")
     assert texts.STATUS_UNREACHABLE in status and "Анна Петрова (МАОУ СОШ № 1)" in status
+    # ... but a group chat's members need not be registered: there nobody is named, asked or scheduled
+    chat = h.emu.add_chat([651])
+    await h.say(651, "/bind", peer_id=chat)
+    in_chat = await h.text(651, "/status", peer_id=chat)
+    assert "Сводка" in in_chat and "Анна Петрова" not in in_chat and texts.STATUS_UNREACHABLE not in in_chat
+    await run(h, "summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))  # 18:00 in Yekaterinburg
+    summary = h.emu.delivered(chat)[-1].text
+    assert summary.startswith("Сводка") and "Анна Петрова" not in summary
     h.emu.allow(650)
     await h.settle()
     assert await h.app.repos.outbox.unreachable([650]) == {}

@@ -130,14 +130,14 @@ class StatusService:
             if scope is None and actor.scopes("organization"):
                 org = await self.directory_repo.organization(actor.scopes("organization")[0])
                 return Reply(await self.organization_text(org, now) if org else texts.NOT_ALLOWED)
-            return Reply(await self.territory_text(scope, now) if scope else texts.NOT_ALLOWED)
+            return Reply(await self.territory_text(scope, now, private=True) if scope else texts.NOT_ALLOWED)
         # Drill-down: only inside the caller's own territory.
         munis = await self._visible_municipalities(actor)
         wanted = _norm(query)
         hits = [m for m in munis if _norm(m.name) == wanted] or [m for m in munis if wanted in _norm(m.name)]
         if len(hits) == 1:
             scope = await self.territory("municipality", hits[0].id)
-            return Reply(await self.territory_text(scope, now) if scope else texts.NOT_ALLOWED)
+            return Reply(await self.territory_text(scope, now, private=True) if scope else texts.NOT_ALLOWED)
         orgs = await self.access.resolve_organization(actor, query)
         if not actor.is_owner:
             allowed = {m.id for m in munis}
@@ -176,7 +176,9 @@ class StatusService:
     def _covered(self, roadmap: Roadmap, scope: Territory, region_names: dict[int, str]) -> list[Municipality]:
         return [m for m in scope.municipalities if roadmap.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
 
-    async def territory_text(self, scope: Territory, now: datetime) -> str:
+    async def territory_text(self, scope: Territory, now: datetime, private: bool = False) -> str:
+        """`private`: for a coordinator's own chat with the bot, which may name people (the admins VK
+        does not deliver to); a group chat's members need not be registered, so they are not named there."""
         parts = []
         today = local_today(now, scope.timezone)
         for rm in await self.roadmaps.all():
@@ -184,12 +186,13 @@ class StatusService:
                 period = current_period(form, rm, today)
                 if period is None:
                     continue
-                text = await self.summary(rm, form, period, scope, today)
+                text = await self.summary(rm, form, period, scope, today, private)
                 if text:
                     parts.append(text)
         return "\n\n".join(parts) or texts.STATUS_NOTHING
 
-    async def summary(self, rm: Roadmap, form: Form, period: Period, scope: Territory, today: date) -> str | None:
+    async def summary(self, rm: Roadmap, form: Form, period: Period, scope: Territory, today: date,
+                      private: bool = False) -> str | None:
         regions = {m.region_id for m in scope.municipalities}
         names = {rid: (r.name if (r := await self.directory_repo.region(rid)) else "") for rid in regions}
         covered = self._covered(rm, scope, names)
@@ -224,13 +227,13 @@ class StatusService:
             if len(by_type) > 1:
                 lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
         if sub.level == "municipality":
-            lines += await self._municipality_details(rm, form, period, sub, targets, today)
+            lines += await self._municipality_details(rm, form, period, sub, targets, today, private)
         else:
             lines += self._ranking(form, sub, figs, targets)
         return "\n".join(lines)
 
     async def _municipality_details(self, rm: Roadmap, form: Form, period: Period, scope: Territory,
-                                    targets: list[Target], today: date) -> list[str]:
+                                    targets: list[Target], today: date, private: bool) -> list[str]:
         lines: list[str] = []
         orgs = await self.directory_repo.organizations_of_municipality(scope.id)
         expected = [o for o in orgs if o.type in form.org_types and form.indicators_for(o.type)]
@@ -248,7 +251,7 @@ class StatusService:
                 lines.append(texts.STATUS_LOWEST.format(title=main.title))
                 lines += [f"   {n}. {name} — {fmt_percent(p)}" for n, (p, name) in enumerate(ranked[:LOWEST], 1)]
         lines += await self._items(rm, scope, orgs, today)
-        unreachable = await self.people_repo.unreachable_admins(scope.id)
+        unreachable = await self.people_repo.unreachable_admins(scope.id) if private else []
         if unreachable:
             lines.append(texts.STATUS_UNREACHABLE)
             lines += [f"   – {person or '—'} ({org})" for person, org, _ in unreachable]
