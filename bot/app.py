@@ -46,7 +46,7 @@ class App:
     shutdown_grace: float = 10.0
 
     def __post_init__(self) -> None:
-        self.dispatcher = Dispatcher(self.handle, self.repos.events, self.on_error)
+        self.dispatcher = Dispatcher(self.handle, self.repos.events, self.on_error, self.config.vk.group_id)
 
     @property
     def db(self) -> Database:
@@ -83,6 +83,7 @@ class App:
             recoveries.add(task)
             task.add_done_callback(recoveries.discard)
 
+        learning = asyncio.create_task(self._learn_screen_name())  # beside polling: a slow VK must not delay it
         polling = Polling(self.api, self.config.vk.group_id, await self.repos.events.saved_ts(), on_gap=on_gap)
         progress = Progress(self.repos.events)
 
@@ -110,11 +111,22 @@ class App:
             if not await self.sender.drain(self.shutdown_grace):
                 logger.warning("some messages stay in the outbox until the next start")
         finally:
+            learning.cancel()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             sender_stop.set()
             await sender
             await saver
+
+    async def _learn_screen_name(self) -> None:
+        """The community's short name, so that `/bind@name` in a chat is known as ours."""
+        try:
+            body = await asyncio.wait_for(self.api.request("groups.getById", {"group_id": self.config.vk.group_id}), 10)
+            groups = body["response"]["groups"]
+            if groups and groups[0].get("screen_name"):
+                self.dispatcher.screen_names.add(str(groups[0]["screen_name"]).lower())
+        except Exception:  # without it, only club<id> is recognised; the bot works all the same
+            logger.warning("could not read the community's short name")
 
     async def _recover(self) -> int:
         try:

@@ -4,7 +4,6 @@ Each command or button is declared once, in `handlers.commands.COMMANDS`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -81,9 +80,6 @@ def help_lines(commands: Iterable[Command], actor: Actor) -> list[str]:
     return [line.text for c in commands for line in c.help if line.roles & roles and not line.unless & roles]
 
 
-_MENTION = re.compile(r"^\s*\[(club|public)\d+\|[^\]]*\]\s*[,:]?\s*")
-
-
 @dataclass(frozen=True)
 class Lookup:
     by_name: dict[str, Command]
@@ -105,7 +101,7 @@ class Lookup:
         text is only the button's label. Typed: «/status Нижнетуринский ГО» or a whole word («сводка»)."""
         if pressed is not None and pressed in self.by_name:
             return self.by_name[pressed], ""
-        text = _MENTION.sub("", text).strip()
+        text = text.strip()  # the VK adapter has taken our community's mention off already
         if text.startswith("/"):
             head, _, rest = text.partition(" ")
             return self.by_slash.get(head.lower().split("@", 1)[0]), rest.strip()

@@ -165,7 +165,16 @@ async def restart_app(h: Harness) -> None:
     h.stop.set()
     await h.polling
     await h.app.close()
+    # The stopped bot's long-poll request stays parked in the emulator until its timeout, so "someone is
+    # parked" proves nothing about the new bot: wait for one more parked request than there is now.
+    stale = h.emu.lp_waiting
     h.app = await build_app(config, h.emu.token, clock=h.clock, raise_errors=True, roadmap_recheck_s=0,
                             schedule=False)
     h.stop = asyncio.Event()
     h.polling = asyncio.create_task(h.app.run_polling(h.stop))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while h.emu.lp_waiting <= stale:
+        if loop.time() > deadline:
+            raise TimeoutError("the restarted bot did not start polling")
+        await asyncio.sleep(0.01)

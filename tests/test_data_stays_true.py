@@ -13,7 +13,7 @@ from bot.domain.forms import Invalid, parse_count
 from bot.domain.roadmap import RoadmapError, parse_roadmap
 from bot.views import texts
 from bot.views.sheets import workbook
-from testkit.harness import Harness, register
+from testkit.harness import Harness, add_moscow_municipality, register
 
 ROOT = Path(__file__).resolve().parents[1]
 NTGO = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
@@ -90,3 +90,32 @@ async def test_a_draft_left_open_past_its_period_is_not_filed_into_it(harness: H
     assert await h.text(871, "179") == texts.FORM_STALE.format(period="20.10.2023")
     assert await h.app.repos.reports.submission("6624000002", "ntgo-sferum-2023", "weekly", "2023-10-20") is None
     assert "период до 27.10.2023" in await h.text(871, "/report")
+
+
+async def test_chat_commands_for_another_community_are_left_to_it(harness: Harness) -> None:
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 880, "municipality", muni, "Ольга", "Смирнова")
+    chat = h.emu.add_chat([880])
+    for meant_elsewhere in ("[club999|@other_bot] /bind", "/bind@other_bot", "[public42|Другой бот], /status"):
+        assert await h.say(880, meant_elsewhere, peer_id=chat) == []
+    assert await h.app.repos.chats.get(chat) is None
+    assert "Беседа привязана" in await h.text(880, "[club1|@sferum] /bind", peer_id=chat)
+    assert "Сводка" in await h.text(880, "/status@club1", peer_id=chat)
+
+
+async def test_a_chat_bound_to_one_territory_is_not_taken_over_by_another(harness: Harness) -> None:
+    h = harness
+    await add_moscow_municipality(h)
+    ntgo = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    moscow = str((await h.app.repos.directory.municipalities_by_name("Тестовый МО"))[0].id)
+    await register(h, 890, "municipality", ntgo, "Ольга", "Смирнова")
+    await register(h, 891, "municipality", moscow, "Иван", "Иванов")
+    chat = h.emu.add_chat([890, 891])
+    assert "Нижнетуринский ГО" in await h.text(890, "/bind", peer_id=chat)
+    assert await h.text(891, "/bind", peer_id=chat) == texts.BIND_TAKEN.format(
+        scope="муниципалитет: Нижнетуринский ГО")
+    assert (await h.app.repos.chats.get(chat)).scope_id == ntgo
+    h.emu.add_user(1, "Владелец", "Бота")
+    assert "Тестовый МО" in await h.text(1, "/bind Тестовый МО", peer_id=chat)  # an owner may move it
+    assert (await h.app.repos.chats.get(chat)).scope_id == moscow

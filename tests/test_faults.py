@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.timeout(300)  # 72 s of faults, then it waits for its last reminder (2 min after the start)
 def test_a_short_soak_with_faults_and_kills_loses_nothing():
     out = subprocess.run([sys.executable, "bench/soak.py", "--minutes", "1.2", "--kill-every", "20",
                           "--admins", "8", "--idle", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600)

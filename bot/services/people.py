@@ -126,5 +126,10 @@ class PeopleService:
         (role, scope_id), label = next(iter(unique.items()))
         if not await self.access.can_bind(actor, role, scope_id):
             return Reply(texts.BIND_REFUSED)
+        bound = await self.chat_repo.get(peer)
+        if bound is not None and (bound.role, bound.scope_id) != (role, scope_id) and not actor.is_owner \
+                and not actor.has(bound.role, bound.scope_id):
+            # another territory's chat: its summaries must not be taken over by someone added to it
+            return Reply(texts.BIND_TAKEN.format(scope=await self.access.label(bound.role, bound.scope_id) or "—"))
         await self.chat_repo.bind(peer, role, scope_id, actor.vk_id)
         return Reply(texts.BIND_DONE.format(scope=label))

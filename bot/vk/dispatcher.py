@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loguru import logger
@@ -21,6 +22,8 @@ from bot.vk.keyboards import decode_payload
 from storage.chats import EventRepo
 
 CHAT_BASE = 2_000_000_000  # VK's peer ids of group chats start here
+_MENTION = re.compile(r"^\s*\[(?:club|public)(?P<id>\d+)\|[^\]]*\]\s*[,:]?\s*")
+_ADDRESSED_COMMAND = re.compile(r"^(?P<command>/\S+?)@(?P<name>[A-Za-z0-9_.]+)")
 
 
 def dedup_key(incoming: Incoming) -> str:
@@ -72,12 +75,16 @@ class Dispatcher:
     handler: Handler
     events: EventRepo
     on_error: ErrorHook
+    group_id: int = 0  # our community: chat messages addressed to another one are not ours to answer
+    screen_names: set[str] = field(default_factory=set)  # "club1" and, once VK has told us, our short name
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     _waiting: dict[int, int] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def feed(self, update: dict[str, Any]) -> asyncio.Task[None] | None:
         incoming = parse_update(update)
+        if incoming is not None and incoming.in_chat and incoming.kind == "message":
+            incoming = self._addressed(incoming)
         if incoming is None:
             return None
         # Creating the task here, in arrival order, and taking the lock as its first step
@@ -86,6 +93,24 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def _addressed(self, incoming: Incoming) -> Incoming | None:
+        """A chat message with our mention or `/command@our_name` loses the address; one addressed to
+        another community (`[club999|@other] /bind`, `/bind@other_bot`) is dropped: several bots may
+        share a coordinators' chat, and each answers only what is meant for it."""
+        text = incoming.text
+        mention = _MENTION.match(text)
+        if mention:
+            if int(mention["id"]) != self.group_id:
+                return None
+            text = text[mention.end():]
+        command = _ADDRESSED_COMMAND.match(text)
+        if command:
+            name = command["name"].lower()
+            if name not in self.screen_names | {f"club{self.group_id}", f"public{self.group_id}"}:
+                return None
+            text = command["command"] + text[command.end():]
+        return replace(incoming, text=text) if text != incoming.text else incoming
 
     async def _run(self, incoming: Incoming) -> None:
         key = incoming.from_id
