@@ -11,14 +11,14 @@ from pathlib import Path
 from loguru import logger
 
 from bot.config import Config, vk_token
-from bot.core import Core, open_core
+from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
 from bot.views import texts
+from storage.lock import AlreadyRunning, InstanceLock
 
 
 async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
-    from bot.app import build_app
 
     clock = None
     if clock_shift_days:  # a rehearsal on a weekend still needs a working day's reminders
@@ -27,6 +27,21 @@ async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
 
         def clock() -> datetime:
             return datetime.now(UTC) + shift
+
+    try:
+        lock = InstanceLock.acquire(config.storage.path)
+    except AlreadyRunning as running:
+        print(f"Бот с базой {config.storage.path} уже запущен (процесс {running.owner or '?'}): второй экземпляр "
+              "на той же базе отвечал бы людям дважды. Остановите первый или укажите другую базу.", file=sys.stderr)
+        return 1
+    try:
+        return await _serve(config, token, clock)
+    finally:
+        lock.release()
+
+
+async def _serve(config: Config, token: str, clock: Clock | None) -> int:
+    from bot.app import build_app
 
     app = await build_app(config, token, clock=clock)
     stop = asyncio.Event()

@@ -127,6 +127,11 @@ def test_run_stops_gracefully_on_sigterm(workdir: Path) -> None:
                 time.sleep(0.5)
                 record = control("record", {"peer_id": 42})  # type: ignore[assignment]
             assert record and "Здравствуйте" in record[0]["text"]
+            # a second bot on the same database is refused at once, and the first goes on
+            second = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=workdir, env=env,
+                                    capture_output=True, text=True, timeout=30)
+            assert second.returncode == 1 and "уже запущен" in second.stderr, second.stderr
+            assert proc.poll() is None
         finally:
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=30)
