@@ -119,3 +119,22 @@ async def test_a_chat_bound_to_one_territory_is_not_taken_over_by_another(harnes
     h.emu.add_user(1, "Владелец", "Бота")
     assert "Тестовый МО" in await h.text(1, "/bind Тестовый МО", peer_id=chat)  # an owner may move it
     assert (await h.app.repos.chats.get(chat)).scope_id == moscow
+
+
+def test_control_characters_in_the_directory_are_refused() -> None:
+    from bot.domain.directory_csv import DirectoryError, parse_directory
+
+    text = ("id,region,municipality,timezone,organization,type\n"
+            "1,Свердловская область,Нижнетуринский ГО,Asia/Yekaterinburg,Школа\x00 № 1,school\n"
+            "2,Свердловская область,Нижнетуринский ГО,Asia/Yekaterinburg,Школа № 2,school\n")
+    with pytest.raises(DirectoryError) as refused:
+        parse_directory(text, "d.csv")
+    assert refused.value.problems == ["d.csv:2: управляющий символ в столбце organization"]
+
+
+async def test_a_name_from_vk_is_stored_without_control_characters(harness: Harness) -> None:
+    h = harness
+    h.emu.add_user(895, "Ан\x00на", "Пет\x1bрова")
+    code, _ = await h.app.services.invites.create("organization", "6624000001", None, h.clock())
+    assert "Готово, Анна Петрова!" in await h.text(895, code)
+    assert (await h.app.repos.people.person(895)).full_name == "Анна Петрова"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -49,6 +50,9 @@ def _valid_timezone(name: str) -> bool:
     return True
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def parse_directory(text: str, filename: str = "directory.csv") -> list[DirectoryRow]:
     """Parse a directory CSV; raise DirectoryError listing every bad line."""
     text = text.removeprefix("\ufeff")  # Excel writes a BOM
@@ -72,8 +76,12 @@ def parse_directory(text: str, filename: str = "directory.csv") -> list[Director
             continue
         row = DirectoryRow(line, *(cell.strip() for cell in record))
         for column in COLUMNS:
-            if not getattr(row, column):
+            value = getattr(row, column)
+            if not value:
                 problems.append(f"{filename}:{line}: пустое значение в столбце {column}")
+            elif _CONTROL.search(value):
+                # a NUL or an escape sequence in a name ends up in every summary and spreadsheet
+                problems.append(f"{filename}:{line}: управляющий символ в столбце {column}")
         if row.id in seen:
             problems.append(f"{filename}:{line}: id {row.id} уже встречался в строке {seen[row.id]}")
         seen.setdefault(row.id, line)

@@ -47,7 +47,7 @@ class PeopleService:
         if result.outcome is Outcome.ALREADY:
             return Reply(texts.ALREADY_HAS_ROLE.format(role=f"{texts.ROLE_TITLES[result.role]}, {label}")), actor
         first, last = await self.fetch_name(actor.vk_id)
-        await self.people_repo.upsert_person(actor.vk_id, first, last)
+        await self.people_repo.upsert_person(actor.vk_id, _printable(first), _printable(last))
         actor = await self.access.actor(actor.vk_id)
         scope = label[:1].upper() + label[1:] if label else texts.CODE_SCOPE_GONE
         return Reply(texts.REGISTERED.format(name=await self.display_name(actor.vk_id),
@@ -133,3 +133,8 @@ class PeopleService:
             return Reply(texts.BIND_TAKEN.format(scope=await self.access.label(bound.role, bound.scope_id) or "—"))
         await self.chat_repo.bind(peer, role, scope_id, actor.vk_id)
         return Reply(texts.BIND_DONE.format(scope=label))
+
+
+def _printable(name: str) -> str:
+    """A name as VK gives it, without control characters (a NUL would cut it short in some readers)."""
+    return "".join(ch for ch in name if ch.isprintable()).strip()
