@@ -92,7 +92,8 @@ async def item_done(ctx: Context) -> None:
 
 async def item_evidence(ctx: Context) -> None:
     """The link a roadmap item asks for, after «Выполнено»."""
-    await ctx.show(await ctx.services.items.evidence(ctx.actor, ctx.incoming.text, ctx.now))
+    await ctx.show(await ctx.services.items.evidence(ctx.actor, ctx.incoming.text, ctx.now,
+                                                    ctx.conversation))
 
 
 # -- coordinators -----------------------------------------------------------------------------------

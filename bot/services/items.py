@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.domain.dialog import Dialog
+from bot.domain.models import Conversation
 from bot.domain.periods import local_today
 from bot.domain.roadmap import Item, Roadmap
 from bot.domain.schedule import item_occurrences
@@ -143,8 +144,8 @@ class ItemService:
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, None)
         return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name))
 
-    async def evidence(self, actor: Actor, text: str, now: datetime) -> Reply:
-        conv = await self.conversation_repo.get(actor.vk_id)
+    async def evidence(self, actor: Actor, text: str, now: datetime, conv: Conversation | None) -> Reply:
+        """The link for an item pressed «Выполнено»; `conv` is the open dialog the router has read."""
         data = conv.data if conv else {}
         found = await self._resolve(actor, data)
         if found is None:
