@@ -83,6 +83,11 @@ class OutboxRepo:
         await self.db.executemany("UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
                                   [(when, rid) for rid in row_ids])
 
+    async def retry_now(self) -> int:
+        """Rows waiting out a backoff are ready at once (VK has recovered)."""
+        return await self.db.execute("UPDATE outbox SET not_before = 0 WHERE status = 'pending' AND not_before > ?",
+                                     (time.time(),))
+
     async def reachable_again(self, vk_id: int) -> None:
         await self.db.execute("DELETE FROM unreachable WHERE vk_id = ?", (vk_id,))
 

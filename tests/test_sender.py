@@ -112,3 +112,28 @@ async def test_rate_limiter_never_lets_vk_see_more_than_the_limit(tmp_path, sche
         assert 6 not in emu.errors_by_code
     finally:
         await teardown(server, db, api)
+
+
+async def test_every_api_call_has_a_timeout_and_a_5xx_fails_the_call_without_holding_slots(tmp_path, schema):
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        from bot.vk.api import VkUnavailable
+
+        emu.add_user(5)
+        api.timeout = 0.5
+        emu.slow_down(3.0)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        try:
+            await api.request("users.get", {"user_ids": 5})
+            raise AssertionError("a call VK does not answer must time out")
+        except TimeoutError:
+            assert loop.time() - t0 < 1.5
+        # 25 calls meet a 502 at once: each fails on its own; none waits for a slot another holds
+        emu.fail_http(25)
+        results = await asyncio.wait_for(asyncio.gather(
+            *(api.request("users.get", {"user_ids": 5}) for _ in range(25)), return_exceptions=True), 5)
+        assert all(isinstance(r, VkUnavailable) for r in results), results
+        assert (await api.request("users.get", {"user_ids": 5}))["response"][0]["id"] == 5
+    finally:
+        await teardown(server, db, api)

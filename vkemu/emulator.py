@@ -83,6 +83,8 @@ class Faults:
     p_5xx: float = 0.0
     p_slow: float = 0.0
     p_drop: float = 0.0
+    down_until: float = 0.0  # time.monotonic() until which every method request gets a 502
+    longpoll_down: bool = False  # and the long-poll server too
 
 
 class Emulator:
@@ -658,9 +660,25 @@ class Emulator:
         self.faults.slow_seconds = slow_seconds
         self._rng = random.Random(seed)
 
+    def outage(self, seconds: float, longpoll: bool = False) -> None:
+        """VK's API down for `seconds`: every method request answers 502 until then; with `longpoll`,
+        the long-poll server too (otherwise updates keep coming, as when only api.vk.com fails)."""
+        self.faults.down_until = time.monotonic() + seconds
+        self.faults.longpoll_down = longpoll
+
+    @property
+    def down(self) -> bool:
+        return time.monotonic() < self.faults.down_until
+
+    @property
+    def longpoll_down(self) -> bool:
+        return self.down and self.faults.longpoll_down
+
     def next_fault(self) -> str | None:
         """Which transport fault the next method request meets: '5xx', 'slow', 'drop' or None."""
         f = self.faults
+        if self.down:
+            return "5xx"
         if f.drop:
             f.drop -= 1
             return "drop"

@@ -13,7 +13,7 @@ from .emulator import Emulator
 
 CONTROL_ACTIONS = {
     "add_user", "add_chat", "say", "press", "callback", "allow", "deny", "redeliver",
-    "fail_longpoll", "fail_http", "slow_down", "drop_connections", "fail_method", "chaos",
+    "fail_longpoll", "fail_http", "slow_down", "drop_connections", "fail_method", "chaos", "outage",
 }
 
 
@@ -41,6 +41,9 @@ def build_web_app(emu: Emulator) -> web.Application:
         return web.Response(text=_dumps(body), content_type="application/json")
 
     async def longpoll(request: web.Request) -> web.StreamResponse:
+        if emu.longpoll_down:
+            return web.Response(status=502, text="<html><body>502 Bad Gateway</body></html>",
+                                content_type="text/html")
         params: dict[str, str] = dict(request.query)
         if request.can_read_body:
             form = await request.post()

@@ -7,16 +7,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-import aiohttp
 from loguru import logger
 from vkbottle import API, DocMessagesUploader, PhotoMessageUploader, VKAPIError
 
 from bot.views.message import Buttons, File, Incoming, Outgoing, Reply
-from bot.vk.api import TRANSIENT_ERRORS
+from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS
 from bot.vk.keyboards import for_reply
 from storage.outbox import OutboxRepo, OutMessage
 
 MESSAGE_LIMIT = 4096
+ACK_WITHIN_S = 10.0  # VK's client stops waiting for a press's answer after a while anyway
+NAME_WITHIN_S = 3.0
 
 
 def compose(peer_id: int, text: str, keyboard: str | None = None, attachment: str | None = None,
@@ -70,8 +71,7 @@ class VkMessenger:
             except VKAPIError as e:
                 if e.code not in TRANSIENT_ERRORS or attempt == self.retries:
                     raise
-            except (TimeoutError, aiohttp.ClientError, ValueError):
-                # ValueError: an HTML 5xx page that is not JSON
+            except TRANSIENT_EXCEPTIONS:
                 if attempt == self.retries:
                     raise
             await asyncio.sleep(delay)
@@ -113,16 +113,24 @@ class VkMessenger:
         return ",".join(names) or None
 
     async def acknowledge(self, incoming: Incoming) -> None:
-        """A callback press: VK's client spins until the press is answered."""
-        if incoming.callback_id:
-            await self._call("messages.sendMessageEventAnswer",
-                             {"event_id": incoming.callback_id, "user_id": incoming.from_id,
-                              "peer_id": incoming.peer})
+        """A callback press: VK's client spins until the press is answered. Best effort: when VK is
+        down the press is handled all the same, and its answer waits in the outbox."""
+        if not incoming.callback_id:
+            return
+        try:
+            await asyncio.wait_for(self._call("messages.sendMessageEventAnswer", {
+                "event_id": incoming.callback_id, "user_id": incoming.from_id, "peer_id": incoming.peer}),
+                ACK_WITHIN_S)
+        except (VKAPIError, *TRANSIENT_EXCEPTIONS):
+            logger.warning("could not answer a button press; it is handled all the same")
 
     async def user_name(self, user_id: int) -> tuple[str, str]:
+        """Asked while a registration is being stored, so it is given little time: without a name the
+        person is registered all the same."""
         try:
-            response = (await self._call("users.get", {"user_ids": user_id}))["response"]
-        except (TimeoutError, VKAPIError, aiohttp.ClientError, ValueError):
+            response = (await asyncio.wait_for(self.api.request("users.get", {"user_ids": user_id}),
+                                               NAME_WITHIN_S))["response"]
+        except (VKAPIError, *TRANSIENT_EXCEPTIONS):
             logger.warning("users.get failed; registering without a name")
             return "", ""
         if not response:

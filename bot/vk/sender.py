@@ -13,14 +13,15 @@ import json
 import time
 from typing import Any
 
-import aiohttp
 from loguru import logger
 from vkbottle import API, VKAPIError
 
-from bot.vk.api import TRANSIENT_ERRORS, LimitedAPI
+from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS, LimitedAPI
 from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
 
 BATCH = 25
+REPLY_BACKOFF_CAP_S = 4.0
+BULK_BACKOFF_CAP_S = 60.0
 UNREACHABLE = {*UNREACHABLE_CODES, 917}  # 917: the community is not in that chat
 
 
@@ -47,6 +48,7 @@ class Sender:
         self._reply_wake = asyncio.Event()
         self._claimed: set[int] = set()
         self._busy = 0
+        self._failing = False  # the last attempt failed for a reason that passes
 
     def wake(self) -> None:
         self._wake.set()
@@ -112,7 +114,7 @@ class Sender:
             logger.log(level.upper(), "execute refused with VK error {}; {} messages wait", e.code, len(rows))
             await self._back_off(rows)
             return
-        except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as e:
+        except TRANSIENT_EXCEPTIONS as e:
             logger.warning("execute failed ({}); {} messages wait", type(e).__name__, len(rows))
             await self._back_off(rows)
             return
@@ -138,12 +140,20 @@ class Sender:
                 await self.outbox.mark_failed(row.id, row.peer_id, code)
         if sent:
             await self.outbox.mark_sent(sent)
+            if self._failing:
+                # VK answers again after failing: what waits behind a backoff goes now
+                self._failing = False
+                await self.outbox.retry_now()
+                self.wake()
         if retry:
             await self._back_off(retry)
 
     async def _back_off(self, rows: list[Queued]) -> None:
+        self._failing = True
         attempts = max(r.attempts for r in rows)
-        await self.outbox.retry_later([r.id for r in rows], min(60.0, 0.5 * 2 ** attempts))
+        # A person waiting for a reply is never left more than a few seconds behind VK's recovery.
+        cap = REPLY_BACKOFF_CAP_S if any(r.priority == 0 for r in rows) else BULK_BACKOFF_CAP_S
+        await self.outbox.retry_later([r.id for r in rows], min(cap, 0.5 * 2 ** attempts))
 
     async def drain(self, limit_s: float = 30.0) -> bool:
         """Send until nothing is pending (tests, run-job, shutdown); False if time ran out."""
