@@ -12,6 +12,7 @@ from loguru import logger
 
 from bot import cli
 from bot.config import ConfigError, config_path, load_config, vk_token
+from storage.db import StorageUnusable
 
 LEVELS = ("region", "municipality", "organization")
 
@@ -96,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"Ошибка настройки: {e}", file=sys.stderr)
         return 2
+    except StorageUnusable as e:
+        print(f"Не могу работать с базой данных {e.path}: {e.reason}. Проверьте [storage] path в настройках, "
+              "права на папку и место на диске.", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -46,7 +46,8 @@ class App:
     shutdown_grace: float = 10.0
 
     def __post_init__(self) -> None:
-        self.dispatcher = Dispatcher(self.handle, self.repos.events, self.on_error, self.config.vk.group_id)
+        self.dispatcher = Dispatcher(self.handle, self.repos.events, self.on_error, before=self.before,
+                                     on_unavailable=self.on_unavailable, group_id=self.config.vk.group_id)
 
     @property
     def db(self) -> Database:
@@ -61,6 +62,17 @@ class App:
             return
         actor = await self.services.access.actor(incoming.from_id)
         await route(Context(incoming, actor, self.services, self.messenger, main_menu, self.clock()))
+
+    async def before(self, incoming: Incoming) -> None:
+        """Outside the handler's transaction: VK's client spins until a press is answered."""
+        if incoming.kind == "callback":
+            await self.messenger.acknowledge(incoming)
+
+    async def on_unavailable(self, incoming: Incoming) -> None:
+        """The database cannot write: the person hears it straight from VK; their message is kept and
+        handled when the database writes again."""
+        if incoming.kind in ("message", "callback") and not incoming.in_chat:
+            await self.messenger.send_now(incoming.peer, texts.STORAGE_DOWN, f"down:{incoming.event_id}")
 
     async def on_error(self, error: BaseException, incoming: Incoming) -> None:
         self.handler_errors.append(error)

@@ -57,15 +57,14 @@ class EventRepo:
         self.db = db
 
     async def claim(self, event_id: str) -> bool:
-        """True unless the event was already handled to the end; VK may deliver an event twice, and
-        after a crash the long poll is read again from the last ts whose events were all done."""
+        """Mark the event handled; False if it already was. Called in the transaction that holds the
+        handler's effects, so "handled" commits together with them or not at all: VK may deliver an event
+        twice, and after a crash the long poll is read again from the last ts whose events were all done.
+        (Rows with done = 0 were left by versions that claimed and finished in two steps.)"""
         return await self.db.execute(
-            "INSERT INTO processed_events(event_id, at, done) VALUES (?, ?, 0) "
-            "ON CONFLICT(event_id) DO UPDATE SET at = excluded.at WHERE done = 0",
+            "INSERT INTO processed_events(event_id, at, done) VALUES (?, ?, 1) "
+            "ON CONFLICT(event_id) DO UPDATE SET at = excluded.at, done = 1 WHERE done = 0",
             (event_id, iso(utcnow()))) > 0
-
-    async def finish(self, event_id: str) -> None:
-        await self.db.execute("UPDATE processed_events SET done = 1 WHERE event_id = ?", (event_id,))
 
     async def saved_ts(self) -> str | None:
         """The long-poll ts from which no event is left unhandled."""

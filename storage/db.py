@@ -27,6 +27,37 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
+class StorageUnusable(Exception):
+    """The database cannot be opened or written at start-up; `reason` says why in Russian."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def describe(error: BaseException) -> str:
+    """What went wrong with a database file, in a few Russian words for the operator."""
+    code = getattr(error, "sqlite_errorcode", None)
+    code = code & 0xFF if isinstance(code, int) else None
+    errno_ = getattr(error, "errno", None)
+    if code == 8 or errno_ == 30:
+        return "файловая система или файл только для чтения"
+    if code == 13 or errno_ == 28:
+        return "нет места на диске"
+    if code in (11, 26):
+        return "файл повреждён или это не база SQLite"
+    if errno_ in (13, 1):
+        return "нет прав на запись в папку или файл"
+    if errno_ in (17, 20, 21):
+        return "путь указывает не туда: вместо папки файл или вместо файла папка"
+    if code == 14:
+        return "файл не открывается (нет папки, нет прав, или это папка)"
+    if code in (5, 6):
+        return "база занята другим процессом"
+    return f"{type(error).__name__}: {error}"
+
+
 class Database:
     """A single aiosqlite connection shared by the app.
 
@@ -42,16 +73,31 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
+        """Open (and migrate) the database; StorageUnusable, with the connection closed, if it cannot
+        be used: a half-opened connection's thread would keep the process from exiting."""
         path = str(path)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
-            await conn.execute(f"PRAGMA {pragma}")
-        db = cls(conn, path)
-        if migrate:
-            await db.migrate()
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as e:
+            raise StorageUnusable(path, describe(e)) from e
+        try:
+            conn.row_factory = aiosqlite.Row
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+                await conn.execute(f"PRAGMA {pragma}")
+            db = cls(conn, path)
+            if migrate:
+                await db.migrate()
+                # a file that cannot be written is found now, not at the first message
+                await db.execute("INSERT INTO meta(key, value) VALUES ('opened_at', ?) "
+                                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (iso(utcnow()),))
+        except (OSError, sqlite3.Error) as e:
+            await conn.close()
+            raise StorageUnusable(path, describe(e)) from e
+        except BaseException:
+            await conn.close()
+            raise
         return db
 
     async def close(self) -> None:
@@ -102,12 +148,33 @@ class Database:
                 await self.conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield
+                    await self.conn.execute("COMMIT")
                 except BaseException:
-                    await self.conn.execute("ROLLBACK")
+                    # also when COMMIT itself failed (a full disk): SQLite keeps the transaction open then
+                    await self._rollback()
                     raise
-                await self.conn.execute("COMMIT")
             finally:
                 self._in_tx.reset(token)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Inside a transaction: what the block writes is undone if it raises; the transaction goes on."""
+        assert self._in_tx.get(), "a savepoint lives inside a transaction"
+        await self.conn.execute("SAVEPOINT block")
+        try:
+            yield
+        except BaseException:
+            await self.conn.execute("ROLLBACK TO block")
+            await self.conn.execute("RELEASE block")
+            raise
+        await self.conn.execute("RELEASE block")
+
+    async def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                await self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                logger.warning("rollback failed; the connection is reset by SQLite")
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write; returns the number of rows it changed.
@@ -153,10 +220,10 @@ def _write_once(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> 
     conn.execute("BEGIN IMMEDIATE")
     try:
         count = conn.execute(sql, params).rowcount
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback_quietly(conn)
         raise
-    conn.execute("COMMIT")
     return count
 
 
@@ -167,8 +234,28 @@ def _write_many_once(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, .
         before = conn.total_changes
         conn.executemany(sql, rows)
         count = conn.total_changes - before
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback_quietly(conn)
         raise
-    conn.execute("COMMIT")
     return count
+
+
+def _rollback_quietly(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite has rolled back on its own (some I/O errors do)
+
+
+# SQLite's primary result codes that mean "the database cannot take this write now", not "this write is wrong":
+# 5 busy, 6 locked, 8 read-only, 10 I/O error, 13 full, 14 cannot open.
+_UNAVAILABLE = {5, 6, 8, 10, 13, 14}
+
+
+def unavailable(error: BaseException) -> bool:
+    """True when `error` says the database cannot write at the moment (a full disk, a read-only file):
+    the work is to be done again later, not answered as a bug."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(error, sqlite3.Error) and code is not None and (code & 0xFF) in _UNAVAILABLE

@@ -9,6 +9,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from .db import StorageUnusable, describe
+
 
 class AlreadyRunning(Exception):
     def __init__(self, path: Path, owner: str) -> None:
@@ -25,8 +27,11 @@ class InstanceLock:
     @classmethod
     def acquire(cls, db_path: str | Path) -> InstanceLock:
         path = Path(str(db_path) + ".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise StorageUnusable(str(db_path), describe(e)) from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

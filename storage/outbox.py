@@ -13,12 +13,21 @@ UNREACHABLE_CODES = {7, 900, 901, 902}  # VK will not deliver to this person unt
 
 
 @dataclass(frozen=True)
+class OutFile:
+    kind: str  # "photo" or "document"
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class OutMessage:
     peer_id: int
     text: str
     keyboard: str | None = None
     attachment: str | None = None
     dedup_key: str | None = None
+    files: tuple[OutFile, ...] = ()  # uploaded by the sender, then sent as the attachment
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Queued:
     random_id: int
     attempts: int
     priority: int
+    files: int = 0  # files still to upload
 
 
 class OutboxRepo:
@@ -44,14 +54,38 @@ class OutboxRepo:
         VK delivers a row at most once however often a crash makes us retry."""
         now = iso(utcnow())
         rows = [(m.peer_id, m.text, m.keyboard, m.attachment, priority, m.dedup_key,
-                 secrets.randbelow(RANDOM_ID_SPACE) + 1, now) for m in messages]
-        return await self.db.executemany(
-            "INSERT OR IGNORE INTO outbox(peer_id, text, keyboard, attachment, priority, dedup_key, "
-            "random_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                 secrets.randbelow(RANDOM_ID_SPACE) + 1, now, int(m.secret)) for m in messages]
+        sql = ("INSERT OR IGNORE INTO outbox(peer_id, text, keyboard, attachment, priority, dedup_key, "
+               "random_id, created_at, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        if not any(m.files for m in messages):
+            return await self.db.executemany(sql, rows)
+        added = 0
+        async with self.db.transaction():
+            for m, row in zip(messages, rows, strict=True):
+                inserted = await self.db.fetchone(sql + " RETURNING id", row)
+                if inserted is None:
+                    continue  # its key was queued before: its files were stored then
+                added += 1
+                await self.db.executemany(
+                    "INSERT INTO outbox_files(outbox_id, seq, kind, name, data) VALUES (?, ?, ?, ?, ?)",
+                    [(inserted[0], i, f.kind, f.name, f.data) for i, f in enumerate(m.files)])
+        return added
+
+    async def files(self, row_id: int) -> list[OutFile]:
+        rows = await self.db.fetchall("SELECT kind, name, data FROM outbox_files WHERE outbox_id = ? ORDER BY seq",
+                                      (row_id,))
+        return [OutFile(r[0], r[1], bytes(r[2])) for r in rows]
+
+    async def attach(self, row_id: int, attachment: str | None) -> None:
+        """The row's files are uploaded (or given up on: None): the message goes with what VK holds."""
+        async with self.db.transaction():
+            await self.db.execute("UPDATE outbox SET attachment = ? WHERE id = ?", (attachment, row_id))
+            await self.db.execute("DELETE FROM outbox_files WHERE outbox_id = ?", (row_id,))
 
     async def next_batch(self, limit: int = 25, max_priority: int = 1) -> list[Queued]:
         rows = await self.db.fetchall(
-            "SELECT id, peer_id, text, keyboard, attachment, random_id, attempts, priority FROM outbox "
+            "SELECT id, peer_id, text, keyboard, attachment, random_id, attempts, priority, "
+            "(SELECT count(*) FROM outbox_files f WHERE f.outbox_id = outbox.id) FROM outbox "
             "WHERE status = 'pending' AND priority <= ? AND not_before <= ? ORDER BY priority, id LIMIT ?",
             (max_priority, time.time(), limit))
         return [Queued(*r) for r in rows]
@@ -63,12 +97,17 @@ class OutboxRepo:
     async def mark_sent(self, results: list[tuple[int, int]]) -> None:
         """(row id, message id) pairs."""
         now = iso(utcnow())
-        await self.db.executemany("UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
-                                  [(now, mid, rid) for rid, mid in results])
+        # a code's text is needed no more once VK has it
+        await self.db.executemany(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, "
+            "text = CASE WHEN secret THEN '' ELSE text END WHERE id = ?",
+            [(now, mid, rid) for rid, mid in results])
 
     async def mark_failed(self, row_id: int, peer_id: int, code: int) -> None:
         async with self.db.transaction():
-            await self.db.execute("UPDATE outbox SET status = 'failed', error_code = ? WHERE id = ?", (code, row_id))
+            await self.db.execute("UPDATE outbox SET status = 'failed', error_code = ?, "
+                                  "text = CASE WHEN secret THEN '' ELSE text END WHERE id = ?", (code, row_id))
+            await self.db.execute("DELETE FROM outbox_files WHERE outbox_id = ?", (row_id,))
             if peer_id < 2_000_000_000 and code in UNREACHABLE_CODES:
                 await self.mark_unreachable(peer_id, code)
 

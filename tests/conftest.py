@@ -5,12 +5,15 @@ import pytest
 from vkemu import Schema
 
 LONG_FIRST, LONG_LAST = "test_faults.py", "test_crash.py"  # the soak and the kill -9 broadcast, 1-2 min each
+LONG_TAIL = "test_crash_forms.py"  # taken from the end by whichever worker is free
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The two long process tests go to opposite ends of the run: `make test` runs two workers that
-    each start from one end (pytest-xdist's worksteal), so they run side by side, not one after the other."""
-    items.sort(key=lambda item: 0 if item.path.name == LONG_FIRST else 2 if item.path.name == LONG_LAST else 1)
+    """The long process tests go to the ends of the run: `make test` runs two workers, each given one half
+    (pytest-xdist's worksteal), so the soak runs beside the kill -9 tests, and a worker done early takes
+    the last test of the other's half."""
+    order = {LONG_FIRST: 0, LONG_LAST: 2, LONG_TAIL: 3}
+    items.sort(key=lambda item: order.get(item.path.name, 1))
 
 
 @pytest.fixture(scope="session")

@@ -76,6 +76,19 @@ def test_missing_config_and_token_stop_with_one_message(workdir: Path) -> None:
     assert res.returncode == 2 and "[vk] group_id" in res.stderr
 
 
+@pytest.mark.parametrize("setup, reason", [
+    (lambda d: (d / "data").mkdir() or (d / "data" / "bot.sqlite3").write_text("не база"), "не база SQLite"),
+    (lambda d: (d / "data").write_text("файл на месте папки"), "вместо папки файл"),
+])
+def test_an_unusable_database_stops_the_bot_at_once_with_one_russian_line(workdir: Path, setup, reason) -> None:
+    setup(workdir)
+    for args in (["run"], ["import-orgs", "x.csv"]):
+        res = run(args, workdir, env={"VK_TOKEN": "t"}, timeout=30)  # a hang would time out here
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode == 1 and len(lines) == 1 and reason in lines[0], res.stderr
+        assert lines[0].startswith("Не могу работать с базой данных") and "Traceback" not in res.stderr
+
+
 def test_operator_flow_import_load_invite(workdir: Path) -> None:
     res = run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
     assert res.returncode == 0 and "добавлено 20" in res.stdout, res.stderr

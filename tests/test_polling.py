@@ -31,14 +31,22 @@ async def test_messages_written_while_the_bot_was_down_are_answered_after_restar
     assert len(h.emu.delivered(800)) == before + 1
 
 
-async def test_a_claim_left_undone_by_a_crash_is_handled_again(tmp_path):
+async def test_an_event_is_marked_handled_only_with_its_transaction(tmp_path):
     db = await Database.open(tmp_path / "e.sqlite3")
     try:
         events = EventRepo(db)
-        assert await events.claim("e1")
-        assert await events.claim("e1")  # claimed, never finished: the process died mid-handler
-        await events.finish("e1")
-        assert not await events.claim("e1")  # done: a redelivery is a duplicate
+        try:
+            async with db.transaction():
+                assert await events.claim("e1")
+                raise RuntimeError("the process died mid-handler")
+        except RuntimeError:
+            pass
+        assert await events.claim("e1")  # the mark went with the rolled-back work: handled again
+        assert not await events.claim("e1")  # handled: a redelivery is a duplicate
+        # a claim left undone by an older version (two-step claim) is handled again
+        await db.execute("INSERT INTO processed_events(event_id, at, done) VALUES ('e2', '', 0)")
+        assert await events.claim("e2")
+        assert not await events.claim("e2")
         assert await events.saved_ts() is None
         await events.save_ts("41")
         assert await events.saved_ts() == "41"
@@ -92,3 +100,35 @@ async def test_messages_lost_in_a_long_poll_gap_are_recovered_from_unanswered_co
     await asyncio.sleep(0.2)
     await h.settle()
     assert len(h.emu.delivered(801)) == before[801] + 2 and "Вопрос 2 из 2" in h.emu.delivered(801)[-1].text
+
+
+async def test_a_failing_handler_leaves_no_writes_and_its_apology_commits_with_the_handled_mark(tmp_path):
+    from bot.views.message import Incoming
+    from bot.vk.dispatcher import Dispatcher
+    from storage.chats import ConversationRepo
+    from storage.outbox import OutboxRepo, OutMessage
+
+    db = await Database.open(tmp_path / "a.sqlite3")
+    try:
+        conversations, outbox = ConversationRepo(db), OutboxRepo(db)
+        errors: list[BaseException] = []
+
+        async def handler(incoming: Incoming) -> None:
+            await conversations.set(incoming.from_id, "form", {"step": 2})
+            raise ValueError("a bug after a write")
+
+        async def on_error(error: BaseException, incoming: Incoming) -> None:
+            errors.append(error)
+            await outbox.add([OutMessage(incoming.peer, "Что-то пошло не так")], priority=0)
+
+        dispatcher = Dispatcher(handler, EventRepo(db), on_error)
+        update = {"type": "message_new", "event_id": "ev1",
+                  "object": {"message": {"from_id": 5, "peer_id": 5, "text": "12", "date": 1}}}
+        await dispatcher.feed(update)
+        assert [type(e) for e in errors] == [ValueError]
+        assert await conversations.get(5) is None  # the handler's write was undone
+        assert await outbox.pending_count() == 1  # the apology was kept
+        await dispatcher.feed(update)  # VK delivers it again: handled already, nothing more
+        assert len(errors) == 1 and await outbox.pending_count() == 1
+    finally:
+        await db.close()

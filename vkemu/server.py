@@ -89,6 +89,7 @@ def build_web_app(emu: Emulator) -> web.Application:
                 "errors_by_code": {str(k): v for k, v in emu.errors_by_code.items()},
                 "delivered_total": sum(len(v) for v in emu.record.values()),
                 "peers": len(emu.record),
+                "lp_waiting": emu.lp_waiting,
             }, dumps=_dumps)
         if action == "counts":
             return web.json_response({str(k): len(v) for k, v in emu.record.items()}, dumps=_dumps)

@@ -84,7 +84,7 @@ class PeopleService:
         code, expires = await self.invites.create(scope.level, scope.id, actor.vk_id, now)
         label = await self.access.label(scope.level, scope.id) or scope.name
         return Reply(texts.INVITE_CREATED.format(role=texts.ROLE_TITLES[scope.level], scope=label, code=code,
-                                                 expires=fmt_date(expires)))
+                                                 expires=fmt_date(expires)), secret=True)
 
     async def issue_all(self, actor: Actor, now: datetime) -> Reply:
         """A fresh code for every scope the coordinator invites to, as a spreadsheet."""
@@ -100,7 +100,7 @@ class PeopleService:
             rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, code, fmt_date(expires)])
         data = workbook([(texts.INVITES_SHEET, texts.INVITES_HEADER, rows, (28, 14, 50, 14, 14))])
         return Reply(texts.INVITES_FILE.format(count=len(scopes), expires=fmt_date(expires)),
-                     files=(File(f"invites-{now:%Y-%m-%d}.xlsx", data),))
+                     files=(File(f"invites-{now:%Y-%m-%d}.xlsx", data),), secret=True)
 
     async def bind_chat(self, actor: Actor, peer: int, argument: str) -> Reply:
         """Make a group chat the coordinators' chat of one of the caller's territories."""

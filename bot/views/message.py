@@ -43,6 +43,7 @@ class Reply:
     inline: bool = False
     callback: bool = False
     files: tuple[File, ...] = ()
+    secret: bool = False  # holds an invite code: kept in the outbox only until VK has it
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,13 @@
 
 vkbottle runs every update as its own task, so two quick messages from one person could be
 handled out of order or interleaved. Here each update still gets a task (so people do not
-wait for each other), but tasks of one sender queue on that sender's lock in arrival order,
-and an event id seen before is skipped.
+wait for each other), but tasks of one sender queue on that sender's lock in arrival order.
+
+Handling is atomic: one database transaction holds the event's "handled" mark, everything the
+handler wrote and the reply it queued in the outbox. A crash before the commit leaves no trace
+(the event is handled again from scratch); after it, a re-delivery finds the mark and is skipped.
+A handler that fails has its writes undone and the person's apology is committed with the mark.
+When the database cannot write (a full disk), the event stays unhandled and is tried again.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from loguru import logger
 from bot.views.message import Incoming
 from bot.vk.keyboards import decode_payload
 from storage.chats import EventRepo
+from storage.db import unavailable
 
 CHAT_BASE = 2_000_000_000  # VK's peer ids of group chats start here
 _MENTION = re.compile(r"^\s*\[(?:club|public)(?P<id>\d+)\|[^\]]*\]\s*[,:]?\s*")
@@ -68,6 +74,11 @@ def parse_update(update: dict[str, Any]) -> Incoming | None:
 
 Handler = Callable[[Incoming], Awaitable[None]]
 ErrorHook = Callable[[BaseException, Incoming], Awaitable[None]]
+RETRY_CAP_S = 30.0  # how long an event waits, at most, between tries while the database cannot write
+
+
+async def _nothing(incoming: Incoming) -> None:
+    return None
 
 
 @dataclass
@@ -75,6 +86,8 @@ class Dispatcher:
     handler: Handler
     events: EventRepo
     on_error: ErrorHook
+    before: Handler = _nothing  # outside the transaction, first: what must not wait (a press's answer to VK)
+    on_unavailable: Handler = _nothing  # the database cannot write: tell the person without it
     group_id: int = 0  # our community: chat messages addressed to another one are not ours to answer
     screen_names: set[str] = field(default_factory=set)  # "club1" and, once VK has told us, our short name
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
@@ -118,21 +131,48 @@ class Dispatcher:
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                dedup = dedup_key(incoming)
-                if dedup and not await self.events.claim(dedup):
-                    logger.debug("duplicate event {} skipped", dedup)
-                    return
-                try:
-                    await self.handler(incoming)
-                except Exception as e:  # one bad update must not stop the bot
-                    await self.on_error(e, incoming)
-                if dedup:
-                    await self.events.finish(dedup)
+                await self._handle(incoming)
         finally:
             self._waiting[key] -= 1
             if self._waiting[key] == 0:
                 del self._waiting[key]
                 self._locks.pop(key, None)
+
+    async def _handle(self, incoming: Incoming) -> None:
+        await self.before(incoming)
+        dedup = dedup_key(incoming)
+        delay, told = 1.0, False
+        while True:
+            try:
+                await self._handle_once(incoming, dedup)
+                return
+            except Exception as e:
+                if not unavailable(e):
+                    logger.opt(exception=e).error("a {} update could not be handled", incoming.kind)
+                    return
+                logger.warning("the database cannot write ({}); the update is tried again in {:.0f} s", e, delay)
+            if not told:
+                told = True
+                try:
+                    await self.on_unavailable(incoming)
+                except Exception:  # best effort: VK may be unreachable too
+                    logger.warning("could not tell the person about the fault")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_CAP_S)
+
+    async def _handle_once(self, incoming: Incoming, dedup: str) -> None:
+        db = self.events.db
+        async with db.transaction():
+            if dedup and not await self.events.claim(dedup):
+                logger.debug("duplicate event {} skipped", dedup)
+                return
+            try:
+                async with db.savepoint():
+                    await self.handler(incoming)
+            except Exception as e:  # one bad update must not stop the bot
+                if unavailable(e):
+                    raise
+                await self.on_error(e, incoming)
 
     @property
     def in_flight(self) -> int:

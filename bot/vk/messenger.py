@@ -5,30 +5,33 @@ Other calls (callback answers, names) go to VK directly and are retried when VK 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 
 from loguru import logger
-from vkbottle import API, DocMessagesUploader, PhotoMessageUploader, VKAPIError
+from vkbottle import API, VKAPIError
 
 from bot.views.message import Buttons, File, Incoming, Outgoing, Reply
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS
 from bot.vk.keyboards import for_reply
-from storage.outbox import OutboxRepo, OutMessage
+from storage.outbox import RANDOM_ID_SPACE, OutboxRepo, OutFile, OutMessage
 
 MESSAGE_LIMIT = 4096
 ACK_WITHIN_S = 10.0  # VK's client stops waiting for a press's answer after a while anyway
 NAME_WITHIN_S = 3.0
 
 
-def compose(peer_id: int, text: str, keyboard: str | None = None, attachment: str | None = None,
-            dedup_key: str | None = None) -> list[OutMessage]:
-    """One message as outbox rows: split to VK's length, keyboard and attachment on the last part."""
+def compose(peer_id: int, text: str, keyboard: str | None = None, files: tuple[File, ...] = (),
+            dedup_key: str | None = None, secret: bool = False) -> list[OutMessage]:
+    """One message as outbox rows: split to VK's length, keyboard and files on the last part."""
     parts = split_text(text) if text else [""]
+    attached = tuple(OutFile("photo" if f.kind == "photo" else "document", f.name, f.data) for f in files)
     out = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         key = None if dedup_key is None else (dedup_key if len(parts) == 1 else f"{dedup_key}#{i}")
-        out.append(OutMessage(peer_id, part, keyboard if last else None, attachment if last else None, key))
+        out.append(OutMessage(peer_id, part, keyboard if last else None, None, key,
+                              attached if last else (), secret))
     return out
 
 
@@ -79,38 +82,29 @@ class VkMessenger:
         raise AssertionError("unreachable")
 
     async def send(self, peer: int, reply: Reply, menu: Buttons | None = None) -> None:
-        """A reply to a person or a chat: queued ahead of bulk sends."""
-        attachment = await self._attach(peer, reply.files)
-        await self.outbox.add(compose(peer, reply.text, for_reply(reply, menu), attachment), priority=0)
+        """A reply to a person or a chat: queued ahead of bulk sends. Only the database is touched (files
+        too are uploaded by the sender), so a reply commits with the handler's other writes."""
+        await self.outbox.add(compose(peer, reply.text, for_reply(reply, menu), reply.files,
+                                      secret=reply.secret), priority=0)
         self.wake_sender()
 
     async def send_bulk(self, messages: list[Outgoing]) -> int:
         """Reminders, summaries: queued behind replies. A message whose key was queued before is
-        skipped, before anything is uploaded, so a re-run sends and uploads nothing."""
+        skipped, so a re-run sends nothing."""
         rows: list[OutMessage] = []
         for m in messages:
-            attachment = None
-            if m.reply.files:
-                # The outbox skips a known key anyway; asked first only when there is a file to upload.
-                if await self.outbox.has(m.dedup_key) or await self.outbox.has(m.dedup_key + "#0"):
-                    continue
-                try:
-                    attachment = await self._attach(m.peer, m.reply.files)
-                except Exception:  # the figures matter more than the picture
-                    logger.warning("upload failed; the message goes without its file")
-            rows += compose(m.peer, m.reply.text, for_reply(m.reply, None), attachment, m.dedup_key)
+            rows += compose(m.peer, m.reply.text, for_reply(m.reply, None), m.reply.files, m.dedup_key,
+                            m.reply.secret)
         added = await self.outbox.add(rows, priority=1) if rows else 0
         self.wake_sender()
         return added
 
-    async def _attach(self, peer: int, files: tuple[File, ...]) -> str | None:
-        names = []
-        for f in files:
-            if f.kind == "photo":
-                names.append(await PhotoMessageUploader(self.api).upload(f.data, peer_id=peer))
-            else:
-                names.append(await DocMessagesUploader(self.api).upload(f.data, title=f.name, peer_id=peer))
-        return ",".join(names) or None
+    async def send_now(self, peer: int, text: str, key: str) -> None:
+        """Straight to VK, not through the outbox: for when the database cannot write. The random_id
+        comes from `key`, so telling the same thing again does not repeat the message."""
+        random_id = int.from_bytes(hashlib.sha1(key.encode()).digest()[:4], "big") % RANDOM_ID_SPACE + 1
+        await asyncio.wait_for(self._call("messages.send", {"peer_id": peer, "message": text,
+                                                            "random_id": random_id}), ACK_WITHIN_S)
 
     async def acknowledge(self, incoming: Incoming) -> None:
         """A callback press: VK's client spins until the press is answered. Best effort: when VK is

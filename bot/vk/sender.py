@@ -11,15 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from loguru import logger
-from vkbottle import API, VKAPIError
+from vkbottle import API, DocMessagesUploader, PhotoMessageUploader, VKAPIError
 
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS, LimitedAPI
 from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
 
 BATCH = 25
+UPLOAD_ATTEMPTS = 6  # then a message goes without its file rather than not at all
 REPLY_BACKOFF_CAP_S = 4.0
 BULK_BACKOFF_CAP_S = 60.0
 UNREACHABLE = {*UNREACHABLE_CODES, 917}  # 917: the community is not in that chat
@@ -103,7 +105,44 @@ class Sender:
             self._busy -= 1
         return len(rows)
 
+    async def _upload(self, rows: list[Queued]) -> list[Queued]:
+        """Upload the files of rows that have some; returns the rows ready to send. A row whose upload
+        VK refuses for good goes without its file (the figures matter more than the picture); one whose
+        upload meets a passing fault waits, like a message VK did not take."""
+        ready: list[Queued] = []
+        waiting: list[Queued] = []
+        for row in rows:
+            if not row.files:
+                ready.append(row)
+                continue
+            try:
+                names = []
+                for f in await self.outbox.files(row.id):
+                    if f.kind == "photo":
+                        names.append(await PhotoMessageUploader(self.api).upload(f.data, peer_id=row.peer_id))
+                    else:
+                        names.append(await DocMessagesUploader(self.api).upload(f.data, title=f.name,
+                                                                                peer_id=row.peer_id))
+                attachment = ",".join(names) or None
+            except (VKAPIError, ValueError, *TRANSIENT_EXCEPTIONS) as e:
+                passing = not isinstance(e, VKAPIError) or e.code in TRANSIENT_ERRORS
+                if passing and row.attempts < UPLOAD_ATTEMPTS:
+                    logger.warning("upload failed ({}); the message waits", type(e).__name__)
+                    waiting.append(row)
+                    continue
+                logger.warning("upload given up ({}); the message goes without its file", type(e).__name__)
+                attachment = None
+            await self.outbox.attach(row.id, attachment)
+            ready.append(replace(row, attachment=attachment, files=0))
+        if waiting:
+            await self._back_off(waiting)
+        return ready
+
     async def _send(self, rows: list[Queued]) -> None:
+        if any(r.files for r in rows):
+            rows = await self._upload(rows)
+            if not rows:
+                return
         try:
             urgent = any(r.priority == 0 for r in rows)
             request = self.api.request("execute", {"code": vkscript_batch(rows)}, **(

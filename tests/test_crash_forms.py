@@ -1,0 +1,134 @@
+"""kill -9 at random moments while 100 admins fill in the weekly form: every answer is applied once,
+to the question it answers, and every message is answered once."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from testkit.processes import bot_env, control, prepare_admins, school_id, vkemu_process, write_config
+
+ADMINS = 100
+KILLS = 20
+FIRST = 30_000
+REFERENCE = FIRST + ADMINS  # one more admin, who fills the form while nothing is killed
+WAIT_S = 120
+
+
+def figures(db_path: Path) -> dict[str, dict[str, int]]:
+    import sqlite3
+
+    with sqlite3.connect(db_path, timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT s.organization_id, f.indicator_key, f.value FROM submissions s "
+            "JOIN figures f ON f.submission_id = s.id").fetchall()
+        counts = conn.execute("SELECT organization_id, count(*) FROM submissions GROUP BY organization_id").fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for org, indicator, value in rows:
+        out.setdefault(org, {})[indicator] = int(value)
+    assert all(n == 1 for _, n in counts), [c for c in counts if c[1] != 1]
+    return out
+
+
+def shape(text: str) -> str:
+    """A message with its numbers taken out: what it is, not what it says about whom."""
+    return re.sub(r"\d+", "N", text.split("\n", 1)[0])
+
+
+async def fill(base: str, uid: int, staff: int, active: int, start_s: float = 0.0, pause_s: float = 0.0) -> None:
+    rng = random.Random(uid)
+    await asyncio.sleep(start_s)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WAIT_S + 30)) as s:
+        async def call(action: str, body: dict) -> object:
+            for attempt in range(10):
+                try:
+                    async with s.post(f"{base}/control/{action}", json=body) as r:
+                        return await r.json()
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.2 * (attempt + 1))
+            raise RuntimeError(action)
+
+        async def step(text: str, marker: str) -> None:
+            await asyncio.sleep(rng.uniform(0, pause_s))
+            seen = len(await call("record", {"peer_id": uid}))  # type: ignore[arg-type]
+            await call("say", {"user_id": uid, "text": text})
+            deadline = time.monotonic() + WAIT_S
+            while time.monotonic() < deadline:
+                got = await call("record", {"peer_id": uid})
+                if any(marker in m["text"] for m in got[seen:]):  # type: ignore[index]
+                    return
+                await asyncio.sleep(0.2)
+            raise AssertionError(f"user {uid}: no {marker!r} after {text!r}")
+
+        await step("/report", "Вопрос 1 из 2")
+        await step(str(staff), "Вопрос 2 из 2")
+        await step(str(active), "Проверьте ответы")
+        await step("Отправить", "Отчёт принят")
+
+
+@pytest.mark.timeout(600)
+def test_kill_9_while_admins_answer_applies_each_answer_once(tmp_path: Path) -> None:
+    rng = random.Random(99)
+    db_path = tmp_path / "bot.sqlite3"
+    asyncio.run(prepare_admins(db_path, ADMINS + 1, FIRST, shift_to_now=True))
+    typed = {school_id(n): (100 + n, 40 + n % 50) for n in range(ADMINS + 1)}  # two different numbers each
+    with vkemu_process(rate_limit=20) as base:
+        for uid in range(FIRST, REFERENCE + 1):
+            control(base, "add_user", {"user_id": uid, "allowed": True})
+        env = bot_env(write_config(tmp_path / "config.toml", base, db_path))
+
+        def start() -> subprocess.Popen:
+            return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        bot = start()
+        try:
+            # people write once the bot has polled: VK keeps nothing for a community that never asked
+            while not control(base, "stats")["lp_waiting"]:  # type: ignore[index]
+                time.sleep(0.1)
+            asyncio.run(fill(base, REFERENCE, *typed[school_id(ADMINS)]))
+            reference = [shape(m["text"]) for m in control(base, "record", {"peer_id": REFERENCE})]  # type: ignore[union-attr]
+
+            async def crowd() -> int:
+                nonlocal bot
+                # admins start 0.3 s apart and pause up to 2 s between answers: a minute of traffic
+                admins = asyncio.gather(*(fill(base, FIRST + n, *typed[school_id(n)], 0.3 * n, 2.0)
+                                          for n in range(ADMINS)))
+                kills = 0
+                while kills < KILLS and not admins.done():
+                    await asyncio.sleep(rng.uniform(1.0, 2.5))  # the bot takes about a second to start
+                    bot.send_signal(signal.SIGKILL)
+                    bot.wait()
+                    kills += 1
+                    bot = start()
+                await admins
+                return kills
+
+            kills = asyncio.run(crowd())
+            time.sleep(1.0)  # replies that belong together may be a moment apart
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            try:
+                bot.wait(30)
+            except subprocess.TimeoutExpired:
+                bot.kill()
+        assert kills == KILLS, f"the admins finished after {kills} kills; the test needs more to mean something"
+        stored = figures(db_path)
+        wrong = {org: (stored.get(org), typed[org]) for org in typed
+                 if stored.get(org) != {"staff_total": typed[org][0], "staff_active": typed[org][1]}}
+        assert not wrong, f"{len(wrong)} reports stored with a wrong figure: {list(wrong.items())[:5]}"
+        twice = {}
+        for n in range(ADMINS):
+            got = [shape(m["text"]) for m in control(base, "record", {"peer_id": FIRST + n})]  # type: ignore[union-attr]
+            if got != reference:
+                twice[FIRST + n] = got
+        assert not twice, f"{len(twice)} admins got other messages than {reference}: {list(twice.items())[:3]}"

@@ -1,0 +1,116 @@
+"""A full disk during a submit: the admin hears at once that the bot has a fault, nothing is lost, and
+the submit completes by itself once space returns.
+
+The database lives on a 4 MiB tmpfs that a filler file fills up: the real ENOSPC, met by SQLite. Mounting
+needs root; anyone else runs this test in a user namespace (`unshare -Urm`), where they are root."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.views import texts
+from testkit.harness import register, start_harness, stop_harness
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHOOL = "6624000001"
+IN_NAMESPACE = "SFERUM_TEST_IN_NAMESPACE"
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, options: str = "size=4m") -> Iterator[Path]:
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError as e:
+            assert e.errno == errno.ENOSPC
+    with contextlib.suppress(OSError), open(filler, "ab") as f:  # the last bytes a block left
+        while True:
+            f.write(b"\0")
+            f.flush()
+    return filler
+
+
+async def scenario(tmp_path: Path, schema) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        h = await start_harness(disk, schema)
+        try:
+            await register(h, 700, "organization", SCHOOL)
+            assert "Вопрос 1 из 2" in await h.text(700, "/report")
+            assert "Вопрос 2 из 2" in await h.text(700, "25")
+            assert "Проверьте ответы" in await h.text(700, "20")
+            await h.app.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every write now needs new space
+            filler = fill(disk)
+            before = len(h.emu.delivered(700))
+            h.emu.say(700, "Отправить")
+            event = h.emu.lp_events[-1]
+            h.cursor += 1
+            task = h.app.dispatcher.feed(event)
+            assert task is not None
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if len(h.emu.delivered(700)) > before:
+                    break
+            told = h.emu.delivered(700)[before:]
+            assert [m.text for m in told] == [texts.STORAGE_DOWN]  # straight from VK: the outbox cannot write
+            await asyncio.sleep(1.5)  # it has been tried again, and again it could not write
+            assert not task.done()
+            assert await h.app.db.scalar("SELECT count(*) FROM submissions") == 0
+            filler.unlink()  # space returns
+            await asyncio.wait_for(task, 10)
+            await h.settle()
+            after = [m.text for m in h.emu.delivered(700)[before + 1:]]
+            assert any("Отчёт принят" in t for t in after), after
+            assert await h.app.db.scalar("SELECT count(*) FROM submissions") == 1
+            assert h.app.handler_errors == []
+        finally:
+            await stop_harness(h)
+
+
+def as_root(test_name: str) -> bool:
+    """True: go on, we may mount. False: the test was run again in a user namespace, and passed there."""
+    if os.geteuid() == 0:
+        return True
+    assert shutil.which("unshare"), "this test mounts a small tmpfs: it needs root or unshare(1)"
+    out = subprocess.run(["unshare", "-Urm", sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p",
+                          "no:cacheprovider", f"{__file__}::{test_name}"],
+                         cwd=ROOT, capture_output=True, text=True, env={**os.environ, IN_NAMESPACE: "1"})
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    return False
+
+
+def test_disk_full_during_a_submit_the_submit_completes_after_space_returns(tmp_path: Path, schema) -> None:
+    if as_root("test_disk_full_during_a_submit_the_submit_completes_after_space_returns"):
+        asyncio.run(scenario(tmp_path, schema))
+
+
+def test_a_read_only_database_stops_the_bot_at_once_with_one_russian_line(tmp_path: Path) -> None:
+    if not as_root("test_a_read_only_database_stops_the_bot_at_once_with_one_russian_line"):
+        return
+    with small_disk(tmp_path / "ro", "size=1m,ro") as disk:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[vk]\ngroup_id = 1\n[storage]\npath = "{disk / "bot.sqlite3"}"\n', encoding="utf-8")
+        res = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=30, env={**os.environ, "BOT_CONFIG": str(config), "VK_TOKEN": "t",
+                                              "PYTHONPATH": str(ROOT)})
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 1 and len(lines) == 1 and "только для чтения" in lines[0], res.stderr
