@@ -7,7 +7,7 @@ every 20 s, and `kill -9` of the bot (then a restart) every `--kill-every` secon
 
 Afterwards, with the load stopped and the bot given time to catch up:
 - every user's last message got an answer;
-- each organization's stored figures are the last ones its admin saw accepted, and the change log
+- each organization's stored figures are the last ones its admin typed and saw accepted, and the change log
   holds exactly the changes the admins made (nothing lost, nothing stored twice);
 - every reminder that fell due reached each idle admin exactly once (the roadmap's remind_at times
   are set a few minutes apart across the run).
@@ -37,7 +37,15 @@ import aiohttp
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-from testkit.processes import bot_env, control, percentile, prepare_admins, school_id, vkemu_process  # noqa: E402
+from testkit.processes import (  # noqa: E402
+    bot_env,
+    control,
+    control_async,
+    percentile,
+    prepare_admins,
+    school_id,
+    vkemu_process,
+)
 
 FIRST_ADMIN = 20_000
 TZ = "Europe/Moscow"
@@ -93,6 +101,7 @@ class User:
         self.uid = uid
         self.org = org
         self.accepted: dict[str, int] | None = None  # what the bot last confirmed as stored
+        self.typed: dict[str, int] = {}  # what the person last typed for each figure
         self.changes = 0  # figure changes the bot confirmed (first report: 2)
         self.latencies: list[float] = []
         self.slow = 0
@@ -102,13 +111,7 @@ class User:
 async def run_users(base: str, users: list[User], stop_at: float) -> None:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REPLY_WAIT_S + 30)) as s:
         async def control(action: str, body: dict) -> object:
-            for attempt in range(5):
-                try:
-                    async with s.post(f"{base}/control/{action}", json=body) as r:
-                        return await r.json()
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.5 * (attempt + 1))
-            raise RuntimeError(f"control {action} failed")
+            return await control_async(s, base, action, body)
 
         async def exchange(u: User, text: str | None = None, press: str | None = None) -> str:
             """Write (or press) and wait for the bot's next message to this user."""
@@ -145,6 +148,7 @@ async def run_users(base: str, users: list[User], stop_at: float) -> None:
                     # stay within the form's plausibility band of the last accepted value
                     active = max(u.accepted["staff_active"] // 2 + 1, min(active, u.accepted["staff_active"] * 2))
                     reply = await exchange(u, str(active))
+                    u.typed["staff_active"] = active
                     if "Всё верно?" in reply:
                         reply = await exchange(u, press="Подтвердить")
                     assert "Проверьте ответы" in reply, reply
@@ -157,7 +161,9 @@ async def run_users(base: str, users: list[User], stop_at: float) -> None:
                         raise AssertionError(f"user {u.uid}: correction not accepted: {reply[:200]}")
                 elif "Вопрос 1 из 2" in reply:
                     await exchange(u, str(staff))
+                    u.typed["staff_total"] = staff
                     await exchange(u, str(active))
+                    u.typed["staff_active"] = active
                     reply = await exchange(u, "Отправить")
                     if "Отчёт принят" not in reply:
                         raise AssertionError(f"user {u.uid}: report not accepted: {reply[:200]}")
@@ -288,6 +294,8 @@ async def check(db_path: Path, base: str, users: list[User], idle: list[int], re
         stored = await reports.figures(sub.id) if sub else {}
         if (u.accepted or {}) != stored:
             problems.append(f"{u.org}: stored {stored}, the admin saw {u.accepted} accepted")
+        if not u.lost and stored != u.typed:
+            problems.append(f"{u.org}: stored {stored}, the admin typed {u.typed} last")
         changes = len(await reports.history(u.org, limit=100_000))
         if changes != u.changes:
             problems.append(f"{u.org}: {changes} figure changes stored, the admin made {u.changes}")

@@ -103,6 +103,22 @@ def control(base: str, action: str, body: dict | None = None) -> object:
     return json.loads(urllib.request.urlopen(req, timeout=30).read())
 
 
+async def control_async(session: object, base: str, action: str, body: dict, attempts: int = 8) -> object:
+    """`control` from async code, over an aiohttp session; a dropped connection is tried again."""
+    import asyncio
+
+    import aiohttp
+
+    assert isinstance(session, aiohttp.ClientSession)
+    for attempt in range(attempts):
+        try:
+            async with session.post(f"{base}/control/{action}", json=body) as r:
+                return await r.json()
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.3 * (attempt + 1))
+    raise RuntimeError(f"control {action} failed")
+
+
 def bot_env(config: Path) -> dict[str, str]:
     return {**os.environ, "VK_TOKEN": "vkemu-token", "BOT_CONFIG": str(config), "LOG_LEVEL": os.environ.get("BENCH_BOT_LOG_LEVEL", "WARNING"),
             "PYTHONPATH": str(ROOT)}

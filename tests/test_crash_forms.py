@@ -15,7 +15,15 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from testkit.processes import bot_env, control, prepare_admins, school_id, vkemu_process, write_config
+from testkit.processes import (
+    bot_env,
+    control,
+    control_async,
+    prepare_admins,
+    school_id,
+    vkemu_process,
+    write_config,
+)
 
 ADMINS = 100
 KILLS = 20
@@ -49,13 +57,7 @@ async def fill(base: str, uid: int, staff: int, active: int, start_s: float = 0.
     await asyncio.sleep(start_s)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WAIT_S + 30)) as s:
         async def call(action: str, body: dict) -> object:
-            for attempt in range(10):
-                try:
-                    async with s.post(f"{base}/control/{action}", json=body) as r:
-                        return await r.json()
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.2 * (attempt + 1))
-            raise RuntimeError(action)
+            return await control_async(s, base, action, body)
 
         async def step(text: str, marker: str) -> None:
             await asyncio.sleep(rng.uniform(0, pause_s))
