@@ -66,10 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_libraries(record: dict) -> bool:
+    """vkbottle's DEBUG lines carry whole requests and answers (names, ids, what people wrote): never kept."""
+    return record["level"].no >= logger.level("INFO").no or not record["name"].startswith("vkbottle")
+
+
 def _setup_logging() -> None:
     logger.remove()
     # diagnose=False: a traceback must not print local variables (names, VK ids) into the journal
-    logger.add(sys.stderr, level=os.environ.get("LOG_LEVEL", "INFO"), diagnose=False)
+    logger.add(sys.stderr, level=os.environ.get("LOG_LEVEL", "INFO"), diagnose=False,
+               filter=_quiet_libraries)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -184,7 +184,8 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     jobs = JobRunner(core.roadmaps, repos.directory, repos.people, repos.reports, repos.items, repos.jobs,
                      repos.chats, messenger, core.status,
                      ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),
-                     config.default_timezone, timedelta(hours=config.schedule.grace_hours))
+                     config.default_timezone, timedelta(hours=config.schedule.grace_hours),
+                     repos.retention, timedelta(days=config.storage.retention_days))
     services = Services(
         access=core.access, invites=core.invites,
         people=PeopleService(core.access, core.invites, repos.people, repos.chats, messenger.user_name),

@@ -36,6 +36,8 @@ class VkSection(_Section):
 
 class StorageSection(_Section):
     path: str = "data/bot.sqlite3"
+    # sent messages, handled-event marks and abandoned dialogs are deleted after this many days
+    retention_days: Annotated[int, Field(ge=7, le=3650)] = 90
 
 
 class AccessSection(_Section):

@@ -11,6 +11,7 @@ from .items import ItemRepo, JobRepo
 from .outbox import OutboxRepo
 from .people import InviteRepo, PeopleRepo
 from .reports import ReportRepo
+from .retention import RetentionRepo
 from .roadmaps import RoadmapRepo
 
 
@@ -28,8 +29,10 @@ class Repositories:
     items: ItemRepo
     jobs: JobRepo
     outbox: OutboxRepo
+    retention: RetentionRepo
 
     @classmethod
     def of(cls, db: Database) -> Repositories:
         return cls(db, DirectoryRepo(db), RoadmapRepo(db), PeopleRepo(db), InviteRepo(db), ChatRepo(db),
-                   ConversationRepo(db), EventRepo(db), ReportRepo(db), ItemRepo(db), JobRepo(db), OutboxRepo(db))
+                   ConversationRepo(db), EventRepo(db), ReportRepo(db), ItemRepo(db), JobRepo(db), OutboxRepo(db),
+                   RetentionRepo(db))

@@ -24,6 +24,7 @@ from storage.directory import DirectoryRepo
 from storage.items import ItemRepo, JobRepo
 from storage.people import PeopleRepo
 from storage.reports import ReportRepo
+from storage.retention import RetentionRepo
 
 JOB_KINDS = {"form-reminders": "form_reminder", "summaries": "form_summary",
              "item-reminders": "item_reminder", "overdue": "item_overdue"}
@@ -40,7 +41,8 @@ class JobRunner:
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, people_repo: PeopleRepo,
                  report_repo: ReportRepo, item_repo: ItemRepo, job_repo: JobRepo, chat_repo: ChatRepo,
                  messenger: Messenger, status: StatusService, item_settings: ItemSettings,
-                 region_timezone: str, grace: timedelta) -> None:
+                 region_timezone: str, grace: timedelta, retention_repo: RetentionRepo | None = None,
+                 retention: timedelta = timedelta(days=90)) -> None:
         self.roadmaps = roadmaps
         self.directory_repo = directory_repo
         self.people_repo = people_repo
@@ -53,6 +55,8 @@ class JobRunner:
         self.item_settings = item_settings
         self.region_timezone = region_timezone
         self.grace = grace
+        self.retention_repo = retention_repo
+        self.retention = retention
 
     async def events(self, start: datetime, end: datetime) -> list[Event]:
         municipalities = await self.directory_repo.all_municipalities()
@@ -79,6 +83,11 @@ class JobRunner:
             await self.job_repo.record(event.key, event.instant, "done", now)
             ran += 1
         await self.job_repo.set_last_tick(now)
+        if self.retention_repo is not None:
+            pruned = await self.retention_repo.prune(now - self.retention)
+            if pruned.messages or pruned.events or pruned.dialogs:
+                logger.info("retention: {} messages, {} event marks, {} dialogs deleted", pruned.messages,
+                            pruned.events, pruned.dialogs)
         if ran or skipped:
             logger.info("tick: {} events run, {} skipped, {} messages queued", ran, skipped, queued)
         return TickResult(ran, skipped, queued)
