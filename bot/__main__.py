@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
                          description="Загрузить справочник: регионы, муниципалитеты, организации. "
                                      "Файл с ошибкой не загружается целиком.")
     imp.add_argument("file", metavar="FILE.csv")
+    rm = sub.add_parser("remove-org", parents=[common], help="удалить организацию из справочника",
+                        description="Показать, что станет с администраторами и отчётами организации; "
+                                    "с --yes удалить её из справочника (отчёты остаются в базе).")
+    rm.add_argument("id", metavar="ID", help="id организации из справочника")
+    rm.add_argument("--yes", action="store_true", help="да, удалить")
     lr = sub.add_parser("load-roadmap", parents=[common], help="загрузить или обновить дорожную карту (TOML)",
                         description="Проверить и загрузить дорожную карту. Файл с ошибкой не загружается; "
                                     "повторная загрузка обновляет карту, не теряя сданных данных.")
@@ -92,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(cli.run(config, vk_token(), getattr(args, "clock_shift_days", 0)))
         if command == "import-orgs":
             return asyncio.run(cli.import_orgs(config, Path(args.file)))
+        if command == "remove-org":
+            return asyncio.run(cli.remove_org(config, args.id, args.yes))
         if command == "load-roadmap":
             return asyncio.run(cli.load_roadmaps(config, [Path(f) for f in args.file]))
         if command == "invite":

@@ -72,6 +72,16 @@ async def import_orgs(config: Config, path: Path) -> int:
     return 0
 
 
+async def remove_org(config: Config, org_id: str, confirmed: bool) -> int:
+    app = await open_core(config)
+    try:
+        removal = await app.removal.remove(org_id, confirmed, app.clock())
+    finally:
+        await app.close()
+    print(removal.text)
+    return 0 if removal.found else 1
+
+
 async def load_roadmaps(config: Config, paths: list[Path]) -> int:
     app = await open_core(config)
     status = 0

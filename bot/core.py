@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
 from bot.services.invites import InviteService
+from bot.services.removal import RemovalService
 from bot.services.reports import ReportService
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
@@ -31,6 +32,7 @@ class Core:
     access: AccessService
     invites: InviteService
     catalog: CatalogService
+    removal: RemovalService
     reports: ReportService
     status: StatusService
     clock: Clock
@@ -49,6 +51,7 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
         invites=InviteService(repos.invites, repos.people, config.invites.ttl_days,
                               config.invites.max_failures_per_hour),
         catalog=CatalogService(repos.directory, repos.roadmaps),
+        removal=RemovalService(repos.directory, repos.people, repos.reports),
         reports=ReportService(roadmaps, repos.reports, repos.directory, repos.people, repos.conversations, access),
         status=StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
                              config.default_timezone),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.models import Municipality, Organization, Region
 
-from .db import Database
+from .db import Database, iso
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,17 @@ class DirectoryRepo:
                 staged.append((org_id, mid, name, org_type))
             # The organizations already known, read once: a row-by-row look-up made 100,000 rows take minutes.
             known = {r[0]: (r[1], r[2], r[3]) for r in await self.db.fetchall(
-                "SELECT id, municipality_id, name, type FROM organizations")}
+                "SELECT id, municipality_id, name, type FROM organizations WHERE removed_at IS NULL")}
+            removed = {r[0] for r in await self.db.fetchall(
+                "SELECT id FROM organizations WHERE removed_at IS NOT NULL")}
             inserts, changes = [], []
             for org_id, mid, name, org_type in staged:
                 old = known.get(org_id)
-                if old is None:
+                if org_id in removed:  # listed again: it is back in the directory
+                    changes.append((mid, name, org_type, org_id))
+                    removed.discard(org_id)
+                    known[org_id] = (mid, name, org_type)
+                elif old is None:
                     inserts.append((org_id, mid, name, org_type))
                     known[org_id] = (mid, name, org_type)
                 elif old == (mid, name, org_type):
@@ -61,9 +68,19 @@ class DirectoryRepo:
                     "INSERT INTO organizations(id, municipality_id, name, type) VALUES (?, ?, ?, ?)", inserts)
             if changes:
                 await self.db.executemany(
-                    "UPDATE organizations SET municipality_id = ?, name = ?, type = ? WHERE id = ?", changes)
+                    "UPDATE organizations SET municipality_id = ?, name = ?, type = ?, removed_at = NULL "
+                    "WHERE id = ?", changes)
             added, updated = len(inserts), len(changes)
         return ImportCounts(added, updated, unchanged)
+
+    async def remove_organization(self, org_id: str, at: datetime) -> int | None:
+        """Take it out of the directory and its admins' roles with it; its figures stay. Returns how many
+        roles were revoked, or None if it is not in the directory."""
+        async with self.db.transaction():
+            if not await self.db.execute(
+                    "UPDATE organizations SET removed_at = ? WHERE id = ? AND removed_at IS NULL", (iso(at), org_id)):
+                return None
+            return await self.db.execute("DELETE FROM roles WHERE role = 'organization' AND scope_id = ?", (org_id,))
 
     async def region(self, region_id: int) -> Region | None:
         row = await self.db.fetchone("SELECT id, name FROM regions WHERE id = ?", (region_id,))
@@ -91,13 +108,13 @@ class DirectoryRepo:
 
     async def organization(self, org_id: str) -> Organization | None:
         row = await self.db.fetchone(
-            "SELECT id, municipality_id, name, type FROM organizations WHERE id = ?", (org_id,))
+            "SELECT id, municipality_id, name, type FROM organizations WHERE id = ? AND removed_at IS NULL", (org_id,))
         return Organization(*row) if row else None
 
     async def organizations_of_municipality(self, municipality_id: int) -> list[Organization]:
         rows = await self.db.fetchall(
             "SELECT id, municipality_id, name, type FROM organizations WHERE municipality_id = ? "
-            "ORDER BY type, name", (municipality_id,))
+            "AND removed_at IS NULL ORDER BY type, name", (municipality_id,))
         return [Organization(*r) for r in rows]
 
     async def all_regions(self) -> list[Region]:
@@ -106,10 +123,10 @@ class DirectoryRepo:
 
     async def type_counts(self, municipality_ids: list[int] | None) -> list[tuple[int, str, int]]:
         """(municipality id, organization type, organizations in the directory)."""
-        where = ""
+        where = "WHERE removed_at IS NULL"
         params: list[int] = []
         if municipality_ids is not None:
-            where = f"WHERE municipality_id IN ({','.join('?' * len(municipality_ids))})"
+            where += f" AND municipality_id IN ({','.join('?' * len(municipality_ids))})"
             params = list(municipality_ids)
         rows = await self.db.fetchall(
             f"SELECT municipality_id, type, count(*) FROM organizations {where} GROUP BY municipality_id, type", params)
@@ -122,7 +139,7 @@ class DirectoryRepo:
     async def counts(self) -> tuple[int, int, int]:
         row = await self.db.fetchone(
             "SELECT (SELECT count(*) FROM regions), (SELECT count(*) FROM municipalities), "
-            "(SELECT count(*) FROM organizations)")
+            "(SELECT count(*) FROM organizations WHERE removed_at IS NULL)")
         assert row is not None
         return row[0], row[1], row[2]
 

@@ -49,7 +49,7 @@ class PeopleRepo:
         rows = await self.db.fetchall(
             "SELECT trim(p.first_name || ' ' || p.last_name), o.name, u.error_code FROM unreachable u "
             "JOIN roles r ON r.vk_id = u.vk_id AND r.role = 'organization' "
-            "JOIN organizations o ON o.id = r.scope_id JOIN persons p ON p.vk_id = u.vk_id "
+            "JOIN organizations o ON o.id = r.scope_id AND o.removed_at IS NULL JOIN persons p ON p.vk_id = u.vk_id "
             "WHERE o.municipality_id = ? ORDER BY o.name", (municipality_id,))
         return [(r[0], r[1], r[2]) for r in rows]
 

@@ -103,6 +103,11 @@ class ReportRepo:
                 [(sid, key, value) for key, value in answers.items()])
         return SaveResult(sid, previous is None, previous)
 
+    async def count_for(self, organization_id: str) -> int:
+        """How many reports (organization, form, period) the organization has sent."""
+        return int(await self.db.scalar("SELECT count(*) FROM submissions WHERE organization_id = ?",
+                                        (organization_id,)))
+
     async def history(self, organization_id: str, limit: int = 50) -> list[Change]:
         rows = await self.db.fetchall(
             "SELECT c.changed_at, c.changed_by, coalesce(p.first_name, ''), coalesce(p.last_name, ''), "
@@ -148,7 +153,7 @@ class ReportRepo:
         where, params = _in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
             "SELECT o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
-            "JOIN organizations o ON o.id = s.organization_id JOIN figures f ON f.submission_id = s.id "
+            "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL JOIN figures f ON f.submission_id = s.id "
             f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
             "GROUP BY o.municipality_id, o.type, f.indicator_key", (roadmap_id, form_id, period, *params))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
@@ -159,7 +164,7 @@ class ReportRepo:
         where, params = _in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
             "SELECT o.municipality_id, o.type, count(*) FROM submissions s "
-            "JOIN organizations o ON o.id = s.organization_id "
+            "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
             f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
             "GROUP BY o.municipality_id, o.type", (roadmap_id, form_id, period, *params))
         return [(r[0], r[1], r[2]) for r in rows]
@@ -171,7 +176,7 @@ class ReportRepo:
         where, params = _in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
             "SELECT s.period, o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
-            "JOIN organizations o ON o.id = s.organization_id JOIN figures f ON f.submission_id = s.id "
+            "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL JOIN figures f ON f.submission_id = s.id "
             f"WHERE s.roadmap_id = ? AND s.form_id = ? {where} "
             "GROUP BY s.period, o.municipality_id, o.type, f.indicator_key", (roadmap_id, form_id, *params))
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]

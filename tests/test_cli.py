@@ -177,3 +177,20 @@ def test_export_command_writes_xlsx(workdir: Path) -> None:
     rows = list(openpyxl.load_workbook(workdir / "t.xlsx")["weekly"].iter_rows(values_only=True))
     assert len(rows) == 21 and rows[1][0] == "Нижнетуринский ГО"
     assert run(["export", "--scope", "Нигде"], workdir).returncode == 1
+
+
+def test_remove_org_says_what_happens_then_does_it_and_an_import_brings_it_back(workdir: Path) -> None:
+    assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
+    res = run(["invite", "organization", "6624000003"], workdir)
+    assert res.returncode == 0
+    preview = run(["remove-org", "6624000003"], workdir)
+    assert preview.returncode == 0 and "МАОУ СОШ № 3" in preview.stdout and "Ничего не изменено" in preview.stdout
+    assert "администраторов: 0" in preview.stdout and "отчётов: 0" in preview.stdout
+    done = run(["remove-org", "6624000003", "--yes"], workdir)
+    assert done.returncode == 0 and done.stdout.startswith("Организация удалена из справочника.")
+    again = run(["remove-org", "6624000003", "--yes"], workdir)
+    assert again.returncode == 1 and "нет" in again.stdout
+    refused = run(["invite", "organization", "6624000003"], workdir)
+    assert refused.returncode != 0
+    assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
+    assert run(["invite", "organization", "6624000003"], workdir).returncode == 0

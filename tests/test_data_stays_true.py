@@ -138,3 +138,27 @@ async def test_a_name_from_vk_is_stored_without_control_characters(harness: Harn
     code, _ = await h.app.services.invites.create("organization", "6624000001", None, h.clock())
     assert "Готово, Анна Петрова!" in await h.text(895, code)
     assert (await h.app.repos.people.person(895)).full_name == "Анна Петрова"
+
+
+async def test_a_removed_organization_keeps_its_figures_and_leaves_coverage_and_its_admins_access(
+        harness: Harness) -> None:
+    from bot.services.removal import RemovalService
+
+    h = harness
+    await register(h, 720, "organization", "6624000001")
+    await h.text(720, "/report")
+    await h.text(720, "30")
+    await h.text(720, "20")
+    assert "Отчёт принят" in await h.text(720, "Отправить")
+    municipality = (await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id
+    schools = sum(n for _, kind, n in await h.app.repos.directory.type_counts([municipality]) if kind == "school")
+    removal = RemovalService(h.app.repos.directory, h.app.repos.people, h.app.repos.reports)
+    preview = await removal.remove("6624000001", False, h.clock())
+    assert not preview.done and "администраторов: 1" in preview.text and "отчётов: 1" in preview.text
+    assert (await removal.remove("6624000001", True, h.clock())).done
+    assert await h.app.db.scalar("SELECT count(*) FROM submissions") == 1  # the figures are kept
+    after = sum(n for _, kind, n in await h.app.repos.directory.type_counts([municipality]) if kind == "school")
+    assert after == schools - 1
+    period = await h.app.db.scalar("SELECT period FROM submissions")
+    assert await h.app.repos.reports.reported("ntgo-sferum-2023", "weekly", period, [municipality]) == []
+    assert "МАОУ СОШ № 1" not in await h.text(720, "/report")  # no longer this school's admin
