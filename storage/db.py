@@ -69,6 +69,7 @@ class Database:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._savepoints = 0
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(f"in_tx_{id(self)}", default=False)
 
     @classmethod
@@ -139,8 +140,11 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
+        """BEGIN IMMEDIATE .. COMMIT; inside another transaction (a repository called by a handler, whose
+        whole update is one transaction), a savepoint: what the inner block wrote is undone if it raises."""
         if self._in_tx.get():
-            yield
+            async with self.savepoint():
+                yield
             return
         async with self._lock:
             token = self._in_tx.set(True)
@@ -160,14 +164,17 @@ class Database:
     async def savepoint(self) -> AsyncIterator[None]:
         """Inside a transaction: what the block writes is undone if it raises; the transaction goes on."""
         assert self._in_tx.get(), "a savepoint lives inside a transaction"
-        await self.conn.execute("SAVEPOINT block")
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        await self.conn.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            await self.conn.execute("ROLLBACK TO block")
-            await self.conn.execute("RELEASE block")
+            if self.conn.in_transaction:
+                await self.conn.execute(f"ROLLBACK TO {name}")
+                await self.conn.execute(f"RELEASE {name}")
             raise
-        await self.conn.execute("RELEASE block")
+        await self.conn.execute(f"RELEASE {name}")
 
     async def _rollback(self) -> None:
         if self.conn.in_transaction:

@@ -132,3 +132,20 @@ async def test_a_failing_handler_leaves_no_writes_and_its_apology_commits_with_t
         assert len(errors) == 1 and await outbox.pending_count() == 1
     finally:
         await db.close()
+
+
+async def test_a_transaction_inside_a_transaction_undoes_only_its_own_writes(tmp_path):
+    db = await Database.open(tmp_path / "n.sqlite3")
+    try:
+        async with db.transaction():
+            await db.execute("INSERT INTO meta(key, value) VALUES ('outer', '1')")
+            try:
+                async with db.transaction():
+                    await db.execute("INSERT INTO meta(key, value) VALUES ('inner', '1')")
+                    raise ValueError("the inner step fails")
+            except ValueError:
+                pass
+        keys = {r[0] for r in await db.fetchall("SELECT key FROM meta")}
+        assert "outer" in keys and "inner" not in keys
+    finally:
+        await db.close()
