@@ -104,6 +104,7 @@ class App:
                 tasks = [t for u in event.get("updates", []) if (t := self.dispatcher.feed(u)) is not None]
                 progress.add(polling.request_ts or str(event["ts"]), str(event["ts"]), tasks)
 
+        await self._random_ids_past_vk()
         sender_stop = asyncio.Event()
         sender = asyncio.create_task(self.sender.run(sender_stop))
         saver = asyncio.create_task(progress.run(sender_stop))
@@ -129,6 +130,20 @@ class App:
             sender_stop.set()
             await sender
             await saver
+
+    async def _random_ids_past_vk(self) -> None:
+        """After a backup is restored the counter of random_ids is behind what VK has seen, and VK would
+        take new messages for old ones: the counter is moved past the newest id in VK's recent conversations."""
+        try:
+            body = await asyncio.wait_for(self.api.request("messages.getConversations", {
+                "count": 200, "group_id": self.config.vk.group_id}), 10)
+            seen = [int(item["last_message"].get("random_id") or 0) for item in body["response"].get("items", [])
+                    if (item.get("last_message") or {}).get("out")]
+        except Exception:  # without it the bot still works; only a restored backup is at risk
+            logger.warning("could not read recent conversations to check the random_id counter")
+            return
+        if seen and await self.repos.outbox.set_random_floor(max(seen) + 1):
+            logger.warning("the random_id counter was behind VK (a restored backup?): moved past {}", max(seen))
 
     async def _learn_screen_name(self) -> None:
         """The community's short name, so that `/bind@name` in a chat is known as ours."""

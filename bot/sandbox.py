@@ -31,6 +31,9 @@ DEMO_PEOPLE = [
     (300, "Павел", "Новиков", None, None),  # not registered yet: gets an invite code
 ]
 
+CHAT_HINT = ("Как во ВКонтакте: в беседе бот видит только сообщения, где упомянуто сообщество, например "
+             "«@{name} /status», и нажатия своих кнопок.")
+
 HELP = """Команды консоли (всё остальное уходит боту как сообщение):
   :users        — список пользователей        :as ID   — писать от имени пользователя
   :chat         — писать в беседу координаторов  :pm   — писать боту в личные сообщения
@@ -95,6 +98,7 @@ class Console:
             self.user = self.peer = uid
         elif line == ":chat":
             self.peer = self.chat_peer
+            self.write(CHAT_HINT.format(name=self.emu.screen_name))
         elif line == ":pm":
             self.peer = self.user
         elif line[1:].isdigit() and line.startswith(":"):
@@ -158,6 +162,7 @@ async def run_sandbox(db_path: Path) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     emu = Emulator(rate_limit=20)
+    emu.screen_name = "sferum_roadmap"
     server = await EmulatorServer(emu).start()
     config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url),
                     storage=StorageSection(path=str(db_path)), access=AccessSection(owners=[OWNER_ID]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass
 
@@ -50,26 +49,73 @@ class OutboxRepo:
     async def add(self, messages: list[OutMessage], priority: int) -> int:
         """Queue messages in one transaction; ones whose dedup_key exists are skipped. Returns how many.
 
-        Each row gets its random_id here, once: every later attempt to send the row reuses it, so
-        VK delivers a row at most once however often a crash makes us retry."""
+        Each row gets its random_id here, once, from the community's counter: every later attempt to send
+        the row reuses it, so VK delivers a row at most once however often a crash makes us retry, and no
+        two rows ever share one (VK would take the second for the first and deliver nothing)."""
         now = iso(utcnow())
-        rows = [(m.peer_id, m.text, m.keyboard, m.attachment, priority, m.dedup_key,
-                 secrets.randbelow(RANDOM_ID_SPACE) + 1, now, int(m.secret)) for m in messages]
         sql = ("INSERT OR IGNORE INTO outbox(peer_id, text, keyboard, attachment, priority, dedup_key, "
                "random_id, created_at, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        if not any(m.files for m in messages):
-            return await self.db.executemany(sql, rows)
-        added = 0
         async with self.db.transaction():
+            if any(m.dedup_key for m in messages):  # ids are not spent on rows that would be skipped
+                messages = await self._new_only(messages)
+            if not messages:
+                return 0
+            ids = await self._next_random_ids(len(messages))
+            rows = [(m.peer_id, m.text, m.keyboard, m.attachment, priority, m.dedup_key, rid, now, int(m.secret))
+                    for m, rid in zip(messages, ids, strict=True)]
+            if not any(m.files for m in messages):
+                return await self.db.executemany(sql, rows)
+            added = 0
             for m, row in zip(messages, rows, strict=True):
                 inserted = await self.db.fetchone(sql + " RETURNING id", row)
                 if inserted is None:
-                    continue  # its key was queued before: its files were stored then
+                    continue
                 added += 1
                 await self.db.executemany(
                     "INSERT INTO outbox_files(outbox_id, seq, kind, name, data) VALUES (?, ?, ?, ?, ?)",
                     [(inserted[0], i, f.kind, f.name, f.data) for i, f in enumerate(m.files)])
-        return added
+            return added
+
+    async def _new_only(self, messages: list[OutMessage]) -> list[OutMessage]:
+        keys = [m.dedup_key for m in messages if m.dedup_key]
+        known: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            rows = await self.db.fetchall(
+                f"SELECT dedup_key FROM outbox WHERE dedup_key IN ({','.join('?' * len(chunk))})", chunk)
+            known |= {r[0] for r in rows}
+        seen: set[str] = set()
+        fresh = []
+        for m in messages:
+            if m.dedup_key and (m.dedup_key in known or m.dedup_key in seen):
+                continue
+            if m.dedup_key:
+                seen.add(m.dedup_key)
+            fresh.append(m)
+        return fresh
+
+    async def _next_random_ids(self, n: int) -> list[int]:
+        """The next `n` ids of the counter, skipping ids earlier versions drew at random."""
+        current = int(await self.db.scalar("SELECT value FROM meta WHERE key = 'random_id_next'") or 1)
+        ids: list[int] = []
+        while len(ids) < n:
+            end = current + (n - len(ids))
+            taken = {r[0] for r in await self.db.fetchall(
+                "SELECT id FROM random_ids_before WHERE id >= ? AND id < ?", (current, end))}
+            ids += [x for x in range(current, end) if x not in taken]
+            current = end
+        if current > RANDOM_ID_SPACE:
+            raise RuntimeError("the community's random_id space is spent")  # 2 billion messages
+        await self.set_random_floor(current, force=True)
+        return ids
+
+    async def set_random_floor(self, next_id: int, force: bool = False) -> bool:
+        """Make the counter give `next_id` or more from now on (after a backup was restored, VK has seen
+        ids the database has forgotten). True if the counter moved."""
+        return await self.db.execute(
+            "INSERT INTO meta(key, value) VALUES ('random_id_next', ?) ON CONFLICT(key) DO UPDATE "
+            "SET value = excluded.value WHERE ? OR CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+            (str(next_id), int(force))) > 0
 
     async def files(self, row_id: int) -> list[OutFile]:
         rows = await self.db.fetchall("SELECT kind, name, data FROM outbox_files WHERE outbox_id = ? ORDER BY seq",

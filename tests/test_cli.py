@@ -154,7 +154,7 @@ def test_run_stops_gracefully_on_sigterm(workdir: Path) -> None:
 
 
 def test_sandbox_console(tmp_path: Path) -> None:
-    script = ":as 300\nпривет\n:as 100\n/help\n:4\n:chat\n/bind\n:as 201\n:pm\n/report\n:quit\n"
+    script = ":as 300\nпривет\n:as 100\n/help\n:4\n:chat\n/bind\n@sferum_roadmap /bind\n:as 201\n:pm\n/report\n:quit\n"
     res = run(["sandbox", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script)
     assert res.returncode == 0, res.stderr
     out = res.stdout

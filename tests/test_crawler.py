@@ -119,11 +119,11 @@ async def test_every_button_in_private_answers(people: Harness, who: int) -> Non
 async def test_every_button_in_a_bound_chat_answers(people: Harness) -> None:
     h = people
     chat = h.emu.add_chat([ADMIN, MUNI, REGION, OWNER, NEWCOMER])
-    assert "привязана" in await h.text(MUNI, "/bind", peer_id=chat)
+    assert "привязана" in await h.text(MUNI, "[club1|@club1] /bind", peer_id=chat)
     for who in (ADMIN, MUNI, REGION, OWNER, NEWCOMER):
-        first = await h.say(who, "/help", peer_id=chat)
+        first = await h.say(who, "[club1|@club1] /help", peer_id=chat)
         assert problems_of(first) == []
         problems, _ = await crawl(h, who, chat, first)
         assert problems == []
-    summary = await h.say(MUNI, "/status", peer_id=chat)
+    summary = await h.say(MUNI, "[club1|@club1] /status", peer_id=chat)
     assert summary and "Сводка" in summary[0].text and problems_of(summary) == []

@@ -35,18 +35,19 @@ def small_disk(path: Path, options: str = "size=4m") -> Iterator[Path]:
 
 
 def fill(disk: Path) -> Path:
+    """Write a file until the disk is full, to the last byte."""
     filler = disk / "filler"
-    with open(filler, "wb") as f:
-        try:
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (65536, 4096, 1):
             while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError as e:
-            assert e.errno == errno.ENOSPC
-    with contextlib.suppress(OSError), open(filler, "ab") as f:  # the last bytes a block left
-        while True:
-            f.write(b"\0")
-            f.flush()
+                try:
+                    os.write(fd, b"\0" * size)
+                except OSError as e:
+                    assert e.errno == errno.ENOSPC
+                    break
+    finally:
+        os.close(fd)
     return filler
 
 

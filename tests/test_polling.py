@@ -149,3 +149,15 @@ async def test_a_transaction_inside_a_transaction_undoes_only_its_own_writes(tmp
         assert "outer" in keys and "inner" not in keys
     finally:
         await db.close()
+
+
+async def test_after_a_restored_backup_new_messages_are_not_taken_for_old_ones(live_harness: Harness):
+    h = live_harness
+    await register(h, 810, "organization", SCHOOL_1)
+    await h.say(810, "/help")
+    # the backup was taken before anything was sent: its counter starts again from 1
+    await h.app.repos.outbox.set_random_floor(1, force=True)
+    await restart_app(h)
+    await h.emu.wait_for_poller()
+    replies = await h.say(810, "/whoami")
+    assert len(replies) == 1 and replies[0].text  # delivered, not swallowed as a repeat of an old message

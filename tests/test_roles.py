@@ -94,14 +94,14 @@ async def test_chat_commands_for_every_role(people: Harness):
     for role, expected in binds.items():
         uid = ROLES[role]
         chat = h.emu.add_chat([uid])
-        replies = await h.say(uid, "/bind", peer_id=chat)
+        replies = await h.say(uid, "[club1|@club1] /bind", peer_id=chat)
         assert replies and replies[0].text.startswith(expected), (role, replies)
     # a chat bound to Nizhnyaya Tura by its coordinator; everyone writes /status there
     chat = h.emu.add_chat(list(ROLES.values()))
-    await h.say(MUNI, "/bind", peer_id=chat)
+    await h.say(MUNI, "[club1|@club1] /bind", peer_id=chat)
     may_see = {"muni", "region", "owner"}
     for role, uid in ROLES.items():
-        replies = await h.say(uid, "/status", peer_id=chat)
+        replies = await h.say(uid, "[club1|@club1] /status", peer_id=chat)
         if role in may_see:
             assert replies and replies[0].text.startswith("Сводка") and "Нижнетуринский ГО" in replies[0].text, role
         else:
@@ -109,4 +109,4 @@ async def test_chat_commands_for_every_role(people: Harness):
     # a chat not bound to anything: no figures for anyone
     stranger = h.emu.add_chat(list(ROLES.values()))
     for uid in ROLES.values():
-        assert not any("Сводка" in m.text for m in await h.say(uid, "/status", peer_id=stranger))
+        assert not any("Сводка" in m.text for m in await h.say(uid, "[club1|@club1] /status", peer_id=stranger))

@@ -137,3 +137,44 @@ async def test_every_api_call_has_a_timeout_and_a_5xx_fails_the_call_without_hol
         assert (await api.request("users.get", {"user_ids": 5}))["response"][0]["id"] == 5
     finally:
         await teardown(server, db, api)
+
+
+async def test_a_million_queued_rows_have_a_million_distinct_random_ids_and_old_ones_are_skipped(tmp_path):
+    db = await Database.open(tmp_path / "ids.sqlite3")
+    try:
+        outbox = OutboxRepo(db)
+        # ids an earlier version drew at random stay used for good
+        await db.executemany("INSERT INTO random_ids_before(id) VALUES (?)", [(3,), (5,), (6,)])
+        await outbox.add([OutMessage(1, f"m{i}") for i in range(5)], priority=1)
+        first = [r[0] for r in await db.fetchall("SELECT random_id FROM outbox ORDER BY id")]
+        assert first == [1, 2, 4, 7, 8]
+        for _ in range(100):
+            await outbox.add([OutMessage(7, "x") for _ in range(10_000)], priority=1)
+        total, distinct, low = (await db.fetchall(
+            "SELECT count(*), count(DISTINCT random_id), min(random_id) FROM outbox"))[0]
+        assert total == 1_000_005 and distinct == total and low == 1
+        # a restored backup: the counter goes back, VK's newest id moves it forward, never back again
+        await outbox.set_random_floor(2, force=True)
+        assert await outbox.set_random_floor(1_000_009)
+        assert not await outbox.set_random_floor(10)
+        await outbox.add([OutMessage(1, "после восстановления")], priority=0)
+        assert await db.scalar("SELECT max(random_id) FROM outbox") == 1_000_009
+    finally:
+        await db.close()
+
+
+async def test_vk_refuses_to_deliver_a_random_id_it_has_seen_in_any_conversation(tmp_path, schema):
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        emu.add_user(1, allowed=True)
+        emu.add_user(2, allowed=True)
+        first = (await api.request("messages.send", {"peer_id": 1, "message": "a", "random_id": 77}))["response"]
+        again = (await api.request("messages.send", {"peer_id": 2, "message": "b", "random_id": 77}))["response"]
+        assert again == first and emu.delivered(2) == []
+        try:
+            await api.request("messages.send", {"peer_id": 2, "message": "c"})
+            raise AssertionError("random_id is required")
+        except Exception as e:  # noqa: BLE001 - vkbottle's error class for code 100
+            assert getattr(e, "code", None) == 100
+    finally:
+        await teardown(server, db, api)

@@ -297,7 +297,7 @@ async def test_http_faults(server):
     emu.add_user(101, allowed=True)
     assert (await call(server, "messages.send", peer_id=101, message="x"))["error"]["error_code"] == 10
     assert (await call(server, "messages.send", peer_id=101, message="x"))["error"]["error_code"] == 10
-    assert "response" in await call(server, "messages.send", peer_id=101, message="x")
+    assert "response" in await call(server, "messages.send", peer_id=101, message="x", random_id=300)
 
 
 async def test_uploads_with_vkbottle_uploaders(server):
@@ -314,7 +314,7 @@ async def test_uploads_with_vkbottle_uploaders(server):
     msg = emu.delivered(101)[-1]
     assert msg.attachments == [photo, doc]
     assert emu.file_bytes(photo).startswith(b"\x89PNG") and emu.file_bytes(doc) == b"PK\x03\x04data"
-    body = await call(server, "messages.send", peer_id=101, message="x", attachment="doc-1_999999")
+    body = await call(server, "messages.send", peer_id=101, message="x", attachment="doc-1_999999", random_id=317)
     assert body["error"]["error_code"] == 100
 
 
@@ -341,7 +341,7 @@ async def test_chats_buttons_edit_and_event_answers(server):
     assert ans["response"] == 1 and emu.event_answers[-1]["event_data"]["text"] == "ok"
     edit = await call(server, "messages.edit", peer_id=chat, message="!", message_id=sent["response"])
     assert edit["response"] == 1 and emu.delivered(chat)[0].text == "!"
-    assert (await call(server, "messages.send", peer_id=CHAT_BASE + 50, message="x"))["error"]["error_code"] == 917
+    assert (await call(server, "messages.send", peer_id=CHAT_BASE + 50, message="x", random_id=344))["error"]["error_code"] == 917
 
 
 async def test_control_http_api(server):

@@ -45,6 +45,9 @@ class Chat:
     title: str
     members: set[int]
     community_in: bool = True
+    # A community bot in a chat gets only messages that mention it or reply to it, unless the chat's
+    # admin gives it access to all messages (aiovk #34, vkquick #48).
+    full_access: bool = False
 
 
 @dataclass
@@ -105,6 +108,7 @@ class Emulator:
         self.check_responses = check_responses
         self.history_limit = history_limit
         self.base_url = "http://127.0.0.1:0"
+        self.screen_name = f"club{group_id}"  # the community's short name, as in its address
         self.users: dict[int, User] = {}
         self.chats: dict[int, Chat] = {}
         self.record: dict[int, list[Delivered]] = collections.defaultdict(list)
@@ -184,7 +188,7 @@ class Emulator:
         return {
             "groups": [{
                 "id": self.group_id, "name": "Сферум: дорожная карта (эмулятор)",
-                "screen_name": f"club{self.group_id}", "is_closed": 0, "type": "group",
+                "screen_name": self.screen_name, "is_closed": 0, "type": "group",
             }],
             "profiles": [],
         }
@@ -226,12 +230,14 @@ class Emulator:
                 keyboard = check_keyboard(p["keyboard"])
             except KeyboardError as e:
                 raise VKError(911, f"Keyboard format is invalid: {e}") from None
-        random_id = int(p.get("random_id", 0))
+        if "random_id" not in p:  # required since API 5.90
+            raise VKError(100, "One of the parameters specified was missing or invalid: random_id is a required parameter")
+        random_id = int(p["random_id"])
         if "peer_ids" in p:
             results = []
             for peer in p["peer_ids"]:
                 try:
-                    mid = self._deliver(peer, text, keyboard, attachments, random_id, p.get("payload"))
+                    mid = self._deliver(peer, text, keyboard, attachments, random_id, p.get("payload"), per_peer=True)
                     results.append({"peer_id": peer, "message_id": mid,
                                     "conversation_message_id": self.by_id[mid].conversation_message_id})
                 except VKError as e:
@@ -251,9 +257,12 @@ class Emulator:
         return self._deliver(peer, text, keyboard, attachments, random_id, p.get("payload"))
 
     def _deliver(self, peer: int, text: str, keyboard: dict[str, Any] | None, attachments: list[str],
-                 random_id: int, payload: str | None) -> int:
-        if random_id and (peer, random_id) in self.dedup:
-            return self.dedup[(peer, random_id)]
+                 random_id: int, payload: str | None, per_peer: bool = False) -> int:
+        # VK checks random_id across the community's whole history, not per conversation: an id used
+        # before returns the old message's id, and nothing is delivered (messages.send documentation).
+        key = (peer if per_peer else 0, random_id)
+        if random_id and key in self.dedup:
+            return self.dedup[key]
         if peer >= CHAT_BASE:
             chat = self.chats.get(peer)
             if chat is None or not chat.community_in:
@@ -270,7 +279,7 @@ class Emulator:
         self.by_id[msg.id] = msg
         self._wake(self._delivered_cond)
         if random_id:
-            self.dedup[(peer, random_id)] = msg.id
+            self.dedup[key] = msg.id
         return msg.id
 
     async def _m_messages_getConversations(self, p: dict[str, Any]) -> Any:
@@ -498,10 +507,29 @@ class Emulator:
         return user
 
     def add_chat(self, members: list[int], title: str = "Беседа координаторов",
-                 community_in: bool = True) -> int:
+                 community_in: bool = True, full_access: bool = False) -> int:
         peer_id = CHAT_BASE + len(self.chats) + 1
-        self.chats[peer_id] = Chat(peer_id, title, set(members), community_in)
+        self.chats[peer_id] = Chat(peer_id, title, set(members), community_in, full_access)
         return peer_id
+
+    def grant_full_access(self, peer_id: int, granted: bool = True) -> None:
+        """The chat's admin lets the community's bot read every message of the chat (or takes it back)."""
+        self.chats[peer_id].full_access = granted
+
+    def mention(self) -> str:
+        """What VK's client puts in a message when someone picks the community after typing @."""
+        return f"[club{self.group_id}|@{self.screen_name}]"
+
+    def reaches_bot(self, chat: Chat, text: str, payload: str | None, reply_to: int | None) -> bool:
+        """Whether VK hands a chat message to the community's bot."""
+        if chat.full_access or payload is not None:  # a press of the bot's own button is addressed to it
+            return True
+        if reply_to is not None and reply_to in self.by_id:  # a reply to one of the bot's messages
+            return True
+        lowered = text.lower()
+        names = (f"[club{self.group_id}|", f"[public{self.group_id}|", f"@{self.screen_name.lower()}",
+                 f"@club{self.group_id}")
+        return any(n in lowered for n in names)
 
     def _message_object(self, user_id: int, peer_id: int, text: str, payload: str | None) -> dict[str, Any]:
         self._message_id += 1
@@ -520,8 +548,10 @@ class Emulator:
             "keyboard": True, "inline_keyboard": True, "carousel": True, "lang_id": 0}}
 
     def say(self, user_id: int, text: str, *, peer_id: int | None = None,
-            payload: str | dict[str, Any] | None = None) -> dict[str, Any]:
-        """The user writes `text` to the community (or to chat `peer_id`): a message_new event."""
+            payload: str | dict[str, Any] | None = None, reply_to: int | None = None) -> dict[str, Any]:
+        """The user writes `text` to the community (or to chat `peer_id`): a message_new event, if VK
+        gives it to the bot (in a chat: only a mention, a reply to the bot or a press, without full access).
+        `reply_to`: the id of the bot's message this one replies to."""
         if user_id not in self.users:
             self.add_user(user_id)
         peer = peer_id if peer_id is not None else user_id
@@ -535,8 +565,15 @@ class Emulator:
         if isinstance(payload, dict):
             payload = json.dumps(payload, ensure_ascii=False)
         obj = self._message_object(user_id, peer, text, payload)
+        if reply_to is not None and reply_to in self.by_id:
+            replied = self.by_id[reply_to]
+            obj["message"]["reply_message"] = {
+                "date": replied.date, "from_id": -self.group_id, "text": replied.text, "attachments": [],
+                "conversation_message_id": replied.conversation_message_id, "peer_id": replied.peer_id, "id": 0}
         if peer < CHAT_BASE:
             self.last_incoming[peer] = obj["message"]
+        elif not self.reaches_bot(self.chats[peer], text, payload, reply_to):
+            return obj  # the chat's members see it; the bot never does
         self._push("message_new", obj)
         return obj
 

@@ -29,6 +29,7 @@ from storage.db import unavailable
 
 CHAT_BASE = 2_000_000_000  # VK's peer ids of group chats start here
 _MENTION = re.compile(r"^\s*\[(?:club|public)(?P<id>\d+)\|[^\]]*\]\s*[,:]?\s*")
+_PLAIN_MENTION = re.compile(r"^\s*@(?P<name>[A-Za-z0-9_.]+)\s*[,:]?\s*")  # typed, not picked from VK's list
 _ADDRESSED_COMMAND = re.compile(r"^(?P<command>/\S+?)@(?P<name>[A-Za-z0-9_.]+)")
 
 
@@ -112,15 +113,21 @@ class Dispatcher:
         another community (`[club999|@other] /bind`, `/bind@other_bot`) is dropped: several bots may
         share a coordinators' chat, and each answers only what is meant for it."""
         text = incoming.text
+        ours = self.screen_names | {f"club{self.group_id}", f"public{self.group_id}"}
         mention = _MENTION.match(text)
+        plain = _PLAIN_MENTION.match(text)
         if mention:
             if int(mention["id"]) != self.group_id:
                 return None
             text = text[mention.end():]
+        elif plain:
+            if plain["name"].lower() not in ours:
+                return None  # a person or another bot is addressed
+            text = text[plain.end():]
         command = _ADDRESSED_COMMAND.match(text)
         if command:
             name = command["name"].lower()
-            if name not in self.screen_names | {f"club{self.group_id}", f"public{self.group_id}"}:
+            if name not in ours:
                 return None
             text = command["command"] + text[command.end():]
         return replace(incoming, text=text) if text != incoming.text else incoming

@@ -1,0 +1,28 @@
+"""Coordinators' chats as VK runs them: the bot sees a chat message only if it is mentioned, replied to or
+its button pressed, unless the chat's admin gives it access to all messages."""
+
+from __future__ import annotations
+
+from testkit.harness import Harness, register
+
+
+async def test_a_coordinator_binds_and_asks_in_a_chat_where_the_bot_sees_only_mentions(harness: Harness) -> None:
+    h = harness
+    h.emu.screen_name = "sferum_roadmap"
+    h.app.dispatcher.screen_names.add("sferum_roadmap")  # what the bot learns from groups.getById at start
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 870, "municipality", muni, "Ольга", "Смирнова")
+    chat = h.emu.add_chat([870])
+    assert await h.say(870, "/bind", peer_id=chat) == []  # VK never hands it over
+    assert await h.app.repos.chats.get(chat) is None
+    bound = await h.say(870, "@sferum_roadmap /bind", peer_id=chat)  # typed by hand
+    assert len(bound) == 1 and bound[0].text.startswith("Беседа привязана")
+    assert "упомяните сообщество" in bound[0].text  # and how to ask for a summary next time
+    picked = await h.text(870, f"{h.emu.mention()} /status", peer_id=chat)  # picked from VK's hint list
+    assert "Нижнетуринский ГО" in picked
+    replied = await h.say(870, "/status", peer_id=chat, reply_to=bound[0].id)  # a reply to the bot
+    assert len(replied) == 1 and "Нижнетуринский ГО" in replied[0].text
+    assert await h.say(870, "@ivan_petrov /status", peer_id=chat) == []  # a person is addressed
+    h.emu.grant_full_access(chat)
+    assert "Нижнетуринский ГО" in await h.text(870, "/status", peer_id=chat)
+    assert await h.say(870, "коллеги, добрый день", peer_id=chat) == []  # chatter is still left alone
