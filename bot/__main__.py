@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
                          description="Загрузить справочник: регионы, муниципалитеты, организации. "
                                      "Файл с ошибкой не загружается целиком.")
     imp.add_argument("file", metavar="FILE.csv")
+    sub.add_parser("setup-community", parents=[common], help="проверить и настроить сообщество ВКонтакте",
+                   description="Проверить ключ и настройки сообщества (сообщения, возможности ботов, беседы, "
+                               "Bots Long Poll) и включить то, что выключено. Повторный запуск ничего не меняет.")
     rm = sub.add_parser("remove-org", parents=[common], help="удалить организацию из справочника",
                         description="Показать, что станет с администраторами и отчётами организации; "
                                     "с --yes удалить её из справочника (отчёты остаются в базе).")
@@ -97,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(cli.run(config, vk_token(), getattr(args, "clock_shift_days", 0)))
         if command == "import-orgs":
             return asyncio.run(cli.import_orgs(config, Path(args.file)))
+        if command == "setup-community":
+            return asyncio.run(cli.setup_community(config, vk_token()))
         if command == "remove-org":
             return asyncio.run(cli.remove_org(config, args.id, args.yes))
         if command == "load-roadmap":

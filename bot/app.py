@@ -20,7 +20,7 @@ from bot.services.people import PeopleService
 from bot.services.registry import Services
 from bot.views import texts
 from bot.views.message import Incoming, Reply
-from bot.vk.api import LimitedAPI, RateLimiter
+from bot.vk.api import connect
 from bot.vk.dispatcher import Dispatcher
 from bot.vk.messenger import VkMessenger
 from bot.vk.polling import Polling, Progress, recover_unanswered
@@ -191,8 +191,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     core = await open_core(config, db_path=db_path, clock=clock, roadmap_recheck_s=roadmap_recheck_s)
     repos = core.repos
     if api is None:
-        api = LimitedAPI(token, RateLimiter(config.vk.requests_per_second or 1_000_000))
-        api.API_URL = api_url or config.vk.api_url
+        api = connect(token, api_url or config.vk.api_url, config.vk.requests_per_second)
     sender = Sender(repos.outbox, api)
     messenger = VkMessenger(api, repos.outbox, sender.wake)
     hh, mm = map(int, config.schedule.item_remind_at.split(":"))

@@ -42,19 +42,56 @@ async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
 
 async def _serve(config: Config, token: str, clock: Clock | None) -> int:
     from bot.app import build_app
+    from bot.vk.community import CommunityUnusable, refusal, wait_for_vk
 
     app = await build_app(config, token, clock=clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    logger.info("bot started for group {}", config.vk.group_id)
     try:
+        try:
+            report = await wait_for_vk(app.api, config.vk.group_id, stop)
+        except CommunityUnusable as e:
+            print(f"{e}.", file=sys.stderr)
+            return 1
+        if report is None:
+            return 0  # stopped while VK was unreachable
+        if report.problems:
+            print(refusal(report), file=sys.stderr)
+            return 1
+        logger.info("bot started for group {}", config.vk.group_id)
         await app.run_polling(stop)
     finally:
         await app.close()
         logger.info("bot stopped")
     return 0
+
+
+async def setup_community(config: Config, token: str) -> int:
+    """Check the community's settings, change what is wrong, and print the checklist."""
+    from vkbottle import VKAPIError
+
+    from bot.vk.api import TRANSIENT_EXCEPTIONS, connect
+    from bot.vk.community import CommunityUnusable, inspect, render
+
+    api = connect(token, config.vk.api_url, config.vk.requests_per_second)
+    try:
+        fixed = await inspect(api, config.vk.group_id, fix=True)
+        after = await inspect(api, config.vk.group_id)
+    except CommunityUnusable as e:
+        print(f"{e}.", file=sys.stderr)
+        return 1
+    except VKAPIError as e:
+        print(f"ВКонтакте отказал (ошибка {e.code}): {e.error_msg}.", file=sys.stderr)
+        return 1
+    except (*TRANSIENT_EXCEPTIONS, ValueError) as e:
+        print(f"ВКонтакте недоступен ({type(e).__name__}); проверьте сеть и [vk] api_url и повторите.", file=sys.stderr)
+        return 1
+    finally:
+        await api.http_client.close()
+    print(render(fixed, fixed=True))
+    return 0 if not after.problems else 1
 
 
 async def import_orgs(config: Config, path: Path) -> int:

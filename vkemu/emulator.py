@@ -74,6 +74,36 @@ class Delivered:
         return [a.get("label", "") for a in self.buttons()]
 
 
+BOT_EVENTS = ("message_new", "message_event", "message_allow", "message_deny")
+PERMISSIONS = {"photos": 4, "docs": 131072, "manage": 262144, "messages": 4096, "wall": 8192,
+               "stories": 1, "app_widget": 64}
+
+
+@dataclass
+class Community:
+    """What a community's admin sets on its settings pages, and its token's rights. `ready()` is a community
+    set up for a bot; a new community has messages, bot abilities and the long poll off."""
+
+    messages: bool = False
+    bots_capabilities: bool = False
+    bots_add_to_chat: bool = False
+    longpoll_enabled: bool = False
+    longpoll_version: str = "5.50"
+    longpoll_events: set[str] = field(default_factory=set)
+    permissions: set[str] = field(default_factory=lambda: {"messages", "photos", "docs", "manage"})
+
+    @classmethod
+    def ready(cls) -> Community:
+        return cls(True, True, True, True, "5.199", set(BOT_EVENTS))
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in version.split("."))
+    except ValueError:
+        return (0,)
+
+
 @dataclass
 class Faults:
     longpoll_failed: collections.deque[int] = field(default_factory=collections.deque)
@@ -109,6 +139,7 @@ class Emulator:
         self.history_limit = history_limit
         self.base_url = "http://127.0.0.1:0"
         self.screen_name = f"club{group_id}"  # the community's short name, as in its address
+        self.community = Community.ready()  # new_community() for the state a community starts in
         self.users: dict[int, User] = {}
         self.chats: dict[int, Chat] = {}
         self.record: dict[int, list[Delivered]] = collections.defaultdict(list)
@@ -193,9 +224,59 @@ class Emulator:
             "profiles": [],
         }
 
+    def _own_group(self, p: dict[str, Any], right: str | None = None) -> None:
+        if p.get("group_id", self.group_id) != self.group_id:
+            raise VKError(15, "Access denied: no access to this group")
+        if right is not None and right not in self.community.permissions:
+            raise VKError(15, f"Access denied: no access to call this method (the token has no {right} right)")
+
+    async def _m_groups_getTokenPermissions(self, p: dict[str, Any]) -> Any:
+        perms = [{"name": n, "setting": PERMISSIONS[n]} for n in sorted(self.community.permissions)]
+        return {"mask": sum(x["setting"] for x in perms), "permissions": perms}
+
+    async def _m_groups_getSettings(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        c = self.community
+        return {"title": "Сферум: дорожная карта (эмулятор)", "description": "", "address": self.screen_name,
+                "wall": 1, "photos": 1, "video": 1, "audio": 1, "docs": 1, "topics": 0, "wiki": 0, "articles": 0,
+                "city_id": 0, "city_name": "", "obscene_filter": 0, "obscene_stopwords": 0, "obscene_words": [],
+                "toxic_filter": 0, "disable_replies_from_groups": 0, "messages": int(c.messages),
+                "bots_capabilities": int(c.bots_capabilities), "bots_add_to_chat": int(c.bots_add_to_chat),
+                "bots_start_button": 0}
+
+    async def _m_groups_setSettings(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        c = self.community
+        for name in ("messages", "bots_capabilities", "bots_add_to_chat"):
+            if name in p:
+                setattr(c, name, bool(int(p[name])))
+        return 1
+
+    async def _m_groups_getLongPollSettings(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        c = self.community
+        _, node = self.schema.resolve(self.schema.definition("groups", "groups_long_poll_events"))
+        names = set(self.schema.long_poll_event_names()) | set(node.get("properties", {}))
+        return {"is_enabled": c.longpoll_enabled, "api_version": c.longpoll_version,
+                "events": {n: int(n in c.longpoll_events) for n in names}}
+
+    async def _m_groups_setLongPollSettings(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        c = self.community
+        if "enabled" in p:
+            c.longpoll_enabled = bool(int(p["enabled"]))
+        if "api_version" in p:
+            c.longpoll_version = str(p["api_version"])
+        for name in self.schema.long_poll_event_names():
+            if name in p:
+                (c.longpoll_events.add if int(p[name]) else c.longpoll_events.discard)(name)
+        return 1
+
     async def _m_groups_getLongPollServer(self, p: dict[str, Any]) -> Any:
         if p["group_id"] != self.group_id:
             raise VKError(15, "Access denied: no access to this group")
+        if not self.community.longpoll_enabled:
+            raise VKError(100, "One of the parameters specified was missing or invalid: Bots Long Poll is disabled")
         return {"key": self.lp_key, "server": f"{self.base_url}/lp", "ts": str(self._lp_ts())}
 
     async def _m_users_get(self, p: dict[str, Any]) -> Any:
@@ -225,6 +306,8 @@ class Emulator:
             if att not in self.files and not att.startswith(("wall", "video", "audio", "link")):
                 raise VKError(100, f"One of the parameters specified was missing or invalid: attachment {att} not found")
         keyboard = None
+        if "keyboard" in p and not self.community.bots_capabilities:
+            raise VKError(912, "This is a chat bot feature, change this status in settings")
         if "keyboard" in p:
             try:
                 keyboard = check_keyboard(p["keyboard"])
@@ -452,8 +535,13 @@ class Emulator:
         return self._lp_cond
 
     def _push(self, kind: str, obj: dict[str, Any]) -> None:
+        c = self.community
+        if not c.longpoll_enabled or kind not in c.longpoll_events:
+            return  # the community's Long Poll settings do not send this event type
+        if kind == "message_new" and version_tuple(c.longpoll_version) < (5, 103):
+            obj = obj["message"]  # before 5.103 the object was the message itself
         event = {"group_id": self.group_id, "type": kind, "event_id": secrets.token_hex(20),
-                 "v": "5.199", "object": obj}
+                 "v": c.longpoll_version, "object": obj}
         self.lp_events.append(event)
         while len(self.lp_events) > self.history_limit:
             self.lp_events.popleft()
@@ -511,6 +599,10 @@ class Emulator:
         peer_id = CHAT_BASE + len(self.chats) + 1
         self.chats[peer_id] = Chat(peer_id, title, set(members), community_in, full_access)
         return peer_id
+
+    def new_community(self) -> None:
+        """Put the community in the state VK creates it in: messages, bot abilities and the long poll off."""
+        self.community = Community()
 
     def grant_full_access(self, peer_id: int, granted: bool = True) -> None:
         """The chat's admin lets the community's bot read every message of the chat (or takes it back)."""

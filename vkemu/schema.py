@@ -115,6 +115,12 @@ class Schema:
 
     # -- requests ---------------------------------------------------------------------------
 
+    def long_poll_event_names(self) -> list[str]:
+        """Every event type a community's Long Poll settings switch: the flags groups.setLongPollSettings takes
+        (groups_long_poll_events lacks message_event, which the method has)."""
+        params = self.methods["groups.setLongPollSettings"].params
+        return sorted(n for n in params if n not in ("group_id", "enabled", "api_version"))
+
     def error_message(self, code: int) -> str:
         return self.errors.get(code, "Unknown error occurred")
 

@@ -13,7 +13,7 @@ from .emulator import Emulator
 
 CONTROL_ACTIONS = {
     "add_user", "add_chat", "say", "press", "callback", "allow", "deny", "redeliver",
-    "fail_longpoll", "fail_http", "slow_down", "drop_connections", "fail_method", "chaos", "outage", "grant_full_access",
+    "fail_longpoll", "fail_http", "slow_down", "drop_connections", "fail_method", "chaos", "outage", "grant_full_access", "new_community",
 }
 
 

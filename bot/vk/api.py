@@ -120,3 +120,10 @@ class LimitedAPI(API):
                 self.API_URL + method, method="POST", data=data,
                 params={"access_token": token, "v": version or self.API_VERSION}), self.timeout)
         return await self.validate_response(method, data, response)
+
+
+def connect(token: str, api_url: str, requests_per_second: int) -> LimitedAPI:
+    """The API client the bot and the operator's commands use."""
+    api = LimitedAPI(token, RateLimiter(requests_per_second or 1_000_000))
+    api.API_URL = api_url
+    return api
