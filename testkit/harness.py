@@ -100,7 +100,7 @@ class Harness:
 
 async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, raise_errors: bool = True,
                         live: bool = False) -> Harness:
-    emu = Emulator(schema, check_responses=True, rate_limit=20 if live else None)
+    emu = Emulator(schema, check_responses=True, rate_limit=20 if live else None, strict=True)
     server = await EmulatorServer(emu).start() if live else None
     config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url if server else "http://vkemu.invalid/method/",
                                  requests_per_second=20 if live else 0),

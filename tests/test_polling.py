@@ -161,3 +161,12 @@ async def test_after_a_restored_backup_new_messages_are_not_taken_for_old_ones(l
     await h.emu.wait_for_poller()
     replies = await h.say(810, "/whoami")
     assert len(replies) == 1 and replies[0].text  # delivered, not swallowed as a repeat of an old message
+
+
+def test_a_message_in_the_old_long_poll_shape_is_still_read():
+    from bot.vk.dispatcher import parse_update
+
+    message = {"from_id": 5, "peer_id": 5, "text": "/help", "date": 1, "conversation_message_id": 3}
+    new = parse_update({"type": "message_new", "event_id": "a", "object": {"message": message, "client_info": {}}})
+    old = parse_update({"type": "message_new", "event_id": "a", "object": message})  # version < 5.103
+    assert new == old and old is not None and old.text == "/help" and old.from_id == 5

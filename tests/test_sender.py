@@ -13,7 +13,7 @@ from vkemu import Emulator, EmulatorServer
 
 
 async def setup(tmp_path, schema, rate_limit=20):
-    emu = Emulator(schema, check_responses=True, rate_limit=rate_limit)
+    emu = Emulator(schema, check_responses=True, rate_limit=rate_limit, strict=True)
     server = await EmulatorServer(emu).start()
     db = await Database.open(tmp_path / "s.sqlite3")
     api = LimitedAPI(emu.token, RateLimiter(20))

@@ -97,6 +97,11 @@ class Community:
         return cls(True, True, True, True, "5.199", set(BOT_EVENTS))
 
 
+def is_upload_field(name: str | None) -> bool:
+    """The multipart fields VK's upload servers read a file from: photo, file, file0 … file4."""
+    return name in ("photo", "file") or bool(name and len(name) == 5 and name.startswith("file") and name[4].isdigit())
+
+
 def version_tuple(version: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in version.split("."))
@@ -130,6 +135,8 @@ class Emulator:
         rate_limit: int | None = 20,
         check_responses: bool = False,
         history_limit: int = 100_000,
+        strict: bool = False,
+        longpoll_key_ttl: float = 3 * 3600,
     ) -> None:
         self.schema = schema or Schema()
         self.group_id = group_id
@@ -137,6 +144,9 @@ class Emulator:
         self.rate_limit = rate_limit
         self.check_responses = check_responses
         self.history_limit = history_limit
+        self.strict = strict  # refuse parameters a method does not have (VK ignores them)
+        self.longpoll_key_ttl = longpoll_key_ttl  # a long-poll key expires: failed 2, and a new one is needed
+        self.lp_key_born = time.monotonic()
         self.base_url = "http://127.0.0.1:0"
         self.screen_name = f"club{group_id}"  # the community's short name, as in its address
         self.community = Community.ready()  # new_community() for the state a community starts in
@@ -183,7 +193,7 @@ class Emulator:
         if spec is None or impl is None:
             raise VKError(3, "Unknown method passed")
         try:
-            parsed = self.schema.validate_params(spec, params)
+            parsed = self.schema.validate_params(spec, params, self.strict)
         except ParamError as e:
             raise VKError(100, f"One of the parameters specified was missing or invalid: {e}") from None
         result = await impl(parsed)
@@ -521,7 +531,8 @@ class Emulator:
             raise VKError(12, f"Unable to compile code: {e}") from None
         body: dict[str, Any] = {"response": value}
         if errors:
-            body["execute_errors"] = errors
+            # VK ends the list with an entry for execute itself, carrying the last error
+            body["execute_errors"] = [*errors, {**errors[-1], "method": "execute"}]
         return body
 
     # ---------------------------------------------------------------- long poll
@@ -553,8 +564,11 @@ class Emulator:
             code = self.faults.longpoll_failed.popleft()
             if code == 1:
                 return {"failed": 1, "ts": self._lp_ts()}
-            self.lp_key = secrets.token_hex(8)
+            self.lp_key, self.lp_key_born = secrets.token_hex(8), time.monotonic()
             return {"failed": code}
+        if key == self.lp_key and time.monotonic() - self.lp_key_born > self.longpoll_key_ttl:
+            self.lp_key = secrets.token_hex(8)  # VK's keys expire after some hours
+            self.lp_key_born = time.monotonic()
         if key != self.lp_key:
             return {"failed": 2}
         try:
@@ -707,8 +721,12 @@ class Emulator:
                  conversation_message_id: int = 1) -> dict[str, Any]:
         if isinstance(payload, dict):
             payload = json.dumps(payload, ensure_ascii=False)
+        try:  # VK hands a callback's payload over as the object the button carried, not as text
+            payload_value: Any = json.loads(payload)
+        except ValueError:
+            payload_value = payload
         obj = {"user_id": user_id, "peer_id": peer_id if peer_id is not None else user_id,
-               "event_id": secrets.token_hex(6), "payload": payload,
+               "event_id": secrets.token_hex(6), "payload": payload_value,
                "conversation_message_id": conversation_message_id}
         self._push("message_event", obj)
         return obj

@@ -8,9 +8,7 @@ from typing import Any
 
 from vkbottle.http import ABCHTTPClient
 
-from .emulator import Emulator, _form_value
-
-UPLOAD_FIELDS = ("photo", "file", "file1")  # what VK's upload servers read, as the HTTP face does
+from .emulator import Emulator, _form_value, is_upload_field
 
 
 class InProcessClient(ABCHTTPClient):
@@ -25,7 +23,7 @@ class InProcessClient(ABCHTTPClient):
         if path.startswith("upload/"):
             name, body = "file", b""
             for key, value in (data or {}).items():
-                if key in UPLOAD_FIELDS:
+                if is_upload_field(key):
                     name, body = getattr(value, "name", name), value.read()
             return self.emulator.upload(path.removeprefix("upload/"), name, bytes(body))
         raise ValueError(f"the in-process emulator does not serve {url}")

@@ -124,14 +124,17 @@ class Schema:
     def error_message(self, code: int) -> str:
         return self.errors.get(code, "Unknown error occurred")
 
-    def validate_params(self, method: Method, params: dict[str, str]) -> dict[str, Any]:
-        """Parse form parameters into Python values, raising ParamError as VK's error 100 would."""
+    def validate_params(self, method: Method, params: dict[str, str], strict: bool = False) -> dict[str, Any]:
+        """Parse form parameters into Python values, raising ParamError as VK's error 100 would. VK ignores a
+        parameter a method does not have; `strict` refuses it (our own tests, to catch typos)."""
         parsed: dict[str, Any] = {}
         for name, raw in params.items():
             if name in COMMON_PARAMS:
                 continue
             spec = method.params.get(name)
             if spec is None:
+                if not strict:
+                    continue
                 raise ParamError(f"{name} is not a parameter of {method.name}")
             parsed[name] = self._parse(spec, raw)
         for spec in method.params.values():

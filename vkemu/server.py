@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .emulator import Emulator
+from .emulator import Emulator, is_upload_field
 
 CONTROL_ACTIONS = {
     "add_user", "add_chat", "say", "press", "callback", "allow", "deny", "redeliver",
@@ -61,7 +61,8 @@ def build_web_app(emu: Emulator) -> web.Application:
         reader = await request.multipart()
         filename, data = "file", b""
         async for part in reader:
-            if getattr(part, "name", None) in ("photo", "file", "file1"):
+            # VK's upload servers take the file from any of these fields: vk_api sends file0, vkbottle photo
+            if is_upload_field(getattr(part, "name", None)):
                 filename = part.filename or filename  # type: ignore[union-attr]
                 data = await part.read()  # type: ignore[union-attr]
         body = emu.upload(request.match_info["ticket"], filename, bytes(data))

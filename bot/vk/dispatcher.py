@@ -51,7 +51,9 @@ def parse_update(update: dict[str, Any]) -> Incoming | None:
     event_id = str(update.get("event_id") or "")
     try:
         if kind == "message_new":
-            msg = obj.get("message") or {}
+            # before Long Poll version 5.103 the object is the message itself (`run` refuses such a
+            # community, but its settings can change under a running bot)
+            msg = obj.get("message") or ({} if "message" in obj else obj)
             text = msg.get("text") or ""
             peer = int(msg["peer_id"])
             command, args = decode_payload(msg.get("payload"))
