@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from loguru import logger
 
@@ -17,11 +19,47 @@ from storage.db import StorageUnusable
 LEVELS = ("region", "municipality", "organization")
 
 
+_ERRORS = [  # argparse's English, said in Russian (the operator reads it)
+    (re.compile(r"the following arguments are required: (.+)"), "не указано: {0}"),
+    (re.compile(r"argument (\S+): invalid choice: '?([^' ]*)'? \(choose from (.+)\)"), "{0}: нет варианта «{1}»; есть: {2}"),
+    (re.compile(r"unrecognized arguments: (.+)"), "лишнее в команде: {0}"),
+    (re.compile(r"argument (\S+): expected one argument"), "после {0} нужно значение"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: (.+)"), "{0}: недопустимое значение {2}"),
+]
+_HELP_WORDS = [("usage: ", "Использование: "), ("positional arguments:", "аргументы:"), ("options:", "параметры:"),
+               ("show this help message and exit", "показать эту справку")]
+
+
+class RussianParser(argparse.ArgumentParser):
+    """argparse with its own words in Russian: errors, usage and the help's headings."""
+
+    def format_usage(self) -> str:
+        return _russian(super().format_usage())
+
+    def format_help(self) -> str:
+        return _russian(super().format_help())
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, template in _ERRORS:
+            m = pattern.search(message)
+            if m:
+                message = template.format(*m.groups())
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: ошибка: {message}\n")
+
+
+def _russian(text: str) -> str:
+    for english, russian in _HELP_WORDS:
+        text = text.replace(english, russian)
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = RussianParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
                         help="файл настроек (по умолчанию $BOT_CONFIG или ./config.toml)")
-    parser = argparse.ArgumentParser(
+    parser = RussianParser(
         prog="python -m bot", parents=[common],
         description="Бот дорожной карты Сферума. Без команды: run, если задан VK_TOKEN, иначе sandbox.")
     sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")

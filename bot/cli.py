@@ -18,6 +18,19 @@ from bot.views import texts
 from storage.lock import AlreadyRunning, InstanceLock
 
 
+def file_problem(error: Exception) -> str:
+    """Why a file could not be read, in Russian."""
+    if isinstance(error, FileNotFoundError):
+        return "файл не найден"
+    if isinstance(error, IsADirectoryError):
+        return "это папка, а не файл"
+    if isinstance(error, PermissionError):
+        return "нет прав на чтение"
+    if isinstance(error, UnicodeDecodeError):
+        return "файл не в кодировке UTF-8; сохраните его как UTF-8"
+    return f"не читается ({type(error).__name__})"
+
+
 async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
 
     clock = None
@@ -98,8 +111,8 @@ async def import_orgs(config: Config, path: Path) -> int:
     app = await open_core(config)
     try:
         counts = await app.catalog.import_directory_file(path)
-    except (DirectoryError, FileNotFoundError, UnicodeDecodeError) as e:
-        problems = e.problems if isinstance(e, DirectoryError) else [f"{path}: {e}"]
+    except (DirectoryError, OSError) as e:
+        problems = e.problems if isinstance(e, DirectoryError) else [f"{path}: {file_problem(e)}"]
         print("Справочник не загружен:", *problems, sep="\n", file=sys.stderr)
         return 1
     finally:
@@ -130,8 +143,8 @@ async def load_roadmaps(config: Config, paths: list[Path]) -> int:
                 print(f"Дорожная карта {path} не загружена:", *e.problems, sep="\n", file=sys.stderr)
                 status = 1
                 continue
-            except (FileNotFoundError, UnicodeDecodeError) as e:
-                print(f"Дорожная карта {path} не загружена: {e}", file=sys.stderr)
+            except (OSError, UnicodeDecodeError) as e:
+                print(f"Дорожная карта {path} не загружена: {file_problem(e)}", file=sys.stderr)
                 status = 1
                 continue
             rm = loaded.roadmap

@@ -10,6 +10,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.domain.tomlpos import toml_problem
+
 VK_API_URL = "https://api.vk.com/method/"
 
 
@@ -85,10 +87,28 @@ _WHY = {
     "extra_forbidden": "неизвестный ключ (опечатка?)",
     "int_parsing": "ожидается целое число",
     "int_type": "ожидается целое число",
+    "int_from_float": "ожидается целое число",
+    "float_parsing": "ожидается число",
+    "float_type": "ожидается число",
     "string_type": "ожидается строка в кавычках",
     "list_type": "ожидается список, например [123, 456]",
-    "greater_than": "должно быть положительным числом",
+    "dict_type": "ожидается раздел [имя] с ключами",
+    "bool_type": "ожидается true или false",
+    "bool_parsing": "ожидается true или false",
+    "greater_than": "должно быть больше {gt}",
+    "greater_than_equal": "должно быть не меньше {ge}",
+    "less_than": "должно быть меньше {lt}",
+    "less_than_equal": "должно быть не больше {le}",
 }
+
+
+def _why(err: dict) -> str:
+    """pydantic's reason in Russian; a validator's own message (already Russian) as it is."""
+    template = _WHY.get(err["type"])
+    if template is not None:
+        return template.format(**{k: v for k, v in (err.get("ctx") or {}).items() if k in ("gt", "ge", "lt", "le")})
+    own = (err.get("ctx") or {}).get("error")
+    return str(own) if own is not None else f"недопустимое значение ({err['type']})"
 
 
 def _key(loc: tuple[str | int, ...]) -> str:
@@ -102,7 +122,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: ошибка синтаксиса TOML: {e}") from None
+        raise ConfigError(f"{source}: {toml_problem(e)}") from None
     for section in (data, data.get("vk") if isinstance(data.get("vk"), dict) else {}):
         if any(k in section for k in ("token", "access_token", "vk_token")):
             raise ConfigError(f"{source}: token: ключ доступа не хранится в файле — задайте переменную окружения "
@@ -111,7 +131,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         return Config.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        why = _WHY.get(err["type"]) or str(err.get("ctx", {}).get("error", err["msg"]))
+        why = _why(err)  # type: ignore[arg-type]
         raise ConfigError(f"{source}: {_key(tuple(err['loc']))}: {why}") from None
 
 

@@ -218,3 +218,26 @@ async def test_roadmap_cache_is_never_seen_empty_by_concurrent_callers(catalog):
     cache = RoadmapCache(catalog.roadmap_repo, recheck_s=60)
     results = await asyncio.gather(*(cache.all() for _ in range(20)))
     assert all([rm.id for rm in r] == ["ntgo-sferum-2023"] for r in results)
+
+
+async def test_a_directory_saved_by_russian_excel_is_read(catalog: CatalogService, tmp_path: Path) -> None:
+    text = (ROOT / "directory" / "ntgo-demo.csv").read_text(encoding="utf-8")
+    excel = tmp_path / "excel.csv"  # «Сохранить как → CSV (разделители — точка с запятой)»: cp1251 and ;
+    excel.write_bytes(text.replace(",", ";").encode("cp1251"))
+    counts = await catalog.import_directory_file(excel)
+    assert counts.added == len(text.strip().splitlines()) - 1
+    again = tmp_path / "utf8.csv"
+    again.write_text(text, encoding="utf-8-sig")
+    assert (await catalog.import_directory_file(again)).unchanged == counts.added  # the same rows, both ways
+    binary = tmp_path / "x.csv"
+    binary.write_bytes(bytes(range(128, 256)) * 3)
+    with pytest.raises(DirectoryError) as e:
+        await catalog.import_directory_file(binary)
+    assert "не в UTF-8 и не в Windows-1251" in e.value.problems[0]
+
+
+def test_a_roadmap_toml_error_is_said_in_russian_with_its_line() -> None:
+    with pytest.raises(RoadmapError) as e:
+        parse_roadmap('version = 1\nid = "x"\ntitle = [\n', "bad.toml")
+    problem = str(e.value.problems[0])
+    assert "ошибка синтаксиса TOML" in problem and "в конце файла" in problem and "Invalid" not in problem

@@ -62,7 +62,20 @@ def test_help_for_every_command(workdir: Path) -> None:
     assert out.returncode == 0 and "sandbox" in out.stdout
     for command in ("run", "sandbox", "import-orgs", "load-roadmap", "invite"):
         res = run([command, "--help"], workdir)
-        assert res.returncode == 0 and "usage" in res.stdout, command
+        assert res.returncode == 0 and "Использование:" in res.stdout and "usage" not in res.stdout, command
+
+
+def test_argument_and_range_errors_are_said_in_russian(workdir: Path) -> None:
+    res = run(["invite"], workdir)
+    assert res.returncode == 2 and "не указано: ROLE, SCOPE" in res.stderr and "usage" not in res.stderr
+    res = run(["nosuch"], workdir)
+    assert res.returncode == 2 and "нет варианта «nosuch»" in res.stderr and "invalid choice" not in res.stderr
+    bad = workdir / "ttl.toml"
+    bad.write_text("[vk]\ngroup_id = 1\n[invites]\nttl_days = 400\n")
+    res = run(["import-orgs", "x.csv"], workdir, env={"BOT_CONFIG": str(bad)})
+    assert res.returncode == 2 and "[invites] ttl_days: должно быть не больше 365" in res.stderr
+    res = run(["import-orgs", "nowhere.csv"], workdir)
+    assert res.returncode == 1 and "nowhere.csv: файл не найден" in res.stderr and "Errno" not in res.stderr
 
 
 def test_missing_config_and_token_stop_with_one_message(workdir: Path) -> None:

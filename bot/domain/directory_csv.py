@@ -53,11 +53,28 @@ def _valid_timezone(name: str) -> bool:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def decode_directory(data: bytes, filename: str = "directory.csv") -> str:
+    """The file's text: UTF-8 (with or without Excel's BOM), or Windows-1251, which Russian Excel writes
+    by «Сохранить как → CSV»; anything else is refused with what to do."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp1251", errors="replace")
+    if "\ufffd" in text or not re.search("[А-Яа-яЁё]", text):
+        raise DirectoryError([f"{filename}: файл не в UTF-8 и не в Windows-1251; сохраните его из Excel как "
+                              "«CSV UTF-8 (разделитель — запятая)»"])
+    return text
+
+
 def parse_directory(text: str, filename: str = "directory.csv") -> list[DirectoryRow]:
-    """Parse a directory CSV; raise DirectoryError listing every bad line."""
+    """Parse a directory CSV; raise DirectoryError listing every bad line. The separator is a comma, or a
+    semicolon, which Russian Excel puts by default."""
     text = text.removeprefix("\ufeff")  # Excel writes a BOM
     problems: list[str] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= len(COLUMNS) - 1 and first.count(",") < len(COLUMNS) - 1 else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from bot.domain.tomlpos import key_lines, line_of
+from bot.domain.tomlpos import key_lines, line_of, toml_problem
 
 # Dates a roadmap may name: every period and reminder up to `ends` is computed, so 9999 would stall the bot.
 YEARS = (2000, 2100)
@@ -239,7 +239,7 @@ def parse_roadmap(text: str, filename: str = "roadmap.toml") -> Roadmap:
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
         raise RoadmapError([Problem(file=filename, line=int(m.group(1)) if m else None, key="",
-                                    message=f"ошибка синтаксиса TOML: {e}")]) from None
+                                    message=toml_problem(e))]) from None
     lines = key_lines(text)
     problems: list[Problem] = []
 

@@ -85,3 +85,31 @@ def line_of(lines: dict[Path, int], path: Path) -> int | None:
             return lines[path]
         path = path[:-1]
     return None
+
+
+# tomllib's messages, in the Russian an operator reads (the rest keep their English after a Russian lead)
+_TOML_WORDS = [
+    ("Invalid value", "недопустимое значение"),
+    ("Expected '=' after a key in a key/value pair", "после ключа нужен знак «=»"),
+    ("Unclosed array", "не закрыт список «]»"),
+    ("Unclosed inline table", "не закрыта таблица «}»"),
+    ("Unterminated string", "не закрыта строка (кавычка)"),
+    ("Invalid statement", "непонятная строка"),
+    ("Cannot overwrite a value", "ключ задан второй раз"),
+    ("Cannot declare", "таблица объявлена второй раз:"),
+    ("Illegal character", "недопустимый символ"),
+    ("Invalid date or datetime", "недопустимая дата"),
+    ("Invalid initial character for a key part", "ключ начинается с недопустимого символа"),
+    ("Expected newline or end of document after a statement", "после значения ожидается конец строки"),
+    ("Found invalid character in unquoted key", "недопустимый символ в ключе"),
+    ("at end of document", "в конце файла"),
+]
+_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def toml_problem(error: Exception) -> str:
+    """A TOMLDecodeError said in Russian: what is wrong and where."""
+    text = _AT.sub(lambda m: f"(строка {m.group(1)}, столбец {m.group(2)})", str(error))
+    for english, russian in _TOML_WORDS:
+        text = text.replace(english, russian)
+    return f"ошибка синтаксиса TOML: {text}"

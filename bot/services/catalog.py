@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain.directory_csv import parse_directory
+from bot.domain.directory_csv import decode_directory, parse_directory
 from bot.domain.roadmap import Roadmap, parse_roadmap
 from storage.directory import DirectoryRepo, ImportCounts
 from storage.roadmaps import RoadmapRepo
@@ -29,7 +29,7 @@ class CatalogService:
             (r.id, r.region, r.municipality, r.timezone, r.organization, r.type) for r in rows)
 
     async def import_directory_file(self, path: Path) -> ImportCounts:
-        return await self.import_directory(path.read_text(encoding="utf-8-sig"), str(path))
+        return await self.import_directory(decode_directory(path.read_bytes(), str(path)), str(path))
 
     async def load_roadmap(self, text: str, filename: str) -> LoadedRoadmap:
         """Validate the whole roadmap (RoadmapError lists problems), then replace its definition.
