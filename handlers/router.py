@@ -29,6 +29,8 @@ async def route(ctx: Context) -> None:
     incoming = ctx.incoming
     if incoming.kind == "callback":
         await _callback(ctx)
+    elif incoming.kind == "joined":
+        await ctx.show(Reply(texts.CHAT_WELCOME.format(mention=incoming.text)))
     elif incoming.kind == "message" and incoming.in_chat:
         command, ctx.argument = LOOKUP.resolve(incoming.text, incoming.command)
         if command is not None and command.chat is not None:

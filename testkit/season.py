@@ -206,6 +206,7 @@ class Season:
                 muni.orgs.append(org)
                 await self._register(org.admin, "organization", org.id, "Админ", f"Школы{n}")
             muni.chat = h.emu.add_chat([base])
+            await h.settle()  # the bot welcomes the chat it was added to
             replies = await h.say(base, f"{h.emu.mention()} /bind", peer_id=muni.chat)
             assert replies and replies[-1].text.startswith("Беседа привязана"), replies
             self.munis.append(muni)

@@ -74,8 +74,10 @@ async def test_the_bad_input_corpus(harness: Harness, capsys):
     for typed in ("/report", "40", "30", texts.BTN_SEND):  # school 2 has a saved report
         await h.say(OTHER_ADMIN, typed)
     bound = h.emu.add_chat([COORD], full_access=True)  # every line reaches the bot: the parser is what is tested
+    await h.settle()  # the bot welcomes the chat it was added to
     await h.say(COORD, "[club1|@club1] /bind", peer_id=bound)
     stranger_chat = h.emu.add_chat([ADMIN, COORD, NOBODY], full_access=True)
+    await h.settle()  # the bot welcomes the chat it was added to
     h.emu.add_user(NOBODY)
     saved = await snapshot(h)
     tally: Counter = Counter()

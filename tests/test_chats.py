@@ -13,6 +13,9 @@ async def test_a_coordinator_binds_and_asks_in_a_chat_where_the_bot_sees_only_me
     muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, 870, "municipality", muni, "Ольга", "Смирнова")
     chat = h.emu.add_chat([870])
+    await h.settle()
+    welcome = h.emu.delivered(chat)
+    assert len(welcome) == 1 and "«@sferum_roadmap /bind»" in welcome[0].text  # how to address it, on arrival
     assert await h.say(870, "/bind", peer_id=chat) == []  # VK never hands it over
     assert await h.app.repos.chats.get(chat) is None
     bound = await h.say(870, "@sferum_roadmap /bind", peer_id=chat)  # typed by hand

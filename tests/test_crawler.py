@@ -119,6 +119,7 @@ async def test_every_button_in_private_answers(people: Harness, who: int) -> Non
 async def test_every_button_in_a_bound_chat_answers(people: Harness) -> None:
     h = people
     chat = h.emu.add_chat([ADMIN, MUNI, REGION, OWNER, NEWCOMER])
+    await h.settle()  # the bot welcomes the chat it was added to
     assert "привязана" in await h.text(MUNI, "[club1|@club1] /bind", peer_id=chat)
     for who in (ADMIN, MUNI, REGION, OWNER, NEWCOMER):
         first = await h.say(who, "[club1|@club1] /help", peer_id=chat)

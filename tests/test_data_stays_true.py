@@ -97,6 +97,7 @@ async def test_chat_commands_for_another_community_are_left_to_it(harness: Harne
     muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, 880, "municipality", muni, "Ольга", "Смирнова")
     chat = h.emu.add_chat([880], full_access=True)  # the bot sees them all: it is the one to leave them
+    await h.settle()  # the bot welcomes the chat it was added to
     for meant_elsewhere in ("[club999|@other_bot] /bind", "/bind@other_bot", "[public42|Другой бот], /status"):
         assert await h.say(880, meant_elsewhere, peer_id=chat) == []
     assert await h.app.repos.chats.get(chat) is None
@@ -112,6 +113,7 @@ async def test_a_chat_bound_to_one_territory_is_not_taken_over_by_another(harnes
     await register(h, 890, "municipality", ntgo, "Ольга", "Смирнова")
     await register(h, 891, "municipality", moscow, "Иван", "Иванов")
     chat = h.emu.add_chat([890, 891])
+    await h.settle()  # the bot welcomes the chat it was added to
     assert "Нижнетуринский ГО" in await h.text(890, "[club1|@club1] /bind", peer_id=chat)
     assert await h.text(891, "[club1|@club1] /bind", peer_id=chat) == texts.BIND_TAKEN.format(
         scope="муниципалитет: Нижнетуринский ГО")

@@ -70,6 +70,7 @@ async def test_summary_fires_to_the_bound_chat_with_exact_figures(harness: Harne
     await register(h, 621, "organization", SCHOOL_2)
     await register(h, 622, "municipality", await muni(h), "Ольга", "Смирнова")
     chat = h.emu.add_chat([622])
+    await h.settle()  # the bot welcomes the chat it was added to
     await h.say(622, "[club1|@club1] /bind", peer_id=chat)
     for user, (total, active) in ((620, (204, 179)), (621, (40, 10))):
         for typed in ("/report", str(total), str(active), texts.BTN_SEND):
@@ -157,6 +158,7 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
     assert texts.STATUS_UNREACHABLE in status and "Анна Петрова (МАОУ СОШ № 1)" in status
     # ... but a group chat's members need not be registered: there nobody is named, asked or scheduled
     chat = h.emu.add_chat([651])
+    await h.settle()  # the bot welcomes the chat it was added to
     await h.say(651, "[club1|@club1] /bind", peer_id=chat)
     in_chat = await h.text(651, "[club1|@club1] /status", peer_id=chat)
     assert "Сводка" in in_chat and "Анна Петрова" not in in_chat and texts.STATUS_UNREACHABLE not in in_chat

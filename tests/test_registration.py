@@ -172,6 +172,7 @@ async def test_bind_chat(harness: Harness) -> None:
     await register(h, 550, "organization", SCHOOL_1)
     await register(h, 551, "municipality", await muni_id(h), "Ольга", "Смирнова")
     chat = h.emu.add_chat([550, 551])
+    await h.settle()  # the bot welcomes the chat it was added to
     assert await h.text(550, "[club1|@club1] /bind", peer_id=chat) == texts.BIND_REFUSED
     assert await h.text(552, "[club1|@club1] /bind", peer_id=chat) == texts.BIND_REFUSED  # unknown person
     assert await h.app.repos.chats.get(chat) is None

@@ -94,10 +94,12 @@ async def test_chat_commands_for_every_role(people: Harness):
     for role, expected in binds.items():
         uid = ROLES[role]
         chat = h.emu.add_chat([uid])
+        await h.settle()  # the bot welcomes the chat it was added to
         replies = await h.say(uid, "[club1|@club1] /bind", peer_id=chat)
         assert replies and replies[0].text.startswith(expected), (role, replies)
     # a chat bound to Nizhnyaya Tura by its coordinator; everyone writes /status there
     chat = h.emu.add_chat(list(ROLES.values()))
+    await h.settle()  # the bot welcomes the chat it was added to
     await h.say(MUNI, "[club1|@club1] /bind", peer_id=chat)
     may_see = {"muni", "region", "owner"}
     for role, uid in ROLES.items():
@@ -108,5 +110,6 @@ async def test_chat_commands_for_every_role(people: Harness):
             assert replies == [], (role, replies)
     # a chat not bound to anything: no figures for anyone
     stranger = h.emu.add_chat(list(ROLES.values()))
+    await h.settle()  # the bot welcomes the chat it was added to
     for uid in ROLES.values():
         assert not any("Сводка" in m.text for m in await h.say(uid, "[club1|@club1] /status", peer_id=stranger))

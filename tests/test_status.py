@@ -93,6 +93,7 @@ async def test_long_summary_is_split_at_line_boundaries(harness: Harness):
     ntgo = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, 904, "municipality", ntgo, "Ольга", "Смирнова")
     chat = h.emu.add_chat([904])
+    await h.settle()  # the bot welcomes the chat it was added to
     await h.say(904, "[club1|@club1] /bind", peer_id=chat)
     before = len(h.emu.delivered(chat))
     await h.app.services.jobs.run_job("summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
@@ -159,6 +160,7 @@ async def test_scheduled_summary_carries_the_chart(harness: Harness):
     ntgo, _, _ = await setup_region(h)
     await register(h, 909, "municipality", ntgo, "Ольга", "Смирнова")
     chat = h.emu.add_chat([909])
+    await h.settle()  # the bot welcomes the chat it was added to
     await h.say(909, "[club1|@club1] /bind", peer_id=chat)
     before = len(h.emu.delivered(chat))
     at = datetime(2023, 10, 20, 13, 0, tzinfo=UTC)

@@ -612,7 +612,16 @@ class Emulator:
                  community_in: bool = True, full_access: bool = False) -> int:
         peer_id = CHAT_BASE + len(self.chats) + 1
         self.chats[peer_id] = Chat(peer_id, title, set(members), community_in, full_access)
+        if community_in and members:
+            self.add_community(peer_id, members[0])
         return peer_id
+
+    def add_community(self, peer_id: int, by: int) -> None:
+        """`by` adds the community to the chat: VK tells the bot (a service message, whatever its access)."""
+        self.chats[peer_id].community_in = True
+        obj = self._message_object(by, peer_id, "", None)
+        obj["message"]["action"] = {"type": "chat_invite_user", "member_id": -self.group_id}
+        self._push("message_new", obj)
 
     def new_community(self) -> None:
         """Put the community in the state VK creates it in: messages, bot abilities and the long poll off."""

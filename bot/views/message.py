@@ -60,7 +60,7 @@ class Outgoing:
 class Incoming:
     """An update as handlers see it. Text, command and arguments are untrusted input."""
 
-    kind: Literal["message", "callback", "allow", "deny"]
+    kind: Literal["message", "callback", "allow", "deny", "joined"]  # joined: the community was added to a chat
     event_id: str
     from_id: int
     peer: int  # where to answer: the person, or the group chat

@@ -100,7 +100,7 @@ class Dispatcher:
     def feed(self, update: dict[str, Any]) -> asyncio.Task[None] | None:
         incoming = parse_update(update)
         if incoming is not None and incoming.in_chat and incoming.kind == "message":
-            incoming = self._addressed(incoming)
+            incoming = self._joined(update) or self._addressed(incoming)
         if incoming is None:
             return None
         # Creating the task here, in arrival order, and taking the lock as its first step
@@ -109,6 +109,18 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def _joined(self, update: dict[str, Any]) -> Incoming | None:
+        """The community was added to a chat (VK sends that to the bot whatever its access): an update whose
+        text is how to address the bot there, so the welcome can say it."""
+        message = (update.get("object") or {}).get("message") or {}
+        action = message.get("action") or {}
+        if action.get("type") != "chat_invite_user" or action.get("member_id") != -self.group_id:
+            return None
+        name = next((n for n in sorted(self.screen_names) if not n.startswith(("club", "public"))),
+                    f"club{self.group_id}")
+        return Incoming("joined", str(update.get("event_id") or ""), int(message.get("from_id") or 0),
+                        int(message["peer_id"]), True, f"@{name}")
 
     def _addressed(self, incoming: Incoming) -> Incoming | None:
         """A chat message with our mention or `/command@our_name` loses the address; one addressed to
