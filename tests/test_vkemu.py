@@ -374,6 +374,9 @@ async def test_vk_rules_a_new_community_and_its_settings(server):
     assert "response" in await call(server, "users.get", user_ids="101", no_such_param="1")
     emu.strict = True
     assert (await call(server, "users.get", user_ids="101", no_such_param="1"))["error"]["error_code"] == 100
+    formatted = await call(server, "messages.send", peer_id=101, message="жирный", random_id=5,
+                           format_data=json.dumps({"version": 1, "items": [{"type": "bold", "offset": 0, "length": 6}]}))
+    assert "response" in formatted  # VK has it though the schema does not, so even strict mode takes it
     emu.new_community()
     keyboard = json.dumps({"one_time": False, "buttons": [[{"action": {"type": "text", "label": "Да"}}]]})
     body = await call(server, "messages.send", peer_id=101, message="?", keyboard=keyboard, random_id=1)
