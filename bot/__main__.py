@@ -88,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
                         description="Проверить и загрузить дорожную карту. Файл с ошибкой не загружается; "
                                     "повторная загрузка обновляет карту, не теряя сданных данных.")
     lr.add_argument("file", metavar="FILE.toml", nargs="+")
+    lr.add_argument("--allow-unknown", action="store_true",
+                    help="загрузить, даже если регион или муниципалитет ещё не в справочнике")
     inv = sub.add_parser("invite", parents=[common], help="выпустить код приглашения",
                          description="Выпустить одноразовый код приглашения и напечатать его.")
     inv.add_argument("role", choices=LEVELS, metavar="ROLE", help="region | municipality | organization")
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "remove-org":
             return asyncio.run(cli.remove_org(config, args.id, args.yes))
         if command == "load-roadmap":
-            return asyncio.run(cli.load_roadmaps(config, [Path(f) for f in args.file]))
+            return asyncio.run(cli.load_roadmaps(config, [Path(f) for f in args.file], args.allow_unknown))
         if command == "invite":
             return asyncio.run(cli.invite(config, args.role, args.scope))
         if command == "export":

@@ -132,13 +132,13 @@ async def remove_org(config: Config, org_id: str, confirmed: bool) -> int:
     return 0 if removal.found else 1
 
 
-async def load_roadmaps(config: Config, paths: list[Path]) -> int:
+async def load_roadmaps(config: Config, paths: list[Path], allow_unknown: bool = False) -> int:
     app = await open_core(config)
     status = 0
     try:
         for path in paths:
             try:
-                loaded = await app.catalog.load_roadmap_file(path)
+                loaded = await app.catalog.load_roadmap_file(path, allow_unknown)
             except RoadmapError as e:
                 print(f"Дорожная карта {path} не загружена:", *e.problems, sep="\n", file=sys.stderr)
                 status = 1

@@ -7,9 +7,11 @@ Everything goes through the same code path as production; only the API URL diffe
 from __future__ import annotations
 
 import asyncio
+import calendar
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from bot.app import App, build_app
@@ -136,14 +138,30 @@ class Console:
         self.seen[self.peer] = len(self.emu.delivered(self.peer))
 
 
+def move_years(text: str, delta: int) -> str:
+    """Every date in a roadmap's text moved `delta` years (29 February becomes the 28th where it must)."""
+    def move(m: re.Match[str]) -> str:
+        year, month, day = int(m["y"]) + delta, m["m"], m["d"]
+        if day == "29" and month == "02" and not calendar.isleap(year):
+            day = "28"
+        return f"{year}-{month}" + (f"-{day}" if day else "")
+
+    return re.sub(r"(?<![\d-])(?P<y>20\d\d)-(?P<m>\d\d)(?:-(?P<d>\d\d))?(?![\d-])", move, text)
+
+
+def shift_years(text: str, today: date) -> str:
+    """The demo roadmap moved whole years forward so that its school year is the current one: its weekly
+    reports fall due now and its items keep their places in the year."""
+    school_year = today.year if today.month >= 9 else today.year - 1
+    first = min(int(y) for y in re.findall(r"(?m)^starts = (\d{4})", text))
+    return move_years(text, max(0, school_year - first))
+
+
 async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
     """Directory, roadmap, registered demo people and a coordinators' chat; returns (chat, new code)."""
     await app.services.catalog.import_directory_file(DEMO_DIRECTORY)
     # The demo roadmap is seed 000 moved to this year, so reports and reminders are due now.
-    year = app.clock().year
-    text = DEMO_ROADMAP.read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^starts = \d{4}-\d\d-\d\d", f"starts = {year - 1}-09-01", text)
-    text = re.sub(r"(?m)^ends = \d{4}-\d\d-\d\d", f"ends = {year + 1}-06-30", text)
+    text = shift_years(DEMO_ROADMAP.read_text(encoding="utf-8"), app.clock().date())
     await app.services.catalog.load_roadmap(text, str(DEMO_ROADMAP))
     munis = await app.repos.directory.municipalities_by_name("Нижнетуринский ГО")
     muni_id = str(munis[0].id)

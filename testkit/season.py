@@ -50,6 +50,8 @@ ITEM_DAYS_BEFORE = (7, 3, 1, 0)
 # Item due dates written out by hand from seed 000 ("2023-08" = the month's last day; "every 3m"
 # from September: each quarter is due at its end, the last one cut at the item's due).
 QUARTERS = [date(2023, 11, 30), date(2024, 2, 29), date(2024, 5, 31)]
+# Item 8 (seed 000, line 8): "по результатам 1, 2, 3 и 4 четвертей учебного года" — the school quarters of 2023/24.
+SCHOOL_QUARTERS = [date(2023, 10, 27), date(2023, 12, 29), date(2024, 3, 22), date(2024, 5, 31)]
 ITEMS: dict[str, tuple[tuple[str, ...], list[date], bool]] = {
     "1": (("municipality",), [date(2023, 8, 31)], False),
     "2": (("organization",), [date(2023, 9, 30)], True),
@@ -58,7 +60,7 @@ ITEMS: dict[str, tuple[tuple[str, ...], list[date], bool]] = {
     "5": (("municipality", "organization"), [date(2024, 5, 31)], False),
     "6": (("municipality", "organization"), QUARTERS, True),
     "7": (("municipality", "organization"), [date(2024, 5, 31)], False),
-    "8": (("municipality",), QUARTERS, False),
+    "8": (("municipality",), SCHOOL_QUARTERS, False),
     "9": (("municipality", "organization"), [date(2024, 5, 31)], False),
 }
 

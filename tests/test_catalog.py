@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def test_contract_example_parses_exactly():
 
 @pytest.mark.parametrize("path", SHIPPED + [SPEC_EXAMPLE], ids=lambda p: p.name)
 async def test_shipped_roadmaps_load(catalog, path):
-    loaded = await catalog.load_roadmap_file(path)
+    loaded = await catalog.load_roadmap_file(path, allow_unknown=True)  # their territories are not in this directory
     counts = await catalog.roadmap_repo.counts(loaded.roadmap.id)
     assert counts["forms"] == len(loaded.roadmap.form) and counts["items"] == len(loaded.roadmap.item)
 
@@ -241,3 +242,78 @@ def test_a_roadmap_toml_error_is_said_in_russian_with_its_line() -> None:
         parse_roadmap('version = 1\nid = "x"\ntitle = [\n', "bad.toml")
     problem = str(e.value.problems[0])
     assert "ошибка синтаксиса TOML" in problem and "в конце файла" in problem and "Invalid" not in problem
+
+
+async def test_a_territory_the_directory_does_not_know_is_refused_by_name(catalog: CatalogService) -> None:
+    await catalog.import_directory_file(ROOT / "directory" / "ntgo-demo.csv")
+    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+    typo = text.replace('municipalities = ["Нижнетуринский ГО"]', 'municipalities = ["Нижнетуринскй ГО"]')
+    with pytest.raises(RoadmapError) as e:
+        await catalog.load_roadmap(typo, "ntgo.toml")
+    line = next(n for n, row in enumerate(typo.splitlines(), 1) if row.startswith("municipalities"))
+    assert [str(p) for p in e.value.problems] == [
+        f"ntgo.toml:{line}: roadmap.municipalities: нет в справочнике региона «Свердловская область»: «Нижнетуринскй ГО»"]
+    other = text.replace('region = "Свердловская область"', 'region = "Свердловская обл."')
+    with pytest.raises(RoadmapError) as e:
+        await catalog.load_roadmap(other, "ntgo.toml")
+    assert "roadmap.region: региона «Свердловская обл.» нет в справочнике" in str(e.value)
+    assert (await catalog.load_roadmap(typo, "ntgo.toml", allow_unknown=True)).created  # the directory comes later
+
+
+@pytest.mark.parametrize("change, where, message", [
+    ('id = "3"\n', "item[2].confirm", "нет срока"),
+    ('from = "2023-09"', "item[3].from", "раньше начала дорожной карты"),
+])
+def test_v2_load_errors_for_items(change: str, where: str, message: str) -> None:
+    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+    if where.endswith("confirm"):
+        # item 3 loses its due date but keeps confirm = true: it could never fall due
+        start = text.index(change)
+        end = text.index("[[item]]", start)
+        text = text[:start] + re.sub(r"(?m)^due = .*\n", "", text[start:end]) + text[end:]
+    else:
+        text = text.replace(change, 'from = "2023-07"', 1)
+    with pytest.raises(RoadmapError) as e:
+        parse_roadmap(text, "ntgo.toml")
+    assert any(p.key == where and message in p.message and p.line for p in e.value.problems), e.value.problems
+
+
+def test_items_with_explicit_dates_and_half_yearly_repetition() -> None:
+    from bot.domain.schedule import item_occurrences
+
+    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+    rm = parse_roadmap(text + '''
+[[item]]
+id = "q"
+title = "Итоги четверти"
+responsible = ["municipality"]
+dates = [2023-12-29, 2023-10-27, 2024-03-22, 2024-05-31]
+confirm = true
+
+[[item]]
+id = "h"
+title = "Полугодовой отчёт"
+responsible = ["municipality"]
+from = 2023-09-01
+due = 2024-08-31
+every = "6m"
+''', "x.toml")
+    quarters, halves = rm.item[-2], rm.item[-1]
+    assert item_occurrences(quarters, rm) == [date(2023, 10, 27), date(2023, 12, 29), date(2024, 3, 22), date(2024, 5, 31)]
+    assert item_occurrences(halves, rm) == [date(2024, 2, 29), date(2024, 8, 31)]
+    bad = text + '''
+[[item]]
+id = "q"
+title = "Итоги"
+responsible = ["municipality"]
+dates = [2023-10-27]
+due = 2023-10-27
+'''
+    with pytest.raises(RoadmapError) as e:
+        parse_roadmap(bad, "x.toml")
+    assert "dates задаёт сроки вместо due и every" in str(e.value)
+    # seed 000, line 8: item 8 sums up each of the four school quarters of 2023/24 (September 2023 – May 2024)
+    ntgo = parse_roadmap(text, "ntgo.toml")
+    item8 = next(i for i in ntgo.item if i.id == "8")
+    assert item_occurrences(item8, ntgo) == [date(2023, 10, 27), date(2023, 12, 29), date(2024, 3, 22),
+                                             date(2024, 5, 31)]

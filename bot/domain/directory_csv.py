@@ -1,4 +1,4 @@
-"""Directory CSV (`shared/spec/roadmap-format.md`): regions, municipalities, organizations.
+"""Directory CSV (`docs/roadmap-format.md`): regions, municipalities, organizations.
 
 The whole file is validated before anything is stored; each bad row is reported with its line.
 """

@@ -1,4 +1,4 @@
-"""Reporting periods exactly as the contract defines them (`shared/spec/roadmap-format.md`).
+"""Reporting periods exactly as the contract defines them (`docs/roadmap-format.md`).
 
 A period is identified by its due date in the organization's municipality time zone.
 "1w": every `on` weekday; "2w"/"3w": every 2/3 weeks from the first `on` weekday on or after

@@ -1,4 +1,4 @@
-"""Roadmap files (`shared/spec/roadmap-format.md`): parsing, validation with file/line/key, the model.
+"""Roadmap files (`docs/roadmap-format.md`): parsing, validation with file/line/key, the model.
 
 A roadmap is validated whole before anything is stored: every mistake is collected and
 reported as `file:line: key: message` (in Russian, for the operator), and a file with any
@@ -134,7 +134,8 @@ class Item(_Strict):
     org_types: list[OrgType] | None = None
     due: DueDate | None = None
     from_: Annotated[FromDate | None, Field(alias="from")] = None
-    every: Literal["1w", "2w", "1m", "3m", "1y"] | None = None
+    every: Literal["1w", "2w", "1m", "3m", "6m", "1y"] | None = None
+    dates: list[DueDate] | None = None  # v2: explicit due dates (the ends of the school quarters)
     result: str | None = None
     confirm: bool = False
     evidence: Literal["link"] | None = None
@@ -260,6 +261,27 @@ def parse_roadmap(text: str, filename: str = "roadmap.toml") -> Roadmap:
     return roadmap
 
 
+def territory_problems(rm: Roadmap, text: str, filename: str, regions: set[str],
+                       municipalities: dict[str, set[str]]) -> list[Problem]:
+    """Territory names the directory does not know (`municipalities`: region name -> its municipalities).
+    A typo would load fine and leave everyone without reminders, so it is named."""
+    lines = key_lines(text)
+    head = rm.roadmap
+    problems = []
+    if head.region is not None and head.region not in regions:
+        problems.append(Problem(file=filename, line=line_of(lines, ("roadmap", "region")), key="roadmap.region",
+                                message=f"региона «{head.region}» нет в справочнике"))
+    known = municipalities.get(head.region, set()) if head.region is not None else \
+        {m for names in municipalities.values() for m in names}
+    unknown = [m for m in head.municipalities or [] if m not in known]
+    if unknown:
+        where = f" региона «{head.region}»" if head.region is not None else ""
+        problems.append(Problem(file=filename, line=line_of(lines, ("roadmap", "municipalities")),
+                                key="roadmap.municipalities",
+                                message="нет в справочнике" + where + ": " + ", ".join(f"«{m}»" for m in unknown)))
+    return problems
+
+
 def _check_references(rm: Roadmap, add: Any) -> None:
     head = rm.roadmap
     if head.ends < head.starts:
@@ -332,6 +354,24 @@ def _check_references(rm: Roadmap, add: Any) -> None:
             add(("item", ii, "org_types"), 'org_types имеет смысл только с responsible = ["organization"]')
         if item.every is not None and item.due is None:
             add(("item", ii, "every"), "для повторяющегося пункта нужен срок due")
+        if item.dates is not None:
+            if item.due is not None or item.every is not None:
+                add(("item", ii, "dates"), "dates задаёт сроки вместо due и every: оставьте что-то одно")
+            if not item.dates:
+                add(("item", ii, "dates"), "список сроков пуст")
+            if len(set(item.dates)) != len(item.dates):
+                add(("item", ii, "dates"), "срок указан дважды")
+            for day in item.dates:  # items may run past `ends` (goals by December, summing-up in May)
+                if not YEARS[0] <= day.year <= YEARS[1] or day < head.starts:
+                    add(("item", ii, "dates"), f"срок {day:%d.%m.%Y} раньше начала дорожной карты или вне "
+                                               f"{YEARS[0]}–{YEARS[1]} годов")
+                    break
+        if item.confirm and item.due is None and not item.dates:
+            add(("item", ii, "confirm"), "у пункта с confirm = true нет срока (due, dates или every с due): "
+                                         "о нём никто не получит напоминания и его нельзя будет отметить")
+        if item.from_ is not None and item.from_ < head.starts:
+            add(("item", ii, "from"), f"начало {item.from_:%d.%m.%Y} раньше начала дорожной карты "
+                                      f"({head.starts:%d.%m.%Y})")
         if item.from_ is not None and item.due is not None and item.from_ > item.due:
             add(("item", ii, "from"), "начало позже срока due")
         if item.evidence is not None and not item.confirm:

@@ -74,7 +74,9 @@ def _add_months(day: date, months: int) -> date:
 
 
 def item_occurrences(item: Item, roadmap: Roadmap) -> list[date]:
-    """Due dates of an item: its `due`, or one per repetition inside [from, due] for `every`."""
+    """Due dates of an item: its `dates`, its `due`, or one per repetition inside [from, due] for `every`."""
+    if item.dates:
+        return sorted(item.dates)
     if item.due is None:
         return []
     if item.every is None:
@@ -87,8 +89,8 @@ def item_occurrences(item: Item, roadmap: Roadmap) -> list[date]:
             next_start = step_start + timedelta(weeks=int(item.every[0]))
         elif item.every == "1m":
             next_start = _add_months(start, len(out) + 1)
-        elif item.every == "3m":
-            next_start = _add_months(start, 3 * (len(out) + 1))
+        elif item.every in ("3m", "6m"):
+            next_start = _add_months(start, int(item.every[0]) * (len(out) + 1))
         else:
             next_start = _add_months(start, 12 * (len(out) + 1))
         out.append(min(next_start - timedelta(days=1), item.due))

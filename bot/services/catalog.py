@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain.directory_csv import decode_directory, parse_directory
-from bot.domain.roadmap import Roadmap, parse_roadmap
+from bot.domain.roadmap import Roadmap, RoadmapError, parse_roadmap, territory_problems
 from storage.directory import DirectoryRepo, ImportCounts
 from storage.roadmaps import RoadmapRepo
 
@@ -31,11 +31,20 @@ class CatalogService:
     async def import_directory_file(self, path: Path) -> ImportCounts:
         return await self.import_directory(decode_directory(path.read_bytes(), str(path)), str(path))
 
-    async def load_roadmap(self, text: str, filename: str) -> LoadedRoadmap:
-        """Validate the whole roadmap (RoadmapError lists problems), then replace its definition.
+    async def load_roadmap(self, text: str, filename: str, allow_unknown: bool = False) -> LoadedRoadmap:
+        """Validate the whole roadmap (RoadmapError lists problems), then replace its definition. Territory
+        names the directory does not know are an error unless `allow_unknown` (the directory comes later).
 
         Figures reference roadmaps by id and indicators by key, so a reload keeps them."""
         rm = parse_roadmap(text, filename)
+        if not allow_unknown and (rm.roadmap.region is not None or rm.roadmap.municipalities):
+            regions = {r.id: r.name for r in await self.directory_repo.all_regions()}
+            munis: dict[str, set[str]] = {}
+            for m in await self.directory_repo.all_municipalities():
+                munis.setdefault(regions.get(m.region_id, ""), set()).add(m.name)
+            problems = territory_problems(rm, text, filename, set(regions.values()), munis)
+            if problems:
+                raise RoadmapError(problems)
         created = await self.roadmap_repo.save(
             rm.id, rm.roadmap.title, rm.roadmap.basis, rm.roadmap.starts.isoformat(),
             rm.roadmap.ends.isoformat(), filename, rm.to_json(),
@@ -47,8 +56,8 @@ class CatalogService:
         )
         return LoadedRoadmap(rm, created)
 
-    async def load_roadmap_file(self, path: Path) -> LoadedRoadmap:
-        return await self.load_roadmap(path.read_text(encoding="utf-8"), str(path))
+    async def load_roadmap_file(self, path: Path, allow_unknown: bool = False) -> LoadedRoadmap:
+        return await self.load_roadmap(path.read_text(encoding="utf-8"), str(path), allow_unknown)
 
     async def roadmaps_loaded(self) -> list[Roadmap]:
         return [Roadmap.from_json(raw) for raw in await self.roadmap_repo.definitions()]
