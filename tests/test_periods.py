@@ -73,3 +73,94 @@ def test_time_zones_decide_the_local_day():
     assert summary_instant(NTGO.form[0], p, "Asia/Yekaterinburg") == datetime(2023, 10, 20, 13, 0, tzinfo=UTC)
     assert summary_instant(NTGO.form[0], p, "Europe/Moscow") == datetime(2023, 10, 20, 15, 0, tzinfo=UTC)
     assert NTGO.form[0].summary_at == time(18, 0)
+
+
+V2 = """
+[roadmap]
+id = "v2"
+title = "Мониторинг 2025"
+starts = 2025-01-01
+ends = 2025-12-31
+
+[[form]]
+id = "rish"
+title = "РИШ"
+from = 2025-03-03
+until = "2025-08"
+every = "3m"
+day = 25
+  [[form.indicator]]
+  key = "a"
+  question = "?"
+  kind = "count"
+
+[[form]]
+id = "half"
+title = "Полугодие"
+every = "6m"
+  [[form.indicator]]
+  key = "b"
+  question = "?"
+  kind = "count"
+
+[[form]]
+id = "quarters"
+title = "Четверти"
+dates = [2025-12-26, 2025-03-21, 2025-05-30, 2025-10-24]
+  [[form.indicator]]
+  key = "c"
+  question = "?"
+  kind = "count"
+
+[[form]]
+id = "enrolment"
+title = "Приём"
+  [[form.schedule]]
+  from = 2025-01-13
+  until = 2025-03-31
+  every = "3w"
+  on = "mon"
+  [[form.schedule]]
+  from = 2025-04-01
+  until = 2025-04-30
+  every = "1w"
+  on = "mon"
+  [[form.indicator]]
+  key = "d"
+  question = "?"
+  kind = "count"
+"""
+
+
+def test_v2_form_schedules() -> None:
+    rm = parse_roadmap(V2, "v2.toml")
+    rish, half, quarters, enrolment = rm.form
+    # quarterly on the 25th of the quarter's last month, only between 3 March and the end of August
+    assert [p.due for p in periods(rish, rm)] == [date(2025, 3, 25), date(2025, 6, 25)]
+    assert periods(rish, rm)[0].starts == date(2025, 3, 3)
+    assert current_period(rish, rm, date(2025, 2, 10)) is None  # before `from` it asks nothing
+    assert current_period(rish, rm, date(2025, 7, 1)) is None  # nor after the last period up to `until`
+    assert [p.due for p in periods(half, rm)] == [date(2025, 6, 30), date(2025, 12, 31)]
+    assert [p.due for p in periods(quarters, rm)] == [date(2025, 3, 21), date(2025, 5, 30), date(2025, 10, 24),
+                                                       date(2025, 12, 26)]
+    # every three weeks on Mondays from 13 January to March, then weekly in April
+    assert [p.due for p in periods(enrolment, rm)] == [
+        date(2025, 1, 13), date(2025, 2, 3), date(2025, 2, 24), date(2025, 3, 17),
+        date(2025, 4, 7), date(2025, 4, 14), date(2025, 4, 21), date(2025, 4, 28)]
+
+
+def test_v2_form_schedule_errors_name_file_line_and_key() -> None:
+    import pytest
+
+    from bot.domain.roadmap import RoadmapError
+
+    cases = [
+        (V2.replace('every = "6m"', 'every = "6m"\ndates = [2025-06-30]'), "form[1].every", "что-то одно"),
+        (V2.replace("from = 2025-03-03", "from = 2024-12-01"), "form[0].from", "вне дорожной карты"),
+        (V2.replace('  every = "3w"\n  on = "mon"\n', ""), "form[3].schedule[0].every", "что-то одно"),
+        (V2.replace("day = 25\n", 'on = "fri"\n'), "form[0].on", "ключом day"),
+    ]
+    for text, key, message in cases:
+        with pytest.raises(RoadmapError) as e:
+            parse_roadmap(text, "v2.toml")
+        assert any(p.key == key and message in p.message and p.line for p in e.value.problems), (key, e.value)

@@ -2,8 +2,10 @@
 
 A period is identified by its due date in the organization's municipality time zone.
 "1w": every `on` weekday; "2w"/"3w": every 2/3 weeks from the first `on` weekday on or after
-`roadmap.starts`; "1m": on `day` of each month (the last day when unset, or when the month is
-shorter). Periods run from `roadmap.starts` to `roadmap.ends`, both included.
+the start; "1m": on `day` of each month (the last day when unset, or when the month is shorter);
+v2: "3m" on `day` of March, June, September and December, "6m" of June and December; `dates` as
+given; `[[form.schedule]]` the union of its segments. Periods run from the form's `from` (else
+`roadmap.starts`) to its `until` (else `roadmap.ends`), both included.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.roadmap import WEEKDAYS, Form, Roadmap
@@ -26,21 +29,27 @@ class Period:
         return self.due.isoformat()
 
 
-def due_dates(form: Form, starts: date, ends: date) -> list[date]:
-    if form.every == "1m":
+MONTHS = {"1m": range(1, 13), "3m": (3, 6, 9, 12), "6m": (6, 12)}
+
+
+def due_dates(part: Any, starts: date, ends: date) -> list[date]:
+    """Due dates of a form (or one segment of its schedule) between `starts` and `ends`, both included."""
+    if part.dates:
+        return sorted(d for d in part.dates if starts <= d <= ends)
+    if part.every in MONTHS:
         out = []
         year, month = starts.year, starts.month
         while (year, month) <= (ends.year, ends.month):
             last = calendar.monthrange(year, month)[1]
-            d = date(year, month, min(form.day or last, last))
-            if starts <= d <= ends:
+            d = date(year, month, min(part.day or last, last))
+            if month in MONTHS[part.every] and starts <= d <= ends:
                 out.append(d)
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return out
-    assert form.on is not None  # the loader requires `on` for week cadences
-    weekday = WEEKDAYS.index(form.on)
+    assert part.on is not None  # the loader requires `on` for week cadences
+    weekday = WEEKDAYS.index(part.on)
     first = starts + timedelta(days=(weekday - starts.weekday()) % 7)
-    step = timedelta(weeks=int(form.every[0]))
+    step = timedelta(weeks=int(part.every[0]))
     out = []
     d = first
     while d <= ends:
@@ -49,10 +58,21 @@ def due_dates(form: Form, starts: date, ends: date) -> list[date]:
     return out
 
 
+def span(form: Form, roadmap: Roadmap) -> tuple[date, date]:
+    """The days the form runs: its `from`/`until`, else the roadmap's."""
+    return form.from_ or roadmap.roadmap.starts, form.until or roadmap.roadmap.ends
+
+
 def periods(form: Form, roadmap: Roadmap) -> list[Period]:
-    dues = due_dates(form, roadmap.roadmap.starts, roadmap.roadmap.ends)
+    """The form's periods in order; outside its `from`/`until` it asks nothing and reminds no one."""
+    first, last = span(form, roadmap)
+    if form.schedule:
+        dues = sorted({d for seg in form.schedule
+                       for d in due_dates(seg, max(seg.from_, first), min(seg.until, last))})
+    else:
+        dues = due_dates(form, first, last)
     out = []
-    previous = roadmap.roadmap.starts - timedelta(days=1)
+    previous = first - timedelta(days=1)
     for d in dues:
         out.append(Period(d, previous + timedelta(days=1)))
         previous = d
@@ -64,7 +84,10 @@ def local_today(now: datetime, timezone: str) -> date:
 
 
 def current_period(form: Form, roadmap: Roadmap, today: date) -> Period | None:
-    """The period whose due day is today or the nearest ahead; None after the last one."""
+    """The period whose due day is today or the nearest ahead; None after the last one, and before a
+    form's own `from` (v2: a form that starts in March asks nothing in February)."""
+    if form.from_ is not None and today < form.from_:
+        return None
     for p in periods(form, roadmap):
         if p.due >= today:
             return p

@@ -102,19 +102,46 @@ class Indicator(_Strict):
         return self.org_types is None or org_type in self.org_types
 
 
+Cadence = Literal["1w", "2w", "3w", "1m", "3m", "6m"]
+
+
+class Schedule(_Strict):
+    """v2: one segment of a form's schedule (a cadence that changes with the season)."""
+
+    from_: Annotated[FromDate, Field(alias="from")]
+    until: DueDate
+    every: Cadence | None = None
+    on: Weekday | None = None
+    day: Annotated[int, Field(ge=1, le=31)] | None = None
+    dates: list[DueDate] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
 class Form(_Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=64)]
     title: Annotated[str, Field(min_length=1)]
-    every: Literal["1w", "2w", "3w", "1m"]
+    every: Cadence | None = None  # v2: or `dates`, or `[[form.schedule]]`
     on: Weekday | None = None
     day: Annotated[int, Field(ge=1, le=31)] | None = None
+    from_: Annotated[FromDate | None, Field(alias="from")] = None  # v2: the first period is due on or after it
+    until: DueDate | None = None  # v2: the last period is due on or before it
+    dates: list[DueDate] | None = None
+    schedule: list[Schedule] | None = None
     remind_at: list[ClockTime] = []
     summary_at: ClockTime | None = None
     org_types: list[OrgType] = list(ORG_TYPES)
     indicator: Annotated[list[Indicator], Field(min_length=1)]
 
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     def indicators_for(self, org_type: str) -> list[Indicator]:
         return [i for i in self.indicator if i.applies_to(org_type)]
+
+    @property
+    def cadence(self) -> str:
+        """What the form's schedule is, in a word (stored with the roadmap)."""
+        return self.every or ("dates" if self.dates else "schedule")
 
 
 class Target(_Strict):
@@ -282,6 +309,18 @@ def territory_problems(rm: Roadmap, text: str, filename: str, regions: set[str],
     return problems
 
 
+def _check_cadence(part: Any, where: tuple[str | int, ...], add: Any) -> None:
+    """`on` for week cadences, `day` (optional) for month ones, neither with `dates`."""
+    every = part.every
+    if every is not None and every.endswith("w") and part.on is None:
+        add((*where, "on"), 'для еженедельной формы нужен день сдачи: on = "fri" (mon..sun)')
+    if (every is None or every.endswith("m")) and part.on is not None:
+        add((*where, "on"), "для ежемесячной (квартальной) формы день задаётся ключом day, а не on"
+            if every else "on задаётся только вместе с every")
+    if (every is None or every.endswith("w")) and part.day is not None:
+        add((*where, "day"), 'day задаётся только для every = "1m", "3m" или "6m"')
+
+
 def _check_references(rm: Roadmap, add: Any) -> None:
     head = rm.roadmap
     if head.ends < head.starts:
@@ -300,12 +339,31 @@ def _check_references(rm: Roadmap, add: Any) -> None:
         if form.id in form_ids:
             add(("form", fi, "id"), f"форма {form.id!r} уже есть в этой дорожной карте")
         form_ids.add(form.id)
-        if form.every.endswith("w") and form.on is None:
-            add(("form", fi, "on"), 'для еженедельной формы нужен день сдачи: on = "fri" (mon..sun)')
-        if form.every == "1m" and form.on is not None:
-            add(("form", fi, "on"), 'для ежемесячной формы день задаётся ключом day, а не on')
-        if form.every != "1m" and form.day is not None:
-            add(("form", fi, "day"), "day задаётся только для ежемесячной формы (every = \"1m\")")
+        ways = [w for w in ("every", "dates", "schedule") if getattr(form, w)]
+        if len(ways) != 1:
+            add(("form", fi, "every"), "у формы должно быть что-то одно: every (с on или day), dates или "
+                                       "[[form.schedule]]" + (f"; задано: {', '.join(ways)}" if ways else ""))
+        _check_cadence(form, ("form", fi), add)
+        span_from, span_until = form.from_ or head.starts, form.until or head.ends
+        for key, day in (("from", form.from_), ("until", form.until)):
+            if day is not None and not head.starts <= day <= head.ends:
+                add(("form", fi, key), f"{day:%d.%m.%Y} вне дорожной карты ({head.starts:%d.%m.%Y}–{head.ends:%d.%m.%Y})")
+        if span_until < span_from:
+            add(("form", fi, "until"), "until раньше from")
+        for day in form.dates or []:
+            if not span_from <= day <= span_until:
+                add(("form", fi, "dates"), f"срок {day:%d.%m.%Y} вне {span_from:%d.%m.%Y}–{span_until:%d.%m.%Y}")
+                break
+        for si, seg in enumerate(form.schedule or []):
+            where = ("form", fi, "schedule", si)
+            if (seg.every is None) == (seg.dates is None):
+                add((*where, "every"), "у отрезка расписания должно быть что-то одно: every (с on или day) или dates")
+            _check_cadence(seg, where, add)
+            if seg.until < seg.from_:
+                add((*where, "until"), "until раньше from")
+            for key, day in (("from", seg.from_), ("until", seg.until)):
+                if not head.starts <= day <= head.ends:
+                    add((*where, key), f"{day:%d.%m.%Y} вне дорожной карты ({head.starts:%d.%m.%Y}–{head.ends:%d.%m.%Y})")
         if len(set(form.org_types)) != len(form.org_types):
             add(("form", fi, "org_types"), "тип организации указан дважды")
         for ii, ind in enumerate(form.indicator):

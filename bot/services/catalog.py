@@ -48,7 +48,7 @@ class CatalogService:
         created = await self.roadmap_repo.save(
             rm.id, rm.roadmap.title, rm.roadmap.basis, rm.roadmap.starts.isoformat(),
             rm.roadmap.ends.isoformat(), filename, rm.to_json(),
-            forms=[(f.id, pos, f.title, f.every) for pos, f in enumerate(rm.form)],
+            forms=[(f.id, pos, f.title, f.cadence) for pos, f in enumerate(rm.form)],
             indicators=[(i.key, f.id, pos, i.kind, i.question)
                         for f in rm.form for pos, i in enumerate(f.indicator)],
             targets=[(t.key, t.title, t.goal_percent) for t in rm.target],
