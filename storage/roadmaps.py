@@ -31,7 +31,7 @@ class RoadmapRepo:
                 "INSERT INTO roadmap_indicators(roadmap_id, key, form_id, position, kind, question) "
                 "VALUES (?, ?, ?, ?, ?, ?)", [(roadmap_id, *i) for i in indicators])
             await self.db.executemany(
-                "INSERT INTO roadmap_targets(roadmap_id, key, title, goal_percent) VALUES (?, ?, ?, ?)",
+                "INSERT INTO roadmap_targets(roadmap_id, key, title, goal_percent, direction) VALUES (?, ?, ?, ?, ?)",
                 [(roadmap_id, *t) for t in targets])
             await self.db.executemany(
                 "INSERT INTO roadmap_items(roadmap_id, item_id, title, due) VALUES (?, ?, ?, ?)",

@@ -171,3 +171,52 @@ async def test_scheduled_summary_carries_the_chart(harness: Harness):
     posted = h.emu.delivered(chat)[before:]
     assert len(posted) == 1 and posted[0].attachments[0].startswith("photo")
     assert "79,9 %" in posted[0].text
+
+
+async def test_v2_targets_with_a_zero_goal_at_most_and_without_a_goal(harness: Harness) -> None:
+    from testkit.harness import NTGO_ROADMAP
+
+    h = harness
+    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace("[[item]]", """[[target]]
+key = "inactive_share"
+title = "Педагоги без сообщений"
+numerator = "staff_active"
+denominator = "staff_total"
+goal_percent = 0
+direction = "at_most"
+
+[[target]]
+key = "watched"
+title = "Наблюдаемая доля"
+numerator = "staff_active"
+denominator = "staff_total"
+
+[[item]]""", 1)
+    await h.app.services.catalog.load_roadmap(text, "ntgo.toml")
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 960, "municipality", muni)
+    await register(h, 961, "organization", "6624000001")
+    for answer in ("/report", "30", "20"):
+        await h.text(961, answer)
+    assert "Отчёт принят" in await h.text(961, "Отправить")
+    summary = await h.text(960, "/status")
+    assert "Педагоги без сообщений: " in summary and "(цель не больше 0%)" in summary
+    assert "Наблюдаемая доля: " in summary and "(без цели)" in summary
+    assert "(цель 100%)" in summary  # the v1 targets read as before
+
+
+def test_v2_target_errors() -> None:
+    import pytest
+
+    from bot.domain.roadmap import RoadmapError, parse_roadmap
+    from testkit.harness import NTGO_ROADMAP
+
+    text = NTGO_ROADMAP.read_text(encoding="utf-8")
+    zero = text.replace("goal_percent = 100", "goal_percent = 0", 1)
+    with pytest.raises(RoadmapError) as e:
+        parse_roadmap(zero, "x.toml")
+    assert "target[0].goal_percent" in str(e.value) and 'direction = "at_most"' in str(e.value)
+    lonely = text.replace("goal_percent = 100", 'direction = "at_most"', 1)
+    with pytest.raises(RoadmapError) as e:
+        parse_roadmap(lonely, "x.toml")
+    assert "target[0].direction: direction без goal_percent" in str(e.value)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from bot.domain.tomlpos import key_lines, line_of, toml_problem
+from bot.views import texts
 
 # Dates a roadmap may name: every period and reminder up to `ends` is computed, so 9999 would stall the bot.
 YEARS = (2000, 2100)
@@ -149,9 +150,18 @@ class Target(_Strict):
     title: Annotated[str, Field(min_length=1)]
     numerator: str
     denominator: str
-    goal_percent: Annotated[float, Field(gt=0, le=1000)]
+    goal_percent: Annotated[float, Field(ge=0, le=1000)] | None = None  # v2: none = monitored, never judged
+    direction: Literal["at_least", "at_most"] = "at_least"  # v2: "at_most" for goals such as 0 %
     by: date | None = None
     org_types: list[OrgType] | None = None
+
+    @property
+    def goal_label(self) -> str:
+        """The goal as a reader sees it: «цель 100%», «цель не больше 0%», «без цели»."""
+        if self.goal_percent is None:
+            return texts.GOAL_NONE
+        template = texts.GOAL_AT_MOST if self.direction == "at_most" else texts.GOAL_AT_LEAST
+        return template.format(goal=f"{self.goal_percent:g}")
 
 
 class Item(_Strict):
@@ -399,6 +409,11 @@ def _check_references(rm: Roadmap, add: Any) -> None:
         if target.denominator != "@organizations" and target.denominator not in keys:
             add(("target", ti, "denominator"),
                 f"нет показателя {target.denominator!r} (или укажите \"@organizations\")")
+        if target.goal_percent == 0 and target.direction == "at_least":
+            add(("target", ti, "goal_percent"), 'цель 0 % при direction = "at_least" выполнена всегда: '
+                                                'для «ни одного» укажите direction = "at_most"')
+        if target.goal_percent is None and "direction" in target.model_fields_set:
+            add(("target", ti, "direction"), "direction без goal_percent не с чем сравнивать")
         if target.by is not None and not head.starts <= target.by:
             add(("target", ti, "by"), "срок цели раньше начала дорожной карты")
     item_ids: set[str] = set()

@@ -51,7 +51,7 @@ class CatalogService:
             forms=[(f.id, pos, f.title, f.cadence) for pos, f in enumerate(rm.form)],
             indicators=[(i.key, f.id, pos, i.kind, i.question)
                         for f in rm.form for pos, i in enumerate(f.indicator)],
-            targets=[(t.key, t.title, t.goal_percent) for t in rm.target],
+            targets=[(t.key, t.title, t.goal_percent, t.direction) for t in rm.target],
             items=[(i.id, i.title, i.due.isoformat() if i.due else None) for i in rm.item],
         )
         return LoadedRoadmap(rm, created)

@@ -276,7 +276,7 @@ def organization_targets(roadmap: Roadmap, org: Organization, figures: dict[str,
         else:
             continue
         lines.append(texts.FORM_TARGET.format(title=t.title, value=f"{num} из {den}", percent=percent(num, den),
-                                              goal=f"{t.goal_percent:g}"))
+                                              goal=t.goal_label))
     return lines
 
 

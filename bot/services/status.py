@@ -221,7 +221,7 @@ class StatusService:
                 number = f"{delta:+.1f}".replace(".", ",")
                 trend = f", {'↑' if delta > 0 else '↓' if delta < 0 else '='} {number} п.п."
             lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value),
-                                                     goal=f"{t.goal_percent:g}", trend=trend))
+                                                     goal=t.goal_label, trend=trend))
             by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
                        if (t.org_types is None or ot in t.org_types) and figs.expected(form, org_type=ot)]
             if len(by_type) > 1:
@@ -324,7 +324,7 @@ class StatusService:
                         continue
                     p = _org_percent(t, org, figures) if figures else None
                     lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
-                                                             goal=f"{t.goal_percent:g}", trend=""))
+                                                             goal=t.goal_label, trend=""))
         return "\n".join(lines)
 
     # -- chart and export --------------------------------------------------------------------
