@@ -22,8 +22,10 @@ class DirectoryRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def import_rows(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> ImportCounts:
-        """Upsert (id, region, municipality, timezone, organization, type) rows in one transaction."""
+    async def import_rows(self, rows: Iterable[tuple[str, str, str, str, str, str]],
+                          baselines: dict[str, dict[str, int]] | None = None) -> ImportCounts:
+        """Upsert (id, region, municipality, timezone, organization, type) rows in one transaction; `baselines`
+        (organization id -> key -> value) replace those the listed organizations had."""
         unchanged = 0
         async with self.db.transaction():
             regions: dict[str, int] = {}
@@ -70,6 +72,14 @@ class DirectoryRepo:
                 await self.db.executemany(
                     "UPDATE organizations SET municipality_id = ?, name = ?, type = ?, removed_at = NULL "
                     "WHERE id = ?", changes)
+            if baselines is not None:
+                ids = [r[0] for r in staged]
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i:i + 500]
+                    await self.db.execute(f"DELETE FROM baselines WHERE organization_id IN ({','.join('?' * len(chunk))})",
+                                          chunk)
+                await self.db.executemany("INSERT INTO baselines(organization_id, key, value) VALUES (?, ?, ?)",
+                                          [(o, k, v) for o, values in baselines.items() for k, v in values.items()])
             added, updated = len(inserts), len(changes)
         return ImportCounts(added, updated, unchanged)
 
@@ -131,6 +141,23 @@ class DirectoryRepo:
         rows = await self.db.fetchall(
             f"SELECT municipality_id, type, count(*) FROM organizations {where} GROUP BY municipality_id, type", params)
         return [(r[0], r[1], r[2]) for r in rows]
+
+    async def baseline_sums(self, municipality_ids: list[int] | None) -> list[tuple[int, str, str, int]]:
+        """(municipality id, organization type, baseline key, sum over the organizations in the directory)."""
+        where = "WHERE o.removed_at IS NULL"
+        params: list[int] = []
+        if municipality_ids is not None:
+            where += f" AND o.municipality_id IN ({','.join('?' * len(municipality_ids))})"
+            params = list(municipality_ids)
+        rows = await self.db.fetchall(
+            "SELECT o.municipality_id, o.type, b.key, sum(b.value) FROM baselines b "
+            f"JOIN organizations o ON o.id = b.organization_id {where} GROUP BY o.municipality_id, o.type, b.key",
+            params)
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def baselines_of(self, org_id: str) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT key, value FROM baselines WHERE organization_id = ?", (org_id,))
+        return {r[0]: r[1] for r in rows}
 
     async def all_municipalities(self) -> list[Municipality]:
         rows = await self.db.fetchall("SELECT id, region_id, name, timezone FROM municipalities ORDER BY name")

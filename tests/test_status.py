@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from testkit.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
+from testkit.harness import MOSCOW_SCHOOL, ROOT, Harness, add_moscow_municipality, register
 
 RM = "ntgo-sferum-2023"
 async def setup_region(h: Harness) -> tuple[str, str, str]:
@@ -220,3 +220,52 @@ def test_v2_target_errors() -> None:
     with pytest.raises(RoadmapError) as e:
         parse_roadmap(lonely, "x.toml")
     assert "target[0].direction: direction без goal_percent" in str(e.value)
+
+
+async def test_a_baseline_denominator_is_a_share_of_everyone(harness: Harness) -> None:
+    from testkit.harness import NTGO_ROADMAP
+
+    h = harness
+    demo = (ROOT / "directory" / "ntgo-demo.csv").read_text(encoding="utf-8").splitlines()
+    teachers = {"6624000001": 40, "6624000002": 50, "6624000003": 60}
+    rows = [demo[0] + ",teachers"] + [row + "," + str(teachers.get(row.split(",")[0], "")) for row in demo[1:]]
+    await h.app.services.catalog.import_directory("\n".join(rows) + "\n", "baselines.csv")
+    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace("[[item]]", """[[target]]
+key = "teachers_everyone_share"
+title = "Активные от всех педагогов"
+numerator = "staff_active"
+denominator = "@baseline.teachers"
+goal_percent = 100
+org_types = ["school"]
+
+[[item]]""", 1)
+    await h.app.services.catalog.load_roadmap(text, "ntgo.toml")
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 970, "municipality", muni)
+    await register(h, 971, "organization", "6624000001")
+    for answer in ("/report", "45", "30"):
+        await h.text(971, answer)
+    assert "Отчёт принят" in await h.text(971, "Отправить")
+    summary = await h.text(970, "/status")
+    # 30 active of the 150 teachers the directory knows in all three schools, not 30 of the 45 who answered
+    assert "Активные от всех педагогов: 20,0 % (цель 100%)" in summary, summary
+    # importing the file again without the column replaces the baselines: nothing to divide by
+    await h.app.services.catalog.import_directory("\n".join(demo) + "\n", "plain.csv")
+    assert "Активные от всех педагогов: данных нет" in await h.text(970, "/status")
+
+
+def test_baseline_columns_are_checked() -> None:
+    import pytest
+
+    from bot.domain.directory_csv import DirectoryError, parse_directory
+
+    head = "id,region,municipality,timezone,organization,type"
+    row = "1,Свердловская область,Нижнетуринский ГО,Asia/Yekaterinburg,Школа,school"
+    rows = parse_directory(f"{head},teachers,students\n{row},45,\n", "d.csv")
+    assert rows[0].baselines == {"teachers": 45}  # an empty cell is unknown
+    with pytest.raises(DirectoryError) as e:
+        parse_directory(f"{head},Педагоги\n{row},45\n", "d.csv")
+    assert "d.csv:1:" in e.value.problems[0] and "Педагоги" in e.value.problems[0]
+    with pytest.raises(DirectoryError) as e:
+        parse_directory(f"{head},teachers\n{row},сорок\n", "d.csv")
+    assert e.value.problems == ["d.csv:2: teachers: ожидается целое число ≥ 0 или пусто, а не 'сорок'"]

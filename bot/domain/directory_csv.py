@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -26,6 +26,7 @@ class DirectoryRow:
     timezone: str
     organization: str
     type: str
+    baselines: dict[str, int] = field(default_factory=dict)  # v2: known totals (teachers, students, ...)
 
 
 class DirectoryError(Exception):
@@ -51,6 +52,9 @@ def _valid_timezone(name: str) -> bool:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+_BASELINE = re.compile(r"[a-z0-9_]+")
 
 
 def decode_directory(data: bytes, filename: str = "directory.csv") -> str:
@@ -79,8 +83,14 @@ def parse_directory(text: str, filename: str = "directory.csv") -> list[Director
         header = next(reader)
     except StopIteration:
         raise DirectoryError([f"{filename}: файл пуст, нужна строка заголовка: {','.join(COLUMNS)}"]) from None
-    if [h.strip() for h in header] != COLUMNS:
-        raise DirectoryError([f"{filename}:1: заголовок должен быть: {','.join(COLUMNS)}"])
+    names = [h.strip() for h in header]
+    if names[:len(COLUMNS)] != COLUMNS:
+        raise DirectoryError([f"{filename}:1: заголовок должен начинаться с: {','.join(COLUMNS)}"])
+    extra = names[len(COLUMNS):]
+    bad = [n for n in extra if not _BASELINE.fullmatch(n)]
+    if bad or len(set(extra)) != len(extra):
+        raise DirectoryError([f"{filename}:1: дополнительные столбцы — базовые значения с именами из строчных латинских "
+                              f"букв, цифр и _, без повторов; не подходит: {', '.join(bad) or 'повтор'}"])
     rows: list[DirectoryRow] = []
     seen: dict[str, int] = {}
     zones: dict[tuple[str, str], tuple[str, int]] = {}
@@ -88,10 +98,19 @@ def parse_directory(text: str, filename: str = "directory.csv") -> list[Director
         line = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
-        if len(record) != len(COLUMNS):
-            problems.append(f"{filename}:{line}: ожидается {len(COLUMNS)} столбцов, найдено {len(record)}")
+        if len(record) != len(names):
+            problems.append(f"{filename}:{line}: ожидается {len(names)} столбцов, найдено {len(record)}")
             continue
-        row = DirectoryRow(line, *(cell.strip() for cell in record))
+        baselines: dict[str, int] = {}
+        for name, cell in zip(extra, record[len(COLUMNS):], strict=True):
+            cell = cell.strip().replace("\u00a0", "").replace(" ", "")
+            if not cell:
+                continue  # unknown
+            if not cell.isdigit():
+                problems.append(f"{filename}:{line}: {name}: ожидается целое число ≥ 0 или пусто, а не {cell[:20]!r}")
+                continue
+            baselines[name] = int(cell)
+        row = DirectoryRow(line, *(cell.strip() for cell in record[:len(COLUMNS)]), baselines=baselines)
         for column in COLUMNS:
             value = getattr(row, column)
             if not value:

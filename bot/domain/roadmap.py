@@ -406,9 +406,10 @@ def _check_references(rm: Roadmap, add: Any) -> None:
         target_keys.add(target.key)
         if target.numerator not in keys:
             add(("target", ti, "numerator"), f"нет показателя {target.numerator!r}")
-        if target.denominator != "@organizations" and target.denominator not in keys:
+        baseline = re.fullmatch(r"@baseline\.([a-z0-9_]+)", target.denominator)
+        if target.denominator != "@organizations" and not baseline and target.denominator not in keys:
             add(("target", ti, "denominator"),
-                f"нет показателя {target.denominator!r} (или укажите \"@organizations\")")
+                f"нет показателя {target.denominator!r} (или укажите \"@organizations\" либо \"@baseline.<столбец>\")")
         if target.goal_percent == 0 and target.direction == "at_least":
             add(("target", ti, "goal_percent"), 'цель 0 % при direction = "at_least" выполнена всегда: '
                                                 'для «ни одного» укажите direction = "at_most"')

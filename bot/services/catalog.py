@@ -25,8 +25,10 @@ class CatalogService:
     async def import_directory(self, text: str, filename: str) -> ImportCounts:
         """Validate the whole CSV (DirectoryError lists bad lines), then store it in one transaction."""
         rows = parse_directory(text, filename)
+        # the file is the whole truth for the organizations it lists: their baselines are replaced
         return await self.directory_repo.import_rows(
-            (r.id, r.region, r.municipality, r.timezone, r.organization, r.type) for r in rows)
+            [(r.id, r.region, r.municipality, r.timezone, r.organization, r.type) for r in rows],
+            {r.id: r.baselines for r in rows})
 
     async def import_directory_file(self, path: Path) -> ImportCounts:
         return await self.import_directory(decode_directory(path.read_bytes(), str(path)), str(path))

@@ -37,7 +37,13 @@ class Totals:
     entries would otherwise be a scan each)."""
 
     def __init__(self, sums: dict[tuple[int, str, str], int], reported: dict[tuple[int, str], int],
-                 in_directory: dict[tuple[int, str], int]) -> None:
+                 in_directory: dict[tuple[int, str], int],
+                 baselines: dict[tuple[int, str, str], int] | None = None) -> None:
+        # v2: sums of the directory's baselines over every organization counted, reported or not
+        self.baselines: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
+        for (m, t, k), v in (baselines or {}).items():
+            self.baselines.setdefault(m, {})[(t, k)] = v
+            self.baselines[None][(t, k)] = self.baselines[None].get((t, k), 0) + v
         self.sums: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
         for (m, t, k), v in sums.items():
             self.sums.setdefault(m, {})[(t, k)] = v
@@ -66,6 +72,10 @@ class Totals:
         num = sum(v for (t, k), v in sums.items() if k == target.numerator and ok(t))
         if target.denominator == "@organizations":
             den = sum(n for t, n in self.in_directory.get(muni, {}).items() if ok(t))
+        elif target.denominator.startswith("@baseline."):
+            # a share of everyone: those who have not reported add nothing above and their baseline below
+            key = target.denominator.removeprefix("@baseline.")
+            den = sum(v for (t, k), v in self.baselines.get(muni, {}).items() if k == key and ok(t))
         else:
             den = sum(v for (t, k), v in sums.items() if k == target.denominator and ok(t))
         return num / den * 100 if den > 0 else None
@@ -171,7 +181,8 @@ class StatusService:
         sums = {(m, t, k): v for m, t, k, v in await self.report_repo.aggregate(roadmap.id, form.id, period, ids)}
         reported = {(m, t): n for m, t, n in await self.report_repo.reported(roadmap.id, form.id, period, ids)}
         in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
-        return Totals(sums, reported, in_dir)
+        base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
+        return Totals(sums, reported, in_dir, base)
 
     def _covered(self, roadmap: Roadmap, scope: Territory, region_names: dict[int, str]) -> list[Municipality]:
         return [m for m in scope.municipalities if roadmap.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
@@ -319,6 +330,9 @@ class StatusService:
                 state = texts.STATUS_ORG_SENT if org.id in this else texts.STATUS_ORG_NOT_SENT
                 lines.append(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))
                 figures = this.get(org.id) or last.get(org.id) or {}
+                if figures and any(t.denominator.startswith("@baseline.") for t in rm.target):
+                    base = await self.directory_repo.baselines_of(org.id)
+                    figures = {**figures, **{f"@baseline.{k}": v for k, v in base.items()}}
                 for t in rm.target:
                     if not _in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
                         continue
@@ -386,10 +400,11 @@ class StatusService:
         ids = None if sub.level == "country" else [m.id for m in sub.municipalities]
         rows = await self.report_repo.aggregate_periods(rm.id, form.id, ids)
         in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
+        base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
         by_period: dict[str, Totals] = {}
         for p, m, t, k, v in rows:
             if p <= period.key:
-                by_period.setdefault(p, Totals({}, {}, in_dir)).add(m, t, k, v)
+                by_period.setdefault(p, Totals({}, {}, in_dir, base)).add(m, t, k, v)
         series: dict[str, list[tuple[date, float]]] = {}
         if sub.level == "municipality" or len(sub.municipalities) == 1:
             for t in targets:
@@ -467,7 +482,8 @@ def _parse_day(text: str) -> date | None:
 
 def _in_form(target: Target, form: Form) -> bool:
     keys = {i.key for i in form.indicator}
-    return target.numerator in keys and (target.denominator == "@organizations" or target.denominator in keys)
+    return target.numerator in keys and (target.denominator == "@organizations" or target.denominator in keys
+                                         or target.denominator.startswith("@baseline."))
 
 
 def _org_percent(target: Target, org: Organization, figures: dict[str, int]) -> float | None:
