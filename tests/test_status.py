@@ -173,6 +173,18 @@ async def test_scheduled_summary_carries_the_chart(harness: Harness):
     assert "79,9 %" in posted[0].text
 
 
+async def with_one_report(h: Harness, roadmap: str, coordinator: int, admin: int, staff: int, active: int) -> str:
+    """Load `roadmap`, let school 1 report (staff, active), and return the municipal coordinator's /status."""
+    await h.app.services.catalog.load_roadmap(roadmap, "ntgo.toml")
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, coordinator, "municipality", muni)
+    await register(h, admin, "organization", "6624000001")
+    for answer in ("/report", str(staff), str(active)):
+        await h.text(admin, answer)
+    assert "Отчёт принят" in await h.text(admin, "Отправить")
+    return await h.text(coordinator, "/status")
+
+
 async def test_v2_targets_with_a_zero_goal_at_most_and_without_a_goal(harness: Harness) -> None:
     from testkit.harness import NTGO_ROADMAP
 
@@ -192,14 +204,7 @@ numerator = "staff_active"
 denominator = "staff_total"
 
 [[item]]""", 1)
-    await h.app.services.catalog.load_roadmap(text, "ntgo.toml")
-    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
-    await register(h, 960, "municipality", muni)
-    await register(h, 961, "organization", "6624000001")
-    for answer in ("/report", "30", "20"):
-        await h.text(961, answer)
-    assert "Отчёт принят" in await h.text(961, "Отправить")
-    summary = await h.text(960, "/status")
+    summary = await with_one_report(h, text, 960, 961, 30, 20)
     assert "Педагоги без сообщений: " in summary and "(цель не больше 0%)" in summary
     assert "Наблюдаемая доля: " in summary and "(без цели)" in summary
     assert "(цель 100%)" in summary  # the v1 targets read as before
@@ -239,14 +244,7 @@ goal_percent = 100
 org_types = ["school"]
 
 [[item]]""", 1)
-    await h.app.services.catalog.load_roadmap(text, "ntgo.toml")
-    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
-    await register(h, 970, "municipality", muni)
-    await register(h, 971, "organization", "6624000001")
-    for answer in ("/report", "45", "30"):
-        await h.text(971, answer)
-    assert "Отчёт принят" in await h.text(971, "Отправить")
-    summary = await h.text(970, "/status")
+    summary = await with_one_report(h, text, 970, 971, 45, 30)
     # 30 active of the 150 teachers the directory knows in all three schools, not 30 of the 45 who answered
     assert "Активные от всех педагогов: 20,0 % (цель 100%)" in summary, summary
     # importing the file again without the column replaces the baselines: nothing to divide by
