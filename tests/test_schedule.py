@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from bot.domain.models import Municipality
+from bot.domain.models import Municipality, Region
 from bot.domain.roadmap import parse_roadmap
 from bot.domain.schedule import (
     ItemSettings,
@@ -82,3 +82,16 @@ def test_event_keys_are_stable_and_unique():
     b = plan([NTGO], [SVERDLOVSK], REGIONS, *window, ItemSettings(), "Europe/Moscow")
     assert [e.key for e in a] == [e.key for e in b]
     assert len({e.key for e in a}) == len(a)
+
+
+def test_a_weekly_item_gets_no_reminder_a_week_ahead() -> None:
+    smolensk = parse_roadmap((ROOT / "roadmaps" / "smolensk-2023.toml").read_text(encoding="utf-8"), "s.toml")
+    region = Region(1, smolensk.roadmap.region or "")
+    events = plan([smolensk], [Municipality(5, 1, "Смоленск", "Europe/Moscow")], {1: region.name},
+                  datetime(2023, 5, 1, tzinfo=UTC), datetime(2023, 6, 1, tzinfo=UTC),
+                  ItemSettings((7, 3, 1), time(9, 0)), "Europe/Moscow")
+    weekly = [e for e in events if e.kind == "item_reminder" and e.ref == "16"]
+    # order line 16: weekly calls; a reminder says how many days are left, never a week or more
+    assert weekly and all(int(e.detail) < 7 for e in weekly), sorted({e.detail for e in weekly})
+    monthly = [e for e in events if e.kind == "item_reminder" and e.detail == "7"]
+    assert monthly  # items further apart still get their week-ahead reminder

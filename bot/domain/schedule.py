@@ -140,10 +140,15 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
         for item in rm.item:
             if not item.confirm:
                 continue
-            for occurrence in item_occurrences(item, rm):
+            occurrences = item_occurrences(item, rm)
+            for i, occurrence in enumerate(occurrences):
+                # A reminder N days ahead only when the previous occurrence is further back than N days: a
+                # weekly item's 7-day reminder would land on the previous week's due day and read as that one.
+                since = occurrences[i - 1] if i else (item.from_ or rm.roadmap.starts) - timedelta(days=1)
+                gap = (occurrence - since).days
                 # Offsets that land on the same working day (a weekend in between) make one reminder.
                 by_day: dict[date, int] = {}
-                for n in sorted(set(items.days_before) | {0}):
+                for n in sorted({d for d in items.days_before if d < gap} | {0}):
                     day = previous_working_day(occurrence - timedelta(days=n))
                     # what the reminder says is the real distance: a Friday before a Saturday due is "завтра"
                     by_day.setdefault(day, (occurrence - day).days)
