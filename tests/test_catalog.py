@@ -317,3 +317,13 @@ due = 2023-10-27
     item8 = next(i for i in ntgo.item if i.id == "8")
     assert item_occurrences(item8, ntgo) == [date(2023, 10, 27), date(2023, 12, 29), date(2024, 3, 22),
                                              date(2024, 5, 31)]
+
+
+def test_smolensk_items_follow_order_319_od() -> None:
+    rm = parse_roadmap((ROOT / "roadmaps" / "smolensk-2023.toml").read_text(encoding="utf-8"), "s.toml")
+    items = {i.id: i for i in rm.item}
+    # lines 8 and 10: «Департамент, руководители подведомственных организаций»
+    for n in ("8", "10"):
+        assert items[n].responsible == ["region", "organization"] and items[n].org_types == ["vocational"]
+    # line 11 names who does it and by when, and asks for no link
+    assert items["11"].evidence is None and items["11"].due == date(2023, 4, 20)
