@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from testkit.harness import Harness, register
+from testkit.harness import Harness, register, restart_app
 
 SCHOOLS = ("6624000001", "6624000002")
 PRESSERS = range(900, 920)
@@ -36,3 +36,14 @@ async def test_twenty_presses_during_eight_seconds_of_502s_are_all_answered_afte
         assert len(answer) == 1, [m.text for m in answer]
         assert answer[0].text.startswith(("Отмечено: пункт 3", "Пункт 3")), answer[0].text
     assert h.app.handler_errors == []
+
+
+async def test_the_bot_outlives_failures_to_get_a_long_poll_server(live_harness: Harness):
+    h = live_harness
+    await register(h, 930, "organization", SCHOOLS[0])
+    # at the next start VK refuses the long-poll server three times ("internal error"): vkbottle asks for it
+    # outside its retry loop, so without a retry of our own the bot would stop right there
+    h.emu.fail_method("groups.getLongPollServer", 10, times=3)
+    await restart_app(h)
+    replies = await h.say(930, "/help")
+    assert replies and h.polling is not None and not h.polling.done()

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
-from vkbottle import API
+from vkbottle import API, VKAPIError
 from vkbottle.polling import BotPolling
 
+from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS
 from bot.vk.dispatcher import CHAT_BASE
 from storage.chats import EventRepo
 
@@ -30,6 +31,22 @@ class Polling(BotPolling):
         self.resume_ts = resume_ts
         self.request_ts: str | None = None
         self.on_gap = on_gap
+
+    async def get_server(self) -> dict[str, Any]:
+        """A long-poll server, however long VK takes to give one: vkbottle asks for it outside its retry loop
+        (at start, after failed 2 and 3), so a dropped connection or a 5xx there would end the bot."""
+        delay = 0.5
+        while True:
+            try:
+                return await super().get_server()
+            except (*TRANSIENT_EXCEPTIONS, ValueError) as e:
+                logger.warning("no long-poll server ({}); asking again in {:.1f} s", type(e).__name__, delay)
+            except VKAPIError as e:
+                if e.code not in TRANSIENT_ERRORS:
+                    raise
+                logger.warning("no long-poll server (VK error {}); asking again in {:.1f} s", e.code, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
     def restore_server_ts(self, server: dict[str, Any]) -> dict[str, Any]:
         if self.resume_ts is not None:
