@@ -64,6 +64,9 @@ ITEMS: dict[str, tuple[tuple[str, ...], list[date], bool]] = {
     "9": (("municipality", "organization"), [date(2024, 5, 31)], False),
 }
 
+# Items whose responsible organizations are «ОО» only (seed 000, line 2), not the authority-type ones.
+SCHOOLS_ONLY = {"2"}
+
 # When an admin sends the weekly report (local time, relative to the period's Friday).
 BEHAVIOURS = {  # name: (weight, days before Friday, local time)
     "early": (25, 2, time(14, 30)),        # Wednesday, before any reminder
@@ -242,9 +245,12 @@ class Season:
                         last = min(active, corrected or active)
             units = [("municipality", str(muni.id))] + [("organization", o.id) for o in muni.orgs]
             self.unit_tz.update({unit: muni.tz for unit in units})
+            types = {o.id: o.type for o in muni.orgs}
             for item, (responsible, occurrences, _link) in ITEMS.items():
                 for occ in occurrences:
                     for role, scope in units:
+                        if role == "organization" and item in SCHOOLS_ONLY and types[scope] == "authority":
+                            continue  # item 2 is for «ОО»: the education authority and the ИМЦ are not asked
                         if role in responsible:
                             choice = self.rng.choices(list(CONFIRMS), list(CONFIRMS.values()))[0]
                             self.confirm_plan[(role, scope, item, occ)] = choice
@@ -413,7 +419,9 @@ class Season:
             for occ in occurrences:
                 days = [d for d in self.item_reminder_days(occ)
                         if datetime.combine(d, ITEM_REMIND_AT, muni.tz) < end]
-                choice = self.confirm_plan[(role, scope, item, occ)]
+                choice = self.confirm_plan.get((role, scope, item, occ))
+                if choice is None:
+                    continue  # not this unit's item (item 2 and the authority-type organizations)
                 n += min(1, len(days)) if choice == "first" else len(days)
         return n
 
@@ -427,7 +435,7 @@ class Season:
                     continue
                 if "organization" in responsible:
                     late = {o.name for o in muni.orgs
-                            if self.confirm_plan[("organization", o.id, item, occ)] == "never"}
+                            if self.confirm_plan.get(("organization", o.id, item, occ)) == "never"}
                     if late:
                         out[(muni.chat, item, occ)] = [frozenset(late)]
                 if "municipality" in responsible and \
