@@ -222,6 +222,13 @@ class Database:
         return row[0] if row is not None else None
 
 
+def in_municipalities(ids: list[int] | None) -> tuple[str, list[int]]:
+    """`AND o.municipality_id IN (...)` and its parameters; nothing for the whole directory (None)."""
+    if ids is None:
+        return "", []
+    return f"AND o.municipality_id IN ({','.join('?' * len(ids))})", list(ids)
+
+
 def _write_once(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
     """In the database thread: one statement in its own BEGIN IMMEDIATE transaction."""
     conn.execute("BEGIN IMMEDIATE")

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain.models import Municipality, Organization, Region
 
-from .db import Database, iso
+from .db import Database, in_municipalities, iso
 
 
 @dataclass(frozen=True)
@@ -133,25 +133,18 @@ class DirectoryRepo:
 
     async def type_counts(self, municipality_ids: list[int] | None) -> list[tuple[int, str, int]]:
         """(municipality id, organization type, organizations in the directory)."""
-        where = "WHERE removed_at IS NULL"
-        params: list[int] = []
-        if municipality_ids is not None:
-            where += f" AND municipality_id IN ({','.join('?' * len(municipality_ids))})"
-            params = list(municipality_ids)
+        where, params = in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
-            f"SELECT municipality_id, type, count(*) FROM organizations {where} GROUP BY municipality_id, type", params)
+            f"SELECT o.municipality_id, o.type, count(*) FROM organizations o WHERE o.removed_at IS NULL {where} "
+            "GROUP BY o.municipality_id, o.type", params)
         return [(r[0], r[1], r[2]) for r in rows]
 
     async def baseline_sums(self, municipality_ids: list[int] | None) -> list[tuple[int, str, str, int]]:
         """(municipality id, organization type, baseline key, sum over the organizations in the directory)."""
-        where = "WHERE o.removed_at IS NULL"
-        params: list[int] = []
-        if municipality_ids is not None:
-            where += f" AND o.municipality_id IN ({','.join('?' * len(municipality_ids))})"
-            params = list(municipality_ids)
+        where, params = in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
-            "SELECT o.municipality_id, o.type, b.key, sum(b.value) FROM baselines b "
-            f"JOIN organizations o ON o.id = b.organization_id {where} GROUP BY o.municipality_id, o.type, b.key",
+            "SELECT o.municipality_id, o.type, b.key, sum(b.value) FROM baselines b JOIN organizations o "
+            f"ON o.id = b.organization_id WHERE o.removed_at IS NULL {where} GROUP BY o.municipality_id, o.type, b.key",
             params)
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 

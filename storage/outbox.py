@@ -183,9 +183,6 @@ class OutboxRepo:
         rows = await self.db.fetchall(f"SELECT vk_id, error_code FROM unreachable WHERE vk_id IN ({marks})", vk_ids)
         return {r[0]: r[1] for r in rows}
 
-    async def has(self, dedup_key: str) -> bool:
-        return await self.db.scalar("SELECT 1 FROM outbox WHERE dedup_key = ?", (dedup_key,)) is not None
-
     async def pending_count(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .db import Database, iso
+from .db import Database, in_municipalities, iso
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class ReportRepo:
     async def aggregate(self, roadmap_id: str, form_id: str, period: str,
                         municipality_ids: list[int] | None) -> list[tuple[int, str, str, int]]:
         """(municipality id, organization type, indicator, sum of values) over the period's figures."""
-        where, params = _in_municipalities(municipality_ids)
+        where, params = in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
             "SELECT o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL JOIN figures f ON f.submission_id = s.id "
@@ -161,7 +161,7 @@ class ReportRepo:
     async def reported(self, roadmap_id: str, form_id: str, period: str,
                        municipality_ids: list[int] | None) -> list[tuple[int, str, int]]:
         """(municipality id, organization type, organizations that reported)."""
-        where, params = _in_municipalities(municipality_ids)
+        where, params = in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
             "SELECT o.municipality_id, o.type, count(*) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
@@ -173,7 +173,7 @@ class ReportRepo:
     async def aggregate_periods(self, roadmap_id: str, form_id: str,
                                 municipality_ids: list[int] | None) -> list[tuple[str, int, str, str, int]]:
         """(period, municipality id, organization type, indicator, sum) for every period at once."""
-        where, params = _in_municipalities(municipality_ids)
+        where, params = in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
             "SELECT s.period, o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL JOIN figures f ON f.submission_id = s.id "
@@ -192,9 +192,3 @@ class ReportRepo:
         for org, at, late, key, value in rows:
             out.setdefault(org, (at, bool(late), {}))[2][key] = value
         return out
-
-
-def _in_municipalities(ids: list[int] | None) -> tuple[str, list[int]]:
-    if ids is None:
-        return "", []
-    return f"AND o.municipality_id IN ({','.join('?' * len(ids))})", list(ids)

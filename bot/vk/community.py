@@ -7,7 +7,6 @@ is read through the API; what the token may change is changed; what only a perso
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from loguru import logger
@@ -106,8 +105,7 @@ async def inspect(api: API, group_id: int, *, fix: bool = False) -> Report:
     return Report(str(group.get("name", "")), checks)
 
 
-async def wait_for_vk(api: API, group_id: int, stop: asyncio.Event | None = None,
-                      sleep: Callable[[float], object] = asyncio.sleep) -> Report | None:
+async def wait_for_vk(api: API, group_id: int, stop: asyncio.Event) -> Report | None:
     """`inspect` at start-up, waiting out a network or VK outage with backoff (a restart loop would only
     hammer VK); None if `stop` was set meanwhile."""
     delay = 1.0
@@ -120,14 +118,11 @@ async def wait_for_vk(api: API, group_id: int, stop: asyncio.Event | None = None
             if e.code not in (1, 6, 9, 10):
                 raise
             logger.warning("VK answers error {} at start; trying again in {:.0f} s", e.code, delay)
-        if stop is not None:
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-                return None
-            except TimeoutError:
-                pass
-        else:
-            await sleep(delay)  # type: ignore[misc]
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return None
+        except TimeoutError:
+            pass
         delay = min(delay * 2, 60.0)
 
 
