@@ -7,6 +7,19 @@ from datetime import datetime
 
 from .db import Database, in_municipalities, iso
 
+# One answer: a number (count, yes/no as 1/0, decimal, percent) or a string (a choice, a text, a link);
+# None is a question the person skipped.
+Value = int | float | str
+
+
+def _value(number: int | float | None, text: str | None) -> Value | None:
+    return text if text is not None else number
+
+
+def _columns(value: Value | None) -> tuple[int | float | None, str | None]:
+    """(value, text) columns for an answer."""
+    return (None, value) if isinstance(value, str) else (value, None)
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -38,9 +51,10 @@ class Change:
     form_id: str
     period: str
     indicator_key: str
-    old_value: int | None
-    new_value: int
+    old_value: Value | None  # None: the first answer (see `first`), or a question skipped before
+    new_value: Value | None  # None: skipped
     late: bool
+    first: bool = False  # the question's first answer in that report
 
 
 _SUBMISSION = ("SELECT id, organization_id, roadmap_id, form_id, period, submitted_by, submitted_at, "
@@ -62,13 +76,13 @@ class ReportRepo:
             (organization_id, roadmap_id, form_id, period))
         return _submission(row) if row else None
 
-    async def figures(self, submission_id: int) -> dict[str, int]:
+    async def figures(self, submission_id: int) -> dict[str, Value | None]:
         rows = await self.db.fetchall(
-            "SELECT indicator_key, value FROM figures WHERE submission_id = ?", (submission_id,))
-        return {r[0]: r[1] for r in rows}
+            "SELECT indicator_key, value, text FROM figures WHERE submission_id = ?", (submission_id,))
+        return {r[0]: _value(r[1], r[2]) for r in rows}
 
     async def latest_before(self, organization_id: str, roadmap_id: str, form_id: str,
-                            period: str) -> dict[str, int]:
+                            period: str) -> dict[str, Value | None]:
         """The figures of the organization's most recent submission of an earlier period."""
         row = await self.db.fetchone(
             "SELECT id FROM submissions WHERE organization_id = ? AND roadmap_id = ? AND form_id = ? "
@@ -76,7 +90,7 @@ class ReportRepo:
         return await self.figures(row[0]) if row else {}
 
     async def save(self, organization_id: str, roadmap_id: str, form_id: str, period: str,
-                   answers: dict[str, int], by: int, at: datetime, late: bool) -> SaveResult:
+                   answers: dict[str, Value | None], by: int, at: datetime, late: bool) -> SaveResult:
         """Store a whole set of answers atomically: one submission per organization and period."""
         async with self.db.transaction():
             previous = await self.submission(organization_id, roadmap_id, form_id, period)
@@ -86,21 +100,21 @@ class ReportRepo:
                     "submitted_at, updated_by, updated_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (organization_id, roadmap_id, form_id, period, by, iso(at), by, iso(at), int(late)))
                 sid = int(await self.db.scalar("SELECT last_insert_rowid()"))
-                old: dict[str, int] = {}
+                old: dict[str, Value | None] = {}
             else:
                 sid = previous.id
                 old = await self.figures(sid)
                 await self.db.execute("UPDATE submissions SET updated_by = ?, updated_at = ? WHERE id = ?",
                                       (by, iso(at), sid))
-            changes = [(sid, key, old.get(key), value, by, iso(at), int(late))
-                       for key, value in answers.items() if old.get(key) != value]
+            changes = [(sid, key, *_columns(old.get(key)), *_columns(value), by, iso(at), int(late))
+                       for key, value in answers.items() if key not in old or not _same(old[key], value)]
             await self.db.executemany(
-                "INSERT INTO figure_changes(submission_id, indicator_key, old_value, new_value, changed_by, "
-                "changed_at, late) VALUES (?, ?, ?, ?, ?, ?, ?)", changes)
+                "INSERT INTO figure_changes(submission_id, indicator_key, old_value, old_text, new_value, new_text, "
+                "changed_by, changed_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", changes)
             await self.db.executemany(
-                "INSERT INTO figures(submission_id, indicator_key, value) VALUES (?, ?, ?) "
-                "ON CONFLICT(submission_id, indicator_key) DO UPDATE SET value = excluded.value",
-                [(sid, key, value) for key, value in answers.items()])
+                "INSERT INTO figures(submission_id, indicator_key, value, text) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(submission_id, indicator_key) DO UPDATE SET value = excluded.value, text = excluded.text",
+                [(sid, key, *_columns(value)) for key, value in answers.items()])
         return SaveResult(sid, previous is None, previous)
 
     async def count_for(self, organization_id: str) -> int:
@@ -111,12 +125,14 @@ class ReportRepo:
     async def history(self, organization_id: str, limit: int = 50) -> list[Change]:
         rows = await self.db.fetchall(
             "SELECT c.changed_at, c.changed_by, coalesce(p.first_name, ''), coalesce(p.last_name, ''), "
-            "s.form_id, s.period, c.indicator_key, c.old_value, c.new_value, c.late "
+            "s.form_id, s.period, c.indicator_key, c.old_value, c.old_text, c.new_value, c.new_text, c.late, "
+            "c.id = (SELECT min(e.id) FROM figure_changes e WHERE e.submission_id = c.submission_id "
+            "AND e.indicator_key = c.indicator_key) "
             "FROM figure_changes c JOIN submissions s ON s.id = c.submission_id "
             "LEFT JOIN persons p ON p.vk_id = c.changed_by "
             "WHERE s.organization_id = ? ORDER BY c.id DESC LIMIT ?", (organization_id, limit))
-        return [Change(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
-                for r in rows]
+        return [Change(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], _value(r[7], r[8]),
+                       _value(r[9], r[10]), bool(r[11]), bool(r[12])) for r in rows]
 
     async def _period_rows(self, columns: str, roadmap_id: str, form_id: str, period: str,
                            organization_ids: list[str]) -> list[tuple]:
@@ -133,12 +149,12 @@ class ReportRepo:
         return out
 
     async def period_figures(self, roadmap_id: str, form_id: str, period: str,
-                             organization_ids: list[str]) -> dict[str, dict[str, int]]:
+                             organization_ids: list[str]) -> dict[str, dict[str, Value | None]]:
         """organization id -> its latest figures for the period (organizations that reported)."""
-        out: dict[str, dict[str, int]] = {}
-        for org, key, value in await self._period_rows("s.organization_id, f.indicator_key, f.value",
-                                                       roadmap_id, form_id, period, organization_ids):
-            out.setdefault(org, {})[key] = value
+        out: dict[str, dict[str, Value | None]] = {}
+        for org, key, value, text in await self._period_rows("s.organization_id, f.indicator_key, f.value, f.text",
+                                                             roadmap_id, form_id, period, organization_ids):
+            out.setdefault(org, {})[key] = _value(value, text)
         return out
 
     async def submitted(self, roadmap_id: str, form_id: str, period: str) -> set[str]:
@@ -170,6 +186,34 @@ class ReportRepo:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+    async def average(self, roadmap_id: str, form_id: str, period: str, municipality_ids: list[int] | None,
+                      key: str, weight: str | None) -> tuple[float, float]:
+        """(sum of value x weight, sum of weights) of a percent indicator over those who answered it;
+        without a weight every answer weighs 1. An answer whose weight is missing or 0 does not count."""
+        where, params = in_municipalities(municipality_ids)
+        weighted = "w.value" if weight else "1"
+        join = ("JOIN figures w ON w.submission_id = s.id AND w.indicator_key = ? AND w.value > 0 "
+                if weight else "")
+        row = await self.db.fetchone(
+            f"SELECT total(f.value * {weighted}), total({weighted}) FROM submissions s "
+            "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
+            f"JOIN figures f ON f.submission_id = s.id AND f.indicator_key = ? AND f.value IS NOT NULL {join}"
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where}",
+            (key, *([weight] if weight else []), roadmap_id, form_id, period, *params))
+        return (float(row[0]), float(row[1])) if row else (0.0, 0.0)
+
+    async def choices(self, roadmap_id: str, form_id: str, period: str, municipality_ids: list[int] | None,
+                      key: str) -> dict[str, int]:
+        """How many organizations gave each answer to a choice indicator."""
+        where, params = in_municipalities(municipality_ids)
+        rows = await self.db.fetchall(
+            "SELECT f.text, count(*) FROM submissions s "
+            "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
+            "JOIN figures f ON f.submission_id = s.id AND f.indicator_key = ? AND f.text IS NOT NULL "
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} GROUP BY f.text",
+            (key, roadmap_id, form_id, period, *params))
+        return {r[0]: r[1] for r in rows}
+
     async def aggregate_periods(self, roadmap_id: str, form_id: str,
                                 municipality_ids: list[int] | None) -> list[tuple[str, int, str, str, int]]:
         """(period, municipality id, organization type, indicator, sum) for every period at once."""
@@ -182,13 +226,18 @@ class ReportRepo:
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     async def export_rows(self, roadmap_id: str, form_id: str, period: str,
-                          organization_ids: list[str]) -> dict[str, tuple[str, bool, dict[str, int]]]:
+                          organization_ids: list[str]) -> dict[str, tuple[str, bool, dict[str, Value | None]]]:
         """organization id -> (submitted at, late, figures) for the period."""
-        out: dict[str, tuple[str, bool, dict[str, int]]] = {}
+        out: dict[str, tuple[str, bool, dict[str, Value | None]]] = {}
         rows = await self._period_rows(
             "s.organization_id, s.submitted_at, s.late OR EXISTS (SELECT 1 FROM figure_changes c "
-            "WHERE c.submission_id = s.id AND c.late), f.indicator_key, f.value",
+            "WHERE c.submission_id = s.id AND c.late), f.indicator_key, f.value, f.text",
             roadmap_id, form_id, period, organization_ids)
-        for org, at, late, key, value in rows:
-            out.setdefault(org, (at, bool(late), {}))[2][key] = value
+        for org, at, late, key, value, text in rows:
+            out.setdefault(org, (at, bool(late), {}))[2][key] = _value(value, text)
         return out
+
+
+def _same(old: Value | None, new: Value | None) -> bool:
+    """Equal answers: 12 stored and 12.0 typed are the same; "12" (a text) and 12 are not."""
+    return old == new and isinstance(old, str) == isinstance(new, str)

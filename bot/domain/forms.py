@@ -12,10 +12,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from bot.domain.roadmap import Indicator
+from bot.domain.roadmap import NUMERIC_KINDS, TEXT_LIMIT, Indicator, Value
 from bot.views import texts
-from bot.views.format import fmt_number, short
+from bot.views.format import fmt_answer, fmt_number, short
 from bot.views.message import Button, Buttons
 
 _SEPARATORS = re.compile(r"[\s\u00a0\u2007\u2009\u202f'’_]")
@@ -24,7 +25,8 @@ _THOUSANDS = re.compile(r"[1-9]\d{0,2}([.,])\d{3}(?:\1\d{3})+")
 _ONE_GROUP = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
 YES = {"да", "д", "yes", "y", "1", "+", "ага", "есть", "конечно"}
 NO = {"нет", "н", "no", "n", "0", "-", "не"}
-ACTS = {"back", "cancel", "send", "fix", "confirm", "redo", "carry", "yes", "no", "pick"}
+ACTS = {"back", "cancel", "send", "fix", "confirm", "redo", "carry", "yes", "no", "pick", "opt", "skip"}
+MAX_NUMBER = 10**9
 COMMAND = "form"  # the command table's name for a form's buttons
 
 
@@ -36,10 +38,10 @@ class Draft:
     period: str
     keys: list[str]
     started_at: str
-    figures: dict[str, int] = field(default_factory=dict)
+    figures: dict[str, Value | None] = field(default_factory=dict)  # None: skipped
     step: int = 0
     mode: str = "ask"  # ask | confirm | summary | pick
-    pending: int | None = None
+    pending: Value | None = None
     editing: bool = False
     correcting: bool = False
 
@@ -61,7 +63,7 @@ class FormContext:
     organization: str
     period_label: str
     indicators: dict[str, Indicator]
-    previous: dict[str, int]  # the organization's figures of the previous period
+    previous: dict[str, Value | None]  # the organization's figures of the previous period
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,99 @@ def parse_count(text: str) -> int:
     return int(whole)
 
 
+def parse_number(text: str) -> int | float:
+    """A decimal >= 0 the Russian way (12,5) or with a dot; thousands apart by spaces (1 234,5)."""
+    s = _SEPARATORS.sub("", text.strip()).rstrip(".")
+    if s.startswith("+"):
+        s = s[1:]
+    if _THOUSANDS.fullmatch(s):  # "1,000,000": several groups under one mark are thousands
+        s = re.sub(r"[.,]", "", s)
+    m = re.fullmatch(r"(-?)(\d+)(?:[.,](\d+))?|(-?)[.,](\d+)", s)
+    if not m:
+        raise Invalid(texts.FORM_NOT_DECIMAL)
+    sign = m.group(1) or m.group(4) or ""
+    whole, fraction = m.group(2) or "0", m.group(3) or m.group(5) or ""
+    value = float(f"{whole}.{fraction or 0}")
+    if sign and value:
+        raise Invalid(texts.FORM_NEGATIVE)
+    if value >= MAX_NUMBER:
+        raise Invalid(texts.FORM_TOO_BIG_NUMBER)
+    value = round(value, 6)
+    return int(value) if value.is_integer() else value
+
+
+def parse_percent(text: str) -> int | float:
+    s = text.strip()
+    s = s[:-1].rstrip() if s.endswith("%") else s
+    value = parse_number(s)
+    if value > 100:
+        raise Invalid(texts.FORM_PERCENT_RANGE)
+    return value
+
+
+def parse_choice(text: str, options: list[str]) -> str:
+    """An option typed instead of pressed: its label (any case), its number, a clear beginning, or
+    a yes/no word when the options are «да»/«нет»."""
+    s = " ".join(text.strip().rstrip(".!").casefold().split())
+    folded = [o.casefold() for o in options]
+    if s in folded:
+        return options[folded.index(s)]
+    if s.isascii() and s.isdigit() and 1 <= int(s) <= len(options):
+        return options[int(s) - 1]
+    for words, label in ((YES, "да"), (NO, "нет")):
+        if s in words and label in folded:
+            return options[folded.index(label)]
+    starting = [o for o, f in zip(options, folded, strict=True) if s and f.startswith(s)]
+    if len(starting) == 1:
+        return starting[0]
+    raise Invalid(texts.FORM_CHOICE.format(options=", ".join(f"«{o}»" for o in options)))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # cannot be kept in a spreadsheet or shown
+
+
+def parse_text(text: str, limit: int) -> str:
+    s = _CONTROL.sub("", text).strip()
+    if not s:
+        raise Invalid(texts.FORM_TEXT_EMPTY)
+    if len(s) > limit:
+        raise Invalid(texts.FORM_TEXT_TOO_LONG.format(length=len(s), limit=limit))
+    return s
+
+
+def parse_link(text: str) -> str:
+    """An http(s) address; «sferum.ru/…» typed without its scheme is taken as https."""
+    s = text.strip().rstrip(".,;")
+    if not re.match(r"(?i)https?://", s):
+        s = "https://" + s
+    try:
+        parts = urlsplit(s)
+        host = parts.hostname or ""
+    except ValueError:
+        raise Invalid(texts.FORM_NOT_LINK) from None
+    if re.search(r"\s", s) or len(s) > TEXT_LIMIT or "." not in host.strip(".") or \
+            not re.fullmatch(r"[\w.-]+", host):
+        raise Invalid(texts.FORM_NOT_LINK)
+    return s
+
+
+def parse_answer(ind: Indicator, text: str) -> Value:
+    """A typed answer to `ind`, or Invalid with what to type instead."""
+    if ind.kind == "yesno":
+        return parse_yesno(text)
+    if ind.kind == "number":
+        return parse_number(text)
+    if ind.kind == "percent":
+        return parse_percent(text)
+    if ind.kind == "choice":
+        return parse_choice(text, ind.options or [])
+    if ind.kind == "text":
+        return parse_text(text, ind.max_length or TEXT_LIMIT)
+    if ind.kind == "link":
+        return parse_link(text)
+    return parse_count(text)
+
+
 def parse_yesno(text: str) -> int:
     s = text.strip().lower().rstrip(".!")
     if s in YES:
@@ -137,27 +232,68 @@ def parse_yesno(text: str) -> int:
     raise Invalid(texts.FORM_YESNO)
 
 
-def check_value(ind: Indicator, value: int, figures: dict[str, int], indicators: dict[str, Indicator]) -> None:
-    """Raise Invalid when `value` for `ind` breaks max or an at_most pairing with an answered partner."""
-    if ind.kind == "yesno":
-        if value not in (0, 1):
+def _plain(value: float) -> str:
+    """A figure inside an error message, as the person typed it: 1204, 12,5."""
+    return str(value) if isinstance(value, int) else fmt_number(value)
+
+
+def _numeric(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_value(ind: Indicator, value: Value | None, figures: Mapping[str, Value | None],
+                indicators: dict[str, Indicator]) -> None:
+    """Raise Invalid when `value` is not an answer `ind` accepts (its kind, max, options, length) or
+    breaks an at_most pairing with an answered partner. None is a skipped question."""
+    if value is None:
+        if ind.required:
+            raise Invalid(texts.FORM_REQUIRED)
+        return
+    kind = ind.kind
+    if kind == "yesno":
+        if value not in (0, 1) or isinstance(value, str | float):
             raise Invalid(texts.FORM_YESNO)
         return
+    if kind == "choice":
+        if value not in (ind.options or []):
+            raise Invalid(texts.FORM_CHOICE.format(options=", ".join(f"«{o}»" for o in ind.options or [])))
+        return
+    if kind == "text":
+        if not isinstance(value, str):
+            raise Invalid(texts.FORM_TEXT_EMPTY)
+        parse_text(value, ind.max_length or TEXT_LIMIT)
+        return
+    if kind == "link":
+        if not isinstance(value, str) or parse_link(value) != value:
+            raise Invalid(texts.FORM_NOT_LINK)
+        return
+    if not _numeric(value) or (kind == "count" and not isinstance(value, int)):
+        raise Invalid(texts.FORM_NOT_NUMBER if kind == "count" else texts.FORM_NOT_DECIMAL)
+    assert isinstance(value, int | float)
     if value < 0:
         raise Invalid(texts.FORM_NEGATIVE)
+    if kind == "percent":
+        if value > 100:
+            raise Invalid(texts.FORM_PERCENT_RANGE)
+        return
+    if value >= MAX_NUMBER:
+        raise Invalid(texts.FORM_TOO_BIG_NUMBER)
     if ind.max is not None and value > ind.max:
-        raise Invalid(texts.FORM_ABOVE_MAX.format(max=ind.max))
-    if ind.at_most and ind.at_most in figures and value > figures[ind.at_most]:
-        partner = indicators.get(ind.at_most)
+        raise Invalid(texts.FORM_ABOVE_MAX.format(max=_plain(ind.max)))
+    partner_value = figures.get(ind.at_most) if ind.at_most else None
+    if _numeric(partner_value) and value > partner_value:
+        partner = indicators.get(ind.at_most or "")
         raise Invalid(texts.FORM_ABOVE_PARTNER.format(
-            question=short(partner.question if partner else ind.at_most), value=figures[ind.at_most]))
+            question=short(partner.question if partner else str(ind.at_most)), value=_plain(partner_value)))
     for other in indicators.values():
-        if other.at_most == ind.key and other.key in figures and figures[other.key] > value:
+        other_value = figures.get(other.key)
+        if other.at_most == ind.key and _numeric(other_value) and other_value > value:
             raise Invalid(texts.FORM_BELOW_PARTNER.format(question=short(other.question),
-                                                          value=figures[other.key]))
+                                                          value=_plain(other_value)))
 
 
-def validate_figures(keys: list[str], figures: dict[str, int], indicators: dict[str, Indicator]) -> list[str]:
+def validate_figures(keys: list[str], figures: Mapping[str, Value | None],
+                     indicators: dict[str, Indicator]) -> list[str]:
     """Every rule a complete submission must satisfy; empty when it may be stored."""
     problems = []
     if set(figures) != set(keys):
@@ -167,20 +303,16 @@ def validate_figures(keys: list[str], figures: dict[str, int], indicators: dict[
         if ind is None:
             problems.append(f"unknown indicator {key}")
         elif key in figures:
-            value = figures[key]
-            if not isinstance(value, int) or isinstance(value, bool):
-                problems.append(f"{key}: not an integer")
-                continue
             try:
-                check_value(ind, value, {k: v for k, v in figures.items() if k != key}, indicators)
+                check_value(ind, figures[key], {k: v for k, v in figures.items() if k != key}, indicators)
             except Invalid as e:
                 problems.append(f"{key}: {e.message}")
     return problems
 
 
-def implausible(ind: Indicator, value: int, previous: int | None) -> bool:
+def implausible(ind: Indicator, value: Value | None, previous: Value | None) -> bool:
     """More than 50 % down or 3x up from the last period: worth a second look."""
-    if ind.kind != "count" or previous is None or previous <= 0:
+    if ind.kind not in NUMERIC_KINDS or not _numeric(value) or not _numeric(previous) or previous <= 0:
         return False
     return value < previous * 0.5 or value > previous * 3
 
@@ -192,29 +324,57 @@ def _b(label: str, act: str, n: int | None = None) -> Button:
     return Button(label, COMMAND, {"act": act} if n is None else {"act": act, "n": n})
 
 
+def _hint(ind: Indicator) -> str:
+    hint = {"yesno": texts.FORM_HINT_YESNO, "number": texts.FORM_HINT_NUMBER, "percent": texts.FORM_HINT_PERCENT,
+            "choice": texts.FORM_HINT_CHOICE, "link": texts.FORM_HINT_LINK,
+            "text": texts.FORM_HINT_TEXT.format(limit=fmt_number(ind.max_length or TEXT_LIMIT))
+            }.get(ind.kind, texts.FORM_HINT_COUNT)
+    return hint if ind.required else f"{hint} {texts.FORM_HINT_OPTIONAL}"
+
+
+def _carry_value(ctx: FormContext, ind: Indicator) -> Value | None:
+    """Last period's answer, offered as a button, for numeric questions that may repeat."""
+    value = ctx.previous.get(ind.key)
+    return value if ind.carry_over and ind.kind in NUMERIC_KINDS and _numeric(value) else None
+
+
+def _carry_label(value: Value) -> str:
+    return texts.BTN_CARRY.format(value=fmt_number(value) if _numeric(value) else value)
+
+
+def _same_label(typed: str, label: str) -> bool:
+    """A button's label typed by hand: case and digit grouping aside («Как в прошлый раз: 1204»)."""
+    return _SEPARATORS.sub("", typed).lower() == _SEPARATORS.sub("", label).lower()
+
+
 def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
     key = draft.keys[draft.step]
     ind = ctx.indicators[key]
     head = texts.FORM_QUESTION.format(n=draft.step + 1, total=len(draft.keys), question=ind.question)
-    hint = texts.FORM_HINT_YESNO if ind.kind == "yesno" else texts.FORM_HINT_COUNT
     rows: Buttons = []
+    carry = _carry_value(ctx, ind)
     if ind.kind == "yesno":
         rows.append([_b(texts.BTN_YES, "yes"), _b(texts.BTN_NO, "no")])
-    elif ind.carry_over and key in ctx.previous:
-        rows.append([_b(texts.BTN_CARRY.format(value=ctx.previous[key]), "carry")])
+    elif ind.kind == "choice":
+        options = [_b(o, "opt", i) for i, o in enumerate(ind.options or [])]
+        # short labels two to a row, long ones alone: a phone shows a row's labels side by side
+        per_row = 2 if all(len(o) <= 16 for o in ind.options or []) else 1
+        rows += [options[i:i + per_row] for i in range(0, len(options), per_row)]
+    elif carry is not None:
+        rows.append([_b(_carry_label(carry), "carry")])
+    if not ind.required:
+        rows.append([_b(texts.BTN_SKIP, "skip")])
     nav = [_b(texts.BTN_BACK, "back")] if draft.step > 0 or draft.editing else []
     rows.append(nav + [_b(texts.BTN_CANCEL, "cancel")])
-    text = f"{prefix}\n\n{head}\n{hint}" if prefix else f"{head}\n{hint}"
+    text = f"{prefix}\n\n{head}\n{_hint(ind)}" if prefix else f"{head}\n{_hint(ind)}"
     if draft.step == 0 and not prefix and not draft.editing:
         text = texts.FORM_INTRO.format(title=ctx.title, organization=ctx.organization,
                                        period=ctx.period_label) + "\n\n" + text
     return Screen(text, rows)
 
 
-def _value_text(ind: Indicator, value: int) -> str:
-    if ind.kind == "yesno":
-        return texts.BTN_YES if value else texts.BTN_NO
-    return fmt_number(value)
+def _value_text(ind: Indicator, value: Value | None) -> str:
+    return fmt_answer(ind.kind, value)
 
 
 def summary_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
@@ -238,7 +398,8 @@ def pick_screen(ctx: FormContext, draft: Draft) -> Screen:
 def confirm_screen(ctx: FormContext, draft: Draft) -> Screen:
     key = draft.keys[draft.step]
     ind = ctx.indicators[key]
-    text = texts.FORM_IMPLAUSIBLE.format(value=draft.pending, previous=ctx.previous.get(key),
+    previous = ctx.previous.get(key)
+    text = texts.FORM_IMPLAUSIBLE.format(value=_value_text(ind, draft.pending), previous=_value_text(ind, previous),
                                          question=short(ind.question))
     return Screen(text, [[_b(texts.BTN_CONFIRM, "confirm"), _b(texts.BTN_FIX, "redo")],
                          [_b(texts.BTN_CANCEL, "cancel")]])
@@ -263,7 +424,7 @@ def _label_act(text: str) -> str | None:
     s = text.strip().lower()
     return {texts.BTN_BACK.lower(): "back", texts.BTN_CANCEL.lower(): "cancel", "/cancel": "cancel",
             texts.BTN_SEND.lower(): "send", texts.BTN_FIX.lower(): "fix",
-            texts.BTN_CONFIRM.lower(): "confirm"}.get(s)
+            texts.BTN_CONFIRM.lower(): "confirm", texts.BTN_SKIP.lower(): "skip"}.get(s)
 
 
 def advance(ctx: FormContext, draft: Draft, answer: Answer) -> Step:
@@ -321,18 +482,21 @@ def _on_ask(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> 
         draft.step = max(0, draft.step - 1)
         return Step(draft, question_screen(ctx, draft))
     try:
-        if act == "carry" and ind.kind == "count" and ind.carry_over and key in ctx.previous:
-            value = ctx.previous[key]
+        carry = _carry_value(ctx, ind)
+        value: Value | None
+        if act == "skip" and not ind.required:
+            value = None
+        elif carry is not None and (act == "carry" or _same_label(answer.text, _carry_label(carry))):
+            value, act = carry, "carry"
         elif act in ("yes", "no") and ind.kind == "yesno":
             value = 1 if act == "yes" else 0
-        elif ind.kind == "yesno":
-            value = parse_yesno(answer.text)
+        elif act == "opt" and ind.kind == "choice" and answer.arg is not None and \
+                0 <= answer.arg < len(ind.options or []):
+            value = (ind.options or [])[answer.arg]
+        elif act == "skip":
+            raise Invalid(texts.FORM_REQUIRED)
         else:
-            carry_label = texts.BTN_CARRY.format(value=ctx.previous.get(key, "")).lower()
-            if ind.carry_over and key in ctx.previous and answer.text.strip().lower() == carry_label:
-                value = ctx.previous[key]
-            else:
-                value = parse_count(answer.text)
+            value = parse_answer(ind, answer.text)
         others = {k: v for k, v in draft.figures.items() if k != key}
         check_value(ind, value, others, ctx.indicators)
     except Invalid as e:
@@ -343,7 +507,7 @@ def _on_ask(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> 
     return _accept(ctx, draft, value)
 
 
-def _accept(ctx: FormContext, draft: Draft, value: int) -> Step:
+def _accept(ctx: FormContext, draft: Draft, value: Value | None) -> Step:
     key = draft.keys[draft.step]
     draft.figures[key] = value
     draft.pending = None

@@ -90,17 +90,36 @@ class RoadmapHeader(_Strict):
         return self.municipalities is None or municipality in self.municipalities
 
 
+Kind = Literal["count", "yesno", "number", "percent", "choice", "text", "link"]
+SUMMED_KINDS = ("count", "yesno", "number")  # summed over organizations; the only ones a target may divide
+NUMERIC_KINDS = ("count", "number")  # where max, at_most, carry_over and the plausibility check apply
+# One answer as stored: a number (count, yesno as 1/0, number, percent) or a string (choice, text, link);
+# None is a question skipped (`required = false`).
+Value = int | float | str
+TEXT_LIMIT = 2000
+OPTION_LIMIT = 40  # a VK button's label
+
+
 class Indicator(_Strict):
     key: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)]
     question: Annotated[str, Field(min_length=1, max_length=1000)]
-    kind: Literal["count", "yesno"]
-    max: Annotated[int, Field(ge=0)] | None = None
+    kind: Kind
+    max: Annotated[int | float, Field(ge=0)] | None = None
     carry_over: bool = False
     org_types: list[OrgType] | None = None
     at_most: str | None = None
+    # v2
+    required: bool = True  # false: the person may skip the question with a button
+    options: list[Annotated[str, Field(min_length=1, max_length=OPTION_LIMIT)]] | None = None  # choice
+    weight: str | None = None  # percent: the indicator its average is weighted by
+    max_length: Annotated[int, Field(ge=1, le=TEXT_LIMIT)] | None = None  # text
 
     def applies_to(self, org_type: str) -> bool:
         return self.org_types is None or org_type in self.org_types
+
+    @property
+    def summed(self) -> bool:
+        return self.kind in SUMMED_KINDS
 
 
 Cadence = Literal["1w", "2w", "3w", "1m", "3m", "6m"]
@@ -331,6 +350,32 @@ def _check_cadence(part: Any, where: tuple[str | int, ...], add: Any) -> None:
         add((*where, "day"), 'day задаётся только для every = "1m", "3m" или "6m"')
 
 
+def _check_kind(ind: Indicator, where: tuple[str | int, ...], add: Any) -> None:
+    """Keys that belong to some kinds only: a key the kind ignores is a mistake, not a no-op."""
+    kind = ind.kind
+    if ind.max is not None and kind not in NUMERIC_KINDS:
+        add((*where, "max"), 'max применим только к kind = "count" или "number" (процент всегда 0–100)')
+    elif ind.max is not None and kind == "count" and ind.max != int(ind.max):
+        add((*where, "max"), 'для kind = "count" max — целое число')
+    for key in ("at_most", "carry_over"):
+        if ind.model_fields_set & {key} and getattr(ind, key) and kind not in NUMERIC_KINDS:
+            add((*where, key), f'{key} применим только к kind = "count" или "number"')
+    if kind == "choice":
+        options = ind.options or []
+        if len(options) < 2:
+            add((*where, "options"), 'для kind = "choice" нужен список options из двух и более вариантов')
+        elif len({o.strip().casefold() for o in options}) != len(options):
+            add((*where, "options"), "варианты ответа повторяются")
+        elif len(options) > 8:
+            add((*where, "options"), "не больше 8 вариантов: каждый — кнопка")
+    elif ind.options is not None:
+        add((*where, "options"), 'options применим только к kind = "choice"')
+    if ind.weight is not None and kind != "percent":
+        add((*where, "weight"), 'weight применим только к kind = "percent"')
+    if ind.max_length is not None and kind != "text":
+        add((*where, "max_length"), 'max_length применим только к kind = "text"')
+
+
 def _check_references(rm: Roadmap, add: Any) -> None:
     head = rm.roadmap
     if head.ends < head.starts:
@@ -381,8 +426,7 @@ def _check_references(rm: Roadmap, add: Any) -> None:
                 add(("form", fi, "indicator", ii, "key"),
                     f"показатель {ind.key!r} уже объявлен (ключи уникальны во всей дорожной карте)")
             keys[ind.key] = (fi, ind)
-            if ind.kind == "yesno" and (ind.max is not None or ind.at_most is not None):
-                add(("form", fi, "indicator", ii, "kind"), "max и at_most применимы только к kind = \"count\"")
+            _check_kind(ind, ("form", fi, "indicator", ii), add)
             if ind.org_types:
                 extra = set(ind.org_types) - set(form.org_types)
                 if extra:
@@ -397,8 +441,18 @@ def _check_references(rm: Roadmap, add: Any) -> None:
             elif partner is None or partner[0] != fi:
                 add(("form", fi, "indicator", ii, "at_most"),
                     f"нет показателя {ind.at_most!r} в этой же форме")
-            elif partner[1].kind != "count":
-                add(("form", fi, "indicator", ii, "at_most"), f"{ind.at_most!r} должен быть kind = \"count\"")
+            elif partner[1].kind not in NUMERIC_KINDS:
+                add(("form", fi, "indicator", ii, "at_most"),
+                    f"{ind.at_most!r} должен быть kind = \"count\" или \"number\"")
+        for ii, ind in enumerate(form.indicator):
+            if ind.weight is None or ind.kind != "percent":
+                continue
+            partner = keys.get(ind.weight)
+            if partner is None or partner[0] != fi:
+                add(("form", fi, "indicator", ii, "weight"), f"нет показателя {ind.weight!r} в этой же форме")
+            elif partner[1].kind not in NUMERIC_KINDS:
+                add(("form", fi, "indicator", ii, "weight"),
+                    f"вес {ind.weight!r} должен быть kind = \"count\" или \"number\"")
     target_keys: set[str] = set()
     for ti, target in enumerate(rm.target):
         if target.key in target_keys:
@@ -406,6 +460,11 @@ def _check_references(rm: Roadmap, add: Any) -> None:
         target_keys.add(target.key)
         if target.numerator not in keys:
             add(("target", ti, "numerator"), f"нет показателя {target.numerator!r}")
+        for part in ("numerator", "denominator"):
+            ref = keys.get(getattr(target, part))
+            if ref is not None and not ref[1].summed:
+                add(("target", ti, part), f"показатель {ref[1].key!r} (kind = \"{ref[1].kind}\") не суммируется: "
+                                          "цель считается только по count, yesno или number")
         baseline = re.fullmatch(r"@baseline\.([a-z0-9_]+)", target.denominator)
         if target.denominator != "@organizations" and not baseline and target.denominator not in keys:
             add(("target", ti, "denominator"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -10,11 +11,11 @@ from bot.domain.dialog import Dialog
 from bot.domain.forms import Answer, Draft, FormContext, Screen, advance, screen_for, validate_figures
 from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
-from bot.domain.roadmap import Form, Roadmap
+from bot.domain.roadmap import Form, Roadmap, Value
 from bot.services.access import AccessService, Actor
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
-from bot.views.format import fmt_date, percent, short
+from bot.views.format import fmt_answer, fmt_date, fmt_number, percent, short
 from bot.views.message import Button, Buttons, Reply
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
@@ -191,7 +192,9 @@ class ReportService:
                                                      else f"id{prev.updated_by}"))
         if late:
             lines.append(texts.FORM_SENT_LATE)
-        targets = organization_targets(roadmap, org, draft.figures)
+        baselines = await self.directory_repo.baselines_of(org.id) \
+            if any(t.denominator.startswith("@baseline.") for t in roadmap.target) else {}
+        targets = organization_targets(roadmap, org, draft.figures, baselines)
         if targets:
             lines += ["", texts.FORM_TARGETS, *targets]
         return Reply("\n".join(lines))
@@ -246,37 +249,43 @@ class ReportService:
         changes = await self.report_repo.history(org_id)
         if not changes:
             return texts.HISTORY_NONE
-        questions = {i.key: i.question for rm in await self.roadmaps.all() for f in rm.form for i in f.indicator}
+        indicators = {i.key: i for rm in await self.roadmaps.all() for f in rm.form for i in f.indicator}
         forms = {f.id: f.title for rm in await self.roadmaps.all() for f in rm.form}
         lines = [texts.HISTORY_HEAD.format(organization=matches[0].name)]
         for c in changes:
-            q = questions.get(c.indicator_key, c.indicator_key)
+            ind = indicators.get(c.indicator_key)
+            q, kind = (ind.question, ind.kind) if ind else (c.indicator_key, "count")
             lines.append(texts.HISTORY_LINE.format(
                 when=c.changed_at.strftime("%d.%m.%Y %H:%M"), name=f"{c.first_name} {c.last_name}".strip()
                 or f"id{c.changed_by}", form=forms.get(c.form_id, c.form_id),
                 period=fmt_date(datetime.fromisoformat(c.period)), question=short(q, 60),
-                old="—" if c.old_value is None else c.old_value, new=c.new_value,
+                old="—" if c.first else fmt_answer(kind, c.old_value, 40),
+                new=fmt_answer(kind, c.new_value, 40),
                 late=texts.HISTORY_LATE if c.late else ""))
         return "\n".join(lines)
 
 
-def organization_targets(roadmap: Roadmap, org: Organization, figures: dict[str, int]) -> list[str]:
-    """Each target of the roadmap that counts this organization: its value against the goal."""
+def organization_targets(roadmap: Roadmap, org: Organization, figures: Mapping[str, Value | None],
+                         baselines: Mapping[str, int]) -> list[str]:
+    """Each target of the roadmap that counts this organization: its value against the goal. A baseline
+    denominator is the organization's known total (its teachers, its pupils) from the directory."""
     lines = []
     for t in roadmap.target:
         if t.org_types is not None and org.type not in t.org_types:
             continue
-        if t.numerator not in figures:
-            continue
-        num = figures[t.numerator]
+        num = figures.get(t.numerator)
+        if not isinstance(num, int | float):
+            continue  # not asked of this organization, or skipped
         if t.denominator == "@organizations":
-            den = 1
-        elif t.denominator in figures:
-            den = figures[t.denominator]
+            den: int | float | str | None = 1
+        elif t.denominator.startswith("@baseline."):
+            den = baselines.get(t.denominator.removeprefix("@baseline."))
         else:
+            den = figures.get(t.denominator)
+        if not isinstance(den, int | float):
             continue
-        lines.append(texts.FORM_TARGET.format(title=t.title, value=f"{num} из {den}", percent=percent(num, den),
-                                              goal=t.goal_label))
+        lines.append(texts.FORM_TARGET.format(title=t.title, value=f"{fmt_number(num)} из {fmt_number(den)}",
+                                              percent=percent(num, den), goal=t.goal_label))
     return lines
 
 

@@ -8,18 +8,19 @@ figures; `@organizations` counts the organizations of those types in the directo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.models import Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, previous_period
 from bot.domain.periods import periods as periods_of
-from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
+from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target, Value
 from bot.domain.schedule import item_occurrences
 from bot.services.access import AccessService, Actor
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
-from bot.views.format import fmt_date, fmt_percent, short
+from bot.views.format import fmt_answer, fmt_date, fmt_percent, short
 from bot.views.message import File, Reply
 from bot.views.sheets import workbook
 from storage.chats import ChatRepo
@@ -178,7 +179,8 @@ class StatusService:
 
     async def figures(self, roadmap: Roadmap, form: Form, period: str, scope: Territory) -> Totals:
         ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
-        sums = {(m, t, k): v for m, t, k, v in await self.report_repo.aggregate(roadmap.id, form.id, period, ids)}
+        sums = {(m, t, k): v for m, t, k, v in await self.report_repo.aggregate(roadmap.id, form.id, period, ids)
+                if v is not None}  # choices, texts and links have no sum
         reported = {(m, t): n for m, t, n in await self.report_repo.reported(roadmap.id, form.id, period, ids)}
         in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
         base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
@@ -237,11 +239,31 @@ class StatusService:
                        if (t.org_types is None or ot in t.org_types) and figs.expected(form, org_type=ot)]
             if len(by_type) > 1:
                 lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
+        lines += await self._answers(rm, form, period, sub)
         if sub.level == "municipality":
             lines += await self._municipality_details(rm, form, period, sub, targets, today, private)
         else:
             lines += self._ranking(form, sub, figs, targets)
         return "\n".join(lines)
+
+    async def _answers(self, rm: Roadmap, form: Form, period: Period, scope: Territory) -> list[str]:
+        """Percent questions as their (weighted) average, choices as counts per option (format v2)."""
+        ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
+        lines = []
+        for ind in form.indicator:
+            if ind.kind == "percent":
+                total, weight = await self.report_repo.average(rm.id, form.id, period.key, ids, ind.key, ind.weight)
+                answered = await self.report_repo.average(rm.id, form.id, period.key, ids, ind.key, None)
+                if weight > 0:
+                    lines.append(texts.SUMMARY_AVERAGE.format(question=short(ind.question, 60),
+                                                              value=fmt_percent(total / weight), n=int(answered[1])))
+            elif ind.kind == "choice":
+                counts = await self.report_repo.choices(rm.id, form.id, period.key, ids, ind.key)
+                if counts:
+                    shown = [f"{o} — {counts[o]}" for o in ind.options or [] if counts.get(o)]
+                    shown += [f"{o} — {n}" for o, n in counts.items() if o not in (ind.options or [])]
+                    lines.append(texts.SUMMARY_CHOICES.format(question=short(ind.question, 60), counts=", ".join(shown)))
+        return lines
 
     async def _municipality_details(self, rm: Roadmap, form: Form, period: Period, scope: Territory,
                                     targets: list[Target], today: date, private: bool) -> list[str]:
@@ -339,6 +361,10 @@ class StatusService:
                     p = _org_percent(t, org, figures) if figures else None
                     lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
                                                              goal=t.goal_label, trend=""))
+                for ind in form.indicators_for(org.type):
+                    if not ind.summed and ind.key in figures:  # no target shows them: the answer itself
+                        lines.append(texts.STATUS_ORG_ANSWER.format(question=short(ind.question, 60),
+                                                                    answer=fmt_answer(ind.kind, figures[ind.key])))
         return "\n".join(lines)
 
     # -- chart and export --------------------------------------------------------------------
@@ -403,7 +429,7 @@ class StatusService:
         base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
         by_period: dict[str, Totals] = {}
         for p, m, t, k, v in rows:
-            if p <= period.key:
+            if p <= period.key and v is not None:
                 by_period.setdefault(p, Totals({}, {}, in_dir, base)).add(m, t, k, v)
         series: dict[str, list[tuple[date, float]]] = {}
         if sub.level == "municipality" or len(sub.municipalities) == 1:
@@ -486,13 +512,13 @@ def _in_form(target: Target, form: Form) -> bool:
                                          or target.denominator.startswith("@baseline."))
 
 
-def _org_percent(target: Target, org: Organization, figures: dict[str, int]) -> float | None:
+def _org_percent(target: Target, org: Organization, figures: Mapping[str, Value | None]) -> float | None:
     if target.org_types is not None and org.type not in target.org_types:
         return None
     num = figures.get(target.numerator)
     den = 1 if target.denominator == "@organizations" else figures.get(target.denominator)
-    if num is None or not den:
-        return None
+    if not isinstance(num, int | float) or not isinstance(den, int | float) or not den:
+        return None  # not answered, skipped, or nothing to divide by
     return num / den * 100
 
 

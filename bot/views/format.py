@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.views import texts
+
 
 def fmt_date(d: date | datetime) -> str:
     return d.strftime("%d.%m.%Y")
@@ -17,8 +19,25 @@ def percent(numerator: float, denominator: float) -> str:
     return fmt_percent(numerator / denominator * 100 if denominator > 0 else None)
 
 
-def fmt_number(value: int) -> str:
-    return f"{value:,}".replace(",", " ")
+def fmt_number(value: float) -> str:
+    """1 234 and 12,5: thousands apart, a decimal comma, at most three decimals."""
+    if isinstance(value, float) and not value.is_integer():
+        whole, _, fraction = f"{value:,.3f}".rstrip("0").partition(".")
+        return whole.replace(",", " ") + ("," + fraction if fraction else "")
+    return f"{int(value):,}".replace(",", " ")
+
+
+def fmt_answer(kind: str, value: float | str | None, limit: int = 80) -> str:
+    """One answer as a person reads it (a skipped question, a yes, a percent, a shortened text)."""
+    if value is None:
+        return texts.ANSWER_SKIPPED
+    if isinstance(value, str):
+        return short(value, limit)
+    if kind == "yesno":
+        return texts.BTN_YES if value else texts.BTN_NO
+    if kind == "percent":
+        return fmt_number(value) + " %"
+    return fmt_number(value)
 
 
 def short(text: str, limit: int = 80) -> str:
