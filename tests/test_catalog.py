@@ -105,7 +105,7 @@ def test_seed_translations_keep_the_documents_numbers():
     assert smolensk.target[0].by == date(2023, 5, 31) and smolensk.target[0].goal_percent == 100
     kalinin = parse_roadmap((ROOT / "roadmaps" / "kalinin-2024.toml").read_text(), "k.toml")
     assert {i.due for i in kalinin.item} == {date(2024, 4, 19)}
-    assert kalinin.form[0].every == "1m" and kalinin.form[0].day is None
+    # (its form's schedule, first checked on the order's deadline: test_kalinin_follows_order_223_09)
 
 
 BROKEN = [
@@ -328,3 +328,30 @@ def test_smolensk_items_follow_order_319_od() -> None:
         assert items[n].responsible == ["region", "organization"] and items[n].org_types == ["vocational"]
     # line 11 names who does it and by when, and asks for no link
     assert items["11"].evidence is None and items["11"].due == date(2023, 4, 20)
+
+
+def test_kalinin_follows_order_223_09() -> None:
+    """Seed 004, приказ от 13.04.2024 № 223-09."""
+    from bot.domain.periods import periods
+
+    text = (ROOT / "roadmaps" / "kalinin-2024.toml").read_text(encoding="utf-8")
+    rm = parse_roadmap(text, "k.toml")
+    # п. 1: «Руководителям образовательных организаций до 19.04.2024» — the deadline is measured on 19.04,
+    # not first at the end of April; then monthly on each month's last day
+    dues = [p.due for p in periods(rm.form[0], rm)]
+    assert dues[:3] == [date(2024, 4, 19), date(2024, 5, 31), date(2024, 6, 30)] and dues[-1] == date(2024, 12, 31)
+    assert all(t.by == date(2024, 4, 19) for t in rm.target) and date(2024, 4, 19) in dues
+    # targets count only the organization types the order names (п. 1.2: «(МОУ)», «(МОУ, МДОУ)»); п. 1.1 is
+    # for educational organizations, never the education authority
+    types = {t.numerator: t.org_types for t in rm.target}
+    assert types == {"admin_appointed": ["school", "preschool", "additional"], "chat_deputies": ["school"],
+                     "chat_teachers": ["school", "preschool"], "chat_parents": ["school", "preschool"],
+                     "chat_students": ["school"]}
+    items = {i.id: i for i in rm.item}
+    assert items["1.2"].org_types == ["school", "preschool"]  # п. 1.2: chats of МОУ and МДОУ only
+    assert items["1.4"].org_types == ["school", "preschool"]  # п. 1.4: «классного руководителя МОУ (воспитателя МДОУ)»
+    assert items["1.1"].org_types == items["1.3"].org_types == ["school", "preschool", "additional"]
+    # п. 3 gives no end date: the file's end is its own choice, and its header says so
+    assert rm.roadmap.ends == date(2024, 12, 31)
+    header = text.split("[roadmap]")[0]
+    assert "The order names no end date" in header and "2024-12-31" in header

@@ -267,3 +267,34 @@ def test_baseline_columns_are_checked() -> None:
     with pytest.raises(DirectoryError) as e:
         parse_directory(f"{head},teachers\n{row},сорок\n", "d.csv")
     assert e.value.problems == ["d.csv:2: teachers: ожидается целое число ≥ 0 или пусто, а не 'сорок'"]
+
+
+def test_the_demo_directory_carries_order_274_statistics() -> None:
+    """Seed 000 (приказ № 274), «Статистические данные»: 9 общеобразовательных (204 педагога, 2880 обучающихся),
+    2 дополнительного образования (15), 7 дошкольных (191), УО и МКУ «ИМЦ» — 13 сотрудников."""
+    import csv
+
+    rows = list(csv.DictReader((ROOT / "directory" / "ntgo-demo.csv").open(encoding="utf-8")))
+    by_type: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_type.setdefault(row["type"], []).append(row)
+    totals = {t: (len(orgs), sum(int(o["staff"]) for o in orgs)) for t, orgs in by_type.items()}
+    assert totals == {"school": (9, 204), "additional": (2, 15), "preschool": (7, 191), "authority": (2, 13)}
+    assert sum(int(o["students"]) for o in by_type["school"]) == 2880
+
+
+async def test_ntgo_targets_count_everyone_the_order_counts(harness: Harness) -> None:
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 980, "municipality", muni)
+    await register(h, 981, "organization", "6624000001")  # 40 staff in the directory
+    for answer in ("/report", "38", "30"):
+        await h.text(981, answer)
+    done = await h.text(981, "Отправить")
+    # the admin sees both: 30 of the 38 they counted, and 30 of the 40 the order's statistics count
+    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 30 из 38 — 78,9 % (цель 100%)" in done
+    assert "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 30 из 40 — 75,0 %" in done
+    status = await h.text(980, "/status")
+    # the territory: 30 of the 410 teachers of all 18 ОО, whether they reported or not
+    assert "• Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 7,3 % (цель 100%)" in status
+    assert "от всех 13: 0,0 % (цель 100%)" in status  # nobody of УО/ИМЦ reported: 0 of 13
