@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -163,16 +164,29 @@ class ReportRepo:
             (roadmap_id, form_id, period))
         return {r[0] for r in rows}
 
-    async def aggregate(self, roadmap_id: str, form_id: str, period: str,
-                        municipality_ids: list[int] | None) -> list[tuple[int, str, str, int]]:
-        """(municipality id, organization type, indicator, sum of values) over the period's figures."""
+    async def aggregate(self, roadmap_id: str, form_id: str, period: str, municipality_ids: list[int] | None,
+                        baseline_keys: Sequence[str] = ()) -> list[tuple[int, str, str, int | float | None]]:
+        """(municipality id, organization type, indicator, sum of values) over the period's figures; for each
+        of `baseline_keys` also "<indicator>@<baseline>": the sum over the organizations that have that
+        baseline in the directory (a share of everyone divides only what it can compare)."""
         where, params = in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
             "SELECT o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL JOIN figures f ON f.submission_id = s.id "
             f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
             "GROUP BY o.municipality_id, o.type, f.indicator_key", (roadmap_id, form_id, period, *params))
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        out = [(r[0], r[1], r[2], r[3]) for r in rows]
+        if baseline_keys:
+            rows = await self.db.fetchall(
+                "SELECT o.municipality_id, o.type, f.indicator_key || '@' || b.key, sum(f.value) FROM submissions s "
+                "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
+                "JOIN figures f ON f.submission_id = s.id "
+                f"JOIN baselines b ON b.organization_id = o.id AND b.key IN ({','.join('?' * len(baseline_keys))}) "
+                f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
+                "GROUP BY o.municipality_id, o.type, f.indicator_key, b.key",
+                (*baseline_keys, roadmap_id, form_id, period, *params))
+            out += [(r[0], r[1], r[2], r[3]) for r in rows]
+        return out
 
     async def reported(self, roadmap_id: str, form_id: str, period: str,
                        municipality_ids: list[int] | None) -> list[tuple[int, str, int]]:
@@ -214,16 +228,28 @@ class ReportRepo:
             (key, roadmap_id, form_id, period, *params))
         return {r[0]: r[1] for r in rows}
 
-    async def aggregate_periods(self, roadmap_id: str, form_id: str,
-                                municipality_ids: list[int] | None) -> list[tuple[str, int, str, str, int]]:
-        """(period, municipality id, organization type, indicator, sum) for every period at once."""
+    async def aggregate_periods(self, roadmap_id: str, form_id: str, municipality_ids: list[int] | None,
+                                baseline_keys: Sequence[str] = ()) -> list[tuple[str, int, str, str, int | float | None]]:
+        """(period, municipality id, organization type, indicator, sum) for every period at once (and the
+        "<indicator>@<baseline>" sums, as `aggregate`)."""
         where, params = in_municipalities(municipality_ids)
         rows = await self.db.fetchall(
             "SELECT s.period, o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL JOIN figures f ON f.submission_id = s.id "
             f"WHERE s.roadmap_id = ? AND s.form_id = ? {where} "
             "GROUP BY s.period, o.municipality_id, o.type, f.indicator_key", (roadmap_id, form_id, *params))
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        out = [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        if baseline_keys:
+            rows = await self.db.fetchall(
+                "SELECT s.period, o.municipality_id, o.type, f.indicator_key || '@' || b.key, sum(f.value) "
+                "FROM submissions s JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
+                "JOIN figures f ON f.submission_id = s.id "
+                f"JOIN baselines b ON b.organization_id = o.id AND b.key IN ({','.join('?' * len(baseline_keys))}) "
+                f"WHERE s.roadmap_id = ? AND s.form_id = ? {where} "
+                "GROUP BY s.period, o.municipality_id, o.type, f.indicator_key, b.key",
+                (*baseline_keys, roadmap_id, form_id, *params))
+            out += [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return out
 
     async def export_rows(self, roadmap_id: str, form_id: str, period: str,
                           organization_ids: list[str]) -> dict[str, tuple[str, bool, dict[str, Value | None]]]:

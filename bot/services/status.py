@@ -39,7 +39,8 @@ class Totals:
 
     def __init__(self, sums: dict[tuple[int, str, str], int], reported: dict[tuple[int, str], int],
                  in_directory: dict[tuple[int, str], int],
-                 baselines: dict[tuple[int, str, str], int] | None = None) -> None:
+                 baselines: dict[tuple[int, str, str], int] | None = None, form: Form | None = None) -> None:
+        self.form = form
         # v2: sums of the directory's baselines over every organization counted, reported or not
         self.baselines: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
         for (m, t, k), v in (baselines or {}).items():
@@ -66,16 +67,21 @@ class Totals:
         return sum(n for t, n in self.reported.get(muni, {}).items() if org_type is None or t == org_type)
 
     def target(self, target: Target, muni: int | None = None, org_type: str | None = None) -> float | None:
+        counted = counted_types(target, self.form) if self.form is not None else None
+
         def ok(t: str) -> bool:
-            return (org_type is None or t == org_type) and (target.org_types is None or t in target.org_types)
+            return (org_type is None or t == org_type) and (target.org_types is None or t in target.org_types) \
+                and (counted is None or t in counted)
 
         sums = self.sums.get(muni, {})
         num = sum(v for (t, k), v in sums.items() if k == target.numerator and ok(t))
         if target.denominator == "@organizations":
             den = sum(n for t, n in self.in_directory.get(muni, {}).items() if ok(t))
         elif target.denominator.startswith("@baseline."):
-            # a share of everyone: those who have not reported add nothing above and their baseline below
+            # a share of everyone: those who have not reported add nothing above and their baseline below;
+            # an organization the directory has no baseline for is left out of both (nothing to compare with)
             key = target.denominator.removeprefix("@baseline.")
+            num = sum(v for (t, k), v in sums.items() if k == f"{target.numerator}@{key}" and ok(t))
             den = sum(v for (t, k), v in self.baselines.get(muni, {}).items() if k == key and ok(t))
         else:
             den = sum(v for (t, k), v in sums.items() if k == target.denominator and ok(t))
@@ -179,12 +185,12 @@ class StatusService:
 
     async def figures(self, roadmap: Roadmap, form: Form, period: str, scope: Territory) -> Totals:
         ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
-        sums = {(m, t, k): v for m, t, k, v in await self.report_repo.aggregate(roadmap.id, form.id, period, ids)
-                if v is not None}  # choices, texts and links have no sum
+        rows = await self.report_repo.aggregate(roadmap.id, form.id, period, ids, baseline_keys(roadmap, form))
+        sums = {(m, t, k): v for m, t, k, v in rows if v is not None}  # choices, texts and links have no sum
         reported = {(m, t): n for m, t, n in await self.report_repo.reported(roadmap.id, form.id, period, ids)}
         in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
         base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
-        return Totals(sums, reported, in_dir, base)
+        return Totals(sums, reported, in_dir, base, form)
 
     def _covered(self, roadmap: Roadmap, scope: Territory, region_names: dict[int, str]) -> list[Municipality]:
         return [m for m in scope.municipalities if roadmap.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
@@ -236,7 +242,8 @@ class StatusService:
             lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value),
                                                      goal=t.goal_label, trend=trend))
             by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
-                       if (t.org_types is None or ot in t.org_types) and figs.expected(form, org_type=ot)]
+                       if (t.org_types is None or ot in t.org_types) and ot in counted_types(t, form)
+                       and figs.expected(form, org_type=ot)]
             if len(by_type) > 1:
                 lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
         lines += await self._answers(rm, form, period, sub)
@@ -424,13 +431,13 @@ class StatusService:
         if not targets:
             return None
         ids = None if sub.level == "country" else [m.id for m in sub.municipalities]
-        rows = await self.report_repo.aggregate_periods(rm.id, form.id, ids)
+        rows = await self.report_repo.aggregate_periods(rm.id, form.id, ids, baseline_keys(rm, form))
         in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
         base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
         by_period: dict[str, Totals] = {}
         for p, m, t, k, v in rows:
             if p <= period.key and v is not None:
-                by_period.setdefault(p, Totals({}, {}, in_dir, base)).add(m, t, k, v)
+                by_period.setdefault(p, Totals({}, {}, in_dir, base, form)).add(m, t, k, v)
         series: dict[str, list[tuple[date, float]]] = {}
         if sub.level == "municipality" or len(sub.municipalities) == 1:
             for t in targets:
@@ -504,6 +511,17 @@ def _parse_day(text: str) -> date | None:
         except ValueError:
             continue
     return None
+
+
+def counted_types(target: Target, form: Form) -> set[str]:
+    """The organization types a target counts in a form: those the form asks its numerator (an organization
+    never asked can add nothing above, so its count or baseline is not put below either)."""
+    return {t for t in form.org_types if any(i.key == target.numerator for i in form.indicators_for(t))}
+
+
+def baseline_keys(roadmap: Roadmap, form: Form) -> list[str]:
+    return sorted({t.denominator.removeprefix("@baseline.") for t in roadmap.target
+                   if t.denominator.startswith("@baseline.") and _in_form(t, form)})
 
 
 def _in_form(target: Target, form: Form) -> bool:
