@@ -17,6 +17,7 @@ from bot.domain.periods import Period, current_period, local_today, period_by_ke
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target, Value
 from bot.domain.schedule import item_occurrences
+from bot.domain.verdicts import Verdict, judge
 from bot.services.access import AccessService, Actor
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
@@ -228,6 +229,7 @@ class StatusService:
         lines.append(texts.SUMMARY_COVERAGE.format(reported=reported, expected=expected,
                                                    percent=fmt_percent(reported / expected * 100 if expected else None)))
         targets = [t for t in rm.target if _in_form(t, form)]
+        verdicts = await self._verdicts(rm, form, period, sub, targets, today)
         for t in targets:
             value = figs.target(t)
             if value is None:
@@ -239,6 +241,10 @@ class StatusService:
                 delta = value - old
                 number = f"{delta:+.1f}".replace(".", ",")
                 trend = f", {'↑' if delta > 0 else '↓' if delta < 0 else '='} {number} п.п."
+            verdict = verdicts.get(t.key)
+            if verdict is not None:
+                trend += "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
+                                                                    value=fmt_percent(verdict.value))
             lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value),
                                                      goal=t.goal_label, trend=trend))
             by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
@@ -252,6 +258,34 @@ class StatusService:
         else:
             lines += self._ranking(form, sub, figs, targets)
         return "\n".join(lines)
+
+    async def _history(self, rm: Roadmap, form: Form, scope: Territory, upto: Period) -> dict[str, Totals]:
+        """The form's Totals for every period up to `upto` (one grouped query), periods without reports
+        included (a share of everyone is then 0, not unknown)."""
+        ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
+        rows = await self.report_repo.aggregate_periods(rm.id, form.id, ids, baseline_keys(rm, form))
+        in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
+        base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
+        by_period = {p.key: Totals({}, {}, in_dir, base, form) for p in periods_of(form, rm) if p.due <= upto.due}
+        for p, m, t, k, v in rows:
+            if p in by_period and v is not None:
+                by_period[p].add(m, t, k, v)
+        return by_period
+
+    async def _verdicts(self, rm: Roadmap, form: Form, period: Period, scope: Territory, targets: list[Target],
+                        today: date) -> dict[str, Verdict]:
+        judged = [t for t in targets if t.goal_percent is not None and t.by is not None]
+        if not judged:
+            return {}
+        history = await self._history(rm, form, scope, period)
+        dues = [p.due for p in periods_of(form, rm)]
+        out = {}
+        for t in judged:
+            values = {date.fromisoformat(key): totals.target(t) for key, totals in history.items()}
+            verdict = judge(t, dues, values, today)
+            if verdict is not None:
+                out[t.key] = verdict
+        return out
 
     async def _answers(self, rm: Roadmap, form: Form, period: Period, scope: Territory) -> list[str]:
         """Percent questions as their (weighted) average, choices as counts per option (format v2)."""
@@ -430,14 +464,8 @@ class StatusService:
         targets = [t for t in rm.target if _in_form(t, form)]
         if not targets:
             return None
-        ids = None if sub.level == "country" else [m.id for m in sub.municipalities]
-        rows = await self.report_repo.aggregate_periods(rm.id, form.id, ids, baseline_keys(rm, form))
-        in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
-        base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
-        by_period: dict[str, Totals] = {}
-        for p, m, t, k, v in rows:
-            if p <= period.key and v is not None:
-                by_period.setdefault(p, Totals({}, {}, in_dir, base, form)).add(m, t, k, v)
+        by_period = {key: totals for key, totals in (await self._history(rm, form, sub, period)).items()
+                     if totals.sums[None]}  # the chart draws the periods someone reported in
         series: dict[str, list[tuple[date, float]]] = {}
         if sub.level == "municipality" or len(sub.municipalities) == 1:
             for t in targets:

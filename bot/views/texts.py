@@ -173,6 +173,14 @@ SUMMARY_COVERAGE = "Сдали: {reported} из {expected} организаци�
 SUMMARY_MISSING = "Не сдали ({n}):"
 SUMMARY_TARGET = "• {title}: {percent} ({goal}){trend}"
 SUMMARY_NO_DATA = "• {title}: данных нет"
+VERDICTS = {  # a target against its deadline (bot/domain/verdicts.py)
+    "met": "достигнута на {deadline} ({value})",
+    "not_met": "не достигнута на {deadline} ({value})",
+    "on_track": "в графике к {deadline}",
+    "behind": "отстаёт: в таком темпе к {deadline} не успеть",
+    "no_pace": "темп к {deadline} пока не ясен",
+    "no_data": "нет данных к {deadline}",
+}
 SUMMARY_AVERAGE = "• {question}: в среднем {value} (ответили {n})"
 SUMMARY_CHOICES = "• {question}: {counts}"
 STATUS_ORG_ANSWER = "• {question}: {answer}"
