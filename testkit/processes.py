@@ -94,11 +94,11 @@ async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_
 
 
 def without_items(text: str) -> str:
-    """A roadmap's text with its [[item]] tables taken out: for runs that move the roadmap's dates to today,
-    where the items' own dates would fall before its start."""
+    """A roadmap's text with its [[item]] tables and its targets' deadlines (`by`) taken out: for runs that
+    move the roadmap's dates to today, where those dates would fall before its start."""
     import re
 
-    return re.split(r"(?m)^\[\[item\]\]", text, maxsplit=1)[0]
+    return re.sub(r"(?m)^by = .*\n", "", re.split(r"(?m)^\[\[item\]\]", text, maxsplit=1)[0])
 
 
 def school_id(n: int) -> str:
