@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                                     "где вы пишете боту от имени выбранного пользователя.")
     sb.add_argument("--db", metavar="PATH", default="data/sandbox.sqlite3",
                     help="база песочницы (создаётся заново при каждом запуске)")
+    sb.add_argument("--roadmap", metavar="TOML", type=Path, action="append", default=[],
+                    help="ещё одна дорожная карта рядом с демо (сдвигается на текущий учебный год); можно повторять")
     imp = sub.add_parser("import-orgs", parents=[common], help="загрузить справочник организаций (CSV)",
                          description="Загрузить справочник: регионы, муниципалитеты, организации. "
                                      "Файл с ошибкой не загружается целиком.")
@@ -134,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "sandbox":
             from bot.sandbox import run_sandbox
 
-            return asyncio.run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3")))
+            return asyncio.run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3"),
+                                           getattr(args, "roadmap", [])))
         config = load_config(config_path(getattr(args, "config", None)))
         if command == "run":
             return asyncio.run(cli.run(config, vk_token(), getattr(args, "clock_shift_days", 0)))

@@ -10,25 +10,12 @@ from pathlib import Path
 
 from loguru import logger
 
-from bot.config import Config, vk_token
+from bot.config import Config, file_problem, vk_token
 from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
 from bot.views import texts
 from storage.lock import AlreadyRunning, InstanceLock
-
-
-def file_problem(error: Exception) -> str:
-    """Why a file could not be read, in Russian."""
-    if isinstance(error, FileNotFoundError):
-        return "файл не найден"
-    if isinstance(error, IsADirectoryError):
-        return "это папка, а не файл"
-    if isinstance(error, PermissionError):
-        return "нет прав на чтение"
-    if isinstance(error, UnicodeDecodeError):
-        return "файл не в кодировке UTF-8; сохраните его как UTF-8"
-    return f"не читается ({type(error).__name__})"
 
 
 async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:

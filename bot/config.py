@@ -152,3 +152,16 @@ def vk_token() -> str:
     if not token:
         raise ConfigError("переменная окружения VK_TOKEN не задана: ключ доступа сообщества берётся только из неё")
     return token
+
+
+def file_problem(error: Exception) -> str:
+    """Why a file could not be read, in Russian."""
+    if isinstance(error, FileNotFoundError):
+        return "файл не найден"
+    if isinstance(error, IsADirectoryError):
+        return "это папка, а не файл"
+    if isinstance(error, PermissionError):
+        return "нет прав на чтение"
+    if isinstance(error, UnicodeDecodeError):
+        return "файл не в кодировке UTF-8; сохраните его как UTF-8"
+    return f"не читается ({type(error).__name__})"

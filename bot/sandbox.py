@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 
 from bot.app import App, build_app
-from bot.config import AccessSection, Config, StorageSection, VkSection
+from bot.config import AccessSection, Config, StorageSection, VkSection, file_problem
+from bot.domain.roadmap import RoadmapError
 from bot.views import texts
 from vkemu import CHAT_BASE, Emulator, EmulatorServer
 
@@ -150,11 +151,17 @@ def move_years(text: str, delta: int) -> str:
 
 
 def shift_years(text: str, today: date) -> str:
-    """The demo roadmap moved whole years forward so that its school year is the current one: its weekly
-    reports fall due now and its items keep their places in the year."""
+    """A roadmap moved whole years forward so that it runs now: the first shift that puts today between its
+    `starts` and `ends` (a calendar-year plan), else the one that makes its school year the current one (the
+    demo, which ends in December, in spring); its periods and items keep their places in the year."""
+    starts = date.fromisoformat(re.findall(r"(?m)^starts = (\d{4}-\d\d-\d\d)", text)[0])
+    ends = date.fromisoformat(re.findall(r"(?m)^ends = (\d{4}-\d\d-\d\d)", text)[0])
+    for delta in range(max(0, today.year - ends.year), max(0, today.year - starts.year) + 1):
+        if starts.replace(year=starts.year + delta, day=min(starts.day, 28)) <= today <= \
+                ends.replace(year=ends.year + delta, day=min(ends.day, 28)):
+            return move_years(text, delta)
     school_year = today.year if today.month >= 9 else today.year - 1
-    first = min(int(y) for y in re.findall(r"(?m)^starts = (\d{4})", text))
-    return move_years(text, max(0, school_year - first))
+    return move_years(text, max(0, school_year - starts.year))
 
 
 async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
@@ -176,7 +183,24 @@ async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
     return chat, code
 
 
-async def run_sandbox(db_path: Path) -> int:
+async def load_extra_roadmaps(app: App, paths: list[Path]) -> list[str]:
+    """The operator's own roadmaps beside the demo, moved like it to the current school year; what could not
+    be loaded, in Russian (the sandbox then does not start)."""
+    problems = []
+    for path in paths:
+        try:
+            text = shift_years(path.read_text(encoding="utf-8"), app.clock().date())
+            loaded = await app.services.catalog.load_roadmap(text, str(path), allow_unknown=True)
+            print(f"Загружена дорожная карта {path}: «{loaded.roadmap.roadmap.title}», "
+                  f"{loaded.roadmap.roadmap.starts:%d.%m.%Y}–{loaded.roadmap.roadmap.ends:%d.%m.%Y}")
+        except RoadmapError as e:
+            problems += [f"Дорожная карта {path} не загружена:", *map(str, e.problems)]
+        except (OSError, UnicodeDecodeError) as e:
+            problems.append(f"Дорожная карта {path} не загружена: {file_problem(e)}")
+    return problems
+
+
+async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     emu = Emulator(rate_limit=20)
@@ -186,6 +210,12 @@ async def run_sandbox(db_path: Path) -> int:
                     storage=StorageSection(path=str(db_path)), access=AccessSection(owners=[OWNER_ID]))
     app = await build_app(config, emu.token)
     chat, code = await prepare_demo(app, emu)
+    problems = await load_extra_roadmaps(app, roadmaps or [])
+    if problems:
+        print(*problems, sep="\n", file=sys.stderr)
+        await app.close()
+        await server.stop()
+        return 1
     stop = asyncio.Event()
     polling = asyncio.create_task(app.run_polling(stop))
     await emu.wait_for_poller()

@@ -166,27 +166,10 @@ class ReportRepo:
 
     async def aggregate(self, roadmap_id: str, form_id: str, period: str, municipality_ids: list[int] | None,
                         baseline_keys: Sequence[str] = ()) -> list[tuple[int, str, str, int | float | None]]:
-        """(municipality id, organization type, indicator, sum of values) over the period's figures; for each
-        of `baseline_keys` also "<indicator>@<baseline>": the sum over the organizations that have that
-        baseline in the directory (a share of everyone divides only what it can compare)."""
-        where, params = in_municipalities(municipality_ids)
-        rows = await self.db.fetchall(
-            "SELECT o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
-            "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL JOIN figures f ON f.submission_id = s.id "
-            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
-            "GROUP BY o.municipality_id, o.type, f.indicator_key", (roadmap_id, form_id, period, *params))
-        out = [(r[0], r[1], r[2], r[3]) for r in rows]
-        if baseline_keys:
-            rows = await self.db.fetchall(
-                "SELECT o.municipality_id, o.type, f.indicator_key || '@' || b.key, sum(f.value) FROM submissions s "
-                "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
-                "JOIN figures f ON f.submission_id = s.id "
-                f"JOIN baselines b ON b.organization_id = o.id AND b.key IN ({','.join('?' * len(baseline_keys))}) "
-                f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
-                "GROUP BY o.municipality_id, o.type, f.indicator_key, b.key",
-                (*baseline_keys, roadmap_id, form_id, period, *params))
-            out += [(r[0], r[1], r[2], r[3]) for r in rows]
-        return out
+        """(municipality id, organization type, indicator, sum of values) over one period's figures, and the
+        "<indicator>@<baseline>" sums as `aggregate_periods` explains."""
+        rows = await self._sums(roadmap_id, form_id, period, municipality_ids, baseline_keys)
+        return [(m, t, k, v) for _, m, t, k, v in rows]
 
     async def reported(self, roadmap_id: str, form_id: str, period: str,
                        municipality_ids: list[int] | None) -> list[tuple[int, str, int]]:
@@ -201,20 +184,19 @@ class ReportRepo:
 
 
     async def average(self, roadmap_id: str, form_id: str, period: str, municipality_ids: list[int] | None,
-                      key: str, weight: str | None) -> tuple[float, float]:
-        """(sum of value x weight, sum of weights) of a percent indicator over those who answered it;
-        without a weight every answer weighs 1. An answer whose weight is missing or 0 does not count."""
+                      key: str, weight: str | None) -> tuple[float, float, int]:
+        """(sum of value x weight, sum of weights, organizations that answered) of a percent indicator; without
+        a weight every answer weighs 1. An answer whose weight is missing or 0 weighs nothing."""
         where, params = in_municipalities(municipality_ids)
-        weighted = "w.value" if weight else "1"
-        join = ("JOIN figures w ON w.submission_id = s.id AND w.indicator_key = ? AND w.value > 0 "
-                if weight else "")
+        weighted = "coalesce(w.value, 0)" if weight else "1"
+        join = "LEFT JOIN figures w ON w.submission_id = s.id AND w.indicator_key = ? AND w.value > 0 " if weight else ""
         row = await self.db.fetchone(
-            f"SELECT total(f.value * {weighted}), total({weighted}) FROM submissions s "
+            f"SELECT total(f.value * {weighted}), total({weighted}), count(*) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
             f"JOIN figures f ON f.submission_id = s.id AND f.indicator_key = ? AND f.value IS NOT NULL {join}"
             f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where}",
             (key, *([weight] if weight else []), roadmap_id, form_id, period, *params))
-        return (float(row[0]), float(row[1])) if row else (0.0, 0.0)
+        return (float(row[0]), float(row[1]), int(row[2])) if row else (0.0, 0.0, 0)
 
     async def choices(self, roadmap_id: str, form_id: str, period: str, municipality_ids: list[int] | None,
                       key: str) -> dict[str, int]:
@@ -230,20 +212,26 @@ class ReportRepo:
 
     async def aggregate_periods(self, roadmap_id: str, form_id: str, municipality_ids: list[int] | None,
                                 baseline_keys: Sequence[str] = ()) -> list[tuple[str, int, str, str, int | float | None]]:
-        """(period, municipality id, organization type, indicator, sum) for every period at once (and the
-        "<indicator>@<baseline>" sums, as `aggregate`)."""
+        """(period, municipality id, organization type, indicator, sum) for every period at once; for each of
+        `baseline_keys` also "<indicator>@<baseline>": the sum over the organizations that have that baseline
+        in the directory (a share of everyone divides only what it can compare)."""
+        return await self._sums(roadmap_id, form_id, None, municipality_ids, baseline_keys)
+
+    async def _sums(self, roadmap_id: str, form_id: str, period: str | None, municipality_ids: list[int] | None,
+                    baseline_keys: Sequence[str]) -> list[tuple[str, int, str, str, int | float | None]]:
         where, params = in_municipalities(municipality_ids)
+        if period is not None:
+            where, params = f"AND s.period = ? {where}", [period, *params]
+        base = ("FROM submissions s JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
+                "JOIN figures f ON f.submission_id = s.id ")
         rows = await self.db.fetchall(
-            "SELECT s.period, o.municipality_id, o.type, f.indicator_key, sum(f.value) FROM submissions s "
-            "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL JOIN figures f ON f.submission_id = s.id "
+            f"SELECT s.period, o.municipality_id, o.type, f.indicator_key, sum(f.value) {base}"
             f"WHERE s.roadmap_id = ? AND s.form_id = ? {where} "
             "GROUP BY s.period, o.municipality_id, o.type, f.indicator_key", (roadmap_id, form_id, *params))
         out = [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
         if baseline_keys:
             rows = await self.db.fetchall(
-                "SELECT s.period, o.municipality_id, o.type, f.indicator_key || '@' || b.key, sum(f.value) "
-                "FROM submissions s JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
-                "JOIN figures f ON f.submission_id = s.id "
+                f"SELECT s.period, o.municipality_id, o.type, f.indicator_key || '@' || b.key, sum(f.value) {base}"
                 f"JOIN baselines b ON b.organization_id = o.id AND b.key IN ({','.join('?' * len(baseline_keys))}) "
                 f"WHERE s.roadmap_id = ? AND s.form_id = ? {where} "
                 "GROUP BY s.period, o.municipality_id, o.type, f.indicator_key, b.key",

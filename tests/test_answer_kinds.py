@@ -27,7 +27,7 @@ INFRA_DAY = datetime(2025, 3, 20, 7, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize("typed, value", [
     ("12,5", 12.5), ("12.5", 12.5), (" 1 234,5 ", 1234.5), ("1,000,000", 1_000_000), ("0", 0), ("95", 95),
-    ("0,25", 0.25), (",5", 0.5), ("100.", 100), ("+7", 7), ("-0", 0),
+    ("0,25", 0.25), (",5", 0.5), ("100.", 100), ("+7", 7), ("-0", 0), ("95,5 Мбит/с", 95.5), ("100mbps", 100),
 ])
 def test_a_decimal_is_read_the_russian_way_or_with_a_dot(typed: str, value: float) -> None:
     got = parse_number(typed)

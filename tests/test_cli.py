@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -209,3 +211,17 @@ def test_remove_org_says_what_happens_then_does_it_and_an_import_brings_it_back(
     assert refused.returncode != 0
     assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
     assert run(["invite", "organization", "6624000003"], workdir).returncode == 0
+
+
+def test_sandbox_with_an_operators_roadmap(tmp_path: Path) -> None:
+    """`sandbox --roadmap FILE`: the operator's own roadmap beside the demo, moved to this school year."""
+    region = str(ROOT / "tests" / "fixtures" / "region-2025.toml")
+    res = run(["sandbox", "--db", str(tmp_path / "sb.sqlite3"), "--roadmap", region], tmp_path,
+              stdin=":quit\n")
+    assert res.returncode == 0, res.stderr
+    # a calendar-year plan is moved to the year it runs in now, so its forms ask something today
+    moved = re.search(r"Загружена дорожная карта .*region-2025\.toml: «.+», 01\.01\.(\d{4})–31\.12\.(\d{4})", res.stdout)
+    assert moved and moved[1] == moved[2] == str(date.today().year), res.stdout
+    missing = run(["sandbox", "--db", str(tmp_path / "sb2.sqlite3"), "--roadmap", str(tmp_path / "нет.toml")],
+                  tmp_path, stdin=":quit\n")
+    assert missing.returncode == 1 and "нет.toml не загружена: файл не найден" in missing.stderr

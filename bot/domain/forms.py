@@ -130,9 +130,14 @@ def parse_count(text: str) -> int:
     return int(whole)
 
 
+_UNIT = re.compile(r"(?i)(.*\d)\s*[a-zа-яё][a-zа-яё/.]+")  # «95,5 Мбит/с»: the unit the question names
+
+
 def parse_number(text: str) -> int | float:
-    """A decimal >= 0 the Russian way (12,5) or with a dot; thousands apart by spaces (1 234,5)."""
-    s = _SEPARATORS.sub("", text.strip()).rstrip(".")
+    """A decimal >= 0 the Russian way (12,5) or with a dot; thousands apart by spaces (1 234,5); a unit
+    word after it is allowed."""
+    unit = _UNIT.fullmatch(text.strip())
+    s = _SEPARATORS.sub("", unit[1] if unit else text.strip()).rstrip(".")
     if s.startswith("+"):
         s = s[1:]
     if _THOUSANDS.fullmatch(s):  # "1,000,000": several groups under one mark are thousands
@@ -373,15 +378,11 @@ def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
     return Screen(text, rows)
 
 
-def _value_text(ind: Indicator, value: Value | None) -> str:
-    return fmt_answer(ind.kind, value)
-
-
 def summary_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
     lines = [texts.FORM_SUMMARY.format(title=ctx.title, organization=ctx.organization, period=ctx.period_label)]
     for i, key in enumerate(draft.keys, 1):
         ind = ctx.indicators[key]
-        lines.append(f"{i}. {short(ind.question)} — {_value_text(ind, draft.figures[key])}")
+        lines.append(f"{i}. {short(ind.question)} — {fmt_answer(ind.kind, draft.figures[key])}")
     text = "\n".join(lines)
     if prefix:
         text = f"{prefix}\n\n{text}"
@@ -399,7 +400,7 @@ def confirm_screen(ctx: FormContext, draft: Draft) -> Screen:
     key = draft.keys[draft.step]
     ind = ctx.indicators[key]
     previous = ctx.previous.get(key)
-    text = texts.FORM_IMPLAUSIBLE.format(value=_value_text(ind, draft.pending), previous=_value_text(ind, previous),
+    text = texts.FORM_IMPLAUSIBLE.format(value=fmt_answer(ind.kind, draft.pending), previous=fmt_answer(ind.kind, previous),
                                          question=short(ind.question))
     return Screen(text, [[_b(texts.BTN_CONFIRM, "confirm"), _b(texts.BTN_FIX, "redo")],
                          [_b(texts.BTN_CANCEL, "cancel")]])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date, time
 from typing import Annotated, Any, Literal
 
@@ -173,6 +174,25 @@ class Target(_Strict):
     direction: Literal["at_least", "at_most"] = "at_least"  # v2: "at_most" for goals such as 0 %
     by: date | None = None
     org_types: list[OrgType] | None = None
+
+    def fraction(self, org_type: str, figures: Mapping[str, Any],
+                 baselines: Mapping[str, int]) -> tuple[float, float] | None:
+        """(numerator, denominator) of this target for one organization: its own answers, 1 for
+        `@organizations`, its known total for `@baseline.<key>`; None when it does not count or cannot
+        (another type, not answered, skipped, nothing to divide by)."""
+        if self.org_types is not None and org_type not in self.org_types:
+            return None
+        num = figures.get(self.numerator)
+        if self.denominator == "@organizations":
+            den: Any = 1
+        elif self.denominator.startswith("@baseline."):
+            den = baselines.get(self.denominator.removeprefix("@baseline."))
+        else:
+            den = figures.get(self.denominator)
+        numeric = (int, float)
+        if not isinstance(num, numeric) or not isinstance(den, numeric) or isinstance(num, bool) or not den:
+            return None
+        return num, den
 
     @property
     def goal_label(self) -> str:

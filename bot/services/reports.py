@@ -271,19 +271,10 @@ def organization_targets(roadmap: Roadmap, org: Organization, figures: Mapping[s
     denominator is the organization's known total (its teachers, its pupils) from the directory."""
     lines = []
     for t in roadmap.target:
-        if t.org_types is not None and org.type not in t.org_types:
+        fraction = t.fraction(org.type, figures, baselines)
+        if fraction is None:
             continue
-        num = figures.get(t.numerator)
-        if not isinstance(num, int | float):
-            continue  # not asked of this organization, or skipped
-        if t.denominator == "@organizations":
-            den: int | float | str | None = 1
-        elif t.denominator.startswith("@baseline."):
-            den = baselines.get(t.denominator.removeprefix("@baseline."))
-        else:
-            den = figures.get(t.denominator)
-        if not isinstance(den, int | float):
-            continue
+        num, den = fraction
         lines.append(texts.FORM_TARGET.format(title=t.title, value=f"{fmt_number(num)} из {fmt_number(den)}",
                                               percent=percent(num, den), goal=t.goal_label))
     return lines

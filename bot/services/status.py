@@ -293,11 +293,11 @@ class StatusService:
         lines = []
         for ind in form.indicator:
             if ind.kind == "percent":
-                total, weight = await self.report_repo.average(rm.id, form.id, period.key, ids, ind.key, ind.weight)
-                answered = await self.report_repo.average(rm.id, form.id, period.key, ids, ind.key, None)
+                total, weight, answered = await self.report_repo.average(rm.id, form.id, period.key, ids, ind.key,
+                                                                         ind.weight)
                 if weight > 0:
                     lines.append(texts.SUMMARY_AVERAGE.format(question=short(ind.question, 60),
-                                                              value=fmt_percent(total / weight), n=int(answered[1])))
+                                                              value=fmt_percent(total / weight), n=answered))
             elif ind.kind == "choice":
                 counts = await self.report_repo.choices(rm.id, form.id, period.key, ids, ind.key)
                 if counts:
@@ -393,13 +393,12 @@ class StatusService:
                 state = texts.STATUS_ORG_SENT if org.id in this else texts.STATUS_ORG_NOT_SENT
                 lines.append(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))
                 figures = this.get(org.id) or last.get(org.id) or {}
-                if figures and any(t.denominator.startswith("@baseline.") for t in rm.target):
-                    base = await self.directory_repo.baselines_of(org.id)
-                    figures = {**figures, **{f"@baseline.{k}": v for k, v in base.items()}}
+                base = await self.directory_repo.baselines_of(org.id) \
+                    if figures and any(t.denominator.startswith("@baseline.") for t in rm.target) else {}
                 for t in rm.target:
                     if not _in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
                         continue
-                    p = _org_percent(t, org, figures) if figures else None
+                    p = _org_percent(t, org, figures, base) if figures else None
                     lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
                                                              goal=t.goal_label, trend=""))
                 for ind in form.indicators_for(org.type):
@@ -558,14 +557,10 @@ def _in_form(target: Target, form: Form) -> bool:
                                          or target.denominator.startswith("@baseline."))
 
 
-def _org_percent(target: Target, org: Organization, figures: Mapping[str, Value | None]) -> float | None:
-    if target.org_types is not None and org.type not in target.org_types:
-        return None
-    num = figures.get(target.numerator)
-    den = 1 if target.denominator == "@organizations" else figures.get(target.denominator)
-    if not isinstance(num, int | float) or not isinstance(den, int | float) or not den:
-        return None  # not answered, skipped, or nothing to divide by
-    return num / den * 100
+def _org_percent(target: Target, org: Organization, figures: Mapping[str, Value | None],
+                 baselines: Mapping[str, int] | None = None) -> float | None:
+    fraction = target.fraction(org.type, figures, baselines or {})
+    return fraction[0] / fraction[1] * 100 if fraction else None
 
 
 def _norm(s: str) -> str:
