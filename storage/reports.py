@@ -34,6 +34,14 @@ class Submission:
     updated_by: int
     updated_at: datetime
     late: bool
+    source: str | None = None  # how its last change came (see migration 011)
+    returned_at: datetime | None = None  # returned for revision and not saved since
+    returned_by: int | None = None
+    return_comment: str | None = None
+
+    @property
+    def returned(self) -> bool:
+        return self.returned_at is not None
 
 
 @dataclass(frozen=True)
@@ -56,15 +64,19 @@ class Change:
     new_value: Value | None  # None: skipped
     late: bool
     first: bool = False  # the question's first answer in that report
+    source: str | None = None  # None: the admin; "behalf": the coordinator `changed_by`; "import:<file>"
 
 
 _SUBMISSION = ("SELECT id, organization_id, roadmap_id, form_id, period, submitted_by, submitted_at, "
-               "updated_by, updated_at, late FROM submissions ")
+               "updated_by, updated_at, late, source, returned_at, returned_by, return_comment FROM submissions ")
+# A report counts (sums, coverage, who has sent) unless it was returned for revision.
+COUNTED = "AND s.returned_at IS NULL "
 
 
 def _submission(row) -> Submission:  # noqa: ANN001
     return Submission(row[0], row[1], row[2], row[3], row[4], row[5], datetime.fromisoformat(row[6]),
-                      row[7], datetime.fromisoformat(row[8]), bool(row[9]))
+                      row[7], datetime.fromisoformat(row[8]), bool(row[9]), row[10],
+                      datetime.fromisoformat(row[11]) if row[11] else None, row[12], row[13])
 
 
 class ReportRepo:
@@ -91,32 +103,59 @@ class ReportRepo:
         return await self.figures(row[0]) if row else {}
 
     async def save(self, organization_id: str, roadmap_id: str, form_id: str, period: str,
-                   answers: dict[str, Value | None], by: int, at: datetime, late: bool) -> SaveResult:
-        """Store a whole set of answers atomically: one submission per organization and period."""
+                   answers: dict[str, Value | None], by: int, at: datetime, late: bool,
+                   source: str | None = None) -> SaveResult:
+        """Store a whole set of answers atomically: one submission per organization and period. Saving a
+        returned report is its revision: it counts again."""
         async with self.db.transaction():
-            previous = await self.submission(organization_id, roadmap_id, form_id, period)
-            if previous is None:
-                await self.db.execute(
-                    "INSERT INTO submissions(organization_id, roadmap_id, form_id, period, submitted_by, "
-                    "submitted_at, updated_by, updated_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (organization_id, roadmap_id, form_id, period, by, iso(at), by, iso(at), int(late)))
-                sid = int(await self.db.scalar("SELECT last_insert_rowid()"))
-                old: dict[str, Value | None] = {}
-            else:
-                sid = previous.id
-                old = await self.figures(sid)
-                await self.db.execute("UPDATE submissions SET updated_by = ?, updated_at = ? WHERE id = ?",
-                                      (by, iso(at), sid))
-            changes = [(sid, key, *_columns(old.get(key)), *_columns(value), by, iso(at), int(late))
-                       for key, value in answers.items() if key not in old or not _same(old[key], value)]
-            await self.db.executemany(
-                "INSERT INTO figure_changes(submission_id, indicator_key, old_value, old_text, new_value, new_text, "
-                "changed_by, changed_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", changes)
-            await self.db.executemany(
-                "INSERT INTO figures(submission_id, indicator_key, value, text) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(submission_id, indicator_key) DO UPDATE SET value = excluded.value, text = excluded.text",
-                [(sid, key, *_columns(value)) for key, value in answers.items()])
+            return await self.save_in_transaction(organization_id, roadmap_id, form_id, period, answers, by, at,
+                                                  late, source)
+
+    async def save_in_transaction(self, organization_id: str, roadmap_id: str, form_id: str, period: str,
+                                  answers: dict[str, Value | None], by: int, at: datetime, late: bool,
+                                  source: str | None = None) -> SaveResult:
+        """`save` inside the caller's transaction (an import applies many or none)."""
+        previous = await self.submission(organization_id, roadmap_id, form_id, period)
+        if previous is None:
+            await self.db.execute(
+                "INSERT INTO submissions(organization_id, roadmap_id, form_id, period, submitted_by, "
+                "submitted_at, updated_by, updated_at, late, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (organization_id, roadmap_id, form_id, period, by, iso(at), by, iso(at), int(late), source))
+            sid = int(await self.db.scalar("SELECT last_insert_rowid()"))
+            old: dict[str, Value | None] = {}
+        else:
+            sid = previous.id
+            old = await self.figures(sid)
+            await self.db.execute(
+                "UPDATE submissions SET updated_by = ?, updated_at = ?, source = ?, returned_at = NULL, "
+                "returned_by = NULL, return_comment = NULL WHERE id = ?", (by, iso(at), source, sid))
+        changes = [(sid, key, *_columns(old.get(key)), *_columns(value), by, iso(at), int(late), source)
+                   for key, value in answers.items() if key not in old or not _same(old[key], value)]
+        await self.db.executemany(
+            "INSERT INTO figure_changes(submission_id, indicator_key, old_value, old_text, new_value, new_text, "
+            "changed_by, changed_at, late, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", changes)
+        await self.db.executemany(
+            "INSERT INTO figures(submission_id, indicator_key, value, text) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(submission_id, indicator_key) DO UPDATE SET value = excluded.value, text = excluded.text",
+            [(sid, key, *_columns(value)) for key, value in answers.items()])
         return SaveResult(sid, previous is None, previous)
+
+    async def return_for_revision(self, submission_id: int, by: int, at: datetime, comment: str) -> None:
+        await self.db.execute(
+            "UPDATE submissions SET returned_at = ?, returned_by = ?, return_comment = ? WHERE id = ?",
+            (iso(at), by, comment, submission_id))
+
+    async def returned(self, roadmap_id: str, form_id: str, period: str,
+                       organization_ids: list[str]) -> dict[str, Submission]:
+        """The period's reports of these organizations that wait for revision."""
+        out: dict[str, Submission] = {}
+        for i in range(0, len(organization_ids), 500):
+            chunk = organization_ids[i:i + 500]
+            rows = await self.db.fetchall(
+                _SUBMISSION + "WHERE roadmap_id = ? AND form_id = ? AND period = ? AND returned_at IS NOT NULL "
+                f"AND organization_id IN ({','.join('?' * len(chunk))})", (roadmap_id, form_id, period, *chunk))
+            out.update({r[1]: _submission(r) for r in rows})
+        return out
 
     async def count_for(self, organization_id: str) -> int:
         """How many reports (organization, form, period) the organization has sent."""
@@ -127,24 +166,24 @@ class ReportRepo:
         rows = await self.db.fetchall(
             "SELECT c.changed_at, c.changed_by, coalesce(p.first_name, ''), coalesce(p.last_name, ''), "
             "s.form_id, s.period, c.indicator_key, c.old_value, c.old_text, c.new_value, c.new_text, c.late, "
-            "c.id = (SELECT min(e.id) FROM figure_changes e WHERE e.submission_id = c.submission_id "
+            "c.source, c.id = (SELECT min(e.id) FROM figure_changes e WHERE e.submission_id = c.submission_id "
             "AND e.indicator_key = c.indicator_key) "
             "FROM figure_changes c JOIN submissions s ON s.id = c.submission_id "
             "LEFT JOIN persons p ON p.vk_id = c.changed_by "
             "WHERE s.organization_id = ? ORDER BY c.id DESC LIMIT ?", (organization_id, limit))
         return [Change(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], _value(r[7], r[8]),
-                       _value(r[9], r[10]), bool(r[11]), bool(r[12])) for r in rows]
+                       _value(r[9], r[10]), bool(r[11]), bool(r[13]), r[12]) for r in rows]
 
     async def _period_rows(self, columns: str, roadmap_id: str, form_id: str, period: str,
-                           organization_ids: list[str]) -> list[tuple]:
+                           organization_ids: list[str], counted: bool = True) -> list[tuple]:
         """`columns` of the period's submissions joined with their figures, for these organizations
-        (queried 500 at a time: SQLite caps the number of parameters)."""
+        (queried 500 at a time: SQLite caps the number of parameters); `counted`: without returned reports."""
         out: list[tuple] = []
         for i in range(0, len(organization_ids), 500):
             chunk = organization_ids[i:i + 500]
             rows = await self.db.fetchall(
                 f"SELECT {columns} FROM submissions s JOIN figures f ON f.submission_id = s.id "
-                "WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? "
+                f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {COUNTED if counted else ''}"
                 f"AND s.organization_id IN ({','.join('?' * len(chunk))})", (roadmap_id, form_id, period, *chunk))
             out += [tuple(r) for r in rows]
         return out
@@ -160,7 +199,7 @@ class ReportRepo:
 
     async def submitted(self, roadmap_id: str, form_id: str, period: str) -> set[str]:
         rows = await self.db.fetchall(
-            "SELECT organization_id FROM submissions WHERE roadmap_id = ? AND form_id = ? AND period = ?",
+            "SELECT organization_id FROM submissions s WHERE roadmap_id = ? AND form_id = ? AND period = ? " + COUNTED,
             (roadmap_id, form_id, period))
         return {r[0] for r in rows}
 
@@ -178,7 +217,7 @@ class ReportRepo:
         rows = await self.db.fetchall(
             "SELECT o.municipality_id, o.type, count(*) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
-            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} "
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {COUNTED}{where} "
             "GROUP BY o.municipality_id, o.type", (roadmap_id, form_id, period, *params))
         return [(r[0], r[1], r[2]) for r in rows]
 
@@ -194,7 +233,7 @@ class ReportRepo:
             f"SELECT total(f.value * {weighted}), total({weighted}), count(*) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
             f"JOIN figures f ON f.submission_id = s.id AND f.indicator_key = ? AND f.value IS NOT NULL {join}"
-            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where}",
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {COUNTED}{where}",
             (key, *([weight] if weight else []), roadmap_id, form_id, period, *params))
         return (float(row[0]), float(row[1]), int(row[2])) if row else (0.0, 0.0, 0)
 
@@ -206,7 +245,7 @@ class ReportRepo:
             "SELECT f.text, count(*) FROM submissions s "
             "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
             "JOIN figures f ON f.submission_id = s.id AND f.indicator_key = ? AND f.text IS NOT NULL "
-            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {where} GROUP BY f.text",
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {COUNTED}{where} GROUP BY f.text",
             (key, roadmap_id, form_id, period, *params))
         return {r[0]: r[1] for r in rows}
 
@@ -220,6 +259,7 @@ class ReportRepo:
     async def _sums(self, roadmap_id: str, form_id: str, period: str | None, municipality_ids: list[int] | None,
                     baseline_keys: Sequence[str]) -> list[tuple[str, int, str, str, int | float | None]]:
         where, params = in_municipalities(municipality_ids)
+        where = COUNTED + where
         if period is not None:
             where, params = f"AND s.period = ? {where}", [period, *params]
         base = ("FROM submissions s JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
