@@ -67,6 +67,10 @@ class Change:
     source: str | None = None  # None: the admin; "behalf": the coordinator `changed_by`; "import:<file>"
 
 
+# submissions.source / figure_changes.source: NULL is the organization's admin through the form.
+SOURCE_BEHALF = "behalf"  # a coordinator through the same form, for the organization
+SOURCE_IMPORT = "import:"  # followed by the file's name
+
 _SUBMISSION = ("SELECT id, organization_id, roadmap_id, form_id, period, submitted_by, submitted_at, "
                "updated_by, updated_at, late, source, returned_at, returned_by, return_comment FROM submissions ")
 # A report counts (sums, coverage, who has sent) unless it was returned for revision.

@@ -225,7 +225,8 @@ async def test_correction_before_and_after_summary_with_history(harness: Harness
         await h.say(712, typed)
     # another admin corrects before the summary (18:00 local = 13:00 UTC)
     already = await last(h, 713, "/report")
-    assert already.startswith("Отчёт «Еженедельный мониторинг Сферума» за период до 20.10.2023 уже отправлен")
+    assert already.startswith("Отчёт «Еженедельный мониторинг Сферума» за период до 20.10.2023 уже отправлен"
+                              " (20.10 12:00,")  # the school's wall clock, not UTC (07:00)
     summary = (await h.press(713, texts.REPORT_EDIT))[-1].text
     assert "Проверьте ответы" in summary and "— 179" in summary
     await h.press(713, texts.BTN_FIX)
@@ -248,8 +249,9 @@ async def test_correction_before_and_after_summary_with_history(harness: Harness
     await register(h, 714, "municipality", muni, "Ольга", "Смирнова")
     history = await last(h, 714, "/history 6624000001")
     lines = history.splitlines()
-    assert lines[0] == "Изменения отчётов — МАОУ СОШ № 1:"
-    assert "Анна Петрова" in lines[1] and "204 → 205 (поздно)" in lines[1]
+    # local time of Нижняя Тура (Asia/Yekaterinburg): 14:00 UTC is 19:00, and the zone is named
+    assert lines[0] == "Изменения отчётов — МАОУ СОШ № 1 (время местное, МСК+2):"
+    assert lines[1].startswith("20.10.2023 19:00 · Анна Петрова") and "204 → 205 (поздно)" in lines[1]
     assert any("Олег Сидоров" in line and "179 → 180" in line and "поздно" not in line for line in lines)
     assert any("— → 204" in line for line in lines)
     assert await last(h, 712, "/history 6624000001") == texts.NOT_ALLOWED

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain.dialog import Dialog
 from bot.domain.forms import Answer, Draft, FormContext, Screen, advance, screen_for, validate_figures
@@ -15,12 +16,12 @@ from bot.domain.roadmap import Form, Roadmap, Value
 from bot.services.access import AccessService, Actor
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
-from bot.views.format import fmt_answer, fmt_date, fmt_number, percent, short
+from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_time, percent, short, zone_name
 from bot.views.message import Button, Buttons, Reply
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
-from storage.reports import ReportRepo
+from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo
 
 REPORT = "report"  # the command that opens a form; its buttons carry which one
 
@@ -107,7 +108,7 @@ class ReportService:
                 who = await self.people_repo.person(existing.updated_by)
                 text = texts.REPORT_ALREADY.format(
                     title=d.form.title, period=fmt_date(d.period.due),
-                    when=existing.updated_at.astimezone(now.tzinfo).strftime("%d.%m %H:%M"),
+                    when=fmt_time(existing.updated_at, d.municipality.timezone, year=False),
                     name=who.full_name if who and who.full_name else f"id{existing.updated_by}")
                 return Reply(text, [[Button(texts.REPORT_EDIT, REPORT, {"fix": 1, **d.ref}),
                                      Button(texts.BTN_CANCEL, "cancel")]])
@@ -224,6 +225,12 @@ class ReportService:
             raise StaleDraft(due)
         return draft, await self._context(draft, org, muni, form)
 
+    async def _timezone(self, organization_id: str) -> str:
+        """The organization's wall clock: its municipality's zone (Moscow when the directory lost it)."""
+        org = await self.directory_repo.organization(organization_id)
+        muni = await self.directory_repo.municipality(org.municipality_id) if org else None
+        return muni.timezone if muni else "Europe/Moscow"
+
     async def _context(self, draft: Draft, org: Organization, muni: Municipality, form: Form) -> FormContext:
         previous = await self.report_repo.latest_before(org.id, draft.roadmap_id, draft.form_id, draft.period)
         return FormContext(title=form.title, organization=org.name,
@@ -251,18 +258,29 @@ class ReportService:
             return texts.HISTORY_NONE
         indicators = {i.key: i for rm in await self.roadmaps.all() for f in rm.form for i in f.indicator}
         forms = {f.id: f.title for rm in await self.roadmaps.all() for f in rm.form}
-        lines = [texts.HISTORY_HEAD.format(organization=matches[0].name)]
+        timezone = await self._timezone(org_id)
+        lines = [texts.HISTORY_HEAD.format(organization=matches[0].name,
+                                           zone=zone_name(changes[0].changed_at.astimezone(ZoneInfo(timezone))))]
         for c in changes:
             ind = indicators.get(c.indicator_key)
             q, kind = (ind.question, ind.kind) if ind else (c.indicator_key, "count")
             lines.append(texts.HISTORY_LINE.format(
-                when=c.changed_at.strftime("%d.%m.%Y %H:%M"), name=f"{c.first_name} {c.last_name}".strip()
-                or f"id{c.changed_by}", form=forms.get(c.form_id, c.form_id),
+                when=fmt_time(c.changed_at, timezone), name=(f"{c.first_name} {c.last_name}".strip()
+                or f"id{c.changed_by}") + source_label(c.source), form=forms.get(c.form_id, c.form_id),
                 period=fmt_date(datetime.fromisoformat(c.period)), question=short(q, 60),
                 old="—" if c.first else fmt_answer(kind, c.old_value, 40),
                 new=fmt_answer(kind, c.new_value, 40),
                 late=texts.HISTORY_LATE if c.late else ""))
         return "\n".join(lines)
+
+
+def source_label(source: str | None) -> str:
+    """How a figure came, after the name of who entered it: nothing for the organization's own admin."""
+    if source == SOURCE_BEHALF:
+        return texts.SOURCE_BEHALF
+    if source and source.startswith(SOURCE_IMPORT):
+        return texts.SOURCE_IMPORT.format(file=source.removeprefix(SOURCE_IMPORT))
+    return ""
 
 
 def organization_targets(roadmap: Roadmap, org: Organization, figures: Mapping[str, Value | None],

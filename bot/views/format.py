@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.views import texts
 
 
 def fmt_date(d: date | datetime) -> str:
     return d.strftime("%d.%m.%Y")
+
+
+def fmt_time(at: datetime, timezone: str, zone: bool = False, year: bool = True) -> str:
+    """An instant as the clock on the wall where it happened reads it: «24.11.2026 20:14»; `zone` names
+    the zone the Russian way («20:14 МСК+2») where a reader could be elsewhere."""
+    local = at.astimezone(ZoneInfo(timezone))
+    text = local.strftime("%d.%m.%Y %H:%M" if year else "%d.%m %H:%M")
+    return f"{text} {zone_name(local)}" if zone else text
+
+
+def zone_name(local: datetime) -> str:
+    """«МСК», «МСК+2», «МСК−1»: how Russian timetables name a zone (Moscow is UTC+3 all year)."""
+    hours = ((local.utcoffset() or timedelta()) - timedelta(hours=3)).total_seconds() / 3600
+    if hours == 0:
+        return "МСК"
+    sign = "+" if hours > 0 else "−"
+    return f"МСК{sign}{fmt_number(abs(hours))}"
 
 
 def fmt_percent(value: float | None) -> str:
