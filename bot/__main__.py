@@ -113,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="муниципалитет или регион как в справочнике, или «все»")
     exp.add_argument("--period", default="", metavar="ДД.ММ.ГГГГ", help="дата срока периода (по умолчанию текущий)")
     exp.add_argument("--out", default=None, metavar="FILE.xlsx", help="куда записать (по умолчанию в текущую папку)")
+    fig = sub.add_parser("import-figures", parents=[common], help="загрузить цифры отчётов из файла (.xlsx, .csv)",
+                         description="Столбцы: id организации и показатели формы (ключ, вопрос или короткое "
+                                     "название). Без --apply только показывает, что изменится; файл с "
+                                     "отклонёнными строками не применяется целиком.")
+    fig.add_argument("file", metavar="FILE")
+    fig.add_argument("--period", default="", metavar="ДД.ММ.ГГГГ", help="дата срока периода (по умолчанию текущий)")
+    fig.add_argument("--apply", action="store_true", help="записать цифры в отчёты")
     return parser
 
 
@@ -153,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(cli.invite(config, args.role, args.scope))
         if command == "export":
             return asyncio.run(cli.export(config, args.scope, args.period, args.out))
+        if command == "import-figures":
+            return asyncio.run(cli.import_figures(config, Path(args.file), args.period, args.apply))
         if command == "run-job":
             return asyncio.run(cli.run_job(config, args.job, args.at, args.send))
     except ConfigError as e:

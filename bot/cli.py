@@ -16,6 +16,7 @@ from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
 from bot.views import texts
 from storage.lock import AlreadyRunning, InstanceLock
+from storage.reports import OPERATOR
 
 
 async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
@@ -210,6 +211,32 @@ async def export(config: Config, scope_name: str, period: str, out: str | None) 
     path = Path(out or name)
     path.write_bytes(data)
     print(f"Таблица записана: {path}")
+    return 0
+
+
+async def import_figures(config: Config, path: Path, period: str, apply: bool) -> int:
+    """The operator's import: every organization of the directory; a dry run unless `apply`."""
+    try:
+        due = datetime.strptime(period.strip(), "%d.%m.%Y").date() if period.strip() else None
+    except ValueError:
+        print(f"Срок периода пишется как ДД.ММ.ГГГГ, например 20.10.2023, а не «{period}».", file=sys.stderr)
+        return 2
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        print(f"{path}: {file_problem(e)}", file=sys.stderr)
+        return 1
+    app = await open_core(config)
+    try:
+        plan = await app.imports.plan(None, path.name, data, app.clock(), due)
+        print(app.imports.preview_text(plan, "" if apply else texts.IMPORT_APPLY_CLI).rstrip())
+        if not plan.applicable:
+            return 0 if not plan.problems and not plan.refused else 1
+        if apply:
+            done = await app.imports.apply(plan, OPERATOR, app.clock())
+            print(texts.IMPORT_APPLIED.format(file=path.name, new=done.new, changed=done.changed))
+    finally:
+        await app.close()
     return 0
 
 

@@ -1,6 +1,6 @@
 """The part of the app that never talks to a messenger: the database and the services over it.
 
-Operator commands (`import-orgs`, `load-roadmap`, `invite`, `export`) open only this, so they start
+Operator commands (`import-orgs`, `load-roadmap`, `invite`, `export`, `import-figures`) open only this, so they start
 without loading the VK adapter (vkbottle alone takes over a second to import); `bot.app` builds the
 messenger side on top of the same objects."""
 
@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.config import Config
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
+from bot.services.imports import ImportService
 from bot.services.invites import InviteService
 from bot.services.removal import RemovalService
 from bot.services.reports import ReportService
@@ -35,6 +36,7 @@ class Core:
     removal: RemovalService
     reports: ReportService
     status: StatusService
+    imports: ImportService
     clock: Clock
 
     async def close(self) -> None:
@@ -55,4 +57,5 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
         reports=ReportService(roadmaps, repos.reports, repos.directory, repos.people, repos.conversations, access),
         status=StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
                              config.default_timezone),
+        imports=ImportService(roadmaps, repos.directory, repos.reports, access, config.default_timezone),
         clock=clock or utcnow)

@@ -121,6 +121,17 @@ class DirectoryRepo:
             "SELECT id, municipality_id, name, type FROM organizations WHERE id = ? AND removed_at IS NULL", (org_id,))
         return Organization(*row) if row else None
 
+    async def organizations(self, org_ids: list[str]) -> dict[str, Organization]:
+        """The directory's organizations among these ids (500 per query: SQLite's parameter cap)."""
+        out: dict[str, Organization] = {}
+        for i in range(0, len(org_ids), 500):
+            chunk = org_ids[i:i + 500]
+            rows = await self.db.fetchall(
+                "SELECT id, municipality_id, name, type FROM organizations WHERE removed_at IS NULL "
+                f"AND id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update({r[0]: Organization(*r) for r in rows})
+        return out
+
     async def organizations_of_municipality(self, municipality_id: int) -> list[Organization]:
         rows = await self.db.fetchall(
             "SELECT id, municipality_id, name, type FROM organizations WHERE municipality_id = ? "

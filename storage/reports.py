@@ -70,6 +70,7 @@ class Change:
 # submissions.source / figure_changes.source: NULL is the organization's admin through the form.
 SOURCE_BEHALF = "behalf"  # a coordinator through the same form, for the organization
 SOURCE_IMPORT = "import:"  # followed by the file's name
+OPERATOR = 0  # who changed a figure from the operator's command line (no VK id)
 
 _SUBMISSION = ("SELECT id, organization_id, roadmap_id, form_id, period, submitted_by, submitted_at, "
                "updated_by, updated_at, late, source, returned_at, returned_by, return_comment FROM submissions ")
@@ -115,6 +116,10 @@ class ReportRepo:
             return await self.save_in_transaction(organization_id, roadmap_id, form_id, period, answers, by, at,
                                                   late, source)
 
+    def transaction(self):  # noqa: ANN201 - the database's async context manager
+        """Several saves that land together or not at all (an import)."""
+        return self.db.transaction()
+
     async def save_in_transaction(self, organization_id: str, roadmap_id: str, form_id: str, period: str,
                                   answers: dict[str, Value | None], by: int, at: datetime, late: bool,
                                   source: str | None = None) -> SaveResult:
@@ -134,7 +139,7 @@ class ReportRepo:
                 "UPDATE submissions SET updated_by = ?, updated_at = ?, source = ?, returned_at = NULL, "
                 "returned_by = NULL, return_comment = NULL WHERE id = ?", (by, iso(at), source, sid))
         changes = [(sid, key, *_columns(old.get(key)), *_columns(value), by, iso(at), int(late), source)
-                   for key, value in answers.items() if key not in old or not _same(old[key], value)]
+                   for key, value in answers.items() if key not in old or not same_value(old[key], value)]
         await self.db.executemany(
             "INSERT INTO figure_changes(submission_id, indicator_key, old_value, old_text, new_value, new_text, "
             "changed_by, changed_at, late, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", changes)
@@ -192,12 +197,13 @@ class ReportRepo:
             out += [tuple(r) for r in rows]
         return out
 
-    async def period_figures(self, roadmap_id: str, form_id: str, period: str,
-                             organization_ids: list[str]) -> dict[str, dict[str, Value | None]]:
-        """organization id -> its latest figures for the period (organizations that reported)."""
+    async def period_figures(self, roadmap_id: str, form_id: str, period: str, organization_ids: list[str],
+                             counted: bool = True) -> dict[str, dict[str, Value | None]]:
+        """organization id -> its latest figures for the period (organizations that reported; `counted`:
+        not those returned for revision)."""
         out: dict[str, dict[str, Value | None]] = {}
         for org, key, value, text in await self._period_rows("s.organization_id, f.indicator_key, f.value, f.text",
-                                                             roadmap_id, form_id, period, organization_ids):
+                                                             roadmap_id, form_id, period, organization_ids, counted):
             out.setdefault(org, {})[key] = _value(value, text)
         return out
 
@@ -296,6 +302,6 @@ class ReportRepo:
         return out
 
 
-def _same(old: Value | None, new: Value | None) -> bool:
+def same_value(old: Value | None, new: Value | None) -> bool:
     """Equal answers: 12 stored and 12.0 typed are the same; "12" (a text) and 12 are not."""
     return old == new and isinstance(old, str) == isinstance(new, str)

@@ -196,6 +196,25 @@ def test_export_command_writes_xlsx(workdir: Path) -> None:
     assert run(["export", "--scope", "Нигде"], workdir).returncode == 1
 
 
+def test_import_figures_dry_run_then_apply(workdir: Path) -> None:
+    assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
+    assert run(["load-roadmap", str(ROOT / "roadmaps" / "ntgo-2023.toml")], workdir).returncode == 0
+    (workdir / "stats.csv").write_text("id;staff_total;staff_active\n6624000001;40;31\n6624000002;35;20\n",
+                                       encoding="utf-8")
+    dry = run(["import-figures", "stats.csv", "--period", "20.10.2023"], workdir)
+    assert dry.returncode == 0, dry.stderr
+    assert "новых отчётов 2" in dry.stdout and dry.stdout.rstrip().endswith("повторите с --apply.")
+    done = run(["import-figures", "stats.csv", "--period", "20.10.2023", "--apply"], workdir)
+    assert done.returncode == 0 and "Записано из файла «stats.csv»: новых отчётов 2, изменённых 0." in done.stdout
+    again = run(["import-figures", "stats.csv", "--period", "20.10.2023", "--apply"], workdir)
+    assert again.returncode == 0 and "менять нечего" in again.stdout and "Записано" not in again.stdout
+    (workdir / "bad.csv").write_text("id;staff_total\n6624000001;сорок\n", encoding="utf-8")
+    bad = run(["import-figures", "bad.csv", "--period", "20.10.2023", "--apply"], workdir)
+    assert bad.returncode == 1 and "строка 2" in bad.stdout and "Записано" not in bad.stdout
+    assert run(["import-figures", "stats.csv", "--period", "2023-10-20"], workdir).returncode == 2
+    assert run(["import-figures", "nowhere.csv"], workdir).returncode == 1
+
+
 def test_remove_org_says_what_happens_then_does_it_and_an_import_brings_it_back(workdir: Path) -> None:
     assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
     res = run(["invite", "organization", "6624000003"], workdir)

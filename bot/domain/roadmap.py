@@ -114,6 +114,12 @@ class Indicator(_Strict):
     options: list[Annotated[str, Field(min_length=1, max_length=OPTION_LIMIT)]] | None = None  # choice
     weight: str | None = None  # percent: the indicator its average is weighted by
     max_length: Annotated[int, Field(ge=1, le=TEXT_LIMIT)] | None = None  # text
+    short: Annotated[str, Field(min_length=1, max_length=40)] | None = None  # column header in spreadsheets
+
+    @property
+    def header(self) -> str:
+        """What a spreadsheet column of this indicator is called."""
+        return self.short or self.question
 
     def applies_to(self, org_type: str) -> bool:
         return self.org_types is None or org_type in self.org_types

@@ -105,6 +105,15 @@ class AccessService:
             candidates = await self.invitable(actor)
         return _match(candidates, query)
 
+    async def overseen_municipalities(self, actor: Actor) -> set[int] | None:
+        """The municipalities a coordinator oversees (its own and its regions'); None: every one (owners)."""
+        if actor.is_owner:
+            return None
+        municipality_ids = {int(m) for m in actor.scopes("municipality")}
+        for rid in actor.scopes("region"):
+            municipality_ids |= {m.id for m in await self.directory_repo.municipalities_of_region(int(rid))}
+        return municipality_ids
+
     async def visible_organizations(self, actor: Actor) -> list[Scope]:
         """Organizations a coordinator oversees: of its municipalities and of its regions' municipalities."""
         municipality_ids = {int(m) for m in actor.scopes("municipality")}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
 from bot.services.dialogs import DialogService
+from bot.services.imports import ImportService
 from bot.services.invites import InviteService
 from bot.services.items import ItemService
 from bot.services.jobs import JobRunner
@@ -24,5 +25,6 @@ class Services:
     reports: ReportService
     items: ItemService
     status: StatusService
+    imports: ImportService
     dialogs: DialogService
     jobs: JobRunner

@@ -21,7 +21,7 @@ from bot.views.message import Button, Buttons, Reply
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
-from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo
+from storage.reports import OPERATOR, SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo
 
 REPORT = "report"  # the command that opens a form; its buttons carry which one
 
@@ -266,7 +266,7 @@ class ReportService:
             q, kind = (ind.question, ind.kind) if ind else (c.indicator_key, "count")
             lines.append(texts.HISTORY_LINE.format(
                 when=fmt_time(c.changed_at, timezone), name=(f"{c.first_name} {c.last_name}".strip()
-                or f"id{c.changed_by}") + source_label(c.source), form=forms.get(c.form_id, c.form_id),
+                or (texts.OPERATOR if c.changed_by == OPERATOR else f"id{c.changed_by}")) + source_label(c.source), form=forms.get(c.form_id, c.form_id),
                 period=fmt_date(datetime.fromisoformat(c.period)), question=short(q, 60),
                 old="—" if c.first else fmt_answer(kind, c.old_value, 40),
                 new=fmt_answer(kind, c.new_value, 40),

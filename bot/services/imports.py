@@ -1,0 +1,285 @@
+"""Figures from a file: platform statistics a coordinator (or the operator) has as a spreadsheet.
+
+A file is first planned (what would be new, changed, unchanged or refused, and why) and applied only on
+request; a file with any refused row applies nothing. Applying is one transaction: a crash halfway leaves
+the database as it was. Imported figures carry the file's name as their source (history, exports), and a
+later answer by the school is a change like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.domain.figures_file import (
+    Cell,
+    FigureRow,
+    FigureTable,
+    FileProblem,
+    cell_text,
+    match_columns,
+    read_figures,
+)
+from bot.domain.forms import Invalid, check_value, parse_answer
+from bot.domain.models import Municipality, Organization
+from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
+from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Value
+from bot.services.access import AccessService, Actor
+from bot.services.roadmaps import RoadmapCache
+from bot.views import texts
+from bot.views.format import fmt_answer, fmt_date, short
+from storage.directory import DirectoryRepo
+from storage.reports import SOURCE_IMPORT, ReportRepo, same_value
+
+NEW, CHANGED, UNCHANGED, REFUSED = "new", "changed", "unchanged", "refused"
+SHOWN = 15  # refused rows and changes listed in a preview; the rest are counted
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    number: int  # the spreadsheet's row number
+    organization_id: str
+    status: str
+    answers: dict[str, Value] = field(default_factory=dict)
+    changes: list[tuple[str, Value | None, Value]] = field(default_factory=list)  # indicator, old, new
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    file: str
+    problems: list[str]  # the file as a whole cannot be used
+    roadmap: Roadmap | None = None
+    form: Form | None = None
+    period: Period | None = None
+    rows: list[PlannedRow] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # organization id -> name, for the preview
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def refused(self) -> list[PlannedRow]:
+        return [r for r in self.rows if r.status == REFUSED]
+
+    @property
+    def applicable(self) -> bool:
+        """Nothing wrong and something to write."""
+        return not self.problems and not self.refused and any(r.status in (NEW, CHANGED) for r in self.rows)
+
+    def to_rows(self) -> list[list]:
+        """The parsed rows, to keep in a conversation until «Применить» (re-checked then)."""
+        return [[r.number, r.organization_id, r.answers] for r in self.rows if r.status in (NEW, CHANGED)]
+
+
+@dataclass(frozen=True)
+class Applied:
+    new: int
+    changed: int
+
+
+class ImportService:
+    def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
+                 access: AccessService, default_timezone: str) -> None:
+        self.roadmaps = roadmaps
+        self.directory_repo = directory_repo
+        self.report_repo = report_repo
+        self.access = access
+        self.default_timezone = default_timezone
+
+    async def plan(self, actor: Actor | None, name: str, data: bytes, now: datetime,
+                   due: date | None = None) -> ImportPlan:
+        """What the file would do. `actor` None is the operator (every organization); a coordinator's
+        organizations outside their territory are refused."""
+        try:
+            table = read_figures(name, data)
+        except FileProblem as e:
+            return ImportPlan(name, [e.message])
+        return await self._plan(actor, name, table, now, due)
+
+    async def _plan(self, actor: Actor | None, name: str, table: FigureTable, now: datetime,
+                    due: date | None) -> ImportPlan:
+        chosen = await self._form_for(table.headers)
+        if isinstance(chosen, str):
+            return ImportPlan(name, [chosen])
+        roadmap, form, columns = chosen
+        plan = ImportPlan(name, [], roadmap, form)
+        ids = list(dict.fromkeys(r.organization_id for r in table.rows if r.organization_id))
+        orgs = await self.directory_repo.organizations(ids)
+        munis = {m.id: m for m in await self.directory_repo.all_municipalities()}
+        first = next(iter(orgs.values()), None)
+        zone = munis[first.municipality_id].timezone if first and first.municipality_id in munis \
+            else self.default_timezone
+        period = period_by_key(form, roadmap, due.isoformat()) if due else \
+            current_period(form, roadmap, local_today(now, zone))
+        if period is None:
+            plan.problems.append(texts.IMPORT_NO_PERIOD.format(form=form.title, date=fmt_date(due)) if due
+                                 else texts.IMPORT_NO_CURRENT.format(form=form.title))
+            return plan
+        plan.period = period
+        if not table.rows:
+            plan.problems.append(texts.IMPORT_EMPTY)
+            return plan
+        overseen = await self.access.overseen_municipalities(actor) if actor is not None else None
+        existing = await self.report_repo.period_figures(roadmap.id, form.id, period.key, ids, counted=False)
+        plan.names = {o.id: o.name for o in orgs.values()}
+        indicators = {i.key: i for i in form.indicator}
+        seen: dict[str, int] = {}
+        for row in table.rows:
+            org = orgs.get(row.organization_id)
+            reasons: list[str] = []
+            if not row.organization_id:
+                reasons.append(texts.IMPORT_NO_ORG_ID)
+            elif org is None:
+                reasons.append(texts.IMPORT_UNKNOWN_ORG.format(id=short(row.organization_id, 40)))
+            elif overseen is not None and org.municipality_id not in overseen:
+                reasons.append(texts.IMPORT_OUT_OF_SCOPE)
+            elif org.type not in form.org_types:
+                reasons.append(texts.IMPORT_WRONG_TYPE_ORG.format(type=ORG_TYPE_NAMES.get(org.type, org.type)))
+            if row.organization_id in seen:
+                reasons.append(texts.IMPORT_DUPLICATE.format(row=seen[row.organization_id]))
+            seen.setdefault(row.organization_id, row.number)
+            answers = _answers(row.cells, columns, org, reasons)
+            old = existing.get(row.organization_id)
+            merged = {**(old or {}), **answers}
+            for key, value in answers.items():
+                try:
+                    check_value(indicators[key], value, {k: v for k, v in merged.items() if k != key}, indicators)
+                except Invalid as e:
+                    reasons.append(f"«{indicators[key].header}»: {e.message}")
+            if reasons:
+                plan.rows.append(PlannedRow(row.number, row.organization_id, REFUSED, answers, [], reasons))
+                continue
+            changes = [(k, (old or {}).get(k), v) for k, v in answers.items()
+                       if old is None or k not in old or not same_value(old[k], v)]
+            status = NEW if old is None and answers else CHANGED if changes else UNCHANGED
+            plan.rows.append(PlannedRow(row.number, row.organization_id, status, answers, changes))
+        return plan
+
+    async def replan(self, actor: Actor | None, name: str, roadmap_id: str, form_id: str, period_key: str,
+                     rows: list[list], now: datetime) -> ImportPlan:
+        """A kept plan checked again before it is applied: roles, the directory and the figures may have
+        changed since the preview."""
+        roadmap = await self.roadmaps.get(roadmap_id)
+        form = next((f for f in roadmap.form if f.id == form_id), None) if roadmap else None
+        period = period_by_key(form, roadmap, period_key) if roadmap and form else None
+        if roadmap is None or form is None or period is None:
+            return ImportPlan(name, [texts.IMPORT_GONE])
+        keys = [i.key for i in form.indicator]  # the kept rows are a table with the keys as headers
+        table = FigureTable(keys, [FigureRow(n, org, [answers.get(k) for k in keys]) for n, org, answers in rows])
+        return await self._plan(actor, name, table, now, period.due)
+
+    async def apply(self, plan: ImportPlan, by: int, now: datetime) -> Applied:
+        """Write every new and changed row in one transaction, or nothing."""
+        if not plan.applicable:
+            raise ValueError("a plan with problems or refused rows is never applied")
+        assert plan.roadmap and plan.form and plan.period
+        rows = [r for r in plan.rows if r.status in (NEW, CHANGED)]
+        orgs = await self.directory_repo.organizations([r.organization_id for r in rows])
+        munis = {m.id: m for m in await self.directory_repo.all_municipalities()}
+        late_after: dict[str, datetime] = {}
+        source = SOURCE_IMPORT + plan.file
+        async with self.report_repo.transaction():
+            for r in rows:
+                zone = _zone(munis, orgs[r.organization_id], self.default_timezone)
+                if zone not in late_after:
+                    late_after[zone] = summary_instant(plan.form, plan.period, zone)
+                await self.report_repo.save_in_transaction(
+                    r.organization_id, plan.roadmap.id, plan.form.id, plan.period.key, dict(r.answers), by, now,
+                    now > late_after[zone], source)
+        return Applied(sum(1 for r in rows if r.status == NEW), sum(1 for r in rows if r.status == CHANGED))
+
+    async def _form_for(self, headers: list[str]) -> tuple[Roadmap, Form, dict[int, Indicator]] | str:
+        """The one form whose indicators the columns name, or why there is none."""
+        best: list[tuple[int, Roadmap, Form, dict[int, Indicator], list[str]]] = []
+        for rm in await self.roadmaps.all():
+            for form in rm.form:
+                found, unknown = match_columns(headers, form)
+                if found:
+                    best.append((len(found), rm, form, found, unknown))
+        if not best:
+            return texts.IMPORT_NO_COLUMNS
+        best.sort(key=lambda b: (-b[0], len(b[4])))
+        top = [b for b in best if b[0] == best[0][0] and len(b[4]) == len(best[0][4])]
+        if len(top) > 1:
+            return texts.IMPORT_MANY_FORMS.format(forms=", ".join(f"«{b[2].title}»" for b in top[:5]))
+        _, rm, form, found, unknown = best[0]
+        if unknown:
+            return texts.IMPORT_UNKNOWN_COLUMNS.format(form=form.title,
+                                                      columns=", ".join(f"«{short(u, 40)}»" for u in unknown[:10]))
+        return rm, form, found
+
+    def preview_text(self, plan: ImportPlan, closing: str) -> str:
+        """The plan as a coordinator reads it: counts, then why rows are refused, then what changes."""
+        if plan.problems:
+            return texts.IMPORT_REFUSED_FILE.format(file=plan.file, problems="\n".join(plan.problems))
+        assert plan.form and plan.period
+        lines = [texts.IMPORT_HEAD.format(file=plan.file, form=plan.form.title, period=fmt_date(plan.period.due)),
+                 texts.IMPORT_COUNTS.format(rows=len(plan.rows), new=plan.count(NEW), changed=plan.count(CHANGED),
+                                            unchanged=plan.count(UNCHANGED), refused=plan.count(REFUSED))]
+        indicators = {i.key: i for i in plan.form.indicator}
+        refused = plan.refused
+        if refused:
+            lines += ["", texts.IMPORT_REFUSED_ROWS]
+            for r in refused[:SHOWN]:
+                lines.append(texts.IMPORT_ROW.format(row=r.number, organization=self._name(plan, r),
+                                                     what="; ".join(r.reasons)))
+            if len(refused) > SHOWN:
+                lines.append(texts.IMPORT_MORE.format(n=len(refused) - SHOWN))
+            return "\n".join(lines)
+        changed = [r for r in plan.rows if r.status in (NEW, CHANGED)]
+        if changed:
+            lines += ["", texts.IMPORT_CHANGES]
+            for r in changed[:SHOWN]:
+                what = ", ".join(
+                    f"{indicators[k].header}: " + (fmt_answer(indicators[k].kind, new, 40) if r.status == NEW else
+                                                   f"{fmt_answer(indicators[k].kind, old, 40)} → "
+                                                   f"{fmt_answer(indicators[k].kind, new, 40)}")
+                    for k, old, new in r.changes)
+                lines.append(texts.IMPORT_ROW.format(row=r.number, organization=self._name(plan, r), what=what))
+            if len(changed) > SHOWN:
+                lines.append(texts.IMPORT_MORE.format(n=len(changed) - SHOWN))
+            lines += ["", closing]
+        else:
+            lines += ["", texts.IMPORT_NOTHING]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _name(plan: ImportPlan, row: PlannedRow) -> str:
+        return short(plan.names.get(row.organization_id) or row.organization_id or "—", 50)
+
+
+def _zone(munis: dict[int, Municipality], org: Organization, default: str) -> str:
+    muni = munis.get(org.municipality_id)
+    return muni.timezone if muni else default
+
+
+def _answers(cells: list[Cell], columns: dict[int, Indicator], org: Organization | None,
+             reasons: list[str]) -> dict[str, Value]:
+    """The row's filled cells as answers; what cannot be read goes to `reasons`. An empty cell is no
+    answer: what the organization reported before stays."""
+    out: dict[str, Value] = {}
+    for i, ind in columns.items():
+        cell = cells[i] if i < len(cells) else None
+        if cell is None:
+            continue
+        if org is not None and not ind.applies_to(org.type):
+            reasons.append(texts.IMPORT_NOT_ASKED.format(
+                column=ind.header, type=ORG_TYPE_NAMES.get(org.type, org.type)))
+            continue
+        try:
+            out[ind.key] = _value(ind, cell)
+        except Invalid as e:
+            reasons.append(f"«{ind.header}»: {e.message}")
+    return out
+
+
+def _value(ind: Indicator, cell: Cell) -> Value:
+    """A cell as the form would take it typed: numbers straight from a spreadsheet, text parsed."""
+    if isinstance(cell, int | float) and ind.kind in ("count", "number", "percent", "yesno"):
+        if isinstance(cell, float) and cell.is_integer():
+            cell = int(cell)
+        if ind.kind == "count" and isinstance(cell, float):
+            raise Invalid(texts.FORM_NOT_WHOLE)
+        return cell
+    return parse_answer(ind, cell_text(cell))

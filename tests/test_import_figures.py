@@ -1,0 +1,189 @@
+"""Figures from a file (issue 15): a plan first, applied whole or not at all, marked with its source."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import Workbook
+
+from bot.services.imports import CHANGED, NEW, REFUSED, UNCHANGED
+from storage.reports import OPERATOR
+from testkit.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
+
+RM, FORM, PERIOD = "ntgo-sferum-2023", "weekly", "2023-10-20"
+SCHOOL_1, SCHOOL_2, SCHOOL_3 = "6624000001", "6624000002", "6624000003"
+QUESTION_TOTAL = "Сколько педагогических работников (для УО и ИМЦ — сотрудников) в организации сейчас?"
+
+
+async def stored(h: Harness, org: str, period: str = PERIOD) -> dict:
+    sub = await h.app.repos.reports.submission(org, RM, FORM, period)
+    return await h.app.repos.reports.figures(sub.id) if sub else {}
+
+
+def csv(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+async def test_csv_plan_then_apply_marks_the_source(harness: Harness) -> None:
+    h = harness
+    imports = h.app.services.imports
+    # the school already reported by hand: 40 teachers, 30 active
+    await h.app.repos.reports.save(SCHOOL_1, RM, FORM, PERIOD, {"staff_total": 40, "staff_active": 30}, 5,
+                                   h.clock(), False)
+    data = csv("id;staff_total;staff_active\n"
+               f"{SCHOOL_1};40;32\n"       # changed: one figure
+               f"{SCHOOL_2};35;20\n"       # new report
+               f"\n"                        # a blank line is skipped, not refused
+               f"{SCHOOL_3};;\n")           # nothing to import for it
+    plan = await imports.plan(None, "stats.csv", data, h.clock())
+    assert [(r.number, r.status) for r in plan.rows] == [(2, CHANGED), (3, NEW), (5, UNCHANGED)]
+    assert plan.rows[0].changes == [("staff_active", 30, 32)]
+    text = imports.preview_text(plan, "ПРИМЕНИТЬ?")
+    assert text.splitlines()[:2] == [
+        "Файл «stats.csv»: форма «Еженедельный мониторинг Сферума», период до 20.10.2023.",
+        "Строк: 3 — новых отчётов 1, изменённых 1, без изменений 1, отклонено 0."]
+    assert "строка 2, МАОУ СОШ № 1: " in text and "30 → 32" in text and text.endswith("ПРИМЕНИТЬ?")
+    # a plan changes nothing
+    assert await stored(h, SCHOOL_2) == {}
+    done = await imports.apply(plan, 700, h.clock())
+    assert (done.new, done.changed) == (1, 1)
+    assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 32}
+    assert await stored(h, SCHOOL_2) == {"staff_total": 35, "staff_active": 20}
+    sub = await h.app.repos.reports.submission(SCHOOL_2, RM, FORM, PERIOD)
+    assert sub.source == "import:stats.csv" and sub.submitted_by == 700 and not sub.late
+    changes = await h.app.repos.reports.history(SCHOOL_1)
+    assert [(c.indicator_key, c.old_value, c.new_value, c.source) for c in changes][0] == \
+        ("staff_active", 30, 32, "import:stats.csv")
+    # the same file again: nothing left to change
+    again = await imports.plan(None, "stats.csv", data, h.clock())
+    assert not again.applicable and again.count(UNCHANGED) == 3
+
+
+async def test_one_bad_row_refuses_the_file_and_names_the_rows(harness: Harness) -> None:
+    h = harness
+    imports = h.app.services.imports
+    await h.app.repos.reports.save(SCHOOL_3, RM, FORM, PERIOD, {"staff_total": 30, "staff_active": 10}, 5,
+                                   h.clock(), False)
+    data = csv("id,staff_total,staff_active\n"
+               f"{SCHOOL_1},40,32\n"
+               f"{SCHOOL_2},35,много\n"      # not a number
+               "9999999999,10,5\n"            # not in the directory
+               f"{SCHOOL_1},41,33\n"         # the same school twice
+               f"{SCHOOL_3},,45\n"           # above the 30 teachers it reported before
+               "6624000005,-3,1\n")
+    plan = await imports.plan(None, "bad.csv", data, h.clock())
+    refused = {r.number: r.reasons for r in plan.refused}
+    assert sorted(refused) == [3, 4, 5, 6, 7]
+    assert refused[3] == ["«Написали ≥ 10 сообщений»: Нужно целое число, например 25."]
+    assert refused[7] == ["«Педагогов (сотрудников)»: Число не может быть отрицательным."]
+    assert refused[4] == ["организации с id 9999999999 нет в справочнике"]
+    assert refused[5] == ["эта организация уже есть в строке 2"]
+    assert refused[6][0].startswith("«Написали ≥ 10 сообщений»: Не может быть больше")
+    assert refused[6][0].endswith("(30).")  # the at_most partner stored before, with its value
+    assert not plan.applicable
+    text = imports.preview_text(plan, "ПРИМЕНИТЬ?")
+    assert "Файл не применён, ничего не изменено" in text and "строка 4, 9999999999: " in text
+    assert "ПРИМЕНИТЬ?" not in text
+    with pytest.raises(ValueError):
+        await imports.apply(plan, 700, h.clock())
+    assert await stored(h, SCHOOL_1) == {}
+
+
+async def test_coordinator_outside_scope_is_refused(harness: Harness) -> None:
+    h = harness
+    await add_moscow_municipality(h)
+    muni = str((await h.app.repos.directory.municipalities_by_name("Тестовый МО"))[0].id)
+    await register(h, 720, "municipality", muni)
+    actor = await h.app.services.access.actor(720)
+    data = csv(f"id;staff_total;staff_active\n{MOSCOW_SCHOOL};10;5\n{SCHOOL_1};40;32\n")
+    plan = await h.app.services.imports.plan(actor, "mixed.csv", data, h.clock())
+    assert [(r.number, r.status, r.reasons) for r in plan.rows] == [
+        (2, NEW, []), (3, REFUSED, ["организация не из вашей территории"])]
+    assert not plan.applicable
+    assert await stored(h, MOSCOW_SCHOOL) == {} and await stored(h, SCHOOL_1) == {}
+
+
+def xlsx(rows: list[list], percent_cells: tuple[tuple[int, int], ...] = ()) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    for r, c in percent_cells:
+        ws.cell(r, c).number_format = "0%"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+async def test_xlsx_with_title_row_numeric_ids_and_question_headers(harness: Harness) -> None:
+    h = harness
+    data = xlsx([["Статистика Сферума на 20.10.2023"], [],
+                 ["ID", "Название", QUESTION_TOTAL, "staff_active"],
+                 [int(SCHOOL_1), "МАОУ СОШ № 1", 40.0, 31],
+                 [float(SCHOOL_2), "МАОУ СОШ № 2", 35, None]])
+    plan = await h.app.services.imports.plan(None, "ЦО.xlsx", data, h.clock())
+    assert not plan.problems, plan.problems
+    assert [(r.number, r.organization_id, r.status, r.answers) for r in plan.rows] == [
+        (4, SCHOOL_1, NEW, {"staff_total": 40, "staff_active": 31}),
+        (5, SCHOOL_2, NEW, {"staff_total": 35})]
+    await h.app.services.imports.apply(plan, OPERATOR, h.clock())
+    assert await stored(h, SCHOOL_2) == {"staff_total": 35}  # a partial report: the school fills the rest
+
+
+async def test_file_level_problems_change_nothing(harness: Harness) -> None:
+    h = harness
+    imports = h.app.services.imports
+    cases = {
+        "a.csv": (csv("школа;staff_total\n1;2\n"), "нет столбца «id»"),
+        "b.csv": (csv("id;staff_totl\n6624000001;2\n"), "Ни один столбец"),
+        "c.csv": (csv("id;staff_total;учителей\n6624000001;2;3\n"), "«учителей»"),
+        "d.pdf": (b"%PDF-1.4", "не таблица"),
+        "e.xlsx": (b"PK\x03\x04 broken", "Не получилось прочитать"),
+    }
+    for name, (data, expected) in cases.items():
+        plan = await imports.plan(None, name, data, h.clock())
+        assert plan.problems and not plan.applicable, name
+        text = imports.preview_text(plan, "")
+        assert expected in text and "ничего не изменено" in text, (name, text)
+    plan = await imports.plan(None, "p.csv", csv(f"id;staff_total\n{SCHOOL_1};2\n"), h.clock(), date(2023, 10, 19))
+    assert plan.problems == ["У формы «Еженедельный мониторинг Сферума» нет периода со сроком 19.10.2023."]
+    # a named past period is imported into that period (late: its summary has passed)
+    plan = await imports.plan(None, "p.csv", csv(f"id;staff_total\n{SCHOOL_1};2\n"), h.clock(), date(2023, 10, 13))
+    await imports.apply(plan, OPERATOR, h.clock())
+    sub = await h.app.repos.reports.submission(SCHOOL_1, RM, FORM, "2023-10-13")
+    assert sub.late and await stored(h, SCHOOL_1, "2023-10-13") == {"staff_total": 2}
+
+
+async def test_apply_is_atomic_when_a_write_fails_midway(harness: Harness, monkeypatch) -> None:
+    h = harness
+    repo = h.app.repos.reports
+    data = csv("id;staff_total;staff_active\n" + "".join(
+        f"66240000{n:02d};10;5\n" for n in range(1, 11)))
+    plan = await h.app.services.imports.plan(None, "ten.csv", data, h.clock())
+    assert plan.count(NEW) == 10
+    original = repo.save_in_transaction
+    calls = 0
+
+    async def failing(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 6:
+            raise OSError("disk I/O error")
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(repo, "save_in_transaction", failing)
+    with pytest.raises(OSError):
+        await h.app.services.imports.apply(plan, OPERATOR, h.clock())
+    assert await h.app.repos.reports.count_for(SCHOOL_1) == 0  # the first five were rolled back
+    assert await h.app.db.scalar("SELECT count(*) FROM figure_changes") == 0
+
+
+async def test_xlsx_longer_than_the_header_search_reads_every_row(harness: Harness) -> None:
+    """The header is looked for in the first 10 rows only; the rows under it are all read."""
+    h = harness
+    ids = [f"66240000{n:02d}" for n in range(1, 21)]
+    data = xlsx([["id", "staff_total"], *[[org, 10 + n] for n, org in enumerate(ids)]])
+    plan = await h.app.services.imports.plan(None, "all.xlsx", data, h.clock())
+    assert [r.organization_id for r in plan.rows] == ids and plan.count(NEW) == 20
