@@ -205,6 +205,6 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         people=PeopleService(core.access, core.invites, repos.people, repos.chats, messenger.user_name),
         catalog=core.catalog, reports=core.reports,
         items=ItemService(core.roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone),
-        status=core.status, imports=core.imports, dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)
+        status=core.status, imports=core.imports, exports=core.exports, dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)
     return App(config=config, repos=repos, services=services, api=api, messenger=messenger, sender=sender,
                clock=core.clock, raise_errors=raise_errors, schedule=schedule)

@@ -201,15 +201,14 @@ async def export(config: Config, scope_name: str, period: str, out: str | None) 
         if scope is None:
             print(f"Не найдено в справочнике: «{scope_name}».", file=sys.stderr)
             return 1
-        made = await app.status.export(scope, app.clock(), period)
+        made = await app.exports.export(scope, app.clock(), period, texts.OPERATOR_CLI)
     finally:
         await app.close()
-    if made is None:
-        print("Нечего выгружать: нет действующей формы или период указан неверно.", file=sys.stderr)
+    if made.data is None:
+        print(made.message, file=sys.stderr)
         return 1
-    data, name = made
-    path = Path(out or name)
-    path.write_bytes(data)
+    path = Path(out or made.name)
+    path.write_bytes(made.data)
     print(f"Таблица записана: {path}")
     return 0
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.config import Config
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
+from bot.services.export import ExportService
 from bot.services.imports import ImportService
 from bot.services.invites import InviteService
 from bot.services.removal import RemovalService
@@ -37,6 +38,7 @@ class Core:
     reports: ReportService
     status: StatusService
     imports: ImportService
+    exports: ExportService
     clock: Clock
 
     async def close(self) -> None:
@@ -48,6 +50,8 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
     repos = Repositories.of(await Database.open(db_path or config.storage.path))
     access = AccessService(repos.people, repos.directory, set(config.access.owners))
     roadmaps = RoadmapCache(repos.roadmaps, roadmap_recheck_s)
+    status = StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
+                           config.default_timezone)
     return Core(
         config=config, repos=repos, roadmaps=roadmaps, access=access,
         invites=InviteService(repos.invites, repos.people, config.invites.ttl_days,
@@ -55,7 +59,6 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
         catalog=CatalogService(repos.directory, repos.roadmaps),
         removal=RemovalService(repos.directory, repos.people, repos.reports),
         reports=ReportService(roadmaps, repos.reports, repos.directory, repos.people, repos.conversations, access),
-        status=StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
-                             config.default_timezone),
+        status=status, exports=ExportService(status, repos.directory, repos.reports, repos.people),
         imports=ImportService(roadmaps, repos.directory, repos.reports, access, config.default_timezone),
         clock=clock or utcnow)

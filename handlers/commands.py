@@ -108,7 +108,7 @@ async def chart(ctx: Context) -> None:
 
 
 async def export(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.export_for(ctx.actor, ctx.now, ctx.argument))
+    await ctx.show(await ctx.services.exports.export_for(ctx.actor, ctx.now, ctx.argument))
 
 
 async def history(ctx: Context) -> None:

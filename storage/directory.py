@@ -159,6 +159,18 @@ class DirectoryRepo:
             params)
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
+    async def baselines_for(self, org_ids: list[str]) -> dict[str, dict[str, int]]:
+        """organization id -> its baselines, for many organizations at once."""
+        out: dict[str, dict[str, int]] = {}
+        for i in range(0, len(org_ids), 500):
+            chunk = org_ids[i:i + 500]
+            rows = await self.db.fetchall(
+                f"SELECT organization_id, key, value FROM baselines WHERE organization_id IN ({','.join('?' * len(chunk))})",
+                chunk)
+            for org, key, value in rows:
+                out.setdefault(org, {})[key] = value
+        return out
+
     async def baselines_of(self, org_id: str) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT key, value FROM baselines WHERE organization_id = ?", (org_id,))
         return {r[0]: r[1] for r in rows}

@@ -290,16 +290,44 @@ class ReportRepo:
         return out
 
     async def export_rows(self, roadmap_id: str, form_id: str, period: str,
-                          organization_ids: list[str]) -> dict[str, tuple[str, bool, dict[str, Value | None]]]:
-        """organization id -> (submitted at, late, figures) for the period."""
-        out: dict[str, tuple[str, bool, dict[str, Value | None]]] = {}
+                          organization_ids: list[str]) -> dict[str, ExportRow]:
+        """organization id -> its report for the period with how it came, returned ones included."""
+        out: dict[str, ExportRow] = {}
         rows = await self._period_rows(
             "s.organization_id, s.submitted_at, s.late OR EXISTS (SELECT 1 FROM figure_changes c "
-            "WHERE c.submission_id = s.id AND c.late), f.indicator_key, f.value, f.text",
-            roadmap_id, form_id, period, organization_ids)
-        for org, at, late, key, value, text in rows:
-            out.setdefault(org, (at, bool(late), {}))[2][key] = _value(value, text)
+            "WHERE c.submission_id = s.id AND c.late), s.returned_at IS NOT NULL, s.return_comment, "
+            "(SELECT group_concat(DISTINCT c.source) FROM figure_changes c WHERE c.submission_id = s.id "
+            "AND c.source IS NOT NULL), f.indicator_key, f.value, f.text",
+            roadmap_id, form_id, period, organization_ids, counted=False)
+        for org, at, late, returned, comment, sources, key, value, text in rows:
+            if org not in out:
+                out[org] = ExportRow(datetime.fromisoformat(at), bool(late), bool(returned), comment,
+                                     tuple(sorted(sources.split(","))) if sources else (), {})
+            out[org].figures[key] = _value(value, text)
         return out
+
+    async def organization_periods(self, organization_id: str, roadmap_id: str,
+                                   form_id: str) -> dict[str, dict[str, Value | None]]:
+        """period -> the organization's counted figures, for every period it reported (its own verdicts)."""
+        rows = await self.db.fetchall(
+            "SELECT s.period, f.indicator_key, f.value, f.text FROM submissions s "
+            "JOIN figures f ON f.submission_id = s.id "
+            f"WHERE s.organization_id = ? AND s.roadmap_id = ? AND s.form_id = ? {COUNTED}",
+            (organization_id, roadmap_id, form_id))
+        out: dict[str, dict[str, Value | None]] = {}
+        for period, key, value, text in rows:
+            out.setdefault(period, {})[key] = _value(value, text)
+        return out
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    submitted_at: datetime
+    late: bool
+    returned: bool
+    return_comment: str | None
+    sources: tuple[str, ...]  # how its figures came besides the admin's form ("behalf", "import:<file>")
+    figures: dict[str, Value | None]
 
 
 def same_value(old: Value | None, new: Value | None) -> bool:

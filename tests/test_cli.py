@@ -190,9 +190,19 @@ def test_export_command_writes_xlsx(workdir: Path) -> None:
     (workdir / "rm.toml").write_text(text, encoding="utf-8")
     assert run(["load-roadmap", "rm.toml"], workdir).returncode == 0
     res = run(["export", "--scope", "Нижнетуринский ГО", "--out", "t.xlsx"], workdir)
+    assert res.returncode == 1
+    # nobody has reported: the operator is told so instead of getting an empty table
+    assert "ещё никто не сдал отчёт" in res.stderr and not (workdir / "t.xlsx").exists()
+    (workdir / "f.csv").write_text("id;staff_total;staff_active\n6624000001;40;31\n", encoding="utf-8")
+    assert run(["import-figures", "f.csv", "--apply"], workdir).returncode == 0
+    res = run(["export", "--scope", "Нижнетуринский ГО", "--out", "t.xlsx"], workdir)
     assert res.returncode == 0, res.stderr
-    rows = list(openpyxl.load_workbook(workdir / "t.xlsx")["weekly"].iter_rows(values_only=True))
-    assert len(rows) == 21 and rows[1][0] == "Нижнетуринский ГО"
+    wb = openpyxl.load_workbook(workdir / "t.xlsx")
+    cover = {r[0]: r[1] for r in wb["Титульный лист"].iter_rows(min_row=3, values_only=True)}
+    assert cover["Кем"] == "оператор (командная строка)"
+    rows = list(wb["Еженедельный мониторинг Сферума"].iter_rows(values_only=True))
+    school = next(r for r in rows if r[1] == "6624000001")
+    assert school[4:6] == (40, 31) and school[-1] == "из файла f.csv"
     assert run(["export", "--scope", "Нигде"], workdir).returncode == 1
 
 

@@ -125,31 +125,82 @@ async def test_chart_is_a_sensible_png(harness: Harness):
     assert h.emu.file_bytes(regional.attachments[0])[:4] == b"\x89PNG"
 
 
-async def test_export_xlsx_holds_the_numbers(harness: Harness):
+def _book(h: Harness, reply):
     import io
 
     import openpyxl
 
+    return openpyxl.load_workbook(io.BytesIO(h.emu.file_bytes(reply.attachments[0])))
+
+
+async def test_export_xlsx_holds_the_numbers(harness: Harness):
     h = harness
-    ntgo, _, _ = await setup_region(h)
+    ntgo, _, region = await setup_region(h)
     await register(h, 907, "municipality", ntgo, "Ольга", "Смирнова")
-    reply = (await h.say(907, "/export"))[-1]
-    wb = openpyxl.load_workbook(io.BytesIO(h.emu.file_bytes(reply.attachments[0])))
-    rows = list(wb["weekly"].iter_rows(values_only=True))
-    header = rows[0]
-    assert header[:6] == ("Муниципалитет", "id", "Организация", "Тип", "staff_total", "staff_active")
-    by_id = {r[1]: dict(zip(header, r, strict=True)) for r in rows[1:]}
-    assert len(by_id) == 20
+    wb = _book(h, (await h.say(907, "/export"))[-1])
+    assert wb.sheetnames == ["Титульный лист", "Еженедельный мониторинг Сферума", "Цели"]
+    cover = {r[0]: r[1] for r in wb["Титульный лист"].iter_rows(min_row=3, values_only=True)}
+    assert cover["Территория"] == "Нижнетуринский ГО" and cover["Кем"] == "Ольга Смирнова"
+    assert cover["Период"] == "«Еженедельный мониторинг Сферума»: до 20.10.2023"
+    assert cover["Сформировано"] == "20.10.2023 12:00 (МСК+2)"  # 07:00 UTC on the coordinator's wall clock
+    assert cover["Основание"].startswith("Приказ Управления образования")
+    ws = wb["Еженедельный мониторинг Сферума"]
+    assert ws.freeze_panes == "A2"
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("Муниципалитет", "id", "Организация", "Тип", "Педагогов (сотрудников)",
+                       "Написали ≥ 10 сообщений", "Педагоги, написавшие не менее 10 сообщений за неделю, %",
+                       "Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю, %",
+                       "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике, %",
+                       "Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений, от всех 13, %",
+                       "Сдано (время местное)", "Отметки")
+    by_id = {r[1]: r for r in rows[1:] if r[1]}
+    assert len(by_id) == 20 and len(rows) == 22  # 20 organizations and the municipality's subtotal
     school = by_id["6624000001"]
-    assert (school["staff_total"], school["staff_active"]) == (204, 179)
-    assert school["Педагоги, написавшие не менее 10 сообщений за неделю, %"] == 87.7
-    assert school["Сдано"].startswith("2023-10-20") and school["Поздно"] is None  # empty cell
-    assert by_id["6624000003"]["staff_total"] is None  # did not report
-    # a past period by its due date; nonsense gets a clear message
-    week_before = (await h.say(907, "/export 13.10.2023"))[-1]
-    wb = openpyxl.load_workbook(io.BytesIO(h.emu.file_bytes(week_before.attachments[0])))
-    rows = {r[1]: r for r in wb["weekly"].iter_rows(values_only=True)}
+    # 179 / 204 = 87.7 %; of its 40 teachers in the directory: 179 / 40 -> 447.5 %
+    assert school[4:12] == (204, 179, 87.7, None, 447.5, None, "20.10.2023 11:00", None)
+    assert ws.cell(2 + list(by_id).index("6624000001"), 5).number_format == "#,##0"
+    assert by_id["6624000003"][4:] == (None, None, None, None, None, None, "не сдан", None)
+    subtotal = rows[-1]
+    # sums over the four reports: 204 + 40 + 30 + 13 = 287, 179 + 10 + 30 + 12 = 231; teachers' target as in /status
+    assert subtotal[:6] == ("Итого: Нижнетуринский ГО", None, "сдали 4 из 20", None, 287, 231)
+    assert subtotal[6] == 79.9 and subtotal[7] == round(12 / 13 * 100, 1)
+    assert ws.cell(22, 1).font.b
+    # the targets sheet: value, goal, deadline and the verdict /status shows
+    status = await h.text(907, "/status")
+    targets = {r[0]: r for r in wb["Цели"].iter_rows(min_row=2, values_only=True)}
+    judged = targets["Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике"]
+    assert judged[1:5] == ("Нижнетуринский ГО", judged[2], 100, "30.12.2023") and judged[5]
+    assert judged[5] in status
+    assert targets["Педагоги, написавшие не менее 10 сообщений за неделю"][2:6] == (79.9, 100, None, None)
+
+    # a report returned for revision stays in its row, marked, and leaves the subtotal
+    sub = await h.app.repos.reports.submission("6624000002", RM, "weekly", "2023-10-20")
+    await h.app.repos.reports.return_for_revision(sub.id, 907, h.clock(), "проверьте число педагогов")
+    rows = list(_book(h, (await h.say(907, "/export"))[-1])["Еженедельный мониторинг Сферума"].iter_rows(
+        values_only=True))
+    returned = next(r for r in rows if r[1] == "6624000002")
+    assert returned[4:6] == (40, 10) and returned[-1] == "возвращён на доработку: проверьте число педагогов"
+    # (179 + 30) / (204 + 30) = 89.3 %
+    assert rows[-1][2:7] == ("сдали 3 из 20", None, 247, 221, 89.3)
+
+    # a region: each organization's own clock with its zone, subtotals per municipality, the region's total
+    await register(h, 910, "region", region, "Иван", "Орлов")
+    rows = list(_book(h, (await h.say(910, "/export"))[-1])["Еженедельный мониторинг Сферума"].iter_rows(
+        values_only=True))
+    assert rows[0][10] == "Сдано (местное время организации)"
+    assert next(r for r in rows if r[1] == MOSCOW_SCHOOL)[10] == "20.10.2023 09:00 МСК"
+    assert next(r for r in rows if r[1] == "6624000001")[10] == "20.10.2023 11:00 МСК+2"
+    labels = [r[0] for r in rows if r[0] and r[0].startswith(("Итого", "Всего"))]
+    assert labels == ["Итого: Нижнетуринский ГО", "Итого: Тестовый МО", "Всего: Свердловская область"]
+    assert rows[-1][2:6] == ("сдали 4 из 21", None, 347, 271)  # school 2 is still returned
+
+    # a past period by its due date; an empty one and nonsense get a clear message
+    week_before = _book(h, (await h.say(907, "/export 13.10.2023"))[-1])
+    rows = {r[1]: r for r in week_before["Еженедельный мониторинг Сферума"].iter_rows(values_only=True)}
     assert rows["6624000001"][5] == 150
+    assert (await h.text(907, "/export 27.10.2023")).startswith(
+        "За период «Еженедельный мониторинг Сферума» до 27.10.2023 ещё никто не сдал отчёт")
+    assert (await h.text(907, "/export 01.01.2031")).startswith("Нет периода со сроком 01.01.2031.")
     assert await h.text(907, "/export вчера") == "Не понял период. Укажите дату срока, например: /export 20.10.2023"
     await register(h, 908, "organization", "6624000001")
     assert await h.text(908, "/export") == "Эта команда вам недоступна. Список ваших команд — /help."

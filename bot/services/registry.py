@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
 from bot.services.dialogs import DialogService
+from bot.services.export import ExportService
 from bot.services.imports import ImportService
 from bot.services.invites import InviteService
 from bot.services.items import ItemService
@@ -26,5 +27,6 @@ class Services:
     items: ItemService
     status: StatusService
     imports: ImportService
+    exports: ExportService
     dialogs: DialogService
     jobs: JobRunner

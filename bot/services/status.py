@@ -23,7 +23,6 @@ from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
 from bot.views.format import fmt_answer, fmt_date, fmt_percent, short
 from bot.views.message import File, Reply
-from bot.views.sheets import workbook
 from storage.chats import ChatRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo
@@ -228,8 +227,8 @@ class StatusService:
         reported = figs.reported_count()
         lines.append(texts.SUMMARY_COVERAGE.format(reported=reported, expected=expected,
                                                    percent=fmt_percent(reported / expected * 100 if expected else None)))
-        targets = [t for t in rm.target if _in_form(t, form)]
-        verdicts = await self._verdicts(rm, form, period, sub, targets, today)
+        targets = [t for t in rm.target if in_form(t, form)]
+        verdicts = await self.verdicts(rm, form, period, sub, targets, today)
         for t in targets:
             value = figs.target(t)
             if value is None:
@@ -272,7 +271,7 @@ class StatusService:
                 by_period[p].add(m, t, k, v)
         return by_period
 
-    async def _verdicts(self, rm: Roadmap, form: Form, period: Period, scope: Territory, targets: list[Target],
+    async def verdicts(self, rm: Roadmap, form: Form, period: Period, scope: Territory, targets: list[Target],
                         today: date) -> dict[str, Verdict]:
         judged = [t for t in targets if t.goal_percent is not None and t.by is not None]
         if not judged:
@@ -319,8 +318,8 @@ class StatusService:
             lines += [f"   – {name}" for name in missing]
         main = next((t for t in targets if t.denominator != "@organizations"), None)
         if main is not None:
-            ranked = sorted((_org_percent(main, o, per_org[o.id]), o.name) for o in expected
-                             if o.id in per_org and _org_percent(main, o, per_org[o.id]) is not None)
+            ranked = sorted((organization_percent(main, o, per_org[o.id]), o.name) for o in expected
+                             if o.id in per_org and organization_percent(main, o, per_org[o.id]) is not None)
             if ranked:
                 lines.append(texts.STATUS_LOWEST.format(title=main.title))
                 lines += [f"   {n}. {name} — {fmt_percent(p)}" for n, (p, name) in enumerate(ranked[:LOWEST], 1)]
@@ -396,9 +395,9 @@ class StatusService:
                 base = await self.directory_repo.baselines_of(org.id) \
                     if figures and any(t.denominator.startswith("@baseline.") for t in rm.target) else {}
                 for t in rm.target:
-                    if not _in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
+                    if not in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
                         continue
-                    p = _org_percent(t, org, figures, base) if figures else None
+                    p = organization_percent(t, org, figures, base) if figures else None
                     lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
                                                              goal=t.goal_label, trend=""))
                 for ind in form.indicators_for(org.type):
@@ -409,7 +408,7 @@ class StatusService:
 
     # -- chart and export --------------------------------------------------------------------
 
-    async def _current_forms(self, scope: Territory, today: date) -> list[tuple[Roadmap, Form, Period, Territory]]:
+    async def current_forms(self, scope: Territory, today: date) -> list[tuple[Roadmap, Form, Period, Territory]]:
         regions = {m.region_id for m in scope.municipalities}
         names = {rid: (r.name if (r := await self.directory_repo.region(rid)) else "") for rid in regions}
         out = []
@@ -434,17 +433,6 @@ class StatusService:
             return Reply(texts.STATUS_NOTHING)
         return Reply(texts.CHART_CAPTION.format(scope=territory.name), files=(File("chart.png", png, "photo"),))
 
-    async def export_for(self, actor: Actor, now: datetime, period_text: str) -> Reply:
-        """/export [дд.мм.гггг]: the caller's territory by organization, as a spreadsheet."""
-        territory = await self.default_territory(actor)
-        if territory is None:
-            return Reply(texts.NOT_ALLOWED)
-        made = await self.export(territory, now, period_text)
-        if made is None:
-            return Reply(texts.EXPORT_NONE if not period_text else texts.EXPORT_BAD_PERIOD)
-        data, name = made
-        return Reply(texts.EXPORT_CAPTION.format(scope=territory.name), files=(File(name, data),))
-
     async def for_chat(self, actor: Actor, peer: int, now: datetime) -> Reply | None:
         """/status in a group chat: the bound territory's summary for those who may see it; else silence."""
         bound = await self.chat_repo.get(peer)
@@ -456,11 +444,11 @@ class StatusService:
     async def chart(self, scope: Territory, now: datetime) -> bytes | None:
         """Each target's % over the periods so far (a municipality), or the main target by
         municipality (a region, the country), against the goal."""
-        forms = await self._current_forms(scope, local_today(now, scope.timezone))
+        forms = await self.current_forms(scope, local_today(now, scope.timezone))
         if not forms:
             return None
         rm, form, period, sub = forms[0]
-        targets = [t for t in rm.target if _in_form(t, form)]
+        targets = [t for t in rm.target if in_form(t, form)]
         if not targets:
             return None
         by_period = {key: totals for key, totals in (await self._history(rm, form, sub, period)).items()
@@ -479,46 +467,6 @@ class StatusService:
 
         return line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent)
 
-    async def export(self, scope: Territory, now: datetime, period_text: str = "") -> tuple[bytes, str] | None:
-        """One row per organization: every indicator, each target's %, when submitted, late."""
-        today = local_today(now, scope.timezone)
-        forms = await self._current_forms(scope, today)
-        if not forms:
-            return None
-        sheets = []
-        label = ""
-        for rm, form, period, sub in forms:
-            if period_text:
-                wanted = _parse_day(period_text)
-                if wanted is None:
-                    return None
-                period = next((p for p in periods_of(form, rm) if p.due == wanted), None) or \
-                    current_period(form, rm, wanted)
-                if period is None:
-                    continue
-            label = period.key
-            orgs: list[Organization] = []
-            for m in sub.municipalities:
-                orgs += [o for o in await self.directory_repo.organizations_of_municipality(m.id)
-                         if o.type in form.org_types and form.indicators_for(o.type)]
-            data = await self.report_repo.export_rows(rm.id, form.id, period.key, [o.id for o in orgs])
-            targets = [t for t in rm.target if _in_form(t, form)]
-            munis = {m.id: m.name for m in sub.municipalities}
-            header = ["Муниципалитет", "id", "Организация", "Тип", *[i.key for i in form.indicator],
-                      *[f"{t.title}, %" for t in targets], "Сдано", "Поздно"]
-            rows = []
-            for o in orgs:
-                at, late, figures = data.get(o.id, ("", False, {}))
-                percents = [_org_percent(t, o, figures) if figures else None for t in targets]
-                rows.append([munis.get(o.municipality_id, ""), o.id, o.name, ORG_TYPE_NAMES[o.type],
-                             *[figures.get(i.key) for i in form.indicator],
-                             *[round(p, 1) if p is not None else None for p in percents],
-                             at[:16].replace("T", " ") if at else "", "да" if late else ""])
-            sheets.append((form.id, header, rows, ()))
-        if not sheets:
-            return None
-        return workbook(sheets), f"roadmap-{label or today.isoformat()}.xlsx"
-
     async def summary_for_event(self, roadmap: Roadmap, form_id: str, period_key: str, role: str,
                                 scope_id: int) -> str | None:
         """The scheduled summary: the same text /status shows for that form and period."""
@@ -530,16 +478,6 @@ class StatusService:
         return await self.summary(roadmap, form, period, scope, period.due)
 
 
-def _parse_day(text: str) -> date | None:
-    text = text.strip()
-    for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def counted_types(target: Target, form: Form) -> set[str]:
     """The organization types a target counts in a form: those the form asks its numerator (an organization
     never asked can add nothing above, so its count or baseline is not put below either)."""
@@ -548,16 +486,16 @@ def counted_types(target: Target, form: Form) -> set[str]:
 
 def baseline_keys(roadmap: Roadmap, form: Form) -> list[str]:
     return sorted({t.denominator.removeprefix("@baseline.") for t in roadmap.target
-                   if t.denominator.startswith("@baseline.") and _in_form(t, form)})
+                   if t.denominator.startswith("@baseline.") and in_form(t, form)})
 
 
-def _in_form(target: Target, form: Form) -> bool:
+def in_form(target: Target, form: Form) -> bool:
     keys = {i.key for i in form.indicator}
     return target.numerator in keys and (target.denominator == "@organizations" or target.denominator in keys
                                          or target.denominator.startswith("@baseline."))
 
 
-def _org_percent(target: Target, org: Organization, figures: Mapping[str, Value | None],
+def organization_percent(target: Target, org: Organization, figures: Mapping[str, Value | None],
                  baselines: Mapping[str, int] | None = None) -> float | None:
     fraction = target.fraction(org.type, figures, baselines or {})
     return fraction[0] / fraction[1] * 100 if fraction else None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 Row = Sequence[Any]
 
@@ -35,3 +37,97 @@ def workbook(sheets: list[tuple[str, Row, list[Row], Sequence[int]]]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A table fit to send up: a bold frozen header, totals in bold, number formats per column."""
+
+    title: str
+    header: Row
+    rows: list[Row]
+    totals: frozenset[int] = frozenset()  # indexes into `rows` of subtotal and total rows
+    formats: dict[int, str] = field(default_factory=dict)  # column index -> Excel number format
+    wrap: frozenset[int] = frozenset()  # columns of long text: wrapped, not widened without end
+
+
+PERCENT = "0.0"  # a percent kept as a number of percents (87.7), as Russian reports write it
+INTEGER = "#,##0"
+DECIMAL = "#,##0.###"
+MAX_WIDTH = 60
+
+
+def report_workbook(cover_title: str, cover: list[tuple[str, str]], sheets: list[Sheet]) -> bytes:
+    """A cover sheet (label: value lines under a title), then each sheet."""
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Титульный лист"
+    ws.append([cover_title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([])
+    for label, value in cover:
+        _append(ws, [label, value])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+        ws.cell(ws.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 100
+    used: set[str] = {ws.title}
+    for sheet in sheets:
+        title = _sheet_title(sheet.title, used)
+        ws = wb.create_sheet(title)
+        _append(ws, sheet.header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for n, row in enumerate(sheet.rows):
+            _append(ws, row)
+            if n in sheet.totals:
+                for cell in ws[ws.max_row]:
+                    cell.font = Font(bold=True)
+        for col, fmt in sheet.formats.items():
+            for (cell,) in ws.iter_rows(min_row=2, min_col=col + 1, max_col=col + 1):
+                if isinstance(cell.value, int | float):
+                    cell.number_format = fmt
+        for col in sheet.wrap:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=col + 1, max_col=col + 1):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.freeze_panes = "A2"
+        for n, width in enumerate(_widths(sheet)):
+            ws.column_dimensions[get_column_letter(n + 1)].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    """Excel's rules for a sheet name: at most 31 characters, none of []:*?/\\, unique in the book."""
+    clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in title).strip() or "Лист"
+    name = clean[:31]
+    n = 2
+    while name in used:
+        suffix = f" ({n})"
+        name = clean[:31 - len(suffix)] + suffix
+        n += 1
+    used.add(name)
+    return name
+
+
+def _widths(sheet: Sheet) -> list[float]:
+    """Each column as wide as its longest value (a header wraps at 30), within MAX_WIDTH."""
+    out = []
+    for n, head in enumerate(sheet.header):
+        longest = max((len(_shown(row[n])) for row in sheet.rows if n < len(row)), default=0)
+        head_width = min(len(str(head or "")), 30)
+        limit = 40 if n in sheet.wrap else MAX_WIDTH
+        out.append(min(max(longest, head_width, 6) + 2, limit))
+    return out
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
