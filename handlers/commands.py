@@ -66,6 +66,13 @@ async def report(ctx: Context) -> None:
     await ctx.show(await ctx.services.reports.start(ctx.actor, ctx.now, ref, correct=args.get("fix") == 1))
 
 
+async def report_on_behalf(ctx: Context) -> None:
+    """A coordinator's «Заполнить за организацию» under its view: the same form, marked as theirs."""
+    args = ctx.incoming.args
+    await ctx.show(await ctx.services.reports.start(ctx.actor, ctx.now, args, correct=args.get("fix") == 1,
+                                                    behalf=True))
+
+
 async def form_answer(ctx: Context) -> None:
     """A message while a form is open: an answer, a button of the form, or «Отмена»."""
     answer = answer_from(ctx.incoming.text, ctx.incoming.command, ctx.incoming.args)
@@ -113,6 +120,17 @@ async def export(ctx: Context) -> None:
 
 async def history(ctx: Context) -> None:
     await ctx.show(await ctx.services.reports.history(ctx.actor, ctx.argument))
+
+
+async def return_report(ctx: Context) -> None:
+    """«Вернуть на доработку» under an organization's view: which report is in the arguments, checked."""
+    await ctx.show(await ctx.services.reports.begin_return(ctx.actor, ctx.incoming.args, ctx.now))
+
+
+async def return_comment(ctx: Context) -> None:
+    """The coordinator's comment to a returned report."""
+    await ctx.show(await ctx.services.reports.return_comment(ctx.actor, ctx.incoming.text, ctx.now,
+                                                             ctx.conversation))
 
 
 async def invite(ctx: Context) -> None:
@@ -180,7 +198,9 @@ COMMANDS: tuple[Command, ...] = (
             help=(HelpLine(texts.HELP_ITEMS, frozenset({ADMIN, MUNICIPAL, REGIONAL})),),
             about="открытые пункты дорожной карты, кнопка «Выполнено» (со ссылкой, где карта требует)"),
     Command("item", item_done, callback=True),
-    Command("form", form_button),
+    Command("return", return_report, roles=COORDINATORS, under_message=True),
+    Command("behalf", report_on_behalf, roles=COORDINATORS, under_message=True),
+    Command("form", form_button, under_message=True),
     Command("whoami", whoami, slash=("/whoami", "/ктоя"), words=("кто я",), label=texts.MENU_WHOAMI, menu_row=1,
             aside=True, help=(HelpLine(texts.HELP_WHOAMI),),
             about="кто вы и ваши роли"),
@@ -195,4 +215,5 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 # What a person's open dialog does with their next message (see `handlers.router`).
-STATE_HANDLERS = {Dialog.FORM: form_answer, Dialog.ITEM_EVIDENCE: item_evidence}
+STATE_HANDLERS = {Dialog.FORM: form_answer, Dialog.ITEM_EVIDENCE: item_evidence,
+                  Dialog.RETURN_COMMENT: return_comment}

@@ -30,3 +30,5 @@ class Context:
             return
         menu = None if self.incoming.in_chat else self.menu_for(self.actor)
         await self.messenger.send(self.incoming.peer, reply, menu)
+        if reply.notices:
+            await self.messenger.send_bulk(list(reply.notices))

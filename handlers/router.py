@@ -19,6 +19,7 @@ from .table import Command, Lookup, allowed, menu
 LOOKUP = Lookup.of(COMMANDS)
 CANCEL = LOOKUP.by_name["cancel"]
 REPORT = LOOKUP.by_name["report"]
+BEHALF = LOOKUP.by_name["behalf"]
 
 
 def main_menu(actor: Actor) -> Buttons | None:
@@ -58,7 +59,10 @@ async def _private(ctx: Context) -> None:
     if state == Dialog.FORM and command is not CANCEL:
         await _in_form(ctx, command)
         return
-    if state in STATE_HANDLERS and command is not CANCEL and not (command and command.aside):
+    if state in STATE_HANDLERS and command is not None and command is not CANCEL and not command.aside:
+        # a command pressed or typed («сводка») instead of the answer: the person moved on, the question is dropped
+        await ctx.services.dialogs.drop(ctx.actor)
+    elif state in STATE_HANDLERS and command is not CANCEL and not (command and command.aside):
         await STATE_HANDLERS[Dialog(state)](ctx)
         return
     if command is CANCEL:
@@ -85,8 +89,8 @@ async def _run(ctx: Context, command: Command | None) -> None:
 
 async def _in_form(ctx: Context, command: Command | None) -> None:
     """A message while a form is open: an answer, unless it opens another form or is an aside."""
-    if command is REPORT and ctx.incoming.command == REPORT.name:
-        await _run(ctx, REPORT)  # a reminder's or a picker's button opens that form instead
+    if command in (REPORT, BEHALF) and ctx.incoming.command == command.name:
+        await _run(ctx, command)  # a reminder's, a picker's or an organization view's button opens that form instead
         return
     if command is not None and (command.aside or command is REPORT):
         if command is not REPORT:

@@ -46,6 +46,7 @@ class Command:
     chat: Handler | None = None  # in a group chat (the service decides who may)
     callback: bool = False  # pressed as an inline callback button
     aside: bool = False  # answered in the middle of a form, after which the form goes on
+    under_message: bool = False  # reached only by buttons the bot puts under its messages (a form, a view)
     help: tuple[HelpLine, ...] = ()
     about: str = ""  # one line for the README's table
 

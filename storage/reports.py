@@ -72,6 +72,17 @@ SOURCE_BEHALF = "behalf"  # a coordinator through the same form, for the organiz
 SOURCE_IMPORT = "import:"  # followed by the file's name
 OPERATOR = 0  # who changed a figure from the operator's command line (no VK id)
 
+@dataclass(frozen=True)
+class Return:
+    returned_at: datetime
+    returned_by: int
+    first_name: str
+    last_name: str
+    form_id: str
+    period: str
+    comment: str
+
+
 _SUBMISSION = ("SELECT id, organization_id, roadmap_id, form_id, period, submitted_by, submitted_at, "
                "updated_by, updated_at, late, source, returned_at, returned_by, return_comment FROM submissions ")
 # A report counts (sums, coverage, who has sent) unless it was returned for revision.
@@ -150,9 +161,22 @@ class ReportRepo:
         return SaveResult(sid, previous is None, previous)
 
     async def return_for_revision(self, submission_id: int, by: int, at: datetime, comment: str) -> None:
-        await self.db.execute(
-            "UPDATE submissions SET returned_at = ?, returned_by = ?, return_comment = ? WHERE id = ?",
-            (iso(at), by, comment, submission_id))
+        async with self.db.transaction():
+            await self.db.execute(
+                "UPDATE submissions SET returned_at = ?, returned_by = ?, return_comment = ? WHERE id = ?",
+                (iso(at), by, comment, submission_id))
+            await self.db.execute(
+                "INSERT INTO report_returns(submission_id, returned_by, returned_at, comment) VALUES (?, ?, ?, ?)",
+                (submission_id, by, iso(at), comment))
+
+    async def returns(self, organization_id: str, limit: int = 50) -> list[Return]:
+        """The organization's reports returned for revision, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT r.returned_at, r.returned_by, coalesce(p.first_name, ''), coalesce(p.last_name, ''), s.form_id, "
+            "s.period, r.comment FROM report_returns r JOIN submissions s ON s.id = r.submission_id "
+            "LEFT JOIN persons p ON p.vk_id = r.returned_by WHERE s.organization_id = ? "
+            "ORDER BY r.id DESC LIMIT ?", (organization_id, limit))
+        return [Return(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
     async def returned(self, roadmap_id: str, form_id: str, period: str,
                        organization_ids: list[str]) -> dict[str, Submission]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.views import texts
-from testkit.harness import OWNER, Harness, add_moscow_municipality, register
+from testkit.harness import MOSCOW_SCHOOL, OWNER, Harness, add_moscow_municipality, register
 
 ADMIN, MUNI, REGION, OTHER_MUNI, NOBODY = 50, 51, 52, 53, 54
 ROLES = {"admin": ADMIN, "muni": MUNI, "region": REGION, "other_muni": OTHER_MUNI, "none": NOBODY, "owner": OWNER}
@@ -63,6 +63,10 @@ async def people(harness: Harness) -> Harness:
     await register(h, OTHER_MUNI, "municipality", other)
     h.emu.add_user(NOBODY)
     h.emu.add_user(OWNER)
+    # one report in each municipality: /export has something to put in a table
+    for org in ("6624000003", MOSCOW_SCHOOL):  # neither the admin's school nor the one /history asks about
+        await h.app.repos.reports.save(org, "ntgo-sferum-2023", "weekly", "2023-10-20",
+                                       {"staff_total": 10, "staff_active": 5}, 1, h.clock(), False)
     return h
 
 

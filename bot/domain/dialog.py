@@ -9,3 +9,4 @@ class Dialog(StrEnum):
     AWAITING_CODE = "awaiting_code"  # a newcomer was greeted and asked for an invite code
     FORM = "form"  # filling a form: the draft is the conversation's data
     ITEM_EVIDENCE = "item_evidence"  # a roadmap item was pressed «Выполнено» and needs a link
+    RETURN_COMMENT = "return_comment"  # a coordinator returns a report for revision: the comment comes next

@@ -44,6 +44,7 @@ class Draft:
     pending: Value | None = None
     editing: bool = False
     correcting: bool = False
+    behalf: bool = False  # a coordinator fills it for the organization
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -378,11 +379,15 @@ def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
     return Screen(text, rows)
 
 
+def summary_lines(ctx: FormContext, draft: Draft) -> list[str]:
+    """The answers, numbered as the questions are: «1. Сколько … — 204»."""
+    return [f"{i}. {short(ctx.indicators[key].question)} — {fmt_answer(ctx.indicators[key].kind, draft.figures.get(key))}"
+            for i, key in enumerate(draft.keys, 1)]
+
+
 def summary_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
-    lines = [texts.FORM_SUMMARY.format(title=ctx.title, organization=ctx.organization, period=ctx.period_label)]
-    for i, key in enumerate(draft.keys, 1):
-        ind = ctx.indicators[key]
-        lines.append(f"{i}. {short(ind.question)} — {fmt_answer(ind.kind, draft.figures[key])}")
+    lines = [texts.FORM_SUMMARY.format(title=ctx.title, organization=ctx.organization, period=ctx.period_label),
+             *summary_lines(ctx, draft)]
     text = "\n".join(lines)
     if prefix:
         text = f"{prefix}\n\n{text}"

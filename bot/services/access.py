@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.models import Role
+from bot.domain.models import Organization, Role
 from bot.domain.scope import COORDINATOR_LEVELS, Scope
 from bot.views import texts
 from storage.directory import DirectoryRepo
@@ -113,6 +113,11 @@ class AccessService:
         for rid in actor.scopes("region"):
             municipality_ids |= {m.id for m in await self.directory_repo.municipalities_of_region(int(rid))}
         return municipality_ids
+
+    async def oversees(self, actor: Actor, org: Organization) -> bool:
+        """A coordinator's territory holds the organization (owners oversee every one)."""
+        overseen = await self.overseen_municipalities(actor)
+        return overseen is None or org.municipality_id in overseen
 
     async def visible_organizations(self, actor: Actor) -> list[Scope]:
         """Organizations a coordinator oversees: of its municipalities and of its regions' municipalities."""

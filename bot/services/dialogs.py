@@ -35,6 +35,10 @@ class DialogService:
         text = texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL
         return Reply(text if actor.registered else f"{text} {texts.ASK_CODE}")
 
+    async def drop(self, actor: Actor) -> None:
+        """Forget an open question (a link, a comment) the person walked away from."""
+        await self.conversation_repo.clear(actor.vk_id)
+
     async def greet(self, actor: Actor, again: bool) -> Reply:
         """A newcomer: the full greeting the first time (or when they ask to start again), a short reminder after."""
         seen = await self.conversation_repo.get(actor.vk_id)

@@ -9,7 +9,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.dialog import Dialog
-from bot.domain.forms import Answer, Draft, FormContext, Screen, advance, screen_for, validate_figures
+from bot.domain.forms import (
+    Answer,
+    Draft,
+    FormContext,
+    Screen,
+    advance,
+    screen_for,
+    summary_lines,
+    validate_figures,
+)
 from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
 from bot.domain.roadmap import Form, Roadmap, Value
@@ -17,13 +26,16 @@ from bot.services.access import AccessService, Actor
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
 from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_time, percent, short, zone_name
-from bot.views.message import Button, Buttons, Reply
+from bot.views.message import Button, Buttons, Outgoing, Reply
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
-from storage.reports import OPERATOR, SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo
+from storage.reports import OPERATOR, SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo, Submission
 
 REPORT = "report"  # the command that opens a form; its buttons carry which one
+BEHALF = "behalf"  # a coordinator's «Заполнить за организацию»: the same form, for an organization of their territory
+RETURN = "return"  # a coordinator's «Вернуть на доработку» under an organization's view
+RETURN_COMMENT_LIMIT = 1000
 
 
 class StaleDraft(Exception):
@@ -59,33 +71,51 @@ class ReportService:
 
     async def due(self, actor: Actor, now: datetime) -> list[DueForm]:
         out: list[DueForm] = []
-        roadmaps = await self.roadmaps.all()
         for org_id in actor.scopes("organization"):
-            org = await self.directory_repo.organization(org_id)
-            if org is None:
-                continue
-            muni = await self.directory_repo.municipality(org.municipality_id)
-            region = await self.directory_repo.region(muni.region_id) if muni else None
-            if muni is None or region is None:
-                continue
-            today = local_today(now, muni.timezone)
-            for rm in roadmaps:
-                if not rm.roadmap.covers(region.name, muni.name):
-                    continue
-                for form in rm.form:
-                    if org.type not in form.org_types or not form.indicators_for(org.type):
-                        continue
-                    period = current_period(form, rm, today)
-                    if period is not None:
-                        out.append(DueForm(org, muni, rm, form, period))
+            out += await self._due_for(org_id, now)
         return out
 
-    async def start(self, actor: Actor, now: datetime, ref: dict[str, Any] | None = None,
-                    correct: bool = False) -> Reply:
-        """/report, the menu button or a reminder's button. `ref` comes from a payload: only a hint."""
-        if not actor.scopes("organization"):
+    async def _due_for(self, org_id: str, now: datetime) -> list[DueForm]:
+        """The forms open now for one organization."""
+        out: list[DueForm] = []
+        org = await self.directory_repo.organization(org_id)
+        muni = await self.directory_repo.municipality(org.municipality_id) if org else None
+        region = await self.directory_repo.region(muni.region_id) if muni else None
+        if org is None or muni is None or region is None:
+            return out
+        today = local_today(now, muni.timezone)
+        for rm in await self.roadmaps.all():
+            if not rm.roadmap.covers(region.name, muni.name):
+                continue
+            for form in rm.form:
+                if org.type not in form.org_types or not form.indicators_for(org.type):
+                    continue
+                period = current_period(form, rm, today)
+                if period is not None:
+                    out.append(DueForm(org, muni, rm, form, period))
+        return out
+
+    async def may_fill(self, actor: Actor, org: Organization, behalf: bool) -> bool:
+        """An organization's own admin fills its form; a coordinator only on behalf, inside their territory."""
+        if not behalf:
+            return actor.has("organization", org.id)
+        return actor.is_coordinator and await self.access.oversees(actor, org)
+
+    async def start(self, actor: Actor, now: datetime, ref: Mapping[str, Any] | None = None,
+                    correct: bool = False, behalf: bool = False) -> Reply:
+        """/report, the menu button or a reminder's button. `ref` comes from a payload: only a hint; with
+        `behalf` it is a coordinator's «Заполнить за организацию», checked against their territory."""
+        if behalf:
+            if ref is None:
+                return Reply(texts.NOT_ALLOWED)
+            org = await self.directory_repo.organization(str(ref.get("org", "")))
+            if org is None or not await self.may_fill(actor, org, True):
+                return Reply(texts.NOT_ALLOWED)
+            due = await self._due_for(org.id, now)
+        elif not actor.scopes("organization"):
             return Reply(texts.REPORT_NOT_ADMIN)
-        due = await self.due(actor, now)
+        else:
+            due = await self.due(actor, now)
         if ref is not None:
             due = [d for d in due if d.ref == {k: ref.get(k) for k in ("org", "rm", "form")}]
         if not due:
@@ -97,21 +127,28 @@ class ReportService:
             lines = [texts.REPORT_PICK] + [f"{i}. {d.form.title} — {d.organization.name}, до "
                                            f"{fmt_date(d.period.due)}" for i, d in enumerate(due, 1)]
             return Reply("\n".join(lines), rows)
-        return await self._open(actor, due[0], now, correct)
+        return await self._open(actor, due[0], now, correct, behalf)
 
-    async def _open(self, actor: Actor, d: DueForm, now: datetime, correct: bool) -> Reply:
+    async def _open(self, actor: Actor, d: DueForm, now: datetime, correct: bool, behalf: bool = False) -> Reply:
         existing = await self.report_repo.submission(d.organization.id, d.roadmap.id, d.form.id, d.period.key)
         keys = [i.key for i in d.form.indicators_for(d.organization.type)]
-        draft = Draft(d.roadmap.id, d.form.id, d.organization.id, d.period.key, keys, started_at=now.isoformat())
+        draft = Draft(d.roadmap.id, d.form.id, d.organization.id, d.period.key, keys, started_at=now.isoformat(),
+                      behalf=behalf)
+        prefix = texts.BEHALF_NOTE.format(organization=d.organization.name) if behalf else ""
         if existing is not None:
             if not correct:
                 who = await self.people_repo.person(existing.updated_by)
-                text = texts.REPORT_ALREADY.format(
-                    title=d.form.title, period=fmt_date(d.period.due),
-                    when=fmt_time(existing.updated_at, d.municipality.timezone, year=False),
-                    name=who.full_name if who and who.full_name else f"id{existing.updated_by}")
-                return Reply(text, [[Button(texts.REPORT_EDIT, REPORT, {"fix": 1, **d.ref}),
-                                     Button(texts.BTN_CANCEL, "cancel")]])
+                name = who.full_name if who and who.full_name else f"id{existing.updated_by}"
+                if existing.returned:
+                    text = texts.REPORT_RETURNED.format(title=d.form.title, period=fmt_date(d.period.due),
+                                                        comment=existing.return_comment or "—")
+                else:
+                    text = texts.REPORT_ALREADY.format(
+                        title=d.form.title, period=fmt_date(d.period.due),
+                        when=fmt_time(existing.updated_at, d.municipality.timezone, year=False), name=name)
+                return Reply("\n\n".join(filter(None, (prefix, text))), [[Button(
+                    texts.REPORT_EDIT, BEHALF if behalf else REPORT, {"fix": 1, **d.ref}),
+                                              Button(texts.BTN_CANCEL, "cancel")]])
             figures = await self.report_repo.figures(existing.id)
             draft.figures = {k: v for k, v in figures.items() if k in keys}
             draft.correcting = True
@@ -121,7 +158,7 @@ class ReportService:
                 draft.step = next(i for i, k in enumerate(keys) if k not in draft.figures)
         await self.conversation_repo.set(actor.vk_id, Dialog.FORM, draft.to_dict())
         ctx = await self._context(draft, d.organization, d.municipality, d.form)
-        return _reply(screen_for(ctx, draft))
+        return _reply(screen_for(ctx, draft, prefix))
 
     # -- filling ---------------------------------------------------------------------------
 
@@ -171,7 +208,7 @@ class ReportService:
         period = period_by_key(form, roadmap, draft.period) if form and roadmap else None
         # Roles are re-read at the moment of writing: a revoked admin cannot send a stale draft.
         if not roadmap or not form or not org or not muni or not period or \
-                not (await self.access.actor(actor.vk_id)).has("organization", org.id):
+                not await self.may_fill(await self.access.actor(actor.vk_id), org, draft.behalf):
             await self.conversation_repo.clear(actor.vk_id)
             return Reply(texts.FORM_GONE)
         problems = validate_figures(draft.keys, draft.figures, ctx.indicators)
@@ -181,7 +218,7 @@ class ReportService:
             return _reply(screen_for(ctx, draft, texts.FORM_BROKEN))
         late = now > summary_instant(form, period, muni.timezone)
         result = await self.report_repo.save(org.id, roadmap.id, form.id, period.key, dict(draft.figures),
-                                         actor.vk_id, now, late)
+                                             actor.vk_id, now, late, SOURCE_BEHALF if draft.behalf else None)
         await self.conversation_repo.clear(actor.vk_id)
         lines = [(texts.FORM_SENT if result.created else texts.FORM_SENT_CORRECTED).format(
             title=form.title, organization=org.name, period=fmt_date(period.due))]
@@ -198,7 +235,16 @@ class ReportService:
         targets = organization_targets(roadmap, org, draft.figures, baselines)
         if targets:
             lines += ["", texts.FORM_TARGETS, *targets]
-        return Reply("\n".join(lines))
+        notices: tuple[Outgoing, ...] = ()
+        if draft.behalf:  # the school learns who filled its report and can look at it
+            who = await self.people_repo.person(actor.vk_id)
+            notice = Reply(texts.BEHALF_NOTICE.format(
+                name=who.full_name if who and who.full_name else texts.COORDINATOR, title=form.title,
+                organization=org.name, period=fmt_date(period.due),
+                answers="\n".join(summary_lines(ctx, draft))), inline=True)
+            notices = tuple(Outgoing(admin.vk_id, notice, f"behalf:{result.submission_id}:{now.isoformat()}:{admin.vk_id}")
+                            for admin in await self.people_repo.holders("organization", org.id))
+        return Reply("\n".join(lines), notices=notices)
 
     async def _load(self, actor: Actor, conv: Conversation | None = None,
                     now: datetime | None = None) -> tuple[Draft, FormContext] | None:
@@ -214,7 +260,7 @@ class ReportService:
         roadmap = await self.roadmaps.get(draft.roadmap_id)
         form = _form(roadmap, draft.form_id)
         org = await self.directory_repo.organization(draft.organization_id)
-        if roadmap is None or form is None or org is None or not actor.has("organization", org.id):
+        if roadmap is None or form is None or org is None or not await self.may_fill(actor, org, draft.behalf):
             return None
         if draft.keys != [i.key for i in form.indicators_for(org.type)]:
             return None  # the roadmap changed under the draft
@@ -237,6 +283,67 @@ class ReportService:
                            period_label=fmt_date(datetime.fromisoformat(draft.period)),
                            indicators={i.key: i for i in form.indicator}, previous=previous)
 
+    # -- review ----------------------------------------------------------------------------
+
+    async def begin_return(self, actor: Actor, args: Mapping[str, Any], now: datetime) -> Reply:
+        """«Вернуть на доработку» under an organization's view: the comment is asked next."""
+        found = await self._returnable(actor, args, now)
+        if isinstance(found, str):
+            return Reply(found)
+        sub, d = found
+        await self.conversation_repo.set(actor.vk_id, Dialog.RETURN_COMMENT, {"submission": sub.id, **d.ref})
+        return Reply(texts.RETURN_ASK.format(title=d.form.title, organization=d.organization.name,
+                                             period=fmt_date(d.period.due)),
+                     [[Button(texts.BTN_CANCEL, "cancel")]])
+
+    async def return_comment(self, actor: Actor, text: str, now: datetime,
+                             conversation: Conversation | None = None) -> Reply:
+        """The comment: the report stops counting, and the organization's admins get it with «Исправить»."""
+        conv = conversation or await self.conversation_repo.get(actor.vk_id)
+        data = conv.data if conv and conv.state == Dialog.RETURN_COMMENT else {}
+        comment = " ".join(text.split())
+        if not comment:
+            return Reply(texts.RETURN_ASK_AGAIN, [[Button(texts.BTN_CANCEL, "cancel")]])
+        if len(comment) > RETURN_COMMENT_LIMIT:
+            return Reply(texts.RETURN_TOO_LONG.format(limit=RETURN_COMMENT_LIMIT, length=len(comment)),
+                         [[Button(texts.BTN_CANCEL, "cancel")]])
+        await self.conversation_repo.clear(actor.vk_id)
+        found = await self._returnable(await self.access.actor(actor.vk_id), data, now)
+        if isinstance(found, str):
+            return Reply(found)
+        sub, d = found
+        if sub.id != data.get("submission"):
+            return Reply(texts.RETURN_GONE)
+        await self.report_repo.return_for_revision(sub.id, actor.vk_id, now, comment)
+        who = await self.people_repo.person(actor.vk_id)
+        notice = Reply(texts.RETURNED_NOTICE.format(
+            name=who.full_name if who and who.full_name else texts.COORDINATOR, title=d.form.title,
+            organization=d.organization.name, period=fmt_date(d.period.due), comment=comment),
+            [[Button(texts.REPORT_EDIT, REPORT, {"fix": 1, **d.ref})]], inline=True)
+        admins = await self.people_repo.holders("organization", d.organization.id)
+        notices = tuple(Outgoing(a.vk_id, notice, f"return:{sub.id}:{now.isoformat()}:{a.vk_id}") for a in admins)
+        done = texts.RETURN_DONE.format(title=d.form.title, organization=d.organization.name,
+                                        period=fmt_date(d.period.due))
+        return Reply(done + "\n" + (texts.RETURN_TOLD.format(n=len(admins)) if admins else texts.RETURN_NO_ADMIN),
+                     notices=notices)
+
+    async def _returnable(self, actor: Actor, args: Mapping[str, Any],
+                          now: datetime) -> tuple[Submission, DueForm] | str:
+        """The current report a coordinator may return, or why not (in Russian)."""
+        org = await self.directory_repo.organization(str(args.get("org", "")))
+        if org is None or not actor.is_coordinator or not await self.access.oversees(actor, org):
+            return texts.NOT_ALLOWED
+        due = [d for d in await self._due_for(org.id, now)
+               if d.ref == {k: args.get(k) for k in ("org", "rm", "form")}]
+        if not due:
+            return texts.RETURN_GONE
+        sub = await self.report_repo.submission(org.id, due[0].roadmap.id, due[0].form.id, due[0].period.key)
+        if sub is None:
+            return texts.RETURN_NOT_SENT
+        if sub.returned:
+            return texts.RETURN_ALREADY.format(comment=sub.return_comment or "—")
+        return sub, due[0]
+
     # -- history ---------------------------------------------------------------------------
 
     async def history(self, actor: Actor, query: str) -> Reply:
@@ -254,24 +361,38 @@ class ReportService:
             return texts.INVITE_AMBIGUOUS.format(query=query[:100], names="; ".join(m.name for m in matches[:5]))
         org_id = matches[0].id
         changes = await self.report_repo.history(org_id)
-        if not changes:
+        returns = await self.report_repo.returns(org_id)
+        if not changes and not returns:
             return texts.HISTORY_NONE
         indicators = {i.key: i for rm in await self.roadmaps.all() for f in rm.form for i in f.indicator}
         forms = {f.id: f.title for rm in await self.roadmaps.all() for f in rm.form}
         timezone = await self._timezone(org_id)
+        newest = max([c.changed_at for c in changes] + [r.returned_at for r in returns])
         lines = [texts.HISTORY_HEAD.format(organization=matches[0].name,
-                                           zone=zone_name(changes[0].changed_at.astimezone(ZoneInfo(timezone))))]
-        for c in changes:
+                                           zone=zone_name(newest.astimezone(ZoneInfo(timezone))))]
+        events: list[tuple[datetime, int, str]] = []  # newest first; a return after the changes it judged
+        for n, c in enumerate(changes):
             ind = indicators.get(c.indicator_key)
             q, kind = (ind.question, ind.kind) if ind else (c.indicator_key, "count")
-            lines.append(texts.HISTORY_LINE.format(
-                when=fmt_time(c.changed_at, timezone), name=(f"{c.first_name} {c.last_name}".strip()
-                or (texts.OPERATOR if c.changed_by == OPERATOR else f"id{c.changed_by}")) + source_label(c.source), form=forms.get(c.form_id, c.form_id),
+            events.append((c.changed_at, -n, texts.HISTORY_LINE.format(
+                when=fmt_time(c.changed_at, timezone),
+                name=_who(c.first_name, c.last_name, c.changed_by) + source_label(c.source),
+                form=forms.get(c.form_id, c.form_id),
                 period=fmt_date(datetime.fromisoformat(c.period)), question=short(q, 60),
                 old="—" if c.first else fmt_answer(kind, c.old_value, 40),
                 new=fmt_answer(kind, c.new_value, 40),
-                late=texts.HISTORY_LATE if c.late else ""))
-        return "\n".join(lines)
+                late=texts.HISTORY_LATE if c.late else "")))
+        for n, r in enumerate(returns):
+            events.append((r.returned_at, 1 - n, texts.HISTORY_RETURN.format(
+                when=fmt_time(r.returned_at, timezone), name=_who(r.first_name, r.last_name, r.returned_by),
+                form=forms.get(r.form_id, r.form_id), period=fmt_date(datetime.fromisoformat(r.period)),
+                comment=short(r.comment, 200))))
+        events.sort(key=lambda e: (e[0], e[1]), reverse=True)
+        return "\n".join(lines + [text for _, _, text in events[:50]])
+
+
+def _who(first_name: str, last_name: str, vk_id: int) -> str:
+    return f"{first_name} {last_name}".strip() or (texts.OPERATOR if vk_id == OPERATOR else f"id{vk_id}")
 
 
 def source_label(source: str | None) -> str:

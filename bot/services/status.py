@@ -19,10 +19,11 @@ from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target, Value
 from bot.domain.schedule import item_occurrences
 from bot.domain.verdicts import Verdict, judge
 from bot.services.access import AccessService, Actor
+from bot.services.reports import BEHALF, RETURN
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
 from bot.views.format import fmt_answer, fmt_date, fmt_percent, short
-from bot.views.message import File, Reply
+from bot.views.message import Button, File, Reply
 from storage.chats import ChatRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo
@@ -30,6 +31,7 @@ from storage.people import PeopleRepo
 from storage.reports import ReportRepo
 
 LOWEST = 5
+MAX_ROWS = 6  # VK's limit of rows in an inline keyboard
 
 
 class Totals:
@@ -146,7 +148,7 @@ class StatusService:
             scope = await self.default_territory(actor)
             if scope is None and actor.scopes("organization"):
                 org = await self.directory_repo.organization(actor.scopes("organization")[0])
-                return Reply(await self.organization_text(org, now) if org else texts.NOT_ALLOWED)
+                return await self.organization_view(actor, org, now) if org else Reply(texts.NOT_ALLOWED)
             return Reply(await self.territory_text(scope, now, private=True) if scope else texts.NOT_ALLOWED)
         # Drill-down: only inside the caller's own territory.
         munis = await self._visible_municipalities(actor)
@@ -162,7 +164,7 @@ class StatusService:
                     and org.municipality_id in allowed]
         if len(orgs) == 1:
             org = await self.directory_repo.organization(orgs[0].id)
-            return Reply(await self.organization_text(org, now) if org else texts.STATUS_NOT_FOUND)
+            return await self.organization_view(actor, org, now) if org else Reply(texts.STATUS_NOT_FOUND)
         if len(hits) + len(orgs) > 1:
             names = [m.name for m in hits] + [o.name for o in orgs]
             return Reply(texts.INVITE_AMBIGUOUS.format(query=query[:100], names="; ".join(names[:5])))
@@ -374,37 +376,56 @@ class StatusService:
                                                       (f" и ещё {len(open_units) - 10}" if len(open_units) > 10 else "")))
         return ([texts.STATUS_ITEMS] + lines) if lines else []
 
-    async def organization_text(self, org: Organization, now: datetime) -> str:
+    async def organization_view(self, actor: Actor, org: Organization, now: datetime) -> Reply:
+        """One organization: each open form's state and figures, its targets with verdicts; for a coordinator
+        of its territory, buttons to fill or correct the report for it and to return it for revision."""
         muni = await self.directory_repo.municipality(org.municipality_id)
         tz = muni.timezone if muni else self.default_timezone
         today = local_today(now, tz)
+        coordinator = actor.is_coordinator and await self.access.oversees(actor, org)
         lines = [texts.STATUS_ORG_HEAD.format(name=org.name)]
-        for rm in await self.roadmaps.all():
-            for form in rm.form:
-                if org.type not in form.org_types:
+        buttons: list[list[Button]] = []
+        forms = [(rm, form, period) for rm in await self.roadmaps.all() for form in rm.form
+                 if org.type in form.org_types and form.indicators_for(org.type)
+                 and (period := current_period(form, rm, today)) is not None]
+        for n, (rm, form, period) in enumerate(forms, 1):
+            sub = await self.report_repo.submission(org.id, rm.id, form.id, period.key)
+            history = await self.report_repo.organization_periods(org.id, rm.id, form.id)
+            before = previous_period(form, rm, period)
+            if sub is None:
+                state = texts.STATUS_ORG_NOT_SENT
+            elif sub.returned:
+                state = texts.STATUS_ORG_RETURNED.format(comment=sub.return_comment or "—")
+            else:
+                state = texts.STATUS_ORG_SENT
+            lines.append(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))
+            figures = history.get(period.key) or (history.get(before.key) if before else None) or {}
+            base = await self.directory_repo.baselines_of(org.id) \
+                if any(t.denominator.startswith("@baseline.") for t in rm.target) else {}
+            dues = [p.due for p in periods_of(form, rm)]
+            for t in rm.target:
+                if not in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
                     continue
-                period = current_period(form, rm, today)
-                if period is None:
-                    continue
-                this = await self.report_repo.period_figures(rm.id, form.id, period.key, [org.id])
-                before = previous_period(form, rm, period)
-                last = await self.report_repo.period_figures(rm.id, form.id, before.key, [org.id]) if before else {}
-                state = texts.STATUS_ORG_SENT if org.id in this else texts.STATUS_ORG_NOT_SENT
-                lines.append(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))
-                figures = this.get(org.id) or last.get(org.id) or {}
-                base = await self.directory_repo.baselines_of(org.id) \
-                    if figures and any(t.denominator.startswith("@baseline.") for t in rm.target) else {}
-                for t in rm.target:
-                    if not in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
-                        continue
-                    p = organization_percent(t, org, figures, base) if figures else None
-                    lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
-                                                             goal=t.goal_label, trend=""))
-                for ind in form.indicators_for(org.type):
-                    if not ind.summed and ind.key in figures:  # no target shows them: the answer itself
-                        lines.append(texts.STATUS_ORG_ANSWER.format(question=short(ind.question, 60),
-                                                                    answer=fmt_answer(ind.kind, figures[ind.key])))
-        return "\n".join(lines)
+                p = organization_percent(t, org, figures, base) if figures else None
+                verdict = judge(t, dues, {date.fromisoformat(k): organization_percent(t, org, f, base)
+                                          for k, f in history.items()}, today)
+                trend = "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
+                                                                   value=fmt_percent(verdict.value)) if verdict else ""
+                lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
+                                                         goal=t.goal_label, trend=trend))
+            for ind in form.indicators_for(org.type):
+                if not ind.summed and ind.key in figures:  # no target shows them: the answer itself
+                    lines.append(texts.STATUS_ORG_ANSWER.format(question=short(ind.question, 60),
+                                                                answer=fmt_answer(ind.kind, figures[ind.key])))
+            if coordinator and len(buttons) < MAX_ROWS:
+                ref = {"org": org.id, "rm": rm.id, "form": form.id}
+                mark = f" ({n})" if len(forms) > 1 else ""
+                row = [Button(texts.BTN_BEHALF + mark, BEHALF, ref)] if sub is None else \
+                    [Button(texts.BTN_BEHALF_FIX + mark, BEHALF, {**ref, "fix": 1})]
+                if sub is not None and not sub.returned:
+                    row.append(Button(texts.BTN_RETURN + mark, RETURN, ref))
+                buttons.append(row)
+        return Reply("\n".join(lines), buttons or None, inline=bool(buttons))
 
     # -- chart and export --------------------------------------------------------------------
 

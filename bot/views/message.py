@@ -44,6 +44,7 @@ class Reply:
     callback: bool = False
     files: tuple[File, ...] = ()
     secret: bool = False  # holds an invite code: kept in the outbox only until VK has it
+    notices: tuple[Outgoing, ...] = ()  # messages to other people the answer brings (a school told of a return)
 
 
 @dataclass(frozen=True)
