@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -63,10 +63,19 @@ class App:
         actor = await self.services.access.actor(incoming.from_id)
         await route(Context(incoming, actor, self.services, self.messenger, main_menu, self.clock()))
 
-    async def before(self, incoming: Incoming) -> None:
-        """Outside the handler's transaction: VK's client spins until a press is answered."""
+    async def before(self, incoming: Incoming) -> Incoming | None:
+        """Outside the handler's transaction: VK's client spins until a press is answered; a file a person
+        sent is downloaded here, so the database is not held while VK's file server answers."""
         if incoming.kind == "callback":
             await self.messenger.acknowledge(incoming)
+        if incoming.kind == "message" and not incoming.in_chat and incoming.documents:
+            documents = []
+            for doc in incoming.documents[:MAX_DOCUMENTS]:
+                data = await self.messenger.download(doc.url, MAX_DOCUMENT_BYTES) \
+                    if doc.size <= MAX_DOCUMENT_BYTES else None
+                documents.append(replace(doc, data=data))
+            return replace(incoming, documents=tuple(documents))
+        return None
 
     async def on_unavailable(self, incoming: Incoming) -> None:
         """The database cannot write: the person hears it straight from VK; their message is kept and
@@ -181,6 +190,10 @@ class App:
     async def close(self) -> None:
         await self.api.http_client.close()
         await self.db.close()
+
+
+MAX_DOCUMENTS = 3  # files looked at in one message
+MAX_DOCUMENT_BYTES = 20 * 2**20  # a national file of figures is about 1 MB as .xlsx
 
 
 async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,

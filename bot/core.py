@@ -60,5 +60,6 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
         removal=RemovalService(repos.directory, repos.people, repos.reports),
         reports=ReportService(roadmaps, repos.reports, repos.directory, repos.people, repos.conversations, access),
         status=status, exports=ExportService(status, repos.directory, repos.reports, repos.people),
-        imports=ImportService(roadmaps, repos.directory, repos.reports, access, config.default_timezone),
+        imports=ImportService(roadmaps, repos.directory, repos.reports, access, config.default_timezone, status,
+                              repos.conversations),
         clock=clock or utcnow)

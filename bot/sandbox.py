@@ -41,12 +41,14 @@ HELP = """Команды консоли (всё остальное уходит 
   :users        — список пользователей        :as ID   — писать от имени пользователя
   :chat         — писать в беседу координаторов  :pm   — писать боту в личные сообщения
   :N            — нажать кнопку N последней клавиатуры
+  :file ПУТЬ    — отправить боту файл (например, заполненный шаблон .xlsx)
   :help         — эта подсказка               :quit    — выход"""
 
 
 class Console:
     def __init__(self, app: App, emu: Emulator, read_line: Callable[[], Awaitable[str | None]],
-                 write: Callable[[str], None], chat_peer: int) -> None:
+                 write: Callable[[str], None], chat_peer: int, files_dir: Path | None = None) -> None:
+        self.files_dir = files_dir  # where files the bot sends are saved for the person to open
         self.app = app
         self.emu = emu
         self.read_line = read_line
@@ -111,12 +113,32 @@ class Console:
                 self.write("Нет такой кнопки.")
                 return True
             await self.show_replies()
+        elif line.startswith(":file"):
+            path = Path(line[5:].strip()).expanduser()
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                self.write(f"Не могу прочитать файл «{path}»: {e.strerror or e}.")
+                return True
+            self.emu.say(self.user, "", peer_id=self.peer, documents=((path.name, data),))
+            await self.show_replies()
         elif line.startswith(":"):
             self.write("Неизвестная команда консоли. :help — подсказка.")
         else:
             self.emu.say(self.user, line, peer_id=self.peer)
             await self.show_replies()
         return True
+
+    def save(self, attachment: str) -> str:
+        """A file the bot sent, written where the person can open it; its path (or its name if not kept)."""
+        data = self.emu.files.get(attachment)
+        if self.files_dir is None or data is None:
+            return attachment
+        ext = ".png" if data[:4] == b"\x89PNG" else ".xlsx" if data[:2] == b"PK" else ""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / f"{attachment}{ext}"
+        path.write_bytes(data)
+        return str(path)
 
     async def show_replies(self, quiet: float = 0.4, limit: float = 5.0) -> None:
         """Print what the bot delivered to the current peer since last time."""
@@ -133,7 +155,7 @@ class Console:
         for msg in self.emu.delivered(self.peer)[self.seen.get(self.peer, 0):]:
             self.write("бот: " + msg.text.replace("\n", "\n     "))
             for att in msg.attachments:
-                self.write(f"     📎 {att}")
+                self.write(f"     📎 {self.save(att)}")
             if msg.keyboard and msg.labels():
                 self.write("     " + "  ".join(f"[{i}] {label}" for i, label in enumerate(msg.labels(), 1)))
         self.seen[self.peer] = len(self.emu.delivered(self.peer))
@@ -233,7 +255,7 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None) -> int:
     write(f"Песочница: эмулятор VK на {emu.base_url}, база {db_path}.")
     write(f"Павел Новиков (300) ещё не зарегистрирован; его код приглашения: {code}")
     try:
-        await Console(app, emu, read_line, write, chat).run()
+        await Console(app, emu, read_line, write, chat, db_path.parent / "sandbox-files").run()
     finally:
         stop.set()
         await polling

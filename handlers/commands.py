@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.domain.dialog import Dialog
 from bot.domain.forms import answer_from
 from bot.views import texts
-from bot.views.message import Reply
+from bot.views.message import Button, Reply
 
 from .context import Context
 from .table import (
@@ -133,6 +133,25 @@ async def return_comment(ctx: Context) -> None:
                                                              ctx.conversation))
 
 
+async def receive_files(ctx: Context) -> None:
+    """A private message with files: a coordinator's figures to import (checked, then «Применить»)."""
+    await ctx.show(await ctx.services.imports.receive(ctx.actor, ctx.incoming.documents, ctx.now))
+
+
+async def apply_import(ctx: Context) -> None:
+    await ctx.show(await ctx.services.imports.confirm(ctx.actor, ctx.now, ctx.conversation))
+
+
+async def import_waiting(ctx: Context) -> None:
+    """Text while a checked file waits for «Применить»."""
+    await ctx.show(Reply(texts.IMPORT_WAITING, [[Button(texts.BTN_APPLY, "apply_import"),
+                                                 Button(texts.BTN_CANCEL, "cancel")]]))
+
+
+async def template(ctx: Context) -> None:
+    await ctx.show(await ctx.services.imports.template(ctx.actor, ctx.now))
+
+
 async def invite(ctx: Context) -> None:
     await ctx.show(await ctx.services.people.issue_invite(ctx.actor, ctx.argument, ctx.now))
 
@@ -198,6 +217,11 @@ COMMANDS: tuple[Command, ...] = (
             help=(HelpLine(texts.HELP_ITEMS, frozenset({ADMIN, MUNICIPAL, REGIONAL})),),
             about="открытые пункты дорожной карты, кнопка «Выполнено» (со ссылкой, где карта требует)"),
     Command("item", item_done, callback=True),
+    Command("template", template, slash=("/template", "/шаблон"), roles=COORDINATORS,
+            help=(HelpLine(texts.HELP_TEMPLATE, COORDINATORS),),
+            about="шаблон Excel с организациями территории для загрузки цифр; заполненный файл присылается боту, "
+                  "он показывает, что изменится, и записывает по кнопке «Применить»"),
+    Command("apply_import", apply_import, roles=COORDINATORS, under_message=True),
     Command("return", return_report, roles=COORDINATORS, under_message=True),
     Command("behalf", report_on_behalf, roles=COORDINATORS, under_message=True),
     Command("form", form_button, under_message=True),
@@ -216,4 +240,6 @@ COMMANDS: tuple[Command, ...] = (
 
 # What a person's open dialog does with their next message (see `handlers.router`).
 STATE_HANDLERS = {Dialog.FORM: form_answer, Dialog.ITEM_EVIDENCE: item_evidence,
-                  Dialog.RETURN_COMMENT: return_comment}
+                  Dialog.RETURN_COMMENT: return_comment, Dialog.IMPORT_CONFIRM: import_waiting}
+# The buttons that answer an open dialog (anything else pressed or typed there drops it).
+STATE_BUTTONS = {Dialog.IMPORT_CONFIRM: ("apply_import",)}

@@ -12,7 +12,7 @@ from bot.services.access import Actor
 from bot.views import texts
 from bot.views.message import Buttons, Reply
 
-from .commands import COMMANDS, STATE_HANDLERS
+from .commands import COMMANDS, STATE_BUTTONS, STATE_HANDLERS, receive_files
 from .context import Context
 from .table import Command, Lookup, allowed, menu
 
@@ -56,8 +56,14 @@ async def _private(ctx: Context) -> None:
         command = None  # a callback button's command typed or forged into a message is not a press
     ctx.conversation = await ctx.services.dialogs.current(ctx.actor)
     state = ctx.conversation.state if ctx.conversation else None
+    if incoming.documents and ctx.actor.registered and state != Dialog.FORM:
+        await receive_files(ctx)
+        return
     if state == Dialog.FORM and command is not CANCEL:
         await _in_form(ctx, command)
+        return
+    if state in STATE_HANDLERS and command is not None and command.name in STATE_BUTTONS.get(Dialog(state), ()):
+        await _run(ctx, command)  # the dialog's own button («Применить»)
         return
     if state in STATE_HANDLERS and command is not None and command is not CANCEL and not command.aside:
         # a command pressed or typed («сводка») instead of the answer: the person moved on, the question is dropped

@@ -78,11 +78,12 @@ class Harness:
             calm = calm + 1 if idle else 0
 
     async def say(self, user_id: int, text: str, *, peer_id: int | None = None,
-                  payload: dict | str | None = None, reply_to: int | None = None) -> list[Delivered]:
-        """The user writes; returns what the bot delivered to that peer in reply."""
+                  payload: dict | str | None = None, reply_to: int | None = None,
+                  documents: tuple[tuple[str, bytes], ...] = ()) -> list[Delivered]:
+        """The user writes (and sends files); returns what the bot delivered to that peer in reply."""
         peer = peer_id if peer_id is not None else user_id
         before = len(self.emu.delivered(peer))
-        self.emu.say(user_id, text, peer_id=peer_id, payload=payload, reply_to=reply_to)
+        self.emu.say(user_id, text, peer_id=peer_id, payload=payload, reply_to=reply_to, documents=documents)
         await self.settle()
         return self.emu.delivered(peer)[before:]
 

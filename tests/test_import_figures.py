@@ -187,3 +187,48 @@ async def test_xlsx_longer_than_the_header_search_reads_every_row(harness: Harne
     data = xlsx([["id", "staff_total"], *[[org, 10 + n] for n, org in enumerate(ids)]])
     plan = await h.app.services.imports.plan(None, "all.xlsx", data, h.clock())
     assert [r.organization_id for r in plan.rows] == ids and plan.count(NEW) == 20
+
+
+async def test_coordinator_sends_a_file_in_chat_and_applies_it(harness: Harness) -> None:
+    """The chat journey through vkemu: /template, the filled file sent back as a document, the preview,
+    «Применить»; an admin's file is not taken; a refused file offers nothing to apply."""
+    from openpyxl import load_workbook
+
+    from bot.views import texts
+
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 770, "municipality", muni, "Ольга", "Смирнова")
+    reply = (await h.say(770, "/шаблон"))[-1]
+    assert reply.text.startswith("Шаблон для загрузки цифр — Нижнетуринский ГО")
+    book = load_workbook(io.BytesIO(h.emu.file_bytes(reply.attachments[0])))
+    assert book.sheetnames[0].startswith("Еженедельный мониторинг Сферума") and book.sheetnames[-1] == "Титульный лист"
+    ws = book.worksheets[0]
+    assert [c.value for c in ws[1]] == ["id", "Название", "Муниципалитет", "Педагогов (сотрудников)",
+                                        "Написали ≥ 10 сообщений"]
+    assert ws.max_row == 21 and ws.cell(2, 3).value == "Нижнетуринский ГО"
+    row = next(r for r in range(2, 22) if ws.cell(r, 1).value == SCHOOL_1)
+    ws.cell(row, 4).value, ws.cell(row, 5).value = 40, 31
+    buf = io.BytesIO()
+    book.save(buf)
+    preview = (await h.say(770, "", documents=(("шаблон.xlsx", buf.getvalue()),)))[-1]
+    assert preview.text.startswith("Файл «шаблон.xlsx»: форма «Еженедельный мониторинг Сферума», период до 20.10.2023.")
+    assert "новых отчётов 1" in preview.text and "без изменений 19" in preview.text
+    assert preview.labels() == [texts.BTN_APPLY, texts.BTN_CANCEL]
+    assert await stored(h, SCHOOL_1) == {}  # nothing before «Применить»
+    assert (await h.say(770, "а что дальше?"))[-1].text == texts.IMPORT_WAITING
+    done = (await h.press(770, texts.BTN_APPLY))[-1].text
+    assert done == "Записано из файла «шаблон.xlsx»: новых отчётов 1, изменённых 0."
+    assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 31}
+    history = await h.text(770, f"/history {SCHOOL_1}")
+    assert "Ольга Смирнова (из файла шаблон.xlsx)" in history
+    # «Применить» pressed again (an old button) writes nothing twice
+    assert (await h.say(770, "x", payload={"cmd": "apply_import"}))[-1].text == texts.IMPORT_NOTHING_PENDING
+    # a file with a bad row: named, nothing to apply
+    bad = (await h.say(770, "", documents=(("bad.csv", f"id;staff_total\n{SCHOOL_2};много\n".encode()),)))[-1]
+    assert "строка 2, МАОУ СОШ № 2" in bad.text and bad.labels() == [] or texts.BTN_APPLY not in bad.labels()
+    # an admin's file is not an import
+    await register(h, 771, "organization", SCHOOL_2)
+    admin = (await h.say(771, "", documents=(("x.csv", b"id;staff_total\n"),)))[-1]
+    assert admin.text == texts.IMPORT_NOT_COORDINATOR
+    assert await stored(h, SCHOOL_2) == {}

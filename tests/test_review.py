@@ -47,8 +47,10 @@ async def test_return_for_revision_journey(harness: Harness) -> None:
     assert notice.labels() == [texts.REPORT_EDIT]
     # the returned report counts nowhere: coverage, /status, the organization's view, reminders
     summary = await last(h, 741, "/status")
-    assert "Сдали: 0 из 20 организаций" in summary
-    assert "возвращён на доработку: «Проверьте число педагогов" in await last(h, 741, "/status МАОУ СОШ № 1")
+    assert "Сдали: 0 из 20 организаций" in summary and "   – МАОУ СОШ № 1 (возвращён на доработку)" in summary
+    view = await last(h, 741, "/status МАОУ СОШ № 1")
+    assert "возвращён на доработку: «Проверьте число педагогов" in view
+    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 87,7 %" in view  # its figures, to be corrected
     assert h.emu.delivered(741)[-1].labels() == [texts.BTN_BEHALF_FIX]  # nothing left to return
     assert SCHOOL_1 not in await h.app.repos.reports.submitted(RM, FORM, PERIOD)
     before = len(h.emu.delivered(740))
@@ -104,12 +106,15 @@ async def test_entry_on_behalf_journey(harness: Harness) -> None:
     view = (await h.say(751, "/status МАОУ СОШ № 2"))[-1]
     assert "отчёт ещё не сдан" in view.text and view.labels() == [texts.BTN_BEHALF]
     opened = (await h.press(751, texts.BTN_BEHALF))[-1].text
-    assert opened.startswith(texts.BEHALF_NOTE.format(organization="МАОУ СОШ № 2"))
+    assert opened.startswith(texts.BEHALF_NOTE.format(organization="МАОУ СОШ № 2",
+                                                      title="Еженедельный мониторинг Сферума", period="20.10.2023"))
+    assert "Вы заполняете за организацию «МАОУ СОШ № 2» отчёт «Еженедельный мониторинг Сферума»" in opened
     assert "Вопрос 1 из 2" in opened
     await h.say(751, "35")
     await h.say(751, "20")
     sent = (await h.press(751, texts.BTN_SEND))[-1].text
     assert sent.startswith("Отчёт принят: «Еженедельный мониторинг Сферума», МАОУ СОШ № 2")
+    assert "Организация по целям дорожной карты:" in sent and "Ваша организация" not in sent
     sub = await h.app.repos.reports.submission(SCHOOL_2, RM, FORM, PERIOD)
     assert sub.source == SOURCE_BEHALF and sub.submitted_by == 751
     await h.settle()

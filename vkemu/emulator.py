@@ -667,10 +667,12 @@ class Emulator:
             "keyboard": True, "inline_keyboard": True, "carousel": True, "lang_id": 0}}
 
     def say(self, user_id: int, text: str, *, peer_id: int | None = None,
-            payload: str | dict[str, Any] | None = None, reply_to: int | None = None) -> dict[str, Any]:
+            payload: str | dict[str, Any] | None = None, reply_to: int | None = None,
+            documents: tuple[tuple[str, bytes], ...] = ()) -> dict[str, Any]:
         """The user writes `text` to the community (or to chat `peer_id`): a message_new event, if VK
         gives it to the bot (in a chat: only a mention, a reply to the bot or a press, without full access).
-        `reply_to`: the id of the bot's message this one replies to."""
+        `reply_to`: the id of the bot's message this one replies to; `documents`: files (name, bytes) sent
+        with it, as VK's "doc" attachments whose url serves the file (with VK's access hash in the query)."""
         if user_id not in self.users:
             self.add_user(user_id)
         peer = peer_id if peer_id is not None else user_id
@@ -684,6 +686,14 @@ class Emulator:
         if isinstance(payload, dict):
             payload = json.dumps(payload, ensure_ascii=False)
         obj = self._message_object(user_id, peer, text, payload)
+        for name, data in documents:
+            self._upload_seq += 1
+            key = f"doc{user_id}_{self._upload_seq}"
+            self.files[key] = data
+            obj["message"]["attachments"].append({"type": "doc", "doc": {
+                "id": self._upload_seq, "owner_id": user_id, "title": name, "size": len(data),
+                "ext": name.rsplit(".", 1)[-1] if "." in name else "", "date": int(time.time()), "type": 8,
+                "url": f"{self.base_url}/files/{key}?hash={secrets.token_hex(8)}&dl=1", "access_key": secrets.token_hex(8)}})
         if reply_to is not None and reply_to in self.by_id:
             replied = self.by_id[reply_to]
             obj["message"]["reply_message"] = {

@@ -42,7 +42,10 @@ class InProcessClient(ABCHTTPClient):
 
     async def request_content(self, url: str, method: str = "GET", data: dict[str, Any] | None = None,
                               **kwargs: Any) -> bytes:
-        raise NotImplementedError("file downloads are not emulated in-process")
+        path = url.split("://", 1)[-1].partition("/")[2].partition("?")[0]
+        if path.startswith("files/") and path.removeprefix("files/") in self.emulator.files:
+            return self.emulator.files[path.removeprefix("files/")]
+        raise ValueError(f"the in-process emulator does not serve {url}")
 
     async def close(self) -> None:
         return None

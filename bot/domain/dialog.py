@@ -10,3 +10,4 @@ class Dialog(StrEnum):
     FORM = "form"  # filling a form: the draft is the conversation's data
     ITEM_EVIDENCE = "item_evidence"  # a roadmap item was pressed «Выполнено» and needs a link
     RETURN_COMMENT = "return_comment"  # a coordinator returns a report for revision: the comment comes next
+    IMPORT_CONFIRM = "import_confirm"  # a coordinator's file was checked: «Применить» or «Отмена» next

@@ -84,8 +84,8 @@ class ExportService:
             sheet, count = await self._form_sheet(rm, form, period, sub)
             sheets.append(sheet)
             reported += count
-            await self._targets(rm, form, period, sub, min(today, period.due) if wanted else today,
-                                target_rows, target_totals)
+            # judged as of the period's due day: the sheet shows that period's figures beside the verdict
+            await self._targets(rm, form, period, sub, period.due, target_rows, target_totals)
         if not periods:
             return Export(None, "", texts.EXPORT_NO_PERIOD.format(date=fmt_date(wanted) if wanted else "",
                                                                   spans=self._spans(forms)))

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.domain.dialog import Dialog
 from bot.domain.figures_file import (
+    ID_HEADER,
     Cell,
     FigureRow,
     FigureTable,
@@ -21,17 +23,23 @@ from bot.domain.figures_file import (
     read_figures,
 )
 from bot.domain.forms import Invalid, check_value, parse_answer
-from bot.domain.models import Municipality, Organization
+from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Value
 from bot.services.access import AccessService, Actor
 from bot.services.roadmaps import RoadmapCache
+from bot.services.status import StatusService
 from bot.views import texts
 from bot.views.format import fmt_answer, fmt_date, short
+from bot.views.message import Button, Document, File, Reply
+from bot.views.sheets import Sheet, report_workbook
+from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.reports import SOURCE_IMPORT, ReportRepo, same_value
 
 NEW, CHANGED, UNCHANGED, REFUSED = "new", "changed", "unchanged", "refused"
+APPLY = "apply_import"  # the command table's «Применить» under a file's preview
+MAX_FILES = 5
 SHOWN = 15  # refused rows and changes listed in a preview; the rest are counted
 
 
@@ -80,12 +88,75 @@ class Applied:
 
 class ImportService:
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
-                 access: AccessService, default_timezone: str) -> None:
+                 access: AccessService, default_timezone: str, status: StatusService,
+                 conversation_repo: ConversationRepo) -> None:
         self.roadmaps = roadmaps
         self.directory_repo = directory_repo
         self.report_repo = report_repo
         self.access = access
         self.default_timezone = default_timezone
+        self.status = status
+        self.conversation_repo = conversation_repo
+
+    # -- in a private message ------------------------------------------------------------------
+
+    async def receive(self, actor: Actor, documents: tuple[Document, ...], now: datetime) -> Reply:
+        """A coordinator sent a file: what it would change, and «Применить» when it may be applied."""
+        if not actor.is_coordinator:
+            return Reply(texts.IMPORT_NOT_COORDINATOR)
+        doc = next((d for d in documents if d.name.lower().endswith((".xlsx", ".csv", ".txt"))), documents[0])
+        if doc.data is None:
+            return Reply(texts.IMPORT_NOT_DOWNLOADED.format(name=short(doc.name, 60)))
+        plan = await self.plan(actor, doc.name, doc.data, now)
+        if not plan.applicable:
+            return Reply(self.preview_text(plan, ""))
+        assert plan.roadmap and plan.form and plan.period
+        await self.conversation_repo.set(actor.vk_id, Dialog.IMPORT_CONFIRM, {
+            "file": plan.file, "rm": plan.roadmap.id, "form": plan.form.id, "period": plan.period.key,
+            "rows": plan.to_rows()})
+        return Reply(self.preview_text(plan, texts.IMPORT_APPLY_CHAT),
+                     [[Button(texts.BTN_APPLY, APPLY), Button(texts.BTN_CANCEL, "cancel")]])
+
+    async def confirm(self, actor: Actor, now: datetime, conversation: Conversation | None) -> Reply:
+        """«Применить»: the kept file checked again (roles, directory, figures may have moved) and applied."""
+        conv = conversation or await self.conversation_repo.get(actor.vk_id)
+        if conv is None or conv.state != Dialog.IMPORT_CONFIRM:
+            return Reply(texts.IMPORT_NOTHING_PENDING)
+        await self.conversation_repo.clear(actor.vk_id)
+        data = conv.data
+        fresh = await self.access.actor(actor.vk_id)
+        if not fresh.is_coordinator:
+            return Reply(texts.NOT_ALLOWED)
+        plan = await self.replan(fresh, str(data.get("file", "")), str(data.get("rm", "")), str(data.get("form", "")),
+                                 str(data.get("period", "")), list(data.get("rows") or []), now)
+        if not plan.applicable:
+            return Reply(self.preview_text(plan, ""))
+        done = await self.apply(plan, actor.vk_id, now)
+        return Reply(texts.IMPORT_APPLIED.format(file=plan.file, new=done.new, changed=done.changed))
+
+    async def template(self, actor: Actor, now: datetime) -> Reply:
+        """/template: a workbook per open form, the territory's organizations listed, figures to fill."""
+        territory = await self.status.default_territory(actor) if actor.is_coordinator else None
+        if territory is None:
+            return Reply(texts.NOT_ALLOWED)
+        forms = await self.status.current_forms(territory, local_today(now, territory.timezone))
+        files = []
+        for rm, form, period, sub in forms:
+            munis = sorted(sub.municipalities, key=lambda m: m.name)
+            rows = [[o.id, o.name, m.name, *[None for _ in form.indicator]] for m in munis
+                    for o in await self.directory_repo.organizations_of_municipality(m.id)
+                    if o.type in form.org_types and form.indicators_for(o.type)]
+            header = [ID_HEADER, "Название", "Муниципалитет", *[i.header for i in form.indicator]]
+            sheet = Sheet(f"{form.title} до {fmt_date(period.due)}", header, rows, frozenset(), {}, frozenset())
+            files.append(File(f"template-{form.id}-{period.key}.xlsx",
+                              report_workbook(texts.TEMPLATE_TITLE, [
+                                  (texts.EXPORT_COVER_ROADMAP, rm.roadmap.title),
+                                  (texts.EXPORT_COVER_PERIOD, f"«{form.title}»: до {fmt_date(period.due)}"),
+                                  (texts.EXPORT_COVER_TERRITORY, territory.name),
+                                  (texts.EXPORT_COVER_NOTES, texts.TEMPLATE_NOTES)], [sheet], data_first=True)))
+        if not files:
+            return Reply(texts.EXPORT_NONE)
+        return Reply(texts.TEMPLATE_CAPTION.format(scope=territory.name), files=tuple(files[:MAX_FILES]))
 
     async def plan(self, actor: Actor | None, name: str, data: bytes, now: datetime,
                    due: date | None = None) -> ImportPlan:

@@ -17,5 +17,8 @@ class Messenger(Protocol):
     async def acknowledge(self, incoming: Incoming) -> None:
         """Tell the messenger a button press was received."""
 
+    async def download(self, url: str, limit: int) -> bytes | None:
+        """A file a person sent, at most `limit` bytes; None when it cannot be had."""
+
     async def user_name(self, user_id: int) -> tuple[str, str]:
         """(first name, last name), or empty strings when the messenger cannot say."""

@@ -134,7 +134,8 @@ class ReportService:
         keys = [i.key for i in d.form.indicators_for(d.organization.type)]
         draft = Draft(d.roadmap.id, d.form.id, d.organization.id, d.period.key, keys, started_at=now.isoformat(),
                       behalf=behalf)
-        prefix = texts.BEHALF_NOTE.format(organization=d.organization.name) if behalf else ""
+        prefix = texts.BEHALF_NOTE.format(organization=d.organization.name, title=d.form.title,
+                                          period=fmt_date(d.period.due)) if behalf else ""
         if existing is not None:
             if not correct:
                 who = await self.people_repo.person(existing.updated_by)
@@ -234,7 +235,7 @@ class ReportService:
             if any(t.denominator.startswith("@baseline.") for t in roadmap.target) else {}
         targets = organization_targets(roadmap, org, draft.figures, baselines)
         if targets:
-            lines += ["", texts.FORM_TARGETS, *targets]
+            lines += ["", texts.FORM_TARGETS_BEHALF if draft.behalf else texts.FORM_TARGETS, *targets]
         notices: tuple[Outgoing, ...] = ()
         if draft.behalf:  # the school learns who filled its report and can look at it
             who = await self.people_repo.person(actor.vk_id)
@@ -373,7 +374,7 @@ class ReportService:
         events: list[tuple[datetime, int, str]] = []  # newest first; a return after the changes it judged
         for n, c in enumerate(changes):
             ind = indicators.get(c.indicator_key)
-            q, kind = (ind.question, ind.kind) if ind else (c.indicator_key, "count")
+            q, kind = (ind.header, ind.kind) if ind else (c.indicator_key, "count")
             events.append((c.changed_at, -n, texts.HISTORY_LINE.format(
                 when=fmt_time(c.changed_at, timezone),
                 name=_who(c.first_name, c.last_name, c.changed_by) + source_label(c.source),

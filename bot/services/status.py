@@ -313,7 +313,9 @@ class StatusService:
         orgs = await self.directory_repo.organizations_of_municipality(scope.id)
         expected = [o for o in orgs if o.type in form.org_types and form.indicators_for(o.type)]
         per_org = await self.report_repo.period_figures(rm.id, form.id, period.key, [o.id for o in expected])
-        missing = [o.name for o in expected if o.id not in per_org]
+        returned = await self.report_repo.returned(rm.id, form.id, period.key, [o.id for o in expected])
+        missing = [o.name + (texts.SUMMARY_RETURNED if o.id in returned else "") for o in expected
+                   if o.id not in per_org]
         if missing:
             # One name a line: a long list then splits between names, never inside one.
             lines.append(texts.SUMMARY_MISSING.format(n=len(missing)))
@@ -399,7 +401,9 @@ class StatusService:
             else:
                 state = texts.STATUS_ORG_SENT
             lines.append(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))
-            figures = history.get(period.key) or (history.get(before.key) if before else None) or {}
+            # a returned report's figures are shown (they are what is to be corrected), though they do not count
+            figures = (await self.report_repo.figures(sub.id) if sub else None) or \
+                (history.get(before.key) if before else None) or {}
             base = await self.directory_repo.baselines_of(org.id) \
                 if any(t.denominator.startswith("@baseline.") for t in rm.target) else {}
             dues = [p.due for p in periods_of(form, rm)]

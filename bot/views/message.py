@@ -58,6 +58,16 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file a person sent: what the messenger says of it; `data` once downloaded (None: not fetched)."""
+
+    name: str
+    url: str
+    size: int = 0
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
 class Incoming:
     """An update as handlers see it. Text, command and arguments are untrusted input."""
 
@@ -72,3 +82,4 @@ class Incoming:
     callback_id: str | None = None
     conversation_message_id: int | None = None
     date: int = 0
+    documents: tuple[Document, ...] = ()  # files attached to a private message

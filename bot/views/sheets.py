@@ -57,8 +57,10 @@ DECIMAL = "#,##0.###"
 MAX_WIDTH = 60
 
 
-def report_workbook(cover_title: str, cover: list[tuple[str, str]], sheets: list[Sheet]) -> bytes:
-    """A cover sheet (label: value lines under a title), then each sheet."""
+def report_workbook(cover_title: str, cover: list[tuple[str, str]], sheets: list[Sheet],
+                    data_first: bool = False) -> bytes:
+    """A cover sheet (label: value lines under a title), then each sheet; `data_first`: the cover goes
+    last (a template is filled on its first sheet, and an import reads the first sheet with an `id`)."""
     from openpyxl.styles import Alignment, Font
 
     wb = Workbook()
@@ -96,6 +98,9 @@ def report_workbook(cover_title: str, cover: list[tuple[str, str]], sheets: list
         ws.freeze_panes = "A2"
         for n, width in enumerate(_widths(sheet)):
             ws.column_dimensions[get_column_letter(n + 1)].width = width
+    if data_first:
+        wb.move_sheet("Титульный лист", offset=len(sheets))
+        wb.active = 0
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -22,7 +22,7 @@ from typing import Any
 
 from loguru import logger
 
-from bot.views.message import Incoming
+from bot.views.message import Document, Incoming
 from bot.vk.keyboards import decode_payload
 from storage.chats import EventRepo
 from storage.db import unavailable
@@ -60,7 +60,7 @@ def parse_update(update: dict[str, Any]) -> Incoming | None:
             return Incoming("message", event_id, int(msg["from_id"]), peer, peer >= CHAT_BASE,
                             text if isinstance(text, str) else "", command, args,
                             conversation_message_id=msg.get("conversation_message_id"),
-                            date=int(msg.get("date") or 0))
+                            date=int(msg.get("date") or 0), documents=_documents(msg.get("attachments")))
         if kind == "message_event":
             peer = int(obj["peer_id"])
             command, args = decode_payload(obj.get("payload"))
@@ -75,7 +75,19 @@ def parse_update(update: dict[str, Any]) -> Incoming | None:
     return None
 
 
+def _documents(attachments: Any) -> tuple[Document, ...]:
+    """The files (VK's "doc" attachments) of a message; anything malformed is left out."""
+    out = []
+    for a in attachments if isinstance(attachments, list) else []:
+        doc = a.get("doc") if isinstance(a, dict) and a.get("type") == "doc" else None
+        if isinstance(doc, dict) and isinstance(doc.get("url"), str) and isinstance(doc.get("title"), str):
+            size = doc.get("size")
+            out.append(Document(doc["title"][:200], doc["url"], size if isinstance(size, int) else 0))
+    return tuple(out)
+
+
 Handler = Callable[[Incoming], Awaitable[None]]
+Prepare = Callable[[Incoming], Awaitable[Incoming | None]]
 ErrorHook = Callable[[BaseException, Incoming], Awaitable[None]]
 RETRY_CAP_S = 30.0  # how long an event waits, at most, between tries while the database cannot write
 
@@ -89,7 +101,9 @@ class Dispatcher:
     handler: Handler
     events: EventRepo
     on_error: ErrorHook
-    before: Handler = _nothing  # outside the transaction, first: what must not wait (a press's answer to VK)
+    # outside the transaction, first: what must not wait (a press's answer to VK) and what must not hold the
+    # database while it waits (a sent file's download); may return the update with more in it
+    before: Prepare = _nothing
     on_unavailable: Handler = _nothing  # the database cannot write: tell the person without it
     group_id: int = 0  # our community: chat messages addressed to another one are not ours to answer
     screen_names: set[str] = field(default_factory=set)  # "club1" and, once VK has told us, our short name
@@ -160,7 +174,7 @@ class Dispatcher:
                 self._locks.pop(key, None)
 
     async def _handle(self, incoming: Incoming) -> None:
-        await self.before(incoming)
+        incoming = await self.before(incoming) or incoming
         dedup = dedup_key(incoming)
         delay, told = 1.0, False
         while True:

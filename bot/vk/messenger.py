@@ -59,6 +59,9 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return parts
 
 
+DOWNLOAD_WITHIN_S = 30.0
+
+
 class VkMessenger:
     def __init__(self, api: API, outbox: OutboxRepo, wake_sender: Callable[[], None], retries: int = 4) -> None:
         self.api = api
@@ -117,6 +120,16 @@ class VkMessenger:
                 ACK_WITHIN_S)
         except (VKAPIError, *TRANSIENT_EXCEPTIONS):
             logger.warning("could not answer a button press; it is handled all the same")
+
+    async def download(self, url: str, limit: int) -> bytes | None:
+        """A file a person sent (a document's url VK gave): at most `limit` bytes, within DOWNLOAD_WITHIN_S;
+        None when it cannot be had (too big, VK unreachable)."""
+        try:
+            data = await asyncio.wait_for(self.api.http_client.request_content(url), DOWNLOAD_WITHIN_S)
+        except (*TRANSIENT_EXCEPTIONS, NotImplementedError):
+            logger.warning("a sent file could not be downloaded")
+            return None
+        return bytes(data) if len(data) <= limit else None
 
     async def user_name(self, user_id: int) -> tuple[str, str]:
         """Asked while a registration is being stored, so it is given little time: without a name the
