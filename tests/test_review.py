@@ -160,3 +160,21 @@ async def test_forged_buttons_outside_the_territory_change_nothing(harness: Harn
     # its own organization: allowed
     view = (await h.say(760, f"/status {MOSCOW_SCHOOL}"))[-1]
     assert view.labels() == [texts.BTN_BEHALF]
+
+
+async def test_an_organization_view_carries_its_own_verdicts(harness: Harness) -> None:
+    """Hand-computed from the demo directory's baselines (school 1: 40 teachers, school 2: 35) and the target
+    «от всех по статистике» (goal 100 % by 30.12.2023, ten Fridays after 20.10)."""
+    h = harness
+    reports = h.app.repos.reports
+    for org, before, now in ((SCHOOL_1, 10, 20), (SCHOOL_2, 7, 7)):
+        await reports.save(org, RM, FORM, "2023-10-13", {"staff_total": 50, "staff_active": before}, 5, h.clock(), False)
+        await reports.save(org, RM, FORM, PERIOD, {"staff_total": 50, "staff_active": now}, 5, h.clock(), False)
+    await register(h, 780, "municipality", await ntgo(h))
+    title = "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике"
+    # 10/40 = 25 %, then 20/40 = 50 %: +25 points a week, 50 + 10 x 25 >= 100 -> on track
+    first = await last(h, 780, "/status МАОУ СОШ № 1")
+    assert f"• {title}: 50,0 % (цель 100%); в графике к 30.12.2023" in first
+    # 7/35 = 20 % twice: no pace, 20 % stays short of 100 % -> behind
+    second = await last(h, 780, "/status МАОУ СОШ № 2")
+    assert f"• {title}: 20,0 % (цель 100%); отстаёт: в таком темпе к 30.12.2023 не успеть" in second
