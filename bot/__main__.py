@@ -143,8 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         if command == "sandbox":
             from bot.sandbox import run_sandbox
 
-            return asyncio.run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3"),
-                                           getattr(args, "roadmap", [])))
+            try:
+                return asyncio.run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3"),
+                                               getattr(args, "roadmap", [])))
+            except KeyboardInterrupt:
+                print("\nПесочница остановлена.")
+                return 0
         config = load_config(config_path(getattr(args, "config", None)))
         if command == "run":
             return asyncio.run(cli.run(config, vk_token(), getattr(args, "clock_shift_days", 0)))

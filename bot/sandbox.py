@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
+
+from loguru import logger
 
 from bot.app import App, build_app
 from bot.config import AccessSection, Config, StorageSection, VkSection, file_problem
@@ -223,6 +226,11 @@ async def load_extra_roadmaps(app: App, paths: list[Path]) -> list[str]:
 
 
 async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None) -> int:
+    # the journal goes to a file: its lines would land between the console's prompts
+    log_path = db_path.parent / "sandbox.log"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    logger.remove()
+    logger.add(log_path, level="DEBUG" if os.environ.get("LOG_LEVEL") == "DEBUG" else "INFO", diagnose=False)
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     emu = Emulator(rate_limit=20)
@@ -244,7 +252,18 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None) -> int:
     loop = asyncio.get_running_loop()
 
     async def read_line() -> str | None:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
+        # a reader on stdin, not a thread blocked in readline: Ctrl-C then leaves at once
+        done: asyncio.Future[str] = loop.create_future()
+        fd = sys.stdin.fileno()
+        try:
+            loop.add_reader(fd, lambda: done.done() or done.set_result(sys.stdin.readline()))
+        except (PermissionError, ValueError, NotImplementedError):  # a regular file as stdin cannot be polled
+            line = sys.stdin.readline()
+            return line if line else None
+        try:
+            line = await done
+        finally:
+            loop.remove_reader(fd)
         return line if line else None
 
     def write(text: str) -> None:
@@ -252,7 +271,8 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None) -> int:
         sys.stdout.write(text + end)
         sys.stdout.flush()
 
-    write(f"Песочница: эмулятор VK на {emu.base_url}, база {db_path}.")
+    write(f"Песочница: эмулятор VK на {emu.base_url}, база {db_path}, журнал {log_path}, файлы от бота — "
+          f"{db_path.parent / 'sandbox-files'}. Выход — :quit или Ctrl-C.")
     write(f"Павел Новиков (300) ещё не зарегистрирован; его код приглашения: {code}")
     try:
         await Console(app, emu, read_line, write, chat, db_path.parent / "sandbox-files").run()

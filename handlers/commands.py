@@ -168,7 +168,7 @@ async def bind_in_private(ctx: Context) -> None:
 
 
 async def chat_help(ctx: Context) -> None:
-    await ctx.show(Reply(texts.CHAT_HELP))
+    await ctx.show(await ctx.services.status.chat_help(ctx.incoming.peer))
 
 
 async def chat_bind(ctx: Context) -> None:

@@ -86,7 +86,9 @@ async def _private(ctx: Context) -> None:
 
 async def _run(ctx: Context, command: Command | None) -> None:
     if command is None or command.handler is None:
-        await ctx.show(Reply(texts.UNKNOWN))
+        typeable = {alias: c.slash[0] for c in COMMANDS if c.slash and allowed(c, ctx.actor)
+                    for alias in (*c.slash, *c.words, *([c.label.casefold()] if c.label else []))}
+        await ctx.show(ctx.services.dialogs.understand(ctx.actor, ctx.incoming.text, typeable))
     elif not allowed(command, ctx.actor):
         await ctx.show(Reply(command.refusal))
     else:

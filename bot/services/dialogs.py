@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from datetime import datetime
 
 from bot.domain.dialog import Dialog
 from bot.domain.forms import Answer
 from bot.domain.models import Conversation
 from bot.services.access import Actor
-from bot.services.reports import ReportService
+from bot.services.reports import REPORT, ReportService
 from bot.views import texts
-from bot.views.message import Reply
+from bot.views.message import Button, Reply
 from storage.chats import ConversationRepo
 
 
@@ -46,3 +48,40 @@ class DialogService:
             await self.conversation_repo.set(actor.vk_id, Dialog.AWAITING_CODE)
             return Reply(texts.GREETING)
         return Reply(texts.ASK_CODE)
+
+    def understand(self, actor: Actor, text: str, commands: dict[str, str]) -> Reply:
+        """A message that is no command, answered as a person would: a greeting, thanks, a question about
+        reporting, a command with a typo (`commands`: what the person may type -> its canonical form), a
+        form's button typed or pressed after the form closed. The fallback names /help."""
+        said = " ".join(re.sub(r"[^\w/ -]", " ", text.casefold().replace("ё", "е")).split())
+        admin = bool(actor.scopes("organization"))
+        report_button = [[Button(texts.MENU_REPORT, REPORT)]] if admin else None
+        if said.startswith("/"):
+            head = said.split(" ", 1)[0]
+            near = difflib.get_close_matches(head, list(commands), n=1, cutoff=0.6)
+            if near:
+                return Reply(texts.TALK_DID_YOU_MEAN.format(typed=head, command=commands[near[0]]))
+            return Reply(texts.TALK_NO_COMMAND.format(typed=head[:40]))
+        words = set(said.split())
+        if words & GREETINGS or said.startswith(("добрый", "доброе", "доброго")):
+            return Reply(texts.TALK_HELLO + " " + (texts.TALK_HINT_ADMIN if admin else texts.TALK_HINT_COORDINATOR
+                                                 if actor.is_coordinator else ""), report_button)
+        if words & THANKS or said.startswith("благодар"):
+            return Reply(texts.TALK_THANKS)
+        if any(w.startswith(("отчет", "отчит", "сдат", "сдач", "заполн", "форм")) for w in words):
+            if admin:
+                return Reply(texts.TALK_HOW_TO_REPORT, report_button)
+            if actor.is_coordinator:
+                return Reply(texts.TALK_REPORT_COORDINATOR)
+        if said in FORM_BUTTONS:
+            return Reply(texts.TALK_FORM_CLOSED, report_button)
+        near = difflib.get_close_matches(said, [w for w in commands if not w.startswith("/")], n=1, cutoff=0.75)
+        if near and said:
+            return Reply(texts.TALK_DID_YOU_MEAN.format(typed=said[:40], command=commands[near[0]]))
+        return Reply(texts.UNKNOWN)
+
+
+GREETINGS = {"привет", "здравствуйте", "здравствуй", "здрасьте", "приветствую", "hello", "hi", "салют", "добрый"}
+THANKS = {"спасибо", "спс", "благодарю", "спасибочки", "thanks"}
+# A form's buttons, typed or pressed after the form was sent or closed.
+FORM_BUTTONS = {b.casefold() for b in (texts.BTN_SEND, texts.BTN_FIX, texts.BTN_BACK, texts.BTN_SKIP, "да", "нет")}

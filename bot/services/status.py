@@ -459,12 +459,21 @@ class StatusService:
         return Reply(texts.CHART_CAPTION.format(scope=territory.name), files=(File("chart.png", png, "photo"),))
 
     async def for_chat(self, actor: Actor, peer: int, now: datetime) -> Reply | None:
-        """/status in a group chat: the bound territory's summary for those who may see it; else silence."""
+        """/status in a group chat: the bound territory's summary for those who may see it; an unbound chat is
+        told how to bind it, someone else is told who sees it."""
         bound = await self.chat_repo.get(peer)
-        if bound is None or not await self.access.can_see(actor, bound.role, bound.scope_id):
-            return None
+        if bound is None:
+            return Reply(texts.CHAT_NOT_BOUND)
+        if not await self.access.can_see(actor, bound.role, bound.scope_id):
+            return Reply(texts.CHAT_STATUS_NOT_YOURS)
         territory = await self.territory(bound.role, int(bound.scope_id))
         return Reply(await self.territory_text(territory, now)) if territory is not None else None
+
+    async def chat_help(self, peer: int) -> Reply:
+        """/help in a group chat: what the chat is for now (bound or not)."""
+        bound = await self.chat_repo.get(peer)
+        label = await self.access.label(bound.role, bound.scope_id) if bound else None
+        return Reply(texts.CHAT_HELP_BOUND.format(scope=label) if bound and label else texts.CHAT_HELP)
 
     async def chart(self, scope: Territory, now: datetime) -> bytes | None:
         """Each target's % over the periods so far (a municipality), or the main target by
