@@ -56,7 +56,7 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
         config=config, repos=repos, roadmaps=roadmaps, access=access,
         invites=InviteService(repos.invites, repos.people, config.invites.ttl_days,
                               config.invites.max_failures_per_hour),
-        catalog=CatalogService(repos.directory, repos.roadmaps),
+        catalog=CatalogService(repos.directory, repos.roadmaps, config.default_timezone),
         removal=RemovalService(repos.directory, repos.people, repos.reports),
         reports=ReportService(roadmaps, repos.reports, repos.directory, repos.people, repos.conversations, access),
         status=status, exports=ExportService(status, repos.directory, repos.reports, repos.people),

@@ -157,7 +157,7 @@ async def invite(ctx: Context) -> None:
 
 
 async def invites(ctx: Context) -> None:
-    await ctx.show(await ctx.services.people.issue_all(ctx.actor, ctx.now))
+    await ctx.show(await ctx.services.people.issue_all(ctx.actor, ctx.now, ctx.argument))
 
 
 async def bind_in_private(ctx: Context) -> None:

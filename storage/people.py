@@ -78,6 +78,13 @@ class InviteRepo:
             "UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL",
             (vk_id, iso(at), code_hash)) == 1
 
+    async def live(self, role: str, now: datetime) -> dict[str, datetime]:
+        """scope id -> when its latest unused, unexpired code of `role` expires."""
+        rows = await self.db.fetchall(
+            "SELECT scope_id, max(expires_at) FROM invites WHERE role = ? AND used_by IS NULL AND expires_at > ? "
+            "GROUP BY scope_id", (role, iso(now)))
+        return {r[0]: datetime.fromisoformat(r[1]) for r in rows}
+
     async def record_failure(self, vk_id: int, at: datetime) -> None:
         await self.db.execute("INSERT INTO invite_failures(vk_id, at) VALUES (?, ?)", (vk_id, iso(at)))
 

@@ -460,7 +460,7 @@ class Season:
             sums[target][1] += s.staff
         out = {"coverage": f"Сдали: {reported} из {len(muni.orgs)} организаций ({pct(reported, len(muni.orgs))} %)"}
         for title, (num, den) in sums.items():
-            out[title] = f"• {title}: {pct(num, den)} % (цель 100%)" if den else f"• {title}: данных нет"
+            out[title] = f"• {title}: {pct(num, den)} % (цель 100 %)" if den else f"• {title}: данных нет"
         return out
 
     # -- the verdict -----------------------------------------------------------------------

@@ -355,3 +355,9 @@ def test_kalinin_follows_order_223_09() -> None:
     assert rm.roadmap.ends == date(2024, 12, 31)
     header = text.split("[roadmap]")[0]
     assert "The order names no end date" in header and "2024-12-31" in header
+
+
+def test_an_empty_time_zone_takes_the_configured_default() -> None:
+    """config.toml: default_timezone is «для организаций без часового пояса в справочнике»."""
+    rows = parse_directory(HEADER + "1,Р,М,,Школа,school\n2,Р,Н,Asia/Omsk,Школа 2,school\n", "x.csv", "Asia/Yekaterinburg")
+    assert [r.timezone for r in rows] == ["Asia/Yekaterinburg", "Asia/Omsk"]

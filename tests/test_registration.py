@@ -165,6 +165,16 @@ async def test_all_codes_as_xlsx_document(harness: Harness) -> None:
     by_id = {r[1]: r[3] for r in rows[1:]}
     assert (await h.text(541, by_id[SCHOOL_2])).startswith("Готово")
     assert (await h.app.services.access.actor(541)).has("organization", SCHOOL_2)
+    # again: no fresh code where an admin registered or a code is still waiting; the sheet says why
+    again = (await h.press(540, texts.MENU_INVITES))[0]
+    assert again.text.startswith(texts.INVITES_NO_NEW)
+    notes = {r[1]: (r[3], r[5]) for r in list(openpyxl.load_workbook(io.BytesIO(
+        h.emu.file_bytes(again.attachments[0]))).active.iter_rows(values_only=True))[1:]}
+    assert notes[SCHOOL_2] == (None, "уже зарегистрирован(ы): 1")
+    assert notes[SCHOOL_1][0] is None and notes[SCHOOL_1][1].startswith("код уже выдан, действует до ")
+    # asked for everyone: fresh codes for all 20
+    forced = await h.text(540, "/invites все")
+    assert forced.startswith("Коды приглашений: 20 шт.")
 
 
 async def test_bind_chat(harness: Harness) -> None:
@@ -190,7 +200,7 @@ async def test_unknown_text_gets_hint_and_cancel_works(harness: Harness) -> None
     await register(h, 560, "organization", SCHOOL_1)
     assert await h.text(560, "абракадабра") == texts.UNKNOWN
     assert await h.text(560, "/cancel") == texts.NOTHING_TO_CANCEL
-    assert await h.text(560, "/нет-такой") == texts.UNKNOWN
+    assert await h.text(560, "/нет-такой") == "Нет команды /нет-такой. Список команд — /help."
     assert "/whoami" in await h.text(560, "/help")
 
 

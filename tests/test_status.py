@@ -35,14 +35,14 @@ async def test_municipality_status_by_hand(harness: Harness):
     assert lines[0] == "Сводка «Еженедельный мониторинг Сферума» за период до 20.10.2023 — Нижнетуринский ГО"
     assert lines[1] == "Сдали: 4 из 20 организаций (20,0 %)."
     # teachers: (179 + 10 + 30) / (204 + 40 + 30) = 219 / 274 = 79.93 %; a week before 150 / 204 = 73.53 %
-    assert lines[2] == ("• Педагоги, написавшие не менее 10 сообщений за неделю: 79,9 % (цель 100%), "
+    assert lines[2] == ("• Педагоги, написавшие не менее 10 сообщений за неделю: 79,9 % (цель 100 %), "
                         "↑ +6,4 п.п.")
     # by type: schools (179 + 10) / 244 = 77.46 %, preschools 30 / 30, extra education no figures
     assert "   – общеобразовательные: 77,5 %" in lines
     assert "   – дошкольные: 100,0 %" in lines
     assert "   – дополнительного образования: —" in lines
     # the authority target: 12 / 13 = 92.31 %
-    assert "• Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: 92,3 % (цель 100%)" in lines
+    assert "• Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: 92,3 % (цель 100 %)" in lines
     start = lines.index("Не сдали (16):")
     missing = lines[start + 1:start + 17]
     assert "   – МАОУ СОШ № 3" in missing and "   – МАОУ СОШ № 1" not in missing
@@ -61,7 +61,7 @@ async def test_region_status_ranks_municipalities_in_two_time_zones(harness: Har
     assert lines[0].endswith("— Свердловская область")
     assert lines[1] == "Сдали: 5 из 21 организаций (23,8 %)."
     # (219 + 50) / (274 + 100) = 71.93 %
-    assert lines[2].startswith("• Педагоги, написавшие не менее 10 сообщений за неделю: 71,9 % (цель 100%)")
+    assert lines[2].startswith("• Педагоги, написавшие не менее 10 сообщений за неделю: 71,9 % (цель 100 %)")
     ranking = lines.index("Муниципалитеты по цели «Педагоги, написавшие не менее 10 сообщений за неделю» (от низшего):")
     assert lines[ranking + 1:ranking + 3] == ["   1. Тестовый МО — 50,0 %, сдали 1/1",
                                                "   2. Нижнетуринский ГО — 79,9 %, сдали 4/20"]
@@ -256,9 +256,9 @@ denominator = "staff_total"
 
 [[item]]""", 1)
     summary = await with_one_report(h, text, 960, 961, 30, 20)
-    assert "Педагоги без сообщений: " in summary and "(цель не больше 0%)" in summary
+    assert "Педагоги без сообщений: " in summary and "(цель не больше 0 %)" in summary
     assert "Наблюдаемая доля: " in summary and "(без цели)" in summary
-    assert "(цель 100%)" in summary  # the v1 targets read as before
+    assert "(цель 100 %)" in summary  # the v1 targets read as before
 
 
 def test_v2_target_errors() -> None:
@@ -297,7 +297,7 @@ org_types = ["school"]
 [[item]]""", 1)
     summary = await with_one_report(h, text, 970, 971, 45, 30)
     # 30 active of the 150 teachers the directory knows in all three schools, not 30 of the 45 who answered
-    assert "Активные от всех педагогов: 20,0 % (цель 100%)" in summary, summary
+    assert "Активные от всех педагогов: 20,0 % (цель 100 %)" in summary, summary
     # importing the file again without the column replaces the baselines: nothing to divide by
     await h.app.services.catalog.import_directory("\n".join(demo) + "\n", "plain.csv")
     assert "Активные от всех педагогов: данных нет" in await h.text(970, "/status")
@@ -343,9 +343,9 @@ async def test_ntgo_targets_count_everyone_the_order_counts(harness: Harness) ->
         await h.text(981, answer)
     done = await h.text(981, "Отправить")
     # the admin sees both: 30 of the 38 they counted, and 30 of the 40 the order's statistics count
-    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 30 из 38 — 78,9 % (цель 100%)" in done
+    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 30 из 38 — 78,9 % (цель 100 %)" in done
     assert "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 30 из 40 — 75,0 %" in done
     status = await h.text(980, "/status")
     # the territory: 30 of the 410 teachers of all 18 ОО, whether they reported or not
-    assert "• Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 7,3 % (цель 100%)" in status
-    assert "от всех 13: 0,0 % (цель 100%)" in status  # nobody of УО/ИМЦ reported: 0 of 13
+    assert "• Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 7,3 % (цель 100 %)" in status
+    assert "от всех 13: 0,0 % (цель 100 %)" in status  # nobody of УО/ИМЦ reported: 0 of 13

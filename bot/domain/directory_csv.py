@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -71,7 +71,8 @@ def decode_directory(data: bytes, filename: str = "directory.csv") -> str:
     return text
 
 
-def parse_directory(text: str, filename: str = "directory.csv") -> list[DirectoryRow]:
+def parse_directory(text: str, filename: str = "directory.csv",
+                    default_timezone: str = "Europe/Moscow") -> list[DirectoryRow]:
     """Parse a directory CSV; raise DirectoryError listing every bad line. The separator is a comma, or a
     semicolon, which Russian Excel puts by default."""
     text = text.removeprefix("\ufeff")  # Excel writes a BOM
@@ -111,6 +112,8 @@ def parse_directory(text: str, filename: str = "directory.csv") -> list[Director
                 continue
             baselines[name] = int(cell)
         row = DirectoryRow(line, *(cell.strip() for cell in record[:len(COLUMNS)]), baselines=baselines)
+        if not row.timezone:  # config.toml's default_timezone: «для организаций без часового пояса в справочнике»
+            row = replace(row, timezone=default_timezone)
         for column in COLUMNS:
             value = getattr(row, column)
             if not value:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from bot.domain.tomlpos import key_lines, line_of, toml_problem
 from bot.views import texts
+from bot.views.format import fmt_number
 
 # Dates a roadmap may name: every period and reminder up to `ends` is computed, so 9999 would stall the bot.
 YEARS = (2000, 2100)
@@ -202,11 +203,11 @@ class Target(_Strict):
 
     @property
     def goal_label(self) -> str:
-        """The goal as a reader sees it: «цель 100%», «цель не больше 0%», «без цели»."""
+        """The goal as a reader sees it: «цель 100 %», «цель не больше 0 %», «без цели»."""
         if self.goal_percent is None:
             return texts.GOAL_NONE
         template = texts.GOAL_AT_MOST if self.direction == "at_most" else texts.GOAL_AT_LEAST
-        return template.format(goal=f"{self.goal_percent:g}")
+        return template.format(goal=fmt_number(self.goal_percent))
 
 
 class Item(_Strict):

@@ -18,13 +18,15 @@ class LoadedRoadmap:
 
 
 class CatalogService:
-    def __init__(self, directory_repo: DirectoryRepo, roadmap_repo: RoadmapRepo) -> None:
+    def __init__(self, directory_repo: DirectoryRepo, roadmap_repo: RoadmapRepo,
+                 default_timezone: str = "Europe/Moscow") -> None:
         self.directory_repo = directory_repo
         self.roadmap_repo = roadmap_repo
+        self.default_timezone = default_timezone
 
     async def import_directory(self, text: str, filename: str) -> ImportCounts:
         """Validate the whole CSV (DirectoryError lists bad lines), then store it in one transaction."""
-        rows = parse_directory(text, filename)
+        rows = parse_directory(text, filename, self.default_timezone)
         # the file is the whole truth for the organizations it lists: their baselines are replaced
         return await self.directory_repo.import_rows(
             [(r.id, r.region, r.municipality, r.timezone, r.organization, r.type) for r in rows],

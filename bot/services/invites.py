@@ -43,6 +43,10 @@ class InviteService:
         await self.invite_repo.add(hash_code(normalize_code(code) or ""), role, scope_id, created_by, expires)
         return code, expires
 
+    async def waiting(self, role: str, now: datetime) -> dict[str, datetime]:
+        """scope id -> expiry of a code of `role` issued and not yet used."""
+        return await self.invite_repo.live(role, now)
+
     async def redeem(self, vk_id: int, text: str, now: datetime) -> Redemption:
         recent = await self.invite_repo.failures_since(vk_id, now - timedelta(hours=1))
         if len(recent) >= self.max_failures:

@@ -86,21 +86,35 @@ class PeopleService:
         return Reply(texts.INVITE_CREATED.format(role=texts.ROLE_TITLES[scope.level], scope=label, code=code,
                                                  expires=fmt_date(expires)), secret=True)
 
-    async def issue_all(self, actor: Actor, now: datetime) -> Reply:
-        """A fresh code for every scope the coordinator invites to, as a spreadsheet."""
+    async def issue_all(self, actor: Actor, now: datetime, argument: str = "") -> Reply:
+        """Codes for the scopes the coordinator invites to, as a spreadsheet: only where nobody has registered and
+        no code is waiting (a code cannot be shown twice: only its hash is kept); «/invites все» mints for all."""
         if not (actor.scopes("municipality") or actor.scopes("region")):
             return Reply(texts.NOT_ALLOWED)
         scopes: list[Scope] = await self.access.invitable(actor)
         if not scopes:
             return Reply(texts.INVITES_NONE)
+        everyone = argument.strip().casefold() in ("все", "всем", "all")
+        live = {level: await self.invites.waiting(level, now) for level in {s.level for s in scopes}}
         rows = []
         expires = now
+        minted = 0
         for scope in scopes:
+            holders = await self.people_repo.holders(scope.level, scope.id)
+            waiting = live[scope.level].get(scope.id)
+            if not everyone and (holders or waiting):
+                note = texts.INVITES_HAS_ADMIN.format(n=len(holders)) if holders else \
+                    texts.INVITES_WAITING.format(expires=fmt_date(waiting))
+                rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, "", "", note])
+                continue
             code, expires = await self.invites.create(scope.level, scope.id, actor.vk_id, now)
-            rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, code, fmt_date(expires)])
-        data = workbook([(texts.INVITES_SHEET, texts.INVITES_HEADER, rows, (28, 14, 50, 14, 14))])
-        return Reply(texts.INVITES_FILE.format(count=len(scopes), expires=fmt_date(expires)),
-                     files=(File(f"invites-{now:%Y-%m-%d}.xlsx", data),), secret=True)
+            minted += 1
+            rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, code, fmt_date(expires), ""])
+        data = workbook([(texts.INVITES_SHEET, texts.INVITES_HEADER, rows, (28, 14, 50, 14, 14, 40))])
+        text = texts.INVITES_FILE.format(count=minted, expires=fmt_date(expires)) if minted else texts.INVITES_NO_NEW
+        if minted < len(scopes) and not everyone:
+            text += " " + texts.INVITES_SKIPPED.format(n=len(scopes) - minted)
+        return Reply(text, files=(File(f"invites-{now:%Y-%m-%d}.xlsx", data),), secret=True)
 
     async def bind_chat(self, actor: Actor, peer: int, argument: str) -> Reply:
         """Make a group chat the coordinators' chat of one of the caller's territories."""

@@ -22,7 +22,7 @@ from bot.services.access import AccessService, Actor
 from bot.services.reports import BEHALF, RETURN
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
-from bot.views.format import fmt_answer, fmt_date, fmt_percent, short
+from bot.views.format import fmt_answer, fmt_date, fmt_delta, fmt_percent, short
 from bot.views.message import Button, File, Reply
 from storage.chats import ChatRepo
 from storage.directory import DirectoryRepo
@@ -239,9 +239,7 @@ class StatusService:
             trend = ""
             old = prev.target(t) if prev else None
             if old is not None:
-                delta = value - old
-                number = f"{delta:+.1f}".replace(".", ",")
-                trend = f", {'↑' if delta > 0 else '↓' if delta < 0 else '='} {number} п.п."
+                trend = ", " + fmt_delta(value - old)
             verdict = verdicts.get(t.key)
             if verdict is not None:
                 trend += "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),

@@ -33,6 +33,15 @@ def fmt_percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}".replace(".", ",") + " %"
 
 
+def fmt_delta(points: float) -> str:
+    """A change in percentage points with its arrow and a real minus: «↑ +6,4 п.п.», «↓ −22,7 п.п.», «= 0 п.п.»."""
+    shown = round(points, 1)
+    if shown == 0:
+        return "= 0 п.п."
+    number = f"{abs(shown):.1f}".replace(".", ",")
+    return f"↑ +{number} п.п." if shown > 0 else f"↓ −{number} п.п."
+
+
 def percent(numerator: float, denominator: float) -> str:
     return fmt_percent(numerator / denominator * 100 if denominator > 0 else None)
 

@@ -147,8 +147,8 @@ FORM_SENT_CORRECTED = "Исправление принято: «{title}», {orga
 FORM_SENT_LATE = "Сводка за этот период уже разослана, поэтому отчёт отмечен как поздний."
 FORM_SENT_OVER = "Пока вы заполняли, отчёт за эту организацию отправил {name}; ваши ответы сохранены как исправление."
 FORM_TARGET = "• {title}: {value} — {percent} ({goal})"
-GOAL_AT_LEAST = "цель {goal}%"
-GOAL_AT_MOST = "цель не больше {goal}%"
+GOAL_AT_LEAST = "цель {goal} %"  # written as every percent is: «71,4 %»
+GOAL_AT_MOST = "цель не больше {goal} %"
 GOAL_NONE = "без цели"
 FORM_TARGETS = "Ваша организация по целям дорожной карты:"
 FORM_CONTINUE = "Вы заполняете отчёт. Продолжим:"
@@ -271,7 +271,12 @@ EXPORT_TARGETS_HEADER = ["Цель", "Территория", "Значение, 
 STATUS_UNREACHABLE = "Не получают сообщения бота (не писали сообществу или запретили сообщения):"
 
 INVITES_SHEET = "Коды приглашений"
-INVITES_HEADER = ("Кому", "id", "Название", "Код", "Действует до")
+INVITES_HEADER = ("Кому", "id", "Название", "Код", "Действует до", "Примечание")
+INVITES_HAS_ADMIN = "уже зарегистрирован(ы): {n}"
+INVITES_WAITING = "код уже выдан, действует до {expires}"
+INVITES_NO_NEW = "Новых кодов не понадобилось: везде уже есть администратор или действующий код."
+INVITES_SKIPPED = ("Для {n} — нет: там уже есть администратор или действующий код (см. «Примечание»). Новые коды для "
+                   "всех — /invites все.")
 
 # Operator: taking an organization out of the directory
 REMOVE_NOT_FOUND = "Организации с id {id} в справочнике нет (или она уже удалена)."
