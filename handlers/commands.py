@@ -107,7 +107,10 @@ async def item_evidence(ctx: Context) -> None:
 
 
 async def status(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.for_actor(ctx.actor, ctx.argument, ctx.now))
+    """/status [запрос], or a choice pressed among several matches (its query in the button)."""
+    pressed = ctx.incoming.args.get("q") if ctx.incoming.command == "status" else None
+    query = pressed if isinstance(pressed, str) else ctx.argument
+    await ctx.show(await ctx.services.status.for_actor(ctx.actor, query[:200], ctx.now))
 
 
 async def chart(ctx: Context) -> None:

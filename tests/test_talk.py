@@ -87,3 +87,21 @@ async def test_chats_say_what_they_are_for(harness: Harness) -> None:
     assert bound_help.startswith("Это беседа координаторов — ") and "/bind" not in bound_help
     assert (await h.say(ADMIN, f"{mention} /status", peer_id=chat))[-1].text == texts.CHAT_STATUS_NOT_YOURS
     assert (await h.say(COORDINATOR, f"{mention} /status", peer_id=chat))[-1].text.startswith("Сводка")
+
+
+async def test_organizations_are_found_as_people_type_them(harness: Harness) -> None:
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, COORDINATOR, "municipality", muni, "Ольга", "Смирнова")
+    assert (await h.text(COORDINATOR, "/status сош 2")).startswith("МАОУ СОШ № 2\n")
+    assert (await h.text(COORDINATOR, "/status Детский сад 5")).startswith("МАДОУ «Детский сад № 5»\n")
+    assert (await h.text(COORDINATOR, "/status нижнетуринский")).startswith("Сводка")
+    # several: a choice as buttons, and a tap opens the one meant
+    choice = (await h.say(COORDINATOR, "/status исош"))[-1]
+    assert choice.text == "«исош» подходит нескольким — выберите:"
+    assert choice.labels() == ["МАОУ «ИСОШ № 1»", "МАОУ «ИСОШ № 2»"]
+    opened = (await h.press(COORDINATOR, "МАОУ «ИСОШ № 2»"))[-1].text
+    assert opened.startswith("МАОУ «ИСОШ № 2»\n")
+    many = (await h.say(COORDINATOR, "/status детский сад"))[-1]
+    assert "ещё 1 — уточните запрос" in many.text and len(many.labels()) == 6
+    assert (await h.text(COORDINATOR, "/history сош 1")).startswith("Изменений отчётов пока нет")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.domain.models import Organization, Role
 from bot.domain.scope import COORDINATOR_LEVELS, Scope
+from bot.domain.search import find
 from bot.views import texts
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
@@ -155,13 +156,5 @@ class AccessService:
 
 
 def _match(candidates: list[Scope], query: str) -> list[Scope]:
-    """Exact id or name first; else every name containing the query."""
-    exact = [s for s in candidates if s.id == query or _norm(s.name) == _norm(query)]
-    if exact:
-        return exact
-    return [s for s in candidates if _norm(query) in _norm(s.name)]
-
-
-def _norm(s: str) -> str:
-    return " ".join(s.casefold().replace("«", "\"").replace("»", "\"").replace("ё", "е").split())
-
+    """An exact id, or the names the query means as people type them (bot.domain.search)."""
+    return find(candidates, query, name=lambda s: s.name, key=lambda s: s.id)

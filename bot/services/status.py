@@ -17,6 +17,7 @@ from bot.domain.periods import Period, current_period, local_today, period_by_ke
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target, Value
 from bot.domain.schedule import item_occurrences
+from bot.domain.search import find
 from bot.domain.verdicts import Verdict, judge
 from bot.services.access import AccessService, Actor
 from bot.services.reports import BEHALF, RETURN
@@ -32,6 +33,7 @@ from storage.reports import ReportRepo
 
 LOWEST = 5
 MAX_ROWS = 6  # VK's limit of rows in an inline keyboard
+STATUS = "status"  # the command table's /status: a choice among several matches is pressed as it
 
 
 class Totals:
@@ -152,8 +154,7 @@ class StatusService:
             return Reply(await self.territory_text(scope, now, private=True) if scope else texts.NOT_ALLOWED)
         # Drill-down: only inside the caller's own territory.
         munis = await self._visible_municipalities(actor)
-        wanted = _norm(query)
-        hits = [m for m in munis if _norm(m.name) == wanted] or [m for m in munis if wanted in _norm(m.name)]
+        hits = find(munis, query, name=lambda m: m.name)
         if len(hits) == 1:
             scope = await self.territory("municipality", hits[0].id)
             return Reply(await self.territory_text(scope, now, private=True) if scope else texts.NOT_ALLOWED)
@@ -166,8 +167,11 @@ class StatusService:
             org = await self.directory_repo.organization(orgs[0].id)
             return await self.organization_view(actor, org, now) if org else Reply(texts.STATUS_NOT_FOUND)
         if len(hits) + len(orgs) > 1:
-            names = [m.name for m in hits] + [o.name for o in orgs]
-            return Reply(texts.INVITE_AMBIGUOUS.format(query=query[:100], names="; ".join(names[:5])))
+            # the choices as buttons: a tap opens the one meant (its id or its name goes back as the query)
+            options = [(m.name, m.name) for m in hits] + [(o.name, o.id) for o in orgs]
+            buttons = [[Button(short(name, 40), STATUS, {"q": q})] for name, q in options[:MAX_ROWS]]
+            more = texts.STATUS_MORE_CHOICES.format(n=len(options) - MAX_ROWS) if len(options) > MAX_ROWS else ""
+            return Reply(texts.STATUS_CHOOSE.format(query=short(query, 100)) + more, buttons, inline=True)
         return Reply(texts.STATUS_NOT_FOUND.format(query=query[:100]))
 
     async def _visible_municipalities(self, actor: Actor) -> list[Municipality]:
@@ -531,8 +535,3 @@ def organization_percent(target: Target, org: Organization, figures: Mapping[str
                  baselines: Mapping[str, int] | None = None) -> float | None:
     fraction = target.fraction(org.type, figures, baselines or {})
     return fraction[0] / fraction[1] * 100 if fraction else None
-
-
-def _norm(s: str) -> str:
-    return " ".join(s.casefold().replace("ё", "е").split())
-
