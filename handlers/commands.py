@@ -92,6 +92,12 @@ async def items(ctx: Context) -> None:
     await ctx.show(await ctx.services.items.list_open(ctx.actor, ctx.now))
 
 
+async def items_page(ctx: Context) -> None:
+    """«Дальше →» / «← Назад» under /items."""
+    page = ctx.incoming.args.get("p")
+    await ctx.show(await ctx.services.items.list_open(ctx.actor, ctx.now, page if isinstance(page, int) else 0))
+
+
 async def item_done(ctx: Context) -> None:
     """«Выполнено» under a reminder or in /items: which item is in the arguments, checked by the service."""
     await ctx.show(await ctx.services.items.confirm(ctx.actor, ctx.incoming.args, ctx.now))
@@ -220,6 +226,7 @@ COMMANDS: tuple[Command, ...] = (
             help=(HelpLine(texts.HELP_ITEMS, frozenset({ADMIN, MUNICIPAL, REGIONAL})),),
             about="открытые пункты дорожной карты, кнопка «Выполнено» (со ссылкой, где карта требует)"),
     Command("item", item_done, callback=True),
+    Command("items_page", items_page, callback=True),
     Command("template", template, slash=("/template", "/шаблон"), roles=COORDINATORS,
             help=(HelpLine(texts.HELP_TEMPLATE, COORDINATORS),),
             about="шаблон Excel с организациями территории для загрузки цифр; заполненный файл присылается боту, "

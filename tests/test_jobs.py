@@ -132,7 +132,9 @@ async def test_item_with_link_evidence_and_items_list(harness: Harness):
     listing = (await h.say(640, "/items"))[-1]
     assert listing.text.startswith(texts.ITEMS_HEAD) and "Пункт 2 «Создание сетевых сообществ" in listing.text
     assert "срок 30.09.2023" in listing.text
-    label = next(label for label in listing.labels() if label.endswith("п. 2"))
+    number = next(line.split(".", 1)[0] for line in listing.text.splitlines() if "Пункт 2 «" in line)
+    label = f"✓ {number}"
+    assert label in listing.labels()
     ask = (await h.press(640, label))[-1].text
     assert ask.startswith("Пункт 2 «Создание сетевых сообществ") and "ссылку" in ask
     assert await h.text(640, "не знаю") == texts.ITEM_BAD_LINK

@@ -105,3 +105,34 @@ async def test_organizations_are_found_as_people_type_them(harness: Harness) -> 
     many = (await h.say(COORDINATOR, "/status детский сад"))[-1]
     assert "ещё 1 — уточните запрос" in many.text and len(many.labels()) == 6
     assert (await h.text(COORDINATOR, "/history сош 1")).startswith("Изменений отчётов пока нет")
+
+
+async def test_every_open_item_is_reachable_with_a_unique_button(harness: Harness) -> None:
+    import re
+    from datetime import UTC, datetime
+
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, COORDINATOR, "municipality", muni, "Ольга", "Смирнова")
+    for school in ("6624000001", "6624000002", "6624000003"):  # the coordinator also runs three schools
+        code, _ = await h.app.services.invites.create("organization", school, None, h.clock())
+        await h.say(COORDINATOR, code)
+    h.clock.now = datetime(2023, 12, 20, 6, 0, tzinfo=UTC)  # late in the roadmap: most items are open
+    page = (await h.say(COORDINATOR, "/items"))[-1]
+    total = int(re.search(r"\((\d+)\), страница 1 из", page.text)[1])
+    assert total > 8  # more than one page
+    seen: list[int] = []
+    while True:
+        numbers = [int(m) for m in re.findall(r"(?m)^(\d+)\. Пункт", page.text)]
+        done_labels = [label for label in page.labels() if label.startswith("✓")]
+        assert done_labels == [f"✓ {n}" for n in numbers]  # the buttons match the list, one each
+        seen += numbers
+        if "Дальше →" not in page.labels():
+            break
+        page = (await h.press(COORDINATOR, "Дальше →"))[-1]
+    assert seen == list(range(1, total + 1))
+    # a button on the last page confirms the item on its line
+    line = next(line for line in page.text.splitlines() if line.startswith(f"{seen[-1]}. Пункт"))
+    item_id = re.match(r"\d+\. Пункт (\S+)", line)[1]
+    reply = (await h.press(COORDINATOR, f"✓ {seen[-1]}"))[-1].text
+    assert f"пункт {item_id}" in reply.casefold() or f"Пункт {item_id}" in reply

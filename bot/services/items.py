@@ -24,6 +24,8 @@ from storage.directory import DirectoryRepo
 from storage.items import ItemRepo
 
 ITEM = "item"  # the command of a «Выполнено» button; its arguments say which item and for whom
+ITEMS_PAGE = "items_page"  # the arrows under /items
+PAGE = 8
 _URL = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z\u0430-\u044f\u0451]{2,}(/\S*)?$", re.IGNORECASE)
 
 
@@ -113,20 +115,30 @@ class ItemService:
         out.sort(key=lambda o: o.occurrence)
         return out
 
-    async def list_open(self, actor: Actor, now: datetime) -> Reply:
+    async def list_open(self, actor: Actor, now: datetime, page: int = 0) -> Reply:
+        """The person's open items, PAGE at a time: each numbered line has its «✓ N» button (VK allows ten
+        buttons under a message: eight items and the pages' arrows), so every item can be reached."""
         items = await self.open_items(actor, now)
         if not items:
             return Reply(texts.ITEMS_NONE)
-        lines = [texts.ITEMS_HEAD]
-        for n, o in enumerate(items[:15], 1):
+        pages = (len(items) + PAGE - 1) // PAGE
+        page = min(max(page, 0), pages - 1)
+        shown = list(enumerate(items, 1))[page * PAGE:(page + 1) * PAGE]
+        head = texts.ITEMS_HEAD if pages == 1 else texts.ITEMS_HEAD_PAGED.format(
+            page=page + 1, pages=pages, total=len(items))
+        lines = [head]
+        for n, o in shown:
             lines.append(texts.ITEMS_LINE.format(n=n, id=o.item.id, title=short(o.item.title, 80), unit=o.unit.scope.name,
                                                  due=fmt_date(o.occurrence),
                                                  overdue=texts.ITEMS_OVERDUE if o.overdue else ""))
-        if len(items) > 15:
-            lines.append(texts.ITEMS_MORE.format(n=len(items) - 15))
-        rows = [[Button(f"{texts.ITEM_DONE_BUTTON}: п. {o.item.id}", ITEM, item_args(o.roadmap, o.item,
-                                                                                      o.occurrence, o.unit.scope))]
-                for o in items[:6]]
+        lines.append(texts.ITEMS_HOW)
+        done = [Button(texts.ITEMS_DONE_N.format(n=n), ITEM, item_args(o.roadmap, o.item, o.occurrence, o.unit.scope))
+                for n, o in shown]
+        rows: list[list[Button]] = [done[i:i + 4] for i in range(0, len(done), 4)]
+        nav = ([Button(texts.ITEMS_PREV, ITEMS_PAGE, {"p": page - 1})] if page > 0 else []) + \
+            ([Button(texts.ITEMS_NEXT, ITEMS_PAGE, {"p": page + 1})] if page + 1 < pages else [])
+        if nav:
+            rows.append(nav)
         return Reply("\n".join(lines), rows, callback=True)
 
     async def confirm(self, actor: Actor, args: Mapping[str, Any], now: datetime) -> Reply:
