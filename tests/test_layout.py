@@ -51,3 +51,14 @@ def test_menus_and_help_follow_the_roles():
     assert texts.HELP_STATUS in help_lines(COMMANDS, coordinator)
     assert texts.HELP_STATUS_ADMIN not in help_lines(COMMANDS, Actor(4, False, (Role(4, ADMIN, "x"), Role(4, "region", "1"))))
     assert menu(COMMANDS, Actor(5, False, ())) is None
+
+
+def test_the_readme_lists_every_operator_command():
+    import argparse
+
+    from bot.__main__ import _parser
+
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in sub.choices if f"| `{name}" not in readme]
+    assert missing == [], "commands missing from the README's operator table"
