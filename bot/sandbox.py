@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from loguru import logger
@@ -203,9 +203,41 @@ async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
             continue
         await app.repos.people.upsert_person(vk_id, first, last)
         await app.repos.people.grant(vk_id, role, scope or muni_id)
+    await seed_demo_figures(app)
     chat = emu.add_chat([100, 201], "Координаторы Сферума — Нижнетуринский ГО")
     code, _ = await app.services.invites.create("organization", "6624000002", 100, app.clock())
     return chat, code
+
+
+DEMO_HISTORY = 4  # past periods with figures: trends, «Как в прошлый раз» and verdicts have something to show
+DEMO_SILENT = {"6624000003", "6624000013"}  # two organizations that never report (who is late, reminders)
+# the demo admins' organizations and a few more have not sent the open period yet: there is something to do
+DEMO_NOT_YET = {"6624000001", "6624000012", "6624000010", "6624000005", "6624000016"}
+
+
+async def seed_demo_figures(app: App) -> None:
+    """The last weeks of a live season: most organizations reported, activity growing week by week, the
+    current period still open (the demo admins fill it)."""
+    from bot.domain.periods import periods
+
+    today = app.clock().date()
+    for rm in await app.services.reports.roadmaps.all():
+        for form in rm.form:
+            past = [p for p in periods(form, rm) if p.due < today][-DEMO_HISTORY:]
+            current = next((p for p in periods(form, rm) if p.due >= today), None)
+            for muni in await app.repos.directory.all_municipalities():
+                for org in await app.repos.directory.organizations_of_municipality(muni.id):
+                    if org.id in DEMO_SILENT or org.type not in form.org_types:
+                        continue
+                    staff = (await app.repos.directory.baselines_of(org.id)).get("staff", 20)
+                    season = past + ([current] if current and org.id not in DEMO_NOT_YET else [])
+                    for week, period in enumerate(season):
+                        active = min(staff, round(staff * (0.55 + 0.08 * week + (int(org.id[-2:]) % 5) * 0.02)))
+                        answers = {i.key: staff if i.key == "staff_total" else active
+                                   for i in form.indicators_for(org.type) if i.kind == "count"}
+                        if answers:
+                            at = min(datetime.combine(period.due, time(9), UTC), app.clock())
+                            await app.repos.reports.save(org.id, rm.id, form.id, period.key, answers, 0, at, False)
 
 
 async def load_extra_roadmaps(app: App, paths: list[Path]) -> list[str]:
