@@ -489,19 +489,22 @@ class StatusService:
             return None
         by_period = {key: totals for key, totals in (await self._history(rm, form, sub, period)).items()
                      if totals.sums[None]}  # the chart draws the periods someone reported in
-        series: dict[str, list[tuple[date, float]]] = {}
-        if sub.level == "municipality" or len(sub.municipalities) == 1:
-            for t in targets:
-                series[t.title] = [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
-                                   if (v := f.target(t)) is not None]
-        else:
-            main = targets[0]
-            for m in sub.municipalities[:12]:
-                series[m.name] = [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
-                                  if (v := f.target(main, muni=m.id)) is not None]
-        from bot.views.charts import line_chart  # matplotlib loads only when a chart is drawn
+        from bot.views.charts import line_chart, ranked_bars  # matplotlib loads only when a chart is drawn
 
-        return line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent)
+        if sub.level == "municipality" or len(sub.municipalities) == 1:
+            series = {t.title: [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
+                                if (v := f.target(t)) is not None] for t in targets}
+            dues = [date.fromisoformat(p) for p in sorted(by_period)]
+            return line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent, dues)
+        # a region or the country: its municipalities ranked on the main target in the latest period with data
+        main = targets[0]
+        if not by_period:
+            return None
+        latest_key = max(by_period)
+        latest = by_period[latest_key]
+        values = [(m.name, v) for m in sub.municipalities if (v := latest.target(main, muni=m.id)) is not None]
+        title = f"{main.title} — {scope.name}, период до {fmt_date(date.fromisoformat(latest_key))}"
+        return ranked_bars(title, values, main.goal_percent)
 
     async def summary_for_event(self, roadmap: Roadmap, form_id: str, period_key: str, role: str,
                                 scope_id: int) -> str | None:

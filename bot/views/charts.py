@@ -1,41 +1,102 @@
-"""PNG charts of targets over the periods against their goal (matplotlib, Agg backend)."""
+"""PNG charts a coordinator would put on a slide (matplotlib, Agg backend): a territory's targets over the
+periods against the goal, and a region's municipalities ranked on one target."""
 
 from __future__ import annotations
 
 import io
-from datetime import date
+import textwrap
+from datetime import date, timedelta
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.dates import DateFormatter  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from bot.views.format import fmt_number, fmt_percent, short  # noqa: E402
 
 Series = dict[str, list[tuple[date, float]]]
+GOAL_COLOR = "#c0392b"
+MAX_TICKS = 12
 
 
-def line_chart(title: str, series: Series, goal: float | None) -> bytes:
-    """One line per series (a target, or a municipality), a dashed goal line; PNG bytes."""
+def _wrapped(title: str) -> str:
+    """A title on at most two lines, broken between words (a slide's title is not cut mid-word)."""
+    lines = textwrap.wrap(title, 80)
+    return "\n".join(lines[:1] + [short(" ".join(lines[1:]), 80)] if len(lines) > 1 else lines)
+
+
+def _png(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def line_chart(title: str, series: Series, goal: float | None, dues: list[date] | None = None) -> bytes:
+    """One line per series (a target) over the periods, ticks at the periods' due dates, the last value of
+    each line written beside it, the goal as a labelled dashed line, the legend under the plot."""
     fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
     try:
-        for label, points in list(series.items())[:12]:
-            if points:
-                xs, ys = zip(*sorted(points), strict=True)
-                ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.8, label=label[:60])
+        shown = [(label, sorted(points)) for label, points in list(series.items())[:8] if points]
+        days = sorted({d for _, points in shown for d, _ in points} | set(dues or []))
+        top = max([goal or 0] + [y for _, pts in shown for _, y in pts] + [100])
+        ends = []
+        for label, points in shown:
+            xs, ys = zip(*points, strict=True)
+            line, = ax.plot(xs, ys, marker="o", markersize=4, linewidth=2, label=short(label, 70))
+            ends.append((ys[-1], xs[-1], line.get_color()))
+        # the last values written beside the lines, moved apart where lines end close together
+        placed = -top
+        for y, x, color in sorted(ends):
+            at = max(y, placed + top * 0.05)
+            placed = at
+            ax.annotate(fmt_percent(y), (x, at), xytext=(7, 0), textcoords="offset points", va="center",
+                        fontsize=9, color=color, fontweight="bold")
+        if days:
+            # one period is a point in a week, not a dot on a years-long axis
+            left, right = days[0] - timedelta(days=3), days[-1] + timedelta(days=10)
+            ax.set_xlim(left, right)
+            step = max(1, (len(days) + MAX_TICKS - 1) // MAX_TICKS)
+            ticks = days[::-1][::step][::-1]
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([d.strftime("%d.%m") for d in ticks], fontsize=8)
         if goal is not None:
-            ax.axhline(goal, linestyle="--", color="#c0392b", linewidth=1.2, label=f"цель {goal:g}%")
-        ax.set_title(title[:90], fontsize=11)
-        ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-        ax.xaxis.set_major_formatter(DateFormatter("%d.%m"))
-        top = max([goal or 0] + [y for pts in series.values() for _, y in pts] + [100])
-        ax.set_ylim(0, top * 1.08)
+            ax.axhline(goal, linestyle="--", color=GOAL_COLOR, linewidth=1.2)
+            ax.annotate(f"цель {fmt_number(goal)} %", (0.0, goal), xycoords=("axes fraction", "data"),
+                        xytext=(4, 4), textcoords="offset points", color=GOAL_COLOR, fontsize=9)
+        ax.set_title(_wrapped(title), fontsize=11)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{fmt_number(round(v))} %"))
+        ax.set_ylim(0, top * 1.1)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
-        fig.autofmt_xdate()
+        if shown:
+            ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=1, frameon=False)
         fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
+        return _png(fig)
+    finally:
+        plt.close(fig)
+
+
+def ranked_bars(title: str, values: list[tuple[str, float]], goal: float | None) -> bytes:
+    """A region's municipalities on one target, best at the top, each bar's value written at its end."""
+    rows = sorted(values, key=lambda v: v[1])[-25:]  # barh draws bottom-up: the best ends on top
+    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.35 * len(rows) + 1.5)), dpi=100)
+    try:
+        names = [short(name, 40) for name, _ in rows]
+        bars = ax.barh(names, [v for _, v in rows], color="#2e86c1")
+        for bar, (_, value) in zip(bars, rows, strict=True):
+            ax.annotate(fmt_percent(value), (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=8)
+        if goal is not None:
+            ax.axvline(goal, linestyle="--", color=GOAL_COLOR, linewidth=1.2)
+            ax.annotate(f"цель {fmt_number(goal)} %", (goal, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(4, -12), textcoords="offset points", color=GOAL_COLOR, fontsize=9)
+        right = max([goal or 0] + [v for _, v in rows] + [100])
+        ax.set_xlim(0, right * 1.15)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{fmt_number(round(v))} %"))
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_title(_wrapped(title), fontsize=11)
+        ax.grid(True, axis="x", alpha=0.3)
+        fig.tight_layout()
+        return _png(fig)
     finally:
         plt.close(fig)
