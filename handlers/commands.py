@@ -152,9 +152,15 @@ async def apply_import(ctx: Context) -> None:
 
 
 async def import_waiting(ctx: Context) -> None:
-    """Text while a checked file waits for «Применить»."""
-    await ctx.show(Reply(texts.IMPORT_WAITING, [[Button(texts.BTN_APPLY, "apply_import"),
-                                                 Button(texts.BTN_CANCEL, "cancel")]]))
+    """Text while a checked file waits for «Применить»: a typed «применить» or «да» applies, «нет» cancels."""
+    said = ctx.incoming.text.strip().casefold().rstrip(".!")
+    if said in ("применить", "примени", "да", "записать", "ок", "ok"):
+        await apply_import(ctx)
+    elif said in ("нет", "не надо", "не применять"):
+        await cancel(ctx)
+    else:
+        await ctx.show(Reply(texts.IMPORT_WAITING, [[Button(texts.BTN_APPLY, "apply_import"),
+                                                     Button(texts.BTN_CANCEL, "cancel")]]))
 
 
 async def template(ctx: Context) -> None:

@@ -227,8 +227,15 @@ async def test_coordinator_sends_a_file_in_chat_and_applies_it(harness: Harness)
     # a file with a bad row: named, nothing to apply
     bad = (await h.say(770, "", documents=(("bad.csv", f"id;staff_total\n{SCHOOL_2};много\n".encode()),)))[-1]
     assert "строка 2, МАОУ СОШ № 2" in bad.text and bad.labels() == [] or texts.BTN_APPLY not in bad.labels()
+    # typed answers at the prompt: «нет» cancels, «да» applies
+    fixed = f"id;staff_total\n{SCHOOL_2};35\n".encode()
+    await h.say(770, "", documents=(("fix.csv", fixed),))
+    assert (await h.say(770, "нет"))[-1].text == texts.CANCELLED and await stored(h, SCHOOL_2) == {}
+    await h.say(770, "", documents=(("fix.csv", fixed),))
+    assert (await h.say(770, "Да"))[-1].text.startswith("Записано из файла «fix.csv»")
+    assert await stored(h, SCHOOL_2) == {"staff_total": 35}
     # an admin's file is not an import
     await register(h, 771, "organization", SCHOOL_2)
     admin = (await h.say(771, "", documents=(("x.csv", b"id;staff_total\n"),)))[-1]
     assert admin.text == texts.IMPORT_NOT_COORDINATOR
-    assert await stored(h, SCHOOL_2) == {}
+    assert await stored(h, SCHOOL_2) == {"staff_total": 35}
