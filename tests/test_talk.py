@@ -136,3 +136,29 @@ async def test_every_open_item_is_reachable_with_a_unique_button(harness: Harnes
     item_id = re.match(r"\d+\. Пункт (\S+)", line)[1]
     reply = (await h.press(COORDINATOR, f"✓ {seen[-1]}"))[-1].text
     assert f"пункт {item_id}" in reply.casefold() or f"Пункт {item_id}" in reply
+
+
+async def test_a_monthly_item_is_one_line_in_the_summary(tmp_path, schema) -> None:
+    """Seed-2025 fixture: item 4 «Ежемесячный отчёт муниципалитета» is due at each month's end; by 10.07.2025 six
+    due dates have passed (31.01 … 30.06), none confirmed: one line, not six."""
+    from datetime import UTC, datetime
+
+    from testkit.harness import DEMO_CSV, ROOT, start_harness, stop_harness
+
+    h = await start_harness(tmp_path, schema, demo=False)
+    try:
+        await h.app.services.catalog.import_directory_file(DEMO_CSV)
+        await h.app.services.catalog.load_roadmap(
+            (ROOT / "tests" / "fixtures" / "region-2025.toml").read_text(encoding="utf-8"), "region-2025.toml")
+        h.clock.now = datetime(2025, 7, 10, 6, 0, tzinfo=UTC)
+        muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+        await register(h, COORDINATOR, "municipality", muni)
+        summary = await h.text(COORDINATOR, "/status")
+        lines = [line for line in summary.splitlines() if "п. 4 «Ежемесячный отчёт" in line]
+        # one line for the item, not one per month (the summary still repeats its items block under each form's
+        # section: the one-screen summary of issue 16 is not built yet)
+        assert len(set(lines)) == 1 and "срок 31.01.2025" not in summary
+        assert lines[0].startswith("• п. 4 «Ежемесячный отчёт муниципалитета о ходе внедрения»: не отмечены 6 из 6 "
+                                   "сроков; последний 30.06.2025 — просрочен")
+    finally:
+        await stop_harness(h)

@@ -357,27 +357,37 @@ class StatusService:
         return lines
 
     async def _items(self, rm: Roadmap, scope: Territory, orgs: list[Organization], today: date) -> list[str]:
+        """Items not confirmed by everyone responsible, due up to two weeks ahead; a recurring item is one line
+        (how many of its due dates are still open), not a line per month."""
         lines = []
         for item in rm.item:
             if not item.confirm:
                 continue
-            for occ in item_occurrences(item, rm):
-                if (occ - today).days > 14:
-                    break
-                units: list[tuple[str, str, str]] = []
-                if "municipality" in item.responsible:
-                    units.append(("municipality", str(scope.id), scope.name))
-                if "organization" in item.responsible:
-                    units += [("organization", o.id, o.name) for o in orgs
-                              if item.org_types is None or o.type in item.org_types]
+            units: list[tuple[str, str, str]] = []
+            if "municipality" in item.responsible:
+                units.append(("municipality", str(scope.id), scope.name))
+            if "organization" in item.responsible:
+                units += [("organization", o.id, o.name) for o in orgs
+                          if item.org_types is None or o.type in item.org_types]
+            dates = [occ for occ in item_occurrences(item, rm) if (occ - today).days <= 14]
+            pending: list[tuple[date, list[str]]] = []
+            for occ in dates:
                 done = await self.item_repo.confirmed_units(rm.id, item.id, occ.isoformat())
                 open_units = [name for role, sid, name in units if (role, sid) not in done]
-                if not open_units:
-                    continue
-                state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
-                lines.append(texts.STATUS_ITEM.format(id=item.id, title=short(item.title, 60), due=fmt_date(occ), state=state,
-                                                      names="; ".join(open_units[:10]) +
-                                                      (f" и ещё {len(open_units) - 10}" if len(open_units) > 10 else "")))
+                if open_units:
+                    pending.append((occ, open_units))
+            if not pending:
+                continue
+            occ, open_units = pending[-1]
+            state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
+            names = "; ".join(open_units[:10]) + (f" и ещё {len(open_units) - 10}" if len(open_units) > 10 else "")
+            if len(pending) == 1:
+                lines.append(texts.STATUS_ITEM.format(id=item.id, title=short(item.title, 60), due=fmt_date(occ),
+                                                      state=state, names=names))
+            else:
+                lines.append(texts.STATUS_ITEM_RECURRING.format(
+                    id=item.id, title=short(item.title, 60), open=len(pending), total=len(dates), due=fmt_date(occ),
+                    state=state, names=names))
         return ([texts.STATUS_ITEMS] + lines) if lines else []
 
     async def organization_view(self, actor: Actor, org: Organization, now: datetime) -> Reply:

@@ -235,6 +235,8 @@ STATUS_LOWEST = "Ниже всех по цели «{title}»:"
 STATUS_RANKING = "Муниципалитеты по цели «{title}» (от низшего):"
 STATUS_ITEMS = "Пункты дорожной карты:"
 STATUS_ITEM = "• п. {id} «{title}», срок {due} — {state}; не отметили: {names}"
+STATUS_ITEM_RECURRING = ("• п. {id} «{title}»: не отмечены {open} из {total} сроков; последний {due} — {state}, "
+                         "не отметили: {names}")
 STATUS_OVERDUE = "просрочен"
 STATUS_OPEN = "открыт"
 STATUS_ORG_HEAD = "{name}"
