@@ -155,9 +155,9 @@ async def test_a_monthly_item_is_one_line_in_the_summary(tmp_path, schema) -> No
         await register(h, COORDINATOR, "municipality", muni)
         summary = await h.text(COORDINATOR, "/status")
         lines = [line for line in summary.splitlines() if "п. 4 «Ежемесячный отчёт" in line]
-        # one line for the item, not one per month (the summary still repeats its items block under each form's
-        # section: the one-screen summary of issue 16 is not built yet)
-        assert len(set(lines)) == 1 and "срок 31.01.2025" not in summary
+        # one line for the item, not one per month, and once in /status, not under each of the four forms
+        assert len(lines) == 1 and "срок 31.01.2025" not in summary
+        assert summary.count("Пункты дорожной карты:") == 1
         assert lines[0].startswith("• п. 4 «Ежемесячный отчёт муниципалитета о ходе внедрения»: не отмечены 6 из 6 "
                                    "сроков; последний 30.06.2025 — просрочен")
     finally:

@@ -207,17 +207,26 @@ class StatusService:
         parts = []
         today = local_today(now, scope.timezone)
         for rm in await self.roadmaps.all():
+            shown = 0
             for form in rm.form:
                 period = current_period(form, rm, today)
                 if period is None:
                     continue
-                text = await self.summary(rm, form, period, scope, today, private)
+                # the roadmap's items and unreachable admins once, after its forms, not under each form
+                text = await self.summary(rm, form, period, scope, today, private, once=False)
                 if text:
                     parts.append(text)
+                    shown += 1
+            if shown and scope.level == "municipality":
+                tail = await self._municipality_once(rm, scope, today, private)
+                if tail:
+                    parts.append("\n".join(tail))
         return "\n\n".join(parts) or texts.STATUS_NOTHING
 
     async def summary(self, rm: Roadmap, form: Form, period: Period, scope: Territory, today: date,
-                      private: bool = False) -> str | None:
+                      private: bool = False, once: bool = True) -> str | None:
+        """One form's summary; `once`: with the roadmap's items and unreachable admins (a form's own scheduled
+        summary); /status shows those once for all its forms."""
         regions = {m.region_id for m in scope.municipalities}
         names = {rid: (r.name if (r := await self.directory_repo.region(rid)) else "") for rid in regions}
         covered = self._covered(rm, scope, names)
@@ -258,6 +267,8 @@ class StatusService:
         lines += await self._answers(rm, form, period, sub)
         if sub.level == "municipality":
             lines += await self._municipality_details(rm, form, period, sub, targets, today, private)
+            if once:
+                lines += await self._municipality_once(rm, sub, today, private)
         else:
             lines += self._ranking(form, sub, figs, targets)
         return "\n".join(lines)
@@ -329,7 +340,12 @@ class StatusService:
             if ranked:
                 lines.append(texts.STATUS_LOWEST.format(title=main.title))
                 lines += [f"   {n}. {name} — {fmt_percent(p)}" for n, (p, name) in enumerate(ranked[:LOWEST], 1)]
-        lines += await self._items(rm, scope, orgs, today)
+        return lines
+
+    async def _municipality_once(self, rm: Roadmap, scope: Territory, today: date, private: bool) -> list[str]:
+        """What a municipality's summary shows once, whatever the number of forms: items, unreachable admins."""
+        orgs = await self.directory_repo.organizations_of_municipality(scope.id)
+        lines = await self._items(rm, scope, orgs, today)
         unreachable = await self.people_repo.unreachable_admins(scope.id) if private else []
         if unreachable:
             lines.append(texts.STATUS_UNREACHABLE)
