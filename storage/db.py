@@ -213,6 +213,16 @@ class Database:
         async with self._lock:
             return list(await self.conn.execute_fetchall(sql, params))
 
+    async def fetchall_in(self, sql: str, params: Sequence[Any], values: Sequence[Any]) -> list[aiosqlite.Row]:
+        """`sql` with `{in}` where `IN (?, …)` goes, run over `values` 500 at a time (SQLite caps the number of
+        parameters); `params` come before the values."""
+        rows: list[aiosqlite.Row] = []
+        for i in range(0, len(values), IN_CHUNK):
+            chunk = list(values[i:i + IN_CHUNK])
+            rows += await self.fetchall(sql.format(**{"in": f"IN ({','.join('?' * len(chunk))})"}),
+                                        (*params, *chunk))
+        return rows
+
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
@@ -220,6 +230,9 @@ class Database:
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
         return row[0] if row is not None else None
+
+
+IN_CHUNK = 500
 
 
 def in_municipalities(ids: list[int] | None) -> tuple[str, list[int]]:

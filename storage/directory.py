@@ -122,15 +122,10 @@ class DirectoryRepo:
         return Organization(*row) if row else None
 
     async def organizations(self, org_ids: list[str]) -> dict[str, Organization]:
-        """The directory's organizations among these ids (500 per query: SQLite's parameter cap)."""
-        out: dict[str, Organization] = {}
-        for i in range(0, len(org_ids), 500):
-            chunk = org_ids[i:i + 500]
-            rows = await self.db.fetchall(
-                "SELECT id, municipality_id, name, type FROM organizations WHERE removed_at IS NULL "
-                f"AND id IN ({','.join('?' * len(chunk))})", chunk)
-            out.update({r[0]: Organization(*r) for r in rows})
-        return out
+        """The directory's organizations among these ids."""
+        rows = await self.db.fetchall_in(
+            "SELECT id, municipality_id, name, type FROM organizations WHERE removed_at IS NULL AND id {in}", (), org_ids)
+        return {r[0]: Organization(*r) for r in rows}
 
     async def organizations_of_municipality(self, municipality_id: int) -> list[Organization]:
         rows = await self.db.fetchall(
@@ -162,13 +157,9 @@ class DirectoryRepo:
     async def baselines_for(self, org_ids: list[str]) -> dict[str, dict[str, int]]:
         """organization id -> its baselines, for many organizations at once."""
         out: dict[str, dict[str, int]] = {}
-        for i in range(0, len(org_ids), 500):
-            chunk = org_ids[i:i + 500]
-            rows = await self.db.fetchall(
-                f"SELECT organization_id, key, value FROM baselines WHERE organization_id IN ({','.join('?' * len(chunk))})",
-                chunk)
-            for org, key, value in rows:
-                out.setdefault(org, {})[key] = value
+        for org, key, value in await self.db.fetchall_in(
+                "SELECT organization_id, key, value FROM baselines WHERE organization_id {in}", (), org_ids):
+            out.setdefault(org, {})[key] = value
         return out
 
     async def baselines_of(self, org_id: str) -> dict[str, int]:

@@ -181,14 +181,10 @@ class ReportRepo:
     async def returned(self, roadmap_id: str, form_id: str, period: str,
                        organization_ids: list[str]) -> dict[str, Submission]:
         """The period's reports of these organizations that wait for revision."""
-        out: dict[str, Submission] = {}
-        for i in range(0, len(organization_ids), 500):
-            chunk = organization_ids[i:i + 500]
-            rows = await self.db.fetchall(
-                _SUBMISSION + "WHERE roadmap_id = ? AND form_id = ? AND period = ? AND returned_at IS NOT NULL "
-                f"AND organization_id IN ({','.join('?' * len(chunk))})", (roadmap_id, form_id, period, *chunk))
-            out.update({r[1]: _submission(r) for r in rows})
-        return out
+        rows = await self.db.fetchall_in(
+            _SUBMISSION + "WHERE roadmap_id = ? AND form_id = ? AND period = ? AND returned_at IS NOT NULL "
+            "AND organization_id {in}", (roadmap_id, form_id, period), organization_ids)
+        return {r[1]: _submission(r) for r in rows}
 
     async def count_for(self, organization_id: str) -> int:
         """How many reports (organization, form, period) the organization has sent."""
@@ -209,17 +205,13 @@ class ReportRepo:
 
     async def _period_rows(self, columns: str, roadmap_id: str, form_id: str, period: str,
                            organization_ids: list[str], counted: bool = True) -> list[tuple]:
-        """`columns` of the period's submissions joined with their figures, for these organizations
-        (queried 500 at a time: SQLite caps the number of parameters); `counted`: without returned reports."""
-        out: list[tuple] = []
-        for i in range(0, len(organization_ids), 500):
-            chunk = organization_ids[i:i + 500]
-            rows = await self.db.fetchall(
-                f"SELECT {columns} FROM submissions s JOIN figures f ON f.submission_id = s.id "
-                f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {COUNTED if counted else ''}"
-                f"AND s.organization_id IN ({','.join('?' * len(chunk))})", (roadmap_id, form_id, period, *chunk))
-            out += [tuple(r) for r in rows]
-        return out
+        """`columns` of the period's submissions joined with their figures, for these organizations;
+        `counted`: without returned reports."""
+        rows = await self.db.fetchall_in(
+            f"SELECT {columns} FROM submissions s JOIN figures f ON f.submission_id = s.id "
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? AND s.period = ? {COUNTED if counted else ''}"
+            "AND s.organization_id {in}", (roadmap_id, form_id, period), organization_ids)
+        return [tuple(r) for r in rows]
 
     async def period_figures(self, roadmap_id: str, form_id: str, period: str, organization_ids: list[str],
                              counted: bool = True) -> dict[str, dict[str, Value | None]]:

@@ -108,8 +108,10 @@ class AccessService:
 
     async def overseen_municipalities(self, actor: Actor) -> set[int] | None:
         """The municipalities a coordinator oversees (its own and its regions'); None: every one (owners)."""
-        if actor.is_owner:
-            return None
+        return None if actor.is_owner else await self._scoped_municipalities(actor)
+
+    async def _scoped_municipalities(self, actor: Actor) -> set[int]:
+        """The municipalities of the actor's own coordinator roles (a region's: all of its municipalities)."""
         municipality_ids = {int(m) for m in actor.scopes("municipality")}
         for rid in actor.scopes("region"):
             municipality_ids |= {m.id for m in await self.directory_repo.municipalities_of_region(int(rid))}
@@ -122,11 +124,8 @@ class AccessService:
 
     async def visible_organizations(self, actor: Actor) -> list[Scope]:
         """Organizations a coordinator oversees: of its municipalities and of its regions' municipalities."""
-        municipality_ids = {int(m) for m in actor.scopes("municipality")}
-        for rid in actor.scopes("region"):
-            municipality_ids |= {m.id for m in await self.directory_repo.municipalities_of_region(int(rid))}
         out: list[Scope] = []
-        for mid in sorted(municipality_ids):
+        for mid in sorted(await self._scoped_municipalities(actor)):
             for org in await self.directory_repo.organizations_of_municipality(mid):
                 out.append(Scope("organization", org.id, org.name))
         return out

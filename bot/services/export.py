@@ -17,7 +17,7 @@ from bot.domain.periods import Period, current_period, local_today
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Target, Value
 from bot.services.access import Actor
-from bot.services.status import StatusService, Territory, baseline_keys, in_form, organization_percent
+from bot.services.status import StatusService, Territory, Totals, baseline_keys, in_form, organization_percent
 from bot.views import texts
 from bot.views.format import fmt_date, fmt_percent, fmt_time, zone_name
 from bot.views.message import File, Reply
@@ -81,11 +81,12 @@ class ExportService:
                     continue
             roadmaps[rm.id] = rm
             periods.append((form, period))
-            sheet, count = await self._form_sheet(rm, form, period, sub)
+            totals = await self.status.figures(rm, form, period.key, sub)  # the /status numbers, for both sheets
+            sheet, count = await self._form_sheet(rm, form, period, sub, totals)
             sheets.append(sheet)
             reported += count
             # judged as of the period's due day: the sheet shows that period's figures beside the verdict
-            await self._targets(rm, form, period, sub, period.due, target_rows, target_totals)
+            await self._targets(rm, form, period, sub, totals, target_rows, target_totals)
         if not periods:
             return Export(None, "", texts.EXPORT_NO_PERIOD.format(date=fmt_date(wanted) if wanted else "",
                                                                   spans=self._spans(forms)))
@@ -114,7 +115,8 @@ class ExportService:
         return "; ".join(f"«{form.title}» — с {fmt_date(periods_of(form, rm)[0].due)} по "
                          f"{fmt_date(periods_of(form, rm)[-1].due)}" for rm, form, _, _ in forms if periods_of(form, rm))
 
-    async def _form_sheet(self, rm: Roadmap, form: Form, period: Period, sub: Territory) -> tuple[Sheet, int]:
+    async def _form_sheet(self, rm: Roadmap, form: Form, period: Period, sub: Territory,
+                          totals: Totals) -> tuple[Sheet, int]:
         """The form's sheet and how many organizations' reports count in it."""
         munis = sorted(sub.municipalities, key=lambda m: m.name)
         orgs_by_muni: dict[int, list[Organization]] = {}
@@ -124,7 +126,6 @@ class ExportService:
         ids = [o.id for orgs in orgs_by_muni.values() for o in orgs]
         data = await self.report_repo.export_rows(rm.id, form.id, period.key, ids)
         baselines = await self.directory_repo.baselines_for(ids) if baseline_keys(rm, form) else {}
-        totals = await self.status.figures(rm, form, period.key, sub)
         targets = [t for t in rm.target if in_form(t, form)]
         indicators = list(form.indicator)
         zones = {m.timezone for m in munis}
@@ -166,14 +167,14 @@ class ExportService:
         title = f"{form.title} до {fmt_date(period.due)}"
         return Sheet(title, header, rows, frozenset(bold), formats, frozenset({len(header) - 1})), counted_total
 
-    async def _targets(self, rm: Roadmap, form: Form, period: Period, sub: Territory, today: date,
+    async def _targets(self, rm: Roadmap, form: Form, period: Period, sub: Territory, totals: Totals,
                        rows: list[list], totals_at: set[int]) -> None:
-        """Each of the form's targets on the territory and its municipalities, with the verdict."""
+        """Each of the form's targets on the territory and its municipalities, with the verdict judged on the
+        period's due day (the sheet shows that period's value beside it)."""
         targets = [t for t in rm.target if in_form(t, form)]
         if not targets:
             return
-        totals = await self.status.figures(rm, form, period.key, sub)
-        verdicts = await self.status.verdicts(rm, form, period, sub, targets, today)
+        verdicts = await self.status.verdicts(rm, form, period, sub, targets, period.due)
         munis = sorted(sub.municipalities, key=lambda m: m.name)
         for t in targets:
             verdict = verdicts.get(t.key)

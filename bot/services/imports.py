@@ -168,9 +168,9 @@ class ImportService:
             return ImportPlan(name, [e.message])
         return await self._plan(actor, name, table, now, due)
 
-    async def _plan(self, actor: Actor | None, name: str, table: FigureTable, now: datetime,
-                    due: date | None) -> ImportPlan:
-        chosen = await self._form_for(table.headers)
+    async def _plan(self, actor: Actor | None, name: str, table: FigureTable, now: datetime, due: date | None,
+                    form_of: tuple[Roadmap, Form, dict[int, Indicator]] | None = None) -> ImportPlan:
+        chosen = form_of or await self._form_for(table.headers)
         if isinstance(chosen, str):
             return ImportPlan(name, [chosen])
         roadmap, form, columns = chosen
@@ -238,7 +238,8 @@ class ImportService:
             return ImportPlan(name, [texts.IMPORT_GONE])
         keys = [i.key for i in form.indicator]  # the kept rows are a table with the keys as headers
         table = FigureTable(keys, [FigureRow(n, org, [answers.get(k) for k in keys]) for n, org, answers in rows])
-        return await self._plan(actor, name, table, now, period.due)
+        # the form is the one the preview found: keys shared by another roadmap's form must not make it ambiguous
+        return await self._plan(actor, name, table, now, period.due, (roadmap, form, dict(enumerate(form.indicator))))
 
     async def apply(self, plan: ImportPlan, by: int, now: datetime) -> Applied:
         """Write every new and changed row in one transaction, or nothing."""
