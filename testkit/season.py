@@ -458,9 +458,9 @@ class Season:
             target = AUTHORITY if org.type == "authority" else TEACHERS
             sums[target][0] += s.final()
             sums[target][1] += s.staff
-        out = {"coverage": f"Сдали: {reported} из {len(muni.orgs)} организаций ({pct(reported, len(muni.orgs))} %)"}
+        out = {"coverage": f"Сдали: {reported} из {len(muni.orgs)} организаций ({pct(reported, len(muni.orgs))}\u00a0%)"}
         for title, (num, den) in sums.items():
-            out[title] = f"• {title}: {pct(num, den)} % (цель 100 %)" if den else f"• {title}: данных нет"
+            out[title] = f"• {title}: {pct(num, den)}\u00a0% (цель 100\u00a0%)" if den else f"• {title}: данных нет"
         return out
 
     # -- the verdict -----------------------------------------------------------------------

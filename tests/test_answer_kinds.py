@@ -193,7 +193,7 @@ async def test_every_kind_asked_checked_and_stored(region: Harness) -> None:
     assert (await h.text(801, "ещё не опубликовали")).startswith(texts.FORM_NOT_LINK)
     summary = await h.text(801, "school1.ru/news/sferum")
     assert "Проверьте ответы" in summary
-    for shown in ("1. Скорость подключения к интернету, Мбит/с? — 95,5", "— 24", "— 87,5 %", "— частично",
+    for shown in ("1. Скорость подключения к интернету, Мбит/с? — 95,5", "— 24", "— 87,5\u00a0%", "— частично",
                   "— Медленный интернет в корпусе 2", "— https://school1.ru/news/sferum"):
         assert shown in summary, shown
     assert "Отчёт принят" in await h.text(801, texts.BTN_SEND)
@@ -257,10 +257,10 @@ async def test_percent_is_a_weighted_average_and_choices_are_counted(region: Har
     await register(h, 820, "municipality", muni)
     status = await h.text(820, "/status")
     # (90·30 + 50·10 + 0·0 + 70·10) / (30 + 10 + 10) = 3900 / 50 = 78 % over the four that answered
-    assert "• Какая доля кабинетов оснащена для работы в Сферуме, %?: в среднем 78,0 % (ответили 4)" in status
+    assert "• Какая доля кабинетов оснащена для работы в Сферуме, %?: в среднем 78,0\u00a0% (ответили 4)" in status
     assert "• Есть ли Wi-Fi во всех учебных кабинетах?: да — 2, частично — 1, нет — 1" in status
     # a number is summed like a count: 200,5 Mbit/s over 40 classrooms (school 3 has none: not divided by)
-    assert "Скорость на кабинет (наблюдение): 401,0 %" in status
+    assert "Скорость на кабинет (наблюдение): 401,0\u00a0%" in status
     # the texts and links are not summed, but each organization's own view shows its answers
     own = await h.text(810, "/status")
     assert "• Есть ли Wi-Fi во всех учебных кабинетах?: да" in own

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NTGO = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("typed", "small", "big"), [("1,000", "1", "1 000"), ("1.000", "1", "1 000"),
-                                                     ("12,000", "12", "12 000"), ("1,500", "1,5", "1 500")])
+@pytest.mark.parametrize(("typed", "small", "big"), [("1,000", "1", "1\u00a0000"), ("1.000", "1", "1\u00a0000"),
+                                                     ("12,000", "12", "12\u00a0000"), ("1,500", "1,5", "1\u00a0500")])
 def test_one_thousands_group_is_asked_about_never_guessed(typed: str, small: str, big: str) -> None:
     with pytest.raises(Invalid) as refused:
         parse_count(typed)
@@ -38,7 +38,7 @@ async def test_an_ambiguous_figure_is_not_stored(harness: Harness) -> None:
     await register(h, 850, "organization", "6624000001")
     await h.say(850, "/report")
     reply = await h.text(850, "1,000")
-    assert "можно понять и как 1, и как 1 000" in reply and "Вопрос 1 из 2" in reply  # the same question again
+    assert "можно понять и как 1, и как 1\u00a0000" in reply and "Вопрос 1 из 2" in reply  # the same question again
     assert "Вопрос 2 из 2" in await h.text(850, "1000")
 
 

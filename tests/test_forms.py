@@ -46,7 +46,7 @@ async def test_happy_path_weekly_form(harness: Harness) -> None:
     done = (await h.press(700, texts.BTN_SEND))[-1]
     assert done.text.startswith("Отчёт принят: «Еженедельный мониторинг Сферума», МАОУ СОШ № 1")
     # the school counts for the teachers' target (not the authority one): 179 / 204 = 87.7 %
-    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 179 из 204 — 87,7 % (цель 100 %)" in done.text
+    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 179 из 204 — 87,7\u00a0% (цель 100\u00a0%)" in done.text
     assert "Сотрудники УО" not in done.text
     assert texts.MENU_REPORT in done.labels()  # back to the main menu
     assert await figures(h) == {"staff_total": 204, "staff_active": 179}
@@ -61,7 +61,7 @@ async def test_authority_counts_for_its_own_target(harness: Harness) -> None:
     await h.say(701, "13")
     await h.say(701, "13")
     done = await last(h, 701, texts.BTN_SEND)
-    assert "Сотрудники УО и МКУ «ИМЦ»" in done and "13 из 13 — 100,0 %" in done
+    assert "Сотрудники УО и МКУ «ИМЦ»" in done and "13 из 13 — 100,0\u00a0%" in done
 
 
 async def test_every_validation_message_and_the_same_question_again(harness: Harness) -> None:

@@ -82,9 +82,9 @@ async def test_summary_fires_to_the_bound_chat_with_exact_figures(harness: Harne
     assert len(summary) == 1
     text = summary[0].text
     assert text.startswith("Сводка «Еженедельный мониторинг Сферума» за период до 20.10.2023 — Нижнетуринский ГО")
-    assert "Сдали: 2 из 20 организаций (10,0 %)" in text
+    assert "Сдали: 2 из 20 организаций (10,0\u00a0%)" in text
     # (179 + 10) / (204 + 40) = 77.459 %
-    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 77,5 % (цель 100 %)" in text
+    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 77,5\u00a0% (цель 100\u00a0%)" in text
     assert "Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: данных нет" in text
     assert "Не сдали (18):" in text and "   – МАОУ СОШ № 3" in text and "   – МАОУ СОШ № 1\n" not in text
     # a report sent after the summary is late, and the summary is not posted twice

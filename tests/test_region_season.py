@@ -189,31 +189,31 @@ async def run_half_year(h: Harness) -> None:
     registered = sum(TEACHERS[o.id] for o in reporting if o.id != SILENT)
     everyone = sum(TEACHERS[o.id] for o in reporting)
     share = f"{registered / everyone * 100:.1f}".replace(".", ",")
-    assert f"• Педагоги, зарегистрированные в Сферуме: {share} % (цель 100 %)" in last, last
+    assert f"• Педагоги, зарегистрированные в Сферуме: {share}\u00a0% (цель 100\u00a0%)" in last, last
     # its deadline 31.05.2025 has passed: judged on the last period due by then (26.05, k = 12: already everyone
     # but the silent school), not met
-    assert f"(цель 100 %), = 0 п.п.; не достигнута на 31.05.2025 ({share} %)" in last, last
+    assert f"(цель 100\u00a0%), =\u00a00\u00a0п.п.; не достигнута на 31.05.2025 ({share}\u00a0%)" in last, last
     assert f"Сдали: {len(reporting) - 1} из {len(reporting)} организаций" in last
     # students: 300 of 400 in each reporting school and additional organization (no baseline there)
     schools = [o for o in reporting if o.type == "school"]
     students = f"{300 * (len(schools) - 1) / (400 * len(schools)) * 100:.1f}".replace(".", ",")
-    assert f"• Обучающиеся школ в Сферуме: {students} % (цель 85 %)" in last, last
+    assert f"• Обучающиеся школ в Сферуме: {students}\u00a0% (цель 85\u00a0%)" in last, last
     # the additional-education organizations answer the question but have no `students` baseline: they are
     # left out of both sides, so the all-types share is the schools' one, not inflated by their 300s
-    assert f"• Обучающиеся в Сферуме: {students} % (цель 80 %)" in last, last
+    assert f"• Обучающиеся в Сферуме: {students}\u00a0% (цель 80\u00a0%)" in last, last
     # a kindergarten is never asked about students: no «дошкольные: —» line under that target
     block = last.split("• Обучающиеся в Сферуме", 1)[1].split("\n•", 1)[0]
     assert "общеобразовательные" in block and "дошкольные" not in block, block
     # the activity form: an at_most goal of zero — 4 of 200 lessons without marks in every reporting school
     june = summaries[("Активность за месяц", date(2025, 6, 25))]
-    assert "• Уроки без отметок: 2,0 % (цель не больше 0 %)" in june, june
+    assert "• Уроки без отметок: 2,0\u00a0% (цель не больше 0\u00a0%)" in june, june
     # 2,0 % month after month: no pace towards 0 % by 31.12.2025
-    assert "(цель не больше 0 %), = 0 п.п.; отстаёт: в таком темпе к 31.12.2025 не успеть" in june, june
+    assert "(цель не больше 0\u00a0%), =\u00a00\u00a0п.п.; отстаёт: в таком темпе к 31.12.2025 не успеть" in june, june
     # a monitored target has no verdict
-    assert "• Уроки без отметок (наблюдение): 2,0 % (без цели), = 0 п.п.\n" in june, june
+    assert "• Уроки без отметок (наблюдение): 2,0\u00a0% (без цели), =\u00a00\u00a0п.п.\n" in june, june
     # the infrastructure form: a weighted average and the choices counted
     infra = summaries[("Инфраструктура", date(2025, 6, 20))]
-    assert f"в среднем 80,0 % (ответили {len(reporting) - 1})" in infra, infra
+    assert f"в среднем 80,0\u00a0% (ответили {len(reporting) - 1})" in infra, infra
     assert f"Есть ли Wi-Fi во всех учебных кабинетах?: частично — {len(reporting) - 1}" in infra
     # what is stored: one submission per reporting organization and period, none for the silent one
     repo = h.app.repos.reports

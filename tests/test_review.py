@@ -50,7 +50,7 @@ async def test_return_for_revision_journey(harness: Harness) -> None:
     assert "Сдали: 0 из 20 организаций" in summary and "   – МАОУ СОШ № 1 (возвращён на доработку)" in summary
     view = await last(h, 741, "/status МАОУ СОШ № 1")
     assert "возвращён на доработку: «Проверьте число педагогов" in view
-    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 87,7 %" in view  # its figures, to be corrected
+    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 87,7\u00a0%" in view  # its figures, to be corrected
     assert h.emu.delivered(741)[-1].labels() == [texts.BTN_BEHALF_FIX]  # nothing left to return
     assert SCHOOL_1 not in await h.app.repos.reports.submitted(RM, FORM, PERIOD)
     before = len(h.emu.delivered(740))
@@ -174,7 +174,7 @@ async def test_an_organization_view_carries_its_own_verdicts(harness: Harness) -
     title = "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике"
     # 10/40 = 25 %, then 20/40 = 50 %: +25 points a week, 50 + 10 x 25 >= 100 -> on track
     first = await last(h, 780, "/status МАОУ СОШ № 1")
-    assert f"• {title}: 50,0 % (цель 100 %); в графике к 30.12.2023" in first
+    assert f"• {title}: 50,0\u00a0% (цель 100\u00a0%); в графике к 30.12.2023" in first
     # 7/35 = 20 % twice: no pace, 20 % stays short of 100 % -> behind
     second = await last(h, 780, "/status МАОУ СОШ № 2")
-    assert f"• {title}: 20,0 % (цель 100 %); отстаёт: в таком темпе к 30.12.2023 не успеть" in second
+    assert f"• {title}: 20,0\u00a0% (цель 100\u00a0%); отстаёт: в таком темпе к 30.12.2023 не успеть" in second

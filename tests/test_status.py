@@ -33,22 +33,22 @@ async def test_municipality_status_by_hand(harness: Harness):
     text = await h.text(900, "/status")
     lines = text.splitlines()
     assert lines[0] == "Сводка «Еженедельный мониторинг Сферума» за период до 20.10.2023 — Нижнетуринский ГО"
-    assert lines[1] == "Сдали: 4 из 20 организаций (20,0 %)."
+    assert lines[1] == "Сдали: 4 из 20 организаций (20,0\u00a0%)."
     # teachers: (179 + 10 + 30) / (204 + 40 + 30) = 219 / 274 = 79.93 %; a week before 150 / 204 = 73.53 %
-    assert lines[2] == ("• Педагоги, написавшие не менее 10 сообщений за неделю: 79,9 % (цель 100 %), "
-                        "↑ +6,4 п.п.")
+    assert lines[2] == ("• Педагоги, написавшие не менее 10 сообщений за неделю: 79,9\u00a0% (цель 100\u00a0%), "
+                        "↑\u00a0+6,4\u00a0п.п.")
     # by type: schools (179 + 10) / 244 = 77.46 %, preschools 30 / 30, extra education no figures
-    assert "   – общеобразовательные: 77,5 %" in lines
-    assert "   – дошкольные: 100,0 %" in lines
+    assert "   – общеобразовательные: 77,5\u00a0%" in lines
+    assert "   – дошкольные: 100,0\u00a0%" in lines
     assert "   – дополнительного образования: —" in lines
     # the authority target: 12 / 13 = 92.31 %
-    assert "• Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: 92,3 % (цель 100 %)" in lines
+    assert "• Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: 92,3\u00a0% (цель 100\u00a0%)" in lines
     start = lines.index("Не сдали (16):")
     missing = lines[start + 1:start + 17]
     assert "   – МАОУ СОШ № 3" in missing and "   – МАОУ СОШ № 1" not in missing
     lowest = lines.index("Ниже всех по цели «Педагоги, написавшие не менее 10 сообщений за неделю»:")
-    assert lines[lowest + 1:lowest + 4] == ["   1. МАОУ СОШ № 2 — 25,0 %", "   2. МАОУ СОШ № 1 — 87,7 %",
-                                             "   3. МАДОУ «Детский сад № 1» — 100,0 %"]
+    assert lines[lowest + 1:lowest + 4] == ["   1. МАОУ СОШ № 2 — 25,0\u00a0%", "   2. МАОУ СОШ № 1 — 87,7\u00a0%",
+                                             "   3. МАДОУ «Детский сад № 1» — 100,0\u00a0%"]
     assert "Тестовый МО" not in text
 
 
@@ -59,14 +59,14 @@ async def test_region_status_ranks_municipalities_in_two_time_zones(harness: Har
     text = await h.text(901, "/status")
     lines = text.splitlines()
     assert lines[0].endswith("— Свердловская область")
-    assert lines[1] == "Сдали: 5 из 21 организаций (23,8 %)."
+    assert lines[1] == "Сдали: 5 из 21 организаций (23,8\u00a0%)."
     # (219 + 50) / (274 + 100) = 71.93 %
-    assert lines[2].startswith("• Педагоги, написавшие не менее 10 сообщений за неделю: 71,9 % (цель 100 %)")
+    assert lines[2].startswith("• Педагоги, написавшие не менее 10 сообщений за неделю: 71,9\u00a0% (цель 100\u00a0%)")
     ranking = lines.index("Муниципалитеты по цели «Педагоги, написавшие не менее 10 сообщений за неделю» (от низшего):")
-    assert lines[ranking + 1:ranking + 3] == ["   1. Тестовый МО — 50,0 %, сдали 1/1",
-                                               "   2. Нижнетуринский ГО — 79,9 %, сдали 4/20"]
+    assert lines[ranking + 1:ranking + 3] == ["   1. Тестовый МО — 50,0\u00a0%, сдали 1/1",
+                                               "   2. Нижнетуринский ГО — 79,9\u00a0%, сдали 4/20"]
     # drill-down inside the region
-    assert (await h.text(901, "/status Тестовый МО")).splitlines()[1] == "Сдали: 1 из 1 организаций (100,0 %)."
+    assert (await h.text(901, "/status Тестовый МО")).splitlines()[1] == "Сдали: 1 из 1 организаций (100,0\u00a0%)."
 
 
 async def test_drill_down_refused_outside_the_scope(harness: Harness):
@@ -76,11 +76,11 @@ async def test_drill_down_refused_outside_the_scope(harness: Harness):
     assert (await h.text(902, "/status Тестовый МО")).startswith("Не нашёл «Тестовый МО»")
     assert (await h.text(902, f"/status {MOSCOW_SCHOOL}")).startswith("Не нашёл")
     org = await h.text(902, "/status МАОУ СОШ № 2")
-    assert org.startswith("МАОУ СОШ № 2") and "25,0 %" in org
+    assert org.startswith("МАОУ СОШ № 2") and "25,0\u00a0%" in org
     # an admin sees only their own organization
     await register(h, 903, "organization", "6624000001")
     own = await h.text(903, "/status")
-    assert own.startswith("МАОУ СОШ № 1") and "отчёт сдан" in own and "87,7 %" in own
+    assert own.startswith("МАОУ СОШ № 1") and "отчёт сдан" in own and "87,7\u00a0%" in own
     assert (await h.text(903, "/status Нижнетуринский ГО")).startswith("Не нашёл")
 
 
@@ -221,7 +221,7 @@ async def test_scheduled_summary_carries_the_chart(harness: Harness):
     await h.settle()
     posted = h.emu.delivered(chat)[before:]
     assert len(posted) == 1 and posted[0].attachments[0].startswith("photo")
-    assert "79,9 %" in posted[0].text
+    assert "79,9\u00a0%" in posted[0].text
 
 
 async def with_one_report(h: Harness, roadmap: str, coordinator: int, admin: int, staff: int, active: int) -> str:
@@ -256,9 +256,9 @@ denominator = "staff_total"
 
 [[item]]""", 1)
     summary = await with_one_report(h, text, 960, 961, 30, 20)
-    assert "Педагоги без сообщений: " in summary and "(цель не больше 0 %)" in summary
+    assert "Педагоги без сообщений: " in summary and "(цель не больше 0\u00a0%)" in summary
     assert "Наблюдаемая доля: " in summary and "(без цели)" in summary
-    assert "(цель 100 %)" in summary  # the v1 targets read as before
+    assert "(цель 100\u00a0%)" in summary  # the v1 targets read as before
 
 
 def test_v2_target_errors() -> None:
@@ -297,7 +297,7 @@ org_types = ["school"]
 [[item]]""", 1)
     summary = await with_one_report(h, text, 970, 971, 45, 30)
     # 30 active of the 150 teachers the directory knows in all three schools, not 30 of the 45 who answered
-    assert "Активные от всех педагогов: 20,0 % (цель 100 %)" in summary, summary
+    assert "Активные от всех педагогов: 20,0\u00a0% (цель 100\u00a0%)" in summary, summary
     # importing the file again without the column replaces the baselines: nothing to divide by
     await h.app.services.catalog.import_directory("\n".join(demo) + "\n", "plain.csv")
     assert "Активные от всех педагогов: данных нет" in await h.text(970, "/status")
@@ -343,9 +343,9 @@ async def test_ntgo_targets_count_everyone_the_order_counts(harness: Harness) ->
         await h.text(981, answer)
     done = await h.text(981, "Отправить")
     # the admin sees both: 30 of the 38 they counted, and 30 of the 40 the order's statistics count
-    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 30 из 38 — 78,9 % (цель 100 %)" in done
-    assert "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 30 из 40 — 75,0 %" in done
+    assert "Педагоги, написавшие не менее 10 сообщений за неделю: 30 из 38 — 78,9\u00a0% (цель 100\u00a0%)" in done
+    assert "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 30 из 40 — 75,0\u00a0%" in done
     status = await h.text(980, "/status")
     # the territory: 30 of the 410 teachers of all 18 ОО, whether they reported or not
-    assert "• Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 7,3 % (цель 100 %)" in status
-    assert "от всех 13: 0,0 % (цель 100 %)" in status  # nobody of УО/ИМЦ reported: 0 of 13
+    assert "• Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 7,3\u00a0% (цель 100\u00a0%)" in status
+    assert "от всех 13: 0,0\u00a0% (цель 100\u00a0%)" in status  # nobody of УО/ИМЦ reported: 0 of 13

@@ -7,6 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.views import texts
 
+# A no-break space: a phone wraps a line between words, never inside «71,4 %», «↑ +6,4 п.п.» or «1 234».
+NBSP = "\u00a0"
+
 
 def fmt_date(d: date | datetime) -> str:
     return d.strftime("%d.%m.%Y")
@@ -30,16 +33,16 @@ def zone_name(local: datetime) -> str:
 
 
 def fmt_percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}".replace(".", ",") + " %"
+    return "—" if value is None else f"{value:.1f}".replace(".", ",") + NBSP + "%"
 
 
 def fmt_delta(points: float) -> str:
     """A change in percentage points with its arrow and a real minus: «↑ +6,4 п.п.», «↓ −22,7 п.п.», «= 0 п.п.»."""
     shown = round(points, 1)
     if shown == 0:
-        return "= 0 п.п."
+        return f"={NBSP}0{NBSP}п.п."
     number = f"{abs(shown):.1f}".replace(".", ",")
-    return f"↑ +{number} п.п." if shown > 0 else f"↓ −{number} п.п."
+    return f"↑{NBSP}+{number}{NBSP}п.п." if shown > 0 else f"↓{NBSP}−{number}{NBSP}п.п."
 
 
 def percent(numerator: float, denominator: float) -> str:
@@ -50,8 +53,8 @@ def fmt_number(value: float) -> str:
     """1 234 and 12,5: thousands apart, a decimal comma, at most three decimals."""
     if isinstance(value, float) and not value.is_integer():
         whole, _, fraction = f"{value:,.3f}".rstrip("0").partition(".")
-        return whole.replace(",", " ") + ("," + fraction if fraction else "")
-    return f"{int(value):,}".replace(",", " ")
+        return whole.replace(",", NBSP) + ("," + fraction if fraction else "")
+    return f"{int(value):,}".replace(",", NBSP)
 
 
 def fmt_answer(kind: str, value: float | str | None, limit: int = 80) -> str:
@@ -63,7 +66,7 @@ def fmt_answer(kind: str, value: float | str | None, limit: int = 80) -> str:
     if kind == "yesno":
         return texts.BTN_YES if value else texts.BTN_NO
     if kind == "percent":
-        return fmt_number(value) + " %"
+        return fmt_number(value) + NBSP + "%"
     return fmt_number(value)
 
 
