@@ -51,7 +51,7 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
     access = AccessService(repos.people, repos.directory, set(config.access.owners))
     roadmaps = RoadmapCache(repos.roadmaps, roadmap_recheck_s)
     status = StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
-                           config.default_timezone)
+                           repos.conversations, config.default_timezone)
     return Core(
         config=config, repos=repos, roadmaps=roadmaps, access=access,
         invites=InviteService(repos.invites, repos.people, config.invites.ttl_days,

@@ -120,11 +120,32 @@ async def status(ctx: Context) -> None:
 
 
 async def chart(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.chart_for(ctx.actor, ctx.now))
+    """/chart, or «График» under a summary (its territory in the arguments, checked by the service)."""
+    await ctx.show(await ctx.services.status.chart_for(ctx.actor, ctx.now, ctx.incoming.args, _chat(ctx)))
 
 
 async def export(ctx: Context) -> None:
-    await ctx.show(await ctx.services.exports.export_for(ctx.actor, ctx.now, ctx.argument))
+    """/export [дд.мм.гггг], or «Excel» under a summary."""
+    await ctx.show(await ctx.services.exports.export_for(ctx.actor, ctx.now, ctx.argument, ctx.incoming.args,
+                                                         _chat(ctx)))
+
+
+async def status_view(ctx: Context) -> None:
+    """«Кто не сдал», «Пункты», «По типам», «По муниципалитетам» under a summary."""
+    await ctx.show(await ctx.services.status.detail(ctx.actor, ctx.incoming.args, ctx.now, _chat(ctx)))
+
+
+async def status_ask_organization(ctx: Context) -> None:
+    await ctx.show(await ctx.services.status.ask_organization(ctx.actor))
+
+
+async def status_query(ctx: Context) -> None:
+    """The organization's name typed after «Организация…»."""
+    await ctx.show(await ctx.services.status.organization_query(ctx.actor, ctx.incoming.text, ctx.now))
+
+
+def _chat(ctx: Context) -> int | None:
+    return ctx.incoming.peer if ctx.incoming.in_chat else None
 
 
 async def history(ctx: Context) -> None:
@@ -219,12 +240,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("bind", bind_in_private, slash=("/bind", "/привязать"), chat=chat_bind,
             help=(HelpLine(texts.HELP_BIND, COORDINATORS),),
             about="в беседе: сделать её беседой координаторов своей территории (туда приходят сводки)"),
-    Command("chart", chart, slash=("/chart", "/график"), roles=COORDINATORS,
+    Command("chart", chart, slash=("/chart", "/график"), roles=COORDINATORS, chat=chart,
             help=(HelpLine(texts.HELP_CHART, COORDINATORS),),
             about="график целей по периодам"),
-    Command("export", export, slash=("/export", "/выгрузка"), roles=COORDINATORS,
+    Command("export", export, slash=("/export", "/выгрузка"), roles=COORDINATORS, chat=export,
             help=(HelpLine(texts.HELP_EXPORT, COORDINATORS),),
             about="`/export [дд.мм.гггг]` — таблица Excel по организациям за период"),
+    Command("status_view", status_view, roles=COORDINATORS, chat=status_view, under_message=True),
+    Command("status_org", status_ask_organization, roles=COORDINATORS, under_message=True),
     Command("history", history, slash=("/history", "/история"), roles=COORDINATORS,
             help=(HelpLine(texts.HELP_HISTORY, COORDINATORS),),
             about="`/history <организация>` — кто и когда менял её отчёты"),
@@ -256,6 +279,7 @@ COMMANDS: tuple[Command, ...] = (
 
 # What a person's open dialog does with their next message (see `handlers.router`).
 STATE_HANDLERS = {Dialog.FORM: form_answer, Dialog.ITEM_EVIDENCE: item_evidence,
-                  Dialog.RETURN_COMMENT: return_comment, Dialog.IMPORT_CONFIRM: import_waiting}
+                  Dialog.RETURN_COMMENT: return_comment, Dialog.IMPORT_CONFIRM: import_waiting,
+                  Dialog.STATUS_QUERY: status_query}
 # The buttons that answer an open dialog (anything else pressed or typed there drops it).
 STATE_BUTTONS = {Dialog.IMPORT_CONFIRM: ("apply_import",)}

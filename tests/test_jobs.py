@@ -86,7 +86,12 @@ async def test_summary_fires_to_the_bound_chat_with_exact_figures(harness: Harne
     # (179 + 10) / (204 + 40) = 77.459 %
     assert "Педагоги, написавшие не менее 10 сообщений за неделю: 77,5\u00a0% (цель 100\u00a0%)" in text
     assert "Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: данных нет" in text
-    assert "Не сдали (18):" in text and "   – МАОУ СОШ № 3" in text and "   – МАОУ СОШ № 1\n" not in text
+    assert "Не сдали: МАУ ДО «ДЮСШ», МАУ ДО «Центр детского творчества», МКУ «Информационно-методический центр» " \
+        "и ещё 15" in text
+    assert summary[0].attachments and summary[0].labels()[:2] == ["Кто не сдал", "Пункты"]  # chart and buttons
+    who = (await h.press(622, "Кто не сдал", peer_id=chat))[-1].text
+    assert "не сдали 18 из 20" in who and "   – МАОУ СОШ № 3" in who and "   – МАОУ СОШ № 1\n" not in who
+    before += 1
     # a report sent after the summary is late, and the summary is not posted twice
     await run(h, "summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
     assert len(h.emu.delivered(chat)) == before + 1
@@ -158,7 +163,9 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
     # the municipality's coordinator sees who does not receive the bot's messages
     await register(h, 651, "municipality", await muni(h), "Ольга", "Смирнова")
     status = await h.text(651, "/status")
-    assert texts.STATUS_UNREACHABLE in status and "Анна Петрова (МАОУ СОШ № 1)" in status
+    assert texts.SUMMARY_UNREACHABLE.format(n=1) in status
+    who = (await h.press(651, "Кто не сдал"))[-1].text
+    assert texts.STATUS_UNREACHABLE in who and "Анна Петрова (МАОУ СОШ № 1)" in who
     # ... but a group chat's members need not be registered: there nobody is named, asked or scheduled
     chat = h.emu.add_chat([651])
     await h.settle()  # the bot welcomes the chat it was added to
@@ -168,10 +175,12 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
     await run(h, "summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))  # 18:00 in Yekaterinburg
     summary = h.emu.delivered(chat)[-1].text
     assert summary.startswith("Сводка") and "Анна Петрова" not in summary
+    who = (await h.press(651, "Кто не сдал", peer_id=chat))[-1].text
+    assert who.startswith("Кто не сдал") and "Анна Петрова" not in who and texts.STATUS_UNREACHABLE not in who
     h.emu.allow(650)
     await h.settle()
     assert await h.app.repos.outbox.unreachable([650]) == {}
-    assert texts.STATUS_UNREACHABLE not in await h.text(651, "/status")
+    assert "Не получают сообщения бота" not in await h.text(651, "/status")
     h.clock.advance(days=7)
     await run(h, "form-reminders", datetime(2023, 10, 27, 5, 0, tzinfo=UTC))
     assert h.emu.delivered(650)[-1].text.startswith("Напоминание")

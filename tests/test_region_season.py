@@ -102,6 +102,13 @@ async def report(h: Harness, admin: int, org: str, reminder) -> None:
     raise AssertionError(f"{org}: the form did not end")
 
 
+async def press_under(h: Harness, user: int, chat: int, message, label: str) -> str:
+    """Press a button of an earlier message in the chat (VK keeps an inline keyboard's buttons pressable)."""
+    button = next(b for b in message.buttons() if b.get("label") == label)
+    payload = button["payload"] if isinstance(button["payload"], str) else json.dumps(button["payload"])
+    return (await h.say(user, label, peer_id=chat, payload=payload))[-1].text
+
+
 async def test_half_a_year_of_a_regional_roadmap(tmp_path, schema) -> None:
     h = await start_harness(tmp_path, schema, demo=False)
     try:
@@ -128,6 +135,7 @@ async def run_half_year(h: Harness) -> None:
     seen = {peer: len(msgs) for peer, msgs in h.emu.record.items()}
     pushed: Counter = Counter()
     summaries: dict[tuple[str, date], str] = {}
+    under: dict = {}  # the summaries' messages, with their buttons
     day = START
     while day < END:
         for at in (time(9, 0), time(10, 0), time(18, 0)):
@@ -144,6 +152,7 @@ async def run_half_year(h: Harness) -> None:
                     if kind == "summary":
                         title = re.match(r"Сводка «(.+?)» за период до (\S+)", m.text)
                         summaries[(title[1], datetime.strptime(title[2], "%d.%m.%Y").date())] = m.text
+                        under[(title[1], datetime.strptime(title[2], "%d.%m.%Y").date())] = m
                     elif kind == "form_reminder" and admins.get(peer) not in (None, SILENT):
                         reminders.append((peer, m))
                 seen[peer] = len(msgs)
@@ -194,6 +203,9 @@ async def run_half_year(h: Harness) -> None:
     # but the silent school), not met
     assert f"(цель 100\u00a0%), =\u00a00\u00a0п.п.; не достигнута на 31.05.2025 ({share}\u00a0%)" in last, last
     assert f"Сдали: {len(reporting) - 1} из {len(reporting)} организаций" in last
+    # every target of that period is one tap away, under the summary's own «По типам»
+    last = await press_under(h, coordinator, chat, under[("Подключение к Сферуму", date(2025, 7, 7))], "По типам")
+    assert last.startswith("Цели по типам организаций — ") and "период до 07.07.2025" in last, last
     # students: 300 of 400 in each reporting school and additional organization (no baseline there)
     schools = [o for o in reporting if o.type == "school"]
     students = f"{300 * (len(schools) - 1) / (400 * len(schools)) * 100:.1f}".replace(".", ",")
@@ -210,9 +222,10 @@ async def run_half_year(h: Harness) -> None:
     # 2,0 % month after month: no pace towards 0 % by 31.12.2025
     assert "(цель не больше 0\u00a0%), =\u00a00\u00a0п.п.; отстаёт: в таком темпе к 31.12.2025 не успеть" in june, june
     # a monitored target has no verdict
-    assert "• Уроки без отметок (наблюдение): 2,0\u00a0% (без цели), =\u00a00\u00a0п.п.\n" in june, june
+    june = await press_under(h, coordinator, chat, under[("Активность за месяц", date(2025, 6, 25))], "По типам")
+    assert "• Уроки без отметок (наблюдение): 2,0\u00a0% (без цели), =\u00a00\u00a0п.п.\n" in june + "\n", june
     # the infrastructure form: a weighted average and the choices counted
-    infra = summaries[("Инфраструктура", date(2025, 6, 20))]
+    infra = await press_under(h, coordinator, chat, under[("Инфраструктура", date(2025, 6, 20))], "По типам")
     assert f"в среднем 80,0\u00a0% (ответили {len(reporting) - 1})" in infra, infra
     assert f"Есть ли Wi-Fi во всех учебных кабинетах?: частично — {len(reporting) - 1}" in infra
     # what is stored: one submission per reporting organization and period, none for the silent one

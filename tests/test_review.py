@@ -47,7 +47,9 @@ async def test_return_for_revision_journey(harness: Harness) -> None:
     assert notice.labels() == [texts.REPORT_EDIT]
     # the returned report counts nowhere: coverage, /status, the organization's view, reminders
     summary = await last(h, 741, "/status")
-    assert "Сдали: 0 из 20 организаций" in summary and "   – МАОУ СОШ № 1 (возвращён на доработку)" in summary
+    assert "Сдали: 0 из 20 организаций" in summary and "МАОУ СОШ № 1 (возвращён)" in summary
+    who = (await h.press(741, "Кто не сдал"))[-1].text
+    assert "   – МАОУ СОШ № 1 (возвращён на доработку)" in who
     view = await last(h, 741, "/status МАОУ СОШ № 1")
     assert "возвращён на доработку: «Проверьте число педагогов" in view
     assert "Педагоги, написавшие не менее 10 сообщений за неделю: 87,7\u00a0%" in view  # its figures, to be corrected

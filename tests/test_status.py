@@ -37,18 +37,30 @@ async def test_municipality_status_by_hand(harness: Harness):
     # teachers: (179 + 10 + 30) / (204 + 40 + 30) = 219 / 274 = 79.93 %; a week before 150 / 204 = 73.53 %
     assert lines[2] == ("• Педагоги, написавшие не менее 10 сообщений за неделю: 79,9\u00a0% (цель 100\u00a0%), "
                         "↑\u00a0+6,4\u00a0п.п.")
-    # by type: schools (179 + 10) / 244 = 77.46 %, preschools 30 / 30, extra education no figures
-    assert "   – общеобразовательные: 77,5\u00a0%" in lines
-    assert "   – дошкольные: 100,0\u00a0%" in lines
-    assert "   – дополнительного образования: —" in lines
     # the authority target: 12 / 13 = 92.31 %
     assert "• Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю: 92,3\u00a0% (цель 100\u00a0%)" in lines
-    start = lines.index("Не сдали (16):")
-    missing = lines[start + 1:start + 17]
-    assert "   – МАОУ СОШ № 3" in missing and "   – МАОУ СОШ № 1" not in missing
-    lowest = lines.index("Ниже всех по цели «Педагоги, написавшие не менее 10 сообщений за неделю»:")
-    assert lines[lowest + 1:lowest + 4] == ["   1. МАОУ СОШ № 2 — 25,0\u00a0%", "   2. МАОУ СОШ № 1 — 87,7\u00a0%",
-                                             "   3. МАДОУ «Детский сад № 1» — 100,0\u00a0%"]
+    # 16 have not reported: the first three by name, then a number
+    assert "Не сдали: МАУ ДО «ДЮСШ», МАУ ДО «Центр детского творчества», МКУ «Информационно-методический центр» " \
+        "и ещё 13" in lines
+    # behind the goal, the lowest first: СОШ № 2 10 / 40, СОШ № 1 179 / 204 (the kindergarten is at 100 %)
+    assert "Отстают от цели: МАОУ СОШ № 2 — 25,0\u00a0%, МАОУ СОШ № 1 — 87,7\u00a0%" in lines
+    assert len(lines) <= 25
+    # one tap away: by type — schools (179 + 10) / 244 = 77.46 %, preschools 30 / 30, extra education no figures
+    types = (await h.press(900, "По типам"))[-1].text.splitlines()
+    assert "   – общеобразовательные: 77,5\u00a0%" in types
+    assert "   – дошкольные: 100,0\u00a0%" in types
+    assert "   – дополнительного образования: —" in types
+    await h.say(900, "/status")
+    who = (await h.press(900, "Кто не сдал"))[-1].text.splitlines()
+    start = who.index("«Еженедельный мониторинг Сферума», период до 20.10.2023: не сдали 16 из 20")
+    missing = who[start + 1:start + 17]
+    assert "   – МАОУ СОШ № 3" in missing and "   – МАОУ СОШ № 1" not in missing and len(missing) == 16
+    await h.say(900, "/status")
+    ranked = (await h.press(900, "По организациям"))[-1].text.splitlines()
+    start = ranked.index("«Еженедельный мониторинг Сферума», период до 20.10.2023, по цели «Педагоги, написавшие не "
+                         "менее 10 сообщений за неделю», сначала отстающие:")
+    assert ranked[start + 1:start + 4] == ["   1. МАОУ СОШ № 2 — 25,0\u00a0%", "   2. МАОУ СОШ № 1 — 87,7\u00a0%",
+                                           "   3. МАДОУ «Детский сад № 1» — 100,0\u00a0%"]
     assert "Тестовый МО" not in text
 
 
@@ -62,9 +74,12 @@ async def test_region_status_ranks_municipalities_in_two_time_zones(harness: Har
     assert lines[1] == "Сдали: 5 из 21 организаций (23,8\u00a0%)."
     # (219 + 50) / (274 + 100) = 71.93 %
     assert lines[2].startswith("• Педагоги, написавшие не менее 10 сообщений за неделю: 71,9\u00a0% (цель 100\u00a0%)")
-    ranking = lines.index("Муниципалитеты по цели «Педагоги, написавшие не менее 10 сообщений за неделю» (от низшего):")
-    assert lines[ranking + 1:ranking + 3] == ["   1. Тестовый МО — 50,0\u00a0%, сдали 1/1",
-                                               "   2. Нижнетуринский ГО — 79,9\u00a0%, сдали 4/20"]
+    assert "Отстают от цели: Тестовый МО — 50,0\u00a0%, Нижнетуринский ГО — 79,9\u00a0%" in lines
+    ranking = (await h.press(901, "По муниципалитетам"))[-1].text.splitlines()
+    start = ranking.index("«Еженедельный мониторинг Сферума», период до 20.10.2023, по цели «Педагоги, написавшие не "
+                          "менее 10 сообщений за неделю», сначала отстающие:")
+    assert ranking[start + 1:start + 3] == ["   1. Тестовый МО — 50,0\u00a0%, сдали 1/1",
+                                            "   2. Нижнетуринский ГО — 79,9\u00a0%, сдали 4/20"]
     # drill-down inside the region
     assert (await h.text(901, "/status Тестовый МО")).splitlines()[1] == "Сдали: 1 из 1 организаций (100,0\u00a0%)."
 
@@ -98,9 +113,15 @@ async def test_long_summary_is_split_at_line_boundaries(harness: Harness):
     before = len(h.emu.delivered(chat))
     await h.app.services.jobs.run_job("summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
     await h.settle()
-    parts = h.emu.delivered(chat)[before:]
+    summary = h.emu.delivered(chat)[before:]
+    # 80 organizations have not reported: the summary still fits one screen, the list is one tap away
+    assert len(summary) == 1 and len(summary[0].text.splitlines()) <= 25
+    assert summary[0].text.startswith("Сводка «Еженедельный мониторинг Сферума»")
+    assert "и ещё 77" in summary[0].text
+    assert summary[0].labels()[:2] == ["Кто не сдал", "Пункты"] and "Организация…" not in summary[0].labels()
+    parts = await h.press(904, "Кто не сдал", peer_id=chat)
     assert len(parts) == 2 and all(len(p.text) <= 4096 for p in parts)
-    assert parts[0].text.startswith("Сводка «Еженедельный мониторинг Сферума»")
+    assert parts[0].text.startswith("Кто не сдал — Нижнетуринский ГО")
     # cut between lines, never inside one: the second part opens with a whole name line
     first_line = parts[1].text.splitlines()[0]
     assert first_line.startswith("   – ") and first_line.endswith("»")
@@ -233,7 +254,13 @@ async def with_one_report(h: Harness, roadmap: str, coordinator: int, admin: int
     for answer in ("/report", str(staff), str(active)):
         await h.text(admin, answer)
     assert "Отчёт принят" in await h.text(admin, "Отправить")
-    return await h.text(coordinator, "/status")
+    return await all_targets(h, coordinator)
+
+
+async def all_targets(h: Harness, coordinator: int) -> str:
+    """The coordinator's /status and, one tap away, every target («По типам»)."""
+    summary = await h.text(coordinator, "/status")
+    return summary + "\n" + (await h.press(coordinator, "По типам"))[-1].text
 
 
 async def test_v2_targets_with_a_zero_goal_at_most_and_without_a_goal(harness: Harness) -> None:
@@ -300,7 +327,7 @@ org_types = ["school"]
     assert "Активные от всех педагогов: 20,0\u00a0% (цель 100\u00a0%)" in summary, summary
     # importing the file again without the column replaces the baselines: nothing to divide by
     await h.app.services.catalog.import_directory("\n".join(demo) + "\n", "plain.csv")
-    assert "Активные от всех педагогов: данных нет" in await h.text(970, "/status")
+    assert "Активные от всех педагогов: данных нет" in await all_targets(h, 970)
 
 
 def test_baseline_columns_are_checked() -> None:
@@ -345,7 +372,7 @@ async def test_ntgo_targets_count_everyone_the_order_counts(harness: Harness) ->
     # the admin sees both: 30 of the 38 they counted, and 30 of the 40 the order's statistics count
     assert "Педагоги, написавшие не менее 10 сообщений за неделю: 30 из 38 — 78,9\u00a0% (цель 100\u00a0%)" in done
     assert "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 30 из 40 — 75,0\u00a0%" in done
-    status = await h.text(980, "/status")
+    status = await all_targets(h, 980)
     # the territory: 30 of the 410 teachers of all 18 ОО, whether they reported or not
     assert "• Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 7,3\u00a0% (цель 100\u00a0%)" in status
     assert "от всех 13: 0,0\u00a0% (цель 100\u00a0%)" in status  # nobody of УО/ИМЦ reported: 0 of 13

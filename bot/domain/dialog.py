@@ -11,3 +11,4 @@ class Dialog(StrEnum):
     ITEM_EVIDENCE = "item_evidence"  # a roadmap item was pressed «Выполнено» and needs a link
     RETURN_COMMENT = "return_comment"  # a coordinator returns a report for revision: the comment comes next
     IMPORT_CONFIRM = "import_confirm"  # a coordinator's file was checked: «Применить» or «Отмена» next
+    STATUS_QUERY = "status_query"  # «Организация…» under a summary was pressed: a name to look up comes next

@@ -8,6 +8,7 @@ are the numbers /status shows: reports returned for revision are listed but not 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -46,11 +47,12 @@ class ExportService:
         self.report_repo = report_repo
         self.people_repo = people_repo
 
-    async def export_for(self, actor: Actor, now: datetime, period_text: str) -> Reply:
-        """/export [дд.мм.гггг]: the caller's territory by organization, as a spreadsheet."""
-        territory = await self.status.default_territory(actor)
+    async def export_for(self, actor: Actor, now: datetime, period_text: str,
+                         args: Mapping[str, object] | None = None, peer: int | None = None) -> Reply:
+        """/export [дд.мм.гггг] or «Excel» under a summary: the territory by organization, as a spreadsheet."""
+        territory = await self.status.scope_for(actor, args or {}, peer)
         if territory is None:
-            return Reply(texts.NOT_ALLOWED)
+            return Reply(texts.VIEW_SCOPE_GONE if args else texts.NOT_ALLOWED)
         person = await self.people_repo.person(actor.vk_id)
         made = await self.export(territory, now, period_text, person.full_name if person else f"id{actor.vk_id}")
         if made.data is None:

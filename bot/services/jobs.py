@@ -3,7 +3,7 @@ messages with dedup keys, and is safe to run twice. APScheduler only calls `tick
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from loguru import logger
@@ -144,12 +144,12 @@ class JobRunner:
         chats = await self.chat_repo.for_scope(event.scope_role, str(event.scope_id))
         if not chats:
             return 0
-        text = await self.status.summary_for_event(roadmap, form.id, event.occurrence.isoformat(),
-                                                   event.scope_role, event.scope_id)
-        if text is None:
+        summary = await self.status.summary_for_event(roadmap, form.id, event.occurrence.isoformat(),
+                                                      event.scope_role, event.scope_id)
+        if summary is None:
             return 0
         png = await self._chart(event)
-        reply = Reply(text, files=(File("chart.png", png, "photo"),) if png is not None else ())
+        reply = replace(summary, files=(File("chart.png", png, "photo"),)) if png is not None else summary
         return await self.messenger.send_bulk([Outgoing(chat.peer_id, reply, f"{event.key}:{chat.peer_id}")
                                                for chat in chats])
 

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.dialog import Dialog
 from bot.domain.models import Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, previous_period
 from bot.domain.periods import periods as periods_of
-from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target, Value
+from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Item, Roadmap, Target, Value
 from bot.domain.schedule import item_occurrences
 from bot.domain.search import find
 from bot.domain.verdicts import Verdict, judge
@@ -23,17 +24,22 @@ from bot.services.access import AccessService, Actor
 from bot.services.reports import BEHALF, RETURN
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
-from bot.views.format import fmt_answer, fmt_date, fmt_delta, fmt_percent, short
-from bot.views.message import Button, File, Reply
-from storage.chats import ChatRepo
+from bot.views.format import fmt_answer, fmt_date, fmt_delta, fmt_number, fmt_percent, plural, short
+from bot.views.message import Button, Buttons, File, Reply
+from bot.views.summary import Line, fit, names_line
+from storage.chats import ChatRepo, ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo
 from storage.people import PeopleRepo
 from storage.reports import ReportRepo
 
-LOWEST = 5
 MAX_ROWS = 6  # VK's limit of rows in an inline keyboard
-STATUS = "status"  # the command table's /status: a choice among several matches is pressed as it
+HEADLINE = 3  # targets a form leads with in a summary
+# commands of the command table the summary's buttons press
+STATUS = "status"  # a choice among several matches is pressed as /status with its query
+VIEW = "status_view"  # «Кто не сдал», «Пункты», «По типам», «По муниципалитетам»
+ASK_ORGANIZATION = "status_org"  # «Организация…»
+EXPORT, CHART = "export", "chart"
 
 
 class Totals:
@@ -110,7 +116,8 @@ class Territory:
 class StatusService:
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
                  item_repo: ItemRepo, people_repo: PeopleRepo, chat_repo: ChatRepo, access: AccessService,
-                 default_timezone: str) -> None:
+                 conversation_repo: ConversationRepo, default_timezone: str) -> None:
+        self.conversation_repo = conversation_repo
         self.people_repo = people_repo
         self.roadmaps = roadmaps
         self.directory_repo = directory_repo
@@ -151,13 +158,13 @@ class StatusService:
             if scope is None and actor.scopes("organization"):
                 org = await self.directory_repo.organization(actor.scopes("organization")[0])
                 return await self.organization_view(actor, org, now) if org else Reply(texts.NOT_ALLOWED)
-            return Reply(await self.territory_text(scope, now, private=True) if scope else texts.NOT_ALLOWED)
+            return await self.territory_reply(scope, now, private=True) if scope else Reply(texts.NOT_ALLOWED)
         # Drill-down: only inside the caller's own territory.
         munis = await self._visible_municipalities(actor)
         hits = find(munis, query, name=lambda m: m.name)
         if len(hits) == 1:
             scope = await self.territory("municipality", hits[0].id)
-            return Reply(await self.territory_text(scope, now, private=True) if scope else texts.NOT_ALLOWED)
+            return await self.territory_reply(scope, now, private=True) if scope else Reply(texts.NOT_ALLOWED)
         orgs = await self.access.resolve_organization(actor, query)
         if not actor.is_owner:
             allowed = {m.id for m in munis}
@@ -198,80 +205,140 @@ class StatusService:
         base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
         return Totals(sums, reported, in_dir, base, form)
 
-    def _covered(self, roadmap: Roadmap, scope: Territory, region_names: dict[int, str]) -> list[Municipality]:
-        return [m for m in scope.municipalities if roadmap.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
-
-    async def territory_text(self, scope: Territory, now: datetime, private: bool = False) -> str:
-        """`private`: for a coordinator's own chat with the bot, which may name people (the admins VK
-        does not deliver to); a group chat's members need not be registered, so they are not named there."""
-        parts = []
-        today = local_today(now, scope.timezone)
-        for rm in await self.roadmaps.all():
-            shown = 0
-            for form in rm.form:
-                period = current_period(form, rm, today)
-                if period is None:
-                    continue
-                # the roadmap's items and unreachable admins once, after its forms, not under each form
-                text = await self.summary(rm, form, period, scope, today, private, once=False)
-                if text:
-                    parts.append(text)
-                    shown += 1
-            if shown and scope.level == "municipality":
-                tail = await self._municipality_once(rm, scope, today, private)
-                if tail:
-                    parts.append("\n".join(tail))
-        return "\n\n".join(parts) or texts.STATUS_NOTHING
-
-    async def summary(self, rm: Roadmap, form: Form, period: Period, scope: Territory, today: date,
-                      private: bool = False, once: bool = True) -> str | None:
-        """One form's summary; `once`: with the roadmap's items and unreachable admins (a form's own scheduled
-        summary); /status shows those once for all its forms."""
+    async def _covering(self, rm: Roadmap, scope: Territory) -> Territory | None:
+        """The part of `scope` a roadmap covers (a regional roadmap in a country view), None when no part."""
         regions = {m.region_id for m in scope.municipalities}
         names = {rid: (r.name if (r := await self.directory_repo.region(rid)) else "") for rid in regions}
-        covered = self._covered(rm, scope, names)
+        covered = [m for m in scope.municipalities
+                   if rm.roadmap.covers(names.get(m.region_id, ""), m.name)]
         if not covered:
             return None
-        sub = Territory(scope.level, scope.id, scope.name, covered, scope.timezone) \
-            if len(covered) != len(scope.municipalities) else scope
+        return scope if len(covered) == len(scope.municipalities) else \
+            Territory(scope.level, scope.id, scope.name, covered, scope.timezone)
+
+    async def current_forms(self, scope: Territory, today: date) -> list[tuple[Roadmap, Form, Period, Territory]]:
+        """Each roadmap's forms with an open period today, with the part of `scope` the roadmap covers."""
+        out = []
+        for rm in await self.roadmaps.all():
+            sub = await self._covering(rm, scope)
+            if sub is None:
+                continue
+            for form in rm.form:
+                period = current_period(form, rm, today)
+                if period is not None:
+                    out.append((rm, form, period, sub))
+        return out
+
+    # -- the one-screen summary ------------------------------------------------------------------
+
+    async def territory_reply(self, scope: Territory, now: datetime, private: bool = False,
+                              chat: bool = False) -> Reply:
+        """/status: every open form of the territory on one screen, items once, the rest behind buttons.
+        `private`: the coordinator's own chat with the bot, which may name people (the admins the bot cannot
+        reach); a group chat's members need not be registered, so they are not named there."""
+        today = local_today(now, scope.timezone)
+        forms = await self.current_forms(scope, today)
+        if not forms:
+            return Reply(texts.STATUS_NOTHING)
+        single = len(forms) == 1
+        blocks: list[list[Line]] = []
+        if not single:
+            blocks.append([Line(texts.SUMMARY_ALL_HEAD.format(scope=scope.name, today=fmt_date(today)))])
+        for rm, form, period, sub in forms:
+            blocks.append(await self._section(rm, form, period, sub, today, single))
+        seen: set[str] = set()
+        tail: list[Line] = []
+        for rm, _, _, sub in forms:
+            if rm.id not in seen:
+                seen.add(rm.id)
+                tail += await self._items_lines(rm, sub, today)
+        if private and scope.level == "municipality":
+            unreachable = await self.people_repo.unreachable_admins(scope.id)
+            if unreachable:
+                tail.append(Line(texts.SUMMARY_UNREACHABLE.format(n=len(unreachable)), rank=4))
+        blocks.append(tail)
+        return Reply(fit(blocks), self.summary_buttons(scope, private, chat), inline=True)
+
+    async def territory_text(self, scope: Territory, now: datetime, private: bool = False) -> str:
+        return (await self.territory_reply(scope, now, private)).text
+
+    def summary_buttons(self, scope: Territory, private: bool, chat: bool,
+                        of: Mapping[str, object] | None = None) -> Buttons:
+        """What is one tap away from a summary; the territory goes with each press and is checked again. `of`:
+        a scheduled summary's roadmap, form and period, which its views then show."""
+        ref: dict[str, str | int] = {"l": scope.level, "id": scope.id}
+        ref |= {k: str(v) for k, v in (of or {}).items() if k in ("r", "f", "p")}
+
+        def view(label: str, name: str) -> Button:
+            return Button(label, VIEW, {"v": name, **ref})
+
+        second = [view(texts.BTN_VIEW_TYPES, "types"),
+                  view(texts.BTN_VIEW_ORGS, "ranking") if scope.level == "municipality"
+                  else view(texts.BTN_VIEW_MUNIS, "ranking")]
+        third = [Button(texts.BTN_VIEW_ORG, ASK_ORGANIZATION)] if private and not chat else []
+        third += [Button(texts.BTN_VIEW_EXCEL, EXPORT, ref), Button(texts.BTN_VIEW_CHART, CHART, ref)]
+        return [[view(texts.BTN_VIEW_MISSING, "missing"), view(texts.BTN_VIEW_ITEMS, "items")], second, third]
+
+    async def summary(self, rm: Roadmap, form: Form, period: Period, scope: Territory, today: date) -> str | None:
+        """One form's scheduled summary: the same section /status shows, with the roadmap's items."""
+        sub = await self._covering(rm, scope)
+        if sub is None:
+            return None
+        section = await self._section(rm, form, period, sub, today, single=True)
+        return fit([section, await self._items_lines(rm, sub, today)])
+
+    async def _section(self, rm: Roadmap, form: Form, period: Period, sub: Territory, today: date,
+                       single: bool) -> list[Line]:
+        """A form's lines: coverage, its headline targets with verdicts, who has not reported (a municipality)
+        or the lowest municipalities (a region)."""
         figs = await self.figures(rm, form, period.key, sub)
         before = previous_period(form, rm, period)
         prev = await self.figures(rm, form, before.key, sub) if before else None
-        lines = [texts.SUMMARY_HEAD.format(title=form.title, period=fmt_date(period.due), scope=scope.name)]
-        expected = figs.expected(form)
-        reported = figs.reported_count()
-        lines.append(texts.SUMMARY_COVERAGE.format(reported=reported, expected=expected,
-                                                   percent=fmt_percent(reported / expected * 100 if expected else None)))
-        targets = [t for t in rm.target if in_form(t, form)]
-        verdicts = await self.verdicts(rm, form, period, sub, targets, today)
-        for t in targets:
-            value = figs.target(t)
-            if value is None:
-                lines.append(texts.SUMMARY_NO_DATA.format(title=t.title))
-                continue
-            trend = ""
-            old = prev.target(t) if prev else None
-            if old is not None:
-                trend = ", " + fmt_delta(value - old)
-            verdict = verdicts.get(t.key)
-            if verdict is not None:
-                trend += "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
-                                                                    value=fmt_percent(verdict.value))
-            lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value),
-                                                     goal=t.goal_label, trend=trend))
-            by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
-                       if (t.org_types is None or ot in t.org_types) and ot in counted_types(t, form)
-                       and figs.expected(form, org_type=ot)]
-            if len(by_type) > 1:
-                lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
-        lines += await self._answers(rm, form, period, sub)
-        if sub.level == "municipality":
-            lines += await self._municipality_details(rm, form, period, sub, targets, today, private)
-            if once:
-                lines += await self._municipality_once(rm, sub, today, private)
+        current = None
+        if not single and before is not None and prev is not None and not figs.reported_count():
+            # nobody has sent the open period yet: its zeros say nothing; the last period does
+            current, period, figs = period, before, prev
+            before = previous_period(form, rm, period)
+            prev = await self.figures(rm, form, before.key, sub) if before else None
+        expected, reported = figs.expected(form), figs.reported_count()
+        share = fmt_percent(reported / expected * 100 if expected else None)
+        if single:
+            lines = [Line(texts.SUMMARY_HEAD.format(title=form.title, period=fmt_date(period.due), scope=sub.name)),
+                     Line(texts.SUMMARY_COVERAGE.format(reported=reported, expected=expected, percent=share))]
         else:
-            lines += self._ranking(form, sub, figs, targets)
-        return "\n".join(lines)
+            lines = [Line(texts.SUMMARY_FORM.format(title=form.title, period=fmt_date(period.due), reported=reported,
+                                                    expected=expected, percent=share)
+                          + (texts.SUMMARY_NOT_STARTED.format(period=fmt_date(current.due)) if current else ""))]
+        targets = [t for t in rm.target if in_form(t, form)]
+        shown = headline(targets, form)[:HEADLINE]
+        verdicts = await self.verdicts(rm, form, period, sub, shown, today)
+        for n, t in enumerate(shown):
+            lines.append(Line(target_line(t, figs, prev, verdicts.get(t.key)), rank=(1, 3, 4)[n]))
+        if sub.level == "municipality" and current is None:  # (the open period: nobody has sent it, it says so)
+            missing, ranked_orgs = await self._organizations(rm, form, period, sub, shown[0] if shown else None)
+            if missing:
+                # a returned report first: the school was told what to fix, the coordinator waits for it
+                names = [o.name + (texts.SUMMARY_RETURNED_SHORT if returned else "")
+                         for o, returned in sorted(missing, key=lambda m: not m[1])]
+                lines.append(Line(names_line(texts.SUMMARY_MISSING_LINE, names), rank=2))
+            behind_goal = [(p, name) for p, name in ranked_orgs if not meets(shown[0], p)]
+            if behind_goal:
+                lines.append(Line(names_line(texts.SUMMARY_LOWEST_LINE,
+                                             [f"{name} — {fmt_percent(p)}" for p, name in behind_goal]), rank=3))
+        elif sub.level != "municipality" and shown:
+            ranked = ranking(form, sub, figs, shown[0])
+            behind_goal = [(value, name) for value, name, _, _ in ranked if not meets(shown[0], value)]
+            if behind_goal:
+                names = [f"{name} — {fmt_percent(value) if value is not None else texts.SUMMARY_NO_VALUE}"
+                         for value, name in behind_goal]
+                lines.append(Line(names_line(texts.SUMMARY_LOWEST_LINE, names), rank=2))
+            behind = [(exp - rep) for _, _, rep, exp in ranked if exp > rep]
+            if behind and current is None:
+                lines.append(Line(texts.SUMMARY_MISSING_COUNT.format(
+                    orgs=plural(sum(behind), "организация", "организации", "организаций"),
+                    munis=plural(len(behind), "муниципалитете", "муниципалитетах", "муниципалитетах"),
+                    total=fmt_number(len(ranked))), rank=3))
+        return lines
 
     async def _history(self, rm: Roadmap, form: Form, scope: Territory, upto: Period) -> dict[str, Totals]:
         """The form's Totals for every period up to `upto` (one grouped query), periods without reports
@@ -320,91 +387,69 @@ class StatusService:
                     lines.append(texts.SUMMARY_CHOICES.format(question=short(ind.question, 60), counts=", ".join(shown)))
         return lines
 
-    async def _municipality_details(self, rm: Roadmap, form: Form, period: Period, scope: Territory,
-                                    targets: list[Target], today: date, private: bool) -> list[str]:
-        lines: list[str] = []
+
+    async def _organizations(self, rm: Roadmap, form: Form, period: Period, scope: Territory, main: Target | None
+                             ) -> tuple[list[tuple[Organization, bool]], list[tuple[float, str]]]:
+        """A municipality's organizations the form asks: those that have not reported (returned: True), and
+        those that have, by the main target, the lowest first."""
         orgs = await self.directory_repo.organizations_of_municipality(scope.id)
         expected = [o for o in orgs if o.type in form.org_types and form.indicators_for(o.type)]
-        per_org = await self.report_repo.period_figures(rm.id, form.id, period.key, [o.id for o in expected])
-        returned = await self.report_repo.returned(rm.id, form.id, period.key, [o.id for o in expected])
-        missing = [o.name + (texts.SUMMARY_RETURNED if o.id in returned else "") for o in expected
-                   if o.id not in per_org]
-        if missing:
-            # One name a line: a long list then splits between names, never inside one.
-            lines.append(texts.SUMMARY_MISSING.format(n=len(missing)))
-            lines += [f"   – {name}" for name in missing]
-        main = next((t for t in targets if t.denominator != "@organizations"), None)
-        if main is not None:
-            ranked = sorted((organization_percent(main, o, per_org[o.id]), o.name) for o in expected
-                             if o.id in per_org and organization_percent(main, o, per_org[o.id]) is not None)
-            if ranked:
-                lines.append(texts.STATUS_LOWEST.format(title=main.title))
-                lines += [f"   {n}. {name} — {fmt_percent(p)}" for n, (p, name) in enumerate(ranked[:LOWEST], 1)]
-        return lines
+        ids = [o.id for o in expected]
+        per_org = await self.report_repo.period_figures(rm.id, form.id, period.key, ids)
+        returned = await self.report_repo.returned(rm.id, form.id, period.key, ids)
+        missing = [(o, o.id in returned) for o in expected if o.id not in per_org]
+        ranked = []
+        if main is not None and (main.org_types is None or any(o.type in main.org_types for o in expected)):
+            base = {o.id: await self.directory_repo.baselines_of(o.id) for o in expected if o.id in per_org} \
+                if main.denominator.startswith("@baseline.") else {}
+            worse = -1.0 if main.direction == "at_most" else 1.0
+            ranked = sorted((p, o.name) for o in expected if o.id in per_org
+                            and (main.org_types is None or o.type in main.org_types)
+                            and (p := organization_percent(main, o, per_org[o.id], base.get(o.id))) is not None)
+            ranked.sort(key=lambda r: (worse * r[0], r[1]))
+        return missing, ranked
 
-    async def _municipality_once(self, rm: Roadmap, scope: Territory, today: date, private: bool) -> list[str]:
-        """What a municipality's summary shows once, whatever the number of forms: items, unreachable admins."""
-        orgs = await self.directory_repo.organizations_of_municipality(scope.id)
-        lines = await self._items(rm, scope, orgs, today)
-        unreachable = await self.people_repo.unreachable_admins(scope.id) if private else []
-        if unreachable:
-            lines.append(texts.STATUS_UNREACHABLE)
-            lines += [f"   – {person or '—'} ({org})" for person, org, _ in unreachable]
-        return lines
-
-    def _ranking(self, form: Form, scope: Territory, figs: Totals, targets: list[Target]) -> list[str]:
-        main = next(iter(targets), None)
-        rows = []
-        for m in scope.municipalities:
-            expected = figs.expected(form, muni=m.id)
-            if not expected:
-                continue
-            value = figs.target(main, muni=m.id) if main else None
-            rows.append((value if value is not None else -1.0, m.name, figs.reported_count(muni=m.id), expected, value))
-        if not rows:
+    async def _items_lines(self, rm: Roadmap, scope: Territory, today: date) -> list[Line]:
+        """Items as counts (overdue, due within two weeks) and the worst few; a recurring item is one line."""
+        if scope.level == "country":
+            return []  # thousands of municipalities: items are looked at region by region
+        states = await self.item_states(rm, scope, today)
+        overdue = [s for s in states if s.overdue(today)]
+        soon = [s for s in states if not s.overdue(today)]
+        if not states:
             return []
-        rows.sort()
-        lines = [texts.STATUS_RANKING.format(title=main.title if main else "")]
-        shown = rows[:30]
-        lines += [f"   {n}. {name} — {fmt_percent(value)}, сдали {rep}/{exp}"
-                  for n, (_, name, rep, exp, value) in enumerate(shown, 1)]
-        if len(rows) > len(shown):
-            lines.append(texts.ITEMS_MORE.format(n=len(rows) - len(shown)))
+        lines = [Line(texts.SUMMARY_ITEMS_COUNTS.format(overdue=len(overdue), soon=len(soon)), rank=2)]
+        worst = sorted(overdue, key=lambda s: s.pending[0][0]) + sorted(soon, key=lambda s: s.pending[0][0])
+        for s in worst[:3]:
+            lines.append(Line(item_line(s, today), rank=4))
         return lines
 
-    async def _items(self, rm: Roadmap, scope: Territory, orgs: list[Organization], today: date) -> list[str]:
-        """Items not confirmed by everyone responsible, due up to two weeks ahead; a recurring item is one line
-        (how many of its due dates are still open), not a line per month."""
-        lines = []
+    async def item_states(self, rm: Roadmap, scope: Territory, today: date) -> list[ItemState]:
+        """Each item not confirmed by everyone responsible in `scope`, its due dates up to two weeks ahead."""
+        units: list[tuple[str, str, str, str | None]] = []  # role, id, name, organization type
+        if scope.level == "region":
+            units.append(("region", str(scope.id), scope.name, None))
+        for m in scope.municipalities:
+            units.append(("municipality", str(m.id), m.name, None))
+            units += [("organization", o.id, o.name, o.type)
+                      for o in await self.directory_repo.organizations_of_municipality(m.id)]
+        out = []
         for item in rm.item:
             if not item.confirm:
                 continue
-            units: list[tuple[str, str, str]] = []
-            if "municipality" in item.responsible:
-                units.append(("municipality", str(scope.id), scope.name))
-            if "organization" in item.responsible:
-                units += [("organization", o.id, o.name) for o in orgs
-                          if item.org_types is None or o.type in item.org_types]
-            dates = [occ for occ in item_occurrences(item, rm) if (occ - today).days <= 14]
+            mine = [(role, sid, name) for role, sid, name, kind in units if role in item.responsible
+                    and (role != "organization" or item.org_types is None or kind in item.org_types)]
+            occurrences = item_occurrences(item, rm)
+            dates = [occ for occ in occurrences if (occ - today).days <= 14]
             pending: list[tuple[date, list[str]]] = []
             for occ in dates:
                 done = await self.item_repo.confirmed_units(rm.id, item.id, occ.isoformat())
-                open_units = [name for role, sid, name in units if (role, sid) not in done]
+                open_units = [name for role, sid, name in mine if (role, sid) not in done]
                 if open_units:
                     pending.append((occ, open_units))
-            if not pending:
-                continue
-            occ, open_units = pending[-1]
-            state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
-            names = "; ".join(open_units[:10]) + (f" и ещё {len(open_units) - 10}" if len(open_units) > 10 else "")
-            if len(pending) == 1:
-                lines.append(texts.STATUS_ITEM.format(id=item.id, title=short(item.title, 60), due=fmt_date(occ),
-                                                      state=state, names=names))
-            else:
-                lines.append(texts.STATUS_ITEM_RECURRING.format(
-                    id=item.id, title=short(item.title, 60), open=len(pending), total=len(dates), due=fmt_date(occ),
-                    state=state, names=names))
-        return ([texts.STATUS_ITEMS] + lines) if lines else []
+            if pending:
+                out.append(ItemState(item, [d for d in occurrences if d < today], pending))
+        return out
 
     async def organization_view(self, actor: Actor, org: Organization, now: datetime) -> Reply:
         """One organization: each open form's state and figures, its targets with verdicts; for a coordinator
@@ -461,26 +506,12 @@ class StatusService:
 
     # -- chart and export --------------------------------------------------------------------
 
-    async def current_forms(self, scope: Territory, today: date) -> list[tuple[Roadmap, Form, Period, Territory]]:
-        regions = {m.region_id for m in scope.municipalities}
-        names = {rid: (r.name if (r := await self.directory_repo.region(rid)) else "") for rid in regions}
-        out = []
-        for rm in await self.roadmaps.all():
-            covered = self._covered(rm, scope, names)
-            if not covered:
-                continue
-            sub = Territory(scope.level, scope.id, scope.name, covered, scope.timezone)
-            for form in rm.form:
-                period = current_period(form, rm, today)
-                if period is not None:
-                    out.append((rm, form, period, sub))
-        return out
-
-    async def chart_for(self, actor: Actor, now: datetime) -> Reply:
-        """/chart: the caller's territory's targets over the periods, as a picture."""
-        territory = await self.default_territory(actor)
+    async def chart_for(self, actor: Actor, now: datetime, args: Mapping[str, object] | None = None,
+                        peer: int | None = None) -> Reply:
+        """/chart or «График» under a summary: the territory's targets over the periods, as a picture."""
+        territory = await self.scope_for(actor, args or {}, peer)
         if territory is None:
-            return Reply(texts.NOT_ALLOWED)
+            return Reply(texts.VIEW_SCOPE_GONE if args else texts.NOT_ALLOWED)
         png = await self.chart(territory, now)
         if png is None:
             return Reply(texts.STATUS_NOTHING)
@@ -495,7 +526,7 @@ class StatusService:
         if not await self.access.can_see(actor, bound.role, bound.scope_id):
             return Reply(texts.CHAT_STATUS_NOT_YOURS)
         territory = await self.territory(bound.role, int(bound.scope_id))
-        return Reply(await self.territory_text(territory, now)) if territory is not None else None
+        return await self.territory_reply(territory, now, chat=True) if territory is not None else None
 
     async def chat_help(self, peer: int) -> Reply:
         """/help in a group chat: what the chat is for now (bound or not)."""
@@ -506,15 +537,18 @@ class StatusService:
     async def chart(self, scope: Territory, now: datetime) -> bytes | None:
         """Each target's % over the periods so far (a municipality), or the main target by
         municipality (a region, the country), against the goal."""
-        forms = await self.current_forms(scope, local_today(now, scope.timezone))
+        today = local_today(now, scope.timezone)
+        forms = await self.current_forms(scope, today)
         if not forms:
             return None
         rm, form, period, sub = forms[0]
-        targets = [t for t in rm.target if in_form(t, form)]
+        targets = headline([t for t in rm.target if in_form(t, form)], form)  # the summary's lines, not all 18
         if not targets:
             return None
         by_period = {key: totals for key, totals in (await self._history(rm, form, sub, period)).items()
                      if totals.sums[None]}  # the chart draws the periods someone reported in
+        closed = {key: totals for key, totals in by_period.items() if key <= today.isoformat()}
+        by_period = closed or by_period  # an open period half sent would draw a fall that is not there
         from bot.views.charts import line_chart, ranked_bars  # matplotlib loads only when a chart is drawn
 
         if sub.level == "municipality" or len(sub.municipalities) == 1:
@@ -533,14 +567,186 @@ class StatusService:
         return ranked_bars(title, values, main.goal_percent)
 
     async def summary_for_event(self, roadmap: Roadmap, form_id: str, period_key: str, role: str,
-                                scope_id: int) -> str | None:
-        """The scheduled summary: the same text /status shows for that form and period."""
+                                scope_id: int) -> Reply | None:
+        """The scheduled summary for a bound chat: the same section /status shows for that form and period, with
+        the buttons of /status (pressed by the chat's coordinators, checked each time)."""
         form = next((f for f in roadmap.form if f.id == form_id), None)
         period = period_by_key(form, roadmap, period_key) if form else None
         scope = await self.territory(role, scope_id)
         if form is None or period is None or scope is None:
             return None
-        return await self.summary(roadmap, form, period, scope, period.due)
+        text = await self.summary(roadmap, form, period, scope, period.due)
+        of = {"r": roadmap.id, "f": form.id, "p": period.key}
+        return Reply(text, self.summary_buttons(scope, private=False, chat=True, of=of), inline=True) if text else None
+
+    # -- one tap away from a summary ---------------------------------------------------------------
+
+    async def scope_for(self, actor: Actor, args: Mapping[str, object], peer: int | None = None) -> Territory | None:
+        """The territory a summary's button names (checked against the presser's roles, never trusted), else
+        the group chat's bound territory, else the person's own."""
+        level, ident = args.get("l"), args.get("id")
+        if level in ("municipality", "region") and isinstance(ident, int):
+            if not await self.access.can_see(actor, str(level), str(ident)):
+                return None
+            return await self.territory(str(level), ident)
+        if level == "country":
+            return await self.territory("country", 0) if actor.is_owner else None
+        if args:
+            return None  # a forged or an old button
+        if peer is not None:
+            bound = await self.chat_repo.get(peer)
+            if bound is None or not await self.access.can_see(actor, bound.role, bound.scope_id):
+                return None
+            return await self.territory(bound.role, int(bound.scope_id))
+        return await self.default_territory(actor)
+
+    async def detail(self, actor: Actor, args: Mapping[str, object], now: datetime, peer: int | None = None) -> Reply:
+        """«Кто не сдал», «Пункты», «По типам», «По муниципалитетам» under a summary."""
+        scope = await self.scope_for(actor, args, peer)
+        if scope is None:
+            return Reply(texts.VIEW_SCOPE_GONE if peer is None else texts.CHAT_STATUS_NOT_YOURS)
+        today = local_today(now, scope.timezone)
+        forms = await self.current_forms(scope, today)
+        if args.get("f") is not None:
+            # under a scheduled summary: that summary's form and period, not whatever is open today
+            forms = await self._summary_form(scope, args) or forms
+            today = min(today, forms[0][2].due) if forms else today  # judged as the summary judged them
+        if not forms:
+            return Reply(texts.STATUS_NOTHING)
+        view = args.get("v")
+        private = peer is None
+        if view == "items":
+            lines = await self._items_view(scope, forms, today)
+        elif view == "types":
+            lines = await self._types_view(scope, forms, today)
+        elif view == "ranking":
+            lines = await self._ranking_view(scope, forms)
+        else:
+            lines = await self._missing_view(scope, forms, private)
+        return Reply("\n".join(lines), self.summary_buttons(scope, private, chat=not private, of=args), inline=True)
+
+    async def _summary_form(self, scope: Territory, args: Mapping[str, object]
+                            ) -> list[tuple[Roadmap, Form, Period, Territory]]:
+        rm = await self.roadmaps.get(str(args.get("r")))
+        form = next((f for f in rm.form if f.id == args.get("f")), None) if rm else None
+        period = period_by_key(form, rm, str(args.get("p"))) if rm and form else None
+        sub = await self._covering(rm, scope) if rm and period else None
+        return [(rm, form, period, sub)] if rm and form and period and sub else []
+
+    async def _missing_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
+                            private: bool) -> list[str]:
+        lines = [texts.VIEW_MISSING_HEAD.format(scope=scope.name)]
+        for rm, form, period, sub in forms:
+            head = {"title": form.title, "period": fmt_date(period.due)}
+            if sub.level == "municipality":
+                missing, _ = await self._organizations(rm, form, period, sub, None)
+                figs = await self.figures(rm, form, period.key, sub)
+                expected = figs.expected(form)
+                lines.append(texts.VIEW_MISSING_FORM.format(n=len(missing), expected=expected, **head) if missing
+                             else texts.VIEW_MISSING_NONE.format(expected=expected, **head))
+                # one name a line: a long list then splits between names, never inside one
+                lines += [f"   – {o.name}{texts.SUMMARY_RETURNED if returned else ''}" for o, returned in missing]
+            else:
+                figs = await self.figures(rm, form, period.key, sub)
+                expected, reported = figs.expected(form), figs.reported_count()
+                lines.append(texts.VIEW_MISSING_FORM.format(n=expected - reported, expected=expected, **head)
+                             if expected > reported else texts.VIEW_MISSING_NONE.format(expected=expected, **head))
+                behind = sorted(((exp - rep, m.name, exp) for m in sub.municipalities
+                                 if (exp := figs.expected(form, muni=m.id)) > (rep := figs.reported_count(muni=m.id))),
+                                key=lambda r: (-r[0], r[1]))
+                lines += [texts.VIEW_MISSING_MUNI.format(name=name, n=n, expected=exp) for n, name, exp in behind]
+        if private and scope.level == "municipality":
+            unreachable = await self.people_repo.unreachable_admins(scope.id)
+            if unreachable:
+                lines.append(texts.STATUS_UNREACHABLE)
+                lines += [f"   – {person or '—'} ({org})" for person, org, _ in unreachable]
+        return lines
+
+    async def _items_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
+                          today: date) -> list[str]:
+        lines = [texts.VIEW_ITEMS_HEAD.format(scope=scope.name)]
+        seen: set[str] = set()
+        for rm, _, _, sub in forms:
+            if rm.id in seen or sub.level == "country":
+                continue
+            seen.add(rm.id)
+            for s in await self.item_states(rm, sub, today):
+                occ, names = s.pending[-1]
+                state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
+                shown = "; ".join(names[:10]) + (texts.SUMMARY_AND_MORE.format(n=len(names) - 10)
+                                                  if len(names) > 10 else "")
+                if len(s.pending) > 1:
+                    lines.append(texts.STATUS_ITEM_RECURRING.format(
+                        id=s.item.id, title=short(s.item.title, 80), open=len(s.pending),
+                        total=len(s.passed) + sum(1 for d, _ in s.pending if d >= today), due=fmt_date(occ),
+                        state=state, names=shown))
+                else:
+                    lines.append(texts.STATUS_ITEM.format(id=s.item.id, title=short(s.item.title, 80),
+                                                          due=fmt_date(occ), state=state, names=shown))
+        return lines if len(lines) > 1 else [*lines, texts.VIEW_ITEMS_NONE]
+
+    async def _types_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
+                          today: date) -> list[str]:
+        """Every target of every open form, split by organization type, and the averaged and counted answers."""
+        lines = [texts.VIEW_TYPES_HEAD.format(scope=scope.name)]
+        for rm, form, period, sub in forms:
+            figs = await self.figures(rm, form, period.key, sub)
+            before = previous_period(form, rm, period)
+            prev = await self.figures(rm, form, before.key, sub) if before else None
+            targets = [t for t in rm.target if in_form(t, form)]
+            verdicts = await self.verdicts(rm, form, period, sub, targets, today)
+            lines.append(texts.SUMMARY_FORM.format(
+                title=form.title, period=fmt_date(period.due), reported=figs.reported_count(),
+                expected=figs.expected(form),
+                percent=fmt_percent(figs.reported_count() / figs.expected(form) * 100 if figs.expected(form) else None)))
+            for t in targets:
+                lines.append(target_line(t, figs, prev, verdicts.get(t.key)))
+                by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
+                           if (t.org_types is None or ot in t.org_types) and ot in counted_types(t, form)
+                           and figs.expected(form, org_type=ot)]
+                if len(by_type) > 1:
+                    lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
+            lines += await self._answers(rm, form, period, sub)
+        return lines
+
+    async def _ranking_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]]
+                            ) -> list[str]:
+        """Each form's main target by municipality (a region) or by organization (a municipality), lowest first."""
+        lines = [texts.VIEW_RANKING_HEAD.format(scope=scope.name)]
+        for rm, form, period, sub in forms:
+            targets = headline([t for t in rm.target if in_form(t, form)], form)
+            if not targets:
+                continue
+            lines.append(texts.VIEW_RANKING.format(form=form.title, period=fmt_date(period.due),
+                                                   title=targets[0].title))
+            if sub.level == "municipality":
+                _, ranked = await self._organizations(rm, form, period, sub, targets[0])
+                rows = [f"{name} — {fmt_percent(p)}" for p, name in ranked]
+            else:
+                figs = await self.figures(rm, form, period.key, sub)
+                rows = [f"{name} — {fmt_percent(value)}, сдали {rep}/{exp}"
+                        for value, name, rep, exp in ranking(form, sub, figs, targets[0])]
+            lines += [f"   {n}. {row}" for n, row in enumerate(rows[:40], 1)]
+            if len(rows) > 40:
+                lines.append(texts.ITEMS_MORE.format(n=len(rows) - 40))
+            if not rows:
+                lines.append(texts.VIEW_RANKING_EMPTY)
+        return lines
+
+    async def ask_organization(self, actor: Actor) -> Reply:
+        """«Организация…»: the next message is a name to look up in the coordinator's territory."""
+        if not actor.is_coordinator:
+            return Reply(texts.NOT_ALLOWED)
+        await self.conversation_repo.set(actor.vk_id, Dialog.STATUS_QUERY, {})
+        return Reply(texts.STATUS_ASK_ORG, [[Button(texts.BTN_CANCEL, "cancel")]])
+
+    async def organization_query(self, actor: Actor, text: str, now: datetime) -> Reply:
+        """The name typed after «Организация…»: its view, or choices, as `/status <name>` gives."""
+        query = " ".join(text.split())[:200]
+        if not query:
+            return Reply(texts.STATUS_ASK_ORG_AGAIN, [[Button(texts.BTN_CANCEL, "cancel")]])
+        await self.conversation_repo.clear(actor.vk_id)
+        return await self.for_actor(actor, query, now)
 
 
 def counted_types(target: Target, form: Form) -> set[str]:
@@ -564,3 +770,77 @@ def organization_percent(target: Target, org: Organization, figures: Mapping[str
                  baselines: Mapping[str, int] | None = None) -> float | None:
     fraction = target.fraction(org.type, figures, baselines or {})
     return fraction[0] / fraction[1] * 100 if fraction else None
+
+
+def headline(targets: list[Target], form: Form) -> list[Target]:
+    """The targets a summary leads with, in the roadmap's order: those with a goal, but not a per-type variant of
+    another one with a goal (the same fraction over fewer organization types: one tap away, «По типам»); a form
+    whose targets are all monitored shows its first."""
+    def variant(t: Target, of: Target) -> bool:
+        wider = of.org_types is None or (t.org_types is not None and set(t.org_types) < set(of.org_types))
+        return of is not t and of.goal_percent is not None and wider and t.org_types is not None \
+            and (of.numerator, of.denominator) == (t.numerator, t.denominator)
+
+    judged = [t for t in targets if t.goal_percent is not None and not any(variant(t, u) for u in targets)]
+    return judged or targets[:1]
+
+
+def target_line(t: Target, figs: Totals, prev: Totals | None, verdict: Verdict | None) -> str:
+    value = figs.target(t)
+    if value is None:
+        return texts.SUMMARY_NO_DATA.format(title=t.title)
+    trend = ""
+    old = prev.target(t) if prev else None
+    if old is not None:
+        trend = ", " + fmt_delta(value - old)
+    if verdict is not None:
+        trend += "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
+                                                            value=fmt_percent(verdict.value))
+    return texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value), goal=t.goal_label, trend=trend)
+
+
+def ranking(form: Form, scope: Territory, figs: Totals, main: Target) -> list[tuple[float | None, str, int, int]]:
+    """(value, name, reported, expected) of each municipality the form asks, the lowest first (no data lowest)."""
+    rows = []
+    for m in scope.municipalities:
+        expected = figs.expected(form, muni=m.id)
+        if expected:
+            rows.append((figs.target(main, muni=m.id), m.name, figs.reported_count(muni=m.id), expected))
+    worse = -1.0 if main.direction == "at_most" else 1.0  # «at most»: the highest value is the worst
+    rows.sort(key=lambda r: (float("-inf") if r[0] is None else worse * r[0], r[1]))
+    return rows
+
+
+def meets(target: Target, value: float | None) -> bool:
+    """The value is at its goal already (a monitored target has none: nobody is behind it)."""
+    if target.goal_percent is None:
+        return True
+    if value is None:
+        return False
+    return value <= target.goal_percent if target.direction == "at_most" else value >= target.goal_percent
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """An item not confirmed by everyone responsible: its due dates passed, and each open one with who has not."""
+
+    item: Item
+    passed: list[date]
+    pending: list[tuple[date, list[str]]]
+
+    def overdue(self, today: date) -> bool:
+        return self.pending[0][0] < today
+
+    def missed(self, today: date) -> int:
+        return sum(1 for occ, _ in self.pending if occ < today)
+
+
+def item_line(s: ItemState, today: date) -> str:
+    title = short(s.item.title, 50)
+    if len(s.passed) > 1:
+        every = texts.ITEM_EVERY.get(s.item.every or "", texts.ITEM_EVERY_DATES)
+        return texts.SUMMARY_ITEM_RECURRING.format(id=s.item.id, title=title, every=every, missed=s.missed(today),
+                                                   passed=len(s.passed))
+    occ, names = s.pending[0]
+    template = texts.SUMMARY_ITEM_OVERDUE if occ < today else texts.SUMMARY_ITEM_SOON
+    return template.format(id=s.item.id, title=title, due=fmt_date(occ), n=len(names))

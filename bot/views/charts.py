@@ -54,7 +54,9 @@ def line_chart(title: str, series: Series, goal: float | None, dues: list[date] 
                         fontsize=9, color=color, fontweight="bold")
         if days:
             # one period is a point in a week, not a dot on a years-long axis
-            left, right = days[0] - timedelta(days=3), days[-1] + timedelta(days=10)
+            span = (days[-1] - days[0]).days
+            # room on the right for the last values' labels, whatever the span of the axis
+            left, right = days[0] - timedelta(days=3), days[-1] + timedelta(days=max(10, span // 9))
             ax.set_xlim(left, right)
             step = max(1, (len(days) + MAX_TICKS - 1) // MAX_TICKS)
             ticks = days[::-1][::step][::-1]

@@ -70,9 +70,25 @@ def fmt_answer(kind: str, value: float | str | None, limit: int = 80) -> str:
     return fmt_number(value)
 
 
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """«1 организация», «3 организации», «5 организаций»: the noun after a number, the Russian way."""
+    tail = n % 100
+    word = many if 11 <= tail <= 14 else one if tail % 10 == 1 else few if 2 <= tail % 10 <= 4 else many
+    return f"{fmt_number(n)}{NBSP}{word}"
+
+
 def short(text: str, limit: int = 80) -> str:
-    """At most `limit` characters, cut at a word with an ellipsis."""
+    """At most `limit` characters, cut between words with an ellipsis, never after a dangling preposition or
+    conjunction («…специалистов УО с…» reads as a mistake)."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:—-")
+    words = text[: limit - 1].split(" ")
+    if len(words) > 1:
+        words.pop()  # the last one may be cut
+    while len(words) > 1 and (len(words[-1].strip(",.;:—-«(")) <= 2 or words[-1].lower() in DANGLING):
+        words.pop()
+    cut = " ".join(words).rstrip(" ,.;:—-«(")
     return (cut or text[: limit - 1]) + "…"
+
+
+DANGLING = {"для", "при", "без", "под", "над", "про", "через", "или", "как", "что", "это", "его", "их"}

@@ -1,0 +1,201 @@
+"""The one-screen summary, held whole: `/status` and the scheduled summary of a municipality and of a region on
+the 2025-size roadmap (tests/fixtures/region-2025.toml: 4 forms, 18 targets, 22 items, a monthly one), in the
+middle of a season (20.05.2025: four months of figures, the current periods partly sent, some items confirmed).
+
+The expected texts are in tests/golden/; after a deliberate change of wording, `UPDATE_GOLDEN=1` rewrites them
+(read the diff before committing). `UPDATE_README=1` also renders the README's example and chart from them."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, time
+
+from bot.domain.periods import periods
+from bot.views import texts
+from bot.views.format import NBSP
+from bot.views.summary import LINE_BUDGET
+from testkit.harness import DEMO_CSV, ROOT, Harness, register, start_harness, stop_harness
+
+GOLDEN = ROOT / "tests" / "golden"
+REGION_2025 = ROOT / "tests" / "fixtures" / "region-2025.toml"
+TODAY = date(2025, 5, 20)
+NOW = datetime(2025, 5, 20, 5, 0, tzinfo=UTC)  # 10:00 in Yekaterinburg
+SILENT = {"6624000003", "6624000015", "6612000004"}  # never report
+LATE = {"6624000001", "6624000012", "6624000019", "6612000002", "6606000001"}  # not yet this period
+EXTRA = [  # two more municipalities of the region, so that a region ranks something
+    ("6612000001", "Качканарский ГО", "МАОУ СОШ № 2", "school", 44, 620, 22),
+    ("6612000002", "Качканарский ГО", "МАОУ СОШ № 7", "school", 38, 540, 20),
+    ("6612000003", "Качканарский ГО", "МАДОУ «Детский сад № 10»", "preschool", 21, None, None),
+    ("6612000004", "Качканарский ГО", "МБУ ДО «Дом детского творчества»", "additional", 12, None, None),
+    ("6606000001", "Верхотурский ГО", "МАОУ «Верхотурская гимназия»", "school", 30, 380, 16),
+    ("6606000002", "Верхотурский ГО", "МАДОУ «Детский сад № 3 „Солнышко“»", "preschool", 15, None, None),
+]
+
+
+def directory() -> str:
+    rows = DEMO_CSV.read_text(encoding="utf-8").splitlines()[1:]
+    out = ["id,region,municipality,timezone,organization,type,teachers,students,classes"]
+    for n, row in enumerate(rows):
+        cells = row.split(",")[:6]
+        school = cells[5] == "school"
+        out.append(",".join(cells + [str(20 + n), "400" if school else "", "16" if school else ""]))
+    for oid, muni, name, kind, teachers, students, classes in EXTRA:
+        out.append(",".join([oid, "Свердловская область", muni, "Asia/Yekaterinburg", name, kind, str(teachers),
+                             str(students or ""), str(classes or "")]))
+    return "\n".join(out) + "\n"
+
+
+def answers(form, org, k: int, base: dict[str, int]) -> dict:
+    """What an organization reports in its k-th period of a form: growing registration, steady activity."""
+    h = int(org.id[-2:])
+    teachers, students = base.get("teachers", 20), base.get("students", 200)
+    rules = {
+        "teachers_registered": min(teachers, teachers * (6 + k) // 12),
+        "students_registered": min(students, students * (5 + k) // 14),
+        "parents_registered": students // 3,
+        "teachers_active": teachers * (3 + h % 4) // 8,
+        "class_chats": max(0, base.get("classes", 10) - h % 5),
+        "lessons_total": 200, "lessons_unmarked": 2 + h % 7,
+        "internet_speed": 50.5, "classrooms": 10, "classrooms_equipped_share": 60 + h % 4 * 10,
+        "wifi": ("да", "частично", "нет")[h % 3], "problems": None, "news_link": None,
+        "events_held": 1 + h % 3, "parents_meeting": h % 3 != 0,
+    }
+    return {i.key: rules[i.key] for i in form.indicators_for(org.type)}
+
+
+async def season(tmp_path, schema) -> tuple[Harness, dict[str, int]]:
+    h = await start_harness(tmp_path, schema, demo=False)
+    h.clock.now = datetime(2025, 1, 10, 6, 0, tzinfo=UTC)
+    await h.app.services.catalog.import_directory(directory(), "region.csv")
+    loaded = await h.app.services.catalog.load_roadmap(REGION_2025.read_text(encoding="utf-8"), "region-2025.toml")
+    rm = loaded.roadmap
+    h.clock.now = NOW
+    munis = {m.name: m for m in await h.app.repos.directory.all_municipalities()}
+    for m in munis.values():
+        for org in await h.app.repos.directory.organizations_of_municipality(m.id):
+            if org.id in SILENT:
+                continue
+            base = await h.app.repos.directory.baselines_of(org.id)
+            for form in rm.form:
+                if org.type not in form.org_types:
+                    continue
+                due = [p for p in periods(form, rm) if p.due < TODAY + (date(2025, 5, 27) - TODAY)]
+                for k, period in enumerate(due):
+                    if period.due >= TODAY and org.id in LATE:
+                        continue
+                    at = min(datetime.combine(period.due, time(5), UTC), NOW)
+                    await h.app.repos.reports.save(org.id, rm.id, form.id, period.key, answers(form, org, k, base),
+                                                   0, at, False)
+    ntgo = munis["Нижнетуринский ГО"]
+    # the municipality confirmed item 2, and item 4 for January and March; schools confirmed item 3 but one
+    for occ, item in (("2025-02-14", "2"), ("2025-01-31", "4"), ("2025-03-31", "4")):
+        await h.app.repos.items.confirm(rm.id, item, occ, "municipality", str(ntgo.id), 7100, NOW, None)
+    for org in await h.app.repos.directory.organizations_of_municipality(ntgo.id):
+        if org.id != "6624000005":
+            await h.app.repos.items.confirm(rm.id, "3", "2025-02-14", "organization", org.id, 7100, NOW, None)
+    await register(h, 7100, "municipality", str(ntgo.id), "Ольга", "Смирнова")
+    await register(h, 7200, "region", str(ntgo.region_id), "Ирина", "Соколова")
+    return h, {"municipality": ntgo.id, "region": ntgo.region_id}
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text + "\n", encoding="utf-8")
+    assert text + "\n" == path.read_text(encoding="utf-8"), f"{name} differs from {path}; UPDATE_GOLDEN=1 to accept"
+
+
+def sources() -> list[str]:
+    """Every title and name a summary may shorten."""
+    toml = REGION_2025.read_text(encoding="utf-8")
+    return re.findall(r'^(?:title|question) = "(.+)"$', toml, re.M) + \
+        [line.split(",")[4] for line in directory().splitlines()[1:]]
+
+
+def assert_readable(text: str) -> None:
+    """One phone screen; nothing cut inside a word; no number split from its unit."""
+    lines = text.splitlines()
+    assert len(lines) <= LINE_BUDGET, f"{len(lines)} lines:\n{text}"
+    assert len(text) <= 4096
+    known = sources()
+    for fragment in re.findall(r"«([^«»]*?)…", text):
+        whole = [s for s in known if s.startswith(fragment) and len(s) > len(fragment)]
+        assert whole, f"«{fragment}…» shortens nothing known"
+        assert any(s[len(fragment)] in " ,;:" for s in whole), f"«{fragment}…» is cut inside a word of {whole[0]}"
+    assert not re.search(r"\d %|\d п\.п\.|[↑↓] |\d \d{3}\b", text), "a number and its unit may be split"
+
+
+async def test_golden_summaries_of_a_2025_size_roadmap(tmp_path, schema) -> None:
+    h, scopes = await season(tmp_path, schema)
+    try:
+        status = h.app.services.status
+        rm = (await h.app.services.reports.roadmaps.all())[0]
+        shown = {
+            "status-municipality": await h.text(7100, "/status"),
+            "status-region": await h.text(7200, "/status"),
+            "summary-municipality": (await status.summary_for_event(rm, "enrolment", "2025-05-19", "municipality",
+                                                                    scopes["municipality"])).text,
+            "summary-region": (await status.summary_for_event(rm, "activity", "2025-04-25", "region",
+                                                              scopes["region"])).text,
+        }
+        for name, text in shown.items():
+            assert text is not None, name
+            assert_readable(text)
+            check_golden(name, text)
+        if os.environ.get("UPDATE_README"):
+            territory = await status.territory("municipality", scopes["municipality"])
+            png = await status.chart(territory, h.clock())
+            (ROOT / "docs" / "summary-chart.png").write_bytes(png)
+        # the region's /status drills into a municipality: the municipality's screen, from the region's coordinator
+        assert await h.text(7200, "/status нижнетур") == shown["status-municipality"]
+    finally:
+        await stop_harness(h)
+
+
+async def test_every_button_under_the_summary_answers(tmp_path, schema) -> None:
+    """Press each button under a municipality's and a region's /status, as their coordinators would."""
+    h, _ = await season(tmp_path, schema)
+    try:
+        for user, labels in ((7100, ["Кто не сдал", "Пункты", "По типам", "По организациям", "Excel", "График"]),
+                             (7200, ["Кто не сдал", "Пункты", "По типам", "По муниципалитетам", "Excel", "График"])):
+            replies = await h.say(user, "/status")
+            buttons = replies[-1].labels()
+            assert buttons == [*labels[:4], "Организация…", "Excel", "График"], buttons
+            for label in labels:
+                await h.say(user, "/status")  # a file's message brings the menu back: the summary again
+                got = await h.press(user, label)
+                assert got and got[-1].text.strip() or got[-1].attachments, (user, label)
+                assert texts.NOT_ALLOWED not in got[-1].text and texts.VIEW_SCOPE_GONE not in got[-1].text
+        missing = await h.text(7100, "/status")
+        # enrolment: two silent organizations and two not yet this week; the first three by name, then a number
+        assert "Не сдали: МАДОУ «Детский сад № 1», МАДОУ «Детский сад № 5», МАОУ СОШ № 1 и ещё 1\n" in missing
+        who = (await h.press(7100, "Кто не сдал"))[-1].text
+        enrolment = who.split("«Подключение к Сферуму», период до 26.05.2025: не сдали 4 из 18\n", 1)[1]
+        assert enrolment.split("\n«")[0].splitlines() == [
+            "   – МАДОУ «Детский сад № 1»", "   – МАДОУ «Детский сад № 5»", "   – МАОУ СОШ № 1", "   – МАОУ СОШ № 3"]
+        await h.say(7200, "/status")
+        by_munis = (await h.press(7200, "По муниципалитетам"))[-1].text
+        # the lowest first: Верхотурский ГО's only school has not sent this period, a share of everyone is 0 there
+        assert "   1. Верхотурский ГО — 33,3\u00a0%, сдали 1/2\n   2. Качканарский ГО" in by_munis, by_munis
+        # «Организация…», then a name typed the tired way
+        await h.say(7100, "/status")
+        asked = await h.press(7100, "Организация…")
+        assert asked[-1].text == texts.STATUS_ASK_ORG
+        view = await h.text(7100, "дс 15")
+        assert view.startswith("МАДОУ «Детский сад № 15»"), view
+    finally:
+        await stop_harness(h)
+
+
+def test_the_readme_shows_the_rendered_summary() -> None:
+    """The README's example is the golden municipal /status; `UPDATE_README=1` rewrites it (and the chart)."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    example = (GOLDEN / "status-municipality.txt").read_text(encoding="utf-8").replace(NBSP, " ")
+    block = "<!-- summary -->\n```text\n" + example + "```\n<!-- /summary -->"
+    if os.environ.get("UPDATE_README"):
+        text = re.sub(r"<!-- summary -->.*?<!-- /summary -->", lambda _: block, text, flags=re.S)
+        readme.write_text(text, encoding="utf-8")
+    assert block in text, "README's summary example is stale: UPDATE_README=1 python -m pytest tests/test_summary_golden.py"
+    assert (ROOT / "docs" / "summary-chart.png").exists()
