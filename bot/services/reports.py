@@ -379,7 +379,7 @@ class ReportService:
                 when=fmt_time(c.changed_at, timezone),
                 name=_who(c.first_name, c.last_name, c.changed_by) + source_label(c.source),
                 form=forms.get(c.form_id, c.form_id),
-                period=fmt_date(datetime.fromisoformat(c.period)), question=short(q, 60),
+                period=fmt_date(datetime.fromisoformat(c.period)), question=q,
                 old="—" if c.first else fmt_answer(kind, c.old_value, 40),
                 new=fmt_answer(kind, c.new_value, 40),
                 late=texts.HISTORY_LATE if c.late else "")))

@@ -377,14 +377,14 @@ class StatusService:
                 total, weight, answered = await self.report_repo.average(rm.id, form.id, period.key, ids, ind.key,
                                                                          ind.weight)
                 if weight > 0:
-                    lines.append(texts.SUMMARY_AVERAGE.format(question=short(ind.question, 60),
+                    lines.append(texts.SUMMARY_AVERAGE.format(question=ind.header,
                                                               value=fmt_percent(total / weight), n=answered))
             elif ind.kind == "choice":
                 counts = await self.report_repo.choices(rm.id, form.id, period.key, ids, ind.key)
                 if counts:
                     shown = [f"{o} — {counts[o]}" for o in ind.options or [] if counts.get(o)]
                     shown += [f"{o} — {n}" for o, n in counts.items() if o not in (ind.options or [])]
-                    lines.append(texts.SUMMARY_CHOICES.format(question=short(ind.question, 60), counts=", ".join(shown)))
+                    lines.append(texts.SUMMARY_CHOICES.format(question=ind.header, counts=", ".join(shown)))
         return lines
 
 
@@ -492,7 +492,7 @@ class StatusService:
                                                          goal=t.goal_label, trend=trend))
             for ind in form.indicators_for(org.type):
                 if not ind.summed and ind.key in figures:  # no target shows them: the answer itself
-                    lines.append(texts.STATUS_ORG_ANSWER.format(question=short(ind.question, 60),
+                    lines.append(texts.STATUS_ORG_ANSWER.format(question=ind.header,
                                                                 answer=fmt_answer(ind.kind, figures[ind.key])))
             if coordinator and len(buttons) < MAX_ROWS:
                 ref = {"org": org.id, "rm": rm.id, "form": form.id}
