@@ -199,3 +199,30 @@ def test_the_readme_shows_the_rendered_summary() -> None:
         readme.write_text(text, encoding="utf-8")
     assert block in text, "README's summary example is stale: UPDATE_README=1 python -m pytest tests/test_summary_golden.py"
     assert (ROOT / "docs" / "summary-chart.png").exists()
+
+
+async def test_a_forged_or_foreign_summary_button_shows_nothing(tmp_path, schema) -> None:
+    """The territory in a button is the presser's claim: checked against our roles, not trusted."""
+    import json
+
+    h, scopes = await season(tmp_path, schema)
+    try:
+        region = {"cmd": "status_view", "v": "missing", "l": "region", "id": scopes["region"]}
+        # the municipal coordinator presses a view of the whole region
+        got = await h.say(7100, "Кто не сдал", payload=json.dumps(region))
+        assert got[-1].text == texts.VIEW_SCOPE_GONE
+        # a school's admin presses a municipality's view, Excel and chart
+        await register(h, 7300, "organization", "6624000002")
+        for cmd in ("status_view", "export", "chart"):
+            forged = {"cmd": cmd, "v": "missing", "l": "municipality", "id": scopes["municipality"]}
+            text = (await h.say(7300, "Кто не сдал", payload=json.dumps(forged)))[-1].text
+            assert "Не сдали" not in text and "МАОУ" not in text and not (await h.say(7300, "x"))[-1].attachments
+        # a view of an organization-level scope or of nothing at all is refused too
+        for args in ({"l": "organization", "id": 6624000002}, {"l": "municipality", "id": "1; DROP"}, {"v": "x"}):
+            got = await h.say(7100, "Кто не сдал", payload=json.dumps({"cmd": "status_view", **args}))
+            assert got[-1].text == texts.VIEW_SCOPE_GONE, args
+        # the coordinator's own municipality answers
+        own = {"cmd": "status_view", "v": "missing", "l": "municipality", "id": scopes["municipality"]}
+        assert (await h.say(7100, "Кто не сдал", payload=json.dumps(own)))[-1].text.startswith("Кто не сдал")
+    finally:
+        await stop_harness(h)
