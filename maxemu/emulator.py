@@ -1,0 +1,452 @@
+"""The MAX Bot API as a bot sees it, in memory: users, dialogs, group chats, messages, button presses, uploads and
+the long-polling queue of updates — with MAX's rules where its documentation or its users' issues show them:
+
+- 30 requests a second per bot, over that HTTP 429 `too.many.requests` (documented limit);
+- a group chat's events reach a bot only when it is an admin of the chat (max-bot-api-client-go issue #164);
+- a bot writes to a person only after they started the dialog (`bot_started`), never after `bot_stopped`;
+- `GET /updates` without a marker returns only the latest update; a marker acknowledges everything before it;
+- a file just uploaded may be refused once with `attachment.not.ready` (maxapi retries on it for that reason);
+- a callback is answered at most once; texts over 4,000 characters, unknown attachment types and buttons over
+  the document's limits are refused by the schema check.
+
+Every request and answer is checked against the OpenAPI document (`maxemu.schema`); the control methods
+(`start`, `say`, `press`, `add_chat`, ...) are what tests and the sandbox use to play the people.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from .schema import Operation, Schema
+
+RATE_LIMIT = 30  # requests a second (MAX's documented limit for a bot)
+TEXT_LIMIT = 4000
+
+
+class ApiError(Exception):
+    """An answer MAX gives with an HTTP error: `{"code": ..., "message": ...}`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+    def body(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class Person:
+    user_id: int
+    first_name: str
+    last_name: str | None = None
+    started: bool = False  # pressed «Начать» in the bot's dialog and has not stopped it
+    dialog_id: int = 0  # the dialog's chat_id
+
+    def user(self) -> dict[str, Any]:
+        name = " ".join(x for x in (self.first_name, self.last_name) if x)
+        return {"user_id": self.user_id, "first_name": self.first_name, "last_name": self.last_name,
+                "username": None, "is_bot": False, "last_activity_time": int(time.time() * 1000), "name": name}
+
+
+@dataclass
+class GroupChat:
+    chat_id: int
+    title: str
+    members: set[int]
+    bot_admin: bool
+    bot_member: bool = True
+
+
+@dataclass
+class Upload:
+    token: str
+    kind: str
+    data: bytes | None = None
+    name: str = ""
+    used: bool = False
+
+
+@dataclass
+class Delivered:
+    """A message the bot sent, as MAX stored it: the message object and where it went."""
+
+    message: dict[str, Any]
+    user_id: int | None
+    chat_id: int
+
+    @property
+    def text(self) -> str:
+        return self.message["body"].get("text") or ""
+
+    @property
+    def mid(self) -> str:
+        return self.message["body"]["mid"]
+
+    def buttons(self) -> list[dict[str, Any]]:
+        return [b for a in self.message["body"].get("attachments") or [] if a["type"] == "inline_keyboard"
+                for row in a["payload"]["buttons"] for b in row]
+
+    def labels(self) -> list[str]:
+        return [b["text"] for b in self.buttons()]
+
+    def files(self) -> list[dict[str, Any]]:
+        return [a for a in self.message["body"].get("attachments") or [] if a["type"] in ("file", "image")]
+
+
+@dataclass
+class Emulator:
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    rate_limit: int = RATE_LIMIT
+    not_ready_once: bool = True  # a fresh upload is refused once, as MAX does while it processes the file
+    bot_id: int = 9_000_001
+    bot_name: str = "Дорожная карта Сферума"
+    bot_username: str = "sferum_roadmap_bot"
+    base_url: str = "http://127.0.0.1"
+    schema: Schema = field(default_factory=Schema)
+
+    def __post_init__(self) -> None:
+        self.people: dict[int, Person] = {}
+        self.chats: dict[int, GroupChat] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.sent: list[Delivered] = []
+        self.messages: dict[str, dict[str, Any]] = {}  # mid -> message (the bot's and the people's)
+        self.uploads: dict[str, Upload] = {}
+        self.callbacks: dict[str, dict[str, Any]] = {}  # callback_id -> {"answered": bool, ...}
+        self.answers: list[dict[str, Any]] = []
+        self.requests: deque[float] = deque()
+        self.calls: list[tuple[str, str]] = []  # (method, path) of every API request, for tests
+        self.rejected: list[tuple[int, str]] = []  # (status, code) of every refused request
+        self.fail_next: list[ApiError] = []  # faults a test injects: the next requests answer these
+        self._mid = itertools.count(1)
+        self._seq = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._dialogs = itertools.count(100_000_001)
+        self._chats = itertools.count(1)
+        self.waiters: list[Any] = []  # futures of long polls waiting for an update (set by the server)
+
+    # -- the people's side (control) --------------------------------------------------------------
+
+    def add_user(self, user_id: int, first_name: str = "Анна", last_name: str | None = "Петрова") -> Person:
+        person = self.people.get(user_id) or Person(user_id, first_name, last_name)
+        person.first_name, person.last_name = first_name, last_name
+        if not person.dialog_id:
+            person.dialog_id = next(self._dialogs)
+        self.people[user_id] = person
+        return person
+
+    def start(self, user_id: int, payload: str | None = None) -> dict[str, Any]:
+        """The person presses «Начать» in the bot's dialog."""
+        person = self.people.get(user_id) or self.add_user(user_id)
+        person.started = True
+        return self._push({"update_type": "bot_started", "chat_id": person.dialog_id, "user": person.user(),
+                           "payload": payload, "user_locale": "ru"})
+
+    def stop(self, user_id: int) -> dict[str, Any]:
+        person = self.people[user_id]
+        person.started = False
+        return self._push({"update_type": "bot_stopped", "chat_id": person.dialog_id, "user": person.user(),
+                           "user_locale": "ru"})
+
+    def say(self, user_id: int, text: str, chat_id: int | None = None,
+            attachments: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+        """A person writes to the bot's dialog, or to a group chat (the bot hears it only as the chat's admin)."""
+        person = self.people.get(user_id) or self.add_user(user_id)
+        if chat_id is None:
+            if not person.started:
+                self.start(user_id)  # writing to a bot starts the dialog, as the client's «Начать» does
+            recipient = {"chat_id": person.dialog_id, "chat_type": "dialog", "user_id": self.bot_id}
+        else:
+            chat = self.chats[chat_id]
+            if user_id not in chat.members:
+                raise KeyError(f"{user_id} is not a member of chat {chat_id}")
+            recipient = {"chat_id": chat_id, "chat_type": "chat", "user_id": None}
+        message = self._message(person.user(), recipient, text, attachments)
+        if chat_id is not None and not (self.chats[chat_id].bot_admin and self.chats[chat_id].bot_member):
+            return None  # MAX delivers a group chat's events only to a bot that administers it
+        return self._push({"update_type": "message_created", "message": message, "user_locale": "ru"})
+
+    def press(self, user_id: int, mid: str, payload: str) -> dict[str, Any]:
+        """A person presses a callback button of one of the bot's messages (it must be there)."""
+        message = self.messages.get(mid)
+        if message is None:
+            raise KeyError(f"no message {mid}")
+        buttons = [b for a in message["body"].get("attachments") or [] if a["type"] == "inline_keyboard"
+                   for row in a["payload"]["buttons"] for b in row if b.get("type") == "callback"]
+        if not any(b.get("payload") == payload for b in buttons):
+            raise KeyError(f"message {mid} has no button with payload {payload!r}")
+        chat_id = message["recipient"]["chat_id"]
+        if message["recipient"]["chat_type"] == "chat" and not self.chats[chat_id].bot_admin:
+            raise KeyError("the bot is not an admin of that chat: MAX does not deliver its presses")
+        person = self.people.get(user_id) or self.add_user(user_id)
+        callback_id = f"cb.{next(self._ids)}.{secrets.token_hex(4)}"
+        self.callbacks[callback_id] = {"answered": False, "user_id": user_id, "mid": mid}
+        callback = {"timestamp": self._now(), "callback_id": callback_id, "payload": payload, "user": person.user()}
+        return self._push({"update_type": "message_callback", "callback": callback, "message": message,
+                           "user_locale": "ru"})
+
+    def add_chat(self, members: list[int], title: str = "Координаторы", bot_admin: bool = True,
+                 added_by: int | None = None) -> int:
+        chat_id = -next(self._chats) - 70_000_000_000  # MAX's group chat ids are negative
+        self.chats[chat_id] = GroupChat(chat_id, title, set(members), bot_admin)
+        for m in members:
+            if m not in self.people:
+                self.add_user(m)
+        who = self.people[added_by or members[0]]
+        self._push({"update_type": "bot_added", "chat_id": chat_id, "user": who.user(), "is_channel": False})
+        return chat_id
+
+    def set_admin(self, chat_id: int, admin: bool) -> None:
+        self.chats[chat_id].bot_admin = admin
+
+    def delivered(self, user_id: int | None = None, chat_id: int | None = None) -> list[Delivered]:
+        return [d for d in self.sent if (user_id is not None and d.user_id == user_id)
+                or (chat_id is not None and d.chat_id == chat_id)]
+
+    def file_bytes(self, attachment: dict[str, Any]) -> bytes:
+        token = attachment["payload"].get("token")
+        upload = self.uploads.get(token or "")
+        if upload is None or upload.data is None:
+            raise KeyError(f"no uploaded file for {attachment}")
+        return upload.data
+
+    # -- the API ----------------------------------------------------------------------------------
+
+    def call(self, method: str, path: str, query: dict[str, str], body: Any, token: str | None) -> Any:
+        """One API request: checked, limited, answered; raises ApiError as MAX would answer."""
+        try:
+            return self._call(method, path, query, body, token)
+        except ApiError as e:
+            self.rejected.append((e.status, e.code))
+            raise
+
+    def _call(self, method: str, path: str, query: dict[str, str], body: Any, token: str | None) -> Any:
+        self.calls.append((method, path))
+        if token != self.token:
+            raise ApiError(401, "verify.token", "Invalid access_token")
+        self._limit()
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        op, exists = self.schema.match(method, path)
+        if op is None:
+            raise ApiError(405, "method.not.allowed", f"Method {method} is not allowed for {path}") if exists \
+                else ApiError(404, "not.found", f"Path {path} is not recognized")
+        problems = self.schema.check_query(op, query)
+        if op.body is not None:
+            if body is None:
+                problems.append("body: required")
+            else:
+                problems += self.schema.check(op.body, body)
+        if problems:
+            raise ApiError(400, "proto.payload", "; ".join(problems[:5]))
+        answer = self._answer(op, self.schema.path_params(op, path), query, body)
+        schema = self.schema.response_schema(op)
+        if schema is not None:
+            wrong = self.schema.check(schema, answer, "response")
+            if wrong:  # the emulator's own mistake: loud, so that it is fixed, not hidden
+                raise AssertionError(f"maxemu answered {method} {path} against the document: {wrong}")
+        return answer
+
+    def _limit(self) -> None:
+        now = time.monotonic()
+        while self.requests and now - self.requests[0] >= 1.0:
+            self.requests.popleft()
+        if len(self.requests) >= self.rate_limit:
+            raise ApiError(429, "too.many.requests", "Too many requests")
+        self.requests.append(now)
+
+    def _answer(self, op: Operation, params: dict[str, str], query: dict[str, str], body: Any) -> Any:
+        key = (op.method, op.template)
+        if key == ("GET", "/me"):
+            return {"user_id": self.bot_id, "first_name": self.bot_name, "last_name": None,
+                    "username": self.bot_username, "is_bot": True, "last_activity_time": self._now(),
+                    "name": self.bot_name, "description": None, "commands": None}
+        if key == ("GET", "/updates"):
+            return self.poll(query)
+        if key == ("POST", "/messages"):
+            return {"message": self._send(query, body)}
+        if key == ("GET", "/messages"):
+            return {"messages": self._history(query)}
+        if key == ("POST", "/answers"):
+            return self._answer_callback(query["callback_id"], body)
+        if key == ("POST", "/uploads"):
+            return self._upload_endpoint(query["type"])
+        if key == ("GET", "/chats"):
+            return {"chats": [self._chat(c) for c in self.chats.values() if c.bot_member], "marker": None}
+        if key == ("GET", "/chats/{chatId}"):
+            return self._chat(self._group(params["chatId"]))
+        if key == ("GET", "/chats/{chatId}/members/me"):
+            chat = self._group(params["chatId"])
+            return {**self.call_me(), "last_access_time": self._now(), "is_owner": False,
+                    "is_admin": chat.bot_admin, "join_time": self._now(),
+                    "permissions": ["read_all_messages", "write"] if chat.bot_admin else None}
+        raise ApiError(404, "not.found", f"{op.method} {op.template} is not emulated")
+
+    def call_me(self) -> dict[str, Any]:
+        return {"user_id": self.bot_id, "first_name": self.bot_name, "last_name": None, "username": self.bot_username,
+                "is_bot": True, "last_activity_time": self._now(), "name": self.bot_name}
+
+    def poll(self, query: dict[str, str]) -> dict[str, Any]:
+        """Updates from the marker on (without one: only the latest), at most `limit`, of the `types` asked."""
+        limit = int(query.get("limit", 100))
+        types = set(query["types"].split(",")) if query.get("types") else None
+        if query.get("marker") is None:
+            start = max(0, len(self.updates) - 1)
+        else:
+            start = max(0, min(int(query["marker"]), len(self.updates)))
+        picked = []
+        n = start
+        while n < len(self.updates) and len(picked) < limit:
+            if types is None or self.updates[n]["update_type"] in types:
+                picked.append(self.updates[n])
+            n += 1
+        return {"updates": picked, "marker": n}
+
+    def pending(self, marker: int | None) -> bool:
+        return bool(self.updates) and (marker is None or marker < len(self.updates))
+
+    def _send(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        if "user_id" in query:
+            person = self.people.get(int(query["user_id"]))
+            if person is None:
+                raise ApiError(404, "not.found", "User not found")
+            if not person.started:
+                raise ApiError(403, "chat.denied", "The user has not started a dialog with the bot")
+            recipient = {"chat_id": person.dialog_id, "chat_type": "dialog", "user_id": person.user_id}
+            user_id: int | None = person.user_id
+        elif "chat_id" in query:
+            chat_id = int(query["chat_id"])
+            person = next((p for p in self.people.values() if p.dialog_id == chat_id), None)
+            if person is not None:
+                if not person.started:
+                    raise ApiError(403, "chat.denied", "The user has stopped the bot")
+                recipient = {"chat_id": chat_id, "chat_type": "dialog", "user_id": person.user_id}
+                user_id = person.user_id
+            else:
+                chat = self.chats.get(chat_id)
+                if chat is None or not chat.bot_member:
+                    raise ApiError(403, "chat.denied", "The bot is not a member of the chat")
+                recipient = {"chat_id": chat_id, "chat_type": "chat", "user_id": None}
+                user_id = None
+        else:
+            raise ApiError(400, "proto.payload", "user_id or chat_id is required")
+        text = body.get("text") or ""
+        attachments = body.get("attachments") or []
+        if not text and not attachments:
+            raise ApiError(400, "proto.payload", "Message is empty: text or attachments required")
+        files = [a for a in attachments if a["type"] in ("file", "image", "video", "audio")]
+        if any(a["type"] == "file" for a in files) and len(attachments) - sum(
+                1 for a in attachments if a["type"] == "inline_keyboard") > 1:
+            raise ApiError(400, "proto.payload", "A file must be the only attachment of a message")
+        shown = [self._stored_attachment(a) for a in attachments]
+        message = self._message(self.call_me(), recipient, text, shown)
+        self.sent.append(Delivered(message, user_id, recipient["chat_id"]))
+        return message
+
+    def _stored_attachment(self, a: dict[str, Any]) -> dict[str, Any]:
+        if a["type"] == "inline_keyboard":
+            buttons = a["payload"]["buttons"]
+            if len(buttons) > 30 or any(len(row) > 7 for row in buttons) or sum(map(len, buttons)) > 210:
+                raise ApiError(400, "proto.payload", "Keyboard is too big: at most 30 rows, 7 buttons a row, 210 all")
+            return {"type": "inline_keyboard", "payload": {"buttons": buttons}}
+        if a["type"] in ("file", "image"):
+            payload = a.get("payload") or {}
+            token = payload.get("token") or next(iter((payload.get("photos") or {}).values()), {}).get("token")
+            upload = self.uploads.get(token or "")
+            if upload is None or upload.data is None:
+                raise ApiError(400, "proto.payload", "Attachment token is unknown")
+            if self.not_ready_once and not upload.used:
+                upload.used = True
+                raise ApiError(400, "attachment.not.ready", "Key: errors.process.attachment.file.not.processed")
+            if a["type"] == "file":
+                return {"type": "file", "payload": {"url": f"{self.base_url}/files/{token}", "token": token},
+                        "filename": upload.name or "file", "size": len(upload.data)}
+            return {"type": "image", "payload": {"photo_id": int(next(self._ids)), "token": token,
+                                                 "url": f"{self.base_url}/files/{token}"}}
+        raise ApiError(400, "proto.payload", f"Attachment type {a['type']} is not emulated")
+
+    def _history(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        if "chat_id" not in query and "message_ids" not in query:
+            raise ApiError(400, "proto.payload", "chat_id or message_ids is required")
+        if "message_ids" in query:
+            wanted = query["message_ids"].split(",")
+            return [self.messages[m] for m in wanted if m in self.messages]
+        chat_id = int(query["chat_id"])
+        count = int(query.get("count", 50))
+        found = [m for m in self.messages.values() if m["recipient"]["chat_id"] == chat_id]
+        return list(reversed(found))[:count]  # the newest first, as MAX lists them
+
+    def _answer_callback(self, callback_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        cb = self.callbacks.get(callback_id)
+        if cb is None:
+            raise ApiError(404, "not.found", "Callback not found")
+        if cb["answered"]:
+            raise ApiError(400, "proto.payload", "Callback has already been answered")
+        if not body.get("message") and not body.get("notification"):
+            raise ApiError(400, "proto.payload", "message or notification is required")
+        cb["answered"] = True
+        self.answers.append({"callback_id": callback_id, **body})
+        return {"success": True}
+
+    def _upload_endpoint(self, kind: str) -> dict[str, Any]:
+        if kind not in ("image", "video", "audio", "file"):
+            raise ApiError(400, "proto.payload", f"Unknown upload type {kind}")
+        token = secrets.token_hex(12)
+        self.uploads[token] = Upload(token, kind)
+        return {"url": f"{self.base_url}/upload?token={token}", "token": token}
+
+    def receive_upload(self, token: str, name: str, data: bytes) -> dict[str, Any]:
+        """The file posted to an upload url: for an image, the photo tokens; else the token."""
+        upload = self.uploads.get(token)
+        if upload is None:
+            raise ApiError(404, "not.found", "Upload url is unknown or expired")
+        upload.data, upload.name = data, name
+        if upload.kind == "image":
+            return {"photos": {"p1": {"token": token}}}
+        return {"token": token}
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _group(self, raw: str) -> GroupChat:
+        try:
+            chat = self.chats[int(raw)]
+        except (ValueError, KeyError):
+            raise ApiError(404, "not.found", "Chat not found") from None
+        if not chat.bot_member:
+            raise ApiError(403, "chat.denied", "The bot is not a member of the chat")
+        return chat
+
+    def _chat(self, chat: GroupChat) -> dict[str, Any]:
+        return {"chat_id": chat.chat_id, "type": "chat", "status": "active", "title": chat.title, "icon": None,
+                "last_event_time": self._now(), "participants_count": len(chat.members) + 1, "owner_id": None,
+                "participants": None, "is_public": False, "link": None, "description": None}
+
+    def _message(self, sender: dict[str, Any], recipient: dict[str, Any], text: str,
+                 attachments: list[dict[str, Any]] | None) -> dict[str, Any]:
+        mid = f"mid.{next(self._mid):016x}"
+        message = {"sender": sender, "recipient": recipient, "timestamp": self._now(), "link": None,
+                   "body": {"mid": mid, "seq": next(self._seq), "text": text, "attachments": attachments or None,
+                            "markup": None},
+                   "stat": None, "url": None}
+        self.messages[mid] = message
+        return message
+
+    def _push(self, update: dict[str, Any]) -> dict[str, Any]:
+        update = {"timestamp": self._now(), **update}
+        problems = self.schema.update_problems(update)
+        if problems:
+            raise AssertionError(f"maxemu made an update against the document: {problems}")
+        self.updates.append(update)
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.waiters.clear()
+        return update
+
+    @staticmethod
+    def _now() -> int:
+        return int(time.time() * 1000)

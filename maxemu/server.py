@@ -1,0 +1,159 @@
+"""maxemu over HTTP: the Bot API paths as MAX serves them, upload urls, files, and `/_control/` for tests and
+the sandbox to play the people (write, press, start, add to a chat)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .emulator import ApiError, Emulator
+
+OWN = ("/upload", "/files/", "/_control/")
+
+
+def _token(request: web.Request) -> str | None:
+    """MAX takes the token in the `Authorization` header (the query's `access_token` is the older way)."""
+    header = request.headers.get("Authorization")
+    if header:
+        return header.removeprefix("Bearer ").strip()
+    return request.query.get("access_token")
+
+
+def build_web_app(emu: Emulator) -> web.Application:
+    async def api(request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        query = {k: v for k, v in request.query.items() if k != "access_token"}
+        body: Any = None
+        if request.can_read_body:
+            raw = await request.read()
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return _error(ApiError(400, "proto.payload", "Request body is not JSON"))
+        try:
+            if request.method == "GET" and path == "/updates" and not emu.pending(_int(query.get("marker"))):
+                wait = query.get("timeout", "30")
+                await _wait(emu, min(int(wait), 90) if wait.isdigit() else 30)
+            answer = emu.call(request.method, path, query, body, _token(request))
+        except ApiError as e:
+            return _error(e)
+        return web.json_response(answer, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+    async def upload(request: web.Request) -> web.Response:
+        token = request.query.get("token", "")
+        reader = await request.multipart()
+        part = await reader.next()
+        if part is None or not hasattr(part, "read"):
+            return _error(ApiError(400, "proto.payload", "No file in the request"))
+        data = await part.read()  # type: ignore[union-attr]
+        try:
+            return web.json_response(emu.receive_upload(token, part.filename or "file", bytes(data)))  # type: ignore[union-attr]
+        except ApiError as e:
+            return _error(e)
+
+    async def files(request: web.Request) -> web.Response:
+        upload = emu.uploads.get(request.match_info["token"])
+        if upload is None or upload.data is None:
+            return _error(ApiError(404, "not.found", "File not found"))
+        return web.Response(body=upload.data, headers={"Content-Disposition": f'attachment; filename="{upload.name}"'})
+
+    async def control(request: web.Request) -> web.Response:
+        """POST /_control/{say,start,stop,press,add_chat,set_admin,add_user}; GET /_control/sent."""
+        action = request.match_info["action"]
+        args = await request.json() if request.can_read_body else dict(request.query)
+        try:
+            if action == "sent":
+                user = _int(args.get("user_id"))
+                chat = _int(args.get("chat_id"))
+                return web.json_response([d.message for d in emu.delivered(user, chat)])
+            if action == "add_user":
+                emu.add_user(int(args["user_id"]), args.get("first_name", "Анна"), args.get("last_name"))
+                return web.json_response({"ok": True})
+            if action == "start":
+                return web.json_response(emu.start(int(args["user_id"]), args.get("payload")))
+            if action == "stop":
+                return web.json_response(emu.stop(int(args["user_id"])))
+            if action == "say":
+                return web.json_response(emu.say(int(args["user_id"]), args.get("text", ""), _int(args.get("chat_id"))))
+            if action == "press":
+                return web.json_response(emu.press(int(args["user_id"]), args["mid"], args["payload"]))
+            if action == "add_chat":
+                return web.json_response({"chat_id": emu.add_chat([int(m) for m in args["members"]],
+                                                                   args.get("title", "Координаторы"),
+                                                                   bool(args.get("bot_admin", True)))})
+            if action == "set_admin":
+                emu.set_admin(int(args["chat_id"]), bool(args["admin"]))
+                return web.json_response({"ok": True})
+        except (KeyError, ValueError) as e:
+            return web.json_response({"error": str(e)}, status=400)
+        return web.json_response({"error": f"unknown control action {action}"}, status=404)
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/upload", upload)
+    app.router.add_get("/files/{token}", files)
+    app.router.add_route("*", "/_control/{action}", control)
+    app.router.add_route("*", "/{tail:.*}", api)
+    return app
+
+
+async def _wait(emu: Emulator, seconds: float) -> None:
+    waiter = asyncio.get_running_loop().create_future()
+    emu.waiters.append(waiter)
+    try:
+        await asyncio.wait_for(waiter, seconds)
+    except TimeoutError:
+        pass
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _error(e: ApiError) -> web.Response:
+    return web.json_response(e.body(), status=e.status)
+
+
+class MaxEmulatorServer:
+    """Runs an Emulator on a loopback port inside the current event loop (tests, sandbox)."""
+
+    def __init__(self, emulator: Emulator | None = None) -> None:
+        self.emulator = emulator or Emulator()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def api_url(self) -> str:
+        return self.emulator.base_url
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> MaxEmulatorServer:
+        self._runner = web.AppRunner(build_web_app(self.emulator), access_log=None, shutdown_timeout=0.5,
+                                     handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.emulator.base_url = f"http://{host}:{self.port}"
+        return self
+
+    async def stop(self) -> None:
+        for waiter in self.emulator.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> MaxEmulatorServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
