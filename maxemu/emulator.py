@@ -275,9 +275,17 @@ class Emulator:
             return self._answer_callback(query["callback_id"], body)
         if key == ("POST", "/uploads"):
             return self._upload_endpoint(query["type"])
+        if key == ("GET", "/subscriptions"):
+            return {"subscriptions": []}  # long polling only: no webhook is ever set here
         if key == ("GET", "/chats"):
             return {"chats": [self._chat(c) for c in self.chats.values() if c.bot_member], "marker": None}
         if key == ("GET", "/chats/{chatId}"):
+            person = next((p for p in self.people.values() if str(p.dialog_id) == params["chatId"]), None)
+            if person is not None:  # a dialog is a chat too (maxapi asks for it with each event)
+                return {"chat_id": person.dialog_id, "type": "dialog", "status": "active", "title": None,
+                        "icon": None, "last_event_time": self._now(), "participants_count": 2, "owner_id": None,
+                        "participants": None, "is_public": False, "link": None, "description": None,
+                        "dialog_with_user": person.user()}
             return self._chat(self._group(params["chatId"]))
         if key == ("GET", "/chats/{chatId}/members/me"):
             chat = self._group(params["chatId"])
@@ -430,7 +438,7 @@ class Emulator:
         mid = f"mid.{next(self._mid):016x}"
         message = {"sender": sender, "recipient": recipient, "timestamp": self._now(), "link": None,
                    "body": {"mid": mid, "seq": next(self._seq), "text": text, "attachments": attachments or None,
-                            "markup": None},
+                            "markup": None, "link": None},
                    "stat": None, "url": None}
         self.messages[mid] = message
         return message

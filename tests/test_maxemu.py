@@ -1,0 +1,149 @@
+"""maxemu refuses what MAX refuses and answers what MAX documents: the schema, the limits, the rules of chats,
+uploads, callbacks and long polling, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+
+from maxemu.emulator import Emulator
+from maxemu.server import MaxEmulatorServer
+
+TOKEN = "t0ken"
+
+
+@pytest.fixture
+async def max_api():
+    emu = Emulator(token=TOKEN)
+    server = await MaxEmulatorServer(emu).start()
+    session = aiohttp.ClientSession(headers={"Authorization": TOKEN})
+
+    async def call(method: str, path: str, *, params: dict | None = None, json: object = None,
+                   token: str | None = TOKEN) -> tuple[int, dict]:
+        headers = {"Authorization": token} if token else {"Authorization": ""}
+        async with session.request(method, server.api_url + path, params=params, json=json,
+                                   headers=headers) as resp:
+            return resp.status, await resp.json()
+
+    yield emu, server, call, session
+    await session.close()
+    await server.stop()
+
+
+async def test_the_document_is_the_rule_book(max_api) -> None:
+    emu, _, call, _ = max_api
+    emu.start(501)
+    assert (await call("GET", "/me", token="wrong")) == (401, {"code": "verify.token", "message": "Invalid access_token"})
+    status, me = await call("GET", "/me")
+    assert status == 200 and me["is_bot"] and me["user_id"] == emu.bot_id
+    assert (await call("GET", "/nowhere"))[0] == 404
+    assert (await call("DELETE", "/me"))[1]["code"] == "method.not.allowed"
+    # a body against NewMessageBody: a text over 4,000 characters, an unknown attachment, a button's text too long
+    status, err = await call("POST", "/messages", params={"user_id": 501}, json={"text": "я" * 4001})
+    assert status == 400 and err["code"] == "proto.payload" and "longer than 4000" in err["message"]
+    status, err = await call("POST", "/messages", params={"user_id": 501},
+                             json={"text": "x", "attachments": [{"type": "hologram", "payload": {}}]})
+    assert status == 400 and "unknown value 'hologram'" in err["message"]
+    keyboard = {"type": "inline_keyboard", "payload": {"buttons": [[{"type": "callback", "text": "",
+                                                                     "payload": "p"}]]}}
+    status, err = await call("POST", "/messages", params={"user_id": 501}, json={"text": "x", "attachments": [keyboard]})
+    assert status == 400 and "shorter than 1" in err["message"]
+    # a required query parameter, and a wrongly typed one
+    assert (await call("POST", "/answers", json={"notification": "ok"}))[1]["message"] == "callback_id: required"
+    assert "expected an integer" in (await call("GET", "/updates", params={"marker": "abc"}))[1]["message"]
+    # and a good one, answered in the document's shape (the emulator checks its own answers too)
+    status, sent = await call("POST", "/messages", params={"user_id": 501}, json={"text": "Здравствуйте"})
+    assert status == 200 and sent["message"]["body"]["text"] == "Здравствуйте"
+    assert sent["message"]["recipient"] == {"chat_id": emu.people[501].dialog_id, "chat_type": "dialog", "user_id": 501}
+
+
+async def test_a_person_must_start_the_dialog_first(max_api) -> None:
+    emu, _, call, _ = max_api
+    emu.add_user(502)
+    status, err = await call("POST", "/messages", params={"user_id": 502}, json={"text": "Напоминание"})
+    assert (status, err["code"]) == (403, "chat.denied")
+    emu.start(502)
+    assert (await call("POST", "/messages", params={"user_id": 502}, json={"text": "Напоминание"}))[0] == 200
+    emu.stop(502)
+    assert (await call("POST", "/messages", params={"user_id": 502}, json={"text": "Напоминание"}))[0] == 403
+
+
+async def test_thirty_requests_a_second(max_api) -> None:
+    emu, _, call, _ = max_api
+    started = time.monotonic()
+    answers = [await call("GET", "/me") for _ in range(31)]
+    if time.monotonic() - started < 1.0:  # (a very slow machine would spread them over two seconds)
+        assert [s for s, _ in answers].count(200) == 30
+        assert answers[-1] == (429, {"code": "too.many.requests", "message": "Too many requests"})
+    await asyncio.sleep(1.05)
+    assert (await call("GET", "/me"))[0] == 200
+
+
+async def test_long_polling_and_its_marker(max_api) -> None:
+    emu, _, call, _ = max_api
+    emu.say(503, "первое")  # starts the dialog: bot_started, then message_created
+    emu.say(503, "второе")
+    # without a marker: only the latest update
+    status, got = await call("GET", "/updates", params={"timeout": 0})
+    assert [u["message"]["body"]["text"] for u in got["updates"]] == ["второе"]
+    # from the start, filtered by type; the marker acknowledges what came before it
+    status, got = await call("GET", "/updates", params={"marker": 0, "types": "message_created", "timeout": 0})
+    assert [u["message"]["body"]["text"] for u in got["updates"]] == ["первое", "второе"]
+    marker = got["marker"]
+    # a long poll waits for the next update and returns as soon as it comes
+    asyncio.get_running_loop().call_later(0.2, emu.say, 503, "третье")
+    started = time.monotonic()
+    status, got = await call("GET", "/updates", params={"marker": marker, "timeout": 5})
+    assert [u["message"]["body"]["text"] for u in got["updates"]] == ["третье"] and time.monotonic() - started < 3
+
+
+async def test_group_chats_reach_a_bot_only_as_an_admin(max_api) -> None:
+    emu, _, call, _ = max_api
+    chat = emu.add_chat([601, 602], bot_admin=False)
+    before = len(emu.updates)
+    assert emu.say(601, "@бот /status", chat_id=chat) is None and len(emu.updates) == before
+    emu.set_admin(chat, True)
+    assert emu.say(601, "@бот /status", chat_id=chat)["message"]["recipient"]["chat_type"] == "chat"
+    status, member = await call("GET", f"/chats/{chat}/members/me")
+    assert status == 200 and member["is_admin"] is True
+    assert (await call("POST", "/messages", params={"chat_id": chat}, json={"text": "Сводка"}))[0] == 200
+    assert (await call("POST", "/messages", params={"chat_id": -1}, json={"text": "Сводка"}))[0] == 403
+
+
+async def test_callbacks_are_answered_once(max_api) -> None:
+    emu, _, call, _ = max_api
+    emu.start(504)
+    keyboard = {"type": "inline_keyboard", "payload": {"buttons": [[{"type": "callback", "text": "Выполнено",
+                                                                     "payload": '{"cmd":"item"}'}]]}}
+    _, sent = await call("POST", "/messages", params={"user_id": 504}, json={"text": "п. 3", "attachments": [keyboard]})
+    mid = sent["message"]["body"]["mid"]
+    with pytest.raises(KeyError):
+        emu.press(504, mid, "forged")  # a client presses only what the message has
+    update = emu.press(504, mid, '{"cmd":"item"}')
+    callback_id = update["callback"]["callback_id"]
+    assert (await call("POST", "/answers", params={"callback_id": callback_id}, json={"notification": "Отмечено"}))[0] == 200
+    status, err = await call("POST", "/answers", params={"callback_id": callback_id}, json={"notification": "ещё"})
+    assert status == 400 and "already" in err["message"]
+
+
+async def test_uploads_and_a_file_not_ready_at_once(max_api) -> None:
+    emu, server, call, session = max_api
+    emu.start(505)
+    status, endpoint = await call("POST", "/uploads", params={"type": "file"})
+    assert status == 200 and endpoint["url"].startswith(server.api_url)
+    form = aiohttp.FormData()
+    form.add_field("data", b"PK\x03\x04 xlsx", filename="svodka.xlsx")
+    async with session.post(endpoint["url"], data=form) as resp:
+        uploaded = await resp.json()
+    file = {"type": "file", "payload": {"token": uploaded["token"]}}
+    status, err = await call("POST", "/messages", params={"user_id": 505}, json={"text": "", "attachments": [file]})
+    assert (status, err["code"]) == (400, "attachment.not.ready")  # MAX is still processing it: try again
+    status, sent = await call("POST", "/messages", params={"user_id": 505}, json={"attachments": [file]})
+    assert status == 200
+    attachment = sent["message"]["body"]["attachments"][0]
+    assert attachment["filename"] == "svodka.xlsx" and emu.file_bytes(attachment) == b"PK\x03\x04 xlsx"
+    async with session.get(attachment["payload"]["url"]) as resp:
+        assert await resp.read() == b"PK\x03\x04 xlsx"
