@@ -21,7 +21,7 @@ from bot.services.registry import Services
 from bot.views import texts
 from bot.views.message import Incoming, Reply
 from bot.vk.api import connect
-from bot.vk.dispatcher import Dispatcher
+from bot.vk.dispatcher import VkDispatcher
 from bot.vk.messenger import VkMessenger
 from bot.vk.polling import Polling, Progress, recover_unanswered
 from bot.vk.sender import Sender
@@ -42,11 +42,11 @@ class App:
     raise_errors: bool = False
     schedule: bool = True
     handler_errors: list[BaseException] = field(default_factory=list)
-    dispatcher: Dispatcher = field(init=False)
+    dispatcher: VkDispatcher = field(init=False)
     shutdown_grace: float = 10.0
 
     def __post_init__(self) -> None:
-        self.dispatcher = Dispatcher(self.handle, self.repos.events, self.on_error, before=self.before,
+        self.dispatcher = VkDispatcher(self.handle, self.repos.events, self.on_error, before=self.before,
                                      on_unavailable=self.on_unavailable, group_id=self.config.vk.group_id)
 
     @property

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from bot.views.message import File, split_text
+
 from .db import Database, iso, utcnow
 
 RANDOM_ID_SPACE = 2**31 - 1
@@ -40,6 +42,7 @@ class Queued:
     attempts: int
     priority: int
     files: int = 0  # files still to upload
+    attempt_at: float | None = None  # MAX: when a send started whose answer never came
 
 
 class OutboxRepo:
@@ -128,13 +131,23 @@ class OutboxRepo:
             await self.db.execute("UPDATE outbox SET attachment = ? WHERE id = ?", (attachment, row_id))
             await self.db.execute("DELETE FROM outbox_files WHERE outbox_id = ?", (row_id,))
 
-    async def next_batch(self, limit: int = 25, max_priority: int = 1) -> list[Queued]:
+    async def next_batch(self, limit: int = 25, max_priority: int = 1, messenger: str = "vk") -> list[Queued]:
+        """Ready rows of one messenger: VK's peers are positive, MAX's negative (storage/accounts.py)."""
+        side = "peer_id > 0" if messenger == "vk" else "peer_id < 0"
         rows = await self.db.fetchall(
             "SELECT id, peer_id, text, keyboard, attachment, random_id, attempts, priority, "
-            "(SELECT count(*) FROM outbox_files f WHERE f.outbox_id = outbox.id) FROM outbox "
-            "WHERE status = 'pending' AND priority <= ? AND not_before <= ? ORDER BY priority, id LIMIT ?",
+            "(SELECT count(*) FROM outbox_files f WHERE f.outbox_id = outbox.id), attempt_at FROM outbox "
+            f"WHERE status = 'pending' AND {side} AND priority <= ? AND not_before <= ? ORDER BY priority, id LIMIT ?",
             (max_priority, time.time(), limit))
         return [Queued(*r) for r in rows]
+
+    async def mark_attempt(self, row_id: int, at: float) -> None:
+        """A MAX send starts: if its answer is lost, the next attempt first looks for it in the chat."""
+        await self.db.execute("UPDATE outbox SET attempt_at = ? WHERE id = ?", (at, row_id))
+
+    async def mark_sent_max(self, row_id: int, mid: str) -> None:
+        await self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, mid = ?, "
+                              "text = CASE WHEN secret THEN '' ELSE text END WHERE id = ?", (iso(utcnow()), mid, row_id))
 
     async def next_wakeup(self) -> float | None:
         """When the earliest backed-off row becomes ready (unix time), if any is waiting."""
@@ -154,7 +167,7 @@ class OutboxRepo:
             await self.db.execute("UPDATE outbox SET status = 'failed', error_code = ?, "
                                   "text = CASE WHEN secret THEN '' ELSE text END WHERE id = ?", (code, row_id))
             await self.db.execute("DELETE FROM outbox_files WHERE outbox_id = ?", (row_id,))
-            if peer_id < 2_000_000_000 and code in UNREACHABLE_CODES:
+            if abs(peer_id) < 2_000_000_000 and code in UNREACHABLE_CODES:  # a person (VK's or MAX's), not a chat
                 await self.mark_unreachable(peer_id, code)
 
     async def mark_unreachable(self, vk_id: int, code: int) -> None:
@@ -189,3 +202,18 @@ class OutboxRepo:
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, count(*) FROM outbox GROUP BY status")
         return {r[0]: r[1] for r in rows}
+
+
+def compose_rows(peer_id: int, text: str, keyboard: str | None, files: tuple[File, ...], dedup_key: str | None,
+                 secret: bool, limit: int) -> list[OutMessage]:
+    """One message as outbox rows: split to the messenger's length between lines, keyboard and files on the
+    last part; a job's key numbered per part, so a re-run adds none of them."""
+    parts = split_text(text, limit) if text else [""]
+    attached = tuple(OutFile("photo" if f.kind == "photo" else "document", f.name, f.data) for f in files)
+    out = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        key = None if dedup_key is None else (dedup_key if len(parts) == 1 else f"{dedup_key}#{i}")
+        out.append(OutMessage(peer_id, part, keyboard if last else None, None, key,
+                              attached if last else (), secret))
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .accounts import MaxAccountRepo
 from .chats import ChatRepo, ConversationRepo, EventRepo
 from .db import Database
 from .directory import DirectoryRepo
@@ -30,9 +31,10 @@ class Repositories:
     jobs: JobRepo
     outbox: OutboxRepo
     retention: RetentionRepo
+    max_accounts: MaxAccountRepo
 
     @classmethod
     def of(cls, db: Database) -> Repositories:
         return cls(db, DirectoryRepo(db), RoadmapRepo(db), PeopleRepo(db), InviteRepo(db), ChatRepo(db),
                    ConversationRepo(db), EventRepo(db), ReportRepo(db), ItemRepo(db), JobRepo(db), OutboxRepo(db),
-                   RetentionRepo(db))
+                   RetentionRepo(db), MaxAccountRepo(db))

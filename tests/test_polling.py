@@ -104,7 +104,7 @@ async def test_messages_lost_in_a_long_poll_gap_are_recovered_from_unanswered_co
 
 async def test_a_failing_handler_leaves_no_writes_and_its_apology_commits_with_the_handled_mark(tmp_path):
     from bot.views.message import Incoming
-    from bot.vk.dispatcher import Dispatcher
+    from bot.vk.dispatcher import VkDispatcher as Dispatcher
     from storage.chats import ConversationRepo
     from storage.outbox import OutboxRepo, OutMessage
 

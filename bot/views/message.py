@@ -83,3 +83,27 @@ class Incoming:
     conversation_message_id: int | None = None
     date: int = 0
     documents: tuple[Document, ...] = ()  # files attached to a private message
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at line boundaries so each part fits a messenger's limit; a single overlong line is cut."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts

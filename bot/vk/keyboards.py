@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from bot.payloads import decode_payload
 from bot.views.format import short
 from bot.views.message import Button, Buttons, Reply
 
@@ -33,18 +33,4 @@ def for_reply(reply: Reply, menu: Buttons | None) -> str | None:
     return keyboard(menu) if menu else None
 
 
-def decode_payload(raw: Any) -> tuple[str | None, dict[str, Any]]:
-    """(command, arguments) of a pressed button; (None, {}) for anything not in our shape."""
-    if isinstance(raw, str):
-        if len(raw) > 4096:
-            return None, {}
-        try:
-            raw = json.loads(raw)
-        except (ValueError, RecursionError):
-            return None, {}
-    if not isinstance(raw, dict):
-        return None, {}
-    cmd = raw.get("cmd")
-    if not isinstance(cmd, str) or len(cmd) > 32:
-        return None, {}
-    return cmd, {k: v for k, v in raw.items() if k != "cmd"}
+__all__ = ["decode_payload", "for_reply", "keyboard", "payload"]

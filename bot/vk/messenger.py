@@ -14,7 +14,7 @@ from vkbottle import API, VKAPIError
 from bot.views.message import Buttons, File, Incoming, Outgoing, Reply
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS
 from bot.vk.keyboards import for_reply
-from storage.outbox import RANDOM_ID_SPACE, OutboxRepo, OutFile, OutMessage
+from storage.outbox import RANDOM_ID_SPACE, OutboxRepo, OutMessage, compose_rows
 
 MESSAGE_LIMIT = 4096
 ACK_WITHIN_S = 10.0  # VK's client stops waiting for a press's answer after a while anyway
@@ -23,40 +23,8 @@ NAME_WITHIN_S = 3.0
 
 def compose(peer_id: int, text: str, keyboard: str | None = None, files: tuple[File, ...] = (),
             dedup_key: str | None = None, secret: bool = False) -> list[OutMessage]:
-    """One message as outbox rows: split to VK's length, keyboard and files on the last part."""
-    parts = split_text(text) if text else [""]
-    attached = tuple(OutFile("photo" if f.kind == "photo" else "document", f.name, f.data) for f in files)
-    out = []
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        key = None if dedup_key is None else (dedup_key if len(parts) == 1 else f"{dedup_key}#{i}")
-        out.append(OutMessage(peer_id, part, keyboard if last else None, None, key,
-                              attached if last else (), secret))
-    return out
-
-
-def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split at line boundaries so each part fits VK's limit; a single overlong line is cut."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
+    """One message as outbox rows at VK's length."""
+    return compose_rows(peer_id, text, keyboard, files, dedup_key, secret, MESSAGE_LIMIT)
 
 
 DOWNLOAD_WITHIN_S = 30.0

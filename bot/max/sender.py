@@ -1,0 +1,180 @@
+"""The outbox's MAX rows, delivered one request a message (MAX has no batching) at MAX's 30 requests a second.
+
+MAX has no random_id, so a repeated `POST /messages` would show the message twice. The rule that keeps a crash
+or a lost answer from doing that: before a row is sent its `attempt_at` is committed; a row picked up with
+`attempt_at` set had a send whose outcome we never learned, and before sending it again the sender reads the
+chat's newest messages (`GET /messages?chat_id=`) for one of ours with the same text, sent at or after that
+moment. Found: the row is marked sent with its mid. Not found: MAX never took it, and it is sent again. (A person's
+dialog id is learned from their updates; if MAX has not told it yet, the message is sent again — it can only be
+a first message to someone who has never written, whom a lost answer would otherwise leave without one.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from loguru import logger
+
+from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
+from storage.accounts import MaxAccountRepo, MaxAddress
+from storage.outbox import OutboxRepo, Queued
+
+WORKERS = 6  # requests in flight; the limiter keeps them to 30 a second
+UPLOAD_ATTEMPTS = 6
+REPLY_BACKOFF_CAP_S = 4.0
+BULK_BACKOFF_CAP_S = 60.0
+DENIED = 901  # as VK's "the person denied messages": they stopped the bot, or never started it
+CLOCK_SLACK_MS = 2000  # MAX's clock and ours
+
+
+class MaxSender:
+    def __init__(self, outbox: OutboxRepo, api: MaxApi, accounts: MaxAccountRepo, *, request_timeout: float = 30.0,
+                 workers: int = WORKERS) -> None:
+        self.outbox = outbox
+        self.api = api
+        self.accounts = accounts
+        self.request_timeout = request_timeout
+        self.workers = workers
+        self._wake = asyncio.Event()
+        self._claimed: set[int] = set()
+        self._busy = 0
+        self.duplicates_avoided = 0  # sends found already delivered after a lost answer (for tests and the bench)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(*(self._worker(stop) for _ in range(self.workers)))
+
+    async def _worker(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                sent = await self.send_some()
+            except Exception:  # the sender must outlive any one bad row
+                logger.exception("MAX outbox row failed")
+                sent = 0
+            if sent == 0:
+                waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+                await asyncio.wait(waiters, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                for w in waiters:
+                    w.cancel()
+
+    async def send_some(self) -> int:
+        """Take one ready row not taken by another worker and deliver it; 0 when none is ready."""
+        candidates = await self.outbox.next_batch(self.workers * 4, messenger="max")
+        row = next((r for r in candidates if r.id not in self._claimed), None)
+        if row is None:
+            return 0
+        self._claimed.add(row.id)
+        self._busy += 1
+        try:
+            await self._deliver(row)
+        finally:
+            self._claimed.discard(row.id)
+            self._busy -= 1
+        return 1
+
+    async def _deliver(self, row: Queued) -> None:
+        address = await self.accounts.address(row.peer_id)
+        if address is None:
+            await self.outbox.mark_failed(row.id, row.peer_id, 404)
+            logger.error("a MAX message to an unknown peer dropped")
+            return
+        if row.attempt_at is not None:
+            found = await self._already_there(address, row)
+            if found is not None:
+                self.duplicates_avoided += 1
+                await self.outbox.mark_sent_max(row.id, found)
+                return
+        attachments = await self._attachments(row)
+        if attachments is None:
+            return  # an upload waits
+        body: dict[str, Any] = {"text": row.text or None, "attachments": attachments}
+        where = {"user_id": address.max_id} if address.kind == "user" else {"chat_id": address.max_id}
+        await self.outbox.mark_attempt(row.id, time.time())
+        try:
+            answer = await self.api.request("POST", "/messages", where, body, urgent=row.priority == 0,
+                                            within=self.request_timeout, retry=False)
+        except MaxError as e:
+            if e.transient:
+                if e.code != "attachment.not.ready":
+                    logger.warning("MAX refused for now ({}); the message waits", e.code)
+                await self._back_off(row, refused=True)
+            else:
+                code = DENIED if e.status == 403 else e.status
+                if code != DENIED:
+                    logger.error("message refused by MAX ({}: {}); not retried", e.code, e.message)
+                await self.outbox.mark_failed(row.id, row.peer_id, code)
+            return
+        except TRANSIENT_EXCEPTIONS as e:  # the answer is lost: the next attempt looks before it sends
+            logger.warning("MAX send failed ({}); the message waits", type(e).__name__)
+            await self._back_off(row)
+            return
+        await self.outbox.mark_sent_max(row.id, str(answer["message"]["body"]["mid"]))
+
+    async def _already_there(self, address: MaxAddress, row: Queued) -> str | None:
+        chat_id = address.dialog_id if address.kind == "user" else address.max_id
+        if chat_id is None:
+            return None
+        try:
+            history = await self.api.request("GET", "/messages", {"chat_id": chat_id, "count": 50}, urgent=False)
+        except (MaxError, *TRANSIENT_EXCEPTIONS):
+            logger.warning("could not read a MAX chat to check an unanswered send; it waits")
+            raise
+        since = int((row.attempt_at or 0) * 1000) - CLOCK_SLACK_MS
+        for message in history.get("messages") or []:
+            sender = message.get("sender") or {}
+            body = message.get("body") or {}
+            if sender.get("is_bot") and (body.get("text") or "") == (row.text or "") \
+                    and int(message.get("timestamp") or 0) >= since:
+                return str(body.get("mid"))
+        return None
+
+    async def _attachments(self, row: Queued) -> list[dict[str, Any]] | None:
+        """The keyboard and the files (uploaded once, then kept on the row as MAX's attachments)."""
+        out: list[dict[str, Any]] = []
+        if row.attachment:
+            out += json.loads(row.attachment)
+        elif row.files:
+            try:
+                for f in await self.outbox.files(row.id):
+                    out.append(await self.api.upload("image" if f.kind == "photo" else "file", f.name, f.data))
+            except (MaxError, *TRANSIENT_EXCEPTIONS) as e:
+                if row.attempts < UPLOAD_ATTEMPTS:
+                    logger.warning("MAX upload failed ({}); the message waits", type(e).__name__)
+                    await self._back_off(row)
+                    return None
+                logger.warning("MAX upload given up; the message goes without its file")
+                out = []
+            await self.outbox.attach(row.id, json.dumps(out, ensure_ascii=False) if out else None)
+        if row.keyboard:
+            out.append(json.loads(row.keyboard))
+        return out
+
+    async def _back_off(self, row: Queued, refused: bool = False) -> None:
+        cap = REPLY_BACKOFF_CAP_S if row.priority == 0 else BULK_BACKOFF_CAP_S
+        delay = 0.3 if refused and row.attempts < 3 else min(cap, 0.5 * 2 ** row.attempts)
+        await self.outbox.retry_later([row.id], delay)
+        if refused:
+            await self.outbox.mark_attempt(row.id, None)  # MAX answered "no": nothing to look for next time
+
+    async def drain(self, limit_s: float = 30.0) -> bool:
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            if await self.send_some() == 0:
+                if not await self._pending() and not self.busy:
+                    return True
+                await asyncio.sleep(0.02)
+        return False
+
+    async def _pending(self) -> bool:
+        return bool(await self.outbox.next_batch(1, messenger="max")) or \
+            await self.outbox.pending_count_of("max") > 0

@@ -1,0 +1,23 @@
+"""A pressed button's payload, whichever messenger brings it back: `{"cmd": command, ...arguments}`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def decode_payload(raw: Any) -> tuple[str | None, dict[str, Any]]:
+    """(command, arguments) of a pressed button; (None, {}) for anything not in our shape."""
+    if isinstance(raw, str):
+        if len(raw) > 4096:
+            return None, {}
+        try:
+            raw = json.loads(raw)
+        except (ValueError, RecursionError):
+            return None, {}
+    if not isinstance(raw, dict):
+        return None, {}
+    cmd = raw.get("cmd")
+    if not isinstance(cmd, str) or len(cmd) > 32:
+        return None, {}
+    return cmd, {k: v for k, v in raw.items() if k != "cmd"}
