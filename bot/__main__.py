@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="база песочницы (создаётся заново при каждом запуске)")
     sb.add_argument("--roadmap", metavar="TOML", type=Path, action="append", default=[],
                     help="ещё одна дорожная карта рядом с демо (сдвигается на текущий учебный год); можно повторять")
+    sb.add_argument("--messenger", choices=["vk", "max"], default="vk",
+                    help="за какой мессенджер говорить в консоли: vk (по умолчанию) или max (эмулятор MAX)")
     imp = sub.add_parser("import-orgs", parents=[common], help="загрузить справочник организаций (CSV)",
                          description="Загрузить справочник: регионы, муниципалитеты, организации. "
                                      "Файл с ошибкой не загружается целиком.")
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 
             try:
                 return asyncio.run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3"),
-                                               getattr(args, "roadmap", [])))
+                                               getattr(args, "roadmap", []), getattr(args, "messenger", "vk")))
             except KeyboardInterrupt:
                 print("\nПесочница остановлена.")
                 return 0

@@ -12,14 +12,20 @@ from vkbottle import API
 
 from bot.config import Config
 from bot.core import Clock, open_core
+from bot.dispatch import Dispatcher
 from bot.domain.schedule import ItemSettings
+from bot.max.api import MaxApi
+from bot.max.messenger import MaxMessenger
+from bot.max.sender import MaxSender
+from bot.max.side import MaxSide
+from bot.max.updates import Translator
 from bot.services.dialogs import DialogService
 from bot.services.items import ItemService
 from bot.services.jobs import JobRunner
 from bot.services.people import PeopleService
 from bot.services.registry import Services
 from bot.views import texts
-from bot.views.message import Incoming, Reply
+from bot.views.message import Buttons, Incoming, Outgoing, Reply
 from bot.vk.api import connect
 from bot.vk.dispatcher import VkDispatcher
 from bot.vk.messenger import VkMessenger
@@ -30,15 +36,48 @@ from storage.db import Database
 from storage.repositories import Repositories
 
 
+class Messengers:
+    """The messenger port over VK and MAX: a peer is VK's when positive, MAX's when negative (storage/accounts.py),
+    so services and handlers never ask which messenger a person writes from."""
+
+    def __init__(self, vk: VkMessenger, max_: MaxMessenger | None = None) -> None:
+        self.vk = vk
+        self.max = max_
+
+    def of(self, peer: int) -> VkMessenger | MaxMessenger:
+        return self.max if peer < 0 and self.max is not None else self.vk
+
+    async def send(self, peer: int, reply: Reply, menu: Buttons | None = None) -> None:
+        await self.of(peer).send(peer, reply, menu)
+
+    async def send_bulk(self, messages: list[Outgoing]) -> int:
+        vk = [m for m in messages if m.peer >= 0 or self.max is None]
+        mx = [m for m in messages if m.peer < 0 and self.max is not None]
+        return (await self.vk.send_bulk(vk) if vk else 0) + (await self.max.send_bulk(mx) if mx and self.max else 0)
+
+    async def send_now(self, peer: int, text: str, key: str) -> None:
+        await self.of(peer).send_now(peer, text, key)
+
+    async def acknowledge(self, incoming: Incoming) -> None:
+        await self.of(incoming.peer).acknowledge(incoming)
+
+    async def download(self, url: str, limit: int) -> bytes | None:
+        return await self.vk.download(url, limit)
+
+    async def user_name(self, user_id: int) -> tuple[str, str]:
+        return await self.of(user_id).user_name(user_id)
+
+
 @dataclass
 class App:
     config: Config
     repos: Repositories
     services: Services
     api: API
-    messenger: VkMessenger
+    messenger: Messengers
     sender: Sender
     clock: Clock
+    max: MaxSide | None = None  # [max] in config.toml and MAX_TOKEN: MAX served beside VK
     raise_errors: bool = False
     schedule: bool = True
     handler_errors: list[BaseException] = field(default_factory=list)
@@ -66,12 +105,13 @@ class App:
     async def before(self, incoming: Incoming) -> Incoming | None:
         """Outside the handler's transaction: VK's client spins until a press is answered; a file a person
         sent is downloaded here, so the database is not held while VK's file server answers."""
-        if incoming.kind == "callback":
-            await self.messenger.acknowledge(incoming)
+        messenger = self.messenger.of(incoming.peer)
+        if incoming.callback_id:  # VK: a callback button; MAX: any button (MAX's are all callbacks)
+            await messenger.acknowledge(incoming)
         if incoming.kind == "message" and not incoming.in_chat and incoming.documents:
             documents = []
             for doc in incoming.documents[:MAX_DOCUMENTS]:
-                data = await self.messenger.download(doc.url, MAX_DOCUMENT_BYTES) \
+                data = await messenger.download(doc.url, MAX_DOCUMENT_BYTES) \
                     if doc.size <= MAX_DOCUMENT_BYTES else None
                 documents.append(replace(doc, data=data))
             return replace(incoming, documents=tuple(documents))
@@ -118,6 +158,8 @@ class App:
         sender = asyncio.create_task(self.sender.run(sender_stop))
         saver = asyncio.create_task(progress.run(sender_stop))
         scheduler = self._start_scheduler() if self.schedule else None
+        max_stop = asyncio.Event()
+        max_running = asyncio.create_task(self.max.run(max_stop)) if self.max is not None else None
         listener = asyncio.create_task(listen())
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -134,6 +176,9 @@ class App:
                 logger.warning("some messages stay in the outbox until the next start")
         finally:
             learning.cancel()
+            max_stop.set()
+            if max_running is not None:
+                await asyncio.gather(max_running, return_exceptions=True)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             sender_stop.set()
@@ -188,6 +233,8 @@ class App:
             logger.exception("scheduled tick failed")
 
     async def close(self) -> None:
+        if self.max is not None:
+            await self.max.api.close()
         await self.api.http_client.close()
         await self.db.close()
 
@@ -198,7 +245,8 @@ MAX_DOCUMENT_BYTES = 20 * 2**20  # a national file of figures is about 1 MB as .
 
 async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,
                     clock: Clock | None = None, raise_errors: bool = False, roadmap_recheck_s: float = 2.0,
-                    schedule: bool = True, api: API | None = None) -> App:
+                    schedule: bool = True, api: API | None = None, max_token: str | None = None,
+                    max_api_url: str | None = None) -> App:
     """Every object the bot needs. `api`: a ready VK API client (tests pass one that talks to the
     emulator in-process); otherwise one is made for `api_url` or `[vk] api_url`."""
     core = await open_core(config, db_path=db_path, clock=clock, roadmap_recheck_s=roadmap_recheck_s)
@@ -206,7 +254,14 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     if api is None:
         api = connect(token, api_url or config.vk.api_url, config.vk.requests_per_second)
     sender = Sender(repos.outbox, api)
-    messenger = VkMessenger(api, repos.outbox, sender.wake)
+    messenger = Messengers(VkMessenger(api, repos.outbox, sender.wake))
+    max_parts = None
+    if config.max is not None and max_token:
+        max_api = MaxApi(max_token, max_api_url or config.max.api_url, config.max.requests_per_second)
+        translator = Translator(repos.max_accounts, repos.outbox)
+        max_sender = MaxSender(repos.outbox, max_api, repos.max_accounts)
+        messenger.max = MaxMessenger(max_api, repos.outbox, repos.max_accounts, translator, max_sender.wake)
+        max_parts = (max_api, translator, max_sender)
     hh, mm = map(int, config.schedule.item_remind_at.split(":"))
     jobs = JobRunner(core.roadmaps, repos.directory, repos.people, repos.reports, repos.items, repos.jobs,
                      repos.chats, messenger, core.status,
@@ -219,5 +274,12 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         catalog=core.catalog, reports=core.reports,
         items=ItemService(core.roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone),
         status=core.status, imports=core.imports, exports=core.exports, dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)
-    return App(config=config, repos=repos, services=services, api=api, messenger=messenger, sender=sender,
-               clock=core.clock, raise_errors=raise_errors, schedule=schedule)
+    app = App(config=config, repos=repos, services=services, api=api, messenger=messenger, sender=sender,
+              clock=core.clock, raise_errors=raise_errors, schedule=schedule)
+    if max_parts is not None and messenger.max is not None:
+        max_api, translator, max_sender = max_parts
+        # the same handler, errors and fault notices as VK's; MAX's own reading of updates
+        dispatcher = Dispatcher(app.handle, repos.events, app.on_error, before=app.before,
+                                on_unavailable=app.on_unavailable)
+        app.max = MaxSide(max_api, repos.max_accounts, translator, messenger.max, max_sender, dispatcher)
+    return app

@@ -31,9 +31,25 @@ class VkSection(_Section):
     @field_validator("api_url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("должен начинаться с http:// или https://")
-        return v if v.endswith("/") else v + "/"
+        return _http_url(v).rstrip("/") + "/"  # VK's methods are appended: …/method/messages.send
+
+
+class MaxSection(_Section):
+    """MAX beside VK (the token only in MAX_TOKEN)."""
+
+    api_url: str = "https://platform-api.max.ru"
+    requests_per_second: Annotated[int, Field(ge=0, le=1000)] = 30  # MAX's limit for a bot; 0: off
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _http_url(v).rstrip("/")  # MAX's paths start with a slash: …/messages
+
+
+def _http_url(v: str) -> str:
+    if not v.startswith(("http://", "https://")):
+        raise ValueError("должен начинаться с http:// или https://")
+    return v
 
 
 class StorageSection(_Section):
@@ -69,6 +85,7 @@ class ScheduleSection(_Section):
 class Config(_Section):
     default_timezone: str = "Europe/Moscow"
     vk: VkSection
+    max: MaxSection | None = None  # [max]: serve MAX too
     storage: StorageSection = StorageSection()
     access: AccessSection = AccessSection()
     invites: InvitesSection = InvitesSection()
@@ -123,10 +140,12 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: {toml_problem(e)}") from None
-    for section in (data, data.get("vk") if isinstance(data.get("vk"), dict) else {}):
-        if any(k in section for k in ("token", "access_token", "vk_token")):
+    for name in ("", "vk", "max"):
+        section = data.get(name) if name else data
+        if isinstance(section, dict) and any(k in section for k in ("token", "access_token", "vk_token", "max_token")):
+            env = "MAX_TOKEN" if name == "max" else "VK_TOKEN"
             raise ConfigError(f"{source}: token: ключ доступа не хранится в файле — задайте переменную окружения "
-                              "VK_TOKEN и удалите его из файла")
+                              f"{env} и удалите его из файла")
     try:
         return Config.model_validate(data)
     except ValidationError as e:
@@ -151,6 +170,14 @@ def vk_token() -> str:
     token = os.environ.get("VK_TOKEN", "").strip()
     if not token:
         raise ConfigError("переменная окружения VK_TOKEN не задана: ключ доступа сообщества берётся только из неё")
+    return token
+
+
+def max_token() -> str:
+    token = os.environ.get("MAX_TOKEN", "").strip()
+    if not token:
+        raise ConfigError("в config.toml есть раздел [max], но переменная окружения MAX_TOKEN не задана: токен бота MAX "
+                          "берётся только из неё")
     return token
 
 

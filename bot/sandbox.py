@@ -1,4 +1,5 @@
-"""`python -m bot sandbox`: the real bot against an in-process VK emulator, with demo data and a console.
+"""`python -m bot sandbox [--messenger max]`: the real bot against the VK emulator (or the MAX one), with demo data
+and a console.
 
 You act as one of the demo users: type a message, press a button by its number, switch users.
 Everything goes through the same code path as production; only the API URL differs.
@@ -12,16 +13,19 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from loguru import logger
 
 from bot.app import App, build_app
-from bot.config import AccessSection, Config, StorageSection, VkSection, file_problem
+from bot.config import AccessSection, Config, MaxSection, StorageSection, VkSection, file_problem
 from bot.domain.roadmap import RoadmapError
 from bot.views import texts
-from vkemu import CHAT_BASE, Emulator, EmulatorServer
+from maxemu.emulator import Emulator as MaxEmulator
+from maxemu.server import MaxEmulatorServer
+from vkemu import Emulator, EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIRECTORY = ROOT / "directory" / "ntgo-demo.csv"
@@ -39,6 +43,8 @@ DEMO_PEOPLE = [
 
 CHAT_HINT = ("Как во ВКонтакте: в беседе бот видит только сообщения, где упомянуто сообщество, например "
              "«@{name} /status», и нажатия своих кнопок.")
+MAX_CHAT_HINT = ("Как в MAX: бот — администратор этого чата и видит все сообщения; команды пишутся как есть "
+                 "(«/status») или с именем бота («@{name} /status»).")
 
 HELP = """Команды консоли (всё остальное уходит боту как сообщение):
   :users        — список пользователей        :as ID   — писать от имени пользователя
@@ -63,7 +69,7 @@ class Console:
 
     def prompt(self) -> str:
         user = self.emu.users.get(self.user)
-        where = "беседа" if self.peer >= CHAT_BASE else "личные"
+        where = "беседа" if self.peer == self.chat_peer else "личные"
         name = f"{user.first_name} {user.last_name}" if user else str(self.user)
         return f"[{name} · {where}]> "
 
@@ -106,7 +112,7 @@ class Console:
             self.user = self.peer = uid
         elif line == ":chat":
             self.peer = self.chat_peer
-            self.write(CHAT_HINT.format(name=self.emu.screen_name))
+            self.write(getattr(self.emu, "chat_hint", CHAT_HINT).format(name=self.emu.screen_name))
         elif line == ":pm":
             self.peer = self.user
         elif line[1:].isdigit() and line.startswith(":"):
@@ -189,7 +195,7 @@ def shift_years(text: str, today: date) -> str:
     return move_years(text, max(0, school_year - starts.year))
 
 
-async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
+async def prepare_demo(app: App, emu: Emulator | MaxRoom) -> tuple[int, str]:
     """Directory, roadmap, registered demo people and a coordinators' chat; returns (chat, new code)."""
     await app.services.catalog.import_directory_file(DEMO_DIRECTORY)
     # The demo roadmap is seed 000 moved to this year, so reports and reminders are due now.
@@ -197,16 +203,99 @@ async def prepare_demo(app: App, emu: Emulator) -> tuple[int, str]:
     await app.services.catalog.load_roadmap(text, str(DEMO_ROADMAP))
     munis = await app.repos.directory.municipalities_by_name("Нижнетуринский ГО")
     muni_id = str(munis[0].id)
-    for vk_id, first, last, role, scope in DEMO_PEOPLE:
-        emu.add_user(vk_id, first, last, allowed=role is not None)
+    for user_id, first, last, role, scope in DEMO_PEOPLE:
+        emu.add_user(user_id, first, last, allowed=role is not None)
         if role is None:
             continue
-        await app.repos.people.upsert_person(vk_id, first, last)
-        await app.repos.people.grant(vk_id, role, scope or muni_id)
+        ours = await emu.our_id(user_id) if isinstance(emu, MaxRoom) else user_id
+        await app.repos.people.upsert_person(ours, first, last)
+        await app.repos.people.grant(ours, role, scope or muni_id)
     await seed_demo_figures(app)
     chat = emu.add_chat([100, 201], "Координаторы Сферума — Нижнетуринский ГО")
     code, _ = await app.services.invites.create("organization", "6624000002", 100, app.clock())
     return chat, code
+
+
+@dataclass
+class _Person:
+    first_name: str
+    last_name: str
+
+
+@dataclass
+class _Shown:
+    """A MAX message as the console prints it (the shape of vkemu's Delivered it uses)."""
+
+    text: str
+    attachments: list[str]
+    keyboard: bool
+    _labels: list[str]
+
+    def labels(self) -> list[str]:
+        return self._labels
+
+
+class MaxRoom:
+    """maxemu as the console drives a messenger: the same few calls it makes of vkemu's emulator."""
+
+    chat_hint = MAX_CHAT_HINT
+
+    def __init__(self, emu: MaxEmulator, app: App) -> None:
+        self.emu = emu
+        self.app = app
+        self.users: dict[int, _Person] = {}
+        self.screen_name = emu.bot_username
+        self.chat_id: int | None = None
+        self.files: dict[str, bytes] = {}
+
+    def add_user(self, user_id: int, first: str, last: str, allowed: bool = True) -> None:
+        self.users[user_id] = _Person(first, last)
+        self.emu.add_user(user_id, first, last)
+        if allowed:
+            self.emu.people[user_id].started = True  # the registered demo people opened the bot long ago
+
+    async def our_id(self, user_id: int) -> int:
+        return await self.app.repos.max_accounts.person(user_id, self.emu.people[user_id].dialog_id)
+
+    def add_chat(self, members: list[int], title: str) -> int:
+        self.chat_id = self.emu.add_chat(members, title, bot_admin=True)
+        return self.chat_id
+
+    def _messages(self, peer: int) -> list:
+        return self.emu.delivered(chat_id=peer) if peer == self.chat_id else self.emu.delivered(user_id=peer)
+
+    def say(self, user_id: int, text: str, peer_id: int | None = None,
+            documents: tuple[tuple[str, bytes], ...] = ()) -> None:
+        attachments = []
+        for name, data in documents:
+            token = self.emu._upload_endpoint("file")["token"]
+            self.emu.receive_upload(token, name, data)
+            attachments.append({"type": "file", "payload": {"url": f"{self.emu.base_url}/files/{token}",
+                                                             "token": token}, "filename": name, "size": len(data)})
+        chat = peer_id if peer_id is not None and peer_id == self.chat_id else None
+        self.emu.say(user_id, text, chat_id=chat, attachments=attachments or None)
+
+    def press(self, user_id: int, index: int, peer_id: int | None = None) -> None:
+        for message in reversed(self._messages(peer_id if peer_id is not None else user_id)):
+            buttons = message.buttons()
+            if buttons:
+                if not 0 <= index < len(buttons):
+                    raise KeyError(index)
+                self.emu.press(user_id, message.mid, buttons[index]["payload"])
+                return
+        raise KeyError(index)
+
+    def delivered(self, peer: int) -> list[_Shown]:
+        out = []
+        for m in self._messages(peer):
+            names = []
+            for a in m.files():
+                token = a["payload"].get("token", "")
+                name = f"{a['type']}-{token[:8]}"
+                self.files[name] = self.emu.uploads[token].data or b""
+                names.append(name)
+            out.append(_Shown(m.text, names, bool(m.buttons()), m.labels()))
+        return out
 
 
 DEMO_HISTORY = 4  # past periods with figures: trends, «Как в прошлый раз» and verdicts have something to show
@@ -257,7 +346,7 @@ async def load_extra_roadmaps(app: App, paths: list[Path]) -> list[str]:
     return problems
 
 
-async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None) -> int:
+async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None, messenger: str = "vk") -> int:
     # the journal goes to a file: its lines would land between the console's prompts
     log_path = db_path.parent / "sandbox.log"
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -268,10 +357,14 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None) -> int:
     emu = Emulator(rate_limit=20)
     emu.screen_name = "sferum_roadmap"
     server = await EmulatorServer(emu).start()
+    max_emu = MaxEmulator(token="sandbox-max-token") if messenger == "max" else None
+    max_server = await MaxEmulatorServer(max_emu).start() if max_emu is not None else None
     config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url),
+                    max=MaxSection(api_url=max_server.api_url) if max_server is not None else None,
                     storage=StorageSection(path=str(db_path)), access=AccessSection(owners=[OWNER_ID]))
-    app = await build_app(config, emu.token)
-    chat, code = await prepare_demo(app, emu)
+    app = await build_app(config, emu.token, max_token=max_emu.token if max_emu is not None else None)
+    room: Emulator | MaxRoom = MaxRoom(max_emu, app) if max_emu is not None else emu
+    chat, code = await prepare_demo(app, room)
     problems = await load_extra_roadmaps(app, roadmaps or [])
     if problems:
         print(*problems, sep="\n", file=sys.stderr)
@@ -303,14 +396,17 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None) -> int:
         sys.stdout.write(text + end)
         sys.stdout.flush()
 
-    write(f"Песочница: эмулятор VK на {emu.base_url}, база {db_path}, журнал {log_path}, файлы от бота — "
+    where = f"эмулятор MAX на {max_server.api_url}" if max_server is not None else f"эмулятор VK на {emu.base_url}"
+    write(f"Песочница: {where}, база {db_path}, журнал {log_path}, файлы от бота — "
           f"{db_path.parent / 'sandbox-files'}. Выход — :quit или Ctrl-C.")
     write(f"Павел Новиков (300) ещё не зарегистрирован; его код приглашения: {code}")
     try:
-        await Console(app, emu, read_line, write, chat, db_path.parent / "sandbox-files").run()
+        await Console(app, room, read_line, write, chat, db_path.parent / "sandbox-files").run()  # type: ignore[arg-type]
     finally:
         stop.set()
         await polling
         await app.close()
         await server.stop()
+        if max_server is not None:
+            await max_server.stop()
     return 0

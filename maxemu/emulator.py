@@ -122,6 +122,7 @@ class Emulator:
         self.calls: list[tuple[str, str]] = []  # (method, path) of every API request, for tests
         self.rejected: list[tuple[int, str]] = []  # (status, code) of every refused request
         self.fail_next: list[ApiError] = []  # faults a test injects: the next requests answer these
+        self.lose_answers = 0  # faults: the next sends are taken, but their answers are lost on the way (server)
         self._mid = itertools.count(1)
         self._seq = itertools.count(1)
         self._ids = itertools.count(1)

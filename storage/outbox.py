@@ -141,7 +141,7 @@ class OutboxRepo:
             (max_priority, time.time(), limit))
         return [Queued(*r) for r in rows]
 
-    async def mark_attempt(self, row_id: int, at: float) -> None:
+    async def mark_attempt(self, row_id: int, at: float | None) -> None:
         """A MAX send starts: if its answer is lost, the next attempt first looks for it in the chat."""
         await self.db.execute("UPDATE outbox SET attempt_at = ? WHERE id = ?", (at, row_id))
 
@@ -195,6 +195,10 @@ class OutboxRepo:
         marks = ",".join("?" * len(vk_ids))
         rows = await self.db.fetchall(f"SELECT vk_id, error_code FROM unreachable WHERE vk_id IN ({marks})", vk_ids)
         return {r[0]: r[1] for r in rows}
+
+    async def pending_count_of(self, messenger: str) -> int:
+        side = "peer_id > 0" if messenger == "vk" else "peer_id < 0"
+        return int(await self.db.scalar(f"SELECT count(*) FROM outbox WHERE status = 'pending' AND {side}"))
 
     async def pending_count(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))

@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, build_app
-from bot.config import AccessSection, Config, StorageSection, VkSection
+from bot.config import AccessSection, Config, MaxSection, StorageSection, VkSection
 from bot.vk.api import LimitedAPI, RateLimiter
+from maxemu.emulator import Emulator as MaxEmulator
+from maxemu.server import MaxEmulatorServer
 from vkemu import Delivered, Emulator, EmulatorServer, Schema
 from vkemu.inprocess import InProcessClient
 
@@ -45,6 +47,8 @@ class Harness:
     stop: asyncio.Event | None = None
     polling: asyncio.Task[None] | None = None
     cursor: int = 0  # in-process: the number of the next emulator event to hand to the bot
+    max_emu: MaxEmulator | None = None  # with_max: MAX beside VK, over maxemu's HTTP
+    max_server: MaxEmulatorServer | None = None
 
     async def settle(self, limit_s: float = 10.0) -> None:
         """Until every event pushed so far has been handled and every reply sent."""
@@ -62,6 +66,9 @@ class Harness:
             await asyncio.wait_for(asyncio.gather(*tasks), limit_s)
         if not await self.app.sender.drain(limit_s):
             raise TimeoutError("the outbox did not drain")
+        if self.app.max is not None:
+            while await self.app.max.pump():  # MAX's updates, then its outbox rows
+                pass
 
     async def _settle_live(self, limit_s: float) -> None:
         loop = asyncio.get_running_loop()
@@ -100,11 +107,14 @@ class Harness:
 
 
 async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, raise_errors: bool = True,
-                        live: bool = False) -> Harness:
+                        live: bool = False, with_max: bool = False) -> Harness:
     emu = Emulator(schema, check_responses=True, rate_limit=20 if live else None, strict=True)
     server = await EmulatorServer(emu).start() if live else None
+    max_emu = MaxEmulator(token="maxemu-token") if with_max else None
+    max_server = await MaxEmulatorServer(max_emu).start() if max_emu is not None else None
     config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url if server else "http://vkemu.invalid/method/",
                                  requests_per_second=20 if live else 0),
+                    max=MaxSection(api_url=max_server.api_url) if max_server else None,
                     storage=StorageSection(path=str(tmp_path / "bot.sqlite3")),
                     access=AccessSection(owners=[OWNER]))
     clock = Clock()
@@ -115,11 +125,15 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
         api.API_URL = config.vk.api_url
         api.http_client = InProcessClient(emu)
     app = await build_app(config, emu.token, clock=clock, raise_errors=raise_errors, roadmap_recheck_s=0,
-                          schedule=False, api=api)
+                          schedule=False, api=api, max_token=max_emu.token if max_emu else None)
+    if app.max is not None:
+        await app.max.me()
+        await app.max.pump()  # the first poll sets the marker (without one MAX gives only the latest update)
     if demo:
         await app.services.catalog.import_directory_file(DEMO_CSV)
         await app.services.catalog.load_roadmap_file(NTGO_ROADMAP)
-    h = Harness(app, emu, clock, server, cursor=emu.lp_first + len(emu.lp_events))
+    h = Harness(app, emu, clock, server, cursor=emu.lp_first + len(emu.lp_events), max_emu=max_emu,
+                max_server=max_server)
     if server is not None:
         h.stop = asyncio.Event()
         h.polling = asyncio.create_task(app.run_polling(h.stop))
@@ -134,6 +148,8 @@ async def stop_harness(h: Harness) -> None:
     await h.app.close()
     if h.server is not None:
         await h.server.stop()
+    if h.max_server is not None:
+        await h.max_server.stop()
 
 
 async def register(h: Harness, user_id: int, role: str, scope: str, first: str = "Анна",

@@ -20,7 +20,7 @@ async def test_a_coordinator_binds_and_asks_in_a_chat_where_the_bot_sees_only_me
     assert await h.app.repos.chats.get(chat) is None
     bound = await h.say(870, "@sferum_roadmap /bind", peer_id=chat)  # typed by hand
     assert len(bound) == 1 and bound[0].text.startswith("Беседа привязана")
-    assert "упомяните сообщество" in bound[0].text  # and how to ask for a summary next time
+    assert "с упоминанием сообщества" in bound[0].text  # and how to ask for a summary next time
     picked = await h.text(870, f"{h.emu.mention()} /status", peer_id=chat)  # picked from VK's hint list
     assert "Нижнетуринский ГО" in picked
     replied = await h.say(870, "/status", peer_id=chat, reply_to=bound[0].id)  # a reply to the bot

@@ -17,6 +17,7 @@ from bot.payloads import decode_payload
 from bot.views.format import short
 from bot.views.message import Buttons, Document, Incoming, Reply
 from storage.accounts import MaxAccountRepo
+from storage.outbox import OutboxRepo
 
 STARTED = "max:started:"  # the event id of a bot_started update
 LABEL_MAX = 64  # MAX shows about 20 characters a button in a row of one; the document allows 128
@@ -42,8 +43,9 @@ def for_reply(reply: Reply, menu: Buttons | None) -> str | None:
 class Translator:
     """Updates in, `Incoming` out; remembers the names MAX shows with each update (MAX has no `users.get`)."""
 
-    def __init__(self, accounts: MaxAccountRepo, username: str = "") -> None:
+    def __init__(self, accounts: MaxAccountRepo, outbox: OutboxRepo, username: str = "") -> None:
         self.accounts = accounts
+        self.outbox = outbox
         self.username = username.lower()
         self.names: dict[int, tuple[str, str]] = {}
 
@@ -63,6 +65,7 @@ class Translator:
                 # the person opened the bot («Начать»): greeted as VK's «Начать» greets; the adapter also marks
                 # them reachable again (STARTED)
                 ours = await self.person(update["user"], int(update["chat_id"]))
+                await self.outbox.reachable_again(ours)
                 return Incoming("message", f"{STARTED}{update['user']['user_id']}:{update['timestamp']}", ours, ours,
                                 text="/start")
             if kind == "bot_stopped":

@@ -199,7 +199,7 @@ class Sender:
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             if await self.send_batch() == 0:
-                if await self.outbox.pending_count() == 0 and not self.busy:
+                if await self.outbox.pending_count_of("vk") == 0 and not self.busy:
                     return True
                 await asyncio.sleep(0.02)
         return False

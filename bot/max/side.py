@@ -1,0 +1,111 @@
+"""MAX beside VK in one installation: MAX's long polling feeds the same dispatcher core, handlers and database;
+its own sender delivers the outbox's MAX rows.
+
+The marker is saved only when every update before it has been handled (or skipped as a duplicate): after a
+crash the updates since the saved marker come again and the dispatcher's "handled" marks drop the ones done."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from loguru import logger
+
+from bot.dispatch import Dispatcher
+from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
+from bot.max.messenger import MaxMessenger
+from bot.max.sender import MaxSender
+from bot.max.updates import Translator
+from storage.accounts import MaxAccountRepo
+
+POLL_S = 30  # MAX holds a long poll up to 90 s; 30 keeps a stop prompt
+TYPES = "message_created,message_callback,bot_started,bot_stopped,bot_added"
+
+
+class MaxSide:
+    def __init__(self, api: MaxApi, accounts: MaxAccountRepo, translator: Translator, messenger: MaxMessenger,
+                 sender: MaxSender, dispatcher: Dispatcher) -> None:
+        self.api = api
+        self.accounts = accounts
+        self.translator = translator
+        self.messenger = messenger
+        self.sender = sender
+        self.dispatcher = dispatcher
+        self._saving: asyncio.Task[None] | None = None
+
+    async def me(self) -> dict[str, Any]:
+        """`GET /me`: the bot MAX knows by the token (its username addresses it in group chats)."""
+        me = await self.api.request("GET", "/me")
+        self.translator.username = str(me.get("username") or "").lower()
+        return me
+
+    async def poll_once(self, wait_s: int = 0) -> int:
+        """One long poll from the saved marker: its updates handed to the dispatcher, the marker saved once they
+        are all handled. Returns how many updates came."""
+        marker = await self.accounts.saved_marker()
+        params: dict[str, Any] = {"timeout": wait_s, "limit": 100, "types": TYPES}
+        if marker is not None:
+            params["marker"] = marker
+        answer = await self.api.request("GET", "/updates", params, within=wait_s + 10)
+        updates = answer.get("updates") or []
+        tasks = []
+        for update in updates:
+            incoming = await self.translator.incoming(update)
+            if incoming is not None:
+                tasks.append(self.dispatcher.feed_incoming(incoming))
+        self._save_after(tasks, int(answer.get("marker") if answer.get("marker") is not None else marker or 0))
+        return len(updates)
+
+    def _save_after(self, tasks: list[asyncio.Task[None]], marker: int) -> None:
+        previous = self._saving
+
+        async def save() -> None:
+            if previous is not None:
+                await previous
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.accounts.save_marker(marker)
+
+        self._saving = asyncio.create_task(save())
+
+    async def saved(self) -> None:
+        if self._saving is not None:
+            await self._saving
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll and send until `stop`; then let handlers and their replies finish."""
+        try:
+            await self.me()
+        except (MaxError, *TRANSIENT_EXCEPTIONS):
+            logger.warning("MAX GET /me failed; the bot is addressed in chats only by commands")
+        sender_stop = asyncio.Event()
+        sending = asyncio.create_task(self.sender.run(sender_stop))
+        delay = 1.0
+        while not stop.is_set():
+            poll = asyncio.create_task(self.poll_once(POLL_S))
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({poll, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if poll not in done:
+                poll.cancel()
+                await asyncio.gather(poll, return_exceptions=True)
+                break
+            stopper.cancel()
+            error = poll.exception()
+            if error is None:
+                delay = 1.0
+                continue
+            logger.warning("MAX long poll failed ({}); again in {:.0f} s", type(error).__name__, delay)
+            await asyncio.wait([asyncio.create_task(stop.wait())], timeout=delay)
+            delay = min(delay * 2, 30.0)
+        await self.dispatcher.drain(10.0)
+        await self.saved()
+        await self.sender.drain(10.0)
+        sender_stop.set()
+        await sending
+
+    async def pump(self) -> int:
+        """Tests and the sandbox: read what came, handle it, save the marker and deliver the replies."""
+        n = await self.poll_once(0)
+        await self.dispatcher.drain(30.0)
+        await self.saved()
+        await self.sender.drain(30.0)
+        return n

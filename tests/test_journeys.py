@@ -1,0 +1,157 @@
+"""The journeys of the bot's people, each run once on VK and once on MAX (one installation serves both): nothing
+in services asks which messenger a person writes from; only the adapters differ."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.views import texts
+from testkit.harness import start_harness, stop_harness
+from testkit.journey import MaxDriver, VkDriver, register
+
+SCHOOL = "6624000001"  # МАОУ СОШ № 1 of the demo directory (40 staff)
+
+
+@pytest.fixture(params=["vk", "max"])
+async def journey(request, tmp_path, schema):
+    h = await start_harness(tmp_path, schema, with_max=request.param == "max")
+    driver = VkDriver(h) if request.param == "vk" else MaxDriver(h)
+    try:
+        yield driver
+        assert not h.app.handler_errors, h.app.handler_errors
+    finally:
+        await stop_harness(h)
+
+
+async def muni_id(d) -> str:
+    return str((await d.h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+
+
+async def test_register_report_and_status(journey) -> None:
+    d = journey
+    greeting = await d.say(501, "Здравствуйте")
+    assert "код приглашения" in greeting[-1].text
+    await register(d, 501, "organization", SCHOOL)
+    asked = await d.say(501, "/report")
+    assert "Вопрос 1 из 2" in asked[-1].text
+    await d.say(501, "40")
+    check = await d.say(501, "30")
+    assert "Проверьте ответы" in check[-1].text and texts.BTN_SEND in check[-1].labels
+    done = await d.press(501, texts.BTN_SEND)
+    assert done[-1].text.startswith("Отчёт принят") and "30 из 40 — 75,0\u00a0%" in done[-1].text
+    await register(d, 502, "municipality", await muni_id(d), "Ольга", "Смирнова")
+    status = await d.say(502, "/status")
+    assert "Сдали: 1 из 20 организаций (5,0\u00a0%)." in status[-1].text
+    assert status[-1].labels[:2] == ["Кто не сдал", "Пункты"]
+    who = await d.press(502, "Кто не сдал")
+    assert "не сдали 19 из 20" in who[-1].text and "   – МАОУ СОШ № 1\n" not in who[-1].text
+
+
+async def test_a_reminder_goes_where_the_admin_registered(journey) -> None:
+    d = journey
+    await register(d, 511, "organization", SCHOOL)
+    await d.h.app.services.jobs.run_job("form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC))
+    await d.h.settle()
+    seen = d.seen(511) if isinstance(d, VkDriver) else d.seen_of(511)
+    reminder = seen[-1]
+    assert reminder.text.startswith("Напоминание: сегодня срок отчёта") and texts.REMIND_FORM_BUTTON in reminder.labels
+    form = await d.press(511, texts.REMIND_FORM_BUTTON)
+    assert "Вопрос 1 из 2" in form[-1].text
+    # the job run again sends nothing twice
+    await d.h.app.services.jobs.run_job("form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC))
+    await d.h.settle()
+    again = d.seen(511) if isinstance(d, VkDriver) else d.seen_of(511)
+    assert sum(1 for m in again if m.text.startswith("Напоминание: сегодня срок отчёта")) == 1
+
+
+async def test_a_bound_chat_gets_the_summary(journey) -> None:
+    d = journey
+    await register(d, 521, "municipality", await muni_id(d), "Ольга", "Смирнова")
+    chat = await d.add_chat([521, 522])
+    bound = await d.say(521, "/bind", chat=chat)
+    assert bound[-1].text.startswith("Беседа привязана")
+    await d.h.app.services.jobs.run_job("summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
+    await d.h.settle()
+    seen = d.seen(chat) if isinstance(d, VkDriver) else d.seen_of(chat=chat)
+    summaries = [m for m in seen if m.text.startswith("Сводка «Еженедельный мониторинг Сферума»")]
+    assert len(summaries) == 1 and summaries[0].files == 1  # with its chart
+    assert "Кто не сдал" in summaries[0].labels
+    who = await d.press(521, "Кто не сдал", chat=chat)
+    assert who[-1].text.startswith("Кто не сдал — Нижнетуринский ГО")
+    # someone else in the chat is told whose summary it is, not shown it
+    other = await d.press(522, "Пункты", chat=chat)
+    assert other[-1].text == texts.CHAT_STATUS_NOT_YOURS
+
+
+async def test_max_broadcast_survives_lost_answers_and_a_crash(tmp_path, schema) -> None:
+    """30 reminders to MAX admins; MAX takes five sends whose answers never come back, and the sender is killed in
+    the middle. A new sender on the same database delivers the rest: every admin has exactly one reminder (MAX has
+    no random_id: the lost ones are found in the chat's history, not sent again)."""
+    import asyncio
+
+    from bot.max.sender import MaxSender
+
+    h = await start_harness(tmp_path, schema, with_max=True)
+    d = MaxDriver(h)
+    try:
+        orgs = [o.id for o in await h.app.repos.directory.organizations_of_municipality(int(await muni_id(d)))]
+        admins = {}
+        for n, org in enumerate(orgs):
+            for _ in range(2 if n < 10 else 1):  # 30 admins over 20 organizations
+                user = 800 + len(admins)
+                await register(d, user, "organization", org)
+                admins[user] = org
+        assert len(admins) == 30
+        emu = d.emu
+        before = {u: len(emu.delivered(user_id=u)) for u in admins}
+        emu.lose_answers = 5
+        await h.app.services.jobs.run_job("form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC))
+        sender = h.app.max.sender
+        draining = asyncio.create_task(sender.drain(30))
+        while len(emu.sent) < sum(before.values()) + 12:  # noqa: ASYNC110 - the emulator has no event for it
+            await asyncio.sleep(0.005)
+        draining.cancel()  # killed mid-broadcast, sends in flight
+        await asyncio.gather(draining, return_exceptions=True)
+        fresh = MaxSender(h.app.repos.outbox, h.app.max.api, h.app.repos.max_accounts)
+        assert await fresh.drain(60)
+        got = {u: sum(1 for m in emu.delivered(user_id=u)[before[u]:] if m.text.startswith("Напоминание"))
+               for u in admins}
+        assert set(got.values()) == {1}, {u: n for u, n in got.items() if n != 1}
+        assert sender.duplicates_avoided + fresh.duplicates_avoided >= 5  # the lost answers were looked for
+        assert await h.app.repos.outbox.pending_count_of("max") == 0
+    finally:
+        await stop_harness(h)
+
+
+async def test_one_installation_serves_both_messengers(tmp_path, schema) -> None:
+    """A school's admin in VK and another school's in MAX; a coordinator with a VK chat and a MAX chat bound to the
+    same municipality: each reminder goes where its admin registered, both chats get the summary."""
+    h = await start_harness(tmp_path, schema, with_max=True)
+    vk, mx = VkDriver(h), MaxDriver(h)
+    try:
+        muni = await muni_id(vk)
+        await register(vk, 531, "organization", SCHOOL)
+        await register(mx, 531, "organization", "6624000002")  # the same number in MAX is another person
+        await register(vk, 532, "municipality", muni, "Ольга", "Смирнова")
+        await register(mx, 532, "municipality", muni, "Ольга", "Смирнова")
+        vk_chat = await vk.add_chat([532])
+        mx_chat = await mx.add_chat([532])
+        assert (await vk.say(532, "/bind", chat=vk_chat))[-1].text.startswith("Беседа привязана")
+        assert (await mx.say(532, "/bind", chat=mx_chat))[-1].text.startswith("Беседа привязана")
+        await h.app.services.jobs.run_job("form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC))
+        await h.settle()
+        vk_reminders = [m for m in vk.seen(531) if m.text.startswith("Напоминание")]
+        mx_reminders = [m for m in mx.seen_of(531) if m.text.startswith("Напоминание")]
+        assert len(vk_reminders) == 1 and "МАОУ СОШ № 1" in vk_reminders[0].text
+        assert len(mx_reminders) == 1 and "МАОУ СОШ № 2" in mx_reminders[0].text
+        await h.app.services.jobs.run_job("summaries", datetime(2023, 10, 20, 13, 0, tzinfo=UTC))
+        await h.settle()
+        for seen in (vk.seen(vk_chat), mx.seen_of(chat=mx_chat)):
+            assert sum(1 for m in seen if m.text.startswith("Сводка «Еженедельный мониторинг Сферума»")) == 1
+        # the roles are per messenger: the VK admin's MAX namesake sees their own school only
+        own = await mx.say(531, "/status")
+        assert own[-1].text.startswith("МАОУ СОШ № 2")
+    finally:
+        await stop_harness(h)
