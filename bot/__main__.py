@@ -13,7 +13,7 @@ from typing import NoReturn
 from loguru import logger
 
 from bot import cli
-from bot.config import ConfigError, config_path, load_config, vk_token
+from bot.config import ConfigError, config_path, load_config, max_token, vk_token
 from storage.db import StorageUnusable
 
 LEVELS = ("region", "municipality", "organization")
@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
                          description="Загрузить справочник: регионы, муниципалитеты, организации. "
                                      "Файл с ошибкой не загружается целиком.")
     imp.add_argument("file", metavar="FILE.csv")
+    sub.add_parser("setup-max", parents=[common], help="проверить бота MAX (GET /me) и сказать, что сделать вручную",
+                   description="Проверить токен бота MAX (переменная MAX_TOKEN) и напомнить, что делается вручную.")
     sub.add_parser("setup-community", parents=[common], help="проверить и настроить сообщество ВКонтакте",
                    description="Проверить ключ и настройки сообщества (сообщения, возможности ботов, беседы, "
                                "Bots Long Poll) и включить то, что выключено. Повторный запуск ничего не меняет.")
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(cli.run(config, vk_token(), getattr(args, "clock_shift_days", 0)))
         if command == "import-orgs":
             return asyncio.run(cli.import_orgs(config, Path(args.file)))
+        if command == "setup-max":
+            return asyncio.run(cli.setup_max(config, max_token()))
         if command == "setup-community":
             return asyncio.run(cli.setup_community(config, vk_token()))
         if command == "remove-org":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from bot.config import Config, file_problem, vk_token
+from bot.config import Config, file_problem, max_token, vk_token
 from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
@@ -43,9 +43,21 @@ async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
 
 async def _serve(config: Config, token: str, clock: Clock | None) -> int:
     from bot.app import build_app
+    from bot.max.api import TRANSIENT_EXCEPTIONS as MAX_TRANSIENT
+    from bot.max.api import MaxError
     from bot.vk.community import CommunityUnusable, refusal, wait_for_vk
 
-    app = await build_app(config, token, clock=clock)
+    app = await build_app(config, token, clock=clock, max_token=max_token() if config.max is not None else None)
+    if app.max is not None:
+        try:
+            me = await app.max.me()
+            logger.info("MAX bot @{} is served too", me.get("username"))
+        except MaxError as e:
+            print(f"MAX отказал ({e.status} {e.code}): {max_refusal(e)}", file=sys.stderr)
+            await app.close()
+            return 1
+        except MAX_TRANSIENT:
+            logger.warning("MAX is unreachable now; the bot keeps trying it while serving VK")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -93,6 +105,49 @@ async def setup_community(config: Config, token: str) -> int:
         await api.http_client.close()
     print(render(fixed, fixed=True))
     return 0 if not after.problems else 1
+
+
+def max_refusal(e: Exception) -> str:
+    status = getattr(e, "status", 0)
+    if status == 401:
+        return "токен бота неверен или отозван — возьмите новый у @MasterBot и задайте MAX_TOKEN."
+    return "проверьте [max] api_url и токен."
+
+
+async def setup_max(config: Config, token: str) -> int:
+    """`GET /me` with the bot's token, then what only a person can do in MAX (there is no settings API)."""
+    from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
+
+    if config.max is None:
+        print("В config.toml нет раздела [max]: добавьте его (см. README, «MAX»).", file=sys.stderr)
+        return 2
+    api = MaxApi(token, config.max.api_url, config.max.requests_per_second)
+    try:
+        me = await api.request("GET", "/me")
+    except MaxError as e:
+        print(f"MAX отказал ({e.status} {e.code}): {max_refusal(e)}", file=sys.stderr)
+        return 1
+    except TRANSIENT_EXCEPTIONS as e:
+        print(f"MAX недоступен ({type(e).__name__}); проверьте сеть и [max] api_url и повторите.", file=sys.stderr)
+        return 1
+    finally:
+        await api.close()
+    print(f"Бот MAX: {me.get('first_name') or me.get('name')} (@{me.get('username')}), id {me.get('user_id')} — "
+          "токен действует.")
+    print("Сделайте вручную (у MAX нет настроек бота через API):")
+    for line in MAX_CHECKLIST:
+        print(f"  – {line}")
+    return 0
+
+
+MAX_CHECKLIST = (
+    "администраторы организаций и координаторы находят бота в MAX по имени и нажимают «Начать»: до этого MAX не "
+    "даёт боту им писать; затем — код приглашения, как во ВКонтакте (код действует в любом мессенджере);",
+    "в чат координаторов добавьте бота АДМИНИСТРАТОРОМ: иначе MAX не передаёт боту сообщения чата "
+    "(max-bot-api-client-go, issue 164), и /bind там не сработает;",
+    "в чате координатор пишет /bind — и сводки приходят и в чат MAX, и в привязанную беседу ВКонтакте;",
+    "токен только в переменной MAX_TOKEN; лимит MAX — 30 запросов в секунду, бот держится его сам.",
+)
 
 
 async def import_orgs(config: Config, path: Path) -> int:
@@ -171,7 +226,8 @@ async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> 
     if at.tzinfo is None:
         print("--at: укажите часовой пояс, например 2023-10-20T10:00+05:00", file=sys.stderr)
         return 2
-    app = await build_app(config, vk_token() if send else "", schedule=False)
+    app = await build_app(config, vk_token() if send else "", schedule=False,
+                          max_token=max_token() if send and config.max is not None else None)
     try:
         if job == "tick":
             result = await app.services.jobs.tick(at)
@@ -181,7 +237,7 @@ async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> 
             queued = await app.services.jobs.run_job(job, at)
             print(f"Задание {job} за {at.isoformat()}: сообщений поставлено в очередь: {queued}.")
         if send:
-            done = await app.sender.drain(600)
+            done = await app.sender.drain(600) and (app.max is None or await app.max.sender.drain(3600))
             print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
     finally:
         await app.close()

@@ -254,3 +254,31 @@ def test_sandbox_with_an_operators_roadmap(tmp_path: Path) -> None:
     missing = run(["sandbox", "--db", str(tmp_path / "sb2.sqlite3"), "--roadmap", str(tmp_path / "нет.toml")],
                   tmp_path, stdin=":quit\n")
     assert missing.returncode == 1 and "нет.toml не загружена: файл не найден" in missing.stderr
+
+
+async def test_setup_max_checks_the_token_and_lists_what_is_done_by_hand(tmp_path, capsys) -> None:
+    from bot import cli
+    from bot.config import parse_config
+    from maxemu.emulator import Emulator as MaxEmulator
+    from maxemu.server import MaxEmulatorServer
+
+    async with MaxEmulatorServer(MaxEmulator(token="good")) as server:
+        config = parse_config(f'[vk]\ngroup_id = 1\n[max]\napi_url = "{server.api_url}"\n'
+                              f'[storage]\npath = "{tmp_path / "b.sqlite3"}"\n')
+        assert await cli.setup_max(config, "good") == 0
+        out = capsys.readouterr().out
+        assert "@sferum_roadmap_bot" in out and "токен действует" in out and "АДМИНИСТРАТОРОМ" in out
+        assert await cli.setup_max(config, "wrong") == 1
+        assert "токен бота неверен" in capsys.readouterr().err
+    no_max = parse_config(f'[vk]\ngroup_id = 1\n[storage]\npath = "{tmp_path / "b.sqlite3"}"\n')
+    assert await cli.setup_max(no_max, "good") == 2
+
+
+def test_a_max_token_in_the_file_is_refused() -> None:
+    import pytest
+
+    from bot.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as e:
+        parse_config('[vk]\ngroup_id = 1\n[max]\ntoken = "secret"\n')
+    assert "MAX_TOKEN" in str(e.value)
