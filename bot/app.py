@@ -36,6 +36,10 @@ from storage.db import Database
 from storage.repositories import Repositories
 
 
+class NoMessenger(Exception):
+    """A MAX person's message while [max] is not configured (it was removed after they registered)."""
+
+
 class Messengers:
     """The messenger port over VK and MAX: a peer is VK's when positive, MAX's when negative (storage/accounts.py),
     so services and handlers never ask which messenger a person writes from."""
@@ -45,14 +49,21 @@ class Messengers:
         self.max = max_
 
     def of(self, peer: int) -> VkMessenger | MaxMessenger:
-        return self.max if peer < 0 and self.max is not None else self.vk
+        if peer < 0:
+            if self.max is None:
+                raise NoMessenger(peer)
+            return self.max
+        return self.vk
 
     async def send(self, peer: int, reply: Reply, menu: Buttons | None = None) -> None:
         await self.of(peer).send(peer, reply, menu)
 
     async def send_bulk(self, messages: list[Outgoing]) -> int:
-        vk = [m for m in messages if m.peer >= 0 or self.max is None]
-        mx = [m for m in messages if m.peer < 0 and self.max is not None]
+        vk = [m for m in messages if m.peer >= 0]
+        mx = [m for m in messages if m.peer < 0]
+        if mx and self.max is None:
+            logger.warning("{} messages to MAX people dropped: [max] is not in config.toml", len(mx))
+            mx = []
         return (await self.vk.send_bulk(vk) if vk else 0) + (await self.max.send_bulk(mx) if mx and self.max else 0)
 
     async def send_now(self, peer: int, text: str, key: str) -> None:
@@ -256,8 +267,9 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     sender = Sender(repos.outbox, api)
     messenger = Messengers(VkMessenger(api, repos.outbox, sender.wake))
     max_parts = None
-    if config.max is not None and max_token:
-        max_api = MaxApi(max_token, max_api_url or config.max.api_url, config.max.requests_per_second)
+    if config.max is not None:
+        # MAX's rows are composed whenever [max] is set (run-job queues them without the token); sent with it
+        max_api = MaxApi(max_token or "", max_api_url or config.max.api_url, config.max.requests_per_second)
         translator = Translator(repos.max_accounts, repos.outbox)
         max_sender = MaxSender(repos.outbox, max_api, repos.max_accounts)
         messenger.max = MaxMessenger(max_api, repos.outbox, repos.max_accounts, translator, max_sender.wake)
@@ -276,7 +288,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         status=core.status, imports=core.imports, exports=core.exports, dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)
     app = App(config=config, repos=repos, services=services, api=api, messenger=messenger, sender=sender,
               clock=core.clock, raise_errors=raise_errors, schedule=schedule)
-    if max_parts is not None and messenger.max is not None:
+    if max_parts is not None and messenger.max is not None and max_token:
         max_api, translator, max_sender = max_parts
         # the same handler, errors and fault notices as VK's; MAX's own reading of updates
         dispatcher = Dispatcher(app.handle, repos.events, app.on_error, before=app.before,

@@ -76,6 +76,23 @@ def build_web_app(emu: Emulator) -> web.Application:
                 user = _int(args.get("user_id"))
                 chat = _int(args.get("chat_id"))
                 return web.json_response([d.message for d in emu.delivered(user, chat)])
+            if action == "add_users":  # many people at once (benchmarks): ids first .. first + count - 1
+                first, count = int(args["first"]), int(args["count"])
+                for uid in range(first, first + count):
+                    emu.add_user(uid, "Админ", str(uid - first))
+                    emu.people[uid].started = bool(args.get("started", True))
+                return web.json_response({"ok": True})
+            if action == "counts":  # messages delivered to each person
+                counts: dict[str, int] = {}
+                for d in emu.sent:
+                    if d.user_id is not None:
+                        counts[str(d.user_id)] = counts.get(str(d.user_id), 0) + 1
+                return web.json_response(counts)
+            if action == "stats":
+                refused: dict[str, int] = {}
+                for status, _code in emu.rejected:
+                    refused[str(status)] = refused.get(str(status), 0) + 1
+                return web.json_response({"sent": len(emu.sent), "refused": refused, "requests": len(emu.calls)})
             if action == "add_user":
                 emu.add_user(int(args["user_id"]), args.get("first_name", "Анна"), args.get("last_name"))
                 return web.json_response({"ok": True})

@@ -50,6 +50,40 @@ def vkemu_process(rate_limit: int = 0, port: int | None = None) -> Iterator[str]
             proc.kill()
 
 
+@contextlib.contextmanager
+def maxemu_process(token: str = "maxemu-token", port: int | None = None) -> Iterator[str]:
+    """Start `python -m maxemu` (MAX's 30 requests a second) and yield its base URL; stop it afterwards."""
+    port = port or free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "maxemu", "--port", str(port), "--token", token],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(urllib.request.Request(base + "/_control/stats", data=b"{}"), timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("maxemu did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def max_control(base: str, action: str, body: dict | None = None) -> object:
+    import json
+
+    req = urllib.request.Request(f"{base}/_control/{action}", data=json.dumps(body or {}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req, timeout=60).read())
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -59,7 +93,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_now: bool, *,
-                         roadmap: str | None = None, timezone: str = "Asia/Yekaterinburg") -> None:
+                         roadmap: str | None = None, timezone: str = "Asia/Yekaterinburg", max_ids: bool = False) -> None:
     """A municipality of `admins` schools (ids B000000, B000001, ...) with one admin each and seed
     000's roadmap, or the `roadmap` text given.
 
@@ -86,10 +120,15 @@ async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_
         text = re.sub(r"(?m)^ends = \d{4}-\d\d-\d\d", f"ends = {year + 1}-12-31", text)
     await catalog.load_roadmap(text, "bench.toml")
     people = PeopleRepo(db)
+    from storage.accounts import MaxAccountRepo
+
+    accounts = MaxAccountRepo(db)
     async with db.transaction():
         for n in range(admins):
-            await people.upsert_person(first_admin + n, "Админ", str(n))
-            await people.grant(first_admin + n, "organization", school_id(n))
+            # max_ids: the admins are MAX users (first_admin + n in MAX), known to us by our own ids
+            person = await accounts.person(first_admin + n) if max_ids else first_admin + n
+            await people.upsert_person(person, "Админ", str(n))
+            await people.grant(person, "organization", school_id(n))
     await db.close()
 
 
@@ -133,8 +172,10 @@ def bot_env(config: Path) -> dict[str, str]:
             "PYTHONPATH": str(ROOT)}
 
 
-def write_config(path: Path, api_base: str, db_path: Path, requests_per_second: int = 20) -> Path:
+def write_config(path: Path, api_base: str, db_path: Path, requests_per_second: int = 20,
+                 max_api: str | None = None) -> Path:
+    max_section = f'[max]\napi_url = "{max_api}"\n' if max_api else ""
     path.write_text(f'[vk]\ngroup_id = 1\napi_url = "{api_base}/method/"\n'
-                    f'requests_per_second = {requests_per_second}\n[storage]\npath = "{db_path}"\n'
+                    f'requests_per_second = {requests_per_second}\n{max_section}[storage]\npath = "{db_path}"\n'
                     "[schedule]\ngrace_hours = 0\n", encoding="utf-8")
     return path

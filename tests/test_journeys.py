@@ -155,3 +155,25 @@ async def test_one_installation_serves_both_messengers(tmp_path, schema) -> None
         assert own[-1].text.startswith("МАОУ СОШ № 2")
     finally:
         await stop_harness(h)
+
+
+async def test_run_job_without_the_max_token_still_queues_max_messages(tmp_path, schema) -> None:
+    """`run-job` without --send has no tokens: the MAX admin's reminder must still be queued in MAX's shape (found in
+    the bench: it was queued as a VK message, and the running bot's MAX sender could only refuse it)."""
+    from bot.app import build_app
+
+    h = await start_harness(tmp_path, schema, with_max=True)
+    d = MaxDriver(h)
+    try:
+        await register(d, 541, "organization", SCHOOL)
+        job_app = await build_app(h.app.config, "", schedule=False)  # as `python -m bot run-job` builds it
+        try:
+            assert job_app.max is None and job_app.messenger.max is not None
+            assert await job_app.services.jobs.run_job("form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC)) == 1
+        finally:
+            await job_app.close()
+        await h.settle()  # the running bot's MAX sender delivers it
+        reminder = d.seen_of(541)[-1]
+        assert reminder.text.startswith("Напоминание") and texts.REMIND_FORM_BUTTON in reminder.labels
+    finally:
+        await stop_harness(h)
