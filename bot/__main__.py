@@ -142,7 +142,7 @@ def _setup_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging()
-    command = args.command or ("run" if os.environ.get("VK_TOKEN") else "sandbox")
+    command = args.command or ("run" if os.environ.get("VK_TOKEN") or os.environ.get("MAX_TOKEN") else "sandbox")
     try:
         if command == "sandbox":
             from bot.sandbox import run_sandbox
@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
         config = load_config(config_path(getattr(args, "config", None)))
         if command == "run":
-            return asyncio.run(cli.run(config, vk_token(), getattr(args, "clock_shift_days", 0)))
+            return asyncio.run(cli.run(config, vk_token() if config.vk is not None else "",
+                                       getattr(args, "clock_shift_days", 0)))
         if command == "import-orgs":
             return asyncio.run(cli.import_orgs(config, Path(args.file)))
         if command == "setup-max":

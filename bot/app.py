@@ -37,23 +37,22 @@ from storage.repositories import Repositories
 
 
 class NoMessenger(Exception):
-    """A MAX person's message while [max] is not configured (it was removed after they registered)."""
+    """A message to a person of a messenger that is not configured (its section was removed after they registered)."""
 
 
 class Messengers:
     """The messenger port over VK and MAX: a peer is VK's when positive, MAX's when negative (storage/accounts.py),
     so services and handlers never ask which messenger a person writes from."""
 
-    def __init__(self, vk: VkMessenger, max_: MaxMessenger | None = None) -> None:
+    def __init__(self, vk: VkMessenger | None, max_: MaxMessenger | None = None) -> None:
         self.vk = vk
         self.max = max_
 
     def of(self, peer: int) -> VkMessenger | MaxMessenger:
-        if peer < 0:
-            if self.max is None:
-                raise NoMessenger(peer)
-            return self.max
-        return self.vk
+        messenger = self.max if peer < 0 else self.vk
+        if messenger is None:
+            raise NoMessenger(peer)
+        return messenger
 
     async def send(self, peer: int, reply: Reply, menu: Buttons | None = None) -> None:
         await self.of(peer).send(peer, reply, menu)
@@ -61,10 +60,11 @@ class Messengers:
     async def send_bulk(self, messages: list[Outgoing]) -> int:
         vk = [m for m in messages if m.peer >= 0]
         mx = [m for m in messages if m.peer < 0]
-        if mx and self.max is None:
-            logger.warning("{} messages to MAX people dropped: [max] is not in config.toml", len(mx))
-            mx = []
-        return (await self.vk.send_bulk(vk) if vk else 0) + (await self.max.send_bulk(mx) if mx and self.max else 0)
+        for name, lost, messenger in (("vk", vk, self.vk), ("max", mx, self.max)):
+            if lost and messenger is None:
+                logger.warning("{} messages dropped: [{}] is not in config.toml", len(lost), name)
+        return (await self.vk.send_bulk(vk) if vk and self.vk else 0) + \
+            (await self.max.send_bulk(mx) if mx and self.max else 0)
 
     async def send_now(self, peer: int, text: str, key: str) -> None:
         await self.of(peer).send_now(peer, text, key)
@@ -73,7 +73,8 @@ class Messengers:
         await self.of(incoming.peer).acknowledge(incoming)
 
     async def download(self, url: str, limit: int) -> bytes | None:
-        return await self.vk.download(url, limit)
+        messenger = self.vk or self.max
+        return await messenger.download(url, limit) if messenger else None
 
     async def user_name(self, user_id: int) -> tuple[str, str]:
         return await self.of(user_id).user_name(user_id)
@@ -84,9 +85,9 @@ class App:
     config: Config
     repos: Repositories
     services: Services
-    api: API
+    api: API | None  # None: no [vk] (a MAX-only installation)
     messenger: Messengers
-    sender: Sender
+    sender: Sender | None
     clock: Clock
     max: MaxSide | None = None  # [max] in config.toml and MAX_TOKEN: MAX served beside VK
     raise_errors: bool = False
@@ -96,8 +97,9 @@ class App:
     shutdown_grace: float = 10.0
 
     def __post_init__(self) -> None:
+        group_id = self.config.vk.group_id if self.config.vk is not None else 0
         self.dispatcher = VkDispatcher(self.handle, self.repos.events, self.on_error, before=self.before,
-                                     on_unavailable=self.on_unavailable, group_id=self.config.vk.group_id)
+                                       on_unavailable=self.on_unavailable, group_id=group_id)
 
     @property
     def db(self) -> Database:
@@ -146,8 +148,24 @@ class App:
                 logger.warning("could not tell the user about the error")
 
     async def run_polling(self, stop: asyncio.Event) -> None:
-        """Long-poll and send until `stop` is set; then let in-flight handlers finish and their
+        """Long-poll each messenger and send until `stop` is set; then let in-flight handlers finish and their
         replies go out (each within a grace period) before returning."""
+        scheduler = self._start_scheduler() if self.schedule else None
+        max_stop = asyncio.Event()
+        max_running = asyncio.create_task(self.max.run(max_stop)) if self.max is not None else None
+        try:
+            if self.api is not None and self.sender is not None and self.config.vk is not None:
+                await self._run_vk(stop, self.api, self.sender, self.config.vk.group_id)
+            else:
+                await stop.wait()
+        finally:
+            max_stop.set()
+            if max_running is not None:
+                await asyncio.gather(max_running, return_exceptions=True)
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+
+    async def _run_vk(self, stop: asyncio.Event, api: API, vk_sender: Sender, group_id: int) -> None:
         recoveries: set[asyncio.Task[int]] = set()
 
         def on_gap() -> None:
@@ -156,7 +174,7 @@ class App:
             task.add_done_callback(recoveries.discard)
 
         learning = asyncio.create_task(self._learn_screen_name())  # beside polling: a slow VK must not delay it
-        polling = Polling(self.api, self.config.vk.group_id, await self.repos.events.saved_ts(), on_gap=on_gap)
+        polling = Polling(api, group_id, await self.repos.events.saved_ts(), on_gap=on_gap)
         progress = Progress(self.repos.events)
 
         async def listen() -> None:
@@ -166,11 +184,8 @@ class App:
 
         await self._random_ids_past_vk()
         sender_stop = asyncio.Event()
-        sender = asyncio.create_task(self.sender.run(sender_stop))
+        sender = asyncio.create_task(vk_sender.run(sender_stop))
         saver = asyncio.create_task(progress.run(sender_stop))
-        scheduler = self._start_scheduler() if self.schedule else None
-        max_stop = asyncio.Event()
-        max_running = asyncio.create_task(self.max.run(max_stop)) if self.max is not None else None
         listener = asyncio.create_task(listen())
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -183,15 +198,10 @@ class App:
                 raise listener.exception()  # type: ignore[misc]
             if not await self.dispatcher.drain(self.shutdown_grace):
                 logger.warning("some handlers did not finish within {} s", self.shutdown_grace)
-            if not await self.sender.drain(self.shutdown_grace):
+            if not await vk_sender.drain(self.shutdown_grace):
                 logger.warning("some messages stay in the outbox until the next start")
         finally:
             learning.cancel()
-            max_stop.set()
-            if max_running is not None:
-                await asyncio.gather(max_running, return_exceptions=True)
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
             sender_stop.set()
             await sender
             await saver
@@ -246,7 +256,8 @@ class App:
     async def close(self) -> None:
         if self.max is not None:
             await self.max.api.close()
-        await self.api.http_client.close()
+        if self.api is not None:
+            await self.api.http_client.close()
         await self.db.close()
 
 
@@ -262,10 +273,13 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     emulator in-process); otherwise one is made for `api_url` or `[vk] api_url`."""
     core = await open_core(config, db_path=db_path, clock=clock, roadmap_recheck_s=roadmap_recheck_s)
     repos = core.repos
-    if api is None:
-        api = connect(token, api_url or config.vk.api_url, config.vk.requests_per_second)
-    sender = Sender(repos.outbox, api)
-    messenger = Messengers(VkMessenger(api, repos.outbox, sender.wake))
+    sender = None
+    messenger = Messengers(None)
+    if config.vk is not None:
+        if api is None:
+            api = connect(token, api_url or config.vk.api_url, config.vk.requests_per_second)
+        sender = Sender(repos.outbox, api)
+        messenger.vk = VkMessenger(api, repos.outbox, sender.wake)
     max_parts = None
     if config.max is not None:
         # MAX's rows are composed whenever [max] is set (run-job queues them without the token); sent with it

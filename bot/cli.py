@@ -63,17 +63,20 @@ async def _serve(config: Config, token: str, clock: Clock | None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        try:
-            report = await wait_for_vk(app.api, config.vk.group_id, stop)
-        except CommunityUnusable as e:
-            print(f"{e}.", file=sys.stderr)
-            return 1
-        if report is None:
-            return 0  # stopped while VK was unreachable
-        if report.problems:
-            print(refusal(report), file=sys.stderr)
-            return 1
-        logger.info("bot started for group {}", config.vk.group_id)
+        if config.vk is not None and app.api is not None:
+            try:
+                report = await wait_for_vk(app.api, config.vk.group_id, stop)
+            except CommunityUnusable as e:
+                print(f"{e}.", file=sys.stderr)
+                return 1
+            if report is None:
+                return 0  # stopped while VK was unreachable
+            if report.problems:
+                print(refusal(report), file=sys.stderr)
+                return 1
+            logger.info("bot started for group {}", config.vk.group_id)
+        else:
+            logger.info("bot started for MAX only")
         await app.run_polling(stop)
     finally:
         await app.close()
@@ -84,6 +87,10 @@ async def _serve(config: Config, token: str, clock: Clock | None) -> int:
 async def setup_community(config: Config, token: str) -> int:
     """Check the community's settings, change what is wrong, and print the checklist."""
     from vkbottle import VKAPIError
+
+    if config.vk is None:
+        print("В config.toml нет раздела [vk]: сообщества ВКонтакте у этой установки нет.", file=sys.stderr)
+        return 2
 
     from bot.vk.api import TRANSIENT_EXCEPTIONS, connect
     from bot.vk.community import CommunityUnusable, inspect, render
@@ -226,7 +233,7 @@ async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> 
     if at.tzinfo is None:
         print("--at: укажите часовой пояс, например 2023-10-20T10:00+05:00", file=sys.stderr)
         return 2
-    app = await build_app(config, vk_token() if send else "", schedule=False,
+    app = await build_app(config, vk_token() if send and config.vk is not None else "", schedule=False,
                           max_token=max_token() if send and config.max is not None else None)
     try:
         if job == "tick":
@@ -237,7 +244,8 @@ async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> 
             queued = await app.services.jobs.run_job(job, at)
             print(f"Задание {job} за {at.isoformat()}: сообщений поставлено в очередь: {queued}.")
         if send:
-            done = await app.sender.drain(600) and (app.max is None or await app.max.sender.drain(3600))
+            done = (app.sender is None or await app.sender.drain(600)) and \
+                (app.max is None or await app.max.sender.drain(3600))
             print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
     finally:
         await app.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.domain.tomlpos import toml_problem
 
@@ -84,8 +84,8 @@ class ScheduleSection(_Section):
 
 class Config(_Section):
     default_timezone: str = "Europe/Moscow"
-    vk: VkSection
-    max: MaxSection | None = None  # [max]: serve MAX too
+    vk: VkSection | None = None  # [vk]: a VK community
+    max: MaxSection | None = None  # [max]: a MAX bot; either or both
     storage: StorageSection = StorageSection()
     access: AccessSection = AccessSection()
     invites: InvitesSection = InvitesSection()
@@ -97,6 +97,12 @@ class Config(_Section):
         if v not in available_timezones():
             raise ValueError(f"часовой пояс {v!r} неизвестен (нужно имя IANA, например Europe/Moscow)")
         return v
+
+    @model_validator(mode="after")
+    def _a_messenger(self) -> Config:
+        if self.vk is None and self.max is None:
+            raise ValueError("нужен раздел [vk] (сообщество ВКонтакте) или [max] (бот MAX), или оба")
+        return self
 
 
 _WHY = {
@@ -151,7 +157,8 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     except ValidationError as e:
         err = e.errors()[0]
         why = _why(err)  # type: ignore[arg-type]
-        raise ConfigError(f"{source}: {_key(tuple(err['loc']))}: {why}") from None
+        key = _key(tuple(err["loc"]))
+        raise ConfigError(f"{source}: {key}: {why}" if key else f"{source}: {why}") from None
 
 
 def config_path(cli_value: str | None) -> Path:

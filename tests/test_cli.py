@@ -282,3 +282,18 @@ def test_a_max_token_in_the_file_is_refused() -> None:
     with pytest.raises(ConfigError) as e:
         parse_config('[vk]\ngroup_id = 1\n[max]\ntoken = "secret"\n')
     assert "MAX_TOKEN" in str(e.value)
+
+
+def test_sandbox_console_for_max(tmp_path: Path) -> None:
+    """`sandbox --messenger max`: the same demo through maxemu — a newcomer, a coordinator's summary and a button,
+    the chat (the bot its admin) bound with a plain /bind, an admin's report started from the menu button."""
+    script = (":as 300\nпривет\n:as 100\n/status\n:1\n:chat\n/bind\n/status\n:as 201\n:pm\n/report\n:quit\n")
+    res = run(["sandbox", "--messenger", "max", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script,
+              timeout=120)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "эмулятор MAX" in out and "код приглашения" in out and "Здравствуйте!" in out
+    assert "Сводка «Еженедельный мониторинг Сферума»" in out and "[1] Кто не сдал" in out
+    assert "Кто не сдал — Нижнетуринский ГО" in out
+    assert "Беседа привязана" in out and "Как в MAX" in out
+    assert "Вопрос 1 из 2" in out

@@ -185,3 +185,50 @@ async def test_run_job_without_the_max_token_still_queues_max_messages(tmp_path,
         assert reminder.text.startswith("Напоминание") and texts.REMIND_FORM_BUTTON in reminder.labels
     finally:
         await stop_harness(h)
+
+
+async def test_a_max_only_installation(tmp_path) -> None:
+    """No [vk] at all: the bot serves MAX alone (`python -m bot run` with MAX_TOKEN), the same journeys."""
+    import asyncio
+
+    from bot.app import build_app
+    from bot.config import AccessSection, Config, MaxSection, StorageSection
+    from maxemu.emulator import Emulator as MaxEmulator
+    from maxemu.server import MaxEmulatorServer
+    from testkit.harness import DEMO_CSV, NTGO_ROADMAP
+
+    emu = MaxEmulator(token="only-max")
+    async with MaxEmulatorServer(emu) as server:
+        config = Config(max=MaxSection(api_url=server.api_url), storage=StorageSection(path=str(tmp_path / "b.sqlite3")),
+                        access=AccessSection(owners=[1]))
+        app = await build_app(config, "", max_token=emu.token, schedule=False, raise_errors=True)
+        assert app.api is None and app.sender is None and app.max is not None
+        stop = asyncio.Event()
+        running = asyncio.create_task(app.run_polling(stop))
+        try:
+            await app.services.catalog.import_directory_file(DEMO_CSV)
+            await app.services.catalog.load_roadmap_file(NTGO_ROADMAP)
+            code, _ = await app.services.invites.create("organization", SCHOOL, None, app.clock())
+            for _ in range(100):  # the bot's first long poll sets the marker
+                if await app.repos.max_accounts.saved_marker() is not None:
+                    break
+                await asyncio.sleep(0.05)
+            emu.say(551, code)
+
+            async def answered(n: int) -> list:
+                for _ in range(200):
+                    if len(emu.delivered(user_id=551)) >= n:
+                        return emu.delivered(user_id=551)
+                    await asyncio.sleep(0.05)
+                raise AssertionError([d.text for d in emu.delivered(user_id=551)])
+
+            replies = await answered(2)  # the greeting for «Начать», then the code's answer
+            assert replies[-1].text.startswith("Готово"), [r.text for r in replies]
+            emu.say(551, "/status")
+            status = (await answered(3))[-1]
+            assert status.text.startswith("МАОУ СОШ № 1")
+            assert not app.handler_errors
+        finally:
+            stop.set()
+            await running
+            await app.close()

@@ -79,6 +79,13 @@ class MaxSide:
             logger.warning("MAX GET /me failed; the bot is addressed in chats only by commands")
         sender_stop = asyncio.Event()
         sending = asyncio.create_task(self.sender.run(sender_stop))
+        if await self.accounts.saved_marker() is None:
+            # a first start: without a marker MAX gives only the latest update, so a marker is taken at once
+            # (a quick poll) rather than after a 30 s wait during which people's messages would pile up unread
+            try:
+                await self.poll_once(0)
+            except (MaxError, *TRANSIENT_EXCEPTIONS):
+                logger.warning("MAX's first poll failed; polling goes on")
         delay = 1.0
         while not stop.is_set():
             poll = asyncio.create_task(self.poll_once(POLL_S))
