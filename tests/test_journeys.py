@@ -232,3 +232,21 @@ async def test_a_max_only_installation(tmp_path) -> None:
             stop.set()
             await running
             await app.close()
+
+
+async def test_max_updates_read_again_after_a_crash_are_handled_once(tmp_path, schema) -> None:
+    """The marker is saved only after the updates before it are handled; a crash between the two means the updates
+    come again on restart, and their "handled" marks (committed with the replies) drop them: nobody is answered twice."""
+    h = await start_harness(tmp_path, schema, with_max=True)
+    d = MaxDriver(h)
+    try:
+        await register(d, 561, "organization", SCHOOL)
+        before_marker = await h.app.repos.max_accounts.saved_marker()
+        await d.say(561, "/help")
+        await d.say(561, "/whoami")
+        replies = len(d.seen_of(561))
+        await h.app.repos.max_accounts.save_marker(before_marker)  # as if the bot died before saving the marker
+        assert await h.app.max.pump() == 2  # the same two updates again
+        assert len(d.seen_of(561)) == replies
+    finally:
+        await stop_harness(h)
