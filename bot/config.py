@@ -59,7 +59,8 @@ class StorageSection(_Section):
 
 
 class AccessSection(_Section):
-    owners: list[Annotated[int, Field(gt=0)]] = []
+    owners: list[Annotated[int, Field(gt=0)]] = []  # VK ids
+    max_owners: list[Annotated[int, Field(gt=0)]] = []  # MAX user ids
 
 
 class InvitesSection(_Section):

@@ -48,7 +48,8 @@ class Core:
 async def open_core(config: Config, *, db_path: str | None = None, clock: Clock | None = None,
                     roadmap_recheck_s: float = 2.0) -> Core:
     repos = Repositories.of(await Database.open(db_path or config.storage.path))
-    access = AccessService(repos.people, repos.directory, set(config.access.owners))
+    access = AccessService(repos.people, repos.directory, set(config.access.owners), repos.max_accounts,
+                           set(config.access.max_owners))
     roadmaps = RoadmapCache(repos.roadmaps, roadmap_recheck_s)
     status = StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
                            repos.conversations, config.default_timezone)

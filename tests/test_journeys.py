@@ -200,7 +200,7 @@ async def test_a_max_only_installation(tmp_path) -> None:
     emu = MaxEmulator(token="only-max")
     async with MaxEmulatorServer(emu) as server:
         config = Config(max=MaxSection(api_url=server.api_url), storage=StorageSection(path=str(tmp_path / "b.sqlite3")),
-                        access=AccessSection(owners=[1]))
+                        access=AccessSection(owners=[1], max_owners=[552]))
         app = await build_app(config, "", max_token=emu.token, schedule=False, raise_errors=True)
         assert app.api is None and app.sender is None and app.max is not None
         stop = asyncio.Event()
@@ -227,6 +227,15 @@ async def test_a_max_only_installation(tmp_path) -> None:
             emu.say(551, "/status")
             status = (await answered(3))[-1]
             assert status.text.startswith("МАОУ СОШ № 1")
+            emu.say(551, "/whoami")
+            assert "MAX id: 551" in (await answered(4))[-1].text
+            # the operator of a MAX-only installation is an owner by their MAX id ([access] max_owners)
+            emu.say(552, "/whoami")
+            for _ in range(200):
+                if emu.delivered(user_id=552) and "MAX id: 552" in emu.delivered(user_id=552)[-1].text:
+                    break
+                await asyncio.sleep(0.05)
+            assert "владелец" in emu.delivered(user_id=552)[-1].text, [d.text for d in emu.delivered(user_id=552)]
             assert not app.handler_errors
         finally:
             stop.set()

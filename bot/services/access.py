@@ -8,6 +8,7 @@ from bot.domain.models import Organization, Role
 from bot.domain.scope import COORDINATOR_LEVELS, Scope
 from bot.domain.search import find
 from bot.views import texts
+from storage.accounts import MaxAccountRepo
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
 
@@ -38,13 +39,29 @@ class Actor:
 
 
 class AccessService:
-    def __init__(self, people_repo: PeopleRepo, directory_repo: DirectoryRepo, owners: set[int]) -> None:
+    def __init__(self, people_repo: PeopleRepo, directory_repo: DirectoryRepo, owners: set[int],
+                 accounts: MaxAccountRepo | None = None, max_owners: set[int] | None = None) -> None:
         self.people_repo = people_repo
         self.directory_repo = directory_repo
         self.owners = owners
+        self.accounts = accounts
+        self.max_owners = max_owners or set()
 
     async def actor(self, vk_id: int) -> Actor:
-        return Actor(vk_id, vk_id in self.owners, tuple(await self.people_repo.roles(vk_id)))
+        return Actor(vk_id, await self._owner(vk_id), tuple(await self.people_repo.roles(vk_id)))
+
+    async def _owner(self, person: int) -> bool:
+        if person >= 0:
+            return person in self.owners
+        if not self.max_owners or self.accounts is None:
+            return False
+        address = await self.accounts.address(person)
+        return address is not None and address.kind == "user" and address.max_id in self.max_owners
+
+    async def account(self, person: int) -> str:
+        """The person's id in their messenger, as they would tell it to the operator: «VK id 123», «MAX id 456»."""
+        address = await self.accounts.address(person) if person < 0 and self.accounts is not None else None
+        return texts.ACCOUNT_MAX.format(id=address.max_id) if address else texts.ACCOUNT_VK.format(id=person)
 
     async def can_invite(self, actor: Actor, role: str, scope_id: str) -> bool:
         """Owners invite anyone; a regional coordinator its municipal coordinators;

@@ -62,8 +62,8 @@ class PeopleService:
         for role in actor.roles:
             label = await self.access.label(role.role, role.scope_id)
             lines.append(f"• {texts.ROLE_TITLES[role.role]} — {label or '—'}")
-        return Reply(texts.WHOAMI.format(name=await self.display_name(actor.vk_id), vk_id=actor.vk_id,
-                                         roles="\n".join(lines)))
+        return Reply(texts.WHOAMI.format(name=await self.display_name(actor.vk_id),
+                                         account=await self.access.account(actor.vk_id), roles="\n".join(lines)))
 
     async def issue_invite(self, actor: Actor, query: str, now: datetime) -> Reply:
         hint = texts.INVITE_WHAT_ORG if actor.scopes("municipality") or actor.is_owner else texts.INVITE_WHAT_MUNI

@@ -39,7 +39,9 @@ HELP_BIND = ("/bind — в беседе координаторов: привяз
              "сообщество и упоминайте его — @ и имя из подсказки, затем /bind; MAX: добавьте бота в чат "
              "администратором и напишите /bind)")
 
-WHOAMI = "{name}\nVK id: {vk_id}\nРоли:\n{roles}"
+WHOAMI = "{name}\n{account}\nРоли:\n{roles}"
+ACCOUNT_VK = "VK id: {id}"
+ACCOUNT_MAX = "MAX id: {id}"
 
 CANCELLED = "Отменено."
 NOTHING_TO_CANCEL = "Отменять нечего."
