@@ -47,6 +47,14 @@ class VkDriver:
     def add_user(self, user: int, first: str, last: str) -> None:
         self.h.emu.add_user(user, first, last)
 
+    async def send_file(self, user: int, name: str, data: bytes) -> list[Seen]:
+        before = len(self.h.emu.delivered(user))
+        await self.h.say(user, "", documents=((name, data),))
+        return self.seen(user)[before:]
+
+    def file_bytes(self, seen: Seen) -> bytes:
+        return self.h.emu.file_bytes(seen.raw.attachments[0])
+
     async def add_chat(self, members: list[int]) -> int:
         chat = self.h.emu.add_chat(members)
         await self.h.settle()
@@ -92,6 +100,20 @@ class MaxDriver:
 
     def add_user(self, user: int, first: str, last: str) -> None:
         self.emu.add_user(user, first, last)
+
+    async def send_file(self, user: int, name: str, data: bytes) -> list[Seen]:
+        """A person attaches a file in the dialog (uploaded through MAX's client, then sent)."""
+        token = self.emu._upload_endpoint("file")["token"]
+        self.emu.receive_upload(token, name, data)
+        file = {"type": "file", "payload": {"url": f"{self.emu.base_url}/files/{token}", "token": token},
+                "filename": name, "size": len(data)}
+        before = len(self._of(user, None))
+        self.emu.say(user, "", attachments=[file])
+        await self.h.settle()
+        return self.seen_of(user)[before:]
+
+    def file_bytes(self, seen: Seen) -> bytes:
+        return self.emu.file_bytes(seen.raw.files()[0])
 
     async def add_chat(self, members: list[int]) -> int:
         chat = self.emu.add_chat(members, bot_admin=True)

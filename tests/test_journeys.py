@@ -259,3 +259,27 @@ async def test_max_updates_read_again_after_a_crash_are_handled_once(tmp_path, s
         assert len(d.seen_of(561)) == replies
     finally:
         await stop_harness(h)
+
+
+async def test_a_coordinator_imports_figures_from_a_file(journey) -> None:
+    """/template in the messenger, the filled workbook sent back as a file, the preview, «Применить»."""
+    import io
+
+    from openpyxl import load_workbook
+
+    d = journey
+    await register(d, 571, "municipality", await muni_id(d), "Ольга", "Смирнова")
+    template = (await d.say(571, "/шаблон"))[-1]
+    assert template.text.startswith("Шаблон для загрузки цифр — Нижнетуринский ГО") and template.files == 1
+    book = load_workbook(io.BytesIO(d.file_bytes(template)))
+    ws = book.worksheets[0]
+    row = next(r for r in range(2, 22) if ws.cell(r, 1).value == SCHOOL)
+    ws.cell(row, 4).value, ws.cell(row, 5).value = 40, 31
+    buf = io.BytesIO()
+    book.save(buf)
+    preview = (await d.send_file(571, "шаблон.xlsx", buf.getvalue()))[-1]
+    assert "новых отчётов 1" in preview.text and texts.BTN_APPLY in preview.labels
+    done = (await d.press(571, texts.BTN_APPLY))[-1]
+    assert done.text == "Записано из файла «шаблон.xlsx»: новых отчётов 1, изменённых 0."
+    status = (await d.say(571, "/status"))[-1]
+    assert "Сдали: 1 из 20 организаций" in status.text
