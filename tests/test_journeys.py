@@ -283,3 +283,23 @@ async def test_a_coordinator_imports_figures_from_a_file(journey) -> None:
     assert done.text == "Записано из файла «шаблон.xlsx»: новых отчётов 1, изменённых 0."
     status = (await d.say(571, "/status"))[-1]
     assert "Сдали: 1 из 20 организаций" in status.text
+
+
+async def test_max_refusals_for_now_are_waited_out(tmp_path, schema) -> None:
+    """MAX answers 429 (too many requests) and 503 a few times: the reply still comes, once."""
+    from maxemu.emulator import ApiError
+
+    h = await start_harness(tmp_path, schema, with_max=True)
+    d = MaxDriver(h)
+    try:
+        await register(d, 581, "organization", SCHOOL)
+        before = len(d.seen_of(581))
+        d.emu.fail_next = [ApiError(429, "too.many.requests", "Too many requests"),
+                           ApiError(503, "service.unavailable", "Try later"),
+                           ApiError(429, "too.many.requests", "Too many requests")]
+        await d.say(581, "/whoami")
+        got = d.seen_of(581)[before:]
+        assert [m.text.splitlines()[1] for m in got] == ["MAX id: 581"], [m.text for m in got]
+        assert not d.emu.fail_next  # every fault was met and waited out
+    finally:
+        await stop_harness(h)

@@ -89,7 +89,12 @@ class MaxSender:
             logger.error("a MAX message to an unknown peer dropped")
             return
         if row.attempt_at is not None:
-            found = await self._already_there(address, row)
+            try:
+                found = await self._already_there(address, row)
+            except (MaxError, *TRANSIENT_EXCEPTIONS):
+                logger.warning("could not read a MAX chat to check an unanswered send; it waits")
+                await self._back_off(row)
+                return
             if found is not None:
                 self.duplicates_avoided += 1
                 await self.outbox.mark_sent_max(row.id, found)
@@ -124,11 +129,7 @@ class MaxSender:
         chat_id = address.dialog_id if address.kind == "user" else address.max_id
         if chat_id is None:
             return None
-        try:
-            history = await self.api.request("GET", "/messages", {"chat_id": chat_id, "count": 50}, urgent=False)
-        except (MaxError, *TRANSIENT_EXCEPTIONS):
-            logger.warning("could not read a MAX chat to check an unanswered send; it waits")
-            raise
+        history = await self.api.request("GET", "/messages", {"chat_id": chat_id, "count": 50}, urgent=False)
         since = int((row.attempt_at or 0) * 1000) - CLOCK_SLACK_MS
         for message in history.get("messages") or []:
             sender = message.get("sender") or {}
@@ -176,5 +177,4 @@ class MaxSender:
         return False
 
     async def _pending(self) -> bool:
-        return bool(await self.outbox.next_batch(1, messenger="max")) or \
-            await self.outbox.pending_count_of("max") > 0
+        return await self.outbox.pending_count_of("max") > 0
