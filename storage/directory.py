@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.models import Municipality, Organization, Region
+from bot.domain.search import name_order
 
 from .db import Database, in_municipalities, iso
 
@@ -130,8 +131,8 @@ class DirectoryRepo:
     async def organizations_of_municipality(self, municipality_id: int) -> list[Organization]:
         rows = await self.db.fetchall(
             "SELECT id, municipality_id, name, type FROM organizations WHERE municipality_id = ? "
-            "AND removed_at IS NULL ORDER BY type, name", (municipality_id,))
-        return [Organization(*r) for r in rows]
+            "AND removed_at IS NULL", (municipality_id,))
+        return sorted((Organization(*r) for r in rows), key=lambda o: (o.type, name_order(o.name)))
 
     async def all_regions(self) -> list[Region]:
         rows = await self.db.fetchall("SELECT id, name FROM regions ORDER BY name")

@@ -239,3 +239,22 @@ async def test_coordinator_sends_a_file_in_chat_and_applies_it(harness: Harness)
     admin = (await h.say(771, "", documents=(("x.csv", b"id;staff_total\n"),)))[-1]
     assert admin.text == texts.IMPORT_NOT_COORDINATOR
     assert await stored(h, SCHOOL_2) == {"staff_total": 35}
+
+
+async def test_admin_is_told_the_operator_sent_the_report_not_id0(harness: Harness) -> None:
+    """Found in the sandbox: a report the operator imported was announced to the school as «…, id0»."""
+    h = harness
+    plan = await h.app.services.imports.plan(None, "stats.csv", csv(f"id;staff_total;staff_active\n{SCHOOL_1};40;32\n"),
+                                             h.clock())
+    await h.app.services.imports.apply(plan, OPERATOR, h.clock())
+    await register(h, 720, "organization", SCHOOL_1)
+    already = (await h.say(720, "/report"))[-1].text
+    assert "уже отправлен" in already and ", оператор)" in already and "id0" not in already
+
+
+def test_a_nameless_person_is_never_shown_as_our_internal_max_id() -> None:
+    from bot.services.names import person_label
+    assert person_label("  Анна Петрова ", 5) == "Анна Петрова"
+    assert person_label("", OPERATOR) == "оператор"
+    assert person_label(None, 123) == "id123"  # a VK id a coordinator can open
+    assert person_label(" ", -7) == "пользователь MAX"  # −7 is ours, not MAX's

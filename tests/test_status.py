@@ -55,6 +55,9 @@ async def test_municipality_status_by_hand(harness: Harness):
     start = who.index("«Еженедельный мониторинг Сферума», период до 20.10.2023: не сдали 16 из 20")
     missing = who[start + 1:start + 17]
     assert "   – МАОУ СОШ № 3" in missing and "   – МАОУ СОШ № 1" not in missing and len(missing) == 16
+    # as a person counts: № 3 before № 24, № 2 before № 12 (found in the sandbox: «№ 24» came before «№ 3»)
+    assert missing.index("   – МАОУ СОШ № 3") < missing.index("   – МАОУ СОШ № 24")
+    assert missing.index("   – МАДОУ «Детский сад № 2»") < missing.index("   – МАДОУ «Детский сад № 12»")
     await h.say(900, "/status")
     ranked = (await h.press(900, "По организациям"))[-1].text.splitlines()
     start = ranked.index("«Еженедельный мониторинг Сферума», период до 20.10.2023, по цели «Педагоги, написавшие не "

@@ -30,6 +30,11 @@ def words(text: str) -> list[str]:
     return s.split()
 
 
+def name_order(name: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that puts «Детский сад № 2» before «Детский сад № 12», as a person counts."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in words(name))
+
+
 def _word_matches(typed: str, name_words: list[str], typo: bool) -> bool:
     if typed.isdigit():
         return typed in name_words

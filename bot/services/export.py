@@ -18,6 +18,7 @@ from bot.domain.periods import Period, current_period, local_today
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Target, Value
 from bot.services.access import Actor
+from bot.services.names import person_label
 from bot.services.status import StatusService, Territory, Totals, baseline_keys, in_form, organization_percent
 from bot.views import texts
 from bot.views.format import fmt_date, fmt_percent, fmt_time, zone_name
@@ -54,7 +55,7 @@ class ExportService:
         if territory is None:
             return Reply(texts.VIEW_SCOPE_GONE if args else texts.NOT_ALLOWED)
         person = await self.people_repo.person(actor.vk_id)
-        made = await self.export(territory, now, period_text, person.full_name if person else f"id{actor.vk_id}")
+        made = await self.export(territory, now, period_text, person_label(person.full_name if person else None, actor.vk_id))
         if made.data is None:
             return Reply(made.message)
         return Reply(texts.EXPORT_CAPTION.format(scope=territory.name), files=(File(made.name, made.data),))

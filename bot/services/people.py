@@ -10,6 +10,7 @@ from bot.domain.invite_codes import normalize_code
 from bot.domain.scope import COORDINATOR_LEVELS, Scope
 from bot.services.access import AccessService, Actor
 from bot.services.invites import InviteService, Outcome
+from bot.services.names import person_label
 from bot.views import texts
 from bot.views.format import fmt_date
 from bot.views.message import File, Reply
@@ -55,7 +56,7 @@ class PeopleService:
 
     async def display_name(self, vk_id: int) -> str:
         person = await self.people_repo.person(vk_id)
-        return person.full_name if person and person.full_name else f"id{vk_id}"
+        return person_label(person.full_name if person else None, vk_id)
 
     async def whoami(self, actor: Actor) -> Reply:
         lines = [f"• {texts.ROLE_TITLES['owner']} — {texts.SCOPE_OWNER}"] if actor.is_owner else []

@@ -23,6 +23,7 @@ from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
 from bot.domain.roadmap import Form, Roadmap, Value
 from bot.services.access import AccessService, Actor
+from bot.services.names import person_label
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
 from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_time, percent, short, zone_name
@@ -30,7 +31,7 @@ from bot.views.message import Button, Buttons, Outgoing, Reply
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
-from storage.reports import OPERATOR, SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo, Submission
+from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo, Submission
 
 REPORT = "report"  # the command that opens a form; its buttons carry which one
 BEHALF = "behalf"  # a coordinator's «Заполнить за организацию»: the same form, for an organization of their territory
@@ -139,7 +140,7 @@ class ReportService:
         if existing is not None:
             if not correct:
                 who = await self.people_repo.person(existing.updated_by)
-                name = who.full_name if who and who.full_name else f"id{existing.updated_by}"
+                name = person_label(who.full_name if who else None, existing.updated_by)
                 if existing.returned:
                     text = texts.REPORT_RETURNED.format(title=d.form.title, period=fmt_date(d.period.due),
                                                         comment=existing.return_comment or "—")
@@ -227,8 +228,8 @@ class ReportService:
         if prev is not None and prev.updated_by != actor.vk_id and \
                 prev.updated_at >= datetime.fromisoformat(draft.started_at) and not draft.correcting:
             who = await self.people_repo.person(prev.updated_by)
-            lines.append(texts.FORM_SENT_OVER.format(name=who.full_name if who and who.full_name
-                                                     else f"id{prev.updated_by}"))
+            lines.append(texts.FORM_SENT_OVER.format(name=person_label(who.full_name if who else None,
+                                                                  prev.updated_by)))
         if late:
             lines.append(texts.FORM_SENT_LATE)
         baselines = await self.directory_repo.baselines_of(org.id) \
@@ -393,7 +394,7 @@ class ReportService:
 
 
 def _who(first_name: str, last_name: str, vk_id: int) -> str:
-    return f"{first_name} {last_name}".strip() or (texts.OPERATOR if vk_id == OPERATOR else f"id{vk_id}")
+    return person_label(f"{first_name} {last_name}", vk_id)
 
 
 def source_label(source: str | None) -> str:

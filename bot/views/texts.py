@@ -174,6 +174,7 @@ HISTORY_NONE = "Изменений отчётов пока нет."
 HISTORY_HEAD = "Изменения отчётов — {organization} (время местное, {zone}):"
 SOURCE_BEHALF = " (за организацию)"
 OPERATOR = "оператор"
+MAX_PERSON = "пользователь MAX"
 OPERATOR_CLI = "оператор (командная строка)"
 SOURCE_IMPORT = " (из файла {file})"
 HISTORY_LINE = "{when} · {name} · {form}, период до {period}: {question} {old} → {new}{late}"
@@ -191,6 +192,9 @@ SUMMARY_HEAD = "Сводка «{title}» за период до {period} — {sc
 SUMMARY_COVERAGE = "Сдали: {reported} из {expected} организаций ({percent})."
 SUMMARY_TARGET = "• {title}: {percent} ({goal}){trend}"
 SUMMARY_NO_DATA = "• {title}: данных нет"
+# a share of everyone while some have not reported: a lower bound, no delta (it would show a fall that is not there)
+SUMMARY_WITHOUT = "пока без {organizations}"
+WITHOUT_ORGANIZATIONS = ("организации", "организаций", "организаций")  # «без 1 организации», «без 5 организаций»
 VERDICTS = {  # a target against its deadline (bot/domain/verdicts.py)
     "met": "достигнута на {deadline} ({value})",
     "not_met": "не достигнута на {deadline} ({value})",
