@@ -54,6 +54,27 @@ async def test_happy_path_weekly_form(harness: Harness) -> None:
     assert sub is not None and not sub.late and sub.submitted_by == 700
 
 
+async def test_an_answer_above_the_regions_statistics_is_pointed_out_before_sending(harness: Harness) -> None:
+    """Found in the sandbox: 100 active teachers where the region's statistics know 40 showed «100 из 40 — 250 %»
+    only after sending. The review screen says so first; the school may still send (statistics get old)."""
+    h = harness
+    await register(h, 730, "organization", SCHOOL_1)  # the directory: 40 staff (the `staff` baseline)
+    await h.say(730, "/report")
+    await h.say(730, "120")
+    review = await last(h, 730, "100")
+    assert "⚠ Ответ 2 (100) больше, чем всего по статистике региона у вашей организации (40)" in review
+    assert "Ответ 1" not in review  # the total is not counted against everyone: no remark
+    await h.press(730, texts.BTN_FIX)
+    await h.press(730, "2")
+    review = await last(h, 730, "38")
+    assert "⚠" not in review and "— 38" in review
+    await h.press(730, texts.BTN_FIX)
+    await h.press(730, "2")
+    await h.say(730, "41")
+    done = (await h.press(730, texts.BTN_SEND))[-1].text  # sent as it is, when the school says so
+    assert done.startswith("Отчёт принят") and await figures(h) == {"staff_total": 120, "staff_active": 41}
+
+
 async def test_authority_counts_for_its_own_target(harness: Harness) -> None:
     h = harness
     await register(h, 701, "organization", AUTHORITY)

@@ -65,6 +65,9 @@ class FormContext:
     period_label: str
     indicators: dict[str, Indicator]
     previous: dict[str, Value | None]  # the organization's figures of the previous period
+    # an answer that is the numerator of a share of everyone: the organization's known total (its baseline);
+    # more than that is a share above 100 % in the ministry's figures, worth a second look
+    ceilings: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,11 @@ def validate_figures(keys: list[str], figures: Mapping[str, Value | None],
     return problems
 
 
+def above_ceiling(ctx: FormContext, key: str, value: Value | None) -> bool:
+    ceiling = ctx.ceilings.get(key)
+    return ceiling is not None and _numeric(value) and value > ceiling
+
+
 def implausible(ind: Indicator, value: Value | None, previous: Value | None) -> bool:
     """More than 50 % down or 3x up from the last period: worth a second look."""
     if ind.kind not in NUMERIC_KINDS or not _numeric(value) or not _numeric(previous) or previous <= 0:
@@ -388,6 +396,10 @@ def summary_lines(ctx: FormContext, draft: Draft) -> list[str]:
 def summary_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
     lines = [texts.FORM_SUMMARY.format(title=ctx.title, organization=ctx.organization, period=ctx.period_label),
              *summary_lines(ctx, draft)]
+    # a remark, not a stop: the region's statistics may be old, the school knows its staff today
+    lines += [texts.FORM_ABOVE_BASELINE.format(n=n, value=fmt_answer(ctx.indicators[key].kind, draft.figures[key]),
+                                               baseline=fmt_number(ctx.ceilings[key]))
+              for n, key in enumerate(draft.keys, 1) if above_ceiling(ctx, key, draft.figures.get(key))]
     text = "\n".join(lines)
     if prefix:
         text = f"{prefix}\n\n{text}"
@@ -405,8 +417,8 @@ def confirm_screen(ctx: FormContext, draft: Draft) -> Screen:
     key = draft.keys[draft.step]
     ind = ctx.indicators[key]
     previous = ctx.previous.get(key)
-    text = texts.FORM_IMPLAUSIBLE.format(value=fmt_answer(ind.kind, draft.pending), previous=fmt_answer(ind.kind, previous),
-                                         question=short(ind.question))
+    text = texts.FORM_IMPLAUSIBLE.format(value=fmt_answer(ind.kind, draft.pending),
+                                         previous=fmt_answer(ind.kind, previous), question=short(ind.question))
     return Screen(text, [[_b(texts.BTN_CONFIRM, "confirm"), _b(texts.BTN_FIX, "redo")],
                          [_b(texts.BTN_CANCEL, "cancel")]])
 

@@ -283,7 +283,24 @@ class ReportService:
         previous = await self.report_repo.latest_before(org.id, draft.roadmap_id, draft.form_id, draft.period)
         return FormContext(title=form.title, organization=org.name,
                            period_label=fmt_date(datetime.fromisoformat(draft.period)),
-                           indicators={i.key: i for i in form.indicator}, previous=previous)
+                           indicators={i.key: i for i in form.indicator}, previous=previous,
+                           ceilings=await self._ceilings(draft.roadmap_id, org, form))
+
+    async def _ceilings(self, roadmap_id: str, org: Organization, form: Form) -> dict[str, int]:
+        """Answers that count against the organization's known total (a share of everyone): that total."""
+        roadmap = await self.roadmaps.get(roadmap_id)
+        targets = [t for t in (roadmap.target if roadmap else []) if t.denominator.startswith("@baseline.")
+                   and (t.org_types is None or org.type in t.org_types)
+                   and any(i.key == t.numerator for i in form.indicators_for(org.type))]
+        if not targets:
+            return {}
+        baselines = await self.directory_repo.baselines_of(org.id)
+        out: dict[str, int] = {}
+        for t in targets:
+            known = baselines.get(t.denominator.removeprefix("@baseline."))
+            if known is not None:
+                out[t.numerator] = min(known, out.get(t.numerator, known))
+        return out
 
     # -- review ----------------------------------------------------------------------------
 
