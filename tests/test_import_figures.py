@@ -56,6 +56,7 @@ async def test_csv_plan_then_apply_marks_the_source(harness: Harness) -> None:
     changes = await h.app.repos.reports.history(SCHOOL_1)
     assert [(c.indicator_key, c.old_value, c.new_value, c.source) for c in changes][0] == \
         ("staff_active", 30, 32, "import:stats.csv")
+    assert "⚠" not in text  # 32 of 40, 20 of 35 (the `staff` baselines): no share above 100 %
     # the same file again: nothing left to change
     again = await imports.plan(None, "stats.csv", data, h.clock())
     assert not again.applicable and again.count(UNCHANGED) == 3
@@ -258,3 +259,15 @@ def test_a_nameless_person_is_never_shown_as_our_internal_max_id() -> None:
     assert person_label("", OPERATOR) == "оператор"
     assert person_label(None, 123) == "id123"  # a VK id a coordinator can open
     assert person_label(" ", -7) == "пользователь MAX"  # −7 is ours, not MAX's
+
+
+async def test_the_preview_points_out_figures_above_the_regions_statistics(harness: Harness) -> None:
+    """The form's review says it to a school; a file's preview says it to the coordinator, without refusing."""
+    h = harness
+    data = csv(f"id;staff_total;staff_active\n{SCHOOL_1};120;100\n{SCHOOL_2};35;35\n")  # staff baselines: 40, 35
+    plan = await h.app.services.imports.plan(None, "stats.csv", data, h.clock())
+    assert plan.applicable and [r.above for r in plan.rows] == [[("staff_active", 40)], []]
+    text = h.app.services.imports.preview_text(plan, "ПРИМЕНИТЬ?")
+    remark = text.split("⚠ Больше, чем всего по статистике региона у организации")[1]
+    assert "строка 2, МАОУ СОШ № 1: " in remark and " 100 при 40 по статистике" in remark
+    assert "МАОУ СОШ № 2" not in remark and text.endswith("ПРИМЕНИТЬ?")

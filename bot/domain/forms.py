@@ -319,9 +319,13 @@ def validate_figures(keys: list[str], figures: Mapping[str, Value | None],
     return problems
 
 
+def above_baseline(value: Value | None, baseline: int | None) -> bool:
+    """An answer above the organization's known total: its share of everyone would pass 100 %."""
+    return baseline is not None and _numeric(value) and value > baseline
+
+
 def above_ceiling(ctx: FormContext, key: str, value: Value | None) -> bool:
-    ceiling = ctx.ceilings.get(key)
-    return ceiling is not None and _numeric(value) and value > ceiling
+    return above_baseline(value, ctx.ceilings.get(key))
 
 
 def implausible(ind: Indicator, value: Value | None, previous: Value | None) -> bool:

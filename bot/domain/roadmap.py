@@ -241,6 +241,14 @@ class Roadmap(_Strict):
     def id(self) -> str:
         return self.roadmap.id
 
+    def baseline_ceilings(self, form: Form, org_type: str) -> dict[str, str]:
+        """Answers of `form` that an organization of this type gives as the numerator of a share of everyone:
+        indicator key -> baseline key. An answer above the organization's baseline puts its share above 100 %."""
+        asked = {i.key for i in form.indicators_for(org_type)}
+        return {t.numerator: t.denominator.removeprefix("@baseline.") for t in self.target
+                if t.denominator.startswith("@baseline.") and t.numerator in asked
+                and (t.org_types is None or org_type in t.org_types)}
+
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True)
 

@@ -22,7 +22,7 @@ from bot.domain.figures_file import (
     match_columns,
     read_figures,
 )
-from bot.domain.forms import Invalid, check_value, parse_answer
+from bot.domain.forms import Invalid, above_baseline, check_value, parse_answer
 from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Value
@@ -30,7 +30,7 @@ from bot.services.access import AccessService, Actor
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
 from bot.views import texts
-from bot.views.format import fmt_answer, fmt_date, short
+from bot.views.format import fmt_answer, fmt_date, fmt_number, short
 from bot.views.message import Button, Document, File, Reply
 from bot.views.sheets import Sheet, report_workbook
 from storage.chats import ConversationRepo
@@ -51,6 +51,7 @@ class PlannedRow:
     answers: dict[str, Value] = field(default_factory=dict)
     changes: list[tuple[str, Value | None, Value]] = field(default_factory=list)  # indicator, old, new
     reasons: list[str] = field(default_factory=list)
+    above: list[tuple[str, int]] = field(default_factory=list)  # (indicator, baseline): a share above 100 %
 
 
 @dataclass
@@ -195,6 +196,8 @@ class ImportService:
         existing = await self.report_repo.period_figures(roadmap.id, form.id, period.key, ids, counted=False)
         plan.names = {o.id: o.name for o in orgs.values()}
         indicators = {i.key: i for i in form.indicator}
+        with_baselines = any(t.denominator.startswith("@baseline.") for t in roadmap.target)
+        baselines = await self.directory_repo.baselines_for(ids) if with_baselines else {}
         seen: dict[str, int] = {}
         for row in table.rows:
             org = orgs.get(row.organization_id)
@@ -224,7 +227,10 @@ class ImportService:
             changes = [(k, (old or {}).get(k), v) for k, v in answers.items()
                        if old is None or k not in old or not same_value(old[k], v)]
             status = NEW if old is None and answers else CHANGED if changes else UNCHANGED
-            plan.rows.append(PlannedRow(row.number, row.organization_id, status, answers, changes))
+            known = baselines.get(row.organization_id, {})
+            above = [(k, known[b]) for k, b in roadmap.baseline_ceilings(form, org.type).items()
+                     if b in known and above_baseline(answers.get(k), known[b])] if org and known else []
+            plan.rows.append(PlannedRow(row.number, row.organization_id, status, answers, changes, above=above))
         return plan
 
     async def replan(self, actor: Actor | None, name: str, roadmap_id: str, form_id: str, period_key: str,
@@ -311,6 +317,16 @@ class ImportService:
                 lines.append(texts.IMPORT_ROW.format(row=r.number, organization=self._name(plan, r), what=what))
             if len(changed) > SHOWN:
                 lines.append(texts.IMPORT_MORE.format(n=len(changed) - SHOWN))
+            above = [r for r in changed if r.above]
+            if above:  # a remark, not a refusal: the region's statistics may be older than the file
+                lines += ["", texts.IMPORT_ABOVE]
+                for r in above[:SHOWN]:
+                    what = ", ".join(texts.IMPORT_ABOVE_WHAT.format(
+                        header=indicators[k].header, value=fmt_answer(indicators[k].kind, r.answers[k], 40),
+                        baseline=fmt_number(b)) for k, b in r.above)
+                    lines.append(texts.IMPORT_ROW.format(row=r.number, organization=self._name(plan, r), what=what))
+                if len(above) > SHOWN:
+                    lines.append(texts.IMPORT_MORE.format(n=len(above) - SHOWN))
             lines += ["", closing]
         else:
             lines += ["", texts.IMPORT_NOTHING]

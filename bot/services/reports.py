@@ -289,18 +289,9 @@ class ReportService:
     async def _ceilings(self, roadmap_id: str, org: Organization, form: Form) -> dict[str, int]:
         """Answers that count against the organization's known total (a share of everyone): that total."""
         roadmap = await self.roadmaps.get(roadmap_id)
-        targets = [t for t in (roadmap.target if roadmap else []) if t.denominator.startswith("@baseline.")
-                   and (t.org_types is None or org.type in t.org_types)
-                   and any(i.key == t.numerator for i in form.indicators_for(org.type))]
-        if not targets:
-            return {}
-        baselines = await self.directory_repo.baselines_of(org.id)
-        out: dict[str, int] = {}
-        for t in targets:
-            known = baselines.get(t.denominator.removeprefix("@baseline."))
-            if known is not None:
-                out[t.numerator] = min(known, out.get(t.numerator, known))
-        return out
+        keys = roadmap.baseline_ceilings(form, org.type) if roadmap else {}
+        baselines = await self.directory_repo.baselines_of(org.id) if keys else {}
+        return {k: baselines[b] for k, b in keys.items() if b in baselines}
 
     # -- review ----------------------------------------------------------------------------
 
