@@ -113,7 +113,7 @@ class PeopleService:
             rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, code, fmt_date(expires), ""])
         data = workbook([(texts.INVITES_SHEET, texts.INVITES_HEADER, rows, (28, 14, 50, 14, 14, 40))])
         text = texts.INVITES_FILE.format(count=minted, expires=fmt_date(expires)) if minted else texts.INVITES_NO_NEW
-        if minted < len(scopes) and not everyone:
+        if 0 < minted < len(scopes) and not everyone:  # (none minted: INVITES_NO_NEW says it all)
             text += " " + texts.INVITES_SKIPPED.format(n=len(scopes) - minted)
         return Reply(text, files=(File(f"invites-{now:%Y-%m-%d}.xlsx", data),), secret=True)
 
