@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import itertools
 import os
 import re
 import sys
@@ -165,7 +166,12 @@ class Console:
             self.write("бот: " + msg.text.replace("\n", "\n     "))
             for att in msg.attachments:
                 self.write(f"     📎 {self.save(att)}")
-            if msg.keyboard and msg.labels():
+            rows = getattr(msg, "rows", None)
+            if msg.keyboard and rows:  # MAX: row by row, each label as a phone shows it (cut where MAX cuts)
+                numbers = itertools.count(1)
+                for row in rows:
+                    self.write("     " + "  ".join(f"[{next(numbers)}] {label}" for label in row))
+            elif msg.keyboard and msg.labels():
                 self.write("     " + "  ".join(f"[{i}] {label}" for i, label in enumerate(msg.labels(), 1)))
         self.seen[self.peer] = len(self.emu.delivered(self.peer))
 
@@ -230,6 +236,7 @@ class _Shown:
     attachments: list[str]
     keyboard: bool
     _labels: list[str]
+    rows: list[list[str]]  # the keyboard as MAX draws it
 
     def labels(self) -> list[str]:
         return self._labels
@@ -294,11 +301,11 @@ class MaxRoom:
                 name = f"{a['type']}-{token[:8]}"
                 self.files[name] = self.emu.uploads[token].data or b""
                 names.append(name)
-            out.append(_Shown(m.text, names, bool(m.buttons()), m.labels()))
+            out.append(_Shown(m.text, names, bool(m.buttons()), m.labels(), m.shown_rows()))
         return out
 
 
-DEMO_HISTORY = 4  # past periods with figures: trends, «Как в прошлый раз» and verdicts have something to show
+DEMO_HISTORY = 4  # past periods with figures: trends, «Как раньше» and verdicts have something to show
 DEMO_SILENT = {"6624000003", "6624000013"}  # two organizations that never report (who is late, reminders)
 # the demo admins' organizations and a few more have not sent the open period yet: there is something to do
 DEMO_NOT_YET = {"6624000001", "6624000012", "6624000010", "6624000005", "6624000016"}

@@ -67,7 +67,7 @@ async def report(ctx: Context) -> None:
 
 
 async def report_on_behalf(ctx: Context) -> None:
-    """A coordinator's «Заполнить за организацию» under its view: the same form, marked as theirs."""
+    """A coordinator's «Заполнить отчёт» under its view: the same form, marked as theirs."""
     args = ctx.incoming.args
     await ctx.show(await ctx.services.reports.start(ctx.actor, ctx.now, args, correct=args.get("fix") == 1,
                                                     behalf=True))

@@ -7,7 +7,10 @@ the long-polling queue of updates — with MAX's rules where its documentation o
 - `GET /updates` without a marker returns only the latest update; a marker acknowledges everything before it;
 - a file just uploaded may be refused once with `attachment.not.ready` (maxapi retries on it for that reason);
 - a callback is answered at most once; texts over 4,000 characters, unknown attachment types and buttons over
-  the document's limits are refused by the schema check.
+  the document's limits are refused by the schema check;
+- a button's label is drawn on one line and cut past the document's recommended width (20 characters for one
+  button in a row, 10 for two, 5 for three, 3 for four; max-bot-api-client-ts issue #300): MAX accepts it, so
+  the emulator does too, but counts every label a person would see cut (`labels_cut`, in the control API's stats).
 
 Every request and answer is checked against the OpenAPI document (`maxemu.schema`); the control methods
 (`start`, `say`, `press`, `add_chat`, ...) are what tests and the sandbox use to play the people.
@@ -26,6 +29,14 @@ from .schema import Operation, Schema
 
 RATE_LIMIT = 30  # requests a second (MAX's documented limit for a bot)
 TEXT_LIMIT = 4000
+LABEL_WIDTH = {1: 20, 2: 10, 3: 5, 4: 3}  # the document's recommendation, by buttons in the row
+LABEL_WIDTH_MORE = 2  # five to seven in a row: the document says nothing; narrower still
+
+
+def shown_label(text: str, in_row: int) -> str:
+    """A label as a phone draws it in a row of `in_row` buttons: whole, or cut with an ellipsis."""
+    width = LABEL_WIDTH.get(in_row, LABEL_WIDTH_MORE)
+    return text if len(text) <= width else text[:max(1, width - 1)] + "…"
 
 
 class ApiError(Exception):
@@ -94,6 +105,12 @@ class Delivered:
     def labels(self) -> list[str]:
         return [b["text"] for b in self.buttons()]
 
+    def shown_rows(self) -> list[list[str]]:
+        """The keyboard as a person sees it: rows of labels, each cut as MAX cuts it."""
+        return [[shown_label(b["text"], len(row)) for b in row]
+                for a in self.message["body"].get("attachments") or [] if a["type"] == "inline_keyboard"
+                for row in a["payload"]["buttons"]]
+
     def files(self) -> list[dict[str, Any]]:
         return [a for a in self.message["body"].get("attachments") or [] if a["type"] in ("file", "image")]
 
@@ -121,6 +138,7 @@ class Emulator:
         self.requests: deque[float] = deque()
         self.calls: list[tuple[str, str]] = []  # (method, path) of every API request, for tests
         self.rejected: list[tuple[int, str]] = []  # (status, code) of every refused request
+        self.labels_cut: list[str] = []  # every button label sent that a person would see cut
         self.fail_next: list[ApiError] = []  # faults a test injects: the next requests answer these
         self.lose_answers = 0  # faults: the next sends are taken, but their answers are lost on the way (server)
         self._mid = itertools.count(1)
@@ -361,6 +379,8 @@ class Emulator:
             buttons = a["payload"]["buttons"]
             if len(buttons) > 30 or any(len(row) > 7 for row in buttons) or sum(map(len, buttons)) > 210:
                 raise ApiError(400, "proto.payload", "Keyboard is too big: at most 30 rows, 7 buttons a row, 210 all")
+            self.labels_cut += [b["text"] for row in buttons for b in row
+                                if shown_label(b["text"], len(row)) != b["text"]]
             return {"type": "inline_keyboard", "payload": {"buttons": buttons}}
         if a["type"] in ("file", "image"):
             payload = a.get("payload") or {}

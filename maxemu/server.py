@@ -92,7 +92,8 @@ def build_web_app(emu: Emulator) -> web.Application:
                 refused: dict[str, int] = {}
                 for status, _code in emu.rejected:
                     refused[str(status)] = refused.get(str(status), 0) + 1
-                return web.json_response({"sent": len(emu.sent), "refused": refused, "requests": len(emu.calls)})
+                return web.json_response({"sent": len(emu.sent), "refused": refused, "requests": len(emu.calls),
+                                          "labels_cut": len(emu.labels_cut)})
             if action == "add_user":
                 emu.add_user(int(args["user_id"]), args.get("first_name", "Анна"), args.get("last_name"))
                 return web.json_response({"ok": True})

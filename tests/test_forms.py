@@ -144,8 +144,8 @@ async def test_carry_over_and_implausible_change(harness: Harness) -> None:
         await h.say(704, typed)
     h.clock.advance(days=7)  # next Friday
     await h.say(704, "/report")
-    assert h.emu.delivered(704)[-1].labels()[0] == "Как в прошлый раз: 204"
-    assert "Вопрос 2 из 2" in (await h.press(704, "Как в прошлый раз: 204"))[-1].text
+    assert h.emu.delivered(704)[-1].labels()[0] == "Как раньше: 204"
+    assert "Вопрос 2 из 2" in (await h.press(704, "Как раньше: 204"))[-1].text
     # 50 fell from 179: more than 50 % down asks for confirmation
     confirm = await last(h, 704, "50")
     assert "заметно отличается от прошлого периода (179)" in confirm

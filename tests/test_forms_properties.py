@@ -33,7 +33,7 @@ numbers = st.builds(
 nasty = st.sampled_from([
     "'; DROP TABLE figures; --", "1; DELETE FROM submissions", "<script>", "\x00\x01\x02", "\u202e123",
     "🙂" * 50, "я" * 10_000, "1" * 10_000, "да", "НЕТ", "Отмена", "назад", "Отправить", "Исправить",
-    "Подтвердить", "Как в прошлый раз: 5", "0", "1e3", "0x10", "١٢٣", "NaN", "  ", "\n\n", "/cancel"])
+    "Подтвердить", "Как раньше: 5", "0", "1e3", "0x10", "١٢٣", "NaN", "  ", "\n\n", "/cancel"])
 any_text = st.one_of(numbers, nasty, st.text(max_size=200))
 acts = st.one_of(st.none(), st.sampled_from(sorted(ACTS)), st.text(max_size=10))
 answers = st.builds(Answer, any_text, acts, st.one_of(st.none(), st.integers(-5, 50)))

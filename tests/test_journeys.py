@@ -21,6 +21,8 @@ async def journey(request, tmp_path, schema):
     try:
         yield driver
         assert not h.app.handler_errors, h.app.handler_errors
+        if h.max_emu is not None:  # every button a MAX person saw in the journey was drawn whole
+            assert h.max_emu.labels_cut == [], h.max_emu.labels_cut
     finally:
         await stop_harness(h)
 

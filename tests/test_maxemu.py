@@ -147,3 +147,39 @@ async def test_uploads_and_a_file_not_ready_at_once(max_api) -> None:
     assert attachment["filename"] == "svodka.xlsx" and emu.file_bytes(attachment) == b"PK\x03\x04 xlsx"
     async with session.get(attachment["payload"]["url"]) as resp:
         assert await resp.read() == b"PK\x03\x04 xlsx"
+
+
+async def test_labels_are_drawn_on_one_line_and_cut_past_the_recommended_width(max_api) -> None:
+    """MAX accepts any label up to 128 characters but draws it on one line: past 20 characters for one button in
+    a row, 10 for two, 5 for three, 3 for four it is cut (max-bot-api-client-ts issue #300). Counted, not refused."""
+    emu, server, call, session = max_api
+    emu.start(505)
+
+    def row(*labels: str) -> list[dict]:
+        return [{"type": "callback", "text": label, "payload": label} for label in labels]
+
+    keyboard = {"type": "inline_keyboard", "payload": {"buttons": [
+        row("Сдать отчёт"), row("Сводка", "Кто я"), row("1", "2", "3", "4", "5"),     # drawn whole
+        row("Пункты карты", "Помощь"), row("Кто не сдал", "Пункты", "По типам", "Excel")]}}  # cut: 1, then 4
+    status, sent = await call("POST", "/messages", params={"user_id": 505},
+                              json={"text": "меню", "attachments": [keyboard]})
+    assert status == 200
+    assert emu.labels_cut == ["Пункты карты", "Кто не сдал", "Пункты", "По типам", "Excel"]
+    shown = emu.delivered(user_id=505)[-1].shown_rows()
+    assert shown[0] == ["Сдать отчёт"] and shown[3] == ["Пункты ка…", "Помощь"] and shown[4][0] == "Кт…"
+    async with session.get(server.api_url + "/_control/stats") as resp:
+        assert (await resp.json())["labels_cut"] == 5
+
+
+def test_the_max_adapter_lays_rows_out_so_that_every_label_is_whole() -> None:
+    from bot.max.updates import max_rows
+    from bot.views.message import Button
+    from maxemu.emulator import shown_label
+    menus = [[["Кто не сдал", "Пункты", "По типам", "По организациям", "Организация…", "Excel", "График"]],
+             [["Сдать отчёт", "Сводка"], ["Пункты карты", "Кто я", "Помощь"]],
+             [[str(n) for n in range(1, 6)], ["Назад", "Отмена"]]]
+    for labels in menus:
+        rows = max_rows([[Button(label, "x") for label in row] for row in labels])
+        assert [b.label for row in rows for b in row] == [label for row in labels for label in row]  # order kept
+        assert all(shown_label(b.label, len(row)) == b.label for row in rows for b in row), rows
+    assert len(max_rows([[Button(str(n), "x") for n in range(1, 6)]])) == 1  # numbers stay five in a row

@@ -1,5 +1,5 @@
 """The sandbox's demo is a live season (issue 16): the roadmap moved to now, the last weeks reported, the open
-period partly sent — so a newcomer sees trends, «Как в прошлый раз» and who is late as in October."""
+period partly sent — so a newcomer sees trends, «Как раньше» and who is late as in October."""
 
 from __future__ import annotations
 

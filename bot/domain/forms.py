@@ -361,7 +361,7 @@ def _carry_label(value: Value) -> str:
 
 
 def _same_label(typed: str, label: str) -> bool:
-    """A button's label typed by hand: case and digit grouping aside («Как в прошлый раз: 1204»)."""
+    """A button's label typed by hand: case and digit grouping aside («Как раньше: 1204»)."""
     return _SEPARATORS.sub("", typed).lower() == _SEPARATORS.sub("", label).lower()
 
 

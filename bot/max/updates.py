@@ -21,6 +21,26 @@ from storage.outbox import OutboxRepo
 
 STARTED = "max:started:"  # the event id of a bot_started update
 LABEL_MAX = 64  # MAX shows about 20 characters a button in a row of one; the document allows 128
+# MAX draws a button's label on one line and cuts what does not fit; its document recommends at most 20 characters
+# for one button in a row, 10 for two, 5 for three, 3 for four (max-bot-api-client-ts issue #300: no wrapping)
+ROW_WIDTH = {1: 20, 2: 10, 3: 5, 4: 3}
+NARROWEST = 2  # five or more in a row (MAX allows seven): numbers only
+
+
+def max_rows(rows: Buttons) -> Buttons:
+    """Our rows laid out for MAX: each row split, in order, so that every label is shown whole."""
+    out: Buttons = []
+    for row in rows:
+        current: list = []
+        for button in row:
+            wider = [*current, button]
+            if current and any(len(b.label) > ROW_WIDTH.get(len(wider), NARROWEST) for b in wider):
+                out.append(current)
+                wider = [button]
+            current = wider
+        if current:
+            out.append(current)
+    return out
 _MENTION = re.compile(r"^\s*@(?P<name>[A-Za-z0-9_.]+)\s*[,:]?\s*")
 _ADDRESSED_COMMAND = re.compile(r"^(?P<command>/\S+?)@(?P<name>[A-Za-z0-9_.]+)")
 
@@ -29,7 +49,7 @@ def max_keyboard(rows: Buttons, callback: bool) -> str:
     """An `inline_keyboard` attachment (as JSON text, stored in the outbox row) of callback buttons."""
     buttons = [[{"type": "callback", "text": short(b.label, LABEL_MAX),
                  "payload": json.dumps({"cmd": b.command, **b.args, **({"k": "cb"} if callback else {})},
-                                       ensure_ascii=False)} for b in row] for row in rows]
+                                       ensure_ascii=False)} for b in row] for row in max_rows(rows)]
     return json.dumps({"type": "inline_keyboard", "payload": {"buttons": buttons}}, ensure_ascii=False)
 
 

@@ -34,7 +34,7 @@ from storage.people import PeopleRepo
 from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo, Submission
 
 REPORT = "report"  # the command that opens a form; its buttons carry which one
-BEHALF = "behalf"  # a coordinator's «Заполнить за организацию»: the same form, for an organization of their territory
+BEHALF = "behalf"  # a coordinator's «Заполнить отчёт» under an organization's view: the same form, for an organization of their territory
 RETURN = "return"  # a coordinator's «Вернуть на доработку» under an organization's view
 RETURN_COMMENT_LIMIT = 1000
 
@@ -105,7 +105,7 @@ class ReportService:
     async def start(self, actor: Actor, now: datetime, ref: Mapping[str, Any] | None = None,
                     correct: bool = False, behalf: bool = False) -> Reply:
         """/report, the menu button or a reminder's button. `ref` comes from a payload: only a hint; with
-        `behalf` it is a coordinator's «Заполнить за организацию», checked against their territory."""
+        `behalf` it is a coordinator's «Заполнить отчёт», checked against their territory."""
         if behalf:
             if ref is None:
                 return Reply(texts.NOT_ALLOWED)

@@ -109,7 +109,7 @@ BTN_CANCEL = "Отмена"
 BTN_SEND = "Отправить"
 BTN_FIX = "Исправить"
 BTN_CONFIRM = "Подтвердить"
-BTN_CARRY = "Как в прошлый раз: {value}"
+BTN_CARRY = "Как раньше: {value}"  # ≤ 20 characters: MAX cuts longer labels
 BTN_SKIP = "Пропустить"
 
 FORM_INTRO = "«{title}»\n{organization}, период до {period}."
@@ -348,8 +348,9 @@ BEHALF_NOTE = ("Вы заполняете за организацию «{organiz
 FORM_TARGETS_BEHALF = "Организация по целям дорожной карты:"
 BEHALF_NOTICE = ("{name} внёс(ла) за вашу организацию отчёт «{title}» за период до {period} ({organization}):\n"
                  "{answers}\nЕсли что-то не так, исправьте: /report.")
-BTN_BEHALF = "Заполнить за организацию"
-BTN_BEHALF_FIX = "Исправить за организацию"
+# under an organization's view, so «отчёт» is that organization's; ≤ 20 characters: MAX cuts longer labels
+BTN_BEHALF = "Заполнить отчёт"
+BTN_BEHALF_FIX = "Исправить отчёт"
 BTN_RETURN = "Вернуть на доработку"
 REPORT_RETURNED = ("Отчёт «{title}» за период до {period} возвращён координатором на доработку: «{comment}». "
                    "Пока он не исправлен, он не учитывается в сводке. Исправить его?")
