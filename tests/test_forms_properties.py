@@ -110,3 +110,21 @@ async def test_whole_bot_with_arbitrary_text(harness: Harness, typed: list[str])
         assert validate_figures(list(inds), values, inds) == []
     # every message got an answer, and none broke VK's limits (the emulator would have refused it)
     assert h.emu.errors_by_code == {}
+
+
+def test_long_options_are_listed_by_number_in_the_question() -> None:
+    """A phone cuts a long button label (MAX past 20 characters): the text lists the options, a number answers."""
+    from bot.domain.forms import question_screen
+    from bot.domain.roadmap import Indicator
+    long = Indicator(key="wifi", question="Есть ли Wi-Fi в классах?", kind="choice",
+                     options=["Да, во всех классах", "Да, в части классов и в учительской", "Нет"])
+    short = Indicator(key="chat", question="Есть ли чат?", kind="choice", options=["да", "частично", "нет"])
+    for ind, listed in ((long, True), (short, False)):
+        ctx = FormContext("Форма", "Школа", "20.10.2023", {ind.key: ind}, {})
+        draft = Draft("rm", "f", "org", "2023-10-20", [ind.key], "2023-10-20T00:00:00+00:00")
+        text = question_screen(ctx, draft).text
+        assert ("2. Да, в части классов и в учительской" in text) is listed
+        assert ("пришлите его номер" in text) is listed
+    ctx = FormContext("Форма", "Школа", "20.10.2023", {"wifi": long}, {})
+    step = advance(ctx, Draft("rm", "f", "org", "2023-10-20", ["wifi"], "2023-10-20T00:00:00+00:00"), Answer("2"))
+    assert step.draft is not None and step.draft.figures == {"wifi": "Да, в части классов и в учительской"}

@@ -347,6 +347,8 @@ def _hint(ind: Indicator) -> str:
             "choice": texts.FORM_HINT_CHOICE, "link": texts.FORM_HINT_LINK,
             "text": texts.FORM_HINT_TEXT.format(limit=fmt_number(ind.max_length or TEXT_LIMIT))
             }.get(ind.kind, texts.FORM_HINT_COUNT)
+    if ind.kind == "choice" and any(len(o) > OPTION_SHOWN for o in ind.options or []):
+        hint = texts.FORM_HINT_CHOICE_LISTED
     return hint if ind.required else f"{hint} {texts.FORM_HINT_OPTIONAL}"
 
 
@@ -365,6 +367,9 @@ def _same_label(typed: str, label: str) -> bool:
     return _SEPARATORS.sub("", typed).lower() == _SEPARATORS.sub("", label).lower()
 
 
+OPTION_SHOWN = 20  # the longest option label every messenger shows whole on a button of its own
+
+
 def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
     key = draft.keys[draft.step]
     ind = ctx.indicators[key]
@@ -378,6 +383,9 @@ def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
         # short labels two to a row, long ones alone: a phone shows a row's labels side by side
         per_row = 2 if all(len(o) <= 16 for o in ind.options or []) else 1
         rows += [options[i:i + per_row] for i in range(0, len(options), per_row)]
+        if any(len(o) > OPTION_SHOWN for o in ind.options or []):
+            # a phone cuts a long label (MAX past 20 characters): the options are in the text too, by number
+            head += "\n" + "\n".join(f"{n}. {o}" for n, o in enumerate(ind.options or [], 1))
     elif carry is not None:
         rows.append([_b(_carry_label(carry), "carry")])
     if not ind.required:
