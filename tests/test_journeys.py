@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.max.side import MaxSide
 from bot.views import texts
 from testkit.harness import start_harness, stop_harness
 from testkit.journey import MaxDriver, VkDriver, register
@@ -257,6 +258,8 @@ async def test_max_updates_read_again_after_a_crash_are_handled_once(tmp_path, s
         await d.say(561, "/whoami")
         replies = len(d.seen_of(561))
         await h.app.repos.max_accounts.save_marker(before_marker)  # as if the bot died before saving the marker
+        old = h.app.max
+        h.app.max = MaxSide(old.api, old.accounts, old.translator, old.messenger, old.sender, old.dispatcher)  # restart
         assert await h.app.max.pump() == 2  # the same two updates again
         assert len(d.seen_of(561)) == replies
     finally:
@@ -304,4 +307,36 @@ async def test_max_refusals_for_now_are_waited_out(tmp_path, schema) -> None:
         assert [m.text.splitlines()[1] for m in got] == ["MAX id: 581"], [m.text for m in got]
         assert not d.emu.fail_next  # every fault was met and waited out
     finally:
+        await stop_harness(h)
+
+
+async def test_max_polling_reads_each_update_once_while_handlers_work(tmp_path, schema) -> None:
+    """Found in the sandbox: every press was answered twice («Callback has already been answered») because the next
+    poll started from the saved marker while the handler was still at work, so MAX gave the same update again. The
+    real loop (`MaxSide.run`) now reads each update once; the marker is still saved only after handling."""
+    import asyncio
+
+    h = await start_harness(tmp_path, schema, with_max=True)
+    d = MaxDriver(h)
+    stop = asyncio.Event()
+    try:
+        await register(d, 591, "organization", SCHOOL)
+        await d.say(591, "/menu")
+        seen = len(d.seen_of(591))
+        running = asyncio.create_task(h.app.max.run(stop))
+        for label in ("Кто я", "Помощь", "Кто я"):
+            message = next(m for m in reversed(d.emu.delivered(user_id=591)) if label in m.labels())
+            d.emu.press(591, message.mid, next(b["payload"] for b in message.buttons() if b["text"] == label))
+            for _ in range(200):
+                if len(d.seen_of(591)) > seen:
+                    break
+                await asyncio.sleep(0.02)
+            seen = len(d.seen_of(591))
+        assert seen == len(d.seen_of(591)) and d.emu.rejected == [], d.emu.rejected
+        assert sum(1 for call in d.emu.calls if call == ("POST", "/answers")) == 3
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        assert await h.app.repos.max_accounts.saved_marker() is not None
+    finally:
+        stop.set()
         await stop_harness(h)

@@ -57,8 +57,9 @@ class MaxMessenger:
         try:
             await asyncio.wait_for(self.api.request("POST", "/answers", {"callback_id": incoming.callback_id},
                                                     {"notification": incoming.text or "Принято"}), ACK_WITHIN_S)
-        except (MaxError, *TRANSIENT_EXCEPTIONS):
-            logger.warning("could not answer a MAX button press; it is handled all the same")
+        except (MaxError, *TRANSIENT_EXCEPTIONS) as e:
+            logger.warning("could not answer a MAX button press ({}); it is handled all the same", type(e).__name__ + (
+                f" {e}" if isinstance(e, MaxError) else ""))
 
     async def download(self, url: str, limit: int) -> bytes | None:
         try:

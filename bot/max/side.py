@@ -2,7 +2,9 @@
 its own sender delivers the outbox's MAX rows.
 
 The marker is saved only when every update before it has been handled (or skipped as a duplicate): after a
-crash the updates since the saved marker come again and the dispatcher's "handled" marks drop the ones done."""
+crash the updates since the saved marker come again and the dispatcher's "handled" marks drop the ones done.
+While running, the next poll starts from the marker MAX last gave (kept in memory), not the saved one: handlers
+still at work must not have their updates read, acknowledged and downloaded a second time."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ class MaxSide:
         self.sender = sender
         self.dispatcher = dispatcher
         self._saving: asyncio.Task[None] | None = None
+        self._read: int | None = None  # the marker of the last poll: read up to here, maybe not handled yet
 
     async def me(self) -> dict[str, Any]:
         """`GET /me`: the bot MAX knows by the token (its username addresses it in group chats)."""
@@ -42,7 +45,7 @@ class MaxSide:
     async def poll_once(self, wait_s: int = 0) -> int:
         """One long poll from the saved marker: its updates handed to the dispatcher, the marker saved once they
         are all handled. Returns how many updates came."""
-        marker = await self.accounts.saved_marker()
+        marker = self._read if self._read is not None else await self.accounts.saved_marker()
         params: dict[str, Any] = {"timeout": wait_s, "limit": 100, "types": TYPES}
         if marker is not None:
             params["marker"] = marker
@@ -53,7 +56,9 @@ class MaxSide:
             incoming = await self.translator.incoming(update)
             if incoming is not None:
                 tasks.append(self.dispatcher.feed_incoming(incoming))
-        self._save_after(tasks, int(answer.get("marker") if answer.get("marker") is not None else marker or 0))
+        read = int(answer.get("marker") if answer.get("marker") is not None else marker or 0)
+        self._read = read
+        self._save_after(tasks, read)
         return len(updates)
 
     def _save_after(self, tasks: list[asyncio.Task[None]], marker: int) -> None:
