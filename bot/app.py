@@ -48,6 +48,10 @@ class Messengers:
         self.vk = vk
         self.max = max_
 
+    def invite_links(self, code: str) -> list[tuple[str, str]]:
+        """(column, link) for each messenger that can open the bot with an invite code."""
+        return [link for m in (self.max,) if m is not None and (link := m.invite_link(code)) is not None]
+
     def of(self, peer: int) -> VkMessenger | MaxMessenger:
         messenger = self.max if peer < 0 else self.vk
         if messenger is None:
@@ -296,7 +300,8 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
                      repos.retention, timedelta(days=config.storage.retention_days))
     services = Services(
         access=core.access, invites=core.invites,
-        people=PeopleService(core.access, core.invites, repos.people, repos.chats, messenger.user_name),
+        people=PeopleService(core.access, core.invites, repos.people, repos.chats, messenger.user_name,
+                            messenger.invite_links),
         catalog=core.catalog, reports=core.reports,
         items=ItemService(core.roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone),
         status=core.status, imports=core.imports, exports=core.exports, dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)

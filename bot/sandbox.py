@@ -52,6 +52,7 @@ HELP = """Команды консоли (всё остальное уходит 
   :chat         — писать в беседу координаторов  :pm   — писать боту в личные сообщения
   :N            — нажать кнопку N последней клавиатуры
   :file ПУТЬ    — отправить боту файл (например, заполненный шаблон .xlsx)
+  :link ССЫЛКА  — открыть ссылку на бота (MAX: ссылка-приглашение из файла кодов)
   :help         — эта подсказка               :quit    — выход"""
 
 
@@ -131,6 +132,18 @@ class Console:
                 self.write(f"Не могу прочитать файл «{path}»: {e.strerror or e}.")
                 return True
             self.emu.say(self.user, "", peer_id=self.peer, documents=((path.name, data),))
+            await self.show_replies()
+        elif line.startswith(":link"):
+            opened = getattr(self.emu, "open_link", None)
+            if opened is None:
+                self.write("Ссылки-приглашения есть только в MAX (песочница --messenger max).")
+                return True
+            try:
+                opened(self.user, line[5:].strip())
+            except ValueError as e:
+                self.write(f"Эта ссылка не открывает бота ({e}).")
+                return True
+            self.peer = self.user
             await self.show_replies()
         elif line.startswith(":"):
             self.write("Неизвестная команда консоли. :help — подсказка.")
@@ -270,6 +283,9 @@ class MaxRoom:
 
     def _messages(self, peer: int) -> list:
         return self.emu.delivered(chat_id=peer) if peer == self.chat_id else self.emu.delivered(user_id=peer)
+
+    def open_link(self, user_id: int, url: str) -> None:
+        self.emu.open_link(user_id, url)  # (every console person is MAX's person from the start)
 
     def say(self, user_id: int, text: str, peer_id: int | None = None,
             documents: tuple[tuple[str, bytes], ...] = ()) -> None:

@@ -24,11 +24,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .schema import Operation, Schema
 
 RATE_LIMIT = 30  # requests a second (MAX's documented limit for a bot)
 TEXT_LIMIT = 4000
+DEEP_LINK_PAYLOAD = 128  # https://max.ru/<bot>?start=<payload>: MAX's help on deep links
 LABEL_WIDTH = {1: 20, 2: 10, 3: 5, 4: 3}  # the document's recommendation, by buttons in the row
 LABEL_WIDTH_MORE = 2  # five to seven in a row: the document says nothing; narrower still
 
@@ -164,6 +166,17 @@ class Emulator:
         person.started = True
         return self._push({"update_type": "bot_started", "chat_id": person.dialog_id, "user": person.user(),
                            "payload": payload, "user_locale": "ru"})
+
+    def open_link(self, user_id: int, url: str) -> dict[str, Any]:
+        """The person opens a deep link to the bot, https://max.ru/<bot nick>?start=<payload> (payload up to 128
+        characters, MAX's help on deep links): the dialog starts with the payload in `bot_started`."""
+        parts = urlsplit(url)
+        start = parse_qs(parts.query).get("start", [None])[0]
+        if parts.scheme != "https" or parts.netloc != "max.ru" or unquote(parts.path.strip("/")) != self.bot_username:
+            raise ValueError(f"не ссылка на бота {self.bot_username}: {url}")
+        if start is not None and len(start) > DEEP_LINK_PAYLOAD:
+            raise ValueError("в ссылке больше 128 знаков после start=")
+        return self.start(user_id, start)
 
     def stop(self, user_id: int) -> dict[str, Any]:
         person = self.people[user_id]

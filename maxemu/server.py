@@ -97,6 +97,8 @@ def build_web_app(emu: Emulator) -> web.Application:
             if action == "add_user":
                 emu.add_user(int(args["user_id"]), args.get("first_name", "Анна"), args.get("last_name"))
                 return web.json_response({"ok": True})
+            if action == "open_link":
+                return web.json_response(emu.open_link(int(args["user_id"]), str(args["url"])))
             if action == "start":
                 return web.json_response(emu.start(int(args["user_id"]), args.get("payload")))
             if action == "stop":

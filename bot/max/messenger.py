@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from urllib.parse import quote
 
 from loguru import logger
 
 from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
 from bot.max.updates import Translator, for_reply
+from bot.views import texts
 from bot.views.message import Buttons, Incoming, Outgoing, Reply
 from storage.accounts import MaxAccountRepo
 from storage.outbox import OutboxRepo, OutMessage, compose_rows
@@ -27,6 +29,13 @@ class MaxMessenger:
         self.accounts = accounts
         self.translator = translator
         self.wake_sender = wake_sender
+
+    def invite_link(self, code: str) -> tuple[str, str] | None:
+        """A deep link that opens the bot with the code (https://max.ru/<bot>?start=<payload>, MAX's format): one
+        tap registers. Known once `GET /me` told the bot's nick."""
+        if not self.translator.nick:
+            return None
+        return texts.INVITE_LINK_MAX, f"https://max.ru/{quote(self.translator.nick)}?start={quote(code)}"
 
     async def send(self, peer: int, reply: Reply, menu: Buttons | None = None) -> None:
         await self.outbox.add(compose_rows(peer, reply.text, for_reply(reply, menu), reply.files, None, reply.secret,

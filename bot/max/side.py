@@ -39,7 +39,8 @@ class MaxSide:
     async def me(self) -> dict[str, Any]:
         """`GET /me`: the bot MAX knows by the token (its username addresses it in group chats)."""
         me = await self.api.request("GET", "/me")
-        self.translator.username = str(me.get("username") or "").lower()
+        self.translator.nick = str(me.get("username") or "")
+        self.translator.username = self.translator.nick.lower()
         return me
 
     async def poll_once(self, wait_s: int = 0) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from loguru import logger
 
+from bot.domain.invite_codes import normalize_code
 from bot.payloads import decode_payload
 from bot.views.format import short
 from bot.views.message import Buttons, Document, Incoming, Reply
@@ -67,6 +68,7 @@ class Translator:
         self.accounts = accounts
         self.outbox = outbox
         self.username = username.lower()
+        self.nick = username  # as MAX spells it (GET /me): the name in the bot's links
         self.names: dict[int, tuple[str, str]] = {}
 
     async def person(self, user: dict[str, Any], dialog_id: int | None = None) -> int:
@@ -86,8 +88,12 @@ class Translator:
                 # them reachable again (STARTED)
                 ours = await self.person(update["user"], int(update["chat_id"]))
                 await self.outbox.reachable_again(ours)
+                # a deep link https://max.ru/<bot>?start=<payload> brings its payload: an invite link's code is
+                # taken as if typed (one tap registers); any other payload is nobody's business but «Начать»
+                payload = str(update.get("payload") or "")
+                text = payload if normalize_code(payload) is not None else "/start"
                 return Incoming("message", f"{STARTED}{update['user']['user_id']}:{update['timestamp']}", ours, ours,
-                                text="/start")
+                                text=text)
             if kind == "bot_stopped":
                 ours = await self.person(update["user"])
                 return Incoming("deny", f"max:stopped:{update['user']['user_id']}:{update['timestamp']}", ours, ours)

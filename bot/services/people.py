@@ -19,15 +19,17 @@ from storage.chats import ChatRepo
 from storage.people import PeopleRepo
 
 NameFetcher = Callable[[int], Awaitable[tuple[str, str]]]
+InviteLinks = Callable[[str], list[tuple[str, str]]]  # code -> (column, link) per messenger that has links
 
 _CODE_REFUSED = {Outcome.WRONG: texts.CODE_WRONG, Outcome.EXPIRED: texts.CODE_EXPIRED, Outcome.USED: texts.CODE_USED}
 
 
 class PeopleService:
     def __init__(self, access: AccessService, invites: InviteService, people_repo: PeopleRepo,
-                 chat_repo: ChatRepo, fetch_name: NameFetcher) -> None:
+                 chat_repo: ChatRepo, fetch_name: NameFetcher, invite_links: InviteLinks = lambda code: []) -> None:
         self.access = access
         self.invites = invites
+        self.invite_links = invite_links
         self.people_repo = people_repo
         self.chat_repo = chat_repo
         self.fetch_name = fetch_name
@@ -100,6 +102,7 @@ class PeopleService:
         rows = []
         expires = now
         minted = 0
+        link_columns: list[str] = []
         for scope in scopes:
             holders = await self.people_repo.holders(scope.level, scope.id)
             waiting = live[scope.level].get(scope.id)
@@ -110,11 +113,17 @@ class PeopleService:
                 continue
             code, expires = await self.invites.create(scope.level, scope.id, actor.vk_id, now)
             minted += 1
-            rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, code, fmt_date(expires), ""])
-        data = workbook([(texts.INVITES_SHEET, texts.INVITES_HEADER, rows, (28, 14, 50, 14, 14, 40))])
+            links = self.invite_links(code)  # a link opens the bot with the code: one tap registers
+            link_columns = link_columns or [column for column, _ in links]
+            rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, code, fmt_date(expires), "",
+                         *(link for _, link in links)])
+        data = workbook([(texts.INVITES_SHEET, (*texts.INVITES_HEADER, *link_columns), rows,
+                          (28, 14, 50, 14, 14, 40, *(60 for _ in link_columns)))])
         text = texts.INVITES_FILE.format(count=minted, expires=fmt_date(expires)) if minted else texts.INVITES_NO_NEW
         if 0 < minted < len(scopes) and not everyone:  # (none minted: INVITES_NO_NEW says it all)
             text += " " + texts.INVITES_SKIPPED.format(n=len(scopes) - minted)
+        if link_columns:
+            text += " " + texts.INVITES_LINKS
         return Reply(text, files=(File(f"invites-{now:%Y-%m-%d}.xlsx", data),), secret=True)
 
     async def bind_chat(self, actor: Actor, peer: int, argument: str) -> Reply:
