@@ -50,7 +50,7 @@ class Messengers:
 
     def invite_links(self, code: str) -> list[tuple[str, str]]:
         """(column, link) for each messenger that can open the bot with an invite code."""
-        return [link for m in (self.max,) if m is not None and (link := m.invite_link(code)) is not None]
+        return [link for m in (self.vk, self.max) if m is not None and (link := m.invite_link(code)) is not None]
 
     def of(self, peer: int) -> VkMessenger | MaxMessenger:
         messenger = self.max if peer < 0 else self.vk
@@ -283,7 +283,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         if api is None:
             api = connect(token, api_url or config.vk.api_url, config.vk.requests_per_second)
         sender = Sender(repos.outbox, api)
-        messenger.vk = VkMessenger(api, repos.outbox, sender.wake)
+        messenger.vk = VkMessenger(api, repos.outbox, sender.wake, group_id=config.vk.group_id)
     max_parts = None
     if config.max is not None:
         # MAX's rows are composed whenever [max] is set (run-job queues them without the token); sent with it

@@ -52,7 +52,7 @@ HELP = """Команды консоли (всё остальное уходит 
   :chat         — писать в беседу координаторов  :pm   — писать боту в личные сообщения
   :N            — нажать кнопку N последней клавиатуры
   :file ПУТЬ    — отправить боту файл (например, заполненный шаблон .xlsx)
-  :link ССЫЛКА  — открыть ссылку на бота (MAX: ссылка-приглашение из файла кодов)
+  :link ССЫЛКА  — открыть ссылку на бота и нажать «Начать» (ссылка-приглашение из файла кодов)
   :help         — эта подсказка               :quit    — выход"""
 
 
@@ -134,12 +134,8 @@ class Console:
             self.emu.say(self.user, "", peer_id=self.peer, documents=((path.name, data),))
             await self.show_replies()
         elif line.startswith(":link"):
-            opened = getattr(self.emu, "open_link", None)
-            if opened is None:
-                self.write("Ссылки-приглашения есть только в MAX (песочница --messenger max).")
-                return True
             try:
-                opened(self.user, line[5:].strip())
+                self.emu.open_link(self.user, line[5:].strip())
             except ValueError as e:
                 self.write(f"Эта ссылка не открывает бота ({e}).")
                 return True

@@ -63,6 +63,16 @@ class VkDriver:
     def ours(self, user: int) -> int:
         return user
 
+    async def open_link(self, user: int, url: str) -> list[Seen]:
+        """The person opens a link to the community's dialog and presses «Начать»."""
+        before = len(self.h.emu.delivered(user))
+        self.h.emu.open_link(user, url)
+        await self.h.settle()
+        return self.seen(user)[before:]
+
+    async def our_id(self, user: int) -> int:
+        return user
+
 
 class MaxDriver:
     name = "max"
@@ -122,6 +132,13 @@ class MaxDriver:
 
     async def our_id(self, user: int) -> int:
         return await self.h.app.repos.max_accounts.person(user)
+
+    async def open_link(self, user: int, url: str) -> list[Seen]:
+        """The person opens a deep link to the bot (MAX starts the dialog with its payload)."""
+        before = len(self._of(user, None))
+        self.emu.open_link(user, url)
+        await self.h.settle()
+        return self.seen_of(user)[before:]
 
 
 async def register(driver: VkDriver | MaxDriver, user: int, role: str, scope: str, first: str = "Анна",

@@ -342,32 +342,31 @@ async def test_max_polling_reads_each_update_once_while_handlers_work(tmp_path, 
         await stop_harness(h)
 
 
-async def test_an_invite_link_registers_in_one_tap_on_max(tmp_path, schema) -> None:
-    """The coordinator's invite file carries, beside each code, MAX's deep link https://max.ru/<bot>?start=<code>:
-    a school admin opens it and is registered without typing the code. A link with anything else just opens the bot."""
+async def test_an_invite_link_registers_in_one_tap(journey) -> None:
+    """The coordinator's invite file carries, beside each code, a link that opens the bot with it — VK's
+    vk.me/club<id>?ref=<code>, MAX's deep link max.ru/<bot>?start=<code>: a school admin opens it, presses
+    «Начать» and is registered without typing the code. A link with anything else just opens the bot."""
     import io
 
     import openpyxl
 
-    h = await start_harness(tmp_path, schema, with_max=True)
-    d = MaxDriver(h)
-    try:
-        await register(d, 571, "municipality", await muni_id(d))
-        made = (await d.say(571, "/invites"))[-1]
-        assert "ссылки для MAX" in made.text
-        rows = list(openpyxl.load_workbook(io.BytesIO(d.file_bytes(made))).active.iter_rows(values_only=True))
-        assert rows[0][-1].startswith("Ссылка для MAX")
-        school = next(r for r in rows[1:] if r[1] == SCHOOL)
-        assert school[-1] == f"https://max.ru/{d.emu.bot_username}?start={school[3]}"
-        d.emu.open_link(572, school[-1])
-        await h.settle()
-        assert d.seen_of(572)[-1].text.startswith("Готово"), [m.text for m in d.seen_of(572)]
-        assert (await h.app.services.access.actor(await d.our_id(572))).has("organization", SCHOOL)
-        # a link that carries no code: the usual greeting, no «wrong code»
-        d.emu.open_link(573, f"https://max.ru/{d.emu.bot_username}?start=from-the-school-site")
-        await h.settle()
-        assert "код приглашения" in d.seen_of(573)[-1].text and "не подошёл" not in d.seen_of(573)[-1].text
-        with pytest.raises(ValueError):
-            d.emu.open_link(574, "https://max.ru/another_bot?start=" + school[3])
-    finally:
-        await stop_harness(h)
+    d = journey
+    await register(d, 571, "municipality", await muni_id(d))
+    made = (await d.say(571, "/invites"))[-1]
+    assert "В файле есть и ссылки" in made.text
+    rows = list(openpyxl.load_workbook(io.BytesIO(d.file_bytes(made))).active.iter_rows(values_only=True))
+    column = next(n for n, title in enumerate(rows[0])
+                  if title and title.startswith("Ссылка для " + ("MAX" if d.name == "max" else "ВКонтакте")))
+    school = next(r for r in rows[1:] if r[1] == SCHOOL)
+    link = school[column]
+    assert link == (f"https://max.ru/{d.emu.bot_username}?start={school[3]}" if d.name == "max"
+                    else f"https://vk.me/club{d.h.emu.group_id}?ref={school[3]}")
+    assert (await d.open_link(572, link))[-1].text.startswith("Готово")
+    assert (await d.h.app.services.access.actor(await d.our_id(572))).has("organization", SCHOOL)
+    # a link that carries no code: the usual greeting, no «wrong code»
+    plain = link.replace(school[3], "from-the-school-site")
+    greeting = (await d.open_link(573, plain))[-1].text
+    assert "код приглашения" in greeting and "не подошёл" not in greeting
+    with pytest.raises(ValueError):
+        await d.open_link(574, link.replace(d.emu.bot_username if d.name == "max" else f"club{d.h.emu.group_id}",
+                                            "another"))

@@ -15,6 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from . import vkscript
 from .keyboard import KeyboardError, check_keyboard
@@ -650,7 +651,8 @@ class Emulator:
                  f"@club{self.group_id}")
         return any(n in lowered for n in names)
 
-    def _message_object(self, user_id: int, peer_id: int, text: str, payload: str | None) -> dict[str, Any]:
+    def _message_object(self, user_id: int, peer_id: int, text: str, payload: str | None,
+                        ref: str | None = None) -> dict[str, Any]:
         self._message_id += 1
         self._cmid[peer_id] += 1
         message: dict[str, Any] = {
@@ -661,14 +663,25 @@ class Emulator:
         }
         if payload is not None:
             message["payload"] = payload
+        if ref is not None:  # the person came by a link vk.me/club<id>?ref=…: VK marks their message with it
+            message["ref"] = ref
         return {"message": message, "client_info": {
             "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback",
                                "intent_subscribe", "intent_unsubscribe"],
             "keyboard": True, "inline_keyboard": True, "carousel": True, "lang_id": 0}}
 
+    def open_link(self, user_id: int, url: str) -> dict[str, Any]:
+        """The person opens the community's dialog link https://vk.me/club<id>?ref=<ref> and presses «Начать»:
+        VK sends that message with the link's `ref` (messages_base_message.ref in the schema)."""
+        parts = urlsplit(url)
+        ref = parse_qs(parts.query).get("ref", [None])[0]
+        if parts.scheme != "https" or parts.netloc != "vk.me" or parts.path.strip("/") != self.screen_name:
+            raise ValueError(f"не ссылка на сообщество {self.screen_name}: {url}")
+        return self.say(user_id, "Начать", payload={"command": "start"}, ref=ref)
+
     def say(self, user_id: int, text: str, *, peer_id: int | None = None,
             payload: str | dict[str, Any] | None = None, reply_to: int | None = None,
-            documents: tuple[tuple[str, bytes], ...] = ()) -> dict[str, Any]:
+            documents: tuple[tuple[str, bytes], ...] = (), ref: str | None = None) -> dict[str, Any]:
         """The user writes `text` to the community (or to chat `peer_id`): a message_new event, if VK
         gives it to the bot (in a chat: only a mention, a reply to the bot or a press, without full access).
         `reply_to`: the id of the bot's message this one replies to; `documents`: files (name, bytes) sent
@@ -685,7 +698,7 @@ class Emulator:
             self.users[user_id].allowed = True  # writing to a community allows its messages
         if isinstance(payload, dict):
             payload = json.dumps(payload, ensure_ascii=False)
-        obj = self._message_object(user_id, peer, text, payload)
+        obj = self._message_object(user_id, peer, text, payload, ref if peer == user_id else None)
         for name, data in documents:
             self._upload_seq += 1
             key = f"doc{user_id}_{self._upload_seq}"

@@ -11,6 +11,7 @@ from typing import Any
 from loguru import logger
 
 from bot.dispatch import Dispatcher
+from bot.domain.invite_codes import normalize_code
 from bot.views.message import Document, Incoming
 from bot.vk.keyboards import decode_payload
 
@@ -32,6 +33,10 @@ def parse_update(update: dict[str, Any]) -> Incoming | None:
             text = msg.get("text") or ""
             peer = int(msg["peer_id"])
             command, args = decode_payload(msg.get("payload"))
+            ref = msg.get("ref")
+            if isinstance(ref, str) and peer < CHAT_BASE and normalize_code(ref) is not None:
+                # came by an invite link vk.me/club<id>?ref=<code>: the code, as if typed (one tap registers)
+                text, command, args = ref, None, {}
             return Incoming("message", event_id, int(msg["from_id"]), peer, peer >= CHAT_BASE,
                             text if isinstance(text, str) else "", command, args,
                             conversation_message_id=msg.get("conversation_message_id"),

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
+from urllib.parse import quote
 
 from loguru import logger
 from vkbottle import API, VKAPIError
 
+from bot.views import texts
 from bot.views.message import Buttons, File, Incoming, Outgoing, Reply
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS
 from bot.vk.keyboards import for_reply
@@ -31,11 +33,20 @@ DOWNLOAD_WITHIN_S = 30.0
 
 
 class VkMessenger:
-    def __init__(self, api: API, outbox: OutboxRepo, wake_sender: Callable[[], None], retries: int = 4) -> None:
+    def __init__(self, api: API, outbox: OutboxRepo, wake_sender: Callable[[], None], retries: int = 4,
+                 group_id: int = 0) -> None:
+        self.group_id = group_id
         self.api = api
         self.outbox = outbox
         self.wake_sender = wake_sender
         self.retries = retries
+
+    def invite_link(self, code: str) -> tuple[str, str] | None:
+        """The community's dialog link with the code as its `ref`: the person presses «Начать» and VK hands the
+        code over with that message — one tap registers."""
+        if not self.group_id:
+            return None
+        return texts.INVITE_LINK_VK, f"https://vk.me/club{self.group_id}?ref={quote(code)}"
 
     async def _call(self, method: str, params: dict) -> dict:
         delay = 0.25
