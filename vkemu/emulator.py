@@ -675,8 +675,9 @@ class Emulator:
         VK sends that message with the link's `ref` (messages_base_message.ref in the schema)."""
         parts = urlsplit(url)
         ref = parse_qs(parts.query).get("ref", [None])[0]
-        if parts.scheme != "https" or parts.netloc != "vk.me" or parts.path.strip("/") != self.screen_name:
-            raise ValueError(f"не ссылка на сообщество {self.screen_name}: {url}")
+        if parts.scheme != "https" or parts.netloc != "vk.me" or \
+                parts.path.strip("/") not in (f"club{self.group_id}", self.screen_name):  # both address a community
+            raise ValueError(f"не ссылка на сообщество club{self.group_id}: {url}")
         return self.say(user_id, "Начать", payload={"command": "start"}, ref=ref)
 
     def say(self, user_id: int, text: str, *, peer_id: int | None = None,
