@@ -16,7 +16,7 @@ from loguru import logger
 from bot.domain.invite_codes import normalize_code
 from bot.payloads import decode_payload
 from bot.views.format import short
-from bot.views.message import Buttons, Document, Incoming, Reply
+from bot.views.message import Button, Buttons, Document, Incoming, Reply
 from storage.accounts import MaxAccountRepo
 from storage.outbox import OutboxRepo
 
@@ -32,7 +32,7 @@ def max_rows(rows: Buttons) -> Buttons:
     """Our rows laid out for MAX: each row split, in order, so that every label is shown whole."""
     out: Buttons = []
     for row in rows:
-        current: list = []
+        current: list[Button] = []
         for button in row:
             wider = [*current, button]
             if current and any(len(b.label) > ROW_WIDTH.get(len(wider), NARROWEST) for b in wider):
@@ -42,6 +42,8 @@ def max_rows(rows: Buttons) -> Buttons:
         if current:
             out.append(current)
     return out
+
+
 _MENTION = re.compile(r"^\s*@(?P<name>[A-Za-z0-9_.]+)\s*[,:]?\s*")
 _ADDRESSED_COMMAND = re.compile(r"^(?P<command>/\S+?)@(?P<name>[A-Za-z0-9_.]+)")
 
