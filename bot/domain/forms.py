@@ -26,6 +26,7 @@ _ONE_GROUP = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
 YES = {"да", "д", "yes", "y", "1", "+", "ага", "есть", "конечно"}
 NO = {"нет", "н", "no", "n", "0", "-", "не"}
 ACTS = {"back", "cancel", "send", "fix", "confirm", "redo", "carry", "yes", "no", "pick", "opt", "skip"}
+OPTION_SHOWN = 20  # the longest option label every messenger shows whole on a button of its own
 MAX_NUMBER = 10**9
 COMMAND = "form"  # the command table's name for a form's buttons
 
@@ -365,9 +366,6 @@ def _carry_label(value: Value) -> str:
 def _same_label(typed: str, label: str) -> bool:
     """A button's label typed by hand: case and digit grouping aside («Как раньше: 1204»)."""
     return _SEPARATORS.sub("", typed).lower() == _SEPARATORS.sub("", label).lower()
-
-
-OPTION_SHOWN = 20  # the longest option label every messenger shows whole on a button of its own
 
 
 def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
