@@ -135,11 +135,14 @@ class Console:
             await self.show_replies()
         elif line.startswith(":link"):
             try:
-                self.emu.open_link(self.user, line[5:].strip())
+                opened = self.emu.open_link(self.user, line[5:].strip())
             except ValueError as e:
                 self.write(f"Эта ссылка не открывает бота ({e}).")
                 return True
             self.peer = self.user
+            if opened is None:
+                self.write("Диалог открыт, но кнопки «Начать» в нём нет: вы уже писали сообществу. Пришлите код.")
+                return True
             await self.show_replies()
         elif line.startswith(":"):
             self.write("Неизвестная команда консоли. :help — подсказка.")
@@ -280,8 +283,8 @@ class MaxRoom:
     def _messages(self, peer: int) -> list:
         return self.emu.delivered(chat_id=peer) if peer == self.chat_id else self.emu.delivered(user_id=peer)
 
-    def open_link(self, user_id: int, url: str) -> None:
-        self.emu.open_link(user_id, url)  # (every console person is MAX's person from the start)
+    def open_link(self, user_id: int, url: str) -> dict | None:
+        return self.emu.open_link(user_id, url)  # (every console person is MAX's person from the start)
 
     def say(self, user_id: int, text: str, peer_id: int | None = None,
             documents: tuple[tuple[str, bytes], ...] = ()) -> None:

@@ -38,6 +38,7 @@ class User:
     first_name: str
     last_name: str
     allowed: bool = False  # may the community write to this user (wrote first / allowed)
+    wrote: bool = False  # has written to the community: its dialog shows no «Начать» any more
 
 
 @dataclass
@@ -670,14 +671,17 @@ class Emulator:
                                "intent_subscribe", "intent_unsubscribe"],
             "keyboard": True, "inline_keyboard": True, "carousel": True, "lang_id": 0}}
 
-    def open_link(self, user_id: int, url: str) -> dict[str, Any]:
+    def open_link(self, user_id: int, url: str) -> dict[str, Any] | None:
         """The person opens the community's dialog link https://vk.me/club<id>?ref=<ref> and presses «Начать»:
-        VK sends that message with the link's `ref` (messages_base_message.ref in the schema)."""
+        VK sends that message with the link's `ref` (messages_base_message.ref in the schema). «Начать» is shown
+        only in a dialog not yet begun: someone who has written before just sees the dialog, and no ref comes."""
         parts = urlsplit(url)
         ref = parse_qs(parts.query).get("ref", [None])[0]
         if parts.scheme != "https" or parts.netloc != "vk.me" or \
                 parts.path.strip("/") not in (f"club{self.group_id}", self.screen_name):  # both address a community
             raise ValueError(f"не ссылка на сообщество club{self.group_id}: {url}")
+        if user_id in self.users and self.users[user_id].wrote:
+            return None
         return self.say(user_id, "Начать", payload={"command": "start"}, ref=ref)
 
     def say(self, user_id: int, text: str, *, peer_id: int | None = None,
@@ -697,6 +701,7 @@ class Emulator:
             chat.members.add(user_id)
         else:
             self.users[user_id].allowed = True  # writing to a community allows its messages
+            self.users[user_id].wrote = True
         if isinstance(payload, dict):
             payload = json.dumps(payload, ensure_ascii=False)
         obj = self._message_object(user_id, peer, text, payload, ref if peer == user_id else None)
