@@ -169,7 +169,8 @@ class Emulator:
 
     def open_link(self, user_id: int, url: str) -> dict[str, Any]:
         """The person opens a deep link to the bot, https://max.ru/<bot nick>?start=<payload> (payload up to 128
-        characters, MAX's help on deep links): the dialog starts with the payload in `bot_started`."""
+        characters, MAX's help on deep links): the dialog starts with the payload in `bot_started`
+        (max-bot-api-client-ts issue #299, max-bot-api-client-go pull request #39)."""
         parts = urlsplit(url)
         start = parse_qs(parts.query).get("start", [None])[0]
         if parts.scheme != "https" or parts.netloc != "max.ru" or unquote(parts.path.strip("/")) != self.bot_username:
