@@ -117,7 +117,7 @@ async def setup_community(config: Config, token: str) -> int:
 def max_refusal(e: Exception) -> str:
     status = getattr(e, "status", 0)
     if status == 401:
-        return "токен бота неверен или отозван — возьмите новый у @MasterBot и задайте MAX_TOKEN."
+        return "токен бота неверен или отозван — возьмите новый на business.max.ru («Чат-боты → Интеграция») и задайте MAX_TOKEN."
     return "проверьте [max] api_url и токен."
 
 
