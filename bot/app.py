@@ -76,10 +76,6 @@ class Messengers:
     async def acknowledge(self, incoming: Incoming) -> None:
         await self.of(incoming.peer).acknowledge(incoming)
 
-    async def download(self, url: str, limit: int) -> bytes | None:
-        messenger = self.vk or self.max
-        return await messenger.download(url, limit) if messenger else None
-
     async def user_name(self, user_id: int) -> tuple[str, str]:
         return await self.of(user_id).user_name(user_id)
 

@@ -23,49 +23,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def vkemu_process(rate_limit: int = 0, port: int | None = None) -> Iterator[str]:
-    """Start `python -m vkemu` and yield its base URL; stop it afterwards."""
-    port = port or free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vkemu", "--port", str(port), "--rate-limit", str(rate_limit)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(urllib.request.Request(base + "/control/stats", data=b"{}"), timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("vkemu did not start") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@contextlib.contextmanager
-def maxemu_process(token: str = "maxemu-token", port: int | None = None) -> Iterator[str]:
-    """Start `python -m maxemu` (MAX's 30 requests a second) and yield its base URL; stop it afterwards."""
-    port = port or free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "maxemu", "--port", str(port), "--token", token],
+def _emulator_process(module: str, args: list[str], port: int, probe: str) -> Iterator[str]:
+    """Start `python -m <module>` on `port`, wait until its control API answers `probe`, yield its base URL."""
+    proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), *args],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(urllib.request.Request(base + "/_control/stats", data=b"{}"), timeout=1)
+                urllib.request.urlopen(urllib.request.Request(base + probe, data=b"{}"), timeout=1)
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("maxemu did not start") from None
+                    raise RuntimeError(f"{module} did not start") from None
                 time.sleep(0.1)
         yield base
     finally:
@@ -74,6 +45,16 @@ def maxemu_process(token: str = "maxemu-token", port: int | None = None) -> Iter
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def vkemu_process(rate_limit: int = 0, port: int | None = None) -> contextlib.AbstractContextManager[str]:
+    """Start `python -m vkemu` and yield its base URL; stop it afterwards."""
+    return _emulator_process("vkemu", ["--rate-limit", str(rate_limit)], port or free_port(), "/control/stats")
+
+
+def maxemu_process(token: str = "maxemu-token", port: int | None = None) -> contextlib.AbstractContextManager[str]:
+    """Start `python -m maxemu` (MAX's 30 requests a second) and yield its base URL; stop it afterwards."""
+    return _emulator_process("maxemu", ["--token", token], port or free_port(), "/_control/stats")
 
 
 def max_control(base: str, action: str, body: dict | None = None) -> object:
