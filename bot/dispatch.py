@@ -5,14 +5,15 @@ lock in arrival order. Handling is atomic: one database transaction holds the ev
 everything the handler wrote and the reply it queued in the outbox. A crash before the commit leaves no trace
 (the event is handled again from scratch); after it, a re-delivery finds the mark and is skipped. A handler that
 fails has its writes undone and the person's apology is committed with the mark. When the database cannot write
-(a full disk), the event stays unhandled and is tried again. The VK and MAX adapters feed it.
+(a full disk), the event stays unhandled and is tried again. The VK and MAX adapters feed it, each with its
+`resolve`: the messenger's own ids turned into ours inside the same transaction (nothing written outside it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
 from loguru import logger
@@ -37,11 +38,16 @@ def dedup_key(incoming: Incoming) -> str:
 Handler = Callable[[Incoming], Awaitable[None]]
 Prepare = Callable[[Incoming], Awaitable[Incoming | None]]
 ErrorHook = Callable[[BaseException, Incoming], Awaitable[None]]
+Resolve = Callable[[Incoming], Awaitable[Incoming]]
 RETRY_CAP_S = 30.0  # how long an event waits, at most, between tries while the database cannot write
 
 
 async def _nothing(incoming: Incoming) -> None:
     return None
+
+
+async def _as_is(incoming: Incoming) -> Incoming:
+    return incoming
 
 
 @dataclass
@@ -53,8 +59,10 @@ class Dispatcher:
     # database while it waits (a sent file's download); may return the update with more in it
     before: Prepare = _nothing
     on_unavailable: Handler = _nothing  # the database cannot write: tell the person without it
-    _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
-    _waiting: dict[int, int] = field(default_factory=dict)
+    # inside the transaction, before the handler: the adapter's ids as ours (by the update's messenger)
+    resolvers: dict[str, Resolve] = field(default_factory=dict)
+    _locks: dict[Hashable, asyncio.Lock] = field(default_factory=dict)
+    _waiting: dict[Hashable, int] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def feed_incoming(self, incoming: Incoming) -> asyncio.Task[None]:
@@ -67,7 +75,7 @@ class Dispatcher:
         return task
 
     async def _run(self, incoming: Incoming) -> None:
-        key = incoming.from_id
+        key = (incoming.messenger, incoming.from_id)  # the messenger's own id: not resolved yet
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
@@ -107,6 +115,8 @@ class Dispatcher:
             if dedup and not await self.events.claim(dedup):
                 logger.debug("duplicate event {} skipped", dedup)
                 return
+            # outside the savepoint: the apology of a failed handler goes to the person the ids resolved to
+            incoming = await self.resolvers.get(incoming.messenger, _as_is)(incoming)
             try:
                 async with db.savepoint():
                     await self.handler(incoming)

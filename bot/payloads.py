@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
+
+
+def encode_payload(command: str, args: Mapping[str, Any], **extra: Any) -> str:
+    """A button's payload, as every messenger carries it back: `{"cmd": command, ...arguments}`."""
+    return json.dumps({"cmd": command, **args, **extra}, ensure_ascii=False)
 
 
 def decode_payload(raw: Any) -> tuple[str | None, dict[str, Any]]:

@@ -59,11 +59,12 @@ class Person:
     last_name: str | None = None
     started: bool = False  # pressed «Начать» in the bot's dialog and has not stopped it
     dialog_id: int = 0  # the dialog's chat_id
+    is_bot: bool = False  # another bot in a group chat (User.is_bot in MAX's document)
 
     def user(self) -> dict[str, Any]:
         name = " ".join(x for x in (self.first_name, self.last_name) if x)
         return {"user_id": self.user_id, "first_name": self.first_name, "last_name": self.last_name,
-                "username": None, "is_bot": False, "last_activity_time": int(time.time() * 1000), "name": name}
+                "username": None, "is_bot": self.is_bot, "last_activity_time": int(time.time() * 1000), "name": name}
 
 
 @dataclass

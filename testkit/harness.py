@@ -62,7 +62,7 @@ class Harness:
             start = max(self.cursor, self.emu.lp_first) - self.emu.lp_first
             events = list(self.emu.lp_events)[start:]
             self.cursor = self.emu.lp_first + len(self.emu.lp_events)
-            tasks = [t for e in events if (t := self.app.dispatcher.feed(e)) is not None]
+            tasks = [t for e in events if (t := self.app.vk.feed(e)) is not None]
             await asyncio.wait_for(asyncio.gather(*tasks), limit_s)
         if not await self.app.sender.drain(limit_s):
             raise TimeoutError("the outbox did not drain")

@@ -9,7 +9,7 @@ from testkit.harness import Harness, register
 async def test_a_coordinator_binds_and_asks_in_a_chat_where_the_bot_sees_only_mentions(harness: Harness) -> None:
     h = harness
     h.emu.screen_name = "sferum_roadmap"
-    h.app.dispatcher.screen_names.add("sferum_roadmap")  # what the bot learns from groups.getById at start
+    h.app.vk.updates.screen_names.add("sferum_roadmap")  # what the bot learns from groups.getById at start
     muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, 870, "municipality", muni, "Ольга", "Смирнова")
     chat = h.emu.add_chat([870])

@@ -65,7 +65,7 @@ async def scenario(tmp_path: Path, schema) -> None:
             h.emu.say(700, "Отправить")
             event = h.emu.lp_events[-1]
             h.cursor += 1
-            task = h.app.dispatcher.feed(event)
+            task = h.app.vk.feed(event)
             assert task is not None
             for _ in range(100):
                 await asyncio.sleep(0.05)

@@ -172,7 +172,7 @@ async def test_labels_are_drawn_on_one_line_and_cut_past_the_recommended_width(m
 
 
 def test_the_max_adapter_lays_rows_out_so_that_every_label_is_whole() -> None:
-    from bot.max.updates import max_rows
+    from bot.max.keyboards import max_rows
     from bot.views.message import Button
     from maxemu.emulator import shown_label
     menus = [[["Кто не сдал", "Пункты", "По типам", "По организациям", "Организация…", "Excel", "График"]],

@@ -103,8 +103,9 @@ async def test_messages_lost_in_a_long_poll_gap_are_recovered_from_unanswered_co
 
 
 async def test_a_failing_handler_leaves_no_writes_and_its_apology_commits_with_the_handled_mark(tmp_path):
+    from bot.dispatch import Dispatcher
     from bot.views.message import Incoming
-    from bot.vk.dispatcher import VkDispatcher as Dispatcher
+    from bot.vk.updates import parse_update
     from storage.chats import ConversationRepo
     from storage.outbox import OutboxRepo, OutMessage
 
@@ -124,11 +125,11 @@ async def test_a_failing_handler_leaves_no_writes_and_its_apology_commits_with_t
         dispatcher = Dispatcher(handler, EventRepo(db), on_error)
         update = {"type": "message_new", "event_id": "ev1",
                   "object": {"message": {"from_id": 5, "peer_id": 5, "text": "12", "date": 1}}}
-        await dispatcher.feed(update)
+        await dispatcher.feed_incoming(parse_update(update))
         assert [type(e) for e in errors] == [ValueError]
         assert await conversations.get(5) is None  # the handler's write was undone
         assert await outbox.pending_count() == 1  # the apology was kept
-        await dispatcher.feed(update)  # VK delivers it again: handled already, nothing more
+        await dispatcher.feed_incoming(parse_update(update))  # VK delivers it again: handled already, nothing more
         assert len(errors) == 1 and await outbox.pending_count() == 1
     finally:
         await db.close()
@@ -164,7 +165,7 @@ async def test_after_a_restored_backup_new_messages_are_not_taken_for_old_ones(l
 
 
 def test_a_message_in_the_old_long_poll_shape_is_still_read():
-    from bot.vk.dispatcher import parse_update
+    from bot.vk.updates import parse_update
 
     message = {"from_id": 5, "peer_id": 5, "text": "/help", "date": 1, "conversation_message_id": 3}
     new = parse_update({"type": "message_new", "event_id": "a", "object": {"message": message, "client_info": {}}})

@@ -11,10 +11,10 @@ from urllib.parse import quote
 from loguru import logger
 
 from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
-from bot.max.updates import Translator, for_reply
+from bot.max.keyboards import for_reply
+from bot.max.updates import MaxUpdates
 from bot.views import texts
 from bot.views.message import Buttons, Incoming, Outgoing, Reply
-from storage.accounts import MaxAccountRepo
 from storage.outbox import OutboxRepo, OutMessage, compose_rows
 
 MESSAGE_LIMIT = 4000
@@ -22,20 +22,19 @@ ACK_WITHIN_S = 10.0
 
 
 class MaxMessenger:
-    def __init__(self, api: MaxApi, outbox: OutboxRepo, accounts: MaxAccountRepo, translator: Translator,
+    def __init__(self, api: MaxApi, outbox: OutboxRepo, updates: MaxUpdates,
                  wake_sender: Callable[[], None]) -> None:
         self.api = api
         self.outbox = outbox
-        self.accounts = accounts
-        self.translator = translator
+        self.updates = updates
         self.wake_sender = wake_sender
 
     def invite_link(self, code: str) -> tuple[str, str] | None:
         """A deep link that opens the bot with the code (https://max.ru/<bot>?start=<payload>, MAX's format): one
         tap registers. Known once `GET /me` told the bot's nick."""
-        if not self.translator.nick:
+        if not self.updates.nick:
             return None
-        return texts.INVITE_LINK_MAX, f"https://max.ru/{quote(self.translator.nick)}?start={quote(code)}"
+        return texts.INVITE_LINK_MAX, f"https://max.ru/{quote(self.updates.nick)}?start={quote(code)}"
 
     async def send(self, peer: int, reply: Reply, menu: Buttons | None = None) -> None:
         await self.outbox.add(compose_rows(peer, reply.text, for_reply(reply, menu), reply.files, None, reply.secret,
@@ -51,13 +50,11 @@ class MaxMessenger:
         self.wake_sender()
         return added
 
-    async def send_now(self, peer: int, text: str, key: str) -> None:
-        """Straight to MAX when the database cannot write (a fault notice: a repeat would do no harm)."""
-        address = await self.accounts.address(peer)
-        if address is None:
-            return
-        where = {"user_id": address.max_id} if address.kind == "user" else {"chat_id": address.max_id}
-        await asyncio.wait_for(self.api.request("POST", "/messages", where, {"text": text}), ACK_WITHIN_S)
+    async def notify_now(self, incoming: Incoming, text: str, key: str) -> None:
+        """Straight to MAX when the database cannot write (a fault notice: a repeat would do no harm). The update
+        is not resolved then: its ids are MAX's own, and the person is written to by their user_id."""
+        await asyncio.wait_for(self.api.request("POST", "/messages", {"user_id": incoming.from_id}, {"text": text}),
+                               ACK_WITHIN_S)
 
     async def acknowledge(self, incoming: Incoming) -> None:
         """MAX's client waits for a press to be answered: a short notice (the pressed label, or «Принято»)."""
@@ -79,4 +76,4 @@ class MaxMessenger:
 
     async def user_name(self, user_id: int) -> tuple[str, str]:
         """MAX has no look-up of a user's name: the one its last update showed."""
-        return self.translator.names.get(user_id, ("", ""))
+        return self.updates.names.get(user_id, ("", ""))

@@ -17,7 +17,7 @@ from bot.dispatch import Dispatcher
 from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
 from bot.max.messenger import MaxMessenger
 from bot.max.sender import MaxSender
-from bot.max.updates import Translator
+from bot.max.updates import MAX, MaxUpdates
 from storage.accounts import MaxAccountRepo
 
 POLL_S = 30  # MAX holds a long poll up to 90 s; 30 keeps a stop prompt
@@ -25,22 +25,23 @@ TYPES = "message_created,message_callback,bot_started,bot_stopped,bot_added"
 
 
 class MaxSide:
-    def __init__(self, api: MaxApi, accounts: MaxAccountRepo, translator: Translator, messenger: MaxMessenger,
+    def __init__(self, api: MaxApi, accounts: MaxAccountRepo, updates: MaxUpdates, messenger: MaxMessenger,
                  sender: MaxSender, dispatcher: Dispatcher) -> None:
         self.api = api
         self.accounts = accounts
-        self.translator = translator
+        self.updates = updates
         self.messenger = messenger
         self.sender = sender
         self.dispatcher = dispatcher
+        dispatcher.resolvers[MAX] = updates.resolve
         self._saving: asyncio.Task[None] | None = None
         self._read: int | None = None  # the marker of the last poll: read up to here, maybe not handled yet
 
     async def me(self) -> dict[str, Any]:
         """`GET /me`: the bot MAX knows by the token (its username addresses it in group chats)."""
         me = await self.api.request("GET", "/me")
-        self.translator.nick = str(me.get("username") or "")
-        self.translator.username = self.translator.nick.lower()
+        self.updates.nick = str(me.get("username") or "")
+        self.updates.username = self.updates.nick.lower()
         return me
 
     async def poll_once(self, wait_s: int = 0) -> int:
@@ -54,7 +55,7 @@ class MaxSide:
         updates = answer.get("updates") or []
         tasks = []
         for update in updates:
-            incoming = await self.translator.incoming(update)
+            incoming = self.updates.incoming(update)
             if incoming is not None:
                 tasks.append(self.dispatcher.feed_incoming(incoming))
         read = int(answer.get("marker") if answer.get("marker") is not None else marker or 0)

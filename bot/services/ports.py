@@ -1,4 +1,4 @@
-"""What services need from a messenger, as a protocol: the VK adapter (and later MAX) provides it."""
+"""What services need from a messenger, as a protocol: each adapter (bot/vk, bot/max) provides it."""
 
 from __future__ import annotations
 
@@ -14,11 +14,22 @@ class Messenger(Protocol):
     async def send_bulk(self, messages: list[Outgoing]) -> int:
         """Messages the bot starts; one already queued under its key is skipped. Returns how many were queued."""
 
+    async def user_name(self, person_id: int) -> tuple[str, str]:
+        """(first name, last name), or empty strings when the messenger cannot say."""
+
+
+class Adapter(Messenger, Protocol):
+    """What the composition root and the dispatcher's hooks need besides: a press answered, a file fetched, a
+    notice sent while the database cannot write (the update not resolved to our ids then)."""
+
+    def invite_link(self, code: str) -> tuple[str, str] | None:
+        """(column, link) that opens the bot with an invite code, when the messenger has such links."""
+
     async def acknowledge(self, incoming: Incoming) -> None:
         """Tell the messenger a button press was received."""
 
     async def download(self, url: str, limit: int) -> bytes | None:
         """A file a person sent, at most `limit` bytes; None when it cannot be had."""
 
-    async def user_name(self, user_id: int) -> tuple[str, str]:
-        """(first name, last name), or empty strings when the messenger cannot say."""
+    async def notify_now(self, incoming: Incoming, text: str, key: str) -> None:
+        """Straight to the messenger, not through the outbox."""

@@ -69,11 +69,14 @@ class Document:
 
 @dataclass(frozen=True)
 class Incoming:
-    """An update as handlers see it. Text, command and arguments are untrusted input."""
+    """An update as handlers see it. Text, command and arguments are untrusted input.
 
-    kind: Literal["message", "callback", "allow", "deny", "joined"]  # joined: the community was added to a chat
+    A messenger's adapter makes it with the messenger's own ids; by the time a handler sees it (inside the event's
+    transaction) `from_id` is our `person_id` and `peer` ours too (storage/accounts.py)."""
+
+    kind: Literal["message", "callback", "allow", "deny", "joined"]  # joined: the bot was added to a chat
     event_id: str
-    from_id: int
+    from_id: int  # who: our person_id once resolved
     peer: int  # where to answer: the person, or the group chat
     in_chat: bool = False
     text: str = ""
@@ -83,6 +86,9 @@ class Incoming:
     conversation_message_id: int | None = None
     date: int = 0
     documents: tuple[Document, ...] = ()  # files attached to a private message
+    messenger: str = "vk"  # which adapter brought it ("vk", "max")
+    sender_name: tuple[str, str] = ("", "")  # (first, last) as the update showed them, where the messenger does
+    reachable: bool = False  # the person (re)opened the dialog: messages to them may go again
 
 
 def split_text(text: str, limit: int) -> list[str]:

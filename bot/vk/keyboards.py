@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.payloads import decode_payload
+from bot.payloads import encode_payload
 from bot.views.format import short
 from bot.views.message import Button, Buttons, Reply
 
@@ -13,7 +13,7 @@ LABEL_MAX = 40  # VK refuses longer button labels
 
 def payload(button: Button) -> str:
     """`{"cmd": command, ...args}`: what comes back when the button is pressed."""
-    return json.dumps({"cmd": button.command, **button.args}, ensure_ascii=False)
+    return encode_payload(button.command, button.args)
 
 
 def keyboard(rows: Buttons, *, inline: bool = False, callback: bool = False) -> str:
@@ -33,4 +33,3 @@ def for_reply(reply: Reply, menu: Buttons | None) -> str | None:
     return keyboard(menu) if menu else None
 
 
-__all__ = ["decode_payload", "for_reply", "keyboard", "payload"]

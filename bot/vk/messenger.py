@@ -81,11 +81,11 @@ class VkMessenger:
         self.wake_sender()
         return added
 
-    async def send_now(self, peer: int, text: str, key: str) -> None:
+    async def notify_now(self, incoming: Incoming, text: str, key: str) -> None:
         """Straight to VK, not through the outbox: for when the database cannot write. The random_id
         comes from `key`, so telling the same thing again does not repeat the message."""
         random_id = int.from_bytes(hashlib.sha1(key.encode()).digest()[:4], "big") % RANDOM_ID_SPACE + 1
-        await asyncio.wait_for(self._call("messages.send", {"peer_id": peer, "message": text,
+        await asyncio.wait_for(self._call("messages.send", {"peer_id": incoming.peer, "message": text,
                                                             "random_id": random_id}), ACK_WITHIN_S)
 
     async def acknowledge(self, incoming: Incoming) -> None:

@@ -20,7 +20,7 @@ from vkbottle import API, VKAPIError
 from vkbottle.polling import BotPolling
 
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS
-from bot.vk.dispatcher import CHAT_BASE
+from bot.vk.updates import CHAT_BASE
 from storage.chats import EventRepo
 
 

@@ -1,0 +1,70 @@
+"""Identities that cannot collide: a VK community writing in a VK chat (VK gives it a negative `from_id`) is not
+the MAX person our database knows by the same number, nor anyone else; a MAX bot's message is nobody's either."""
+
+from __future__ import annotations
+
+import pytest
+
+from testkit.harness import start_harness, stop_harness
+from testkit.journey import MaxDriver, register
+
+COMMANDS = ["/bind", "/status", "/export", "/invites", "/whoami", "/help", "/items", "/report", "/unbind",
+            "/template", "Сводка", "привет"]
+
+
+async def test_a_vk_community_with_a_max_persons_number_gets_nothing_and_changes_nothing(tmp_path, schema) -> None:
+    h = await start_harness(tmp_path, schema, with_max=True)
+    try:
+        mx = MaxDriver(h)
+        muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+        await register(mx, 501, "municipality", muni, "Ольга", "Смирнова")
+        ours = await mx.our_id(501)
+        assert ours < 0  # a MAX person's id of ours
+        community = ours  # VK writes a community's messages in chats with from_id = -<its id>
+        chat = h.emu.add_chat([870], full_access=True)  # the chat's admin let the bot read everything
+        await h.settle()
+        welcomed = len(h.emu.delivered(chat))
+        before_outbox = await h.app.repos.outbox.pending_count()
+        for text in COMMANDS:
+            h.emu.say(community, f"{h.emu.mention()} {text}", peer_id=chat)
+            h.emu.say(community, text, peer_id=chat)
+        await h.settle()
+        assert h.emu.delivered(chat)[welcomed:] == []
+        assert await h.app.repos.chats.get(chat) is None  # not bound to the MAX person's municipality
+        assert await h.app.repos.outbox.pending_count() == before_outbox
+        # the MAX person is untouched: still a coordinator who gets their own summary
+        assert "Нижнетуринский ГО" in "\n".join(s.text for s in await mx.say(501, "/status"))
+    finally:
+        await stop_harness(h)
+    assert h.app.handler_errors == []
+
+
+@pytest.mark.parametrize("from_id", [-1, 0, -(2**31)])
+async def test_vk_updates_from_communities_are_dropped_before_routing(from_id: int) -> None:
+    from bot.vk.updates import parse_update
+
+    update = {"type": "message_new", "event_id": "e1", "object": {"message": {
+        "peer_id": 2_000_000_001, "from_id": from_id, "text": "/status", "date": 1, "conversation_message_id": 3}}}
+    assert parse_update(update) is None
+    private = {"type": "message_new", "event_id": "e2", "object": {"message": {
+        "peer_id": 5, "from_id": 5, "text": "/status", "date": 1, "conversation_message_id": 3}}}
+    assert parse_update(private) is not None
+
+
+async def test_a_max_bots_message_is_nobodys(tmp_path, schema) -> None:
+    h = await start_harness(tmp_path, schema, with_max=True)
+    try:
+        emu = h.max_emu
+        assert emu is not None
+        person = emu.add_user(777, "Другой", "Бот")
+        person.is_bot = True
+        chat = emu.add_chat([777], bot_admin=True)
+        await h.settle()
+        seen = len(emu.delivered(chat_id=chat))
+        emu.say(777, "/bind", chat_id=chat)
+        emu.say(777, "/status", chat_id=chat)
+        await h.settle()
+        assert emu.delivered(chat_id=chat)[seen:] == []
+        assert await h.app.db.scalar("SELECT COUNT(*) FROM max_accounts WHERE max_id = 777") == 0
+    finally:
+        await stop_harness(h)
