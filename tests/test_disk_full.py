@@ -115,3 +115,42 @@ def test_a_read_only_database_stops_the_bot_at_once_with_one_russian_line(tmp_pa
                                               "PYTHONPATH": str(ROOT)})
     lines = res.stderr.strip().splitlines()
     assert res.returncode == 1 and len(lines) == 1 and "только для чтения" in lines[0], res.stderr
+
+
+async def max_scenario(tmp_path: Path, schema) -> None:
+    """MAX's side: a person the bot has never seen writes while the disk is full. Turning MAX's ids into ours is a
+    write; it happens inside the event's transaction, so the person is told and the message waits, as on VK."""
+    with small_disk(tmp_path / "disk") as disk:
+        h = await start_harness(disk, schema, with_max=True)
+        try:
+            assert h.max_emu is not None and h.app.max is not None
+            h.max_emu.add_user(901, "Ирина", "Котова")
+            h.max_emu.start(901)
+            await h.settle()
+            greeted = len(h.max_emu.delivered(user_id=901))
+            await h.app.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            filler = fill(disk)
+            h.max_emu.say(902, "/help")  # a new person: their account row is a write too
+            await h.app.max.poll_once(0)  # the poll itself does not fail
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if h.max_emu.delivered(user_id=902):
+                    break
+            await asyncio.sleep(0.5)
+            told = [d.text for d in h.max_emu.delivered(user_id=902)]
+            assert told and set(told) == {texts.STORAGE_DOWN}  # straight from MAX (bot_started, then /help)
+            assert h.app.dispatcher.in_flight == 2  # both kept, and tried again
+            filler.unlink()
+            await asyncio.wait_for(h.app.max.saved(), 20)
+            await h.settle()
+            after = [d.text for d in h.max_emu.delivered(user_id=902)[len(told):]]
+            assert any("/status" in t or "код" in t for t in after), after  # answered once space returned
+            assert len(h.max_emu.delivered(user_id=901)) == greeted
+            assert h.app.handler_errors == []
+        finally:
+            await stop_harness(h)
+
+
+def test_disk_full_on_max_the_person_is_told_and_the_message_is_handled_after(tmp_path: Path, schema) -> None:
+    if as_root("test_disk_full_on_max_the_person_is_told_and_the_message_is_handled_after"):
+        asyncio.run(max_scenario(tmp_path, schema))
