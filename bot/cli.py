@@ -20,7 +20,12 @@ from storage.reports import OPERATOR
 
 
 async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
-
+    # first of all: a SIGTERM while the app is still being built (imports, migrations: seconds on a loaded machine)
+    # must stop it cleanly, not kill it with 143 before a handler exists
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     clock = None
     if clock_shift_days:  # a rehearsal on a weekend still needs a working day's reminders
         shift = timedelta(days=clock_shift_days)
@@ -36,12 +41,12 @@ async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
               "на той же базе отвечал бы людям дважды. Остановите первый или укажите другую базу.", file=sys.stderr)
         return 1
     try:
-        return await _serve(config, token, clock)
+        return await _serve(config, token, clock, stop)
     finally:
         lock.release()
 
 
-async def _serve(config: Config, token: str, clock: Clock | None) -> int:
+async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.Event) -> int:
     from bot.app import build_app
     from bot.max.api import TRANSIENT_EXCEPTIONS as MAX_TRANSIENT
     from bot.max.api import MaxError
@@ -58,10 +63,6 @@ async def _serve(config: Config, token: str, clock: Clock | None) -> int:
             return 1
         except MAX_TRANSIENT:
             logger.warning("MAX is unreachable now; the bot keeps trying it while serving VK")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         if config.vk is not None and app.api is not None:
             try:

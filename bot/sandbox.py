@@ -28,9 +28,11 @@ from maxemu.emulator import Emulator as MaxEmulator
 from maxemu.server import MaxEmulatorServer
 from vkemu import Emulator, EmulatorServer
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO_DIRECTORY = ROOT / "directory" / "ntgo-demo.csv"
-DEMO_ROADMAP = ROOT / "roadmaps" / "ntgo-2023.toml"
+# the demo's files travel inside the package (links to directory/ and roadmaps/ in the project; copies in a wheel),
+# so an installed bot has its sandbox too
+DEMO = Path(__file__).resolve().parent / "demo"
+DEMO_DIRECTORY = DEMO / "ntgo-demo.csv"
+DEMO_ROADMAP = DEMO / "ntgo-2023.toml"
 OWNER_ID = 1
 
 # (vk id, first name, last name, role, scope: organization id or the municipality marker)

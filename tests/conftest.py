@@ -6,14 +6,31 @@ from vkemu import Schema
 
 LONG_FIRST, LONG_LAST = "test_faults.py", "test_crash.py"  # the soak and the kill -9 broadcast, 1-2 min each
 LONG_TAIL = "test_crash_forms.py"  # taken from the end by whichever worker is free
+# the longest in-process files (a season: 40 s, a regional half year, a million outbox rows, an outage) start early,
+# so without the process tests the two workers' halves end together rather than one waiting on a season
+LONG_IN_PROCESS = ("test_season.py", "test_region_season.py", "test_sender.py", "test_outage.py")
+
+
+# Each test file is of one kind (markers registered in pyproject.toml); a file not named here is a journey.
+KINDS = {
+    "process": ("test_cli.py", "test_community.py", "test_crash.py", "test_crash_forms.py", "test_disk_full.py",
+                "test_faults.py", "test_vkemu_process.py", "test_wheel.py"),
+    "rulebook": ("test_vkemu.py", "test_maxemu.py", "test_maxemu_clients.py", "test_fidelity.py"),
+    "unit": ("test_catalog.py", "test_layout.py", "test_periods.py", "test_schedule.py", "test_sender.py",
+             "test_verdicts.py", "test_search.py"),
+}
+KIND_OF = {name: kind for kind, names in KINDS.items() for name in names}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long process tests go to the ends of the run: `make test` runs two workers, each given one half
+    """Each test marked with its kind (`pytest -m "not process"`: everything but processes, under a minute).
+    The long process tests go to the ends of the run: `make test` runs two workers, each given one half
     (pytest-xdist's worksteal), so the soak runs beside the kill -9 tests, and a worker done early takes
     the last test of the other's half."""
-    order = {LONG_FIRST: 0, LONG_LAST: 2, LONG_TAIL: 3}
-    items.sort(key=lambda item: order.get(item.path.name, 1))
+    for item in items:
+        item.add_marker(KIND_OF.get(item.path.name, "journey"))
+    order = {LONG_FIRST: 0, **dict.fromkeys(LONG_IN_PROCESS, 1), LONG_LAST: 3, LONG_TAIL: 4}
+    items.sort(key=lambda item: order.get(item.path.name, 2))
 
 
 @pytest.fixture(scope="session")
