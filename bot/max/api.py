@@ -1,5 +1,5 @@
-"""MAX Bot API access: one aiohttp session, the token in the `Authorization` header, every call through a
-30-a-second limiter, and "later" answers (429, 5xx, a lost connection) retried with a growing pause.
+"""MAX Bot API access: one aiohttp session, the token in the `Authorization` header of API calls only, every call
+through a 30-a-second limiter, and "later" answers (429, 5xx, a lost connection) retried with a growing pause.
 
 Why not maxapi (max-messenger's Python client, which the suite runs against maxemu): it is a framework with its
 own dispatcher and polling loop, and ours must keep the marker in the database only after the updates before it
@@ -46,8 +46,10 @@ class MaxApi:
 
     @property
     def session(self) -> aiohttp.ClientSession:
+        # no default headers: the token is put on each API call, so a file url a person's message points at (any
+        # host), an upload url or a redirect never receives it
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers={"Authorization": self._token})
+            self._session = aiohttp.ClientSession()
         return self._session
 
     async def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None, *,
@@ -80,9 +82,12 @@ class MaxApi:
 
     async def _http(self, method: str, path: str, query: dict[str, str], body: Any, within: float) -> Any:
         data = None if body is None else json.dumps(body, ensure_ascii=False)
-        headers = {"Content-Type": "application/json"} if data is not None else None
+        headers = {"Authorization": self._token}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        # an API call is not redirected: a redirect would carry the token wherever it points
         async with self.session.request(method, self.base_url + path, params=query, data=data, headers=headers,
-                                        timeout=aiohttp.ClientTimeout(total=within)) as resp:
+                                        allow_redirects=False, timeout=aiohttp.ClientTimeout(total=within)) as resp:
             text = await resp.text()
             try:
                 answer = json.loads(text) if text else None
