@@ -91,10 +91,14 @@ class App:
         if incoming.callback_id:  # VK: a callback button; MAX: any button (MAX's are all callbacks)
             await adapter.acknowledge(incoming)
         if incoming.kind == "message" and not incoming.in_chat and incoming.documents:
+            # only a coordinator's files are fetched (they alone may import figures): an outsider's attachment is
+            # never downloaded, wherever it points; the handler tells them files are not for them
+            person = await adapter.known_person(incoming)
+            may = person is not None and (await self.services.access.actor(person)).is_coordinator
             documents = []
             for doc in incoming.documents[:MAX_DOCUMENTS]:
-                data = await adapter.download(doc.url, MAX_DOCUMENT_BYTES) if doc.size <= MAX_DOCUMENT_BYTES else None
-                documents.append(replace(doc, data=data))
+                fetch = may and doc.size <= MAX_DOCUMENT_BYTES
+                documents.append(replace(doc, data=await adapter.download(doc.url, MAX_DOCUMENT_BYTES) if fetch else None))
             return replace(incoming, documents=tuple(documents))
         return None
 

@@ -29,6 +29,11 @@ class MaxAccountRepo:
                                   (dialog_id, seq, dialog_id))
         return -seq
 
+    async def known_person(self, max_user_id: int) -> int | None:
+        """Our id of a MAX user already seen, without making one (a read: usable outside a transaction)."""
+        seq = await self.db.scalar("SELECT seq FROM max_accounts WHERE kind = 'user' AND max_id = ?", (max_user_id,))
+        return -int(seq) if seq is not None else None
+
     async def chat(self, max_chat_id: int) -> int:
         return -(CHAT_OFFSET + await self._seq("chat", max_chat_id))
 

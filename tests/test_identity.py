@@ -68,3 +68,37 @@ async def test_a_max_bots_message_is_nobodys(tmp_path, schema) -> None:
         assert await h.app.db.scalar("SELECT COUNT(*) FROM max_accounts WHERE max_id = 777") == 0
     finally:
         await stop_harness(h)
+
+
+@pytest.mark.parametrize("messenger", ["vk", "max"])
+async def test_only_a_coordinators_files_are_fetched(tmp_path, schema, messenger: str) -> None:
+    """An attachment is downloaded for a coordinator only: a newcomer's or a school admin's file is never fetched,
+    wherever its url points (the host it names learns nothing of the bot)."""
+    from testkit.journey import VkDriver
+
+    h = await start_harness(tmp_path, schema, with_max=messenger == "max")
+    try:
+        driver = MaxDriver(h) if messenger == "max" else VkDriver(h)
+        adapter = h.app.messengers.named(messenger)
+        fetched: list[str] = []
+        download = adapter.download
+
+        async def counted(url: str, limit: int) -> bytes | None:
+            fetched.append(url)
+            return await download(url, limit)
+
+        adapter.download = counted  # type: ignore[method-assign]
+        driver.add_user(610, "Пётр", "Новиков")
+        await driver.say(610, "привет")
+        await driver.send_file(610, "figures.xlsx", b"not really a workbook")
+        assert fetched == []  # a newcomer
+        await register(driver, 611, "organization", "6624000001")
+        replies = await driver.send_file(611, "figures.xlsx", b"not really a workbook")
+        assert fetched == [] and replies  # a school admin: told files are for coordinators, nothing fetched
+        muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+        await register(driver, 612, "municipality", muni)
+        await driver.send_file(612, "figures.xlsx", b"not really a workbook")
+        assert len(fetched) == 1  # a coordinator's file is fetched and read
+    finally:
+        await stop_harness(h)
+    assert h.app.handler_errors == []

@@ -171,3 +171,23 @@ def test_a_message_in_the_old_long_poll_shape_is_still_read():
     new = parse_update({"type": "message_new", "event_id": "a", "object": {"message": message, "client_info": {}}})
     old = parse_update({"type": "message_new", "event_id": "a", "object": message})  # version < 5.103
     assert new == old and old is not None and old.text == "/help" and old.from_id == 5
+
+
+async def test_a_restart_after_a_fault_notice_keeps_the_random_id_counter_where_it_was(harness: Harness):
+    """A notice sent straight to VK while the database could not write must not drag the counter along: at the next
+    start the counter is checked against VK's recent conversations (a restored backup), and once moved it never
+    comes back — it had jumped to 99 % of its range after one outage."""
+    from bot.views.message import Incoming
+
+    h = harness
+    await register(h, 820, "organization", SCHOOL_1)
+    await h.say(820, "/help")
+    counter = await h.app.db.scalar("SELECT value FROM meta WHERE key = 'random_id_next'")
+    vk = h.app.messengers.named("vk")
+    for n in range(20):  # an outage: twenty people told straight from VK
+        await vk.notify_now(Incoming("message", f"ev{n}", 820, 820), "Временная неполадка", f"down:ev{n}")
+    notices = [m for m in h.emu.delivered(820) if m.text == "Временная неполадка"]
+    assert len(notices) == 20 and all(m.random_id < 0 for m in notices)
+    await h.app.vk.random_ids_past_vk()  # what a restart does first
+    assert await h.app.db.scalar("SELECT value FROM meta WHERE key = 'random_id_next'") == counter
+    assert (await h.say(820, "/whoami"))[0].random_id == int(counter)  # and the next reply takes the next id

@@ -56,6 +56,9 @@ class MaxMessenger:
         await asyncio.wait_for(self.api.request("POST", "/messages", {"user_id": incoming.from_id}, {"text": text}),
                                ACK_WITHIN_S)
 
+    async def known_person(self, incoming: Incoming) -> int | None:
+        return await self.updates.known_person(incoming)
+
     async def acknowledge(self, incoming: Incoming) -> None:
         """MAX's client waits for a press to be answered: a short notice (the pressed label, or «Принято»)."""
         if not incoming.callback_id:

@@ -68,6 +68,10 @@ class MaxUpdates:
             logger.warning("malformed MAX {} update skipped", kind)
         return None
 
+    async def known_person(self, incoming: Incoming) -> int | None:
+        """Our id of the update's sender if the bot knows them already (read only, before the transaction)."""
+        return await self.accounts.known_person(incoming.from_id)
+
     async def resolve(self, incoming: Incoming) -> Incoming:
         """Inside the event's transaction: MAX's ids as ours, the name remembered, reachability written."""
         dialog = None if incoming.in_chat or not incoming.peer else incoming.peer  # 0: the dialog's id not told

@@ -25,6 +25,9 @@ class Adapter(Messenger, Protocol):
     def invite_link(self, code: str) -> tuple[str, str] | None:
         """(column, link) that opens the bot with an invite code, when the messenger has such links."""
 
+    async def known_person(self, incoming: Incoming) -> int | None:
+        """Our person_id of the update's sender when already known, read only (the update is not resolved yet)."""
+
     async def acknowledge(self, incoming: Incoming) -> None:
         """Tell the messenger a button press was received."""
 

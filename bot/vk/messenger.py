@@ -84,9 +84,17 @@ class VkMessenger:
     async def notify_now(self, incoming: Incoming, text: str, key: str) -> None:
         """Straight to VK, not through the outbox: for when the database cannot write. The random_id
         comes from `key`, so telling the same thing again does not repeat the message."""
-        random_id = int.from_bytes(hashlib.sha1(key.encode()).digest()[:4], "big") % RANDOM_ID_SPACE + 1
+        # negative: a space the outbox's counter (1, 2, 3, … up to 2**31 - 1) never reaches, so a notice's id never
+        # looks like the counter's newest at the next start (it had moved the counter to 99 % of its range and
+        # queuing then failed). VK takes signed 32-bit random_ids: vk_api's get_random_id draws
+        # getrandbits(31) * choice([-1, 1])
+        random_id = -(int.from_bytes(hashlib.sha1(key.encode()).digest()[:4], "big") % RANDOM_ID_SPACE + 1)
         await asyncio.wait_for(self._call("messages.send", {"peer_id": incoming.peer, "message": text,
                                                             "random_id": random_id}), ACK_WITHIN_S)
+
+    async def known_person(self, incoming: Incoming) -> int | None:
+        """A VK person's id is ours as it is (communities never get this far: bot/vk/updates.py)."""
+        return incoming.from_id
 
     async def acknowledge(self, incoming: Incoming) -> None:
         """A callback press: VK's client spins until the press is answered. Best effort: when VK is

@@ -87,6 +87,7 @@ class VkSide:
                 "count": 200, "group_id": self.group_id}), 10)
             seen = [int(item["last_message"].get("random_id") or 0) for item in body["response"].get("items", [])
                     if (item.get("last_message") or {}).get("out")]
+            seen = [random_id for random_id in seen if random_id > 0]  # the counter's; a notice's is negative
         except Exception:  # without it the bot still works; only a restored backup is at risk
             logger.warning("could not read recent conversations to check the random_id counter")
             return
