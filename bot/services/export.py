@@ -18,8 +18,9 @@ from bot.domain.periods import Period, current_period, local_today
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Target, Value
 from bot.services.access import Actor
+from bot.services.figures import Territory, Totals, baseline_keys, in_form, organization_percent
 from bot.services.names import person_label
-from bot.services.status import StatusService, Territory, Totals, baseline_keys, in_form, organization_percent
+from bot.services.status import StatusService
 from bot.views import texts
 from bot.views.format import fmt_date, fmt_percent, fmt_time, zone_name
 from bot.views.message import File, Reply

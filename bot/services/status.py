@@ -9,22 +9,33 @@ figures; `@organizations` counts the organizations of those types in the directo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.dialog import Dialog
 from bot.domain.models import Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, previous_period
 from bot.domain.periods import periods as periods_of
-from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Item, Roadmap, Target, Value
+from bot.domain.roadmap import Form, Roadmap, Target
 from bot.domain.schedule import item_occurrences
 from bot.domain.search import find
 from bot.domain.verdicts import Verdict, judge
 from bot.services.access import AccessService, Actor
+from bot.services.figures import (
+    ItemState,
+    Territory,
+    Totals,
+    baseline_keys,
+    headline,
+    in_form,
+    meets,
+    organization_percent,
+    ranking,
+)
 from bot.services.reports import BEHALF, RETURN
 from bot.services.roadmaps import RoadmapCache
+from bot.services.summary_views import SummaryViews, target_line
 from bot.views import texts
-from bot.views.format import fmt_answer, fmt_date, fmt_delta, fmt_number, fmt_percent, plural, short
+from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_percent, plural, short
 from bot.views.message import Button, Buttons, File, Reply
 from bot.views.summary import Line, fit, names_line
 from storage.chats import ChatRepo, ConversationRepo
@@ -42,84 +53,6 @@ ASK_ORGANIZATION = "status_org"  # «Организация…»
 EXPORT, CHART = "export", "chart"
 
 
-class Totals:
-    """One form's period over a set of municipalities, summed in SQL and indexed by municipality,
-    so totals and per-municipality values are dictionary look-ups (2,000 municipalities x 8,000
-    entries would otherwise be a scan each)."""
-
-    def __init__(self, sums: dict[tuple[int, str, str], int], reported: dict[tuple[int, str], int],
-                 in_directory: dict[tuple[int, str], int],
-                 baselines: dict[tuple[int, str, str], int] | None = None, form: Form | None = None) -> None:
-        self.form = form
-        # v2: sums of the directory's baselines over every organization counted, reported or not
-        self.baselines: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
-        for (m, t, k), v in (baselines or {}).items():
-            self.baselines.setdefault(m, {})[(t, k)] = v
-            self.baselines[None][(t, k)] = self.baselines[None].get((t, k), 0) + v
-        self.sums: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
-        for (m, t, k), v in sums.items():
-            self.sums.setdefault(m, {})[(t, k)] = v
-            self.sums[None][(t, k)] = self.sums[None].get((t, k), 0) + v
-        self.reported: dict[int | None, dict[str, int]] = {None: {}}
-        for (m, t), n in reported.items():
-            self.reported.setdefault(m, {})[t] = n
-            self.reported[None][t] = self.reported[None].get(t, 0) + n
-        self.in_directory: dict[int | None, dict[str, int]] = {None: {}}
-        for (m, t), n in in_directory.items():
-            self.in_directory.setdefault(m, {})[t] = n
-            self.in_directory[None][t] = self.in_directory[None].get(t, 0) + n
-
-    def expected(self, form: Form, muni: int | None = None, org_type: str | None = None) -> int:
-        return sum(n for t, n in self.in_directory.get(muni, {}).items()
-                   if t in form.org_types and form.indicators_for(t) and (org_type is None or t == org_type))
-
-    def reported_count(self, muni: int | None = None, org_type: str | None = None) -> int:
-        return sum(n for t, n in self.reported.get(muni, {}).items() if org_type is None or t == org_type)
-
-    def not_reported(self, target: Target, muni: int | None = None) -> int:
-        """How many organizations the target counts have not reported (a returned report counts as not sent)."""
-        counted = counted_types(target, self.form) if self.form is not None else None
-        types = [t for t in self.in_directory.get(muni, {})
-                 if (target.org_types is None or t in target.org_types) and (counted is None or t in counted)]
-        return sum(max(0, self.in_directory[muni][t] - self.reported.get(muni, {}).get(t, 0)) for t in types)
-
-    def target(self, target: Target, muni: int | None = None, org_type: str | None = None) -> float | None:
-        counted = counted_types(target, self.form) if self.form is not None else None
-
-        def ok(t: str) -> bool:
-            return (org_type is None or t == org_type) and (target.org_types is None or t in target.org_types) \
-                and (counted is None or t in counted)
-
-        sums = self.sums.get(muni, {})
-        num = sum(v for (t, k), v in sums.items() if k == target.numerator and ok(t))
-        if target.denominator == "@organizations":
-            den = sum(n for t, n in self.in_directory.get(muni, {}).items() if ok(t))
-        elif target.denominator.startswith("@baseline."):
-            # a share of everyone: those who have not reported add nothing above and their baseline below;
-            # an organization the directory has no baseline for is left out of both (nothing to compare with)
-            key = target.denominator.removeprefix("@baseline.")
-            num = sum(v for (t, k), v in sums.items() if k == f"{target.numerator}@{key}" and ok(t))
-            den = sum(v for (t, k), v in self.baselines.get(muni, {}).items() if k == key and ok(t))
-        else:
-            den = sum(v for (t, k), v in sums.items() if k == target.denominator and ok(t))
-        return num / den * 100 if den > 0 else None
-
-    def add(self, muni: int, org_type: str, key: str, value: int) -> None:
-        self.sums.setdefault(muni, {})[(org_type, key)] = value
-        self.sums[None][(org_type, key)] = self.sums[None].get((org_type, key), 0) + value
-
-
-@dataclass(frozen=True)
-class Territory:
-    """What a summary covers: a municipality, a region or the country, with its municipalities."""
-
-    level: str  # 'municipality' | 'region' | 'country'
-    id: int
-    name: str
-    municipalities: list[Municipality]
-    timezone: str
-
-
 class StatusService:
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
                  item_repo: ItemRepo, people_repo: PeopleRepo, chat_repo: ChatRepo, access: AccessService,
@@ -133,6 +66,7 @@ class StatusService:
         self.chat_repo = chat_repo
         self.access = access
         self.default_timezone = default_timezone
+        self.views = SummaryViews(self)
 
     # -- territories ----------------------------------------------------------------------------
 
@@ -608,137 +542,8 @@ class StatusService:
         return await self.default_territory(actor)
 
     async def detail(self, actor: Actor, args: Mapping[str, object], now: datetime, peer: int | None = None) -> Reply:
-        """«Кто не сдал», «Пункты», «По типам», «По муниципалитетам» under a summary."""
-        scope = await self.scope_for(actor, args, peer)
-        if scope is None:
-            return Reply(texts.VIEW_SCOPE_GONE if peer is None else texts.CHAT_STATUS_NOT_YOURS)
-        today = local_today(now, scope.timezone)
-        forms = await self.current_forms(scope, today)
-        if args.get("f") is not None:
-            # under a scheduled summary: that summary's form and period, not whatever is open today
-            forms = await self._summary_form(scope, args) or forms
-            today = min(today, forms[0][2].due) if forms else today  # judged as the summary judged them
-        if not forms:
-            return Reply(texts.STATUS_NOTHING)
-        view = args.get("v")
-        private = peer is None
-        if view == "items":
-            lines = await self._items_view(scope, forms, today)
-        elif view == "types":
-            lines = await self._types_view(scope, forms, today)
-        elif view == "ranking":
-            lines = await self._ranking_view(scope, forms)
-        else:
-            lines = await self._missing_view(scope, forms, private)
-        return Reply("\n".join(lines), self.summary_buttons(scope, private, chat=not private, of=args), inline=True)
-
-    async def _summary_form(self, scope: Territory, args: Mapping[str, object]
-                            ) -> list[tuple[Roadmap, Form, Period, Territory]]:
-        rm = await self.roadmaps.get(str(args.get("r")))
-        form = next((f for f in rm.form if f.id == args.get("f")), None) if rm else None
-        period = period_by_key(form, rm, str(args.get("p"))) if rm and form else None
-        sub = await self._covering(rm, scope) if rm and period else None
-        return [(rm, form, period, sub)] if rm and form and period and sub else []
-
-    async def _missing_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
-                            private: bool) -> list[str]:
-        lines = [texts.VIEW_MISSING_HEAD.format(scope=scope.name)]
-        for rm, form, period, sub in forms:
-            head = {"title": form.title, "period": fmt_date(period.due)}
-            if sub.level == "municipality":
-                missing, _ = await self._organizations(rm, form, period, sub, None)
-                figs = await self.figures(rm, form, period.key, sub)
-                expected = figs.expected(form)
-                lines.append(texts.VIEW_MISSING_FORM.format(n=len(missing), expected=expected, **head) if missing
-                             else texts.VIEW_MISSING_NONE.format(expected=expected, **head))
-                # one name a line: a long list then splits between names, never inside one
-                lines += [f"   – {o.name}{texts.SUMMARY_RETURNED if returned else ''}" for o, returned in missing]
-            else:
-                figs = await self.figures(rm, form, period.key, sub)
-                expected, reported = figs.expected(form), figs.reported_count()
-                lines.append(texts.VIEW_MISSING_FORM.format(n=expected - reported, expected=expected, **head)
-                             if expected > reported else texts.VIEW_MISSING_NONE.format(expected=expected, **head))
-                behind = sorted(((exp - rep, m.name, exp) for m in sub.municipalities
-                                 if (exp := figs.expected(form, muni=m.id)) > (rep := figs.reported_count(muni=m.id))),
-                                key=lambda r: (-r[0], r[1]))
-                lines += [texts.VIEW_MISSING_MUNI.format(name=name, n=n, expected=exp) for n, name, exp in behind]
-        if private and scope.level == "municipality":
-            unreachable = await self.people_repo.unreachable_admins(scope.id)
-            if unreachable:
-                lines.append(texts.STATUS_UNREACHABLE)
-                lines += [f"   – {person or '—'} ({org})" for person, org, _ in unreachable]
-        return lines
-
-    async def _items_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
-                          today: date) -> list[str]:
-        lines = [texts.VIEW_ITEMS_HEAD.format(scope=scope.name)]
-        seen: set[str] = set()
-        for rm, _, _, sub in forms:
-            if rm.id in seen or sub.level == "country":
-                continue
-            seen.add(rm.id)
-            for s in await self.item_states(rm, sub, today):
-                occ, names = s.pending[-1]
-                state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
-                shown = "; ".join(names[:10]) + (texts.SUMMARY_AND_MORE.format(n=len(names) - 10)
-                                                  if len(names) > 10 else "")
-                if len(s.pending) > 1:
-                    lines.append(texts.STATUS_ITEM_RECURRING.format(
-                        id=s.item.id, title=short(s.item.title, 80), open=len(s.pending),
-                        total=len(s.passed) + sum(1 for d, _ in s.pending if d >= today), due=fmt_date(occ),
-                        state=state, names=shown))
-                else:
-                    lines.append(texts.STATUS_ITEM.format(id=s.item.id, title=short(s.item.title, 80),
-                                                          due=fmt_date(occ), state=state, names=shown))
-        return lines if len(lines) > 1 else [*lines, texts.VIEW_ITEMS_NONE]
-
-    async def _types_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
-                          today: date) -> list[str]:
-        """Every target of every open form, split by organization type, and the averaged and counted answers."""
-        lines = [texts.VIEW_TYPES_HEAD.format(scope=scope.name)]
-        for rm, form, period, sub in forms:
-            figs = await self.figures(rm, form, period.key, sub)
-            before = previous_period(form, rm, period)
-            prev = await self.figures(rm, form, before.key, sub) if before else None
-            targets = [t for t in rm.target if in_form(t, form)]
-            verdicts = await self.verdicts(rm, form, period, sub, targets, today)
-            lines.append(texts.SUMMARY_FORM.format(
-                title=form.title, period=fmt_date(period.due), reported=figs.reported_count(),
-                expected=figs.expected(form),
-                percent=fmt_percent(figs.reported_count() / figs.expected(form) * 100 if figs.expected(form) else None)))
-            for t in targets:
-                lines.append(target_line(t, figs, prev, verdicts.get(t.key)))
-                by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
-                           if (t.org_types is None or ot in t.org_types) and ot in counted_types(t, form)
-                           and figs.expected(form, org_type=ot)]
-                if len(by_type) > 1:
-                    lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
-            lines += await self._answers(rm, form, period, sub)
-        return lines
-
-    async def _ranking_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]]
-                            ) -> list[str]:
-        """Each form's main target by municipality (a region) or by organization (a municipality), lowest first."""
-        lines = [texts.VIEW_RANKING_HEAD.format(scope=scope.name)]
-        for rm, form, period, sub in forms:
-            targets = headline([t for t in rm.target if in_form(t, form)], form)
-            if not targets:
-                continue
-            lines.append(texts.VIEW_RANKING.format(form=form.title, period=fmt_date(period.due),
-                                                   title=targets[0].title))
-            if sub.level == "municipality":
-                _, ranked = await self._organizations(rm, form, period, sub, targets[0])
-                rows = [f"{name} — {fmt_percent(p)}" for p, name in ranked]
-            else:
-                figs = await self.figures(rm, form, period.key, sub)
-                rows = [f"{name} — {fmt_percent(value)}, сдали {rep}/{exp}"
-                        for value, name, rep, exp in ranking(form, sub, figs, targets[0])]
-            lines += [f"   {n}. {row}" for n, row in enumerate(rows[:40], 1)]
-            if len(rows) > 40:
-                lines.append(texts.ITEMS_MORE.format(n=len(rows) - 40))
-            if not rows:
-                lines.append(texts.VIEW_RANKING_EMPTY)
-        return lines
+        """«Кто не сдал», «Пункты», «По типам», «По муниципалитетам» under a summary (bot/services/summary_views.py)."""
+        return await self.views.detail(actor, args, now, peer)
 
     async def ask_organization(self, actor: Actor) -> Reply:
         """«Организация…»: the next message is a name to look up in the coordinator's territory."""
@@ -756,95 +561,6 @@ class StatusService:
         return await self.for_actor(actor, query, now)
 
 
-def counted_types(target: Target, form: Form) -> set[str]:
-    """The organization types a target counts in a form: those the form asks its numerator (an organization
-    never asked can add nothing above, so its count or baseline is not put below either)."""
-    return {t for t in form.org_types if any(i.key == target.numerator for i in form.indicators_for(t))}
-
-
-def baseline_keys(roadmap: Roadmap, form: Form) -> list[str]:
-    return sorted({t.denominator.removeprefix("@baseline.") for t in roadmap.target
-                   if t.denominator.startswith("@baseline.") and in_form(t, form)})
-
-
-def in_form(target: Target, form: Form) -> bool:
-    keys = {i.key for i in form.indicator}
-    return target.numerator in keys and (target.denominator == "@organizations" or target.denominator in keys
-                                         or target.denominator.startswith("@baseline."))
-
-
-def organization_percent(target: Target, org: Organization, figures: Mapping[str, Value | None],
-                 baselines: Mapping[str, int] | None = None) -> float | None:
-    fraction = target.fraction(org.type, figures, baselines or {})
-    return fraction[0] / fraction[1] * 100 if fraction else None
-
-
-def headline(targets: list[Target], form: Form) -> list[Target]:
-    """The targets a summary leads with, in the roadmap's order: those with a goal, but not a per-type variant of
-    another one with a goal (the same fraction over fewer organization types: one tap away, «По типам»); a form
-    whose targets are all monitored shows its first."""
-    def variant(t: Target, of: Target) -> bool:
-        wider = of.org_types is None or (t.org_types is not None and set(t.org_types) < set(of.org_types))
-        return of is not t and of.goal_percent is not None and wider and t.org_types is not None \
-            and (of.numerator, of.denominator) == (t.numerator, t.denominator)
-
-    judged = [t for t in targets if t.goal_percent is not None and not any(variant(t, u) for u in targets)]
-    return judged or targets[:1]
-
-
-def target_line(t: Target, figs: Totals, prev: Totals | None, verdict: Verdict | None) -> str:
-    value = figs.target(t)
-    if value is None:
-        return texts.SUMMARY_NO_DATA.format(title=t.title)
-    trend = ""
-    old = prev.target(t) if prev else None
-    missing = figs.not_reported(t) if t.denominator.startswith("@baseline.") else 0
-    if missing and (old is None or prev is None or missing > prev.not_reported(t)):
-        # a share of everyone grows with every report still to come: against a week with more reports, the delta
-        # would read as a fall that is not there (found in the sandbox: «44,9 %, ↓ −25,9 п.п.; в графике»)
-        trend = ", " + texts.SUMMARY_WITHOUT.format(organizations=plural(missing, *texts.WITHOUT_ORGANIZATIONS))
-    elif old is not None:
-        trend = ", " + fmt_delta(value - old)
-    if verdict is not None:
-        trend += "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
-                                                            value=fmt_percent(verdict.value))
-    return texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value), goal=t.goal_label, trend=trend)
-
-
-def ranking(form: Form, scope: Territory, figs: Totals, main: Target) -> list[tuple[float | None, str, int, int]]:
-    """(value, name, reported, expected) of each municipality the form asks, the lowest first (no data lowest)."""
-    rows = []
-    for m in scope.municipalities:
-        expected = figs.expected(form, muni=m.id)
-        if expected:
-            rows.append((figs.target(main, muni=m.id), m.name, figs.reported_count(muni=m.id), expected))
-    worse = -1.0 if main.direction == "at_most" else 1.0  # «at most»: the highest value is the worst
-    rows.sort(key=lambda r: (float("-inf") if r[0] is None else worse * r[0], r[1]))
-    return rows
-
-
-def meets(target: Target, value: float | None) -> bool:
-    """The value is at its goal already (a monitored target has none: nobody is behind it)."""
-    if target.goal_percent is None:
-        return True
-    if value is None:
-        return False
-    return value <= target.goal_percent if target.direction == "at_most" else value >= target.goal_percent
-
-
-@dataclass(frozen=True)
-class ItemState:
-    """An item not confirmed by everyone responsible: its due dates passed, and each open one with who has not."""
-
-    item: Item
-    passed: list[date]
-    pending: list[tuple[date, list[str]]]
-
-    def overdue(self, today: date) -> bool:
-        return self.pending[0][0] < today
-
-    def missed(self, today: date) -> int:
-        return sum(1 for occ, _ in self.pending if occ < today)
 
 
 def item_line(s: ItemState, today: date) -> str:

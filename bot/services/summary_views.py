@@ -1,0 +1,178 @@
+"""The screens one tap under a summary — «Кто не сдал», «Пункты», «По типам», «По муниципалитетам»/«По
+организациям»: each reads the same figures and verdicts the summary read (bot/services/figures.py, the status
+service's `verdicts`) and only lays them out differently."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from bot.domain.periods import Period, local_today, period_by_key, previous_period
+from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
+from bot.domain.verdicts import Verdict
+from bot.services.access import Actor
+from bot.services.figures import Territory, Totals, counted_types, headline, in_form, ranking
+from bot.views import texts
+from bot.views.format import fmt_date, fmt_delta, fmt_percent, plural, short
+from bot.views.message import Reply
+
+if TYPE_CHECKING:
+    from bot.services.status import StatusService
+
+
+class SummaryViews:
+    def __init__(self, status: StatusService) -> None:
+        self.status = status
+
+    async def detail(self, actor: Actor, args: Mapping[str, object], now: datetime, peer: int | None = None) -> Reply:
+        """«Кто не сдал», «Пункты», «По типам», «По муниципалитетам» under a summary."""
+        scope = await self.status.scope_for(actor, args, peer)
+        if scope is None:
+            return Reply(texts.VIEW_SCOPE_GONE if peer is None else texts.CHAT_STATUS_NOT_YOURS)
+        today = local_today(now, scope.timezone)
+        forms = await self.status.current_forms(scope, today)
+        if args.get("f") is not None:
+            # under a scheduled summary: that summary's form and period, not whatever is open today
+            forms = await self._summary_form(scope, args) or forms
+            today = min(today, forms[0][2].due) if forms else today  # judged as the summary judged them
+        if not forms:
+            return Reply(texts.STATUS_NOTHING)
+        view = args.get("v")
+        private = peer is None
+        if view == "items":
+            lines = await self._items_view(scope, forms, today)
+        elif view == "types":
+            lines = await self._types_view(scope, forms, today)
+        elif view == "ranking":
+            lines = await self._ranking_view(scope, forms)
+        else:
+            lines = await self._missing_view(scope, forms, private)
+        return Reply("\n".join(lines), self.status.summary_buttons(scope, private, chat=not private, of=args), inline=True)
+
+    async def _summary_form(self, scope: Territory, args: Mapping[str, object]
+                            ) -> list[tuple[Roadmap, Form, Period, Territory]]:
+        rm = await self.status.roadmaps.get(str(args.get("r")))
+        form = next((f for f in rm.form if f.id == args.get("f")), None) if rm else None
+        period = period_by_key(form, rm, str(args.get("p"))) if rm and form else None
+        sub = await self.status._covering(rm, scope) if rm and period else None
+        return [(rm, form, period, sub)] if rm and form and period and sub else []
+
+    async def _missing_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
+                            private: bool) -> list[str]:
+        lines = [texts.VIEW_MISSING_HEAD.format(scope=scope.name)]
+        for rm, form, period, sub in forms:
+            head = {"title": form.title, "period": fmt_date(period.due)}
+            if sub.level == "municipality":
+                missing, _ = await self.status._organizations(rm, form, period, sub, None)
+                figs = await self.status.figures(rm, form, period.key, sub)
+                expected = figs.expected(form)
+                lines.append(texts.VIEW_MISSING_FORM.format(n=len(missing), expected=expected, **head) if missing
+                             else texts.VIEW_MISSING_NONE.format(expected=expected, **head))
+                # one name a line: a long list then splits between names, never inside one
+                lines += [f"   – {o.name}{texts.SUMMARY_RETURNED if returned else ''}" for o, returned in missing]
+            else:
+                figs = await self.status.figures(rm, form, period.key, sub)
+                expected, reported = figs.expected(form), figs.reported_count()
+                lines.append(texts.VIEW_MISSING_FORM.format(n=expected - reported, expected=expected, **head)
+                             if expected > reported else texts.VIEW_MISSING_NONE.format(expected=expected, **head))
+                behind = sorted(((exp - rep, m.name, exp) for m in sub.municipalities
+                                 if (exp := figs.expected(form, muni=m.id)) > (rep := figs.reported_count(muni=m.id))),
+                                key=lambda r: (-r[0], r[1]))
+                lines += [texts.VIEW_MISSING_MUNI.format(name=name, n=n, expected=exp) for n, name, exp in behind]
+        if private and scope.level == "municipality":
+            unreachable = await self.status.people_repo.unreachable_admins(scope.id)
+            if unreachable:
+                lines.append(texts.STATUS_UNREACHABLE)
+                lines += [f"   – {person or '—'} ({org})" for person, org, _ in unreachable]
+        return lines
+
+    async def _items_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
+                          today: date) -> list[str]:
+        lines = [texts.VIEW_ITEMS_HEAD.format(scope=scope.name)]
+        seen: set[str] = set()
+        for rm, _, _, sub in forms:
+            if rm.id in seen or sub.level == "country":
+                continue
+            seen.add(rm.id)
+            for s in await self.status.item_states(rm, sub, today):
+                occ, names = s.pending[-1]
+                state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
+                shown = "; ".join(names[:10]) + (texts.SUMMARY_AND_MORE.format(n=len(names) - 10)
+                                                  if len(names) > 10 else "")
+                if len(s.pending) > 1:
+                    lines.append(texts.STATUS_ITEM_RECURRING.format(
+                        id=s.item.id, title=short(s.item.title, 80), open=len(s.pending),
+                        total=len(s.passed) + sum(1 for d, _ in s.pending if d >= today), due=fmt_date(occ),
+                        state=state, names=shown))
+                else:
+                    lines.append(texts.STATUS_ITEM.format(id=s.item.id, title=short(s.item.title, 80),
+                                                          due=fmt_date(occ), state=state, names=shown))
+        return lines if len(lines) > 1 else [*lines, texts.VIEW_ITEMS_NONE]
+
+    async def _types_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
+                          today: date) -> list[str]:
+        """Every target of every open form, split by organization type, and the averaged and counted answers."""
+        lines = [texts.VIEW_TYPES_HEAD.format(scope=scope.name)]
+        for rm, form, period, sub in forms:
+            figs = await self.status.figures(rm, form, period.key, sub)
+            before = previous_period(form, rm, period)
+            prev = await self.status.figures(rm, form, before.key, sub) if before else None
+            targets = [t for t in rm.target if in_form(t, form)]
+            verdicts = await self.status.verdicts(rm, form, period, sub, targets, today)
+            lines.append(texts.SUMMARY_FORM.format(
+                title=form.title, period=fmt_date(period.due), reported=figs.reported_count(),
+                expected=figs.expected(form),
+                percent=fmt_percent(figs.reported_count() / figs.expected(form) * 100 if figs.expected(form) else None)))
+            for t in targets:
+                lines.append(target_line(t, figs, prev, verdicts.get(t.key)))
+                by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
+                           if (t.org_types is None or ot in t.org_types) and ot in counted_types(t, form)
+                           and figs.expected(form, org_type=ot)]
+                if len(by_type) > 1:
+                    lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
+            lines += await self.status._answers(rm, form, period, sub)
+        return lines
+
+    async def _ranking_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]]
+                            ) -> list[str]:
+        """Each form's main target by municipality (a region) or by organization (a municipality), lowest first."""
+        lines = [texts.VIEW_RANKING_HEAD.format(scope=scope.name)]
+        for rm, form, period, sub in forms:
+            targets = headline([t for t in rm.target if in_form(t, form)], form)
+            if not targets:
+                continue
+            lines.append(texts.VIEW_RANKING.format(form=form.title, period=fmt_date(period.due),
+                                                   title=targets[0].title))
+            if sub.level == "municipality":
+                _, ranked = await self.status._organizations(rm, form, period, sub, targets[0])
+                rows = [f"{name} — {fmt_percent(p)}" for p, name in ranked]
+            else:
+                figs = await self.status.figures(rm, form, period.key, sub)
+                rows = [f"{name} — {fmt_percent(value)}, сдали {rep}/{exp}"
+                        for value, name, rep, exp in ranking(form, sub, figs, targets[0])]
+            lines += [f"   {n}. {row}" for n, row in enumerate(rows[:40], 1)]
+            if len(rows) > 40:
+                lines.append(texts.ITEMS_MORE.format(n=len(rows) - 40))
+            if not rows:
+                lines.append(texts.VIEW_RANKING_EMPTY)
+        return lines
+
+
+def target_line(t: Target, figs: Totals, prev: Totals | None, verdict: Verdict | None) -> str:
+    value = figs.target(t)
+    if value is None:
+        return texts.SUMMARY_NO_DATA.format(title=t.title)
+    trend = ""
+    old = prev.target(t) if prev else None
+    missing = figs.not_reported(t) if t.denominator.startswith("@baseline.") else 0
+    if missing and (old is None or prev is None or missing > prev.not_reported(t)):
+        # a share of everyone grows with every report still to come: against a week with more reports, the delta
+        # would read as a fall that is not there (found in the sandbox: «44,9 %, ↓ −25,9 п.п.; в графике»)
+        trend = ", " + texts.SUMMARY_WITHOUT.format(organizations=plural(missing, *texts.WITHOUT_ORGANIZATIONS))
+    elif old is not None:
+        trend = ", " + fmt_delta(value - old)
+    if verdict is not None:
+        trend += "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
+                                                            value=fmt_percent(verdict.value))
+    return texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value), goal=t.goal_label, trend=trend)
