@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.domain.dialog import Dialog
 from bot.domain.forms import answer_from
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.message import Button, Reply
 
 from .context import Context
@@ -61,7 +62,7 @@ async def cancel(ctx: Context) -> None:
 
 async def report(ctx: Context) -> None:
     """/report, the menu button, or a reminder's or a picker's button naming one form."""
-    args = ctx.incoming.args if ctx.incoming.command == "report" else {}
+    args = ctx.incoming.args if ctx.incoming.command == CommandId.REPORT else {}
     ref = args if "org" in args else None
     await ctx.show(await ctx.services.reports.start(ctx.actor, ctx.now, ref, correct=args.get("fix") == 1))
 
@@ -180,8 +181,8 @@ async def import_waiting(ctx: Context) -> None:
     elif said in ("нет", "не надо", "не применять"):
         await cancel(ctx)
     else:
-        await ctx.show(Reply(texts.IMPORT_WAITING, [[Button(texts.BTN_APPLY, "apply_import"),
-                                                     Button(texts.BTN_CANCEL, "cancel")]]))
+        await ctx.show(Reply(texts.IMPORT_WAITING, [[Button(texts.BTN_APPLY, CommandId.APPLY_IMPORT),
+                                                     Button(texts.BTN_CANCEL, CommandId.CANCEL)]]))
 
 
 async def template(ctx: Context) -> None:
@@ -216,63 +217,63 @@ async def chat_status(ctx: Context) -> None:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", start, slash=("/start", "/начать"), words=("начать", "старт"), roles=EVERYONE,
+    Command(CommandId.START, start, slash=("/start", "/начать"), words=("начать", "старт"), roles=EVERYONE,
             chat=chat_help, aside=True,
             about="приветствие; для зарегистрированных — список команд"),
-    Command("report", report, slash=("/report", "/отчёт", "/отчет"), label=texts.MENU_REPORT, menu_row=0,
+    Command(CommandId.REPORT, report, slash=("/report", "/отчёт", "/отчет"), label=texts.MENU_REPORT, menu_row=0,
             roles=frozenset({ADMIN}), refusal=texts.REPORT_NOT_ADMIN,
             help=(HelpLine(texts.HELP_REPORT, frozenset({ADMIN})),),
             about="сдать отчёт за текущий период: вопросы по одному, «Назад», «Отмена», проверка, «Отправить»; повторно — исправить"),
-    Command("status", status, slash=("/status", "/сводка"), label=texts.MENU_STATUS, menu_row=0, chat=chat_status,
+    Command(CommandId.STATUS, status, slash=("/status", "/сводка"), label=texts.MENU_STATUS, menu_row=0, chat=chat_status,
             help=(HelpLine(texts.HELP_STATUS, COORDINATORS),
                   HelpLine(texts.HELP_STATUS_ADMIN, frozenset({ADMIN}), unless=COORDINATORS)),
             about="сводка по территории (или по своей организации); `/status <муниципалитет или организация>` — подробнее"),
-    Command("invite", invite, slash=("/invite", "/код"), roles=COORDINATORS,
+    Command(CommandId.INVITE, invite, slash=("/invite", "/код"), roles=COORDINATORS,
             help=(HelpLine(texts.HELP_INVITE_ANY, frozenset({OWNER})),
                   HelpLine(texts.HELP_INVITE_ORG, frozenset({MUNICIPAL})),
                   HelpLine(texts.HELP_INVITE_MUNI, frozenset({REGIONAL}))),
             about="код приглашения: `/invite <id или название организации, или муниципалитет>`"),
-    Command("invites", invites, slash=("/invites", "/коды"), label=texts.MENU_INVITES, menu_row=0,
+    Command(CommandId.INVITES, invites, slash=("/invites", "/коды"), label=texts.MENU_INVITES, menu_row=0,
             roles=frozenset({MUNICIPAL, REGIONAL}),
             help=(HelpLine(texts.HELP_INVITES_ORGS, frozenset({MUNICIPAL})),
                   HelpLine(texts.HELP_INVITES_MUNIS, frozenset({REGIONAL}))),
             about="коды приглашений для всех организаций (муниципалитетов) своей территории файлом XLSX"),
-    Command("bind", bind_in_private, slash=("/bind", "/привязать"), chat=chat_bind,
+    Command(CommandId.BIND, bind_in_private, slash=("/bind", "/привязать"), chat=chat_bind,
             help=(HelpLine(texts.HELP_BIND, COORDINATORS),),
             about="в беседе: сделать её беседой координаторов своей территории (туда приходят сводки)"),
-    Command("chart", chart, slash=("/chart", "/график"), roles=COORDINATORS, chat=chart,
+    Command(CommandId.CHART, chart, slash=("/chart", "/график"), roles=COORDINATORS, chat=chart,
             help=(HelpLine(texts.HELP_CHART, COORDINATORS),),
             about="график целей по периодам"),
-    Command("export", export, slash=("/export", "/выгрузка"), roles=COORDINATORS, chat=export,
+    Command(CommandId.EXPORT, export, slash=("/export", "/выгрузка"), roles=COORDINATORS, chat=export,
             help=(HelpLine(texts.HELP_EXPORT, COORDINATORS),),
             about="`/export [дд.мм.гггг]` — таблица Excel по организациям за период"),
-    Command("status_view", status_view, roles=COORDINATORS, chat=status_view, under_message=True),
-    Command("status_org", status_ask_organization, roles=COORDINATORS, under_message=True),
-    Command("history", history, slash=("/history", "/история"), roles=COORDINATORS,
+    Command(CommandId.STATUS_VIEW, status_view, roles=COORDINATORS, chat=status_view, under_message=True),
+    Command(CommandId.STATUS_ORG, status_ask_organization, roles=COORDINATORS, under_message=True),
+    Command(CommandId.HISTORY, history, slash=("/history", "/история"), roles=COORDINATORS,
             help=(HelpLine(texts.HELP_HISTORY, COORDINATORS),),
             about="`/history <организация>` — кто и когда менял её отчёты"),
-    Command("items", items, slash=("/items", "/пункты"), label=texts.MENU_ITEMS, menu_row=1,
+    Command(CommandId.ITEMS, items, slash=("/items", "/пункты"), label=texts.MENU_ITEMS, menu_row=1,
             help=(HelpLine(texts.HELP_ITEMS, frozenset({ADMIN, MUNICIPAL, REGIONAL})),),
             about="открытые пункты дорожной карты, кнопка «Выполнено» (со ссылкой, где карта требует)"),
-    Command("item", item_done, callback=True),
-    Command("items_page", items_page, callback=True),
-    Command("template", template, slash=("/template", "/шаблон"), roles=COORDINATORS,
+    Command(CommandId.ITEM, item_done, callback=True),
+    Command(CommandId.ITEMS_PAGE, items_page, callback=True),
+    Command(CommandId.TEMPLATE, template, slash=("/template", "/шаблон"), roles=COORDINATORS,
             help=(HelpLine(texts.HELP_TEMPLATE, COORDINATORS),),
             about="шаблон Excel с организациями территории для загрузки цифр; заполненный файл присылается боту, "
                   "он показывает, что изменится, и записывает по кнопке «Применить»"),
-    Command("apply_import", apply_import, roles=COORDINATORS, under_message=True),
-    Command("return", return_report, roles=COORDINATORS, under_message=True),
-    Command("behalf", report_on_behalf, roles=COORDINATORS, under_message=True),
-    Command("form", form_button, under_message=True),
-    Command("whoami", whoami, slash=("/whoami", "/ктоя"), words=("кто я",), label=texts.MENU_WHOAMI, menu_row=1,
+    Command(CommandId.APPLY_IMPORT, apply_import, roles=COORDINATORS, under_message=True),
+    Command(CommandId.RETURN, return_report, roles=COORDINATORS, under_message=True),
+    Command(CommandId.BEHALF, report_on_behalf, roles=COORDINATORS, under_message=True),
+    Command(CommandId.FORM, form_button, under_message=True),
+    Command(CommandId.WHOAMI, whoami, slash=("/whoami", "/ктоя"), words=("кто я",), label=texts.MENU_WHOAMI, menu_row=1,
             aside=True, help=(HelpLine(texts.HELP_WHOAMI),),
             about="кто вы и ваши роли"),
-    Command("menu", show_menu, slash=("/menu", "/меню"), words=("меню",), aside=True,
+    Command(CommandId.MENU, show_menu, slash=("/menu", "/меню"), words=("меню",), aside=True,
             help=(HelpLine(texts.HELP_MENU),), about="показать кнопки меню снова"),
-    Command("cancel", cancel, slash=("/cancel", "/отмена"), words=("отмена",), roles=EVERYONE,
+    Command(CommandId.CANCEL, cancel, slash=("/cancel", "/отмена"), words=("отмена",), roles=EVERYONE,
             help=(HelpLine(texts.HELP_CANCEL),),
             about="отменить текущее действие (и кнопка «Отмена» на любом шаге)"),
-    Command("help", show_help, slash=("/help", "/помощь"), words=("помощь", "справка"), label=texts.MENU_HELP,
+    Command(CommandId.HELP, show_help, slash=("/help", "/помощь"), words=("помощь", "справка"), label=texts.MENU_HELP,
             menu_row=1, roles=EVERYONE, chat=chat_help, aside=True, help=(HelpLine(texts.HELP_HELP),),
             about="команды, доступные вам"),
 )
@@ -282,4 +283,4 @@ STATE_HANDLERS = {Dialog.FORM: form_answer, Dialog.ITEM_EVIDENCE: item_evidence,
                   Dialog.RETURN_COMMENT: return_comment, Dialog.IMPORT_CONFIRM: import_waiting,
                   Dialog.STATUS_QUERY: status_query}
 # The buttons that answer an open dialog (anything else pressed or typed there drops it).
-STATE_BUTTONS = {Dialog.IMPORT_CONFIRM: ("apply_import",)}
+STATE_BUTTONS = {Dialog.IMPORT_CONFIRM: (CommandId.APPLY_IMPORT,)}

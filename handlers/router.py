@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.domain.dialog import Dialog
 from bot.services.access import Actor
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.message import Buttons, Reply
 
 from .commands import COMMANDS, STATE_BUTTONS, STATE_HANDLERS, receive_files
@@ -17,9 +18,9 @@ from .context import Context
 from .table import Command, Lookup, allowed, menu
 
 LOOKUP = Lookup.of(COMMANDS)
-CANCEL = LOOKUP.by_name["cancel"]
-REPORT = LOOKUP.by_name["report"]
-BEHALF = LOOKUP.by_name["behalf"]
+CANCEL = LOOKUP.by_name[CommandId.CANCEL]
+REPORT = LOOKUP.by_name[CommandId.REPORT]
+BEHALF = LOOKUP.by_name[CommandId.BEHALF]
 
 
 def main_menu(actor: Actor) -> Buttons | None:
@@ -78,7 +79,7 @@ async def _private(ctx: Context) -> None:
         reply, ctx.actor = await ctx.services.people.redeem(ctx.actor, incoming.text, ctx.now)
         await ctx.show(reply)
         return
-    if not ctx.actor.registered and (command is None or command.name not in ("start", "help")):
+    if not ctx.actor.registered and (command is None or command.name not in (CommandId.START, CommandId.HELP)):
         await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=False))
         return
     await _run(ctx, command)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.services.access import Actor
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.message import Button, Buttons
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class HelpLine:
 class Command:
     """One command or button. `name` is what its buttons carry; `slash` and `words` are how it is typed."""
 
-    name: str
+    name: CommandId
     handler: Handler | None  # in private messages; None: not there
     slash: tuple[str, ...] = ()  # "/status", "/сводка"
     words: tuple[str, ...] = ()  # a whole message that means the command: «сводка»

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.domain.roadmap import NUMERIC_KINDS, TEXT_LIMIT, Indicator, Value
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.format import fmt_answer, fmt_number, short
 from bot.views.message import Button, Buttons
 
@@ -28,7 +29,7 @@ NO = {"нет", "н", "no", "n", "0", "-", "не"}
 ACTS = {"back", "cancel", "send", "fix", "confirm", "redo", "carry", "yes", "no", "pick", "opt", "skip"}
 OPTION_SHOWN = 20  # the longest option label every messenger shows whole on a button of its own
 MAX_NUMBER = 10**9
-COMMAND = "form"  # the command table's name for a form's buttons
+COMMAND = CommandId.FORM
 
 
 @dataclass

@@ -12,6 +12,7 @@ from bot.domain.models import Conversation
 from bot.services.access import Actor
 from bot.services.reports import REPORT, ReportService
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.message import Button, Reply
 from storage.chats import ConversationRepo
 
@@ -32,7 +33,7 @@ class DialogService:
         """«Отмена» from any step: a form is closed as the form closes it (what was sent stays)."""
         conversation = await self.conversation_repo.get(actor.vk_id)
         if actor.registered and conversation is not None and conversation.state == Dialog.FORM:
-            return await self.reports.answer(actor, Answer("", "cancel"), now, conversation)
+            return await self.reports.answer(actor, Answer("", CommandId.CANCEL), now, conversation)
         had_state = await self.conversation_repo.clear(actor.vk_id)
         text = texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL
         return Reply(text if actor.registered else f"{text} {texts.ASK_CODE}")

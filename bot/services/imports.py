@@ -30,6 +30,7 @@ from bot.services.access import AccessService, Actor
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.format import fmt_answer, fmt_date, fmt_number, short
 from bot.views.message import Button, Document, File, Reply
 from bot.views.sheets import Sheet, report_workbook
@@ -38,7 +39,7 @@ from storage.directory import DirectoryRepo
 from storage.reports import SOURCE_IMPORT, ReportRepo, same_value
 
 NEW, CHANGED, UNCHANGED, REFUSED = "new", "changed", "unchanged", "refused"
-APPLY = "apply_import"  # the command table's «Применить» under a file's preview
+APPLY = CommandId.APPLY_IMPORT
 MAX_FILES = 5
 SHOWN = 15  # refused rows and changes listed in a preview; the rest are counted
 
@@ -116,7 +117,7 @@ class ImportService:
             "file": plan.file, "rm": plan.roadmap.id, "form": plan.form.id, "period": plan.period.key,
             "rows": plan.to_rows()})
         return Reply(self.preview_text(plan, texts.IMPORT_APPLY_CHAT),
-                     [[Button(texts.BTN_APPLY, APPLY), Button(texts.BTN_CANCEL, "cancel")]])
+                     [[Button(texts.BTN_APPLY, APPLY), Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
 
     async def confirm(self, actor: Actor, now: datetime, conversation: Conversation | None) -> Reply:
         """«Применить»: the kept file checked again (roles, directory, figures may have moved) and applied."""

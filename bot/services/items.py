@@ -17,14 +17,14 @@ from bot.domain.scope import Scope
 from bot.services.access import Actor
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.format import fmt_date, short
 from bot.views.message import Button, Reply
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo
 
-ITEM = "item"  # the command of a «Выполнено» button; its arguments say which item and for whom
-ITEMS_PAGE = "items_page"  # the arrows under /items
+ITEM, ITEMS_PAGE = CommandId.ITEM, CommandId.ITEMS_PAGE
 PAGE = 8
 _URL = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z\u0430-\u044f\u0451]{2,}(/\S*)?$", re.IGNORECASE)
 
@@ -152,7 +152,7 @@ class ItemService:
         if item.evidence == "link":
             await self.conversation_repo.set(actor.vk_id, Dialog.ITEM_EVIDENCE, item_args(rm, item, occ, unit.scope))
             return Reply(texts.ITEM_ASK_LINK.format(id=item.id, title=item.title),
-                         buttons=[[Button(texts.BTN_CANCEL, "cancel")]])
+                         buttons=[[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, None)
         return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name))
 
@@ -165,7 +165,7 @@ class ItemService:
             return Reply(texts.ITEM_NOT_YOURS)
         url = looks_like_url(text)
         if url is None:
-            return Reply(texts.ITEM_BAD_LINK, buttons=[[Button(texts.BTN_CANCEL, "cancel")]])
+            return Reply(texts.ITEM_BAD_LINK, buttons=[[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         rm, item, occ, unit = found
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, url)
         await self.conversation_repo.clear(actor.vk_id)

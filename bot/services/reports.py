@@ -26,6 +26,7 @@ from bot.services.access import AccessService, Actor
 from bot.services.names import person_label
 from bot.services.roadmaps import RoadmapCache
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_time, percent, short, zone_name
 from bot.views.message import Button, Buttons, Outgoing, Reply
 from storage.chats import ConversationRepo
@@ -33,9 +34,7 @@ from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
 from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ReportRepo, Submission
 
-REPORT = "report"  # the command that opens a form; its buttons carry which one
-BEHALF = "behalf"  # a coordinator's «Заполнить отчёт» under an organization's view: the same form, for an organization of their territory
-RETURN = "return"  # a coordinator's «Вернуть на доработку» under an organization's view
+REPORT, BEHALF, RETURN = CommandId.REPORT, CommandId.BEHALF, CommandId.RETURN
 RETURN_COMMENT_LIMIT = 1000
 
 
@@ -124,7 +123,7 @@ class ReportService:
         if len(due) > 1:
             rows: Buttons = [[Button(texts.REPORT_OPTION.format(title=d.form.title, organization=d.organization.name),
                                      REPORT, d.ref)] for d in due[:9]]
-            rows.append([Button(texts.BTN_CANCEL, "cancel")])
+            rows.append([Button(texts.BTN_CANCEL, CommandId.CANCEL)])
             lines = [texts.REPORT_PICK] + [f"{i}. {d.form.title} — {d.organization.name}, до "
                                            f"{fmt_date(d.period.due)}" for i, d in enumerate(due, 1)]
             return Reply("\n".join(lines), rows)
@@ -150,7 +149,7 @@ class ReportService:
                         when=fmt_time(existing.updated_at, d.municipality.timezone, year=False), name=name)
                 return Reply("\n\n".join(filter(None, (prefix, text))), [[Button(
                     texts.REPORT_EDIT, BEHALF if behalf else REPORT, {"fix": 1, **d.ref}),
-                                              Button(texts.BTN_CANCEL, "cancel")]])
+                                              Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
             figures = await self.report_repo.figures(existing.id)
             draft.figures = {k: v for k, v in figures.items() if k in keys}
             draft.correcting = True
@@ -304,7 +303,7 @@ class ReportService:
         await self.conversation_repo.set(actor.vk_id, Dialog.RETURN_COMMENT, {"submission": sub.id, **d.ref})
         return Reply(texts.RETURN_ASK.format(title=d.form.title, organization=d.organization.name,
                                              period=fmt_date(d.period.due)),
-                     [[Button(texts.BTN_CANCEL, "cancel")]])
+                     [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
 
     async def return_comment(self, actor: Actor, text: str, now: datetime,
                              conversation: Conversation | None = None) -> Reply:
@@ -313,10 +312,10 @@ class ReportService:
         data = conv.data if conv and conv.state == Dialog.RETURN_COMMENT else {}
         comment = " ".join(text.split())
         if not comment:
-            return Reply(texts.RETURN_ASK_AGAIN, [[Button(texts.BTN_CANCEL, "cancel")]])
+            return Reply(texts.RETURN_ASK_AGAIN, [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         if len(comment) > RETURN_COMMENT_LIMIT:
             return Reply(texts.RETURN_TOO_LONG.format(limit=RETURN_COMMENT_LIMIT, length=len(comment)),
-                         [[Button(texts.BTN_CANCEL, "cancel")]])
+                         [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         await self.conversation_repo.clear(actor.vk_id)
         found = await self._returnable(await self.access.actor(actor.vk_id), data, now)
         if isinstance(found, str):

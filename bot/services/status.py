@@ -35,6 +35,7 @@ from bot.services.reports import BEHALF, RETURN
 from bot.services.roadmaps import RoadmapCache
 from bot.services.summary_views import SummaryViews, target_line
 from bot.views import texts
+from bot.views.commands import CommandId
 from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_percent, plural, short
 from bot.views.message import Button, Buttons, File, Reply
 from bot.views.summary import Line, fit, names_line
@@ -47,10 +48,8 @@ from storage.reports import ReportRepo
 MAX_ROWS = 6  # VK's limit of rows in an inline keyboard
 HEADLINE = 3  # targets a form leads with in a summary
 # commands of the command table the summary's buttons press
-STATUS = "status"  # a choice among several matches is pressed as /status with its query
-VIEW = "status_view"  # «Кто не сдал», «Пункты», «По типам», «По муниципалитетам»
-ASK_ORGANIZATION = "status_org"  # «Организация…»
-EXPORT, CHART = "export", "chart"
+STATUS, VIEW, ASK_ORGANIZATION = CommandId.STATUS, CommandId.STATUS_VIEW, CommandId.STATUS_ORG
+EXPORT, CHART = CommandId.EXPORT, CommandId.CHART
 
 
 class StatusService:
@@ -550,13 +549,13 @@ class StatusService:
         if not actor.is_coordinator:
             return Reply(texts.NOT_ALLOWED)
         await self.conversation_repo.set(actor.vk_id, Dialog.STATUS_QUERY, {})
-        return Reply(texts.STATUS_ASK_ORG, [[Button(texts.BTN_CANCEL, "cancel")]])
+        return Reply(texts.STATUS_ASK_ORG, [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
 
     async def organization_query(self, actor: Actor, text: str, now: datetime) -> Reply:
         """The name typed after «Организация…»: its view, or choices, as `/status <name>` gives."""
         query = " ".join(text.split())[:200]
         if not query:
-            return Reply(texts.STATUS_ASK_ORG_AGAIN, [[Button(texts.BTN_CANCEL, "cancel")]])
+            return Reply(texts.STATUS_ASK_ORG_AGAIN, [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         await self.conversation_repo.clear(actor.vk_id)
         return await self.for_actor(actor, query, now)
 
