@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.core import Clock, open_core
 from bot.dispatch import Dispatcher
 from bot.domain.schedule import ItemSettings
+from bot.downloads import MAX_FILE_HOSTS, TOO_BIG, VK_FILE_HOSTS, Downloader, FileHosts, Opener, origin
 from bot.max.api import MaxApi
 from bot.max.messenger import MaxMessenger
 from bot.max.sender import MaxSender
@@ -97,8 +98,12 @@ class App:
             may = person is not None and (await self.services.access.actor(person)).is_coordinator
             documents = []
             for doc in incoming.documents[:MAX_DOCUMENTS]:
-                fetch = may and doc.size <= MAX_DOCUMENT_BYTES
-                documents.append(replace(doc, data=await adapter.download(doc.url, MAX_DOCUMENT_BYTES) if fetch else None))
+                if not may:
+                    documents.append(doc)
+                elif doc.size > MAX_DOCUMENT_BYTES:
+                    documents.append(replace(doc, problem=TOO_BIG))
+                else:
+                    documents.append(await self.services.imports.read(await adapter.download(doc)))
             return replace(incoming, documents=tuple(documents))
         return None
 
@@ -159,21 +164,21 @@ class App:
             logger.exception("scheduled tick failed")
 
     async def close(self) -> None:
-        if self.max is not None:
-            await self.max.api.close()
-        elif MAX in self.messengers.adapters:
-            await self.messengers.adapters[MAX].api.close()  # type: ignore[attr-defined]
+        for adapter in self.messengers.adapters.values():
+            await adapter.close()
         if self.vk is not None:
             await self.vk.close()
+        self.services.imports.reader.close()
         await self.db.close()
 
 
 async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,
                     clock: Clock | None = None, raise_errors: bool = False, roadmap_recheck_s: float = 2.0,
                     schedule: bool = True, api: API | None = None, max_token: str | None = None,
-                    max_api_url: str | None = None) -> App:
+                    max_api_url: str | None = None, open_file: Opener | None = None) -> App:
     """Every object the bot needs. `api`: a ready VK API client (tests pass one that talks to the
-    emulator in-process); otherwise one is made for `api_url` or `[vk] api_url`."""
+    emulator in-process, and `open_file` that serves its files); otherwise one is made for `api_url` or
+    `[vk] api_url`."""
     core = await open_core(config, db_path=db_path, clock=clock, roadmap_recheck_s=roadmap_recheck_s)
     repos = core.repos
     messengers = Messengers()
@@ -182,7 +187,8 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         if api is None:
             api = connect(token, api_url or config.vk.api_url, config.vk.requests_per_second)
         vk_sender = Sender(repos.outbox, api)
-        messengers.adapters[VK] = VkMessenger(api, repos.outbox, vk_sender.wake, group_id=config.vk.group_id)
+        vk_files = Downloader(FileHosts(VK_FILE_HOSTS, (origin(api.API_URL),)), MAX_DOCUMENT_BYTES, opener=open_file)
+        messengers.adapters[VK] = VkMessenger(api, repos.outbox, vk_sender.wake, vk_files, group_id=config.vk.group_id)
         vk_parts = (api, vk_sender)
     max_parts = None
     if config.max is not None:
@@ -190,7 +196,8 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         max_api = MaxApi(max_token or "", max_api_url or config.max.api_url, config.max.requests_per_second)
         max_updates = MaxUpdates(repos.max_accounts, repos.outbox)
         max_sender = MaxSender(repos.outbox, max_api, repos.max_accounts)
-        max_messenger = MaxMessenger(max_api, repos.outbox, max_updates, max_sender.wake)
+        max_files = Downloader(FileHosts(MAX_FILE_HOSTS, (origin(max_api.base_url),)), MAX_DOCUMENT_BYTES)
+        max_messenger = MaxMessenger(max_api, repos.outbox, max_updates, max_sender.wake, max_files)
         messengers.adapters[MAX] = max_messenger
         max_parts = (max_api, max_updates, max_messenger, max_sender)
     hh, mm = map(int, config.schedule.item_remind_at.split(":"))

@@ -68,6 +68,13 @@ class InvitesSection(_Section):
     max_failures_per_hour: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+class ImportsSection(_Section):
+    """How large a file of figures is read at most (a region's is a few thousand rows, a national one ~100,000)."""
+
+    max_rows: Annotated[int, Field(ge=100, le=1_000_000)] = 120_000
+    max_seconds: Annotated[float, Field(ge=1, le=600)] = 30
+
+
 class ScheduleSection(_Section):
     grace_hours: Annotated[float, Field(ge=0, le=168)] = 6
     item_days_before: list[Annotated[int, Field(ge=1, le=60)]] = [7, 3, 1]
@@ -91,6 +98,7 @@ class Config(_Section):
     access: AccessSection = AccessSection()
     invites: InvitesSection = InvitesSection()
     schedule: ScheduleSection = ScheduleSection()
+    imports: ImportsSection = ImportsSection()
 
     @field_validator("default_timezone")
     @classmethod

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Config
+from bot.domain.figures_file import Caps
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
 from bot.services.export import ExportService
 from bot.services.imports import ImportService
 from bot.services.invites import InviteService
+from bot.services.reading import FileReader
 from bot.services.removal import RemovalService
 from bot.services.reports import ReportService
 from bot.services.roadmaps import RoadmapCache
@@ -42,6 +44,7 @@ class Core:
     clock: Clock
 
     async def close(self) -> None:
+        self.imports.reader.close()
         await self.repos.db.close()
 
 
@@ -62,5 +65,6 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
         reports=ReportService(roadmaps, repos.reports, repos.directory, repos.people, repos.conversations, access),
         status=status, exports=ExportService(status, repos.directory, repos.reports, repos.people),
         imports=ImportService(roadmaps, repos.directory, repos.reports, access, config.default_timezone, status,
-                              repos.conversations),
+                              repos.conversations, FileReader(Caps(rows=config.imports.max_rows,
+                                                                   seconds=config.imports.max_seconds))),
         clock=clock or utcnow)

@@ -118,14 +118,15 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
                     storage=StorageSection(path=str(tmp_path / "bot.sqlite3")),
                     access=AccessSection(owners=[OWNER]))
     clock = Clock()
-    api = None
+    api, open_file = None, None
     if server is None:
         emu.base_url = "http://vkemu.invalid"
         api = LimitedAPI(emu.token, RateLimiter(1_000_000))
         api.API_URL = config.vk.api_url
         api.http_client = InProcessClient(emu)
+        open_file = api.http_client.open_file
     app = await build_app(config, emu.token, clock=clock, raise_errors=raise_errors, roadmap_recheck_s=0,
-                          schedule=False, api=api, max_token=max_emu.token if max_emu else None)
+                          schedule=False, api=api, max_token=max_emu.token if max_emu else None, open_file=open_file)
     if app.max is not None:
         await app.max.me()
         await app.max.pump()  # the first poll sets the marker (without one MAX gives only the latest update)

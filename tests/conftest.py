@@ -17,7 +17,7 @@ KINDS = {
                 "test_faults.py", "test_vkemu_process.py", "test_wheel.py"),
     "rulebook": ("test_vkemu.py", "test_maxemu.py", "test_maxemu_clients.py", "test_fidelity.py"),
     "unit": ("test_catalog.py", "test_layout.py", "test_periods.py", "test_schedule.py", "test_sender.py",
-             "test_verdicts.py", "test_search.py"),
+             "test_verdicts.py", "test_search.py", "test_hostile_files.py"),
 }
 KIND_OF = {name: kind for kind, names in KINDS.items() for name in names}
 
@@ -28,7 +28,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     (pytest-xdist's worksteal), so the soak runs beside the kill -9 tests, and a worker done early takes
     the last test of the other's half."""
     for item in items:
-        item.add_marker(KIND_OF.get(item.path.name, "journey"))
+        if not any(item.get_closest_marker(kind) for kind in (*KINDS, "journey")):  # a test may say its own
+            item.add_marker(KIND_OF.get(item.path.name, "journey"))
     order = {LONG_FIRST: 0, **dict.fromkeys(LONG_IN_PROCESS, 1), LONG_LAST: 3, LONG_TAIL: 4}
     items.sort(key=lambda item: order.get(item.path.name, 2))
 

@@ -83,9 +83,9 @@ async def test_only_a_coordinators_files_are_fetched(tmp_path, schema, messenger
         fetched: list[str] = []
         download = adapter.download
 
-        async def counted(url: str, limit: int) -> bytes | None:
-            fetched.append(url)
-            return await download(url, limit)
+        async def counted(doc):
+            fetched.append(doc.url)
+            return await download(doc)
 
         adapter.download = counted  # type: ignore[method-assign]
         driver.add_user(610, "Пётр", "Новиков")

@@ -161,6 +161,7 @@ class Emulator:
         self.dedup: dict[tuple[int, int], int] = {}
         self.event_answers: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
+        self.streamed: dict[str, int] = {}  # a file served as this many MB of zeros, never held (say_file)
         self.faults = Faults()
         self.requests_total = 0
         self.errors_by_code: collections.Counter[int] = collections.Counter()
@@ -683,6 +684,21 @@ class Emulator:
         if user_id in self.users and self.users[user_id].wrote:
             return None
         return self.say(user_id, "Начать", payload={"command": "start"}, ref=ref)
+
+    def say_file(self, user_id: int, name: str, b64: str = "", stream_mb: int = 0) -> dict[str, Any]:
+        """A person sends one file: `b64` its bytes, or `stream_mb` — a body of that many MB served as it streams,
+        whose attachment has no `size` (VK may leave it out: a missing size reads as 0)."""
+        import base64
+
+        if not stream_mb:
+            return self.say(user_id, "", documents=((name, base64.b64decode(b64)),))
+        event = self.say(user_id, "", documents=((name, b""),))
+        doc = event["message"]["attachments"][-1]["doc"]  # the pushed event holds this very dict
+        key = doc["url"].rsplit("/", 1)[-1].partition("?")[0]
+        del self.files[key]
+        self.streamed[key] = stream_mb
+        doc.pop("size")
+        return event
 
     def say(self, user_id: int, text: str, *, peer_id: int | None = None,
             payload: str | dict[str, Any] | None = None, reply_to: int | None = None,

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from vkbottle.http import ABCHTTPClient
@@ -47,5 +49,24 @@ class InProcessClient(ABCHTTPClient):
             return self.emulator.files[path.removeprefix("files/")]
         raise ValueError(f"the in-process emulator does not serve {url}")
 
+    @contextlib.asynccontextmanager
+    async def open_file(self, url: str, within: float) -> AsyncIterator[FileAnswer]:
+        """A GET of a file url, as a file host answers it (no redirects followed): for the bot's file fetcher."""
+        path = url.split("://", 1)[-1].partition("/")[2].partition("?")[0]
+        data = self.emulator.files.get(path.removeprefix("files/")) if path.startswith("files/") else None
+        yield FileAnswer(404 if data is None else 200, {"Content-Length": str(len(data or b""))}, data or b"")
+
     async def close(self) -> None:
         return None
+
+
+class FileAnswer:
+    """The part of aiohttp's response a file fetch reads: status, headers, body in chunks."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.content = status, headers, self
+        self._body = body
+
+    async def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
+        for at in range(0, len(self._body), n):
+            yield self._body[at:at + n]

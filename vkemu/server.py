@@ -12,7 +12,7 @@ from aiohttp import web
 from .emulator import Emulator, is_upload_field
 
 CONTROL_ACTIONS = {
-    "add_user", "add_chat", "say", "press", "callback", "allow", "deny", "redeliver",
+    "add_user", "add_chat", "say", "say_file", "press", "callback", "allow", "deny", "redeliver",
     "fail_longpoll", "fail_http", "slow_down", "drop_connections", "fail_method", "chaos", "outage", "grant_full_access", "new_community",
 }
 
@@ -69,7 +69,18 @@ def build_web_app(emu: Emulator) -> web.Application:
         return web.Response(text=_dumps(body), content_type="application/json")
 
     async def files(request: web.Request) -> web.StreamResponse:
-        data = emu.files.get(request.match_info["name"])
+        name = request.match_info["name"]
+        if name in emu.streamed:
+            resp = web.StreamResponse()
+            await resp.prepare(request)
+            chunk = b"\0" * 2**20
+            try:
+                for _ in range(emu.streamed[name]):
+                    await resp.write(chunk)
+            except (ConnectionError, RuntimeError):
+                pass  # the reader hung up
+            return resp
+        data = emu.files.get(name)
         if data is None:
             raise web.HTTPNotFound()
         return web.Response(body=data)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import time
 import zipfile
 from dataclasses import dataclass
 
 from bot.domain.roadmap import Form, Indicator
 from bot.views import texts
+from bot.views.format import fmt_number
 
 Cell = str | int | float | None
 
@@ -49,18 +52,58 @@ def norm_header(text: object) -> str:
     return " ".join(str(text).casefold().replace("ё", "е").split()).rstrip("?:. ")
 
 
-def read_figures(name: str, data: bytes) -> FigureTable:
+@dataclass(frozen=True)
+class Caps:
+    """How much of a file is read at most. A region's file is a few thousand rows; a national one (about 100,000
+    organizations) is about 1 MB as .xlsx and 40 MB unpacked. A file past a cap is refused, not cut: a figure
+    silently left out would be signed as missing."""
+
+    rows: int = 120_000
+    columns: int = 300
+    cells: int = 3_000_000
+    unpacked_bytes: int = 80 * 2**20  # what the .xlsx's parts declare; zipfile stops at the declared size
+    shared_strings_bytes: int = 16 * 2**20  # read whole at opening, unlike the sheet: its own cap
+    seconds: float = 30.0
+
+
+CAPS = Caps()
+
+
+def read_figures(name: str, data: bytes, caps: Caps = CAPS) -> FigureTable:
     """The table in an .xlsx (its first sheet with an `id` column) or a .csv (`;` or `,`, UTF-8 or
-    Windows-1251)."""
+    Windows-1251). Anything wrong with the file is a FileProblem with a Russian sentence, never another error:
+    the file is a stranger's bytes (broken XML, entities, a zip bomb, NaN in a number cell)."""
     lower = name.lower()
+    deadline = time.monotonic() + caps.seconds
     if lower.endswith(".xlsx") or data[:2] == b"PK":
-        return _table(_xlsx_rows(data))
+        return _table(_xlsx_rows(data, caps, deadline))
     if lower.endswith((".csv", ".txt")):
-        return _table(_csv_rows(data))
+        return _table(_csv_rows(data, caps, deadline))
     raise FileProblem(texts.IMPORT_WRONG_TYPE.format(name=name))
 
 
-def _csv_rows(data: bytes) -> list[tuple[int, list[Cell]]]:
+class _Counter:
+    """The caps, checked as rows come (never after the whole file is in memory)."""
+
+    def __init__(self, caps: Caps, deadline: float) -> None:
+        self.caps, self.deadline, self.cells = caps, deadline, 0
+
+    def row(self, number: int, cells: list[Cell]) -> list[Cell]:
+        if number > self.caps.rows:
+            raise FileProblem(texts.IMPORT_TOO_MANY_ROWS.format(rows=fmt_number(self.caps.rows)))
+        while cells and cells[-1] is None:
+            cells.pop()  # trailing empty cells (a row formatted to the sheet's edge) are not columns
+        if len(cells) > self.caps.columns:
+            raise FileProblem(texts.IMPORT_TOO_MANY_COLUMNS.format(row=number, columns=self.caps.columns))
+        self.cells += len(cells)
+        if self.cells > self.caps.cells:
+            raise FileProblem(texts.IMPORT_TOO_MANY_CELLS.format(cells=fmt_number(self.caps.cells)))
+        if number % 1000 == 0 and time.monotonic() > self.deadline:
+            raise FileProblem(texts.IMPORT_TOO_SLOW)
+        return cells
+
+
+def _csv_rows(data: bytes, caps: Caps, deadline: float) -> list[tuple[int, list[Cell]]]:
     for encoding in ("utf-8-sig", "cp1251"):
         try:
             text = data.decode(encoding)
@@ -71,34 +114,93 @@ def _csv_rows(data: bytes) -> list[tuple[int, list[Cell]]]:
         raise FileProblem(texts.IMPORT_UNREADABLE)
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return [(n, list(row)) for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1)]
+    counter = _Counter(caps, deadline)
+    rows: list[tuple[int, list[Cell]]] = []
+    try:
+        for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
+            rows.append((n, counter.row(n, list(row))))
+    except csv.Error as e:  # a field over csv's 128 KB, a NUL byte: not a table a person saved
+        raise FileProblem(texts.IMPORT_CSV_BROKEN.format(row=len(rows) + 1)) from e
+    return rows
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[Cell]]]:
+def _xlsx_rows(data: bytes, caps: Caps, deadline: float) -> list[tuple[int, list[Cell]]]:
     from openpyxl import load_workbook  # a second or two to import: only when a spreadsheet comes
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+    # openpyxl's read-only sheet first scans the whole sheet for a <dimension> (its loop ends only at </sheetData>):
+    # a million-row sheet took 26 s and all its rows' elements before a single cap could apply. Rows are read as
+    # written here (reset_dimensions below), so the sizes it looks for are not needed. tests/test_hostile_files.py
+    # tells when an openpyxl release changes this.
+    ReadOnlyWorksheet._get_size = _no_size_scan  # type: ignore[method-assign]
+    _check_parts(data, caps)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise FileProblem(texts.IMPORT_UNREADABLE) from e
+    except Exception as e:  # noqa: BLE001 - a stranger's bytes: whatever openpyxl trips on, the person hears why
+        raise FileProblem(_why(e, 0)) from e
+    counter = _Counter(caps, deadline)
+    n = 0
     try:
         for ws in wb.worksheets:
+            ws.reset_dimensions()  # the sheet's own <dimension> may claim XFD1048576: rows come as written
             rows: list[tuple[int, list[Cell]]] = []
             for n, row in enumerate(ws.iter_rows(), 1):
-                rows.append((n, [_xlsx_cell(c) for c in row]))
+                rows.append((n, counter.row(n, [_xlsx_cell(c) for c in row])))
                 if n == HEADER_SEARCH and _header_at(rows) is None:
                     break
             if _header_at(rows) is not None:
                 return rows
         return []
+    except FileProblem:
+        raise
+    except Exception as e:  # noqa: BLE001 - as above: text in a number cell, XML broken halfway
+        raise FileProblem(_why(e, n + 1)) from e
     finally:
         wb.close()
+
+
+def _no_size_scan(sheet: object) -> None:
+    return None
+
+
+def _check_parts(data: bytes, caps: Caps) -> None:
+    """A zip bomb is refused by what its parts declare, before a byte is unpacked (zipfile never unpacks past a
+    part's declared size: a lie ends in a CRC error)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise FileProblem(texts.IMPORT_UNREADABLE) from e
+    if len(parts) > 10_000 or sum(p.file_size for p in parts) > caps.unpacked_bytes:
+        raise FileProblem(texts.IMPORT_TOO_LARGE_UNPACKED.format(mb=caps.unpacked_bytes // 2**20))
+    if any(p.filename.lower().endswith("sharedstrings.xml") and p.file_size > caps.shared_strings_bytes
+           for p in parts):
+        raise FileProblem(texts.IMPORT_TOO_LARGE_UNPACKED.format(mb=caps.unpacked_bytes // 2**20))
+
+
+def _why(error: Exception, row: int) -> str:
+    """A Russian sentence for what openpyxl tripped on (it wraps the cause: the whole chain is looked at)."""
+    chain: list[BaseException] = []
+    at: BaseException | None = error
+    while at is not None and len(chain) < 10:
+        chain.append(at)
+        at = at.__cause__ or at.__context__
+    names = {type(e).__name__ for e in chain}
+    if names & {"EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden", "NotSupportedError"}:
+        return texts.IMPORT_XML_ENTITIES
+    if any(isinstance(e, SyntaxError | zipfile.BadZipFile) for e in chain) or "XMLSyntaxError" in names:
+        return texts.IMPORT_XML_BROKEN  # ElementTree's ParseError is a SyntaxError; a bad CRC, a part cut short
+    if row:
+        return texts.IMPORT_CELL_BROKEN.format(row=row)
+    return texts.IMPORT_UNREADABLE
 
 
 def _xlsx_cell(cell: object) -> Cell:
     value = getattr(cell, "value", None)
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # «nan», «inf»: refused as not a number, with its row, like any text in a number cell
     if isinstance(value, int | float):
         # a percent cell holds 0.95 and shows «95%»: the person meant 95
         if "%" in (getattr(cell, "number_format", "") or ""):

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from loguru import logger
 
+from bot.downloads import MAX_FILE_HOSTS, FileHosts, origin
 from bot.ratelimit import RateLimiter
 
 MAX_API_URL = "https://platform-api.max.ru"
@@ -101,6 +102,8 @@ class MaxApi:
     async def upload(self, kind: str, name: str, data: bytes) -> dict[str, Any]:
         """A file to MAX: the upload url first, then the bytes; returns the attachment to send."""
         endpoint = await self.request("POST", "/uploads", {"type": kind}, urgent=False)
+        if not FileHosts(MAX_FILE_HOSTS, (origin(self.base_url),)).allows(str(endpoint.get("url", ""))):
+            raise MaxError(0, "upload.host", "an upload url outside MAX's file hosts")  # our file goes nowhere else
         form = aiohttp.FormData()
         form.add_field("data", data, filename=name)
         async with self.session.post(endpoint["url"], data=form, timeout=aiohttp.ClientTimeout(total=self.timeout)) \
@@ -112,13 +115,6 @@ class MaxApi:
             return {"type": "image", "payload": {"photos": uploaded.get("photos")} if uploaded.get("photos")
                     else {"token": endpoint.get("token")}}
         return {"type": kind, "payload": {"token": uploaded.get("token") or endpoint.get("token")}}
-
-    async def download(self, url: str, limit: int) -> bytes | None:
-        async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=self.timeout)) as resp:
-            if resp.status >= 400:
-                return None
-            data = await resp.content.read(limit + 1)
-        return data if len(data) <= limit else None
 
     async def close(self) -> None:
         if self._session is not None:

@@ -10,11 +10,12 @@ from urllib.parse import quote
 
 from loguru import logger
 
+from bot.downloads import Downloader
 from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
 from bot.max.keyboards import for_reply
 from bot.max.updates import MaxUpdates
 from bot.views import texts
-from bot.views.message import Buttons, Incoming, Outgoing, Reply
+from bot.views.message import Buttons, Document, Incoming, Outgoing, Reply
 from storage.outbox import OutboxRepo, OutMessage, compose_rows
 
 MESSAGE_LIMIT = 4000
@@ -23,7 +24,8 @@ ACK_WITHIN_S = 10.0
 
 class MaxMessenger:
     def __init__(self, api: MaxApi, outbox: OutboxRepo, updates: MaxUpdates,
-                 wake_sender: Callable[[], None]) -> None:
+                 wake_sender: Callable[[], None], downloader: Downloader) -> None:
+        self.downloader = downloader
         self.api = api
         self.outbox = outbox
         self.updates = updates
@@ -70,12 +72,13 @@ class MaxMessenger:
             logger.warning("could not answer a MAX button press ({}); it is handled all the same", type(e).__name__ + (
                 f" {e}" if isinstance(e, MaxError) else ""))
 
-    async def download(self, url: str, limit: int) -> bytes | None:
-        try:
-            return await asyncio.wait_for(self.api.download(url, limit), 30.0)
-        except TRANSIENT_EXCEPTIONS:
-            logger.warning("a file sent in MAX could not be downloaded")
-            return None
+    async def download(self, doc: Document) -> Document:
+        """From MAX's file hosts only, never with the token (bot/downloads.py)."""
+        return await self.downloader.document(doc)
+
+    async def close(self) -> None:
+        await self.downloader.close()
+        await self.api.close()
 
     async def user_name(self, user_id: int) -> tuple[str, str]:
         """MAX has no look-up of a user's name: the one its last update showed."""

@@ -8,7 +8,7 @@ later answer by the school is a change like any other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from bot.domain.dialog import Dialog
@@ -27,6 +27,7 @@ from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Value
 from bot.services.access import AccessService, Actor
+from bot.services.reading import FileReader
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
 from bot.views import texts
@@ -91,7 +92,7 @@ class Applied:
 class ImportService:
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
                  access: AccessService, default_timezone: str, status: StatusService,
-                 conversation_repo: ConversationRepo) -> None:
+                 conversation_repo: ConversationRepo, reader: FileReader | None = None) -> None:
         self.roadmaps = roadmaps
         self.directory_repo = directory_repo
         self.report_repo = report_repo
@@ -99,6 +100,7 @@ class ImportService:
         self.default_timezone = default_timezone
         self.status = status
         self.conversation_repo = conversation_repo
+        self.reader = reader or FileReader()
 
     # -- in a private message ------------------------------------------------------------------
 
@@ -108,8 +110,14 @@ class ImportService:
             return Reply(texts.IMPORT_NOT_COORDINATOR)
         doc = next((d for d in documents if d.name.lower().endswith((".xlsx", ".csv", ".txt"))), documents[0])
         if doc.data is None:
-            return Reply(texts.IMPORT_NOT_DOWNLOADED.format(name=short(doc.name, 60)))
-        plan = await self.plan(actor, doc.name, doc.data, now)
+            said = {"too_big": texts.IMPORT_TOO_BIG, "not_allowed": texts.IMPORT_NOT_FROM_MESSENGER}
+            return Reply(said.get(doc.problem, texts.IMPORT_NOT_DOWNLOADED).format(name=short(doc.name, 60)))
+        if not isinstance(doc.table, FigureTable):
+            doc = await self.read(doc)  # not read before the handler (a test calling the service directly)
+        if doc.unreadable or not isinstance(doc.table, FigureTable):
+            plan = ImportPlan(doc.name, [doc.unreadable or texts.IMPORT_UNREADABLE])
+        else:
+            plan = await self._plan(actor, doc.name, doc.table, now, None)
         if not plan.applicable:
             return Reply(self.preview_text(plan, ""))
         assert plan.roadmap and plan.form and plan.period
@@ -135,6 +143,17 @@ class ImportService:
             return Reply(self.preview_text(plan, ""))
         done = await self.apply(plan, actor.vk_id, now)
         return Reply(texts.IMPORT_APPLIED.format(file=plan.file, new=done.new, changed=done.changed))
+
+    async def read(self, doc: Document) -> Document:
+        """The file's table, read off the event loop (bot/services/reading.py) and before the handler's transaction
+        (the database is not held while it is read). The caps (bot/domain/figures_file.py, Caps) bound the time and
+        memory of each file."""
+        if doc.data is None:
+            return doc
+        try:
+            return replace(doc, table=await self.reader.read(doc.name, doc.data))
+        except FileProblem as e:
+            return replace(doc, unreadable=e.message)
 
     async def template(self, actor: Actor, now: datetime) -> Reply:
         """/template: a workbook per open form, the territory's organizations listed, figures to fill."""
@@ -165,7 +184,7 @@ class ImportService:
         """What the file would do. `actor` None is the operator (every organization); a coordinator's
         organizations outside their territory are refused."""
         try:
-            table = read_figures(name, data)
+            table = read_figures(name, data, self.reader.caps)
         except FileProblem as e:
             return ImportPlan(name, [e.message])
         return await self._plan(actor, name, table, now, due)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.views.message import Buttons, Incoming, Outgoing, Reply
+from bot.views.message import Buttons, Document, Incoming, Outgoing, Reply
 
 
 class Messenger(Protocol):
@@ -31,8 +31,12 @@ class Adapter(Messenger, Protocol):
     async def acknowledge(self, incoming: Incoming) -> None:
         """Tell the messenger a button press was received."""
 
-    async def download(self, url: str, limit: int) -> bytes | None:
-        """A file a person sent, at most `limit` bytes; None when it cannot be had."""
+    async def download(self, doc: Document) -> Document:
+        """A file a person sent, fetched from the messenger's own file hosts only: `data`, or `problem` saying why
+        not (too big, not the messenger's host, unreachable)."""
 
     async def notify_now(self, incoming: Incoming, text: str, key: str) -> None:
         """Straight to the messenger, not through the outbox."""
+
+    async def close(self) -> None:
+        """Its HTTP sessions."""

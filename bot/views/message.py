@@ -59,12 +59,18 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Document:
-    """A file a person sent: what the messenger says of it; `data` once downloaded (None: not fetched)."""
+    """A file a person sent: what the messenger says of it; `data` once downloaded (None: not fetched, and `problem`
+    says why when a fetch was tried: bot/downloads.py's too_big, not_allowed, unreachable)."""
 
     name: str
     url: str
     size: int = 0
     data: bytes | None = None
+    problem: str = ""
+    # read outside the handler's transaction and off the event loop (bot/services/imports.py, read): the table
+    # (bot.domain.figures_file.FigureTable), or the Russian sentence saying why the file cannot be read
+    table: object | None = None
+    unreadable: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from urllib.parse import quote
 from loguru import logger
 from vkbottle import API, VKAPIError
 
+from bot.downloads import Downloader
 from bot.views import texts
-from bot.views.message import Buttons, File, Incoming, Outgoing, Reply
+from bot.views.message import Buttons, Document, File, Incoming, Outgoing, Reply
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS
 from bot.vk.keyboards import for_reply
 from storage.outbox import RANDOM_ID_SPACE, OutboxRepo, OutMessage, compose_rows
@@ -29,12 +30,10 @@ def compose(peer_id: int, text: str, keyboard: str | None = None, files: tuple[F
     return compose_rows(peer_id, text, keyboard, files, dedup_key, secret, MESSAGE_LIMIT)
 
 
-DOWNLOAD_WITHIN_S = 30.0
-
-
 class VkMessenger:
-    def __init__(self, api: API, outbox: OutboxRepo, wake_sender: Callable[[], None], retries: int = 4,
-                 group_id: int = 0) -> None:
+    def __init__(self, api: API, outbox: OutboxRepo, wake_sender: Callable[[], None], downloader: Downloader,
+                 retries: int = 4, group_id: int = 0) -> None:
+        self.downloader = downloader
         self.group_id = group_id
         self.api = api
         self.outbox = outbox
@@ -108,15 +107,12 @@ class VkMessenger:
         except (VKAPIError, *TRANSIENT_EXCEPTIONS):
             logger.warning("could not answer a button press; it is handled all the same")
 
-    async def download(self, url: str, limit: int) -> bytes | None:
-        """A file a person sent (a document's url VK gave): at most `limit` bytes, within DOWNLOAD_WITHIN_S;
-        None when it cannot be had (too big, VK unreachable)."""
-        try:
-            data = await asyncio.wait_for(self.api.http_client.request_content(url), DOWNLOAD_WITHIN_S)
-        except (*TRANSIENT_EXCEPTIONS, NotImplementedError):
-            logger.warning("a sent file could not be downloaded")
-            return None
-        return bytes(data) if len(data) <= limit else None
+    async def download(self, doc: Document) -> Document:
+        """From VK's file hosts only, never with the token (bot/downloads.py)."""
+        return await self.downloader.document(doc)
+
+    async def close(self) -> None:
+        await self.downloader.close()
 
     async def user_name(self, user_id: int) -> tuple[str, str]:
         """Asked while a registration is being stored, so it is given little time: without a name the
