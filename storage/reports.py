@@ -223,6 +223,19 @@ class ReportRepo:
             out.setdefault(org, {})[key] = _value(value, text)
         return out
 
+    async def stamps(self, roadmap_id: str, form_id: str, period: str,
+                     organization_ids: list[str]) -> dict[str, Submission]:
+        """organization id -> its submission for the period (returned ones too): what a preview was made against,
+        told apart by `updated_at`, `updated_by` and `returned_at`."""
+        out: dict[str, Submission] = {}
+        for start in range(0, len(organization_ids), 500):  # SQLite's bound-parameter limit
+            chunk = organization_ids[start:start + 500]
+            rows = await self.db.fetchall(
+                _SUBMISSION + "WHERE roadmap_id = ? AND form_id = ? AND period = ? "
+                f"AND organization_id IN ({','.join('?' * len(chunk))})", (roadmap_id, form_id, period, *chunk))
+            out.update({r[1]: _submission(r) for r in rows})
+        return out
+
     async def submitted(self, roadmap_id: str, form_id: str, period: str) -> set[str]:
         rows = await self.db.fetchall(
             "SELECT organization_id FROM submissions s WHERE roadmap_id = ? AND form_id = ? AND period = ? " + COUNTED,

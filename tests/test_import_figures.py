@@ -271,3 +271,44 @@ async def test_the_preview_points_out_figures_above_the_regions_statistics(harne
     remark = text.split("⚠ Больше, чем всего по статистике региона у организации")[1]
     assert "строка 2, МАОУ СОШ № 1: " in remark and " 100 при 40 по статистике" in remark
     assert "МАОУ СОШ № 2" not in remark and text.endswith("ПРИМЕНИТЬ?")
+
+
+async def test_apply_writes_only_what_the_preview_showed(harness: Harness) -> None:
+    """A school reports 40/30 after the coordinator's preview called its row «новых 1»: «Применить» writes
+    nothing, says who sent what since, and shows a fresh preview (30 → 20); only a second press applies it."""
+    from bot.views import texts
+
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 780, "municipality", muni, "Ольга", "Смирнова")
+    file = f"id;staff_total;staff_active\n{SCHOOL_1};50;20\n".encode()
+    preview = (await h.say(780, "", documents=(("stats.csv", file),)))[-1]
+    assert "новых отчётов 1" in preview.text
+    # meanwhile the school's admin sends the form: 40 teachers, 30 active
+    await h.app.repos.reports.save(SCHOOL_1, RM, FORM, PERIOD, {"staff_total": 40, "staff_active": 30}, 781,
+                                   h.clock(), False)
+    await h.app.repos.people.upsert_person(781, "Иван", "Кузнецов")
+    fresh = (await h.press(780, texts.BTN_APPLY))[-1]
+    assert fresh.text.startswith("⚠️ Не записано"), fresh.text
+    assert "МАОУ СОШ № 1: отчёт прислал(а) Иван Кузнецов" in fresh.text
+    assert "изменённых 1" in fresh.text and "40 → 50" in fresh.text and "30 → 20" in fresh.text
+    assert fresh.labels() == [texts.BTN_APPLY, texts.BTN_CANCEL]
+    assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 30}  # the school's report stands
+    done = (await h.press(780, texts.BTN_APPLY))[-1].text
+    assert done == "Записано из файла «stats.csv»: новых отчётов 0, изменённых 1."
+    assert await stored(h, SCHOOL_1) == {"staff_total": 50, "staff_active": 20}
+
+
+async def test_a_return_for_revision_after_the_preview_is_a_change_too(harness: Harness) -> None:
+    h = harness
+    from bot.views import texts
+
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 782, "municipality", muni)
+    saved = await h.app.repos.reports.save(SCHOOL_1, RM, FORM, PERIOD, {"staff_total": 40, "staff_active": 30}, 5,
+                                           h.clock(), False)
+    await h.say(782, "", documents=(("stats.csv", f"id;staff_active\n{SCHOOL_1};31\n".encode()),))
+    await h.app.repos.reports.return_for_revision(saved.submission_id, 782, h.clock(), "проверьте")
+    fresh = (await h.press(782, texts.BTN_APPLY))[-1]
+    assert fresh.text.startswith("⚠️ Не записано") and "вернул(а) на доработку" in fresh.text, fresh.text
+    assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 30}

@@ -32,12 +32,12 @@ from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
 from bot.views import texts
 from bot.views.commands import CommandId
-from bot.views.format import fmt_answer, fmt_date, fmt_number, short
+from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_time, short
 from bot.views.message import Button, Document, File, Reply
 from bot.views.sheets import Sheet, report_workbook
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
-from storage.reports import SOURCE_IMPORT, ReportRepo, same_value
+from storage.reports import SOURCE_IMPORT, ReportRepo, Submission, same_value
 
 NEW, CHANGED, UNCHANGED, REFUSED = "new", "changed", "unchanged", "refused"
 APPLY = CommandId.APPLY_IMPORT
@@ -120,12 +120,25 @@ class ImportService:
             plan = await self._plan(actor, doc.name, doc.table, now, None)
         if not plan.applicable:
             return Reply(self.preview_text(plan, ""))
+        return await self._offer(actor, plan, "")
+
+    async def _offer(self, actor: Actor, plan: ImportPlan, lead: str) -> Reply:
+        """The preview with «Применить», the plan kept with what each row's organization had when it was made."""
         assert plan.roadmap and plan.form and plan.period
         await self.conversation_repo.set(actor.vk_id, Dialog.IMPORT_CONFIRM, {
             "file": plan.file, "rm": plan.roadmap.id, "form": plan.form.id, "period": plan.period.key,
-            "rows": plan.to_rows()})
-        return Reply(self.preview_text(plan, texts.IMPORT_APPLY_CHAT),
+            "rows": plan.to_rows(), "seen": await self._stamps(plan)})
+        text = self.preview_text(plan, texts.IMPORT_APPLY_CHAT)
+        return Reply(f"{lead}\n\n{text}" if lead else text,
                      [[Button(texts.BTN_APPLY, APPLY), Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
+
+    async def _stamps(self, plan: ImportPlan) -> dict[str, str]:
+        """organization id -> what its report was when the plan was made ("" none): a later send, revision or
+        return changes it."""
+        assert plan.roadmap and plan.form and plan.period
+        ids = [r.organization_id for r in plan.rows if r.status in (NEW, CHANGED)]
+        found = await self.report_repo.stamps(plan.roadmap.id, plan.form.id, plan.period.key, ids)
+        return {org: _stamp(found.get(org)) for org in ids}
 
     async def confirm(self, actor: Actor, now: datetime, conversation: Conversation | None) -> Reply:
         """«Применить»: the kept file checked again (roles, directory, figures may have moved) and applied."""
@@ -141,6 +154,11 @@ class ImportService:
                                  str(data.get("period", "")), list(data.get("rows") or []), now)
         if not plan.applicable:
             return Reply(self.preview_text(plan, ""))
+        seen = data.get("seen")
+        now_stamps = await self._stamps(plan)
+        moved = [org for org, stamp in now_stamps.items() if not isinstance(seen, dict) or seen.get(org) != stamp]
+        if moved:  # someone sent, revised or returned a report since the preview: what was shown is not applied
+            return await self._offer(fresh, plan, await self._moved_text(plan, moved, now))
         done = await self.apply(plan, actor.vk_id, now)
         return Reply(texts.IMPORT_APPLIED.format(file=plan.file, new=done.new, changed=done.changed))
 
@@ -154,6 +172,26 @@ class ImportService:
             return replace(doc, table=await self.reader.read(doc.name, doc.data))
         except FileProblem as e:
             return replace(doc, unreadable=e.message)
+
+    async def _moved_text(self, plan: ImportPlan, moved: list[str], now: datetime) -> str:
+        assert plan.roadmap and plan.form and plan.period
+        found = await self.report_repo.stamps(plan.roadmap.id, plan.form.id, plan.period.key, moved)
+        lines = [texts.IMPORT_MOVED]
+        for org in moved[:SHOWN]:
+            sub = found.get(org)
+            name = plan.names.get(org, org)
+            if sub is None:
+                lines.append(texts.IMPORT_MOVED_GONE.format(organization=name))
+                continue
+            by, at = (sub.returned_by, sub.returned_at) if sub.returned_at else (sub.updated_by, sub.updated_at)
+            person = await self.access.people_repo.person(by) if by else None
+            who = f"{person.first_name} {person.last_name}".strip() if person else ""
+            what = texts.IMPORT_MOVED_RETURNED if sub.returned_at else texts.IMPORT_MOVED_SENT
+            lines.append(what.format(organization=name, who=who or texts.SOMEONE,
+                                     at=fmt_time(at, self.default_timezone, zone=True)))
+        if len(moved) > SHOWN:
+            lines.append(texts.IMPORT_MORE.format(n=len(moved) - SHOWN))
+        return "\n".join(lines)
 
     async def template(self, actor: Actor, now: datetime) -> Reply:
         """/template: a workbook per open form, the territory's organizations listed, figures to fill."""
@@ -355,6 +393,13 @@ class ImportService:
     @staticmethod
     def _name(plan: ImportPlan, row: PlannedRow) -> str:
         return short(plan.names.get(row.organization_id) or row.organization_id or "—", 50)
+
+
+def _stamp(submission: Submission | None) -> str:
+    if submission is None:
+        return ""
+    returned = submission.returned_at.isoformat() if submission.returned_at else ""
+    return f"{submission.updated_at.isoformat()}|{submission.updated_by}|{returned}"
 
 
 def _zone(munis: dict[int, Municipality], org: Organization, default: str) -> str:

@@ -356,6 +356,12 @@ IMPORT_ABOVE_WHAT = "{header}: {value} при {baseline} по статистик
 IMPORT_NOTHING = "Все цифры файла уже в отчётах: менять нечего."
 IMPORT_APPLY_CLI = "Это проверка: ничего не изменено. Чтобы записать, повторите с --apply."
 IMPORT_APPLY_CHAT = "Записать эти цифры? Они будут отмечены как загруженные из файла."
+IMPORT_MOVED = ("⚠️ Не записано: пока вы смотрели предпросмотр, отчёты изменились — записать старый предпросмотр "
+                "значило бы затереть их. Что изменилось:")
+IMPORT_MOVED_SENT = "• {organization}: отчёт прислал(а) {who}, {at}"
+IMPORT_MOVED_RETURNED = "• {organization}: отчёт вернул(а) на доработку {who}, {at}"
+IMPORT_MOVED_GONE = "• {organization}: отчёт удалён"
+SOMEONE = "кто-то"
 IMPORT_APPLIED = "Записано из файла «{file}»: новых отчётов {new}, изменённых {changed}."
 
 # -- review and entry on behalf (coordinators) -------------------------------------------------------
