@@ -7,6 +7,7 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
@@ -15,8 +16,12 @@ from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
 from bot.views import texts
+from storage.db import peek_installation
 from storage.lock import AlreadyRunning, InstanceLock
 from storage.reports import OPERATOR
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
@@ -40,19 +45,43 @@ async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
         print(f"Бот с базой {config.storage.path} уже запущен (процесс {running.owner or '?'}): второй экземпляр "
               "на той же базе отвечал бы людям дважды. Остановите первый или укажите другую базу.", file=sys.stderr)
         return 1
+    installation = None
     try:
-        return await _serve(config, token, clock, stop)
+        known = peek_installation(config.storage.path)  # before anything is written through this path
+        if known:
+            installation = InstanceLock.acquire_installation(known, config.storage.path)
+        return await _serve(config, token, clock, stop, installation)
+    except AlreadyRunning as running:
+        print(texts.ALREADY_RUNNING_COPY.format(path=config.storage.path, pid=running.owner or "?"), file=sys.stderr)
+        return 1
     finally:
+        if installation is not None:
+            installation.release()
         lock.release()
 
 
-async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.Event) -> int:
+async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.Event,
+                 installation: InstanceLock | None) -> int:
     from bot.app import build_app
+
+    app = await build_app(config, token, clock=clock, max_token=max_token() if config.max is not None else None)
+    try:
+        if installation is None:  # a new database: its identity exists from now on
+            installation = InstanceLock.acquire_installation(await app.db.installation(), config.storage.path)
+    except AlreadyRunning:
+        await app.close()
+        raise
+    try:
+        return await _serve_app(app, config, stop)
+    finally:
+        installation.release()
+
+
+async def _serve_app(app: App, config: Config, stop: asyncio.Event) -> int:
     from bot.max.api import TRANSIENT_EXCEPTIONS as MAX_TRANSIENT
     from bot.max.api import MaxError
     from bot.vk.community import CommunityUnusable, refusal, wait_for_vk
 
-    app = await build_app(config, token, clock=clock, max_token=max_token() if config.max is not None else None)
     if app.max is not None:
         try:
             me = await app.max.me()
@@ -246,12 +275,35 @@ async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> 
             queued = await app.services.jobs.run_job(job, at)
             print(f"Задание {job} за {at.isoformat()}: сообщений поставлено в очередь: {queued}.")
         if send:
-            done = (app.sender is None or await app.sender.drain(600)) and \
-                (app.max is None or await app.max.sender.drain(3600))
-            print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
+            await _send_unless_the_bot_runs(app, config)
     finally:
         await app.close()
     return 0
+
+
+async def _send_unless_the_bot_runs(app: App, config: Config) -> None:
+    """A running bot sends what was queued (its sender looks at the queue every second); a second sender beside it
+    would send some messages twice and double the rate MAX and VK see. Without a running bot this command sends,
+    holding the bot's locks meanwhile (a bot started now is refused, and its supervisor restarts it later)."""
+    try:
+        beside = InstanceLock.acquire(config.storage.path)
+    except AlreadyRunning:
+        print(texts.QUEUED_FOR_RUNNING_BOT)
+        return
+    try:
+        try:
+            installation = InstanceLock.acquire_installation(await app.db.installation(), config.storage.path)
+        except AlreadyRunning:
+            print(texts.QUEUED_FOR_RUNNING_BOT)  # a bot on a copy or a hard link of this database
+            return
+        try:
+            done = (app.sender is None or await app.sender.drain(600)) and \
+                (app.max is None or await app.max.sender.drain(3600))
+            print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
+        finally:
+            installation.release()
+    finally:
+        beside.release()
 
 
 async def export(config: Config, scope_name: str, period: str, out: str | None) -> int:

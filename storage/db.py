@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import re
 import sqlite3
@@ -58,6 +59,18 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def peek_installation(path: str | Path) -> str:
+    """The database's identity read before anything is opened for writing (a second bot on a hard link must be
+    refused before it writes through its own -wal file): the main file only, no locks taken; "" if none yet."""
+    try:
+        uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'installation'").fetchone()
+    except (sqlite3.Error, OSError, ValueError):
+        return ""
+    return str(row[0]) if row else ""
+
+
 class Database:
     """A single aiosqlite connection shared by the app.
 
@@ -93,6 +106,11 @@ class Database:
                 # a file that cannot be written is found now, not at the first message
                 await db.execute("INSERT INTO meta(key, value) VALUES ('opened_at', ?) "
                                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (iso(utcnow()),))
+                # the database's own identity, which a copy or a hard link carries along (storage/lock.py)
+                await db.execute("INSERT INTO meta(key, value) VALUES ('installation', lower(hex(randomblob(16)))) "
+                                 "ON CONFLICT(key) DO NOTHING")
+                # into the main file at once: a copy made with cp (without the -wal file) still carries it
+                await db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except (OSError, sqlite3.Error) as e:
             await conn.close()
             raise StorageUnusable(path, describe(e)) from e
@@ -100,6 +118,10 @@ class Database:
             await conn.close()
             raise
         return db
+
+    async def installation(self) -> str:
+        """The random id this database got when it was first opened: the same in a copy of it."""
+        return str(await self.scalar("SELECT value FROM meta WHERE key = 'installation'") or "")
 
     async def close(self) -> None:
         await self.conn.close()

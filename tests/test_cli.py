@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -161,6 +162,19 @@ def test_run_stops_gracefully_on_sigterm(workdir: Path) -> None:
             second = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=workdir, env=env,
                                     capture_output=True, text=True, timeout=30)
             assert second.returncode == 1 and "уже запущен" in second.stderr, second.stderr
+            # …and so is one on a hard link or a copy of it (keyed by the path alone, both had run: every message
+            # answered twice), before it writes anything through its own path
+            os.link(workdir / "bot.sqlite3", workdir / "link.sqlite3")
+            shutil.copy(workdir / "bot.sqlite3", workdir / "copy.sqlite3")
+            for name in ("link.sqlite3", "copy.sqlite3"):
+                other = workdir / name.replace(".sqlite3", "")
+                other.mkdir()
+                (other / "config.toml").write_text(
+                    f'[vk]\ngroup_id = 1\napi_url = "{base}/method/"\n[storage]\npath = "{workdir / name}"\n')
+                beside = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=other, env=env,
+                                        capture_output=True, text=True, timeout=30)
+                assert beside.returncode == 1 and "копии или жёсткой ссылке" in beside.stderr, beside.stderr
+                assert not (workdir / f"{name}-wal").exists()  # refused before it opened the database
             assert proc.poll() is None
         finally:
             proc.send_signal(signal.SIGTERM)
