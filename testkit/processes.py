@@ -121,6 +121,14 @@ def without_items(text: str) -> str:
     return re.sub(r"(?m)^by = .*\n", "", re.split(r"(?m)^\[\[item\]\]", text, maxsplit=1)[0])
 
 
+def pending(db_path: Path) -> int:
+    """Outbox rows not sent yet."""
+    import sqlite3
+
+    with sqlite3.connect(db_path, timeout=10) as conn:
+        return conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+
+
 def school_id(n: int) -> str:
     return f"B{n:06d}"
 

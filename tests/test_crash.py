@@ -6,22 +6,16 @@ import asyncio
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-from testkit.processes import bot_env, control, prepare_admins, vkemu_process, write_config  # noqa: E402
+from testkit.processes import bot_env, control, pending, prepare_admins, vkemu_process, write_config  # noqa: E402
 
 RECIPIENTS = 5000
 FIRST = 100_000
-
-
-def pending(db_path: Path) -> int:
-    with sqlite3.connect(db_path, timeout=10) as conn:
-        return conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
 
 
 def test_kill_9_during_broadcast_delivers_exactly_once(tmp_path: Path) -> None:

@@ -4,21 +4,23 @@ MAX senders had sent 6 of 300 people a reminder twice and drawn 93 answers 429).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from testkit.processes import bot_env, max_control, maxemu_process, prepare_admins, vkemu_process, write_config
+from testkit.processes import (
+    bot_env,
+    max_control,
+    maxemu_process,
+    pending,
+    prepare_admins,
+    vkemu_process,
+    write_config,
+)
 
 ADMINS = 120
 FIRST = 300_000
-
-
-def pending(db_path: Path) -> int:
-    with sqlite3.connect(db_path, timeout=10) as conn:
-        return conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
 
 
 def test_run_job_send_beside_the_bot_sends_each_reminder_once(tmp_path: Path) -> None:
