@@ -13,9 +13,9 @@ import re
 from collections import Counter
 
 from bot.views import texts
-from testkit.harness import Harness, register
+from testkit.harness import OWNER, Harness, register
 
-ADMIN, OTHER_ADMIN, COORD, NOBODY = 60, 61, 62, 63
+ADMIN, OTHER_ADMIN, COORD, NOBODY, REGION_COORD = 60, 61, 62, 63, 64
 SCHOOL_1, SCHOOL_2 = "6624000001", "6624000002"
 LONG = "Я" * 10_000
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
@@ -161,3 +161,34 @@ async def test_the_bad_input_corpus(harness: Harness, capsys):
               f"answered in Russian), {tally['callbacks']} callbacks (all acknowledged, none confirmed anything), "
               f"{tally['chat']} in group chats ({tally['chat refused or silent']} refused or silent); "
               "0 handler errors, saved data unchanged")
+
+
+async def test_numbers_out_of_range_in_any_payload_never_reach_a_handler(harness: Harness) -> None:
+    """Each command's button pressed with every argument our buttons use set to numbers no button carries (past
+    SQLite's 64-bit integers, NaN's neighbours): an answer every time, no handler error, nothing saved."""
+    from bot.views.commands import CommandId
+
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, ADMIN, "organization", SCHOOL_1)
+    await register(h, COORD, "municipality", muni, "Ольга", "Смирнова")
+    region = str((await h.app.repos.directory.region_by_name("Свердловская область")).id)
+    await register(h, REGION_COORD, "region", region, "Пётр", "Иванов")
+    saved = await snapshot(h)
+    keys = ("p", "n", "q", "fix", "org", "rm", "form", "item", "occ", "v", "act", "role", "scope", "l", "id", "r", "f")
+    values = (2**64, -(2**70), 10**30, 1e308, -1e308)
+    silent = []
+    for uid in (ADMIN, COORD, REGION_COORD, OWNER):
+        for i, cmd in enumerate(CommandId):
+            for j, key in enumerate(keys):
+                extra = {"act": "pick"} if key != "act" else {}
+                if key == "id":
+                    extra = {"l": ("municipality", "region")[(i + j) % 2]}
+                raw = json.dumps({"cmd": str(cmd), key: values[(i + j) % len(values)], **extra})
+                replies = await h.say(uid, "Кнопка", payload=raw)
+                if not replies:
+                    silent.append((uid, str(cmd), key))
+            await h.say(uid, "Отмена")
+    assert h.app.handler_errors == []
+    assert silent == [], silent[:10]
+    assert await snapshot(h) == saved
