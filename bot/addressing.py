@@ -9,6 +9,7 @@ import re
 
 _PLAIN_MENTION = re.compile(r"^\s*@(?P<name>[A-Za-z0-9_.]+)\s*[,:]?\s*")  # typed by hand
 _ADDRESSED_COMMAND = re.compile(r"^(?P<command>/\S+?)@(?P<name>[A-Za-z0-9_.]+)")
+_COMMAND_THEN_MENTION = re.compile(r"^(?P<command>/[^\s@]+)\s+@(?P<name>[A-Za-z0-9_.]+)\b")  # «/bind @other_bot»
 
 
 def addressed_to(text: str, ours: set[str], *, mentioned: bool = False) -> str | None:
@@ -19,9 +20,9 @@ def addressed_to(text: str, ours: set[str], *, mentioned: bool = False) -> str |
         if mention["name"].lower() not in ours:
             return None
         text = text[mention.end():]
-    command = _ADDRESSED_COMMAND.match(text)
+    command = _ADDRESSED_COMMAND.match(text) or _COMMAND_THEN_MENTION.match(text)
     if command:
         if command["name"].lower() not in ours:
-            return None
+            return None  # no argument of ours starts with «@»: a command with another bot's name is that bot's
         text = command["command"] + text[command.end():]
     return text

@@ -98,10 +98,11 @@ async def test_chat_commands_for_another_community_are_left_to_it(harness: Harne
     await register(h, 880, "municipality", muni, "Ольга", "Смирнова")
     chat = h.emu.add_chat([880], full_access=True)  # the bot sees them all: it is the one to leave them
     await h.settle()  # the bot welcomes the chat it was added to
-    for meant_elsewhere in ("[club999|@other_bot] /bind", "/bind@other_bot", "[public42|Другой бот], /status"):
-        assert await h.say(880, meant_elsewhere, peer_id=chat) == []
+    for meant_elsewhere in ("[club999|@other_bot] /bind", "/bind@other_bot", "[public42|Другой бот], /status",
+                            "/bind @other_bot", "/bind [club999|@other_bot]", "/status  @other_bot сейчас"):
+        assert await h.say(880, meant_elsewhere, peer_id=chat) == [], meant_elsewhere
     assert await h.app.repos.chats.get(chat) is None
-    assert "Беседа привязана" in await h.text(880, "[club1|@sferum] /bind", peer_id=chat)
+    assert "Беседа привязана" in await h.text(880, "/bind [club1|@sferum]", peer_id=chat)  # our name after it: ours
     assert "Сводка" in await h.text(880, "[club1|@club1] /status@club1", peer_id=chat)
 
 

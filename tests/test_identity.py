@@ -102,3 +102,14 @@ async def test_only_a_coordinators_files_are_fetched(tmp_path, schema, messenger
     finally:
         await stop_harness(h)
     assert h.app.handler_errors == []
+
+
+def test_a_command_naming_another_bot_after_it_is_that_bots() -> None:
+    from bot.addressing import addressed_to
+
+    ours = {"sferum_bot"}
+    assert addressed_to("/bind @other_bot", ours) is None
+    assert addressed_to("/bind @Sferum_bot", ours) == "/bind"
+    assert addressed_to("/status @sferum_bot Нижнетуринский ГО", ours) == "/status Нижнетуринский ГО"
+    assert addressed_to("/invite Нижнетуринский ГО", ours) == "/invite Нижнетуринский ГО"
+    assert addressed_to("напишите @other_bot /bind", ours) == "напишите @other_bot /bind"  # not a command to it

@@ -19,6 +19,7 @@ from bot.views.message import Document, Incoming
 
 CHAT_BASE = 2_000_000_000  # VK's peer ids of group chats start here
 _MENTION = re.compile(r"^\s*\[(?:club|public)(?P<id>\d+)\|[^\]]*\]\s*[,:]?\s*")  # picked from VK's list
+_COMMAND_THEN_MENTION = re.compile(r"^(?P<command>/[^\s@]+)\s+\[(?:club|public)(?P<id>\d+)\|[^\]]*\]")
 
 
 def parse_update(update: dict[str, Any]) -> Incoming | None:
@@ -107,6 +108,11 @@ class VkUpdates:
             if int(mention["id"]) != self.group_id:
                 return None
             text = text[mention.end():]
+        after = _COMMAND_THEN_MENTION.match(text)  # «/bind [club999|@other]»: VK's mention after the command
+        if after:
+            if int(after["id"]) != self.group_id:
+                return None
+            text = after["command"] + text[after.end():]
         text = addressed_to(text, self.screen_names | {f"club{self.group_id}", f"public{self.group_id}"},
                             mentioned=mention is not None)
         if text is None:
