@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.views import texts
 from testkit.harness import MOSCOW_SCHOOL, ROOT, Harness, add_moscow_municipality, register
 
 RM = "ntgo-sferum-2023"
@@ -379,3 +380,21 @@ async def test_ntgo_targets_count_everyone_the_order_counts(harness: Harness) ->
     # the territory: 30 of the 410 teachers of all 18 ОО, whether they reported or not
     assert "• Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике: 7,3\u00a0% (цель 100\u00a0%)" in status
     assert "от всех 13: 0,0\u00a0% (цель 100\u00a0%)" in status  # nobody of УО/ИМЦ reported: 0 of 13
+
+
+async def test_an_organizations_card_lists_only_roadmaps_that_cover_it(harness: Harness) -> None:
+    """A school of a municipality no roadmap covers: its card shows no form to fill (another territory's weekly
+    form with a fill button had been shown for it), and a covered school's card still shows its form."""
+    h = harness
+    await h.app.services.catalog.import_directory(
+        "id,region,municipality,timezone,organization,type\n"
+        "7700000009,Свердловская область,Непокрытый МО,Europe/Moscow,Школа вне карты,school\n", "x.csv")
+    muni = str((await h.app.repos.directory.municipalities_by_name("Непокрытый МО"))[0].id)
+    await register(h, 905, "municipality", muni, "Ольга", "Смирнова")
+    card = (await h.say(905, "/status 7700000009"))[-1]
+    assert card.text.startswith("Школа вне карты") and "Еженедельный мониторинг" not in card.text, card.text
+    assert "нет открытых форм" in card.text
+    assert not {texts.BTN_BEHALF, texts.BTN_BEHALF_FIX} & set(card.labels())
+    h.emu.add_user(1, "Владелец", "Бота")
+    covered = (await h.say(1, "/status 6624000001"))[-1]
+    assert "Еженедельный мониторинг" in covered.text

@@ -94,6 +94,16 @@ def current_period(form: Form, roadmap: Roadmap, today: date) -> Period | None:
     return None
 
 
+def open_forms(roadmaps: list[Roadmap], org_type: str, region: str, municipality: str,
+               today: date) -> list[tuple[Roadmap, Form, Period]]:
+    """The forms an organization of `org_type` in `municipality` of `region` answers today: roadmaps that cover
+    its territory, forms for its type with questions for it, a period open today. The admin's /report, the
+    organization's card and its reminders all ask this one question."""
+    return [(rm, form, period) for rm in roadmaps if rm.roadmap.covers(region, municipality) for form in rm.form
+            if org_type in form.org_types and form.indicators_for(org_type)
+            and (period := current_period(form, rm, today)) is not None]
+
+
 def previous_period(form: Form, roadmap: Roadmap, period: Period) -> Period | None:
     earlier = [p for p in periods(form, roadmap) if p.due < period.due]
     return earlier[-1] if earlier else None

@@ -20,7 +20,7 @@ from bot.domain.forms import (
     validate_figures,
 )
 from bot.domain.models import Conversation, Municipality, Organization
-from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
+from bot.domain.periods import Period, local_today, open_forms, period_by_key, summary_instant
 from bot.domain.roadmap import Form, Roadmap, Value
 from bot.services.access import AccessService, Actor
 from bot.services.names import person_label
@@ -77,23 +77,14 @@ class ReportService:
 
     async def _due_for(self, org_id: str, now: datetime) -> list[DueForm]:
         """The forms open now for one organization."""
-        out: list[DueForm] = []
         org = await self.directory_repo.organization(org_id)
         muni = await self.directory_repo.municipality(org.municipality_id) if org else None
         region = await self.directory_repo.region(muni.region_id) if muni else None
         if org is None or muni is None or region is None:
-            return out
+            return []
         today = local_today(now, muni.timezone)
-        for rm in await self.roadmaps.all():
-            if not rm.roadmap.covers(region.name, muni.name):
-                continue
-            for form in rm.form:
-                if org.type not in form.org_types or not form.indicators_for(org.type):
-                    continue
-                period = current_period(form, rm, today)
-                if period is not None:
-                    out.append(DueForm(org, muni, rm, form, period))
-        return out
+        return [DueForm(org, muni, rm, form, period) for rm, form, period
+                in open_forms(await self.roadmaps.all(), org.type, region.name, muni.name, today)]
 
     async def may_fill(self, actor: Actor, org: Organization, behalf: bool) -> bool:
         """An organization's own admin fills its form; a coordinator only on behalf, inside their territory."""

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from bot.domain.dialog import Dialog
 from bot.domain.models import Municipality, Organization
-from bot.domain.periods import Period, current_period, local_today, period_by_key, previous_period
+from bot.domain.periods import Period, current_period, local_today, open_forms, period_by_key, previous_period
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import Form, Roadmap, Target
 from bot.domain.schedule import item_occurrences
@@ -400,9 +400,12 @@ class StatusService:
         coordinator = actor.is_coordinator and await self.access.oversees(actor, org)
         lines = [texts.STATUS_ORG_HEAD.format(name=org.name)]
         buttons: list[list[Button]] = []
-        forms = [(rm, form, period) for rm in await self.roadmaps.all() for form in rm.form
-                 if org.type in form.org_types and form.indicators_for(org.type)
-                 and (period := current_period(form, rm, today)) is not None]
+        region = await self.directory_repo.region(muni.region_id) if muni else None
+        # only roadmaps that cover the organization (a multi-region install had shown another region's forms)
+        forms = open_forms(await self.roadmaps.all(), org.type, region.name if region else "",
+                           muni.name if muni else "", today)
+        if not forms:
+            lines.append(texts.STATUS_ORG_NO_FORMS)
         for n, (rm, form, period) in enumerate(forms, 1):
             sub = await self.report_repo.submission(org.id, rm.id, form.id, period.key)
             history = await self.report_repo.organization_periods(org.id, rm.id, form.id)
