@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -154,3 +155,59 @@ async def max_scenario(tmp_path: Path, schema) -> None:
 def test_disk_full_on_max_the_person_is_told_and_the_message_is_handled_after(tmp_path: Path, schema) -> None:
     if as_root("test_disk_full_on_max_the_person_is_told_and_the_message_is_handled_after"):
         asyncio.run(max_scenario(tmp_path, schema))
+
+
+def test_sigterm_while_the_database_cannot_write_is_a_clean_exit(tmp_path: Path) -> None:
+    """The disk fills while the bot runs and a person writes (their message waits for space); SIGTERM then stops it
+    with no traceback and exit code 0 — nothing of what waits is lost (it is handled at the next start)."""
+    if not as_root("test_sigterm_while_the_database_cannot_write_is_a_clean_exit"):
+        return
+    import time
+
+    from testkit.processes import bot_env, control, vkemu_process, write_config
+
+    with small_disk(tmp_path / "disk") as disk, vkemu_process() as base:
+        env = bot_env(write_config(tmp_path / "config.toml", base, disk / "bot.sqlite3"))
+        env["LOG_LEVEL"] = "WARNING"
+        bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while not control(base, "stats")["lp_waiting"]:  # type: ignore[index]
+                assert time.monotonic() < deadline and bot.poll() is None, "the bot did not start"
+                time.sleep(0.05)
+            control(base, "say", {"user_id": 42, "text": "привет"})
+            control(base, "wait_delivered", {"peer_id": 42, "count": 1, "limit_s": 10})
+            filler = fill(disk)
+            control(base, "say", {"user_id": 43, "text": "привет"})
+            control(base, "wait_delivered", {"peer_id": 43, "count": 1, "limit_s": 10})  # told straight from VK
+            time.sleep(1)
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            _, err = bot.communicate(timeout=60)
+        assert "Traceback" not in err, err[-3000:]
+        assert bot.returncode == 0, err[-3000:]
+        filler.unlink()
+
+
+def test_sigterm_at_any_moment_of_a_start_on_a_read_only_database_is_clean(tmp_path: Path) -> None:
+    """SIGTERM from the first moments of `run` on (a read-only) database: exit 0 (stopped) or 1 with the one
+    Russian line, never a traceback nor death by the signal (143 mid-import before)."""
+    if not as_root("test_sigterm_at_any_moment_of_a_start_on_a_read_only_database_is_clean"):
+        return
+    import time
+
+    with small_disk(tmp_path / "ro", "size=1m,ro") as disk:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[vk]\ngroup_id = 1\napi_url = "http://127.0.0.1:9/method/"\n[storage]\n'
+                          f'path = "{disk / "bot.sqlite3"}"\n', encoding="utf-8")
+        for delay in (0.3, 0.5, 0.8, 1.2):
+            proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True,
+                                    env={**os.environ, "BOT_CONFIG": str(config), "VK_TOKEN": "t",
+                                         "PYTHONPATH": str(ROOT)})
+            time.sleep(delay)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+            assert "Traceback" not in err and proc.returncode in (0, 1), (delay, proc.returncode, err[-2000:])
+            assert proc.returncode == 0 or "только для чтения" in err, err
