@@ -24,6 +24,7 @@ from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
 from storage.db import Database, utcnow
 from storage.repositories import Repositories
+from storage.secret import installation_key
 
 Clock = Callable[[], datetime]
 
@@ -50,6 +51,7 @@ class Core:
 
 async def open_core(config: Config, *, db_path: str | None = None, clock: Clock | None = None,
                     roadmap_recheck_s: float = 2.0) -> Core:
+    key = installation_key(db_path or config.storage.path)  # before the database: a problem leaves nothing open
     repos = Repositories.of(await Database.open(db_path or config.storage.path))
     access = AccessService(repos.people, repos.directory, set(config.access.owners), repos.max_accounts,
                            set(config.access.max_owners))
@@ -58,7 +60,7 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
                            repos.conversations, config.default_timezone)
     return Core(
         config=config, repos=repos, roadmaps=roadmaps, access=access,
-        invites=InviteService(repos.invites, repos.people, config.invites.ttl_days,
+        invites=InviteService(repos.invites, repos.people, key, config.invites.ttl_days,
                               config.invites.max_failures_per_hour),
         catalog=CatalogService(repos.directory, repos.roadmaps, config.default_timezone),
         removal=RemovalService(repos.directory, repos.people, repos.reports),

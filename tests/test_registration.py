@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -265,3 +266,34 @@ async def test_handler_exceptions_are_collected(tmp_path, schema, monkeypatch, r
 async def test_code_expiry_default_is_14_days(harness: Harness) -> None:
     _, expires = await harness.app.services.invites.create("organization", SCHOOL_1, None, harness.clock())
     assert expires - harness.clock() == timedelta(days=14)
+
+
+async def test_a_copy_of_the_database_does_not_give_away_a_pending_code(harness: Harness) -> None:
+    """Codes are stored keyed with the installation's secret, which lives beside the database, not in it: hashing
+    every possible code without it finds nothing; with the key file the bot redeems the code as before."""
+    import hashlib
+
+    from bot.domain.invite_codes import normalize_code
+
+    h = harness
+    code, _ = await h.app.services.invites.create("organization", "6624000001", None, h.clock())
+    stored = [row[0] for row in await h.app.db.fetchall("SELECT code_hash FROM invites")]
+    canonical = normalize_code(code)
+    assert canonical is not None
+    # what an attacker with only the file would compute: the old unkeyed hash, or a plain sha256
+    assert hashlib.sha256(f"sferum-invite:{canonical}".encode()).hexdigest() not in stored
+    assert hashlib.sha256(canonical.encode()).hexdigest() not in stored
+    key_file = Path(h.app.db.path + ".key")
+    assert key_file.exists() and key_file.stat().st_mode & 0o077 == 0  # the owner's only
+    assert key_file.read_text().strip() not in str(await h.app.db.fetchall("SELECT * FROM meta"))
+    assert (await h.say(990, code))[-1].text.startswith("Готово")
+
+
+async def test_a_code_issued_before_the_key_still_works_until_it_expires(harness: Harness) -> None:
+    from bot.domain.invite_codes import legacy_hash, new_code, normalize_code
+
+    h = harness
+    code = new_code()
+    await h.app.repos.invites.add(legacy_hash(normalize_code(code) or ""), "organization", "6624000001", None,
+                                  h.clock() + timedelta(days=3))
+    assert (await h.say(991, code))[-1].text.startswith("Готово")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/O/0/1: they are misread on paper and phones
@@ -25,5 +26,11 @@ def normalize_code(text: str) -> str | None:
     return None
 
 
-def hash_code(canonical: str) -> str:
+def hash_code(canonical: str, key: bytes) -> str:
+    """A code as it is stored: keyed with the installation's secret, which is not in the database."""
+    return "k1:" + hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def legacy_hash(canonical: str) -> str:
+    """How codes issued before the key were stored: looked up until they expire (`[invites] ttl_days`)."""
     return hashlib.sha256(f"sferum-invite:{canonical}".encode()).hexdigest()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from bot.domain.invite_codes import hash_code, new_code, normalize_code
+from bot.domain.invite_codes import hash_code, legacy_hash, new_code, normalize_code
 from storage.people import InviteRepo, PeopleRepo
 
 
@@ -29,8 +29,9 @@ class Redemption:
 
 
 class InviteService:
-    def __init__(self, invite_repo: InviteRepo, people_repo: PeopleRepo, ttl_days: int = 14,
+    def __init__(self, invite_repo: InviteRepo, people_repo: PeopleRepo, key: bytes, ttl_days: int = 14,
                  max_failures_per_hour: int = 5) -> None:
+        self.key = key  # storage/secret.py: never in the database
         self.invite_repo = invite_repo
         self.people_repo = people_repo
         self.ttl = timedelta(days=ttl_days)
@@ -40,7 +41,7 @@ class InviteService:
         """A new code (shown once, stored only as a hash) and when it expires."""
         code = new_code()
         expires = now + self.ttl
-        await self.invite_repo.add(hash_code(normalize_code(code) or ""), role, scope_id, created_by, expires)
+        await self.invite_repo.add(hash_code(normalize_code(code) or "", self.key), role, scope_id, created_by, expires)
         return code, expires
 
     async def waiting(self, role: str, now: datetime) -> dict[str, datetime]:
@@ -53,7 +54,8 @@ class InviteService:
             unlock = recent[-self.max_failures] + timedelta(hours=1)
             return Redemption(Outcome.LOCKED, wait_minutes=max(1, math.ceil((unlock - now).total_seconds() / 60)))
         canonical = normalize_code(text)
-        invite = await self.invite_repo.get(hash_code(canonical)) if canonical else None
+        invite = (await self.invite_repo.get(hash_code(canonical, self.key))
+                  or await self.invite_repo.get(legacy_hash(canonical))) if canonical else None
         outcome = Outcome.OK
         if invite is None:
             outcome = Outcome.WRONG
