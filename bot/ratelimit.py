@@ -8,6 +8,11 @@ import contextlib
 import heapq
 from collections.abc import AsyncIterator
 
+# How long one call to a messenger may take before it is given up (and retried, or left to the outbox): a messenger
+# that hangs — accepts a request and never answers — costs each call this much, so the first replies after it is
+# back come within it (at 30 s they had come 20-37 s after VK recovered). A long poll waits its own time on top.
+CALL_WITHIN_S = 10.0
+
 
 class RateLimiter:
     """At most `per_second` requests reach VK in any rolling second (a community may make 20/s).

@@ -110,7 +110,7 @@ class Database:
                 await db.execute("INSERT INTO meta(key, value) VALUES ('installation', lower(hex(randomblob(16)))) "
                                  "ON CONFLICT(key) DO NOTHING")
                 # into the main file at once: a copy made with cp (without the -wal file) still carries it
-                await db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                await db.conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")  # read whole: no statement left open
         except (OSError, sqlite3.Error) as e:
             await conn.close()
             raise StorageUnusable(path, describe(e)) from e

@@ -47,3 +47,24 @@ async def test_the_bot_outlives_failures_to_get_a_long_poll_server(live_harness:
     await restart_app(h)
     replies = await h.say(930, "/help")
     assert replies and h.polling is not None and not h.polling.done()
+
+
+async def test_after_vk_hangs_rather_than_fails_the_first_replies_come_within_ten_seconds(live_harness: Harness):
+    """VK holds every request for 4 s without answering (held ones never answer): the bot gives up on each call
+    within 10 s, so people who wrote meanwhile and just after are answered soon after VK is back (20-37 s before)."""
+    h = live_harness
+    loop = asyncio.get_running_loop()
+    before = {uid: len(h.emu.delivered(uid)) for uid in (995, 996)}
+    h.emu.hang(4.0)
+    h.emu.say(995, "/help")  # during the hang: its reply's send is held
+    await asyncio.sleep(4.0)
+    recovered = loop.time()
+    h.emu.say(996, "/help")  # just after
+    waiting = {995, 996}
+    while waiting and loop.time() - recovered < 15.0:
+        await asyncio.sleep(0.1)
+        waiting = {uid for uid in waiting if len(h.emu.delivered(uid)) <= before[uid]}
+    took = loop.time() - recovered
+    assert not waiting, f"not answered within 15 s of recovery: {sorted(waiting)}"
+    assert took < 12.0, took
+    assert h.app.handler_errors == []

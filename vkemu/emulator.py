@@ -119,6 +119,7 @@ class Faults:
     http_5xx: int = 0
     slow: int = 0
     slow_seconds: float = 0.0
+    hang_until: float = 0.0
     drop: int = 0
     method_errors: dict[str, collections.deque[int]] = field(default_factory=dict)
     # Random faults on a share of method calls (for soak runs).
@@ -864,6 +865,12 @@ class Emulator:
         self.faults.p_5xx, self.faults.p_slow, self.faults.p_drop = p_5xx, p_slow, p_drop
         self.faults.slow_seconds = slow_seconds
         self._rng = random.Random(seed)
+
+    def hang(self, seconds: float) -> None:
+        """VK stops answering for `seconds`: a method request that arrives meanwhile is held without an answer (as
+        over a dead connection: it stays held after VK is back); requests after that are answered. A client with
+        no timeout of its own waits forever (vkbottle's default is none)."""
+        self.faults.hang_until = time.monotonic() + seconds
 
     def outage(self, seconds: float, longpoll: bool = False) -> None:
         """VK's API down for `seconds`: every method request answers 502 until then; with `longpoll`,

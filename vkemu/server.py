@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -13,7 +14,7 @@ from .emulator import Emulator, is_upload_field
 
 CONTROL_ACTIONS = {
     "add_user", "add_chat", "say", "say_file", "press", "callback", "allow", "deny", "redeliver",
-    "fail_longpoll", "fail_http", "slow_down", "drop_connections", "fail_method", "chaos", "outage", "grant_full_access", "new_community",
+    "fail_longpoll", "fail_http", "slow_down", "hang", "drop_connections", "fail_method", "chaos", "outage", "grant_full_access", "new_community",
 }
 
 
@@ -23,6 +24,8 @@ def _dumps(body: Any) -> str:
 
 def build_web_app(emu: Emulator) -> web.Application:
     async def method(request: web.Request) -> web.StreamResponse:
+        if time.monotonic() < emu.faults.hang_until:
+            await asyncio.sleep(600)  # held: the client must give up on its own
         fault = emu.next_fault()
         if fault == "drop":
             if request.transport is not None:

@@ -16,7 +16,7 @@ import aiohttp
 from loguru import logger
 
 from bot.downloads import MAX_FILE_HOSTS, FileHosts, origin
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import CALL_WITHIN_S, RateLimiter
 
 MAX_API_URL = "https://platform-api.max.ru"
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -36,7 +36,7 @@ class MaxError(Exception):
 
 
 class MaxApi:
-    def __init__(self, token: str, base_url: str = MAX_API_URL, per_second: int = 30, timeout: float = 30.0,
+    def __init__(self, token: str, base_url: str = MAX_API_URL, per_second: int = 30, timeout: float = CALL_WITHIN_S,
                  retries: int = 4) -> None:
         self._token = token
         self.base_url = base_url.rstrip("/")

@@ -19,6 +19,7 @@ from typing import Any
 from loguru import logger
 
 from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
+from bot.ratelimit import CALL_WITHIN_S
 from storage.accounts import MaxAccountRepo, MaxAddress
 from storage.outbox import OutboxRepo, Queued
 
@@ -31,7 +32,7 @@ CLOCK_SLACK_MS = 2000  # MAX's clock and ours
 
 
 class MaxSender:
-    def __init__(self, outbox: OutboxRepo, api: MaxApi, accounts: MaxAccountRepo, *, request_timeout: float = 30.0,
+    def __init__(self, outbox: OutboxRepo, api: MaxApi, accounts: MaxAccountRepo, *, request_timeout: float = CALL_WITHIN_S,
                  workers: int = WORKERS) -> None:
         self.outbox = outbox
         self.api = api

@@ -9,7 +9,7 @@ import aiohttp
 from vkbottle import API
 from vkbottle.api.request_rescheduler import ABCRequestRescheduler
 
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import CALL_WITHIN_S, RateLimiter
 
 # VK errors worth retrying later: 1 unknown error, 6 too many requests, 9 flood control, 10 internal error.
 TRANSIENT_ERRORS = frozenset({1, 6, 9, 10})
@@ -38,7 +38,7 @@ class LimitedAPI(API):
     A slot is held only for the HTTP exchange, never while retrying, and every exchange has a timeout:
     a VK that does not answer costs a caller `timeout` seconds, not the bot its traffic."""
 
-    def __init__(self, token: str, limiter: RateLimiter | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, token: str, limiter: RateLimiter | None = None, timeout: float = CALL_WITHIN_S) -> None:
         super().__init__(token, request_rescheduler=RaiseInstead())
         self.limiter = limiter or RateLimiter()
         self.timeout = timeout

@@ -17,6 +17,7 @@ from typing import Any
 from loguru import logger
 from vkbottle import API, DocMessagesUploader, PhotoMessageUploader, VKAPIError
 
+from bot.ratelimit import CALL_WITHIN_S
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS, LimitedAPI
 from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
 
@@ -41,7 +42,7 @@ def vkscript_batch(rows: list[Queued]) -> str:
 
 
 class Sender:
-    def __init__(self, outbox: OutboxRepo, api: API, *, workers: int = 3, request_timeout: float = 30.0) -> None:
+    def __init__(self, outbox: OutboxRepo, api: API, *, workers: int = 3, request_timeout: float = CALL_WITHIN_S) -> None:
         self.outbox = outbox
         self.api = api
         self.workers = workers
@@ -118,11 +119,12 @@ class Sender:
             try:
                 names = []
                 for f in await self.outbox.files(row.id):
+                    # the upload's POST goes through vkbottle's client, which has no timeout of its own
                     if f.kind == "photo":
-                        names.append(await PhotoMessageUploader(self.api).upload(f.data, peer_id=row.peer_id))
+                        upload = PhotoMessageUploader(self.api).upload(f.data, peer_id=row.peer_id)
                     else:
-                        names.append(await DocMessagesUploader(self.api).upload(f.data, title=f.name,
-                                                                                peer_id=row.peer_id))
+                        upload = DocMessagesUploader(self.api).upload(f.data, title=f.name, peer_id=row.peer_id)
+                    names.append(await asyncio.wait_for(upload, 3 * self.request_timeout))
                 attachment = ",".join(names) or None
             except (VKAPIError, ValueError, *TRANSIENT_EXCEPTIONS) as e:
                 passing = not isinstance(e, VKAPIError) or e.code in TRANSIENT_ERRORS
