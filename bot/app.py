@@ -18,7 +18,7 @@ from bot.core import Clock, open_core
 from bot.dispatch import Dispatcher
 from bot.domain.schedule import ItemSettings
 from bot.downloads import MAX_FILE_HOSTS, TOO_BIG, VK_FILE_HOSTS, Downloader, FileHosts, Opener, origin
-from bot.max.api import MaxApi
+from bot.max.api import MaxApi, tls_context
 from bot.max.messenger import MaxMessenger
 from bot.max.sender import MaxSender
 from bot.max.side import MaxSide
@@ -193,10 +193,12 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     max_parts = None
     if config.max is not None:
         # MAX's rows are composed whenever [max] is set (run-job queues them without the token); sent with it
-        max_api = MaxApi(max_token or "", max_api_url or config.max.api_url, config.max.requests_per_second)
+        max_api = MaxApi(max_token or "", max_api_url or config.max.api_url, config.max.requests_per_second,
+                         ca_file=config.max.ca_file)
         max_updates = MaxUpdates(repos.max_accounts, repos.outbox)
         max_sender = MaxSender(repos.outbox, max_api, repos.max_accounts)
-        max_files = Downloader(FileHosts(MAX_FILE_HOSTS, (origin(max_api.base_url),)), MAX_DOCUMENT_BYTES)
+        max_files = Downloader(FileHosts(MAX_FILE_HOSTS, (origin(max_api.base_url),)), MAX_DOCUMENT_BYTES,
+                               tls=tls_context(config.max.ca_file))
         max_messenger = MaxMessenger(max_api, repos.outbox, max_updates, max_sender.wake, max_files)
         messengers.adapters[MAX] = max_messenger
         max_parts = (max_api, max_updates, max_messenger, max_sender)

@@ -79,7 +79,7 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
 
 async def _serve_app(app: App, config: Config, stop: asyncio.Event) -> int:
     from bot.max.api import TRANSIENT_EXCEPTIONS as MAX_TRANSIENT
-    from bot.max.api import MaxError
+    from bot.max.api import MaxError, tls_refused
     from bot.vk.community import CommunityUnusable, refusal, wait_for_vk
 
     if app.max is not None:
@@ -90,7 +90,10 @@ async def _serve_app(app: App, config: Config, stop: asyncio.Event) -> int:
             print(f"MAX отказал ({e.status} {e.code}): {max_refusal(e)}", file=sys.stderr)
             await app.close()
             return 1
-        except MAX_TRANSIENT:
+        except MAX_TRANSIENT as e:
+            if tls_refused(e):  # not a passing fault: it will not pass by itself
+                print(texts.MAX_TLS_REFUSED.format(url=config.max.api_url if config.max else ""), file=sys.stderr)
+                return 1
             logger.warning("MAX is unreachable now; the bot keeps trying it while serving VK")
     try:
         if config.vk is not None and app.api is not None:
@@ -153,18 +156,21 @@ def max_refusal(e: Exception) -> str:
 
 async def setup_max(config: Config, token: str) -> int:
     """`GET /me` with the bot's token, then what only a person can do in MAX (there is no settings API)."""
-    from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
+    from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError, tls_refused
 
     if config.max is None:
         print("В config.toml нет раздела [max]: добавьте его (см. README, «MAX»).", file=sys.stderr)
         return 2
-    api = MaxApi(token, config.max.api_url, config.max.requests_per_second)
+    api = MaxApi(token, config.max.api_url, config.max.requests_per_second, ca_file=config.max.ca_file)
     try:
         me = await api.request("GET", "/me")
     except MaxError as e:
         print(f"MAX отказал ({e.status} {e.code}): {max_refusal(e)}", file=sys.stderr)
         return 1
     except TRANSIENT_EXCEPTIONS as e:
+        if tls_refused(e):
+            print(texts.MAX_TLS_REFUSED.format(url=config.max.api_url), file=sys.stderr)
+            return 1
         print(f"MAX недоступен ({type(e).__name__}); проверьте сеть и [max] api_url и повторите.", file=sys.stderr)
         return 1
     finally:

@@ -34,16 +34,27 @@ class VkSection(_Section):
         return _http_url(v).rstrip("/") + "/"  # VK's methods are appended: …/method/messages.send
 
 
+MAX_API_URL = "https://platform-api2.max.ru"
+# Retired by MAX on 19.07.2026 (its Go client marks it "not allowed"): a config still naming it would never connect.
+MAX_RETIRED_HOSTS = ("platform-api.max.ru", "botapi.max.ru")
+
+
 class MaxSection(_Section):
     """MAX beside VK (the token only in MAX_TOKEN)."""
 
-    api_url: str = "https://platform-api.max.ru"
+    api_url: str = MAX_API_URL
     requests_per_second: Annotated[int, Field(ge=0, le=1000)] = 30  # MAX's limit for a bot; 0: off
+    # extra certificates MAX's hosts are checked with, on top of the system's (default: the Russian Trusted Root CA
+    # shipped in bot/max/certs/, which MAX's certificate chains to and no common trust store holds)
+    ca_file: str = ""
 
     @field_validator("api_url")
     @classmethod
     def _url(cls, v: str) -> str:
-        return _http_url(v).rstrip("/")  # MAX's paths start with a slash: …/messages
+        url = _http_url(v).rstrip("/")  # MAX's paths start with a slash: …/messages
+        if any(f"//{host}" in url for host in MAX_RETIRED_HOSTS):
+            raise ValueError(f"этот адрес MAX закрыт 19.07.2026; укажите {MAX_API_URL}")
+        return url
 
 
 def _http_url(v: str) -> str:

@@ -7,6 +7,7 @@ body streams in (a `Content-Length` or `size` field is a claim, not a cap) and a
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -81,7 +82,9 @@ Opener = Callable[[str, float], AbstractAsyncContextManager[Response]]
 class Downloader:
     """One messenger's file fetcher; `opener` answers a GET without following redirects (aiohttp by default)."""
 
-    def __init__(self, hosts: FileHosts, limit: int, within_s: float = 30.0, opener: Opener | None = None) -> None:
+    def __init__(self, hosts: FileHosts, limit: int, within_s: float = 30.0, opener: Opener | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls  # MAX's hosts need its root on top of the system's (bot/max/api.py)
         self.hosts = hosts
         self.limit = limit
         self.within_s = within_s
@@ -92,7 +95,8 @@ class Downloader:
     async def _aiohttp(self, url: str, within: float) -> AsyncIterator[Response]:
         if self._session is None or self._session.closed:
             # no default headers and no cookie jar: nothing of ours rides along to a file host
-            self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+            self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
+                                                  connector=aiohttp.TCPConnector(ssl=self.tls or True))
         async with self._session.get(url, allow_redirects=False, timeout=aiohttp.ClientTimeout(total=within)) as resp:
             yield resp  # type: ignore[misc]
 

@@ -57,6 +57,10 @@ def test_a_built_wheel_installs_and_the_bot_starts(tmp_path: Path) -> None:
              "    assert module.__file__.startswith(sys.argv[1]), (name, module.__file__)\n")
     out = subprocess.run([str(python), "-c", probe, site, *names], cwd=elsewhere, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
+    # MAX's root certificate travels in the wheel (without it no request to MAX passes its TLS check)
+    out = subprocess.run([str(python), "-c", "from bot.max.api import tls_context; tls_context()"], cwd=elsewhere,
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
     out = subprocess.run([str(python), "-m", "bot", "--help"], cwd=elsewhere, env=env, capture_output=True, text=True)
     assert out.returncode == 0 and "sandbox" in out.stdout, out.stderr[-2000:]
     out = subprocess.run([str(python), "-m", "bot", "sandbox", "--messenger", "max", "--db",

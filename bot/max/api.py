@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,7 +20,22 @@ from loguru import logger
 from bot.downloads import MAX_FILE_HOSTS, FileHosts, origin
 from bot.ratelimit import CALL_WITHIN_S, RateLimiter
 
-MAX_API_URL = "https://platform-api.max.ru"
+# The host is [max] api_url (bot/config.py: https://platform-api2.max.ru by default, the retired one refused). MAX's certificate chains to the Russian Trusted Root CA (Минцифры), which neither certifi nor Debian's bundle holds:
+# the certificate (sha256 D2:6D:2D:02:…:8E:CF:31, as published on gosuslugi.ru/crt) is shipped and trusted for MAX's
+# requests on top of the system's store.
+SHIPPED_CA = Path(__file__).with_name("certs") / "russian_trusted_root_ca.pem"
+
+
+def tls_context(ca_file: str = "") -> ssl.SSLContext:
+    """The system's trust store plus MAX's root (or the operator's `[max] ca_file`)."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=ca_file or str(SHIPPED_CA))
+    return context
+
+
+def tls_refused(error: BaseException) -> bool:
+    """A certificate MAX's host showed that could not be checked (the root is missing on this machine)."""
+    return isinstance(error, aiohttp.ClientConnectorCertificateError | ssl.SSLCertVerificationError)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 TRANSIENT_EXCEPTIONS: tuple[type[BaseException], ...] = (TimeoutError, aiohttp.ClientError, OSError)
 
@@ -36,8 +53,9 @@ class MaxError(Exception):
 
 
 class MaxApi:
-    def __init__(self, token: str, base_url: str = MAX_API_URL, per_second: int = 30, timeout: float = CALL_WITHIN_S,
-                 retries: int = 4) -> None:
+    def __init__(self, token: str, base_url: str, per_second: int = 30, timeout: float = CALL_WITHIN_S,
+                 retries: int = 4, ca_file: str = "") -> None:
+        self.ca_file = ca_file
         self._token = token
         self.base_url = base_url.rstrip("/")
         self.limiter = RateLimiter(per_second) if per_second else None
@@ -50,7 +68,7 @@ class MaxApi:
         # no default headers: the token is put on each API call, so a file url a person's message points at (any
         # host), an upload url or a redirect never receives it
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls_context(self.ca_file)))
         return self._session
 
     async def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None, *,
