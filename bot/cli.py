@@ -148,8 +148,9 @@ async def setup_community(config: Config, token: str) -> int:
 
 
 def max_refusal(e: Exception) -> str:
-    status = getattr(e, "status", 0)
-    if status == 401:
+    if getattr(e, "code", "") == "deprecated.token":
+        return "MAX больше не принимает токен в адресе запроса — обновите бота."
+    if getattr(e, "status", 0) == 401 or getattr(e, "code", "") == "verify.token":  # MAX answers a bad token 403
         return "токен бота неверен или отозван — возьмите новый на business.max.ru («Чат-боты → Интеграция») и задайте MAX_TOKEN."
     return "проверьте [max] api_url и токен."
 
@@ -305,6 +306,9 @@ async def _send_unless_the_bot_runs(app: App, config: Config) -> None:
         try:
             done = (app.sender is None or await app.sender.drain(600)) and \
                 (app.max is None or await app.max.sender.drain(3600))
+            if app.max is not None and app.max.sender.refusal is not None:
+                print(f"MAX отказал ({app.max.sender.refusal.status} {app.max.sender.refusal.code}): "
+                      f"{max_refusal(app.max.sender.refusal)} Сообщения MAX ждут в очереди.", file=sys.stderr)
             print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
         finally:
             installation.release()

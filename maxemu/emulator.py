@@ -260,8 +260,10 @@ class Emulator:
 
     def _call(self, method: str, path: str, query: dict[str, str], body: Any, token: str | None) -> Any:
         self.calls.append((method, path))
-        if token != self.token:
-            raise ApiError(401, "verify.token", "Invalid access_token")
+        if token is None:
+            raise ApiError(401, "verify.token", "Missing access_token")
+        if token != self.token:  # MAX answers a wrong token 403 (its document's example), not 401
+            raise ApiError(403, "verify.token", "Invalid access_token")
         self._limit()
         if self.fail_next:
             raise self.fail_next.pop(0)

@@ -15,11 +15,17 @@ OWN = ("/upload", "/files/", "/_control/")
 
 
 def _token(request: web.Request) -> str | None:
-    """MAX takes the token in the `Authorization` header (the query's `access_token` is the older way)."""
-    header = request.headers.get("Authorization")
-    if header:
-        return header.removeprefix("Bearer ").strip()
-    return request.query.get("access_token")
+    """MAX takes the token as the whole `Authorization` header: no `Bearer ` (that header is a wrong token), and the
+    query's `access_token` is refused as deprecated (MAX's document: «Авторизация через параметр access_token в
+    query больше не поддерживается» — 403 deprecated.token; its example answers a bad token 403 verify.token)."""
+    if request.headers.get("Authorization"):
+        return request.headers["Authorization"].strip()
+    if "access_token" in request.query:
+        return DEPRECATED
+    return None
+
+
+DEPRECATED = "\0query"  # a marker no real token equals
 
 
 def build_web_app(emu: Emulator) -> web.Application:
@@ -38,7 +44,10 @@ def build_web_app(emu: Emulator) -> web.Application:
             if request.method == "GET" and path == "/updates" and not emu.pending(_int(query.get("marker"))):
                 wait = query.get("timeout", "30")
                 await _wait(emu, min(int(wait), 90) if wait.isdigit() else 30)
-            answer = emu.call(request.method, path, query, body, _token(request))
+            token = _token(request)
+            if token == DEPRECATED:
+                raise ApiError(403, "deprecated.token", "Access token in query parameters is no longer supported")
+            answer = emu.call(request.method, path, query, body, token)
         except ApiError as e:
             return _error(e)
         if request.method == "POST" and path == "/messages" and emu.lose_answers > 0:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.max.side import MaxSide
 from bot.views import texts
+from bot.views.message import Outgoing, Reply
 from testkit.harness import start_harness, stop_harness
 from testkit.journey import MaxDriver, VkDriver, register
 
@@ -306,6 +307,39 @@ async def test_max_refusals_for_now_are_waited_out(tmp_path, schema) -> None:
         got = d.seen_of(581)[before:]
         assert [m.text.splitlines()[1] for m in got] == ["MAX id: 581"], [m.text for m in got]
         assert not d.emu.fail_next  # every fault was met and waited out
+    finally:
+        await stop_harness(h)
+
+
+async def test_a_refused_token_stops_max_sending_and_loses_no_one(tmp_path, schema) -> None:
+    """MAX refuses the bot's token (403 verify.token, as it answers a revoked one) while reminders go out: nothing is
+    given up, no person is marked unreachable (a 403 had been taken for «this person refused the bot», emptying the
+    whole MAX outbox for good); once MAX takes the token again everything is delivered."""
+    h = await start_harness(tmp_path, schema, with_max=True)
+    d = MaxDriver(h)
+    sender = h.app.max.sender
+    try:
+        for uid in (601, 602, 603):
+            await register(d, uid, "organization", SCHOOL)
+        ours = [await d.our_id(uid) for uid in (601, 602, 603)]
+        before = {uid: len(d.seen_of(uid)) for uid in (601, 602, 603)}
+        real = d.emu.token
+        d.emu.token = "revoked"  # MAX no longer takes the bot's token
+        sender.refusal_probe_s = 0.2
+        await h.app.messengers.send_bulk([Outgoing(peer, Reply(f"Напоминание {n}"), f"t:{n}")
+                                          for n, peer in enumerate(ours)])
+        assert not await sender.drain(2)  # gives up waiting at once: nothing can go
+        assert sender.refusal is not None and sender.refusal.code == "verify.token"
+        assert await h.app.db.scalar("SELECT count(*) FROM outbox WHERE status = 'failed'") == 0
+        assert await h.app.db.scalar("SELECT count(*) FROM unreachable") == 0
+        d.emu.token = real
+        import asyncio
+
+        await asyncio.sleep(0.3)
+        assert await sender.drain(10)
+        assert sender.refusal is None
+        for uid, n in zip((601, 602, 603), range(3), strict=True):
+            assert [m.text for m in d.seen_of(uid)[before[uid]:]] == [f"Напоминание {n}"]
     finally:
         await stop_harness(h)
 

@@ -36,7 +36,13 @@ async def max_api():
 async def test_the_document_is_the_rule_book(max_api) -> None:
     emu, _, call, _ = max_api
     emu.start(501)
-    assert (await call("GET", "/me", token="wrong")) == (401, {"code": "verify.token", "message": "Invalid access_token"})
+    # tokens as MAX takes them: the whole Authorization header; a wrong one, `Bearer …` and the query's access_token
+    # are refused with 403 (a refusal of the bot, not of a person: the sender tells them apart)
+    assert (await call("GET", "/me", token="wrong")) == (403, {"code": "verify.token", "message": "Invalid access_token"})
+    assert (await call("GET", "/me", token=f"Bearer {TOKEN}"))[0] == 403
+    assert (await call("GET", "/me", token=None))[0] == 401
+    assert (await call("GET", "/me", token=None, params={"access_token": TOKEN})) == (
+        403, {"code": "deprecated.token", "message": "Access token in query parameters is no longer supported"})
     status, me = await call("GET", "/me")
     assert status == 200 and me["is_bot"] and me["user_id"] == emu.bot_id
     assert (await call("GET", "/nowhere"))[0] == 404

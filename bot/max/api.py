@@ -37,6 +37,7 @@ def tls_refused(error: BaseException) -> bool:
     """A certificate MAX's host showed that could not be checked (the root is missing on this machine)."""
     return isinstance(error, aiohttp.ClientConnectorCertificateError | ssl.SSLCertVerificationError)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+BOT_REFUSALS = frozenset({"verify.token", "deprecated.token"})
 TRANSIENT_EXCEPTIONS: tuple[type[BaseException], ...] = (TimeoutError, aiohttp.ClientError, OSError)
 
 
@@ -46,6 +47,12 @@ class MaxError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message = status, code, message
+
+    @property
+    def refuses_the_bot(self) -> bool:
+        """MAX refuses the bot itself (a wrong, revoked or query-string token: 403 verify.token / deprecated.token,
+        or 401), not a recipient: every message would be refused alike, so none is given up for it."""
+        return self.status == 401 or self.code in BOT_REFUSALS
 
     @property
     def transient(self) -> bool:

@@ -33,6 +33,7 @@ CLOCK_SLACK_MS = 2000  # MAX's clock and ours
 
 class MaxSender:
     def __init__(self, outbox: OutboxRepo, api: MaxApi, accounts: MaxAccountRepo, *, request_timeout: float = CALL_WITHIN_S,
+                 refusal_probe_s: float = 60.0,
                  workers: int = WORKERS) -> None:
         self.outbox = outbox
         self.api = api
@@ -43,6 +44,10 @@ class MaxSender:
         self._claimed: set[int] = set()
         self._busy = 0
         self.duplicates_avoided = 0  # sends found already delivered after a lost answer (for tests and the bench)
+        # MAX refused the bot's token: nothing is sent (every row kept) but one probe a while
+        self.refusal: MaxError | None = None
+        self.refusal_probe_s = refusal_probe_s
+        self._probe_at = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -70,6 +75,10 @@ class MaxSender:
 
     async def send_some(self) -> int:
         """Take one ready row not taken by another worker and deliver it; 0 when none is ready."""
+        if self.refusal is not None:
+            if time.monotonic() < self._probe_at or self._claimed:
+                return 0
+            self._probe_at = time.monotonic() + self.refusal_probe_s  # one row tries whether MAX takes the token again
         candidates = await self.outbox.next_batch(self.workers * 4, messenger="max")
         row = next((r for r in candidates if r.id not in self._claimed), None)
         if row is None:
@@ -110,6 +119,9 @@ class MaxSender:
             answer = await self.api.request("POST", "/messages", where, body, urgent=row.priority == 0,
                                             within=self.request_timeout, retry=False)
         except MaxError as e:
+            if e.refuses_the_bot:
+                await self._refused(row, e)
+                return
             if e.transient:
                 if e.code != "attachment.not.ready":
                     logger.warning("MAX refused for now ({}); the message waits", e.code)
@@ -125,6 +137,19 @@ class MaxSender:
             await self._back_off(row)
             return
         await self.outbox.mark_sent_max(row.id, str(answer["message"]["body"]["mid"]))
+        if self.refusal is not None:
+            logger.warning("MAX takes the bot's token again; sending resumes")
+            self.refusal = None
+
+    async def _refused(self, row: Queued, error: MaxError) -> None:
+        """The token is refused: the row waits like every other, nobody is marked unreachable, and it is said once."""
+        if self.refusal is None:
+            logger.error("MAX refuses the bot's token ({} {}): nothing is sent to MAX until it is taken again; "
+                         "every message waits", error.status, error.code)
+        self.refusal = error
+        self._probe_at = time.monotonic() + self.refusal_probe_s
+        await self.outbox.retry_later([row.id], self.refusal_probe_s)
+        await self.outbox.mark_attempt(row.id, None)  # refused: nothing to look for before the next try
 
     async def _already_there(self, address: MaxAddress, row: Queued) -> str | None:
         chat_id = address.dialog_id if address.kind == "user" else address.max_id
@@ -171,7 +196,10 @@ class MaxSender:
     async def drain(self, limit_s: float = 30.0) -> bool:
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
-            if await self.send_some() == 0:
+            sent = await self.send_some()
+            if sent == 0 and self.refusal is not None:
+                return False  # the token is refused (and was just tried): waiting here would send nothing
+            if sent == 0:
                 if not await self._pending() and not self.busy:
                     return True
                 await asyncio.sleep(0.02)
