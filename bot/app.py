@@ -36,6 +36,7 @@ from bot.vk.messenger import VkMessenger
 from bot.vk.sender import Sender
 from bot.vk.side import VkSide
 from bot.vk.updates import VkUpdates
+from bot.web import WebServer, webhook_path
 from handlers import Context, main_menu, route
 from storage.db import Database
 from storage.repositories import Repositories
@@ -56,6 +57,7 @@ class App:
     vk: VkSide | None = None  # [vk] in config.toml
     max: MaxSide | None = None  # [max] in config.toml and MAX_TOKEN: MAX served beside VK
     handler_errors: list[BaseException] = field(default_factory=list)
+    web: WebServer | None = None  # [server] listen: webhooks and /healthz
     dispatcher: Dispatcher = field(init=False)
 
     def __post_init__(self) -> None:
@@ -129,8 +131,12 @@ class App:
         """Serve each messenger until `stop` is set; each side lets its in-flight handlers finish and its replies go
         out (within a grace period) before returning."""
         scheduler = self._start_scheduler() if self.schedule else None
-        sides = [side for side in (self.vk, self.max) if side is not None]
-        running = [asyncio.create_task(side.run(stop)) for side in sides]
+        if self.web is not None:
+            await self.web.start()
+        running = [asyncio.create_task(self.vk.run(stop))] if self.vk is not None else []
+        if self.max is not None:
+            by_webhook = self.config.max is not None and bool(self.config.max.webhook_url)
+            running.append(asyncio.create_task(self.max.serve_webhook(stop) if by_webhook else self.max.run(stop)))
         try:
             if running:
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
@@ -144,8 +150,20 @@ class App:
         finally:
             stop.set()
             await asyncio.gather(*running, return_exceptions=True)
+            if self.web is not None:
+                await self.web.stop()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+
+    async def health(self) -> str | None:
+        """GET /healthz: None when the database writes and no messenger refuses the bot's token."""
+        try:
+            await self.db.probe_write()
+        except Exception as e:  # whatever it is, the probe says so rather than failing
+            return f"database: {type(e).__name__}"
+        if self.max is not None and self.max.sender.refusal is not None:
+            return f"MAX refuses the token: {self.max.sender.refusal.code}"
+        return None
 
     def _start_scheduler(self) -> AsyncIOScheduler:
         """APScheduler only triggers: every tick reads the database and runs what fell due,
@@ -175,7 +193,8 @@ class App:
 async def build_app(config: Config, token: str, *, api_url: str | None = None, db_path: str | None = None,
                     clock: Clock | None = None, raise_errors: bool = False, roadmap_recheck_s: float = 2.0,
                     schedule: bool = True, api: API | None = None, max_token: str | None = None,
-                    max_api_url: str | None = None, open_file: Opener | None = None) -> App:
+                    max_api_url: str | None = None, open_file: Opener | None = None,
+                    max_webhook_secret: str = "") -> App:
     """Every object the bot needs. `api`: a ready VK API client (tests pass one that talks to the
     emulator in-process, and `open_file` that serves its files); otherwise one is made for `api_url` or
     `[vk] api_url`."""
@@ -225,4 +244,8 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     if max_parts is not None and max_token:
         max_api, max_updates, max_messenger, max_sender = max_parts
         app.max = MaxSide(max_api, repos.max_accounts, max_updates, max_messenger, max_sender, app.dispatcher)
+    if config.server.listen:
+        app.web = WebServer(config.server.listen, app.health)
+        if app.max is not None and config.max is not None and config.max.webhook_url:
+            app.web.add_webhook(webhook_path(config.max.webhook_url), max_webhook_secret, app.max.take)
     return app

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from bot.config import Config, file_problem, max_token, vk_token
+from bot.config import Config, file_problem, max_token, max_webhook_secret, vk_token
 from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
@@ -22,6 +22,7 @@ from storage.reports import OPERATOR
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.max.api import MaxApi
 
 
 async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
@@ -64,7 +65,9 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
                  installation: InstanceLock | None) -> int:
     from bot.app import build_app
 
-    app = await build_app(config, token, clock=clock, max_token=max_token() if config.max is not None else None)
+    webhook = config.max is not None and bool(config.max.webhook_url)
+    app = await build_app(config, token, clock=clock, max_token=max_token() if config.max is not None else None,
+                          max_webhook_secret=max_webhook_secret() if webhook else "")
     try:
         if installation is None:  # a new database: its identity exists from now on
             installation = InstanceLock.acquire_installation(await app.db.installation(), config.storage.path)
@@ -163,8 +166,10 @@ async def setup_max(config: Config, token: str) -> int:
         print("В config.toml нет раздела [max]: добавьте его (см. README, «MAX»).", file=sys.stderr)
         return 2
     api = MaxApi(token, config.max.api_url, config.max.requests_per_second, ca_file=config.max.ca_file)
+    secret = max_webhook_secret() if config.max.webhook_url else ""
     try:
         me = await api.request("GET", "/me")
+        said = await _subscriptions(api, config.max.webhook_url, secret)
     except MaxError as e:
         print(f"MAX отказал ({e.status} {e.code}): {max_refusal(e)}", file=sys.stderr)
         return 1
@@ -178,10 +183,33 @@ async def setup_max(config: Config, token: str) -> int:
         await api.close()
     print(f"Бот MAX: {me.get('first_name') or me.get('name')} (@{me.get('username')}), id {me.get('user_id')} — "
           "токен действует.")
-    print("Сделайте вручную (у MAX нет настроек бота через API):")
+    for line in said:
+        print(line)
+    print("Сделайте вручную:")
     for line in MAX_CHECKLIST:
         print(f"  – {line}")
     return 0
+
+
+async def _subscriptions(api: MaxApi, webhook_url: str, secret: str) -> list[str]:
+    """MAX sends updates either to one webhook or to a poller, never both (its document): the bot's subscription is
+    made what config.toml says — the webhook_url subscribed with the secret, any other removed (a forgotten one had
+    silently starved the poller)."""
+    from bot.max.side import TYPES
+
+    said = []
+    existing = (await api.request("GET", "/subscriptions")).get("subscriptions") or []
+    for sub in existing:
+        if sub.get("url") != webhook_url:
+            await api.request("DELETE", "/subscriptions", {"url": sub.get("url", "")})
+            said.append(f"Удалена подписка на события: {sub.get('url')} — события шли туда, а не этому боту.")
+    if webhook_url:
+        await api.request("POST", "/subscriptions", body={"url": webhook_url, "update_types": TYPES.split(","),
+                                                         "secret": secret})
+        said.append(f"События MAX идут на {webhook_url} (секрет из MAX_WEBHOOK_SECRET); опрос не используется.")
+    else:
+        said.append("События MAX бот забирает опросом (long polling): для продакшена задайте [max] webhook_url.")
+    return said
 
 
 MAX_CHECKLIST = (

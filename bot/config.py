@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -47,6 +48,16 @@ class MaxSection(_Section):
     # extra certificates MAX's hosts are checked with, on top of the system's (default: the Russian Trusted Root CA
     # shipped in bot/max/certs/, which MAX's certificate chains to and no common trust store holds)
     ca_file: str = ""
+    # production: MAX delivers updates to this https url (the operator's TLS proxy passes it to [server] listen);
+    # empty: long polling, which MAX's document calls fit for development and testing only
+    webhook_url: str = ""
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, v: str) -> str:
+        if v and not v.startswith("https://"):
+            raise ValueError("MAX шлёт события только на https:// (HTTPS на порту 443 с доверенным сертификатом)")
+        return v
 
     @field_validator("api_url")
     @classmethod
@@ -61,6 +72,20 @@ def _http_url(v: str) -> str:
     if not v.startswith(("http://", "https://")):
         raise ValueError("должен начинаться с http:// или https://")
     return v
+
+
+class ServerSection(_Section):
+    """The bot's own HTTP server, behind the operator's TLS proxy: webhooks and GET /healthz."""
+
+    listen: str = ""  # "127.0.0.1:8080"; empty: no server
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, _, port = v.rpartition(":")
+        if v and (not host or not port.isdigit() or not 0 <= int(port) < 65536):  # 0: any free port (tests)
+            raise ValueError("ожидается «адрес:порт», например 127.0.0.1:8080")
+        return v
 
 
 class StorageSection(_Section):
@@ -110,6 +135,7 @@ class Config(_Section):
     invites: InvitesSection = InvitesSection()
     schedule: ScheduleSection = ScheduleSection()
     imports: ImportsSection = ImportsSection()
+    server: ServerSection = ServerSection()
 
     @field_validator("default_timezone")
     @classmethod
@@ -122,6 +148,8 @@ class Config(_Section):
     def _a_messenger(self) -> Config:
         if self.vk is None and self.max is None:
             raise ValueError("нужен раздел [vk] (сообщество ВКонтакте) или [max] (бот MAX), или оба")
+        if self.max is not None and self.max.webhook_url and not self.server.listen:
+            raise ValueError("[max] webhook_url задан, а [server] listen нет: события MAX некому принять")
         return self
 
 
@@ -198,6 +226,15 @@ def vk_token() -> str:
     if not token:
         raise ConfigError("переменная окружения VK_TOKEN не задана: ключ доступа сообщества берётся только из неё")
     return token
+
+
+def max_webhook_secret() -> str:
+    """MAX_WEBHOOK_SECRET: what MAX puts in X-Max-Bot-Api-Secret of each delivery (5-256 of A-Z a-z 0-9 _ -)."""
+    secret = os.environ.get("MAX_WEBHOOK_SECRET", "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{5,256}", secret):
+        raise ConfigError("в [max] задан webhook_url, а переменная окружения MAX_WEBHOOK_SECRET не задана или не из "
+                          "5–256 символов A–Z, a–z, 0–9, _ и -: без неё любой мог бы прислать боту событие от имени MAX")
+    return secret
 
 
 def max_token() -> str:

@@ -19,6 +19,7 @@ Every request and answer is checked against the OpenAPI document (`maxemu.schema
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import time
 from collections import deque
@@ -133,6 +134,10 @@ class Emulator:
         self.people: dict[int, Person] = {}
         self.chats: dict[int, GroupChat] = {}
         self.updates: list[dict[str, Any]] = []
+        # webhooks (POST /subscriptions): while one is set, updates go to it and a poller gets none — MAX's document:
+        # «Both methods cannot be used simultaneously»
+        self.subscriptions: list[dict[str, Any]] = []
+        self.on_update: Any = None  # the HTTP server's deliverer, told of each update while subscribed
         self.sent: list[Delivered] = []
         self.messages: dict[str, dict[str, Any]] = {}  # mid -> message (the bot's and the people's)
         self.uploads: dict[str, Upload] = {}
@@ -312,7 +317,13 @@ class Emulator:
         if key == ("POST", "/uploads"):
             return self._upload_endpoint(query["type"])
         if key == ("GET", "/subscriptions"):
-            return {"subscriptions": []}  # long polling only: no webhook is ever set here
+            return {"subscriptions": [{k: v for k, v in sub.items() if k != "secret"} for sub in self.subscriptions]}
+        if key == ("POST", "/subscriptions"):
+            return self._subscribe(body or {})
+        if key == ("DELETE", "/subscriptions"):
+            before = len(self.subscriptions)
+            self.subscriptions = [sub for sub in self.subscriptions if sub["url"] != query.get("url")]
+            return {"success": len(self.subscriptions) < before}
         if key == ("GET", "/chats"):
             return {"chats": [self._chat(c) for c in self.chats.values() if c.bot_member], "marker": None}
         if key == ("GET", "/chats/{chatId}"):
@@ -336,6 +347,8 @@ class Emulator:
 
     def poll(self, query: dict[str, str]) -> dict[str, Any]:
         """Updates from the marker on (without one: only the latest), at most `limit`, of the `types` asked."""
+        if self.subscriptions:
+            return {"updates": [], "marker": len(self.updates)}  # a webhook takes them: a poller starves
         limit = int(query.get("limit", 100))
         types = set(query["types"].split(",")) if query.get("types") else None
         if query.get("marker") is None:
@@ -351,7 +364,24 @@ class Emulator:
         return {"updates": picked, "marker": n}
 
     def pending(self, marker: int | None) -> bool:
+        if self.subscriptions:
+            return False  # a webhook takes them all
         return bool(self.updates) and (marker is None or marker < len(self.updates))
+
+    def _subscribe(self, body: dict[str, Any]) -> dict[str, Any]:
+        """MAX's rules for a webhook (its document, POST /subscriptions): an HTTPS url (the emulator also takes its
+        own loopback, where tests run the bot), a secret of 5-256 characters of [A-Za-z0-9_-]; the same url again
+        replaces the subscription."""
+        url = str(body.get("url") or "")
+        if not (url.startswith("https://") or url.startswith(("http://127.0.0.1:", "http://localhost:"))):
+            raise ApiError(400, "proto.payload", "Webhook url must use HTTPS")
+        secret = body.get("secret")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{5,256}", str(secret)):
+            raise ApiError(400, "proto.payload", "secret: 5 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        self.subscriptions = [sub for sub in self.subscriptions if sub["url"] != url]
+        self.subscriptions.append({"url": url, "time": self._now(), "update_types": body.get("update_types"),
+                                   "version": body.get("version"), "secret": secret})
+        return {"success": True}
 
     def _send(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         if "user_id" in query:
@@ -487,6 +517,10 @@ class Emulator:
         if problems:
             raise AssertionError(f"maxemu made an update against the document: {problems}")
         self.updates.append(update)
+        if self.subscriptions and self.on_update is not None:
+            for sub in self.subscriptions:
+                if not sub.get("update_types") or update["update_type"] in sub["update_types"]:
+                    self.on_update(sub, update)
         for waiter in self.waiters:
             if not waiter.done():
                 waiter.set_result(None)

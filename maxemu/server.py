@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from aiohttp import web
@@ -43,7 +44,8 @@ def build_web_app(emu: Emulator) -> web.Application:
         try:
             if request.method == "GET" and path == "/updates" and not emu.pending(_int(query.get("marker"))):
                 wait = query.get("timeout", "30")
-                await _wait(emu, min(int(wait), 90) if wait.isdigit() else 30)
+                # MAX holds a poll 30 s at most since May 2026 (its document, GET /updates: timeout 0-30)
+                await _wait(emu, min(int(wait), 30) if wait.isdigit() else 30)
             token = _token(request)
             if token == DEPRECATED:
                 raise ApiError(403, "deprecated.token", "Access token in query parameters is no longer supported")
@@ -156,12 +158,46 @@ def _error(e: ApiError) -> web.Response:
 
 
 class MaxEmulatorServer:
-    """Runs an Emulator on a loopback port inside the current event loop (tests, sandbox)."""
+    """Runs an Emulator on a loopback port inside the current event loop (tests, sandbox); with a webhook set, it
+    POSTs each update there as MAX does: the secret in `X-Max-Bot-Api-Secret`, anything but 200 retried (MAX: every
+    30-60 s for up to 8 hours, then the subscription is dropped; `retry_s` and `give_up_s` shorten both for tests)."""
 
-    def __init__(self, emulator: Emulator | None = None) -> None:
+    def __init__(self, emulator: Emulator | None = None, retry_s: float = 30.0, give_up_s: float = 8 * 3600) -> None:
         self.emulator = emulator or Emulator()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.retry_s, self.give_up_s = retry_s, give_up_s
+        self.webhook_posts: list[tuple[str, int]] = []  # (update_type, status) of each delivery attempt
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._client: Any = None
+        self.emulator.on_update = self._deliver_later
+
+    def _deliver_later(self, subscription: dict[str, Any], update: dict[str, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(subscription, update))
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def _deliver(self, subscription: dict[str, Any], update: dict[str, Any]) -> None:
+        import aiohttp
+
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession()
+        headers = {"X-Max-Bot-Api-Secret": subscription["secret"]} if subscription.get("secret") else {}
+        started = time.monotonic()
+        while subscription in self.emulator.subscriptions:
+            try:
+                async with self._client.post(subscription["url"], json=update, headers=headers,
+                                             timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                    status = resp.status  # MAX: the bot must answer 200 within 30 s
+            except (aiohttp.ClientError, OSError, TimeoutError):
+                status = 0
+            self.webhook_posts.append((update["update_type"], status))
+            if status == 200:
+                return
+            if time.monotonic() - started > self.give_up_s:
+                self.emulator.subscriptions.remove(subscription)  # MAX unsubscribes a webhook failing for 8 hours
+                return
+            await asyncio.sleep(self.retry_s)
 
     @property
     def api_url(self) -> str:
@@ -180,6 +216,11 @@ class MaxEmulatorServer:
         return self
 
     async def stop(self) -> None:
+        for task in list(self._deliveries):
+            task.cancel()
+        await asyncio.gather(*self._deliveries, return_exceptions=True)
+        if self._client is not None:
+            await self._client.close()
         for waiter in self.emulator.waiters:
             if not waiter.done():
                 waiter.set_result(None)

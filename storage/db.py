@@ -119,6 +119,10 @@ class Database:
             raise
         return db
 
+    async def probe_write(self) -> None:
+        """A write that changes nothing: raises when the database cannot be written now (GET /healthz)."""
+        await self.execute("UPDATE meta SET value = value WHERE key = 'installation'")
+
     async def installation(self) -> str:
         """The random id this database got when it was first opened: the same in a copy of it."""
         return str(await self.scalar("SELECT value FROM meta WHERE key = 'installation'") or "")

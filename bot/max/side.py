@@ -20,7 +20,7 @@ from bot.max.sender import MaxSender
 from bot.max.updates import MAX, MaxUpdates
 from storage.accounts import MaxAccountRepo
 
-POLL_S = 30  # MAX holds a long poll up to 90 s; 30 keeps a stop prompt
+POLL_S = 30  # MAX holds a long poll at most 30 s since May 2026 (and takes 2 polls a second, keeping events 24 h)
 TYPES = "message_created,message_callback,bot_started,bot_stopped,bot_added"
 
 
@@ -112,6 +112,34 @@ class MaxSide:
             delay = min(delay * 2, 30.0)
         await self.dispatcher.drain(10.0)
         await self.saved()
+        await self.sender.drain(10.0)
+        sender_stop.set()
+        await sending
+
+    async def take(self, update: dict[str, Any], within_s: float = 25.0) -> bool:
+        """One update MAX delivered to the webhook: True once it is handled and committed (MAX is then answered 200),
+        False when it could not be within `within_s` (MAX is answered 503 and delivers it again; the handled mark
+        makes the second delivery a no-op if this one completes after all). MAX waits 30 s for the answer."""
+        incoming = self.updates.incoming(update)
+        if incoming is None:
+            return True  # not ours to handle (a bot's message, an unknown type): taken
+        task = self.dispatcher.feed_incoming(incoming)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), within_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def serve_webhook(self, stop: asyncio.Event) -> None:
+        """Webhook mode: updates arrive through `take` (bot/web.py); here only the sender runs until `stop`."""
+        try:
+            await self.me()
+        except (MaxError, *TRANSIENT_EXCEPTIONS):
+            logger.warning("MAX GET /me failed; the bot is addressed in chats only by commands")
+        sender_stop = asyncio.Event()
+        sending = asyncio.create_task(self.sender.run(sender_stop))
+        await stop.wait()
+        await self.dispatcher.drain(10.0)
         await self.sender.drain(10.0)
         sender_stop.set()
         await sending

@@ -1,0 +1,69 @@
+"""The bot's own HTTP server, behind the operator's TLS proxy (`[server] listen`): MAX's webhook and GET /healthz.
+
+MAX posts each update to `[max] webhook_url` with the secret in `X-Max-Bot-Api-Secret`; a request without it is
+refused (403) before its body is read. The answer is 200 only after the update's transaction has committed, 503
+when it could not be (MAX delivers it again, up to 8 hours: the handled mark makes a repeat a no-op)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from loguru import logger
+
+Take = Callable[[dict[str, Any]], Awaitable[bool]]
+Health = Callable[[], Awaitable[str | None]]  # None: healthy; else what is wrong
+MAX_BODY = 1024 * 1024  # an update is a few KB; MAX documents no larger one
+
+
+def webhook_path(url: str) -> str:
+    """The path MAX posts to, as the proxy passes it on (the proxy keeps the path)."""
+    return urlsplit(url).path or "/"
+
+
+class WebServer:
+    def __init__(self, listen: str, health: Health) -> None:
+        host, _, port = listen.rpartition(":")
+        self.host, self.port = host.strip("[]"), int(port)
+        self.health = health
+        self.app = web.Application(client_max_size=MAX_BODY)
+        self.app.router.add_get("/healthz", self._healthz)
+        self._runner: web.AppRunner | None = None
+
+    def add_webhook(self, path: str, secret: str, take: Take) -> None:
+        async def receive(request: web.Request) -> web.Response:
+            given = request.headers.get("X-Max-Bot-Api-Secret", "")
+            if not hmac.compare_digest(given.encode(), secret.encode()):
+                logger.warning("a webhook request without MAX's secret was refused")
+                return web.Response(status=403)
+            try:
+                update = json.loads(await request.read())
+            except (ValueError, UnicodeDecodeError):
+                return web.Response(status=400)
+            if not isinstance(update, dict):
+                return web.Response(status=400)
+            return web.Response(status=200 if await take(update) else 503)
+
+        self.app.router.add_post(path, receive)
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        problem = await self.health()
+        return web.Response(status=200 if problem is None else 503, text=problem or "ok")
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        if self.port == 0:  # tests ask for a free port
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        logger.info("HTTP server on {}:{}", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
