@@ -78,14 +78,18 @@ class MaxSide:
         if self._saving is not None:
             await self._saving
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll and send until `stop`; then let handlers and their replies finish."""
+    async def _start_sending(self) -> tuple[asyncio.Event, asyncio.Task[None]]:
+        """The bot's nick (for addressing in chats), then the sender running until the event is set."""
         try:
             await self.me()
         except (MaxError, *TRANSIENT_EXCEPTIONS):
             logger.warning("MAX GET /me failed; the bot is addressed in chats only by commands")
         sender_stop = asyncio.Event()
-        sending = asyncio.create_task(self.sender.run(sender_stop))
+        return sender_stop, asyncio.create_task(self.sender.run(sender_stop))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll and send until `stop`; then let handlers and their replies finish."""
+        sender_stop, sending = await self._start_sending()
         if await self.accounts.saved_marker() is None:
             # a first start: without a marker MAX gives only the latest update, so a marker is taken at once
             # (a quick poll) rather than after a 30 s wait during which people's messages would pile up unread
@@ -132,12 +136,7 @@ class MaxSide:
 
     async def serve_webhook(self, stop: asyncio.Event) -> None:
         """Webhook mode: updates arrive through `take` (bot/web.py); here only the sender runs until `stop`."""
-        try:
-            await self.me()
-        except (MaxError, *TRANSIENT_EXCEPTIONS):
-            logger.warning("MAX GET /me failed; the bot is addressed in chats only by commands")
-        sender_stop = asyncio.Event()
-        sending = asyncio.create_task(self.sender.run(sender_stop))
+        sender_stop, sending = await self._start_sending()
         await stop.wait()
         await self.dispatcher.drain(10.0)
         await self.sender.drain(10.0)
