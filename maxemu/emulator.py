@@ -18,6 +18,7 @@ Every request and answer is checked against the OpenAPI document (`maxemu.schema
 
 from __future__ import annotations
 
+import collections
 import itertools
 import re
 import secrets
@@ -137,6 +138,7 @@ class Emulator:
         # webhooks (POST /subscriptions): while one is set, updates go to it and a poller gets none — MAX's document:
         # «Both methods cannot be used simultaneously»
         self.subscriptions: list[dict[str, Any]] = []
+        self.per_chat: dict[tuple[str, Any], collections.deque[float]] = {}
         self.on_update: Any = None  # the HTTP server's deliverer, told of each update while subscribed
         self.sent: list[Delivered] = []
         self.messages: dict[str, dict[str, Any]] = {}  # mid -> message (the bot's and the people's)
@@ -383,7 +385,25 @@ class Emulator:
                                    "version": body.get("version"), "secret": secret})
         return {"success": True}
 
+    def _per_chat(self, key: tuple[str, Any]) -> None:
+        """At most two messages a second into one dialog, group chat or channel, and two callback answers (MAX's
+        document, POST /messages and POST /answers: «не более двух … в секунду в один диалог, групповой чат или
+        канал»); more is answered 429."""
+        now = time.monotonic()
+        recent = self.per_chat.setdefault(key, collections.deque())
+        while recent and now - recent[0] >= 1.0:
+            recent.popleft()
+        if len(recent) >= 2:
+            raise ApiError(429, "too.many.requests", "Too many requests to one chat")
+
     def _send(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        key = ("messages", query.get("user_id") or query.get("chat_id"))
+        self._per_chat(key)
+        message = self._send_checked(query, body)
+        self.per_chat[key].append(time.monotonic())  # what was delivered counts
+        return message
+
+    def _send_checked(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         if "user_id" in query:
             person = self.people.get(int(query["user_id"]))
             if person is None:
@@ -462,6 +482,8 @@ class Emulator:
             raise ApiError(404, "not.found", "Callback not found")
         if cb["answered"]:
             raise ApiError(400, "proto.payload", "Callback has already been answered")
+        self._per_chat(("answers", cb.get("user_id")))
+        self.per_chat[("answers", cb.get("user_id"))].append(time.monotonic())
         if not body.get("message") and not body.get("notification"):
             raise ApiError(400, "proto.payload", "message or notification is required")
         cb["answered"] = True

@@ -137,12 +137,18 @@ class OutboxRepo:
             await self.db.execute("DELETE FROM outbox_files WHERE outbox_id = ?", (row_id,))
 
     async def next_batch(self, limit: int = 25, max_priority: int = 1, messenger: str = "vk") -> list[Queued]:
-        """Ready rows of one messenger: VK's peers are positive, MAX's negative (storage/accounts.py)."""
-        side = "peer_id > 0" if messenger == "vk" else "peer_id < 0"
+        """Ready rows of one messenger (VK's peers are positive, MAX's negative: storage/accounts.py), one per
+        recipient: their first pending row, by priority then arrival, and only when it is ready — so a recipient's
+        messages leave in order (a part waits for the part before it, also through a backoff), and one person's
+        thousand messages are one candidate beside everyone else's (a flood had delayed others' replies for
+        minutes)."""
+        side = "o.peer_id > 0" if messenger == "vk" else "o.peer_id < 0"
         rows = await self.db.fetchall(
-            "SELECT id, peer_id, text, keyboard, attachment, random_id, attempts, priority, "
-            "(SELECT count(*) FROM outbox_files f WHERE f.outbox_id = outbox.id), attempt_at FROM outbox "
-            f"WHERE status = 'pending' AND {side} AND priority <= ? AND not_before <= ? ORDER BY priority, id LIMIT ?",
+            "SELECT o.id, o.peer_id, o.text, o.keyboard, o.attachment, o.random_id, o.attempts, o.priority, "
+            "(SELECT count(*) FROM outbox_files f WHERE f.outbox_id = o.id), o.attempt_at FROM outbox o "
+            f"WHERE o.status = 'pending' AND {side} AND o.priority <= ? AND o.not_before <= ? "
+            "AND o.id = (SELECT h.id FROM outbox h WHERE h.peer_id = o.peer_id AND h.status = 'pending' "
+            "ORDER BY h.priority, h.id LIMIT 1) ORDER BY o.priority, o.id LIMIT ?",
             (max_priority, time.time(), limit))
         return [Queued(*r) for r in rows]
 

@@ -344,6 +344,25 @@ async def test_a_refused_token_stops_max_sending_and_loses_no_one(tmp_path, sche
         await stop_harness(h)
 
 
+async def test_a_long_max_reply_arrives_in_order_within_the_per_chat_limit(tmp_path, schema) -> None:
+    """A reply in four parts to one MAX person: its parts arrive in order and MAX never answers 429, though six
+    workers send (two could have taken parts of one person at once, and the third in a second was refused)."""
+    h = await start_harness(tmp_path, schema, with_max=True)
+    d = MaxDriver(h)
+    try:
+        await register(d, 611, "organization", SCHOOL)
+        peer = await d.our_id(611)
+        before = len(d.seen_of(611))
+        long_text = "\n".join(f"Строка {n:04d} " + "я" * 60 for n in range(200))  # about 14,000 characters
+        await h.app.messengers.send(peer, Reply(long_text))
+        assert await h.app.max.sender.drain(30)
+        parts = [m.text for m in d.seen_of(611)[before:]]
+        assert len(parts) >= 4 and "\n".join(parts).replace("\n\n", "\n") == long_text
+        assert not [r for r in d.emu.rejected if r[0] == 429], d.emu.rejected
+    finally:
+        await stop_harness(h)
+
+
 async def test_max_polling_reads_each_update_once_while_handlers_work(tmp_path, schema) -> None:
     """Found in the sandbox: every press was answered twice («Callback has already been answered») because the next
     poll started from the saved marker while the handler was still at work, so MAX gave the same update again. The

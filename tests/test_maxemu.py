@@ -189,3 +189,14 @@ def test_the_max_adapter_lays_rows_out_so_that_every_label_is_whole() -> None:
         assert [b.label for row in rows for b in row] == [label for row in labels for label in row]  # order kept
         assert all(shown_label(b.label, len(row)) == b.label for row in rows for b in row), rows
     assert len(max_rows([[Button(str(n), "x") for n in range(1, 6)]])) == 1  # numbers stay five in a row
+
+
+async def test_two_messages_a_second_into_one_chat(max_api) -> None:
+    """MAX's document (POST /messages, POST /answers): at most two a second into one dialog or chat; others are not
+    held back by it."""
+    emu, _, call, _ = max_api
+    for uid in (511, 512):
+        emu.start(uid)
+    statuses = [(await call("POST", "/messages", params={"user_id": 511}, json={"text": f"{n}"}))[0] for n in range(3)]
+    assert statuses == [200, 200, 429]
+    assert (await call("POST", "/messages", params={"user_id": 512}, json={"text": "другой"}))[0] == 200

@@ -53,8 +53,37 @@ async def test_replies_go_ahead_of_bulk(tmp_path, schema):
         await outbox.add([OutMessage(uid, "bulk") for uid in range(1, 61)], 1)
         await outbox.add([OutMessage(1, "reply")], 0)
         assert await sender.send_batch() == 25
-        # the reply, queued last, is in the first batch and delivered before the bulk message
+        # the reply, queued last, is in the first batch; person 1's bulk message follows it, one per recipient a batch
+        assert [m.text for m in emu.delivered(1)] == ["reply"]
+        assert await sender.drain(10)
         assert [m.text for m in emu.delivered(1)] == ["reply", "bulk"]
+    finally:
+        await teardown(server, db, api)
+
+
+async def test_one_recipients_messages_leave_in_order_and_a_flood_waits_its_turn(tmp_path, schema):
+    """A long reply's parts go in order even when the first waits out a backoff; one person's 60 queued messages
+    are one candidate a batch, so 40 other people are each served in the first two batches."""
+    emu, server, db, api, outbox, sender = await setup(tmp_path, schema)
+    try:
+        for uid in range(1, 42):
+            emu.add_user(uid, allowed=True)
+        await outbox.add([OutMessage(1, f"флуд {n}") for n in range(60)], 0)
+        await outbox.add([OutMessage(uid, "ответ") for uid in range(2, 42)], 0)
+        await sender.send_batch()
+        await sender.send_batch()
+        assert all(emu.delivered(uid) for uid in range(2, 42))  # nobody waited behind the flood
+        assert len(emu.delivered(1)) == 2
+        parts = await outbox.add(compose(41, "x" * 5000), 0)  # two parts
+        assert parts == 2
+        first = (await outbox.next_batch(100))
+        head = next(r for r in first if r.peer_id == 41)
+        await outbox.retry_later([head.id], 0.3)  # the first part backs off...
+        assert all(r.peer_id != 41 for r in await outbox.next_batch(100))  # ...and the second does not overtake it
+        assert await sender.drain(30)
+        texts = [m.text for m in emu.delivered(41)][1:]
+        assert texts == [p.text for p in compose(41, "x" * 5000)]
+        assert [m.text for m in emu.delivered(1)] == [f"флуд {n}" for n in range(60)]
     finally:
         await teardown(server, db, api)
 

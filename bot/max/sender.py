@@ -12,6 +12,7 @@ a first message to someone who has never written, whom a lost answer would other
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
 from typing import Any
@@ -27,6 +28,7 @@ WORKERS = 6  # requests in flight; the limiter keeps them to 30 a second
 UPLOAD_ATTEMPTS = 6
 REPLY_BACKOFF_CAP_S = 4.0
 BULK_BACKOFF_CAP_S = 60.0
+PER_CHAT_PER_SECOND, PER_CHAT_WINDOW_S = 2, 1.05  # MAX's limit per dialog or chat, with a little slack
 DENIED = 901  # as VK's "the person denied messages": they stopped the bot, or never started it
 CLOCK_SLACK_MS = 2000  # MAX's clock and ours
 
@@ -42,6 +44,8 @@ class MaxSender:
         self.workers = workers
         self._wake = asyncio.Event()
         self._claimed: set[int] = set()
+        self._peers_busy: set[int] = set()  # a recipient's row in flight: their next waits (order)
+        self._sent_to: dict[int, collections.deque[float]] = {}  # recent send times per recipient (MAX: 2 a second)
         self._busy = 0
         self.duplicates_avoided = 0  # sends found already delivered after a lost answer (for tests and the bench)
         # MAX refused the bot's token: nothing is sent (every row kept) but one probe a while
@@ -80,17 +84,35 @@ class MaxSender:
                 return 0
             self._probe_at = time.monotonic() + self.refusal_probe_s  # one row tries whether MAX takes the token again
         candidates = await self.outbox.next_batch(self.workers * 4, messenger="max")
-        row = next((r for r in candidates if r.id not in self._claimed), None)
+        now = time.monotonic()
+        row = next((r for r in candidates if r.id not in self._claimed and r.peer_id not in self._peers_busy
+                    and self._may_send_to(r.peer_id, now)), None)
         if row is None:
             return 0
         self._claimed.add(row.id)
+        self._peers_busy.add(row.peer_id)
         self._busy += 1
         try:
+            self._sent_to.setdefault(row.peer_id, collections.deque()).append(time.monotonic())
             await self._deliver(row)
         finally:
             self._claimed.discard(row.id)
+            self._peers_busy.discard(row.peer_id)
             self._busy -= 1
         return 1
+
+    def _may_send_to(self, peer: int, now: float) -> bool:
+        """MAX takes at most 2 messages a second into one dialog or chat (dev.max.ru, POST /messages and
+        POST /answers: «не более двух … в секунду в один диалог, групповой чат или канал»)."""
+        recent = self._sent_to.get(peer)
+        if recent is None:
+            return True
+        while recent and now - recent[0] >= PER_CHAT_WINDOW_S:
+            recent.popleft()
+        if not recent:
+            del self._sent_to[peer]
+            return True
+        return len(recent) < PER_CHAT_PER_SECOND
 
     async def _deliver(self, row: Queued) -> None:
         address = await self.accounts.address(row.peer_id)
