@@ -39,7 +39,9 @@ def test_setup_community_turns_everything_on_once_and_run_refuses_until_then(tmp
         assert "setup-community" in lines[0] and "Bots Long Poll" in lines[0] and "выключено" in lines[0]
         first = bot(["setup-community"], config)
         assert first.returncode == 0, first.stderr
-        assert "Изменено настроек: 4." in first.stdout and "исправлено" in first.stdout
+        assert "Изменено настроек: 5." in first.stdout and "исправлено" in first.stdout
+        assert "Кнопка «Начать»: было выключено — включено" in first.stdout  # else an invite link's ref is lost
+        assert vk(base, "groups.getSettings", group_id=1)["response"]["bots_start_button"] == 1
         assert "только человек" in first.stdout
         settings = vk(base, "groups.getLongPollSettings", group_id=1)["response"]
         assert settings["is_enabled"] and settings["api_version"] == "5.199"

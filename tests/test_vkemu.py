@@ -403,3 +403,14 @@ async def test_a_long_poll_key_expires(server):
     emu.longpoll_key_ttl = 0.0
     assert await emu.a_check(key, str(emu._lp_ts()), 0) == {"failed": 2}
     assert emu.lp_key != key
+
+
+def test_start_button_and_the_links_ref_only_when_the_community_shows_it(schema) -> None:
+    """groups.setSettings' bots_start_button: without it a new dialog has no «Начать», so opening an invite link
+    sends the bot nothing (and its ref is lost); with it, «Начать» comes with the ref."""
+    emu = Emulator(schema)
+    emu.community.bots_start_button = False
+    assert emu.open_link(77, f"https://vk.me/club{emu.group_id}?ref=ABCDE-23456") is None
+    emu.community.bots_start_button = True
+    event = emu.open_link(77, f"https://vk.me/club{emu.group_id}?ref=ABCDE-23456")
+    assert event is not None and event["message"]["ref"] == "ABCDE-23456"

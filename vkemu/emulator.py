@@ -91,6 +91,7 @@ class Community:
     messages: bool = False
     bots_capabilities: bool = False
     bots_add_to_chat: bool = False
+    bots_start_button: bool = False  # «Начать» (and an invite link's ref) only when on: groups.setSettings' doc
     longpoll_enabled: bool = False
     longpoll_version: str = "5.50"
     longpoll_events: set[str] = field(default_factory=set)
@@ -98,7 +99,8 @@ class Community:
 
     @classmethod
     def ready(cls) -> Community:
-        return cls(True, True, True, True, "5.199", set(BOT_EVENTS))
+        return cls(messages=True, bots_capabilities=True, bots_add_to_chat=True, bots_start_button=True,
+                   longpoll_enabled=True, longpoll_version="5.199", longpoll_events=set(BOT_EVENTS))
 
 
 def is_upload_field(name: str | None) -> bool:
@@ -260,12 +262,12 @@ class Emulator:
                 "city_id": 0, "city_name": "", "obscene_filter": 0, "obscene_stopwords": 0, "obscene_words": [],
                 "toxic_filter": 0, "disable_replies_from_groups": 0, "messages": int(c.messages),
                 "bots_capabilities": int(c.bots_capabilities), "bots_add_to_chat": int(c.bots_add_to_chat),
-                "bots_start_button": 0}
+                "bots_start_button": int(c.bots_start_button)}
 
     async def _m_groups_setSettings(self, p: dict[str, Any]) -> Any:
         self._own_group(p, "manage")
         c = self.community
-        for name in ("messages", "bots_capabilities", "bots_add_to_chat"):
+        for name in ("messages", "bots_capabilities", "bots_add_to_chat", "bots_start_button"):
             if name in p:
                 setattr(c, name, bool(int(p[name])))
         return 1
@@ -684,6 +686,8 @@ class Emulator:
             raise ValueError(f"не ссылка на сообщество club{self.group_id}: {url}")
         if user_id in self.users and self.users[user_id].wrote:
             return None
+        if not self.community.bots_start_button:
+            return None  # no «Начать» is shown: the person sees an empty dialog and the ref goes nowhere
         return self.say(user_id, "Начать", payload={"command": "start"}, ref=ref)
 
     def say_file(self, user_id: int, name: str, b64: str = "", stream_mb: int = 0) -> dict[str, Any]:

@@ -19,7 +19,10 @@ LONGPOLL_EVENTS = ("message_new", "message_event", "message_allow", "message_den
 RIGHTS = {"messages": "сообщения сообщества", "photos": "фотографии", "docs": "документы"}
 MANAGE = "manage"
 SETTINGS = {"messages": "Сообщения сообщества", "bots_capabilities": "Возможности ботов",
-            "bots_add_to_chat": "Добавление сообщества в беседы"}
+            "bots_add_to_chat": "Добавление сообщества в беседы",
+            # without it VK shows no «Начать» in a new dialog, and an invite link's `ref` never reaches the bot
+            # (groups.setSettings, bots_start_button: «users will see a Start button when starting a conversation»)
+            "bots_start_button": "Кнопка «Начать»"}
 
 
 class CommunityUnusable(Exception):
