@@ -41,6 +41,7 @@ from handlers import Context, main_menu, route
 from storage.db import Database
 from storage.repositories import Repositories
 
+CHAT_LEFT = 917  # as VK's «no access to this chat»: the bot was removed from it
 MAX_DOCUMENTS = 3  # files looked at in one message
 MAX_DOCUMENT_BYTES = 20 * 2**20  # a national file of figures is about 1 MB as .xlsx
 
@@ -84,6 +85,10 @@ class App:
         if incoming.kind == "deny":
             await self.repos.outbox.mark_unreachable(incoming.from_id, 901)
             return
+        if incoming.kind == "left":  # the chat keeps its binding: added back, it gets its summaries again
+            await self.repos.outbox.mark_unreachable(incoming.peer, CHAT_LEFT)
+        elif incoming.kind == "joined":
+            await self.repos.outbox.reachable_again(incoming.peer)
         actor = await self.services.access.actor(incoming.from_id)
         await route(Context(incoming, actor, self.services, self.messengers, main_menu, self.clock()))
 

@@ -32,7 +32,11 @@ async def route(ctx: Context) -> None:
     if incoming.kind == "callback":
         await _callback(ctx)
     elif incoming.kind == "joined":
-        await ctx.show(Reply(texts.CHAT_WELCOME.format(mention=incoming.text)))
+        how = texts.CHAT_WELCOME_MAX if incoming.messenger == "max" else texts.CHAT_WELCOME_VK
+        await ctx.show(Reply(texts.CHAT_WELCOME.format(mention=incoming.text) + " " + how))
+    elif incoming.kind == "left":
+        told = await ctx.services.people.chat_left(incoming.peer, incoming.messenger == "max", incoming.event_id)
+        await ctx.messenger.send_bulk(told)
     elif incoming.kind == "message" and incoming.in_chat:
         command, ctx.argument = LOOKUP.resolve(incoming.text, incoming.command)
         if command is not None and command.chat is not None:

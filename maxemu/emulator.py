@@ -241,6 +241,12 @@ class Emulator:
         self._push({"update_type": "bot_added", "chat_id": chat_id, "user": who.user(), "is_channel": False})
         return chat_id
 
+    def remove_bot(self, chat_id: int, by: int) -> None:
+        """A member removes the bot from a group chat: MAX sends bot_removed (BotRemovedFromChatUpdate)."""
+        self.chats[chat_id].bot_member = False
+        self._push({"update_type": "bot_removed", "chat_id": chat_id, "user": self.people[by].user(),
+                    "is_channel": False})
+
     def set_admin(self, chat_id: int, admin: bool) -> None:
         self.chats[chat_id].bot_admin = admin
 

@@ -89,6 +89,41 @@ async def test_a_bound_chat_gets_the_summary(journey) -> None:
     assert other[-1].text == texts.CHAT_STATUS_NOT_YOURS
 
 
+async def test_a_bot_removed_from_the_chat_tells_its_coordinators_and_keeps_the_binding(journey) -> None:
+    """Someone removes the bot from the bound chat: its coordinators hear it privately, the chat is marked unreachable
+    (nothing is unbound); added back, the chat is reachable again and the welcome says how to address the bot."""
+    d = journey
+    await register(d, 531, "municipality", await muni_id(d), "Ольга", "Смирнова")
+    chat = await d.add_chat([531, 532])
+    assert (await d.say(531, "/bind", chat=chat))[-1].text.startswith("Беседа привязана")
+    ours = await d.our_id(531)
+    before = len(d.seen(531) if isinstance(d, VkDriver) else d.seen_of(531))
+    if isinstance(d, VkDriver):
+        d.h.emu.remove_community(chat, 532)
+        our_chat = chat
+    else:
+        d.emu.remove_bot(chat, 532)
+        our_chat = await d.h.app.repos.max_accounts.chat(chat)
+    await d.h.settle()
+    told = (d.seen(531) if isinstance(d, VkDriver) else d.seen_of(531))[before:]
+    assert [m.text for m in told] == [texts.CHAT_LEFT.format(
+        scope="муниципалитет: Нижнетуринский ГО", how="" if isinstance(d, VkDriver) else texts.CHAT_LEFT_MAX)]
+    assert our_chat in await d.h.app.repos.outbox.unreachable([our_chat])
+    assert await d.h.app.repos.chats.get(our_chat) is not None  # the binding stays
+    assert ours not in await d.h.app.repos.outbox.unreachable([ours])
+    if isinstance(d, VkDriver):
+        d.h.emu.add_community(chat, 531)
+    else:
+        d.emu.chats[chat].bot_member = True
+        d.emu._push({"update_type": "bot_added", "chat_id": chat, "user": d.emu.people[531].user(),
+                     "is_channel": False})
+    await d.h.settle()
+    assert await d.h.app.repos.outbox.unreachable([our_chat]) == {}
+    seen = d.seen(chat) if isinstance(d, VkDriver) else d.seen_of(chat=chat)
+    welcome = seen[-1].text
+    assert welcome.endswith(texts.CHAT_WELCOME_VK if isinstance(d, VkDriver) else texts.CHAT_WELCOME_MAX), welcome
+
+
 async def test_a_broadcast_survives_a_crash(journey) -> None:
     """30 reminders; the sender is killed in the middle of the broadcast and a new one on the same database delivers
     the rest: every admin has exactly one reminder. VK: the row's random_id makes VK drop a repeat. MAX (no

@@ -633,6 +633,13 @@ class Emulator:
         obj["message"]["action"] = {"type": "chat_invite_user", "member_id": -self.group_id}
         self._push("message_new", obj)
 
+    def remove_community(self, peer_id: int, by: int) -> None:
+        """`by` removes the community from the chat: VK tells the bot with a chat_kick_user service message."""
+        self.chats[peer_id].community_in = False
+        obj = self._message_object(by, peer_id, "", None)
+        obj["message"]["action"] = {"type": "chat_kick_user", "member_id": -self.group_id}
+        self._push("message_new", obj)
+
     def new_community(self) -> None:
         """Put the community in the state VK creates it in: messages, bot abilities and the long poll off."""
         self.community = Community()

@@ -21,7 +21,7 @@ from bot.max.updates import MAX, MaxUpdates
 from storage.accounts import MaxAccountRepo
 
 POLL_S = 30  # MAX holds a long poll at most 30 s since May 2026 (and takes 2 polls a second, keeping events 24 h)
-TYPES = "message_created,message_callback,bot_started,bot_stopped,bot_added"
+TYPES = "message_created,message_callback,bot_started,bot_stopped,bot_added,bot_removed"
 
 
 class MaxSide:

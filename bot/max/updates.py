@@ -60,6 +60,9 @@ class MaxUpdates:
             if kind == "bot_stopped":
                 return Incoming("deny", f"max:stopped:{user['user_id']}:{update['timestamp']}", int(user["user_id"]),
                                 int(update["chat_id"]), messenger=MAX, sender_name=_name(user))
+            if kind == "bot_removed":
+                return Incoming("left", f"max:removed:{update['chat_id']}:{update['timestamp']}", int(user["user_id"]),
+                                int(update["chat_id"]), True, messenger=MAX, sender_name=_name(user))
             if kind == "bot_added":
                 return Incoming("joined", f"max:added:{update['chat_id']}:{update['timestamp']}", int(user["user_id"]),
                                 int(update["chat_id"]), True, f"@{self.username}" if self.username else "",

@@ -13,7 +13,7 @@ from bot.services.invites import InviteService, Outcome
 from bot.services.names import person_label
 from bot.views import texts
 from bot.views.format import fmt_date
-from bot.views.message import File, Reply
+from bot.views.message import File, Outgoing, Reply
 from bot.views.sheets import workbook
 from storage.chats import ChatRepo
 from storage.people import PeopleRepo
@@ -157,6 +157,18 @@ class PeopleService:
             return Reply(texts.BIND_TAKEN.format(scope=await self.access.label(bound.role, bound.scope_id) or "—"))
         await self.chat_repo.bind(peer, role, scope_id, actor.vk_id)
         return Reply(texts.BIND_DONE.format(scope=label))
+
+
+    async def chat_left(self, peer: int, in_max: bool, event_id: str) -> list[Outgoing]:
+        """The bot was removed from a chat: its territory's coordinators hear it privately (the binding stays)."""
+        bound = await self.chat_repo.get(peer)
+        if bound is None:
+            return []
+        scope = await self.access.label(bound.role, bound.scope_id) or "—"
+        how = texts.CHAT_LEFT_MAX if in_max else ""
+        text = texts.CHAT_LEFT.format(scope=scope, how=how)
+        return [Outgoing(person.vk_id, Reply(text), f"left:{event_id}:{person.vk_id}")
+                for person in await self.people_repo.holders(bound.role, bound.scope_id)]
 
 
 def _printable(name: str) -> str:

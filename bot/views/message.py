@@ -80,7 +80,7 @@ class Incoming:
     A messenger's adapter makes it with the messenger's own ids; by the time a handler sees it (inside the event's
     transaction) `from_id` is our `person_id` and `peer` ours too (storage/accounts.py)."""
 
-    kind: Literal["message", "callback", "allow", "deny", "joined"]  # joined: the bot was added to a chat
+    kind: Literal["message", "callback", "allow", "deny", "joined", "left"]  # joined/left: the bot added to/removed from a chat
     event_id: str
     from_id: int  # who: our person_id once resolved
     peer: int  # where to answer: the person, or the group chat

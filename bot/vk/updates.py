@@ -92,7 +92,12 @@ class VkUpdates:
         text is how to address the bot there, so the welcome can say it."""
         message = (update.get("object") or {}).get("message") or {}
         action = message.get("action") or {}
-        if action.get("type") != "chat_invite_user" or action.get("member_id") != -self.group_id:
+        if action.get("member_id") != -self.group_id:
+            return None
+        if action.get("type") == "chat_kick_user":  # the community was removed from the chat
+            return Incoming("left", str(update.get("event_id") or ""), int(message.get("from_id") or 0),
+                            int(message["peer_id"]), True)
+        if action.get("type") != "chat_invite_user":
             return None
         name = next((n for n in sorted(self.screen_names) if not n.startswith(("club", "public"))),
                     f"club{self.group_id}")
