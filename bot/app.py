@@ -138,7 +138,10 @@ class App:
         scheduler = self._start_scheduler() if self.schedule else None
         if self.web is not None:
             await self.web.start()
-        running = [asyncio.create_task(self.vk.run(stop))] if self.vk is not None else []
+        running = []
+        if self.vk is not None:
+            by_callback = self.config.vk is not None and bool(self.config.vk.callback_url)
+            running.append(asyncio.create_task(self.vk.serve_callback(stop) if by_callback else self.vk.run(stop)))
         if self.max is not None:
             by_webhook = self.config.max is not None and bool(self.config.max.webhook_url)
             running.append(asyncio.create_task(self.max.serve_webhook(stop) if by_webhook else self.max.run(stop)))
@@ -199,7 +202,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
                     clock: Clock | None = None, raise_errors: bool = False, roadmap_recheck_s: float = 2.0,
                     schedule: bool = True, api: API | None = None, max_token: str | None = None,
                     max_api_url: str | None = None, open_file: Opener | None = None,
-                    max_webhook_secret: str = "") -> App:
+                    max_webhook_secret: str = "", vk_callback_secret: str = "") -> App:
     """Every object the bot needs. `api`: a ready VK API client (tests pass one that talks to the
     emulator in-process, and `open_file` that serves its files); otherwise one is made for `api_url` or
     `[vk] api_url`."""
@@ -253,4 +256,6 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         app.web = WebServer(config.server.listen, app.health)
         if app.max is not None and config.max is not None and config.max.webhook_url:
             app.web.add_webhook(webhook_path(config.max.webhook_url), max_webhook_secret, app.max.take)
+        if app.vk is not None and config.vk is not None and config.vk.callback_url:
+            app.web.add_vk_callback(webhook_path(config.vk.callback_url), vk_callback_secret, app.vk.take)
     return app

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from bot.config import Config, file_problem, max_token, max_webhook_secret, vk_token
+from bot.config import Config, file_problem, max_token, max_webhook_secret, vk_callback_secret, vk_token
 from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
@@ -66,8 +66,10 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
     from bot.app import build_app
 
     webhook = config.max is not None and bool(config.max.webhook_url)
+    callback = config.vk is not None and bool(config.vk.callback_url)
     app = await build_app(config, token, clock=clock, max_token=max_token() if config.max is not None else None,
-                          max_webhook_secret=max_webhook_secret() if webhook else "")
+                          max_webhook_secret=max_webhook_secret() if webhook else "",
+                          vk_callback_secret=vk_callback_secret() if callback else "")
     try:
         if installation is None:  # a new database: its identity exists from now on
             installation = InstanceLock.acquire_installation(await app.db.installation(), config.storage.path)
@@ -83,7 +85,7 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
 async def _serve_app(app: App, config: Config, stop: asyncio.Event) -> int:
     from bot.max.api import TRANSIENT_EXCEPTIONS as MAX_TRANSIENT
     from bot.max.api import MaxError, tls_refused
-    from bot.vk.community import CommunityUnusable, refusal, wait_for_vk
+    from bot.vk.community import Callback, CommunityUnusable, refusal, wait_for_vk
 
     if app.max is not None:
         try:
@@ -101,7 +103,8 @@ async def _serve_app(app: App, config: Config, stop: asyncio.Event) -> int:
     try:
         if config.vk is not None and app.api is not None:
             try:
-                report = await wait_for_vk(app.api, config.vk.group_id, stop)
+                callback = Callback(config.vk.callback_url, vk_callback_secret()) if config.vk.callback_url else None
+                report = await wait_for_vk(app.api, config.vk.group_id, stop, callback)
             except CommunityUnusable as e:
                 print(f"{e}.", file=sys.stderr)
                 return 1
@@ -129,12 +132,13 @@ async def setup_community(config: Config, token: str) -> int:
         return 2
 
     from bot.vk.api import TRANSIENT_EXCEPTIONS, connect
-    from bot.vk.community import CommunityUnusable, inspect, render
+    from bot.vk.community import Callback, CommunityUnusable, inspect, render
 
     api = connect(token, config.vk.api_url, config.vk.requests_per_second)
     try:
-        fixed = await inspect(api, config.vk.group_id, fix=True)
-        after = await inspect(api, config.vk.group_id)
+        callback = Callback(config.vk.callback_url, vk_callback_secret()) if config.vk.callback_url else None
+        fixed = await inspect(api, config.vk.group_id, fix=True, callback=callback)
+        after = await inspect(api, config.vk.group_id, callback=callback)
     except CommunityUnusable as e:
         print(f"{e}.", file=sys.stderr)
         return 1

@@ -28,11 +28,21 @@ class VkSection(_Section):
     group_id: Annotated[int, Field(gt=0)]
     api_url: str = VK_API_URL
     requests_per_second: Annotated[int, Field(ge=0, le=1000)] = 20  # VK's limit for a community; 0: off
+    # production: VK's Callback API posts events to this https url (passed by the proxy to [server] listen);
+    # empty: Bots Long Poll
+    callback_url: str = ""
 
     @field_validator("api_url")
     @classmethod
     def _url(cls, v: str) -> str:
         return _http_url(v).rstrip("/") + "/"  # VK's methods are appended: …/method/messages.send
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback(cls, v: str) -> str:
+        if v and not v.startswith("https://"):
+            raise ValueError("адрес для Callback API — https://… (за вашим TLS-прокси)")
+        return v
 
 
 MAX_API_URL = "https://platform-api2.max.ru"
@@ -150,6 +160,8 @@ class Config(_Section):
             raise ValueError("нужен раздел [vk] (сообщество ВКонтакте) или [max] (бот MAX), или оба")
         if self.max is not None and self.max.webhook_url and not self.server.listen:
             raise ValueError("[max] webhook_url задан, а [server] listen нет: события MAX некому принять")
+        if self.vk is not None and self.vk.callback_url and not self.server.listen:
+            raise ValueError("[vk] callback_url задан, а [server] listen нет: события ВКонтакте некому принять")
         return self
 
 
@@ -228,13 +240,22 @@ def vk_token() -> str:
     return token
 
 
-def max_webhook_secret() -> str:
-    """MAX_WEBHOOK_SECRET: what MAX puts in X-Max-Bot-Api-Secret of each delivery (5-256 of A-Z a-z 0-9 _ -)."""
-    secret = os.environ.get("MAX_WEBHOOK_SECRET", "").strip()
-    if not re.fullmatch(r"[A-Za-z0-9_-]{5,256}", secret):
-        raise ConfigError("в [max] задан webhook_url, а переменная окружения MAX_WEBHOOK_SECRET не задана или не из "
-                          "5–256 символов A–Z, a–z, 0–9, _ и -: без неё любой мог бы прислать боту событие от имени MAX")
+def _secret(name: str, pattern: str, why: str) -> str:
+    secret = os.environ.get(name, "").strip()
+    if not re.fullmatch(pattern, secret):
+        raise ConfigError(f"{why}, а переменная окружения {name} не задана или не такая, как нужно "
+                          f"({pattern}): без неё любой мог бы прислать боту событие от имени мессенджера")
     return secret
+
+
+def max_webhook_secret() -> str:
+    """MAX_WEBHOOK_SECRET: what MAX puts in X-Max-Bot-Api-Secret of each delivery (MAX: 5-256 of A-Z a-z 0-9 _ -)."""
+    return _secret("MAX_WEBHOOK_SECRET", r"[A-Za-z0-9_-]{5,256}", "в [max] задан webhook_url")
+
+
+def vk_callback_secret() -> str:
+    """VK_CALLBACK_SECRET: the secret_key VK puts in each Callback API event (VK: up to 50 Latin letters and digits)."""
+    return _secret("VK_CALLBACK_SECRET", r"[A-Za-z0-9]{1,50}", "в [vk] задан callback_url")
 
 
 def max_token() -> str:

@@ -1,4 +1,5 @@
-"""The bot's own HTTP server, behind the operator's TLS proxy (`[server] listen`): MAX's webhook and GET /healthz.
+"""The bot's own HTTP server, behind the operator's TLS proxy (`[server] listen`): MAX's webhook, VK's Callback API
+and GET /healthz.
 
 MAX posts each update to `[max] webhook_url` with the secret in `X-Max-Bot-Api-Secret`; a request without it is
 refused (403) before its body is read. The answer is 200 only after the update's transaction has committed, 503
@@ -16,8 +17,17 @@ from aiohttp import web
 from loguru import logger
 
 Take = Callable[[dict[str, Any]], Awaitable[bool]]
+TakeVk = Callable[[dict[str, Any]], Awaitable[str | None]]
 Health = Callable[[], Awaitable[str | None]]  # None: healthy; else what is wrong
 MAX_BODY = 1024 * 1024  # an update is a few KB; MAX documents no larger one
+
+
+async def _json_object(request: web.Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def webhook_path(url: str) -> str:
@@ -40,13 +50,26 @@ class WebServer:
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 logger.warning("a webhook request without MAX's secret was refused")
                 return web.Response(status=403)
-            try:
-                update = json.loads(await request.read())
-            except (ValueError, UnicodeDecodeError):
-                return web.Response(status=400)
-            if not isinstance(update, dict):
+            update = await _json_object(request)
+            if update is None:
                 return web.Response(status=400)
             return web.Response(status=200 if await take(update) else 503)
+
+        self.app.router.add_post(path, receive)
+
+    def add_vk_callback(self, path: str, secret: str, take: TakeVk) -> None:
+        """VK's Callback API: the secret comes in the body (`secret`), the answer is a text — the confirmation code
+        or "ok"; anything else makes VK deliver the event again."""
+        async def receive(request: web.Request) -> web.Response:
+            event = await _json_object(request)
+            if event is None:
+                return web.Response(status=400)
+            given = str(event.get("secret") or "")
+            if event.get("type") != "confirmation" and not hmac.compare_digest(given.encode(), secret.encode()):
+                logger.warning("a Callback API request without the community's secret was refused")
+                return web.Response(status=403)
+            answer = await take(event)
+            return web.Response(text=answer) if answer is not None else web.Response(status=503)
 
         self.app.router.add_post(path, receive)
 

@@ -164,6 +164,11 @@ class Emulator:
         self.dedup: dict[tuple[int, int], int] = {}
         self.event_answers: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
+        self.callback_servers: list[dict[str, Any]] = []
+        self._callback_seq = 0
+        self.confirmation_code = secrets.token_hex(4)
+        self.on_callback_server: Any = None  # the HTTP server's confirmer and deliverer (vkemu/server.py)
+        self.on_callback_event: Any = None
         self.streamed: dict[str, int] = {}  # a file served as this many MB of zeros, never held (say_file)
         self.faults = Faults()
         self.requests_total = 0
@@ -291,6 +296,61 @@ class Emulator:
             if name in p:
                 (c.longpoll_events.add if int(p[name]) else c.longpoll_events.discard)(name)
         return 1
+
+    # -- Callback API: VK posts each event to the community's server (dev.vk.com, «Callback API»): first a
+    # {"type": "confirmation"} the server must answer with the community's code, then events carrying the server's
+    # secret_key, each answered "ok" — anything else is delivered again. The HTTP side is vkemu/server.py.
+
+    async def _m_groups_addCallbackServer(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        self._callback_seq += 1
+        server = {"id": self._callback_seq, "title": str(p.get("title", "")), "creator_id": 1, "url": str(p["url"]),
+                  "secret_key": str(p.get("secret_key", "")), "status": "unconfigured", "events": set(),
+                  "api_version": ""}
+        self.callback_servers.append(server)
+        if self.on_callback_server is not None:
+            self.on_callback_server(server)  # VK asks the server to confirm itself at once
+        return {"server_id": server["id"]}
+
+    async def _m_groups_getCallbackServers(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        items = [{k: v for k, v in server.items() if k not in ("events", "api_version")}
+                 for server in self.callback_servers]
+        return {"count": len(items), "items": items}
+
+    async def _m_groups_editCallbackServer(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        server = self._callback_server(p)
+        server.update({"url": str(p.get("url", server["url"])), "title": str(p.get("title", server["title"])),
+                       "secret_key": str(p.get("secret_key", server["secret_key"]))})
+        if server["status"] != "ok" and self.on_callback_server is not None:
+            self.on_callback_server(server)  # an unconfirmed server is asked again
+        return 1
+
+    async def _m_groups_deleteCallbackServer(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        self.callback_servers.remove(self._callback_server(p))
+        return 1
+
+    async def _m_groups_setCallbackSettings(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        server = self._callback_server(p)
+        if "api_version" in p:
+            server["api_version"] = str(p["api_version"])
+        for name in self.schema.long_poll_event_names():
+            if name in p:
+                (server["events"].add if int(p[name]) else server["events"].discard)(name)
+        return 1
+
+    async def _m_groups_getCallbackConfirmationCode(self, p: dict[str, Any]) -> Any:
+        self._own_group(p, "manage")
+        return {"code": self.confirmation_code}
+
+    def _callback_server(self, p: dict[str, Any]) -> dict[str, Any]:
+        server = next((s for s in self.callback_servers if s["id"] == int(p.get("server_id", 0))), None)
+        if server is None:
+            raise VKError(100, "One of the parameters specified was missing or invalid: server_id")
+        return server
 
     async def _m_groups_getLongPollServer(self, p: dict[str, Any]) -> Any:
         if p["group_id"] != self.group_id:
@@ -556,6 +616,11 @@ class Emulator:
         return self._lp_cond
 
     def _push(self, kind: str, obj: dict[str, Any]) -> None:
+        for server in self.callback_servers:  # the Callback API's settings are its own, apart from the long poll's
+            if server["status"] == "ok" and kind in server["events"] and self.on_callback_event is not None:
+                self.on_callback_event(server, {"group_id": self.group_id, "type": kind,
+                                                "event_id": secrets.token_hex(20), "v": server["api_version"],
+                                                "object": obj, "secret": server["secret_key"]})
         c = self.community
         if not c.longpoll_enabled or kind not in c.longpoll_events:
             return  # the community's Long Poll settings do not send this event type

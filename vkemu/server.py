@@ -132,12 +132,50 @@ def build_web_app(emu: Emulator) -> web.Application:
 
 
 class EmulatorServer:
-    """Runs an Emulator on a loopback port inside the current event loop (tests, sandbox)."""
+    """Runs an Emulator on a loopback port inside the current event loop (tests, sandbox); for a Callback API server
+    it confirms the server (its answer must be the community's code) and POSTs each event, again while the answer
+    is not "ok" (VK retries a failed delivery; `retry_s` shortens the pause for tests)."""
 
-    def __init__(self, emulator: Emulator | None = None) -> None:
+    def __init__(self, emulator: Emulator | None = None, retry_s: float = 10.0, attempts: int = 5) -> None:
         self.emulator = emulator or Emulator()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.retry_s, self.attempts = retry_s, attempts
+        self.callback_posts: list[tuple[str, str]] = []  # (type, the server's answer) of each delivery
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: Any = None
+        self.emulator.on_callback_server = lambda server: self._later(self._confirm(server))
+        self.emulator.on_callback_event = lambda server, event: self._later(self._deliver(server, event))
+
+    def _later(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post(self, url: str, body: dict[str, Any]) -> str:
+        import aiohttp
+
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession()
+        try:
+            async with self._client.post(url, json=body, timeout=aiohttp.ClientTimeout(total=25)) as resp:
+                return (await resp.text()) if resp.status == 200 else f"HTTP {resp.status}"
+        except (aiohttp.ClientError, OSError, TimeoutError) as e:
+            return type(e).__name__
+
+    async def _confirm(self, server: dict[str, Any]) -> None:
+        server["status"] = "wait"
+        answer = await self._post(server["url"], {"type": "confirmation", "group_id": self.emulator.group_id})
+        self.callback_posts.append(("confirmation", answer))
+        server["status"] = "ok" if answer.strip() == self.emulator.confirmation_code else "failed"
+
+    async def _deliver(self, server: dict[str, Any], event: dict[str, Any]) -> None:
+        for _ in range(self.attempts):
+            answer = await self._post(server["url"], event)
+            self.callback_posts.append((event["type"], answer))
+            if answer == "ok":
+                return
+            await asyncio.sleep(self.retry_s)
 
     @property
     def api_url(self) -> str:
@@ -156,6 +194,11 @@ class EmulatorServer:
         return self
 
     async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -62,8 +62,17 @@ async def _call(api: API, method: str, params: dict) -> dict:
         raise
 
 
-async def inspect(api: API, group_id: int, *, fix: bool = False) -> Report:
-    """Read every setting; with `fix`, change what is wrong and the token may change."""
+@dataclass(frozen=True)
+class Callback:
+    """The Callback API server the bot is to be (`[vk] callback_url`, VK_CALLBACK_SECRET)."""
+
+    url: str
+    secret: str
+
+
+async def inspect(api: API, group_id: int, *, fix: bool = False, callback: Callback | None = None) -> Report:
+    """Read every setting; with `fix`, change what is wrong and the token may change. With `callback`, events come
+    by the Callback API to that server instead of the Bots Long Poll."""
     groups = (await _call(api, "groups.getById", {}))
     group = (groups.get("groups") or [{}])[0] if isinstance(groups, dict) else groups[0]
     if int(group.get("id", 0)) != group_id:
@@ -89,6 +98,9 @@ async def inspect(api: API, group_id: int, *, fix: bool = False) -> Report:
         was_off = name in off
         checks.append(Check(title, fix or not was_off, "было выключено — включено" if was_off and fix else
                             "выключено" if was_off else "включено", changed=was_off and fix))
+    if callback is not None:
+        checks.append(await _callback_check(api, group_id, callback, fix))
+        return Report(str(group.get("name", "")), checks)
     lp = await _call(api, "groups.getLongPollSettings", {"group_id": group_id})
     events = lp.get("events") or {}
     wrong = []
@@ -108,13 +120,43 @@ async def inspect(api: API, group_id: int, *, fix: bool = False) -> Report:
     return Report(str(group.get("name", "")), checks)
 
 
-async def wait_for_vk(api: API, group_id: int, stop: asyncio.Event) -> Report | None:
+async def _callback_check(api: API, group_id: int, callback: Callback, fix: bool) -> Check:
+    """One server of the community's Callback API at `url` with the secret, API 5.199 and the bot's events. VK
+    confirms a new server by asking it for the community's code: `run` must be serving it already (it is, when
+    setup-community runs beside it; otherwise VK shows «не подтверждён» and `setup-community` is run again)."""
+    servers = (await _call(api, "groups.getCallbackServers", {"group_id": group_id})).get("items") or []
+    mine = next((s for s in servers if s.get("url") == callback.url), None)
+    if not fix:
+        if mine is None:
+            return Check("Callback API", False, f"нет сервера {callback.url}", fix="запустите setup-community")
+        if mine.get("status") != "ok":  # not a reason to refuse a start: VK confirms a server the bot serves
+            return Check("Callback API", True, f"сервер {callback.url} ещё не подтверждён ({mine.get('status')})",
+                         fix="когда бот запущен, запустите setup-community ещё раз: ВКонтакте проверит адрес")
+        return Check("Callback API", True, f"сервер {callback.url}, версия {LONGPOLL_VERSION}")
+    if mine is None:
+        server_id = (await _call(api, "groups.addCallbackServer", {
+            "group_id": group_id, "url": callback.url, "title": "Sferum bot",  # VK: 14 characters at most
+            "secret_key": callback.secret}))["server_id"]
+    else:
+        server_id = mine["id"]
+        await _call(api, "groups.editCallbackServer", {"group_id": group_id, "server_id": server_id,
+                                                       "url": callback.url, "title": mine.get("title") or "Sferum bot",
+                                                       "secret_key": callback.secret})
+    await _call(api, "groups.setCallbackSettings", {"group_id": group_id, "server_id": server_id,
+                                                    "api_version": LONGPOLL_VERSION,
+                                                    **{e: 1 for e in LONGPOLL_EVENTS}})
+    return Check("Callback API", True, f"сервер {callback.url} настроен: версия {LONGPOLL_VERSION}, события "
+                 f"{', '.join(LONGPOLL_EVENTS)}, секрет из VK_CALLBACK_SECRET", changed=mine is None)
+
+
+async def wait_for_vk(api: API, group_id: int, stop: asyncio.Event,
+                      callback: Callback | None = None) -> Report | None:
     """`inspect` at start-up, waiting out a network or VK outage with backoff (a restart loop would only
     hammer VK); None if `stop` was set meanwhile."""
     delay = 1.0
     while True:
         try:
-            return await inspect(api, group_id)
+            return await inspect(api, group_id, callback=callback)
         except (*TRANSIENT_EXCEPTIONS, ValueError) as e:
             logger.warning("VK is unreachable at start ({}); trying again in {:.0f} s", type(e).__name__, delay)
         except VKAPIError as e:

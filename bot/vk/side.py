@@ -31,11 +31,55 @@ class VkSide:
         self.events = events
         self.outbox = outbox
         self.shutdown_grace = shutdown_grace
+        self.confirmation = ""  # the Callback API's confirmation code (serve_callback reads it)
 
     def feed(self, update: dict[str, Any]) -> asyncio.Task[None] | None:
         """One of VK's updates to the dispatcher (None: not for the bot)."""
         incoming = self.updates.incoming(update)
         return self.dispatcher.feed_incoming(incoming) if incoming is not None else None
+
+    async def take(self, event: dict[str, Any], within_s: float = 20.0) -> str | None:
+        """One Callback API event (its secret already checked): the text VK expects back — the confirmation code for
+        {"type": "confirmation"}, "ok" once the event is handled and committed — or None when it could not be in
+        time (VK delivers it again; the handled mark makes a repeat a no-op)."""
+        if int(event.get("group_id") or 0) != self.group_id:
+            return "ok"  # another community's event: not ours, nothing to retry
+        if event.get("type") == "confirmation":
+            return self.confirmation or None
+        task = self.feed(event)
+        if task is None:
+            return "ok"
+        try:
+            await asyncio.wait_for(asyncio.shield(task), within_s)
+        except TimeoutError:
+            return None
+        return "ok"
+
+    async def serve_callback(self, stop: asyncio.Event) -> None:
+        """Callback API mode: events arrive through `take` (bot/web.py); here the sender runs until `stop`."""
+        try:
+            self.confirmation = (await asyncio.wait_for(self.api.request(
+                "groups.getCallbackConfirmationCode", {"group_id": self.group_id}), 10))["response"]["code"]
+        except Exception:  # without it VK cannot (re)confirm the server; events of a confirmed one still come
+            logger.warning("could not read the Callback API confirmation code")
+        learning = asyncio.create_task(self.learn_screen_name())
+        await self.random_ids_past_vk()
+        sender_stop = asyncio.Event()
+        sender = asyncio.create_task(self.sender.run(sender_stop))
+        await stop.wait()
+        try:
+            await self._finish_work()
+        finally:
+            learning.cancel()
+            sender_stop.set()
+            await sender
+
+    async def _finish_work(self) -> None:
+        """At a stop: handlers in flight finish and their replies go out, each within the grace period."""
+        if not await self.dispatcher.drain(self.shutdown_grace):
+            logger.warning("some handlers did not finish within {} s", self.shutdown_grace)
+        if not await self.sender.drain(self.shutdown_grace):
+            logger.warning("some messages stay in the outbox until the next start")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Long-poll and send until `stop`; then let in-flight handlers finish and their replies go out."""
@@ -69,10 +113,7 @@ class VkSide:
         try:
             if listener in done and not listener.cancelled() and listener.exception():
                 raise listener.exception()  # type: ignore[misc]
-            if not await self.dispatcher.drain(self.shutdown_grace):
-                logger.warning("some handlers did not finish within {} s", self.shutdown_grace)
-            if not await self.sender.drain(self.shutdown_grace):
-                logger.warning("some messages stay in the outbox until the next start")
+            await self._finish_work()
         finally:
             learning.cancel()
             sender_stop.set()
