@@ -16,11 +16,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8082)
     parser.add_argument("--token", default="maxemu-token")
     parser.add_argument("--rate-limit", type=int, default=RATE_LIMIT, help="requests per second (MAX: 30)")
+    parser.add_argument("--webhook-retry-s", type=float, default=30.0, help="pause before a webhook is tried again")
     args = parser.parse_args(argv)
 
     async def serve() -> None:
         emu = Emulator(token=args.token, rate_limit=args.rate_limit)
-        server = await MaxEmulatorServer(emu).start(args.host, args.port)
+        server = await MaxEmulatorServer(emu, retry_s=args.webhook_retry_s).start(args.host, args.port)
         print(f"maxemu listening on {server.api_url} (bot {emu.bot_id}, control {server.api_url}/_control/)",
               flush=True)
         stop = asyncio.Event()

@@ -140,6 +140,7 @@ class Emulator:
         self.subscriptions: list[dict[str, Any]] = []
         self.per_chat: dict[tuple[str, Any], collections.deque[float]] = {}
         self.on_update: Any = None  # the HTTP server's deliverer, told of each update while subscribed
+        self.webhook_posts: list[tuple[str, int]] = []  # (update_type, HTTP status) of each delivery attempt
         self.sent: list[Delivered] = []
         self.messages: dict[str, dict[str, Any]] = {}  # mid -> message (the bot's and the people's)
         self.uploads: dict[str, Upload] = {}

@@ -104,7 +104,10 @@ def build_web_app(emu: Emulator) -> web.Application:
                 for status, _code in emu.rejected:
                     refused[str(status)] = refused.get(str(status), 0) + 1
                 return web.json_response({"sent": len(emu.sent), "refused": refused, "requests": len(emu.calls),
-                                          "labels_cut": len(emu.labels_cut)})
+                                          "labels_cut": len(emu.labels_cut),
+                                          "webhook_statuses": [status for _, status in emu.webhook_posts]})
+            if action == "subscribe":  # a webhook as setup-max would set it (a loopback url is taken for tests)
+                return web.json_response(emu._subscribe({"url": args["url"], "secret": args.get("secret")}))
             if action == "add_user":
                 emu.add_user(int(args["user_id"]), args.get("first_name", "Анна"), args.get("last_name"))
                 return web.json_response({"ok": True})
@@ -167,10 +170,13 @@ class MaxEmulatorServer:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.retry_s, self.give_up_s = retry_s, give_up_s
-        self.webhook_posts: list[tuple[str, int]] = []  # (update_type, status) of each delivery attempt
         self._deliveries: set[asyncio.Task[None]] = set()
         self._client: Any = None
         self.emulator.on_update = self._deliver_later
+
+    @property
+    def webhook_posts(self) -> list[tuple[str, int]]:
+        return self.emulator.webhook_posts
 
     def _deliver_later(self, subscription: dict[str, Any], update: dict[str, Any]) -> None:
         task = asyncio.get_running_loop().create_task(self._deliver(subscription, update))
@@ -191,7 +197,7 @@ class MaxEmulatorServer:
                     status = resp.status  # MAX: the bot must answer 200 within 30 s
             except (aiohttp.ClientError, OSError, TimeoutError):
                 status = 0
-            self.webhook_posts.append((update["update_type"], status))
+            self.emulator.webhook_posts.append((update["update_type"], status))
             if status == 200:
                 return
             if time.monotonic() - started > self.give_up_s:

@@ -52,9 +52,11 @@ def vkemu_process(rate_limit: int = 0, port: int | None = None) -> contextlib.Ab
     return _emulator_process("vkemu", ["--rate-limit", str(rate_limit)], port or free_port(), "/control/stats")
 
 
-def maxemu_process(token: str = "maxemu-token", port: int | None = None) -> contextlib.AbstractContextManager[str]:
+def maxemu_process(token: str = "maxemu-token", port: int | None = None,
+                   webhook_retry_s: float = 30.0) -> contextlib.AbstractContextManager[str]:
     """Start `python -m maxemu` (MAX's 30 requests a second) and yield its base URL; stop it afterwards."""
-    return _emulator_process("maxemu", ["--token", token], port or free_port(), "/_control/stats")
+    return _emulator_process("maxemu", ["--token", token, "--webhook-retry-s", str(webhook_retry_s)],
+                             port or free_port(), "/_control/stats")
 
 
 def max_control(base: str, action: str, body: dict | None = None) -> object:
