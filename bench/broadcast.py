@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root
 from testkit.processes import (  # noqa: E402
     bot_env,
     control,
+    control_async,
     max_control,
     maxemu_process,
     percentile,
@@ -125,8 +126,7 @@ async def _replies_during(base: str, repliers: list[int], n: int) -> list[float]
     latencies: list[float] = []
     async with aiohttp.ClientSession() as s:
         async def post(action: str, body: dict) -> object:
-            async with s.post(f"{base}/control/{action}", json=body) as r:
-                return await r.json()
+            return await control_async(s, base, action, body)
 
         async def delivered() -> int:
             stats = await post("stats", {})

@@ -8,8 +8,9 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 # A SIGTERM before `run` installs its own handlers (our imports take half a second on a loaded machine, and a
 # supervisor may stop the bot at once) ends the process quietly with code 0, not killed with 143 mid-import.
@@ -144,6 +145,16 @@ def _setup_logging() -> None:
                filter=_quiet_libraries)  # type: ignore[arg-type]
 
 
+def _run(command: Coroutine[Any, Any, int]) -> int:
+    """asyncio.run, after which SIGTERM is ignored: the loop, closing, puts SIGTERM back to its default (death by the
+    signal, 143), and the command's outcome is decided by then — a SIGTERM while the process prints it and exits
+    must not overwrite it."""
+    try:
+        return asyncio.run(command)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging()
@@ -153,33 +164,33 @@ def main(argv: list[str] | None = None) -> int:
             from bot.sandbox import run_sandbox
 
             try:
-                return asyncio.run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3"),
+                return _run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3"),
                                                getattr(args, "roadmap", []), getattr(args, "messenger", "vk")))
             except KeyboardInterrupt:
                 print("\nПесочница остановлена.")
                 return 0
         config = load_config(config_path(getattr(args, "config", None)))
         if command == "run":
-            return asyncio.run(cli.run(config, vk_token() if config.vk is not None else "",
+            return _run(cli.run(config, vk_token() if config.vk is not None else "",
                                        getattr(args, "clock_shift_days", 0)))
         if command == "import-orgs":
-            return asyncio.run(cli.import_orgs(config, Path(args.file)))
+            return _run(cli.import_orgs(config, Path(args.file)))
         if command == "setup-max":
-            return asyncio.run(cli.setup_max(config, max_token()))
+            return _run(cli.setup_max(config, max_token()))
         if command == "setup-community":
-            return asyncio.run(cli.setup_community(config, vk_token()))
+            return _run(cli.setup_community(config, vk_token()))
         if command == "remove-org":
-            return asyncio.run(cli.remove_org(config, args.id, args.yes))
+            return _run(cli.remove_org(config, args.id, args.yes))
         if command == "load-roadmap":
-            return asyncio.run(cli.load_roadmaps(config, [Path(f) for f in args.file], args.allow_unknown))
+            return _run(cli.load_roadmaps(config, [Path(f) for f in args.file], args.allow_unknown))
         if command == "invite":
-            return asyncio.run(cli.invite(config, args.role, args.scope))
+            return _run(cli.invite(config, args.role, args.scope))
         if command == "export":
-            return asyncio.run(cli.export(config, args.scope, args.period, args.out))
+            return _run(cli.export(config, args.scope, args.period, args.out))
         if command == "import-figures":
-            return asyncio.run(cli.import_figures(config, Path(args.file), args.period, args.apply))
+            return _run(cli.import_figures(config, Path(args.file), args.period, args.apply))
         if command == "run-job":
-            return asyncio.run(cli.run_job(config, args.job, args.at, args.send))
+            return _run(cli.run_job(config, args.job, args.at, args.send))
     except ConfigError as e:
         print(f"Ошибка настройки: {e}", file=sys.stderr)
         return 2

@@ -142,8 +142,10 @@ def control(base: str, action: str, body: dict | None = None) -> object:
     return json.loads(urllib.request.urlopen(req, timeout=30).read())
 
 
-async def control_async(session: object, base: str, action: str, body: dict, attempts: int = 8) -> object:
-    """`control` from async code, over an aiohttp session; a dropped connection is tried again."""
+async def control_async(session: object, base: str, action: str, body: dict, attempts: int = 8,
+                        prefix: str = "/control/") -> object:
+    """`control` from async code, over an aiohttp session (vkemu's /control/, or maxemu's with prefix="/_control/");
+    a dropped connection is tried again."""
     import asyncio
 
     import aiohttp
@@ -151,7 +153,7 @@ async def control_async(session: object, base: str, action: str, body: dict, att
     assert isinstance(session, aiohttp.ClientSession)
     for attempt in range(attempts):
         try:
-            async with session.post(f"{base}/control/{action}", json=body) as r:
+            async with session.post(f"{base}{prefix}{action}", json=body) as r:
                 return await r.json()
         except aiohttp.ClientError:
             await asyncio.sleep(0.3 * (attempt + 1))

@@ -93,9 +93,11 @@ class MaxSender:
         self._peers_busy.add(row.peer_id)
         self._busy += 1
         try:
-            self._sent_to.setdefault(row.peer_id, collections.deque()).append(time.monotonic())
             await self._deliver(row)
         finally:
+            # counted from the answer, not the request: MAX saw the send somewhere between the two, so spacing
+            # measured from answers never puts three in one of MAX's seconds (from requests, it had drawn 429s)
+            self._sent_to.setdefault(row.peer_id, collections.deque()).append(time.monotonic())
             self._claimed.discard(row.id)
             self._peers_busy.discard(row.peer_id)
             self._busy -= 1

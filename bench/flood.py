@@ -1,0 +1,103 @@
+"""One MAX user floods the bot while others use it: how long the others wait for their replies.
+
+Usage: python bench/flood.py [--flood 10000] [--others 200]
+
+`python -m bot run` serves MAX through a maxemu process (30 requests a second, 2 a second per chat). One registered
+admin sends `--flood` messages as fast as maxemu takes them; meanwhile each of `--others` admins sends /whoami at a
+random moment and waits for its reply. Prints the others' reply latency (p50, p99, worst), how many of the flood's
+replies were delivered by then, and MAX's 429 answers. The issue measured p99 330 s before replies were served a
+recipient at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: testkit, bot
+from testkit.processes import (  # noqa: E402
+    bot_env,
+    control_async,
+    max_control,
+    maxemu_process,
+    percentile,
+    prepare_admins,
+    vkemu_process,
+    write_config,
+)
+
+FIRST = 500_000
+
+
+async def _run(mx: str, flooder: int, others: list[int], flood: int) -> dict[str, float]:
+    latencies: list[float] = []
+    async with aiohttp.ClientSession() as s:
+        async def control(action: str, body: dict) -> object:
+            return await control_async(s, mx, action, body, prefix="/_control/")
+
+        async def flooding() -> None:
+            for n in range(flood):
+                await control("say", {"user_id": flooder, "text": f"спам {n}"})
+
+        async def one(uid: int, spread_s: float) -> None:
+            await asyncio.sleep(random.uniform(0, spread_s))
+            before = len(await control("sent", {"user_id": uid}))  # type: ignore[arg-type]
+            t0 = time.perf_counter()
+            await control("say", {"user_id": uid, "text": "/whoami"})
+            while time.perf_counter() - t0 < 600:
+                if len(await control("sent", {"user_id": uid})) > before:  # type: ignore[arg-type]
+                    latencies.append(time.perf_counter() - t0)
+                    return
+                await asyncio.sleep(0.2)
+
+        t0 = time.perf_counter()
+        flood_task = asyncio.create_task(flooding())
+        await asyncio.sleep(1.0)  # the flood is under way first
+        await asyncio.gather(*(one(uid, 20.0) for uid in others))
+        await flood_task
+        wall = time.perf_counter() - t0
+        stats = await control("stats", {})
+        flood_replies = len(await control("sent", {"user_id": flooder}))  # type: ignore[arg-type]
+    return {"flood": flood, "others": len(others), "answered": len(latencies),
+            "reply_p50_s": round(percentile(latencies, 50), 2), "reply_p99_s": round(percentile(latencies, 99), 2),
+            "reply_worst_s": round(max(latencies) if latencies else float("nan"), 2),
+            "flood_replies_delivered": flood_replies, "wall_s": round(wall, 1),
+            "http_429": int(stats["refused"].get("429", 0))}  # type: ignore[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--flood", type=int, default=10_000)
+    parser.add_argument("--others", type=int, default=200)
+    args = parser.parse_args()
+    people = args.others + 1
+    with tempfile.TemporaryDirectory() as tmp, vkemu_process(rate_limit=20) as vk, maxemu_process() as mx:
+        db = Path(tmp) / "bot.sqlite3"
+        asyncio.run(prepare_admins(db, people, FIRST, shift_to_now=False, max_ids=True))
+        max_control(mx, "add_users", {"first": FIRST, "count": people, "started": True})
+        env = {**bot_env(write_config(Path(tmp) / "config.toml", vk, db, max_api=mx)), "MAX_TOKEN": "maxemu-token"}
+        bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp, env=env)
+        try:
+            time.sleep(4)
+            result = asyncio.run(_run(mx, FIRST, list(range(FIRST + 1, FIRST + people)), args.flood))
+        finally:
+            bot.terminate()
+            bot.wait(60)
+    print(f"flood of {result['flood']} messages from one MAX user, {result['others']} others writing meanwhile:")
+    print(f"  others' replies: p50 {result['reply_p50_s']} s, p99 {result['reply_p99_s']} s, "
+          f"worst {result['reply_worst_s']} s ({result['answered']} of {result['others']} answered)")
+    print(f"  flood replies delivered by the end: {result['flood_replies_delivered']}; MAX 429: {result['http_429']}")
+    print(json.dumps({"bench": "flood", **result}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
