@@ -398,3 +398,35 @@ async def test_an_organizations_card_lists_only_roadmaps_that_cover_it(harness: 
     h.emu.add_user(1, "Владелец", "Бота")
     covered = (await h.say(1, "/status 6624000001"))[-1]
     assert "Еженедельный мониторинг" in covered.text
+
+
+async def test_the_excel_judges_a_target_as_the_chat_does_at_the_same_minute(harness: Harness) -> None:
+    """Mid-period, /status judges «Педагоги ОО … от всех» on the periods closed so far (30 %, then 40 %: on track to
+    100 % by 30.12); the Excel «Цели» sheet, made at the same minute, had judged it as of the period's due day,
+    counting the open period's 41 % (pace +1: behind) — the same figure, two verdicts. Now both say the same."""
+    import io
+
+    from openpyxl import load_workbook
+
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 910, "municipality", muni, "Ольга", "Смирнова")
+    for period, active in (("2023-10-06", 123), ("2023-10-13", 164), ("2023-10-20", 168)):
+        await h.app.repos.reports.save("6624000001", "ntgo-sferum-2023", "weekly", period,
+                                       {"staff_total": 200, "staff_active": active}, 5, h.clock(), False)
+    h.clock.now = datetime(2023, 10, 18, 6, 0, tzinfo=UTC)
+    chat = await h.text(910, "/status")
+    export = (await h.say(910, "/export"))[-1]
+    book = load_workbook(io.BytesIO(h.emu.file_bytes(export.attachments[0])))
+    sheet = book[texts.EXPORT_TARGETS_SHEET]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=False)) for row in sheet.iter_rows(min_row=2)]
+    judged = {r["Цель"]: r["Вердикт"] for r in rows if r["Территория"] == "Нижнетуринский ГО" and r["Вердикт"]}
+    assert judged, rows
+    title = "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике"
+    assert judged[title] == "в графике к 30.12.2023", judged
+    assert any(x.startswith(f"• {title}:") and "в графике к 30.12.2023" in x for x in chat.splitlines()), chat
+    for target, verdict in judged.items():
+        line = next((x for x in chat.splitlines() if x.startswith(f"• {target}:")), None)
+        if line is not None:  # shown in the chat: the same verdict
+            assert verdict in line, (target, verdict, line)

@@ -89,8 +89,9 @@ class ExportService:
             sheet, count = await self._form_sheet(rm, form, period, sub, totals)
             sheets.append(sheet)
             reported += count
-            # judged as of the period's due day: the sheet shows that period's figures beside the verdict
-            await self._targets(rm, form, period, sub, totals, target_rows, target_totals)
+            # judged when /status judges it: today while the period is open (the same verdict the chat shows at the
+            # same minute), its due day once it has closed (what the period's figures meant at its end)
+            await self._targets(rm, form, period, sub, totals, target_rows, target_totals, min(today, period.due))
         if not periods:
             return Export(None, "", texts.EXPORT_NO_PERIOD.format(date=fmt_date(wanted) if wanted else "",
                                                                   spans=self._spans(forms)))
@@ -172,13 +173,13 @@ class ExportService:
         return Sheet(title, header, rows, frozenset(bold), formats, frozenset({len(header) - 1})), counted_total
 
     async def _targets(self, rm: Roadmap, form: Form, period: Period, sub: Territory, totals: Totals,
-                       rows: list[list], totals_at: set[int]) -> None:
-        """Each of the form's targets on the territory and its municipalities, with the verdict judged on the
-        period's due day (the sheet shows that period's value beside it)."""
+                       rows: list[list], totals_at: set[int], judged_on: date) -> None:
+        """Each of the form's targets on the territory and its municipalities, with the verdict judged on
+        `judged_on` (the sheet shows that period's value beside it)."""
         targets = [t for t in rm.target if in_form(t, form)]
         if not targets:
             return
-        verdicts = await self.status.verdicts(rm, form, period, sub, targets, period.due)
+        verdicts = await self.status.verdicts(rm, form, period, sub, targets, judged_on)
         munis = sorted(sub.municipalities, key=lambda m: m.name)
         for t in targets:
             verdict = verdicts.get(t.key)
