@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from bot.domain.roadmap import Target
 from bot.domain.verdicts import judge
@@ -74,3 +75,15 @@ def test_the_time_left_counts_the_periods_still_ahead() -> None:
     assert verdict(target(), series(60, 62), date(2025, 5, 12), fridays).kind == "behind"
     late = verdict(target(by=date(2025, 12, 26)), series(60, 62), date(2025, 5, 12), fridays)
     assert late.kind == "on_track" and late.deadline == date(2025, 12, 26)
+
+
+def test_a_judged_target_without_by_is_judged_by_the_roadmaps_end() -> None:
+    """The contract: `by` defaults to `roadmap.ends` — set once at loading, so every view judges it alike."""
+    from bot.domain.roadmap import parse_roadmap
+
+    text = Path(__file__).resolve().parents[1].joinpath("bot", "demo", "ntgo-2023.toml").read_text(encoding="utf-8")
+    roadmap = parse_roadmap(text, "ntgo.toml")
+    weekly = next(t for t in roadmap.target if t.key == "teachers_active_share")
+    assert weekly.by == roadmap.roadmap.ends
+    kept = next(t for t in roadmap.target if t.key == "teachers_active_of_all")
+    assert kept.by == date(2023, 12, 30)  # a written `by` stays as written

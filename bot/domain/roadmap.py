@@ -14,7 +14,15 @@ from collections.abc import Mapping
 from datetime import date, time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.domain.tomlpos import key_lines, line_of, toml_problem
 from bot.views import texts
@@ -236,6 +244,16 @@ class Roadmap(_Strict):
     @classmethod
     def _list(cls, v: Any) -> Any:
         return v if v is not None else []
+
+    @model_validator(mode="after")
+    def _deadlines(self) -> Roadmap:
+        """A judged target without `by` is judged by the roadmap's end (the contract: `by` defaults to
+        `roadmap.ends`); set here once, so every view and the stored roadmap see the same deadline."""
+        if any(t.by is None and t.goal_percent is not None for t in self.target):
+            object.__setattr__(self, "target", [t.model_copy(update={"by": self.roadmap.ends})
+                                                if t.by is None and t.goal_percent is not None else t
+                                                for t in self.target])
+        return self
 
     @property
     def id(self) -> str:
