@@ -434,3 +434,17 @@ async def test_the_excel_judges_a_target_as_the_chat_does_at_the_same_minute(har
             assert verdict.startswith("нет данных к"), (target, verdict, line)
         elif line is not None:  # shown in the chat: the same verdict
             assert verdict in line, (target, verdict, line)
+
+
+async def test_no_trend_against_a_week_nobody_reported_in(harness: Harness) -> None:
+    """Everyone reports for the first time: a share of everyone has no delta against the empty week before (it had
+    read «↑ +47,8 п.п.» measured from 0)."""
+    h = harness
+    muni = (await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0]
+    await register(h, 911, "municipality", str(muni.id), "Ольга", "Смирнова")
+    for org in await h.app.repos.directory.organizations_of_municipality(muni.id):
+        await h.app.repos.reports.save(org.id, "ntgo-sferum-2023", "weekly", "2023-10-20",
+                                       {"staff_total": 40, "staff_active": 10}, 5, h.clock(), False)
+    text = (await h.text(911, "/status")).replace("\u00a0", " ")
+    line = next(x for x in text.splitlines() if x.startswith("• Педагоги ОО, написавшие не менее 10 сообщений, от всех"))
+    assert "п.п." not in line and "пока без" not in line, line

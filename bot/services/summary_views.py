@@ -164,13 +164,15 @@ def target_line(t: Target, figs: Totals, prev: Totals | None, verdict: Verdict |
     if value is None:
         return texts.SUMMARY_NO_DATA.format(title=t.title)
     trend = ""
-    old = prev.target(t) if prev else None
-    missing = figs.not_reported(t) if t.denominator.startswith("@baseline.") else 0
-    if missing and (old is None or prev is None or missing > prev.not_reported(t)):
-        # a share of everyone grows with every report still to come: against a week with more reports, the delta
-        # would read as a fall that is not there (found in the sandbox: «44,9 %, ↓ −25,9 п.п.; в графике»)
+    # like with like: a week nobody reported in is no base (its 0 % would make every first week a rise)
+    old = prev.target(t) if prev is not None and prev.reported_count() else None
+    of_everyone = t.denominator.startswith("@baseline.")
+    missing = figs.not_reported(t) if of_everyone else 0
+    if missing:
+        # a share of everyone grows with every report still to come: while one is missing the value is not final,
+        # and a delta would read as a rise or a fall that is not there («↑ +7,9 п.п.» with one school to come)
         trend = ", " + texts.SUMMARY_WITHOUT.format(organizations=plural(missing, *texts.WITHOUT_ORGANIZATIONS))
-    elif old is not None:
+    elif old is not None and not (of_everyone and prev is not None and prev.not_reported(t)):
         trend = ", " + fmt_delta(value - old)
     if verdict is not None:
         trend += "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
