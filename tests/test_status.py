@@ -448,3 +448,32 @@ async def test_no_trend_against_a_week_nobody_reported_in(harness: Harness) -> N
     text = (await h.text(911, "/status")).replace("\u00a0", " ")
     line = next(x for x in text.splitlines() if x.startswith("• Педагоги ОО, написавшие не менее 10 сообщений, от всех"))
     assert "п.п." not in line and "пока без" not in line, line
+
+
+async def test_a_plan_that_has_ended_still_gives_its_final_results_and_exports(harness: Harness) -> None:
+    """The demo plan ends on 30.12.2023: in January /status shows its last period's results (it had said «нет
+    действующих форм» the moment a coordinator had to send the final figures up), and half a year later
+    `/export 20.10.2023` still makes the workbook of that period."""
+    import io
+
+    from openpyxl import load_workbook
+
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 912, "municipality", muni, "Ольга", "Смирнова")
+    await h.app.repos.reports.save("6624000001", "ntgo-sferum-2023", "weekly", "2023-10-20",
+                                   {"staff_total": 40, "staff_active": 30}, 5, h.clock(), False)
+    await h.app.repos.reports.save("6624000001", "ntgo-sferum-2023", "weekly", "2023-12-29",
+                                   {"staff_total": 40, "staff_active": 36}, 5, h.clock(), False)
+    h.clock.now = datetime(2024, 1, 10, 6, 0, tzinfo=UTC)
+    status = await h.text(912, "/status")
+    assert status.startswith("Сводка «Еженедельный мониторинг Сферума» за период до 29.12.2023"), status
+    assert "90,0" in status  # 36 of 40: the final week's figure
+    h.clock.now = datetime(2024, 6, 1, 6, 0, tzinfo=UTC)
+    assert await h.text(912, "/status") == texts.STATUS_NOTHING  # long after the end the summary rests
+    export = (await h.say(912, "/export 20.10.2023"))[-1]
+    assert export.attachments, export.text
+    book = load_workbook(io.BytesIO(h.emu.file_bytes(export.attachments[0])))
+    assert "Еженедельный мониторинг Сферума" in book.sheetnames, book.sheetnames
+    rows = list(book["Еженедельный мониторинг Сферума"].iter_rows(values_only=True))
+    assert any(r and r[1] == "6624000001" and 30 in r for r in rows), rows[:3]  # that period's figures

@@ -63,14 +63,17 @@ class ExportService:
 
     async def export(self, scope: Territory, now: datetime, period_text: str = "", by: str = "") -> Export:
         today = local_today(now, scope.timezone)
-        forms = await self.status.current_forms(scope, today)
-        if not forms:
-            return Export(None, "", texts.EXPORT_NONE)
         wanted = None
         if period_text.strip():
             wanted = _parse_day(period_text)
             if wanted is None:
                 return Export(None, "", texts.EXPORT_BAD_PERIOD)
+        # a named period: any that existed, of every form that had it, at any later date (a plan that has ended
+        # still exports); none named: the forms open today, or final results just after their end
+        forms = await self.status.current_forms(scope, today) if wanted is None else \
+            [(rm, form, None, sub) for rm, form, sub in await self.status.all_forms(scope)]
+        if not forms:
+            return Export(None, "", texts.EXPORT_NONE)
         sheets: list[Sheet] = []
         target_rows: list[list] = []
         target_totals: set[int] = set()

@@ -46,6 +46,7 @@ from storage.people import PeopleRepo
 from storage.reports import ReportRepo
 
 MAX_ROWS = 6  # VK's limit of rows in an inline keyboard
+FINAL_DAYS = 90  # how long after a form's last period /status and the Excel show its final results
 HEADLINE = 3  # targets a form leads with in a summary
 # commands of the command table the summary's buttons press
 STATUS, VIEW, ASK_ORGANIZATION = CommandId.STATUS, CommandId.STATUS_VIEW, CommandId.STATUS_ORG
@@ -157,16 +158,26 @@ class StatusService:
             Territory(scope.level, scope.id, scope.name, covered, scope.timezone)
 
     async def current_forms(self, scope: Territory, today: date) -> list[tuple[Roadmap, Form, Period, Territory]]:
-        """Each roadmap's forms with an open period today, with the part of `scope` the roadmap covers."""
+        """Each roadmap's forms with an open period today, with the part of `scope` the roadmap covers; a form
+        whose last period has passed within FINAL_DAYS gives that last period — its final results, which is when a
+        coordinator must send them up (the bot had gone silent the day the plan ended)."""
+        out = []
+        for rm, form, sub in await self.all_forms(scope):
+            period = current_period(form, rm, today)
+            if period is None:
+                last = periods_of(form, rm)[-1:] if form.from_ is None or today >= form.from_ else []
+                period = last[0] if last and 0 <= (today - last[0].due).days <= FINAL_DAYS else None
+            if period is not None:
+                out.append((rm, form, period, sub))
+        return out
+
+    async def all_forms(self, scope: Territory) -> list[tuple[Roadmap, Form, Territory]]:
+        """Every form of every roadmap covering part of `scope`, ended or not (an export of any past period)."""
         out = []
         for rm in await self.roadmaps.all():
             sub = await self._covering(rm, scope)
-            if sub is None:
-                continue
-            for form in rm.form:
-                period = current_period(form, rm, today)
-                if period is not None:
-                    out.append((rm, form, period, sub))
+            if sub is not None:
+                out += [(rm, form, sub) for form in rm.form]
         return out
 
     # -- the one-screen summary ------------------------------------------------------------------
