@@ -158,6 +158,8 @@ async def region(tmp_path, schema):
 
 async def open_infra(h: Harness, user: int) -> str:
     replies = await h.say(user, "/report")
+    if replies[-1].text.startswith("«Инфраструктура»"):  # the only form open today: opened at once
+        return replies[-1].text
     labels = replies[-1].labels()
     assert any(label.startswith("Инфраструктура") for label in labels), labels
     infra = next(label for label in labels if label.startswith("Инфраструктура"))

@@ -164,3 +164,23 @@ def test_v2_form_schedule_errors_name_file_line_and_key() -> None:
         with pytest.raises(RoadmapError) as e:
             parse_roadmap(text, "v2.toml")
         assert any(p.key == key and message in p.message and p.line for p in e.value.problems), (key, e.value)
+
+
+def test_a_schedule_asks_nothing_before_its_parts_open() -> None:
+    """A form whose only [[form.schedule]] part starts on 03.03 is not open (not listed, not counted as missing,
+    not fillable) in January and February; the first period starts on 03.03, not at the roadmap's start; a gap
+    between two parts is closed too."""
+    from datetime import date
+
+    from bot.domain.periods import current_period, periods
+    from bot.domain.roadmap import parse_roadmap
+
+    text = (Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "region-2025.toml").read_text(encoding="utf-8")
+    rm = parse_roadmap(text, "region-2025.toml")
+    enrolment = next(f for f in rm.form if f.id == "enrolment")  # parts: 13.01–31.03 every 3 weeks, weekly from 01.04
+    late = enrolment.model_copy(update={"schedule": enrolment.schedule[1:]})  # only the part from 01.04
+    assert periods(late, rm)[0].starts == date(2025, 4, 1)
+    assert current_period(late, rm, date(2025, 1, 20)) is None
+    assert current_period(late, rm, date(2025, 4, 2)) == periods(late, rm)[0]
+    assert current_period(enrolment, rm, date(2025, 3, 20)) is None  # after the 3-weekly part, before the weekly
+    assert current_period(enrolment, rm, date(2025, 2, 1)).due == date(2025, 2, 3)

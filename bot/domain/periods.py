@@ -66,15 +66,20 @@ def span(form: Form, roadmap: Roadmap) -> tuple[date, date]:
 def periods(form: Form, roadmap: Roadmap) -> list[Period]:
     """The form's periods in order; outside its `from`/`until` it asks nothing and reminds no one."""
     first, last = span(form, roadmap)
+    opens: dict[date, date] = {}  # a due date -> the earliest its period may start (a schedule part's `from`)
     if form.schedule:
-        dues = sorted({d for seg in form.schedule
-                       for d in due_dates(seg, max(seg.from_, first), min(seg.until, last))})
+        for seg in form.schedule:
+            begins = max(seg.from_, first)
+            for d in due_dates(seg, begins, min(seg.until, last)):
+                opens[d] = min(opens.get(d, begins), begins)
+        dues = sorted(opens)
     else:
         dues = due_dates(form, first, last)
     out = []
     previous = first - timedelta(days=1)
     for d in dues:
-        out.append(Period(d, previous + timedelta(days=1)))
+        # a schedule that starts on 03.03 asks nothing before it: its first period starts then, not in January
+        out.append(Period(d, max(previous + timedelta(days=1), opens.get(d, first))))
         previous = d
     return out
 
@@ -84,13 +89,13 @@ def local_today(now: datetime, timezone: str) -> date:
 
 
 def current_period(form: Form, roadmap: Roadmap, today: date) -> Period | None:
-    """The period whose due day is today or the nearest ahead; None after the last one, and before a
-    form's own `from` (v2: a form that starts in March asks nothing in February)."""
+    """The period whose due day is today or the nearest ahead; None after the last one, before a form's own
+    `from` (v2: a form that starts in March asks nothing in February) and before a schedule part opens."""
     if form.from_ is not None and today < form.from_:
         return None
     for p in periods(form, roadmap):
         if p.due >= today:
-            return p
+            return p if today >= p.starts or not form.schedule else None
     return None
 
 
