@@ -467,7 +467,8 @@ async def test_a_plan_that_has_ended_still_gives_its_final_results_and_exports(h
                                    {"staff_total": 40, "staff_active": 36}, 5, h.clock(), False)
     h.clock.now = datetime(2024, 1, 10, 6, 0, tzinfo=UTC)
     status = await h.text(912, "/status")
-    assert status.startswith("Сводка «Еженедельный мониторинг Сферума» за период до 29.12.2023"), status
+    assert status.startswith("Сводка «Еженедельный мониторинг Сферума» за период до 29.12.2023 — Нижнетуринский ГО"
+                             " — последний период формы, итоги"), status
     assert "90,0" in status  # 36 of 40: the final week's figure
     h.clock.now = datetime(2024, 6, 1, 6, 0, tzinfo=UTC)
     assert await h.text(912, "/status") == texts.STATUS_NOTHING  # long after the end the summary rests

@@ -253,13 +253,16 @@ class StatusService:
             prev = await self.figures(rm, form, before.key, sub) if before else None
         expected, reported = figs.expected(form), figs.reported_count()
         share = fmt_percent(reported / expected * 100 if expected else None)
+        final = periods_of(form, rm)[-1:] == [period]  # the form's last period: these are its final results
         if single:
-            lines = [Line(texts.SUMMARY_HEAD.format(title=form.title, period=fmt_date(period.due), scope=sub.name)),
+            lines = [Line(texts.SUMMARY_HEAD.format(title=form.title, period=fmt_date(period.due), scope=sub.name)
+                          + (texts.SUMMARY_FINAL if final else "")),
                      Line(texts.SUMMARY_COVERAGE.format(reported=reported, expected=expected, percent=share))]
         else:
             lines = [Line(texts.SUMMARY_FORM.format(title=form.title, period=fmt_date(period.due), reported=reported,
                                                     expected=expected, percent=share)
-                          + (texts.SUMMARY_NOT_STARTED.format(period=fmt_date(current.due)) if current else ""))]
+                          + (texts.SUMMARY_NOT_STARTED.format(period=fmt_date(current.due)) if current else "")
+                          + (texts.SUMMARY_FINAL if final else ""))]
         targets = [t for t in rm.target if in_form(t, form)]
         shown = headline(targets, form)[:HEADLINE]
         verdicts = await self.verdicts(rm, form, period, sub, shown, today)

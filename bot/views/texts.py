@@ -213,6 +213,7 @@ VERDICTS = {  # a target against its deadline (bot/domain/verdicts.py)
     "no_pace": "темп к {deadline} пока не ясен",
     "no_data": "нет данных к {deadline}",
 }
+SUMMARY_FINAL = " — последний период формы, итоги"
 SUMMARY_AVERAGE = "• {question}: в среднем {value} (ответили {n})"
 SUMMARY_CHOICES = "• {question}: {counts}"
 STATUS_ORG_ANSWER = "• {question}: {answer}"
