@@ -323,12 +323,12 @@ class ReportRepo:
         """organization id -> its report for the period with how it came, returned ones included."""
         out: dict[str, ExportRow] = {}
         rows = await self._period_rows(
-            "s.organization_id, s.submitted_at, s.late OR EXISTS (SELECT 1 FROM figure_changes c "
+            "s.organization_id, s.updated_at, s.late OR EXISTS (SELECT 1 FROM figure_changes c "
             "WHERE c.submission_id = s.id AND c.late), s.returned_at IS NOT NULL, s.return_comment, "
             "(SELECT group_concat(DISTINCT c.source) FROM figure_changes c WHERE c.submission_id = s.id "
             "AND c.source IS NOT NULL), f.indicator_key, f.value, f.text",
             roadmap_id, form_id, period, organization_ids, counted=False)
-        for org, at, late, returned, comment, sources, key, value, text in rows:
+        for org, at, late, returned, comment, sources, key, value, text in rows:  # at: the last time it was sent
             if org not in out:
                 out[org] = ExportRow(datetime.fromisoformat(at), bool(late), bool(returned), comment,
                                      tuple(sorted(sources.split(","))) if sources else (), {})
@@ -351,7 +351,7 @@ class ReportRepo:
 
 @dataclass(frozen=True)
 class ExportRow:
-    submitted_at: datetime
+    submitted_at: datetime  # the last time it was sent (a corrected report: its correction)
     late: bool
     returned: bool
     return_comment: str | None

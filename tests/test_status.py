@@ -178,12 +178,12 @@ async def test_export_xlsx_holds_the_numbers(harness: Harness):
                        "Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений за неделю, %",
                        "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике, %",
                        "Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений, от всех 13, %",
-                       "Сдано (время местное)", "Отметки")
+                       "Сдано в последний раз (время местное)", "Отметки")
     by_id = {r[1]: r for r in rows[1:] if r[1]}
     assert len(by_id) == 20 and len(rows) == 22  # 20 organizations and the municipality's subtotal
     school = by_id["6624000001"]
     # 179 / 204 = 87.7 %; of its 40 teachers in the directory: 179 / 40 -> 447.5 %
-    assert school[4:12] == (204, 179, 87.7, None, 447.5, None, "20.10.2023 11:00", None)
+    assert school[4:12] == (204, 179, 87.7, None, 447.5, None, datetime(2023, 10, 20, 11, 0), None)  # a date-time cell
     assert ws.cell(2 + list(by_id).index("6624000001"), 5).number_format == "#,##0"
     assert by_id["6624000003"][4:] == (None, None, None, None, None, None, "не сдан", None)
     subtotal = rows[-1]
@@ -209,14 +209,16 @@ async def test_export_xlsx_holds_the_numbers(harness: Harness):
     assert returned[4:6] == (40, 10) and returned[-1] == "возвращён на доработку: проверьте число педагогов"
     # (179 + 30) / (204 + 30) = 89.3 %
     assert rows[-1][2:7] == ("сдали 3 из 20", None, 247, 221, 89.3)
+    first_sent = returned[10]
+    assert isinstance(first_sent, datetime)
 
     # a region: each organization's own clock with its zone, subtotals per municipality, the region's total
     await register(h, 910, "region", region, "Иван", "Орлов")
     rows = list(_book(h, (await h.say(910, "/export"))[-1])["Еженедельный мониторинг Сферума"].iter_rows(
         values_only=True))
-    assert rows[0][10] == "Сдано (местное время организации)"
-    assert next(r for r in rows if r[1] == MOSCOW_SCHOOL)[10] == "20.10.2023 09:00 МСК"
-    assert next(r for r in rows if r[1] == "6624000001")[10] == "20.10.2023 11:00 МСК+2"
+    assert rows[0][10] == "Сдано в последний раз (местное время организации)"
+    assert next(r for r in rows if r[1] == MOSCOW_SCHOOL)[10] == datetime(2023, 10, 20, 9, 0)  # МСК
+    assert next(r for r in rows if r[1] == "6624000001")[10] == datetime(2023, 10, 20, 11, 0)  # МСК+2
     labels = [r[0] for r in rows if r[0] and r[0].startswith(("Итого", "Всего"))]
     assert labels == ["Итого: Нижнетуринский ГО", "Итого: Тестовый МО", "Всего: Свердловская область"]
     assert rows[-1][2:6] == ("сдали 4 из 21", None, 347, 271)  # school 2 is still returned
@@ -478,3 +480,26 @@ async def test_a_plan_that_has_ended_still_gives_its_final_results_and_exports(h
     assert "Еженедельный мониторинг Сферума" in book.sheetnames, book.sheetnames
     rows = list(book["Еженедельный мониторинг Сферума"].iter_rows(values_only=True))
     assert any(r and r[1] == "6624000001" and 30 in r for r in rows), rows[:3]  # that period's figures
+
+
+async def test_the_excel_shows_when_a_report_was_last_sent(harness: Harness) -> None:
+    """A report corrected after being returned: «Сдано» is the correction's time (it had kept the first)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 913, "municipality", muni, "Ольга", "Смирнова")
+    h.clock.now = datetime(2023, 10, 18, 6, 0, tzinfo=UTC)
+    saved = await h.app.repos.reports.save("6624000001", "ntgo-sferum-2023", "weekly", "2023-10-20",
+                                           {"staff_total": 40, "staff_active": 10}, 5, h.clock(), False)
+    await h.app.repos.reports.return_for_revision(saved.submission_id, 913, h.clock(), "проверьте")
+    h.clock.now = datetime(2023, 10, 19, 9, 30, tzinfo=UTC)
+    await h.app.repos.reports.save("6624000001", "ntgo-sferum-2023", "weekly", "2023-10-20",
+                                   {"staff_total": 40, "staff_active": 12}, 5, h.clock(), False)
+    export = (await h.say(913, "/export"))[-1]
+    sheet = load_workbook(io.BytesIO(h.emu.file_bytes(export.attachments[0])))["Еженедельный мониторинг Сферума"]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[1].value == "6624000001")
+    assert row[10].value == datetime(2023, 10, 19, 14, 30)  # 09:30 UTC on Yekaterinburg's wall clock
+    assert row[10].number_format == "DD.MM.YYYY HH:MM"

@@ -24,7 +24,7 @@ from bot.services.status import StatusService
 from bot.views import texts
 from bot.views.format import fmt_date, fmt_percent, fmt_time, zone_name
 from bot.views.message import File, Reply
-from bot.views.sheets import DECIMAL, INTEGER, PERCENT, Sheet, report_workbook
+from bot.views.sheets import DATETIME, DECIMAL, INTEGER, PERCENT, Sheet, report_workbook
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
 from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ExportRow, ReportRepo
@@ -142,6 +142,7 @@ class ExportService:
         first_target = len(FIXED) + len(indicators)
         formats = {len(FIXED) + n: _format(i) for n, i in enumerate(indicators) if _format(i)}
         formats.update({first_target + n: PERCENT for n in range(len(targets))})
+        formats[len(header) - 2] = DATETIME
         rows: list[list] = []
         bold: set[int] = set()
         counted_total = 0
@@ -158,7 +159,7 @@ class ExportService:
                 rows.append([m.name, o.id, o.name, ORG_TYPE_NAMES.get(o.type, o.type),
                              *[_cell(i, figures.get(i.key)) if i.applies_to(o.type) else None for i in indicators],
                              *[_round(p) for p in percents],
-                             fmt_time(row.submitted_at, m.timezone, zone=len(zones) > 1) if row else texts.EXPORT_NOT_SENT,
+                             _local(row.submitted_at, m.timezone) if row else texts.EXPORT_NOT_SENT,
                              _flags(row)])
             counted_total += len(counted)
             bold.add(len(rows))
@@ -194,6 +195,11 @@ class ExportService:
             if len(munis) > 1:
                 rows += [[t.title, m.name, _round(totals.target(t, muni=m.id)), t.goal_percent, _by(t), "", ""]
                          for m in munis]
+
+
+def _local(at: datetime, timezone: str) -> datetime:
+    """A date-time cell as the wall clock where the organization is reads it (cells carry no zone)."""
+    return at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def _header(ind: Indicator) -> str:

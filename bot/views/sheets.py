@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -51,6 +52,7 @@ class Sheet:
     wrap: frozenset[int] = frozenset()  # columns of long text: wrapped, not widened without end
 
 
+DATETIME = "DD.MM.YYYY HH:MM"  # a date-time cell a spreadsheet sorts and filters as one
 PERCENT = "0.0"  # a percent kept as a number of percents (87.7), as Russian reports write it
 INTEGER = "#,##0"
 DECIMAL = "#,##0.###"
@@ -90,7 +92,7 @@ def report_workbook(cover_title: str, cover: list[tuple[str, str]], sheets: list
                     cell.font = Font(bold=True)
         for col, fmt in sheet.formats.items():
             for (cell,) in ws.iter_rows(min_row=2, min_col=col + 1, max_col=col + 1):
-                if isinstance(cell.value, int | float):
+                if isinstance(cell.value, int | float | datetime):
                     cell.number_format = fmt
         for col in sheet.wrap:
             for (cell,) in ws.iter_rows(min_row=2, min_col=col + 1, max_col=col + 1):
