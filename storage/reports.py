@@ -81,6 +81,9 @@ class Return:
     form_id: str
     period: str
     comment: str
+    resubmitted_at: datetime | None = None  # sent again after the return (its correction)
+    resubmitted_by: int | None = None
+    resubmitter_name: str = ""
 
 
 _SUBMISSION = ("SELECT id, organization_id, roadmap_id, form_id, period, submitted_by, submitted_at, "
@@ -149,6 +152,9 @@ class ReportRepo:
             await self.db.execute(
                 "UPDATE submissions SET updated_by = ?, updated_at = ?, source = ?, returned_at = NULL, "
                 "returned_by = NULL, return_comment = NULL WHERE id = ?", (by, iso(at), source, sid))
+            if previous.returned_at is not None:  # the correction the return asked for
+                await self.db.execute("UPDATE report_returns SET resubmitted_at = ?, resubmitted_by = ? "
+                                      "WHERE submission_id = ? AND resubmitted_at IS NULL", (iso(at), by, sid))
         changes = [(sid, key, *_columns(old.get(key)), *_columns(value), by, iso(at), int(late), source)
                    for key, value in answers.items() if key not in old or not same_value(old[key], value)]
         await self.db.executemany(
@@ -173,10 +179,13 @@ class ReportRepo:
         """The organization's reports returned for revision, newest first."""
         rows = await self.db.fetchall(
             "SELECT r.returned_at, r.returned_by, coalesce(p.first_name, ''), coalesce(p.last_name, ''), s.form_id, "
-            "s.period, r.comment FROM report_returns r JOIN submissions s ON s.id = r.submission_id "
-            "LEFT JOIN persons p ON p.vk_id = r.returned_by WHERE s.organization_id = ? "
-            "ORDER BY r.id DESC LIMIT ?", (organization_id, limit))
-        return [Return(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+            "s.period, r.comment, r.resubmitted_at, r.resubmitted_by, "
+            "trim(coalesce(q.first_name, '') || ' ' || coalesce(q.last_name, '')) "
+            "FROM report_returns r JOIN submissions s ON s.id = r.submission_id "
+            "LEFT JOIN persons p ON p.vk_id = r.returned_by LEFT JOIN persons q ON q.vk_id = r.resubmitted_by "
+            "WHERE s.organization_id = ? ORDER BY r.id DESC LIMIT ?", (organization_id, limit))
+        return [Return(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6],
+                       datetime.fromisoformat(r[7]) if r[7] else None, r[8], r[9] or "") for r in rows]
 
     async def returned(self, roadmap_id: str, form_id: str, period: str,
                        organization_ids: list[str]) -> dict[str, Submission]:

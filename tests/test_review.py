@@ -70,18 +70,26 @@ async def test_return_for_revision_journey(harness: Harness) -> None:
         await h.press(740, texts.BTN_FIX)
         await h.press(740, question)
         await h.say(740, value)
+    told_before = len(h.emu.delivered(741))
     sent = (await h.press(740, texts.BTN_SEND))[-1].text
     assert sent.startswith("Исправление принято")
+    await h.settle()
+    told = [m.text for m in h.emu.delivered(741)[told_before:]]  # the coordinator who returned it hears of it
+    assert told == [texts.RETURN_CORRECTED_NOTICE.format(organization="МАОУ СОШ № 1",
+                                                         title="Еженедельный мониторинг Сферума", period="20.10.2023")]
     sub = await h.app.repos.reports.submission(SCHOOL_1, RM, FORM, PERIOD)
     assert not sub.returned and await h.app.repos.reports.figures(sub.id) == {"staff_total": 40, "staff_active": 38}
     assert "Сдали: 1 из 20 организаций" in await last(h, 741, "/status")
     # history: who did what, newest first, on the school's clock
     history = (await last(h, 741, "/history 6624000001")).splitlines()
-    assert history[1].startswith("20.10.2023 13:00 · Анна Петрова · ") and "204 → 40" in history[1]
-    assert "Анна Петрова · " in history[2] and "179 → 38" in history[2]
+    # the newest line says the return was answered (it had ended at «возвращён на доработку»)
+    assert history[1] == "20.10.2023 13:00 · Анна Петрова · Еженедельный мониторинг Сферума, период до 20.10.2023: " \
+        "исправлен после возврата", history
+    assert history[2].startswith("20.10.2023 13:00 · Анна Петрова · ") and "204 → 40" in history[2]
+    assert "Анна Петрова · " in history[3] and "179 → 38" in history[3]
     returned = next(line for line in history if "возвращён на доработку" in line)
     assert returned.startswith("20.10.2023 12:30 · Ольга Смирнова · Еженедельный мониторинг Сферума")
-    assert history.index(returned) > 1  # after the correction that answered it
+    assert history.index(returned) > 3  # after the correction that answered it
 
 
 async def test_cancel_and_walking_away_drop_the_return(harness: Harness) -> None:

@@ -236,6 +236,11 @@ class ReportService:
                 answers="\n".join(summary_lines(ctx, draft))), inline=True)
             notices = tuple(Outgoing(admin.vk_id, notice, f"behalf:{result.submission_id}:{now.isoformat()}:{admin.vk_id}")
                             for admin in await self.people_repo.holders("organization", org.id))
+        if prev is not None and prev.returned and prev.returned_by and prev.returned_by != actor.vk_id:
+            # the coordinator who returned it hears the correction came
+            told = Reply(texts.RETURN_CORRECTED_NOTICE.format(organization=org.name, title=form.title,
+                                                              period=fmt_date(period.due)))
+            notices += (Outgoing(prev.returned_by, told, f"corrected:{result.submission_id}:{now.isoformat()}"),)
         return Reply("\n".join(lines), notices=notices)
 
     async def _load(self, actor: Actor, conv: Conversation | None = None,
@@ -387,6 +392,11 @@ class ReportService:
                 when=fmt_time(r.returned_at, timezone), name=_who(r.first_name, r.last_name, r.returned_by),
                 form=forms.get(r.form_id, r.form_id), period=fmt_date(datetime.fromisoformat(r.period)),
                 comment=short(r.comment, 200))))
+            if r.resubmitted_at is not None and r.resubmitted_by is not None:  # after the figures it sent (-n)
+                events.append((r.resubmitted_at, 2, texts.HISTORY_CORRECTED.format(
+                    when=fmt_time(r.resubmitted_at, timezone), name=person_label(r.resubmitter_name,
+                                                                                  r.resubmitted_by),
+                    form=forms.get(r.form_id, r.form_id), period=fmt_date(datetime.fromisoformat(r.period)))))
         events.sort(key=lambda e: (e[0], e[1]), reverse=True)
         return "\n".join(lines + [text for _, _, text in events[:50]])
 
