@@ -503,3 +503,14 @@ async def test_the_excel_shows_when_a_report_was_last_sent(harness: Harness) -> 
     row = next(r for r in sheet.iter_rows(min_row=2) if r[1].value == "6624000001")
     assert row[10].value == datetime(2023, 10, 19, 14, 30)  # 09:30 UTC on Yekaterinburg's wall clock
     assert row[10].number_format == "DD.MM.YYYY HH:MM"
+
+
+async def test_an_export_for_a_day_before_the_plan_names_no_period(harness: Harness) -> None:
+    """`/export 01.01.2020` is long before the demo plan: it is told which periods exist (it had silently become the
+    plan's first period)."""
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 914, "municipality", muni, "Ольга", "Смирнова")
+    reply = (await h.say(914, "/export 01.01.2020"))[-1]
+    assert not reply.attachments and "01.01.2020" in reply.text, reply.text
+    assert "«Еженедельный мониторинг Сферума» — с" in reply.text, reply.text

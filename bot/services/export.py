@@ -84,7 +84,7 @@ class ExportService:
             if wanted is not None:
                 period = next((p for p in periods_of(form, rm) if p.due == wanted), None) or \
                     current_period(form, rm, wanted)
-                if period is None:
+                if period is None or wanted < period.starts:  # a day before the form began names no period
                     continue
             roadmaps[rm.id] = rm
             periods.append((form, period))
