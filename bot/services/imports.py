@@ -27,6 +27,7 @@ from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Value
 from bot.services.access import AccessService, Actor
+from bot.services.names import person_label
 from bot.services.reading import FileReader
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
@@ -122,23 +123,22 @@ class ImportService:
             return Reply(self.preview_text(plan, ""))
         return await self._offer(actor, plan, "")
 
-    async def _offer(self, actor: Actor, plan: ImportPlan, lead: str) -> Reply:
+    async def _offer(self, actor: Actor, plan: ImportPlan, lead: str,
+                     reports: dict[str, Submission] | None = None) -> Reply:
         """The preview with «Применить», the plan kept with what each row's organization had when it was made."""
         assert plan.roadmap and plan.form and plan.period
+        stamps = _stamps(plan, reports if reports is not None else await self._reports(plan))
         await self.conversation_repo.set(actor.vk_id, Dialog.IMPORT_CONFIRM, {
             "file": plan.file, "rm": plan.roadmap.id, "form": plan.form.id, "period": plan.period.key,
-            "rows": plan.to_rows(), "seen": await self._stamps(plan)})
+            "rows": plan.to_rows(), "seen": stamps})
         text = self.preview_text(plan, texts.IMPORT_APPLY_CHAT)
         return Reply(f"{lead}\n\n{text}" if lead else text,
                      [[Button(texts.BTN_APPLY, APPLY), Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
 
-    async def _stamps(self, plan: ImportPlan) -> dict[str, str]:
-        """organization id -> what its report was when the plan was made ("" none): a later send, revision or
-        return changes it."""
+    async def _reports(self, plan: ImportPlan) -> dict[str, Submission]:
+        """The period's reports of the organizations the plan writes, as they are now."""
         assert plan.roadmap and plan.form and plan.period
-        ids = [r.organization_id for r in plan.rows if r.status in (NEW, CHANGED)]
-        found = await self.report_repo.stamps(plan.roadmap.id, plan.form.id, plan.period.key, ids)
-        return {org: _stamp(found.get(org)) for org in ids}
+        return await self.report_repo.stamps(plan.roadmap.id, plan.form.id, plan.period.key, _written(plan))
 
     async def confirm(self, actor: Actor, now: datetime, conversation: Conversation | None) -> Reply:
         """«Применить»: the kept file checked again (roles, directory, figures may have moved) and applied."""
@@ -155,10 +155,11 @@ class ImportService:
         if not plan.applicable:
             return Reply(self.preview_text(plan, ""))
         seen = data.get("seen")
-        now_stamps = await self._stamps(plan)
-        moved = [org for org, stamp in now_stamps.items() if not isinstance(seen, dict) or seen.get(org) != stamp]
+        reports = await self._reports(plan)
+        moved = [org for org, stamp in _stamps(plan, reports).items()
+                 if not isinstance(seen, dict) or seen.get(org) != stamp]
         if moved:  # someone sent, revised or returned a report since the preview: what was shown is not applied
-            return await self._offer(fresh, plan, await self._moved_text(plan, moved, now))
+            return await self._offer(fresh, plan, await self._moved_text(plan, moved, reports), reports)
         done = await self.apply(plan, actor.vk_id, now)
         return Reply(texts.IMPORT_APPLIED.format(file=plan.file, new=done.new, changed=done.changed))
 
@@ -173,21 +174,19 @@ class ImportService:
         except FileProblem as e:
             return replace(doc, unreadable=e.message)
 
-    async def _moved_text(self, plan: ImportPlan, moved: list[str], now: datetime) -> str:
-        assert plan.roadmap and plan.form and plan.period
-        found = await self.report_repo.stamps(plan.roadmap.id, plan.form.id, plan.period.key, moved)
+    async def _moved_text(self, plan: ImportPlan, moved: list[str], reports: dict[str, Submission]) -> str:
         lines = [texts.IMPORT_MOVED]
         for org in moved[:SHOWN]:
-            sub = found.get(org)
+            sub = reports.get(org)
             name = plan.names.get(org, org)
             if sub is None:
                 lines.append(texts.IMPORT_MOVED_GONE.format(organization=name))
                 continue
             by, at = (sub.returned_by, sub.returned_at) if sub.returned_at else (sub.updated_by, sub.updated_at)
             person = await self.access.people_repo.person(by) if by else None
-            who = f"{person.first_name} {person.last_name}".strip() if person else ""
+            who = person_label(person.full_name if person else None, by) if by else texts.SOMEONE
             what = texts.IMPORT_MOVED_RETURNED if sub.returned_at else texts.IMPORT_MOVED_SENT
-            lines.append(what.format(organization=name, who=who or texts.SOMEONE,
+            lines.append(what.format(organization=name, who=who,
                                      at=fmt_time(at, self.default_timezone, zone=True)))
         if len(moved) > SHOWN:
             lines.append(texts.IMPORT_MORE.format(n=len(moved) - SHOWN))
@@ -393,6 +392,15 @@ class ImportService:
     @staticmethod
     def _name(plan: ImportPlan, row: PlannedRow) -> str:
         return short(plan.names.get(row.organization_id) or row.organization_id or "—", 50)
+
+
+def _written(plan: ImportPlan) -> list[str]:
+    return [r.organization_id for r in plan.rows if r.status in (NEW, CHANGED)]
+
+
+def _stamps(plan: ImportPlan, reports: dict[str, Submission]) -> dict[str, str]:
+    """organization id -> what its report was when looked at ("" none): a later send, revision or return changes it."""
+    return {org: _stamp(reports.get(org)) for org in _written(plan)}
 
 
 def _stamp(submission: Submission | None) -> str:
