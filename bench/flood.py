@@ -1,12 +1,13 @@
-"""One MAX user floods the bot while others use it: how long the others wait for their replies.
+"""One user floods the bot while others use it: how long the others wait for their replies, on MAX and on VK.
 
-Usage: python bench/flood.py [--flood 10000] [--others 200]
+Usage: python bench/flood.py [--flood 10000] [--others 200] [--only max|vk]
 
-`python -m bot run` serves MAX through a maxemu process (30 requests a second, 2 a second per chat). One registered
-admin sends `--flood` messages as fast as maxemu takes them; meanwhile each of `--others` admins sends /whoami at a
-random moment and waits for its reply. Prints the others' reply latency (p50, p99, worst), how many of the flood's
-replies were delivered by then, and MAX's 429 answers. The issue measured p99 330 s before replies were served a
-recipient at a time.
+`python -m bot run` serves one messenger through its emulator: MAX through maxemu (30 requests a second, 2 a second
+per chat), VK through vkemu (20 requests a second). One registered admin sends `--flood` messages as fast as the
+emulator takes them; meanwhile each of `--others` admins sends /whoami at a random moment and waits for its reply.
+Prints the others' reply latency (p50, p99, worst), how many of the flood's replies were delivered by then, and the
+messenger's refusals for rate (MAX's 429, VK's error 6). The issue measured p99 330 s on MAX before replies were
+served a recipient at a time.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: testkit, bot
 from testkit.processes import (  # noqa: E402
     bot_env,
+    control,
     control_async,
     max_control,
     maxemu_process,
@@ -36,6 +38,44 @@ from testkit.processes import (  # noqa: E402
 )
 
 FIRST = 500_000
+
+
+async def _run_vk(vk: str, flooder: int, others: list[int], flood: int) -> dict[str, float]:
+    latencies: list[float] = []
+    async with aiohttp.ClientSession() as s:
+        async def control(action: str, body: dict) -> object:
+            return await control_async(s, vk, action, body)
+
+        async def flooding() -> None:
+            for n in range(flood):
+                await control("say", {"user_id": flooder, "text": f"спам {n}"})
+
+        async def one(uid: int, spread_s: float) -> None:
+            await asyncio.sleep(random.uniform(0, spread_s))
+            before = len(await control("record", {"peer_id": uid}))  # type: ignore[arg-type]
+            t0 = time.perf_counter()
+            await control("say", {"user_id": uid, "text": "/whoami"})
+            got = await control("wait_delivered", {"peer_id": uid, "count": before + 1, "limit_s": 600})
+            if len(got) > before:  # type: ignore[arg-type]
+                latencies.append(time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        flood_task = asyncio.create_task(flooding())
+        await asyncio.sleep(1.0)
+        await asyncio.gather(*(one(uid, 20.0) for uid in others))
+        await flood_task
+        wall = time.perf_counter() - t0
+        stats = await control("stats", {})
+        flood_replies = len(await control("record", {"peer_id": flooder}))  # type: ignore[arg-type]
+    return _figures(latencies, flood, others, flood_replies, wall, int(stats["errors_by_code"].get("6", 0)))  # type: ignore[index]
+
+
+def _figures(latencies: list[float], flood: int, others: list[int], flood_replies: int, wall: float,
+             refused_for_rate: int) -> dict[str, float]:
+    return {"flood": flood, "others": len(others), "answered": len(latencies),
+            "reply_p50_s": round(percentile(latencies, 50), 2), "reply_p99_s": round(percentile(latencies, 99), 2),
+            "reply_worst_s": round(max(latencies) if latencies else float("nan"), 2),
+            "flood_replies_delivered": flood_replies, "wall_s": round(wall, 1), "refused_for_rate": refused_for_rate}
 
 
 async def _run(mx: str, flooder: int, others: list[int], flood: int) -> dict[str, float]:
@@ -67,19 +107,11 @@ async def _run(mx: str, flooder: int, others: list[int], flood: int) -> dict[str
         wall = time.perf_counter() - t0
         stats = await control("stats", {})
         flood_replies = len(await control("sent", {"user_id": flooder}))  # type: ignore[arg-type]
-    return {"flood": flood, "others": len(others), "answered": len(latencies),
-            "reply_p50_s": round(percentile(latencies, 50), 2), "reply_p99_s": round(percentile(latencies, 99), 2),
-            "reply_worst_s": round(max(latencies) if latencies else float("nan"), 2),
-            "flood_replies_delivered": flood_replies, "wall_s": round(wall, 1),
-            "http_429": int(stats["refused"].get("429", 0))}  # type: ignore[index]
+    return _figures(latencies, flood, others, flood_replies, wall, int(stats["refused"].get("429", 0)))  # type: ignore[index]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--flood", type=int, default=10_000)
-    parser.add_argument("--others", type=int, default=200)
-    args = parser.parse_args()
-    people = args.others + 1
+def on_max(flood: int, others: int) -> dict[str, float]:
+    people = others + 1
     with tempfile.TemporaryDirectory() as tmp, vkemu_process(rate_limit=20) as vk, maxemu_process() as mx:
         db = Path(tmp) / "bot.sqlite3"
         asyncio.run(prepare_admins(db, people, FIRST, shift_to_now=False, max_ids=True))
@@ -88,14 +120,45 @@ def main() -> None:
         bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp, env=env)
         try:
             time.sleep(4)
-            result = asyncio.run(_run(mx, FIRST, list(range(FIRST + 1, FIRST + people)), args.flood))
+            return asyncio.run(_run(mx, FIRST, list(range(FIRST + 1, FIRST + people)), flood))
         finally:
             bot.terminate()
             bot.wait(60)
-    print(f"flood of {result['flood']} messages from one MAX user, {result['others']} others writing meanwhile:")
-    print(f"  others' replies: p50 {result['reply_p50_s']} s, p99 {result['reply_p99_s']} s, "
-          f"worst {result['reply_worst_s']} s ({result['answered']} of {result['others']} answered)")
-    print(f"  flood replies delivered by the end: {result['flood_replies_delivered']}; MAX 429: {result['http_429']}")
+
+
+def on_vk(flood: int, others: int) -> dict[str, float]:
+    people = others + 1
+    with tempfile.TemporaryDirectory() as tmp, vkemu_process(rate_limit=20) as vk:
+        db = Path(tmp) / "bot.sqlite3"
+        asyncio.run(prepare_admins(db, people, FIRST, shift_to_now=False))
+        for uid in range(FIRST, FIRST + people):
+            control(vk, "add_user", {"user_id": uid, "allowed": True})
+        bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp,
+                               env=bot_env(write_config(Path(tmp) / "config.toml", vk, db)))
+        try:
+            time.sleep(4)
+            return asyncio.run(_run_vk(vk, FIRST, list(range(FIRST + 1, FIRST + people)), flood))
+        finally:
+            bot.terminate()
+            bot.wait(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--flood", type=int, default=10_000)
+    parser.add_argument("--others", type=int, default=200)
+    parser.add_argument("--only", choices=["vk", "max"], default=None)
+    args = parser.parse_args()
+    result: dict[str, float] = {}
+    for name, run in (("max", on_max), ("vk", on_vk)):
+        if args.only in (None, name):
+            r = run(args.flood, args.others)
+            print(f"{name}: flood of {r['flood']} messages from one user, {r['others']} others writing meanwhile:")
+            print(f"  others' replies: p50 {r['reply_p50_s']} s, p99 {r['reply_p99_s']} s, worst {r['reply_worst_s']} s "
+                  f"({r['answered']} of {r['others']} answered)")
+            print(f"  flood replies delivered by the end: {r['flood_replies_delivered']}; "
+                  f"refused for rate: {r['refused_for_rate']}")
+            result |= {f"{name}_{k}": v for k, v in r.items()}
     print(json.dumps({"bench": "flood", **result}, ensure_ascii=False))
 
 

@@ -231,16 +231,23 @@ class Emulator:
         return self._push({"update_type": "message_callback", "callback": callback, "message": message,
                            "user_locale": "ru"})
 
-    def add_chat(self, members: list[int], title: str = "Координаторы", bot_admin: bool = True,
-                 added_by: int | None = None) -> int:
+    def add_chat(self, members: list[int], title: str = "Координаторы", bot_admin: bool = False) -> int:
+        """A member adds the bot to a new group chat. A bot added to a chat is a plain member until someone makes it
+        an administrator (MAX's document: «чтобы получать события из групповых чатов и каналов, бот должен быть
+        администратором»), so `bot_admin` is off unless a test says otherwise."""
         chat_id = -next(self._chats) - 70_000_000_000  # MAX's group chat ids are negative
         self.chats[chat_id] = GroupChat(chat_id, title, set(members), bot_admin)
         for m in members:
             if m not in self.people:
                 self.add_user(m)
-        who = self.people[added_by or members[0]]
-        self._push({"update_type": "bot_added", "chat_id": chat_id, "user": who.user(), "is_channel": False})
+        # no `user`: MAX stopped sending who added the bot in November 2026 (dev.max.ru/docs-api/changelog-api)
+        self._push({"update_type": "bot_added", "chat_id": chat_id, "is_channel": False})
         return chat_id
+
+    def add_bot_back(self, chat_id: int) -> None:
+        """A member adds the bot again to a chat it was removed from (bot_added, without `user`: see add_chat)."""
+        self.chats[chat_id].bot_member = True
+        self._push({"update_type": "bot_added", "chat_id": chat_id, "is_channel": False})
 
     def remove_bot(self, chat_id: int, by: int) -> None:
         """A member removes the bot from a group chat: MAX sends bot_removed (BotRemovedFromChatUpdate)."""

@@ -48,6 +48,12 @@ class Schema:
         # `{"text": ...}` alone and maxapi (max-messenger's client) leaves out text and link when it has none.
         # The emulator then asks for a text or attachments itself (an empty message is refused).
         self.schemas.get("NewMessageBody", {}).pop("required", None)
+        # Newer than the document: since November 2026 `bot_added` comes without `user` (MAX's changelog,
+        # dev.max.ru/docs-api/changelog-api: «при update_type=bot_added поле user больше не возвращается»).
+        for part in self.schemas.get("BotAddedToChatUpdate", {}).get("allOf", []):
+            if "required" in part:
+                part["required"] = [f for f in part["required"] if f != "user"]
+                part.get("properties", {}).pop("user", None)
         self.operations: list[Operation] = []
         for template, ops in self.doc["paths"].items():
             regex = "^" + re.sub(r"\{[^/}]+\}", r"([^/]+)", template) + "$"

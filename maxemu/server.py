@@ -124,7 +124,7 @@ def build_web_app(emu: Emulator) -> web.Application:
             if action == "add_chat":
                 return web.json_response({"chat_id": emu.add_chat([int(m) for m in args["members"]],
                                                                    args.get("title", "Координаторы"),
-                                                                   bool(args.get("bot_admin", True)))})
+                                                                   bool(args.get("bot_admin", False)))})
             if action == "set_admin":
                 emu.set_admin(int(args["chat_id"]), bool(args["admin"]))
                 return web.json_response({"ok": True})

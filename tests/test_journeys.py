@@ -114,9 +114,7 @@ async def test_a_bot_removed_from_the_chat_tells_its_coordinators_and_keeps_the_
     if isinstance(d, VkDriver):
         d.h.emu.add_community(chat, 531)
     else:
-        d.emu.chats[chat].bot_member = True
-        d.emu._push({"update_type": "bot_added", "chat_id": chat, "user": d.emu.people[531].user(),
-                     "is_channel": False})
+        d.emu.add_bot_back(chat)
     await d.h.settle()
     assert await d.h.app.repos.outbox.unreachable([our_chat]) == {}
     seen = d.seen(chat) if isinstance(d, VkDriver) else d.seen_of(chat=chat)

@@ -60,11 +60,14 @@ class MaxUpdates:
             if kind == "bot_stopped":
                 return Incoming("deny", f"max:stopped:{user['user_id']}:{update['timestamp']}", int(user["user_id"]),
                                 int(update["chat_id"]), messenger=MAX, sender_name=_name(user))
+            # who added or removed the bot does not matter to us: since November 2026 MAX leaves `user` out of
+            # bot_added (dev.max.ru/docs-api/changelog-api), and an update read as needing it was dropped
+            who = int(user.get("user_id") or 0)
             if kind == "bot_removed":
-                return Incoming("left", f"max:removed:{update['chat_id']}:{update['timestamp']}", int(user["user_id"]),
+                return Incoming("left", f"max:removed:{update['chat_id']}:{update['timestamp']}", who,
                                 int(update["chat_id"]), True, messenger=MAX, sender_name=_name(user))
             if kind == "bot_added":
-                return Incoming("joined", f"max:added:{update['chat_id']}:{update['timestamp']}", int(user["user_id"]),
+                return Incoming("joined", f"max:added:{update['chat_id']}:{update['timestamp']}", who,
                                 int(update["chat_id"]), True, f"@{self.username}" if self.username else "",
                                 messenger=MAX, sender_name=_name(user))
         except (KeyError, TypeError, ValueError):
@@ -78,7 +81,8 @@ class MaxUpdates:
     async def resolve(self, incoming: Incoming) -> Incoming:
         """Inside the event's transaction: MAX's ids as ours, the name remembered, reachability written."""
         dialog = None if incoming.in_chat or not incoming.peer else incoming.peer  # 0: the dialog's id not told
-        person = await self.accounts.person(incoming.from_id, dialog)
+        # 0: nobody in particular (a chat event MAX tells without its user); no account is made for it
+        person = await self.accounts.person(incoming.from_id, dialog) if incoming.from_id else 0
         peer = await self.accounts.chat(incoming.peer) if incoming.in_chat else person
         if any(incoming.sender_name):
             self.names[person] = incoming.sender_name
