@@ -10,7 +10,10 @@ Usage: python bench/broadcast.py [--recipients 40000] [--throttled-sample 1000] 
 3. the same loop throttled to 20 requests/s: it needs N/20 seconds, so it runs on a sample and
    its wall time for N is projected from the measured rate.
 Each runs against a fresh vkemu process. Prints wall time, messages/s, error-6 count,
-duplicates and lost messages, and for the project the p99 of replies during the broadcast.
+duplicates and lost messages, and for the project the p99 of replies during the broadcast. The project's rate is
+given twice: from `run-job` started (its process start and the queuing of N rows included: 4-10 s that the bot's own
+scheduler, which queues inside the running bot, does not spend on starting) and from the first reminder delivered
+to the last — the sender's own rate, which the issue's 450 msg/s (VK) and 28 msg/s (MAX) are about.
 """
 
 from __future__ import annotations
@@ -70,12 +73,14 @@ def project(n: int) -> dict[str, float]:
         t0 = time.perf_counter()  # from queuing the reminders to the last one delivered
         subprocess.run([sys.executable, "-m", "bot", "run-job", "form-reminders", "--at", "2023-10-20T10:00+05:00"],
                        cwd=tmp, env=env, check=True, capture_output=True)
-        latencies = asyncio.run(_replies_during(base, repliers, n + 1))
+        latencies, first = asyncio.run(_replies_during(base, repliers, n + 1))
         wall = time.perf_counter() - t0
+        sending = time.perf_counter() - first
         bot.terminate()
         bot.wait(60)
         dup, lost, e6 = tally(base, FIRST, n)
-    return {"messages": n, "wall_s": wall, "msgs_per_s": n / wall, "error6": e6, "duplicates": dup, "lost": lost,
+    return {"messages": n, "wall_s": wall, "msgs_per_s": n / wall, "sender_msgs_per_s": n / sending,
+            "error6": e6, "duplicates": dup, "lost": lost,
             "reply_p50_ms": percentile(latencies, 50) * 1000, "reply_p99_ms": percentile(latencies, 99) * 1000,
             "replies": len(latencies)}
 
@@ -91,14 +96,16 @@ def project_max(n: int) -> dict[str, float]:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "bot", "run-job", "form-reminders", "--at", "2023-10-20T10:00+05:00"],
                        cwd=tmp, env=env, check=True, capture_output=True)
-        sent, peak, last, last_t = 0, 0.0, 0, time.perf_counter()
+        sent, peak, last, last_t, first = 0, 0.0, 0, time.perf_counter(), 0.0
         deadline = time.perf_counter() + n / 20 + 300  # far beyond n / 30 s: a stall ends the run, not the machine
         while sent < n and time.perf_counter() < deadline:
-            time.sleep(2)
+            time.sleep(0.2 if not first else 2)
             sent = int(max_control(mx, "stats")["sent"])  # type: ignore[index]
             now = time.perf_counter()
-            peak = max(peak, (sent - last) / (now - last_t))
-            last, last_t = sent, now
+            first = first or (now if sent else 0.0)
+            if now - last_t >= 2:
+                peak = max(peak, (sent - last) / (now - last_t))
+                last, last_t = sent, now
         wall = time.perf_counter() - t0
         stats = max_control(mx, "stats")
         bot.terminate()
@@ -106,7 +113,8 @@ def project_max(n: int) -> dict[str, float]:
         counts = {int(k): v for k, v in max_control(mx, "counts").items()}  # type: ignore[union-attr]
         got = [counts.get(uid, 0) for uid in range(FIRST, FIRST + n)]
     refused = stats["refused"]  # type: ignore[index]
-    return {"messages": n, "wall_s": wall, "msgs_per_s": n / wall, "peak_2s_msgs_per_s": peak,
+    return {"messages": n, "wall_s": wall, "msgs_per_s": n / wall, "sender_msgs_per_s": n / (wall - (first - t0)),
+            "peak_2s_msgs_per_s": peak,
             "http_429": int(refused.get("429", 0)), "other_refusals": sum(v for k, v in refused.items() if k != "429"),
             "duplicates": sum(max(0, c - 1) for c in got), "lost": sum(1 for c in got if c == 0)}
 
@@ -122,8 +130,10 @@ async def _until_answering(base: str, uid: int) -> None:
     raise RuntimeError("the bot did not start answering")
 
 
-async def _replies_during(base: str, repliers: list[int], n: int) -> list[float]:
+async def _replies_during(base: str, repliers: list[int], n: int) -> tuple[list[float], float]:
+    """The replies' latencies, and when the broadcast's first message was seen delivered (to 0.2 s)."""
     latencies: list[float] = []
+    first = 0.0
     async with aiohttp.ClientSession() as s:
         async def post(action: str, body: dict) -> object:
             return await control_async(s, base, action, body)
@@ -133,7 +143,10 @@ async def _replies_during(base: str, repliers: list[int], n: int) -> list[float]
             return int(stats["delivered_total"])  # type: ignore[index]
 
         i = 0
-        while await delivered() < n + len(latencies):
+        start = await delivered()
+        while (count := await delivered()) < n + len(latencies):
+            if not first and count > start + len(latencies):
+                first = time.perf_counter()
             uid = repliers[i % len(repliers)]
             i += 1
             seen = len(await post("record", {"peer_id": uid}))  # type: ignore[arg-type]
@@ -145,7 +158,7 @@ async def _replies_during(base: str, repliers: list[int], n: int) -> list[float]
             await asyncio.sleep(0.2)
             if i > 100_000:
                 break
-    return latencies
+    return latencies, first or time.perf_counter()
 
 
 async def _plain_loop(base: str, first: int, n: int, throttle: float | None) -> float:
@@ -194,9 +207,11 @@ def main() -> None:
         m = project_max(args.max_recipients)
         print(f"broadcast of {m['messages']} reminders through maxemu, MAX limit 30 requests/s:")
         print(f"  project sender   : {m['wall_s']:.1f} s, {m['msgs_per_s']:.1f} msg/s against the 30/s ceiling "
+              f"({m['sender_msgs_per_s']:.1f} msg/s from the first delivered) "
               f"(busiest 2 s: {m['peak_2s_msgs_per_s']:.1f}/s), HTTP 429: {m['http_429']} (each retried), "
               f"other refusals {m['other_refusals']}, duplicates {m['duplicates']}, lost {m['lost']}")
         figures |= {"max_recipients": m["messages"], "max_msgs_per_s": round(m["msgs_per_s"], 1),
+                    "max_sender_msgs_per_s": round(m["sender_msgs_per_s"], 1),
                     "max_wall_s": round(m["wall_s"], 1), "max_peak_2s_msgs_per_s": round(m["peak_2s_msgs_per_s"], 1),
                     "max_http_429": m["http_429"], "max_other_refusals": m["other_refusals"],
                     "max_duplicates": m["duplicates"], "max_lost": m["lost"]}
@@ -209,7 +224,8 @@ def vk_rows(n: int, throttled_sample: int) -> dict[str, object]:
     sample = plain(min(n, throttled_sample), 20.0)
     projected = n / sample["msgs_per_s"] if sample["msgs_per_s"] else float("inf")
     print(f"broadcast of {n} reminders, vkemu limit 20 requests/s:")
-    print(f"  project sender   : {ours['wall_s']:.1f} s, {ours['msgs_per_s']:.0f} msg/s, error 6: {ours['error6']}, "
+    print(f"  project sender   : {ours['wall_s']:.1f} s, {ours['msgs_per_s']:.0f} msg/s from `run-job` started "
+          f"({ours['sender_msgs_per_s']:.0f} msg/s from the first delivered), error 6: {ours['error6']}, "
           f"duplicates {ours['duplicates']}, lost {ours['lost']}; replies during it: p50 "
           f"{ours['reply_p50_ms']:.0f} ms, p99 {ours['reply_p99_ms']:.0f} ms ({ours['replies']} replies)")
     print(f"  vkbottle loop    : {naive['wall_s']:.1f} s, {naive['msgs_per_s']:.0f} msg/s delivered, "
@@ -217,6 +233,7 @@ def vk_rows(n: int, throttled_sample: int) -> dict[str, object]:
     print(f"  loop at 20/s     : {sample['msgs_per_s']:.1f} msg/s measured on {sample['messages']} "
           f"(error 6: {sample['error6']}, lost {sample['lost']}); {n} would take {projected / 60:.0f} min")
     return {"recipients": n, "project_msgs_per_s": round(ours["msgs_per_s"], 1),
+            "project_sender_msgs_per_s": round(ours["sender_msgs_per_s"], 1),
             "project_wall_s": round(ours["wall_s"], 1), "project_error6": ours["error6"],
             "project_duplicates": ours["duplicates"], "project_lost": ours["lost"],
             "project_reply_p99_ms": round(ours["reply_p99_ms"], 1),

@@ -163,7 +163,8 @@ def max_refusal(e: Exception) -> str:
 
 
 async def setup_max(config: Config, token: str) -> int:
-    """`GET /me` with the bot's token, then what only a person can do in MAX (there is no settings API)."""
+    """`GET /me` with the bot's token, its subscription and «/» hint made what config.toml and the command table
+    say, then what only a person can do in MAX."""
     from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError, tls_refused
 
     if config.max is None:
@@ -174,6 +175,7 @@ async def setup_max(config: Config, token: str) -> int:
     try:
         me = await api.request("GET", "/me")
         said = await _subscriptions(api, config.max.webhook_url, secret)
+        said.append(await _commands(api))
     except MaxError as e:
         print(f"MAX отказал ({e.status} {e.code}): {max_refusal(e)}", file=sys.stderr)
         return 1
@@ -193,6 +195,17 @@ async def setup_max(config: Config, token: str) -> int:
     for line in MAX_CHECKLIST:
         print(f"  – {line}")
     return 0
+
+
+async def _commands(api: MaxApi) -> str:
+    """The commands MAX offers when a person types «/» in the bot's dialog (PATCH /me/commands): the command table's
+    own, so the hint and what the bot understands never differ."""
+    from handlers.commands import COMMANDS
+    from handlers.table import slash_hints
+
+    hints = slash_hints(COMMANDS)
+    await api.request("PATCH", "/me/commands", None, {"commands": [{"name": n, "description": d} for n, d in hints]})
+    return f"Подсказка команд MAX (при вводе «/»): {', '.join('/' + n for n, _ in hints)}."
 
 
 async def _subscriptions(api: MaxApi, webhook_url: str, secret: str) -> list[str]:

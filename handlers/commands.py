@@ -251,7 +251,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(CommandId.STATUS_ORG, status_ask_organization, roles=COORDINATORS, under_message=True),
     Command(CommandId.HISTORY, history, slash=("/history", "/история"), roles=COORDINATORS,
             help=(HelpLine(texts.HELP_HISTORY, COORDINATORS),),
-            about="`/history <организация>` — кто и когда менял её отчёты"),
+            about="`/history <организация>` — кто и когда менял отчёты организации"),
     Command(CommandId.ITEMS, items, slash=("/items", "/пункты"), label=texts.MENU_ITEMS, menu_row=1,
             help=(HelpLine(texts.HELP_ITEMS, frozenset({ADMIN, MUNICIPAL, REGIONAL})),),
             about="открытые пункты дорожной карты, кнопка «Выполнено» (со ссылкой, где карта требует)"),

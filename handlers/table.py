@@ -4,6 +4,7 @@ Each command or button is declared once, in `handlers.commands.COMMANDS`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.services.access import Actor
 from bot.views import texts
 from bot.views.commands import CommandId
+from bot.views.format import short
 from bot.views.message import Button, Buttons
 
 if TYPE_CHECKING:
@@ -124,3 +126,20 @@ def readme_table(commands: Iterable[Command]) -> str:
         rows.append(f"| {' '.join(f'`{s}`' for s in c.slash)} | {c.label or ''} | {who} | "
                     f"{'да' if c.chat else ''} | {c.about} |")
     return "\n".join(rows)
+
+
+MAX_HINTS = 32  # MAX shows at most 32 commands when «/» is typed (dev.max.ru, PATCH /me/commands)
+
+
+def slash_hints(commands: Iterable[Command]) -> list[tuple[str, str]]:
+    """(name, description) of each typed command, for the hint a messenger shows when «/» is typed: the Latin
+    spelling, and the first clause of its README line (at most 128 characters, cut between words)."""
+    hints: list[tuple[str, str]] = []
+    for c in commands:
+        latin = next((s[1:] for s in c.slash if s[1:].isascii()), None)
+        if latin is None or c.handler is None:
+            continue
+        # «`/export [дд.мм.гггг]` — таблица…» gives «таблица…»; «в беседе: сделать её…» gives «в беседе: сделать её…»
+        about = re.sub(r"^`/[^`]*`\s*—\s*", "", c.about).replace("`", "").split(";")[0].strip()
+        hints.append((latin, short(about or latin, 128)))
+    return hints[:MAX_HINTS]

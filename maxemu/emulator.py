@@ -5,6 +5,8 @@ the long-polling queue of updates — with MAX's rules where its documentation o
 - a group chat's events reach a bot only when it is an admin of the chat (max-bot-api-client-go issue #164);
 - a bot writes to a person only after they started the dialog (`bot_started`), never after `bot_stopped`;
 - `GET /updates` without a marker returns only the latest update; a marker acknowledges everything before it;
+  at most 2 polls start in a second (a third gets 429) and an update older than 24 hours is gone (MAX's
+  limits on polling since May 2026: dev.max.ru/help/events, «ограничено по скорости и сроку хранения событий»);
 - a file just uploaded may be refused once with `attachment.not.ready` (maxapi retries on it for that reason);
 - a callback is answered at most once; texts over 4,000 characters, unknown attachment types and buttons over
   the document's limits are refused by the schema check;
@@ -53,6 +55,9 @@ class ApiError(Exception):
     def body(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
 
+
+POLLS_PER_SECOND = 2  # GET /updates (see the module's rules)
+RETENTION_MS = 24 * 3600 * 1000  # an update is kept for a poller 24 hours
 
 @dataclass
 class Person:
@@ -130,6 +135,7 @@ class Emulator:
     bot_username: str = "sferum_roadmap_bot"
     base_url: str = "http://127.0.0.1"
     schema: Schema = field(default_factory=Schema)
+    polls_per_second: int = POLLS_PER_SECOND  # MAX's; in-process handler tests that poll after every step raise it
 
     def __post_init__(self) -> None:
         self.people: dict[int, Person] = {}
@@ -147,6 +153,8 @@ class Emulator:
         self.callbacks: dict[str, dict[str, Any]] = {}  # callback_id -> {"answered": bool, ...}
         self.answers: list[dict[str, Any]] = []
         self.requests: deque[float] = deque()
+        self.polls: deque[float] = deque()
+        self.commands: list[dict[str, Any]] = []  # PATCH /me/commands: what MAX offers when «/» is typed  # when each recent GET /updates came (2 a second)
         self.calls: list[tuple[str, str]] = []  # (method, path) of every API request, for tests
         self.rejected: list[tuple[int, str]] = []  # (status, code) of every refused request
         self.labels_cut: list[str] = []  # every button label sent that a person would see cut
@@ -321,7 +329,10 @@ class Emulator:
         if key == ("GET", "/me"):
             return {"user_id": self.bot_id, "first_name": self.bot_name, "last_name": None,
                     "username": self.bot_username, "is_bot": True, "last_activity_time": self._now(),
-                    "name": self.bot_name, "description": None, "commands": None}
+                    "name": self.bot_name, "description": None, "commands": self.commands or None}
+        if key == ("PATCH", "/me/commands"):
+            self.commands = list(body["commands"])
+            return {"success": True}
         if key == ("GET", "/updates"):
             return self.poll(query)
         if key == ("POST", "/messages"):
@@ -373,16 +384,28 @@ class Emulator:
             start = max(0, min(int(query["marker"]), len(self.updates)))
         picked = []
         n = start
+        kept_from = self._now() - RETENTION_MS
         while n < len(self.updates) and len(picked) < limit:
-            if types is None or self.updates[n]["update_type"] in types:
+            if (types is None or self.updates[n]["update_type"] in types) and self.updates[n]["timestamp"] >= kept_from:
                 picked.append(self.updates[n])
             n += 1
         return {"updates": picked, "marker": n}
 
+    def poll_arrived(self) -> None:
+        """A `GET /updates` came in: the third within a second is refused (see the module's rules)."""
+        now = time.monotonic()
+        while self.polls and now - self.polls[0] >= 1.0:
+            self.polls.popleft()
+        if len(self.polls) >= self.polls_per_second:
+            self.rejected.append((429, "too.many.requests"))
+            raise ApiError(429, "too.many.requests", "Too many GET /updates requests")
+        self.polls.append(now)
+
     def pending(self, marker: int | None) -> bool:
         if self.subscriptions:
             return False  # a webhook takes them all
-        return bool(self.updates) and (marker is None or marker < len(self.updates))
+        return (bool(self.updates) and (marker is None or marker < len(self.updates))
+                and self.updates[-1]["timestamp"] >= self._now() - RETENTION_MS)
 
     def _subscribe(self, body: dict[str, Any]) -> dict[str, Any]:
         """MAX's rules for a webhook (its document, POST /subscriptions): an HTTPS url (the emulator also takes its

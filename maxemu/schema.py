@@ -54,6 +54,13 @@ class Schema:
             if "required" in part:
                 part["required"] = [f for f in part["required"] if f != "user"]
                 part.get("properties", {}).pop("user", None)
+        # Newer than the document too: PATCH /me/commands, the commands offered when «/» is typed
+        # (dev.max.ru/docs-api/methods/PATCH/me/commands: up to 32 `BotCommand`s, an empty list removes them all)
+        self.doc["paths"].setdefault("/me/commands", {"patch": {
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["commands"], "properties": {"commands": {
+                    "type": "array", "maxItems": 32, "items": {"$ref": "#/components/schemas/BotCommand"}}}}}}},
+            "responses": {"200": {"$ref": "#/components/responses/SuccessResponse"}}}})
         self.operations: list[Operation] = []
         for template, ops in self.doc["paths"].items():
             regex = "^" + re.sub(r"\{[^/}]+\}", r"([^/]+)", template) + "$"

@@ -42,6 +42,8 @@ def build_web_app(emu: Emulator) -> web.Application:
                 except ValueError:
                     return _error(ApiError(400, "proto.payload", "Request body is not JSON"))
         try:
+            if request.method == "GET" and path == "/updates":
+                emu.poll_arrived()  # counted when it comes, not when a held poll is answered
             if request.method == "GET" and path == "/updates" and not emu.pending(_int(query.get("marker"))):
                 wait = query.get("timeout", "30")
                 # MAX holds a poll 30 s at most since May 2026 (its document, GET /updates: timeout 0-30)

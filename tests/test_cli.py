@@ -276,12 +276,21 @@ async def test_setup_max_checks_the_token_and_lists_what_is_done_by_hand(tmp_pat
     from maxemu.emulator import Emulator as MaxEmulator
     from maxemu.server import MaxEmulatorServer
 
-    async with MaxEmulatorServer(MaxEmulator(token="good")) as server:
+    emu = MaxEmulator(token="good")
+    async with MaxEmulatorServer(emu) as server:
         config = parse_config(f'[vk]\ngroup_id = 1\n[max]\napi_url = "{server.api_url}"\n'
                               f'[storage]\npath = "{tmp_path / "b.sqlite3"}"\n')
         assert await cli.setup_max(config, "good") == 0
         out = capsys.readouterr().out
         assert "@sferum_roadmap_bot" in out and "токен действует" in out and "АДМИНИСТРАТОРОМ" in out
+        # the «/» hint is the command table's: what MAX offers is what the bot understands
+        names = [c["name"] for c in emu.commands]
+        assert {"start", "report", "status", "help", "cancel"} <= set(names) and len(names) <= 32
+        assert all(n.isascii() and not n.startswith("/") for n in names)
+        status = next(c["description"] for c in emu.commands if c["name"] == "status")
+        assert status == "сводка по территории (или по своей организации)"
+        assert all(len(c["description"]) <= 128 and "`" not in c["description"] for c in emu.commands)
+        assert "/status" in out and "при вводе «/»" in out
         assert await cli.setup_max(config, "wrong") == 1
         assert "токен бота неверен" in capsys.readouterr().err
     no_max = parse_config(f'[vk]\ngroup_id = 1\n[storage]\npath = "{tmp_path / "b.sqlite3"}"\n')

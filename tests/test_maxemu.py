@@ -99,11 +99,32 @@ async def test_long_polling_and_its_marker(max_api) -> None:
     status, got = await call("GET", "/updates", params={"marker": 0, "types": "message_created", "timeout": 0})
     assert [u["message"]["body"]["text"] for u in got["updates"]] == ["первое", "второе"]
     marker = got["marker"]
+    await asyncio.sleep(1.0)  # two polls a second
     # a long poll waits for the next update and returns as soon as it comes
     asyncio.get_running_loop().call_later(0.2, emu.say, 503, "третье")
     started = time.monotonic()
     status, got = await call("GET", "/updates", params={"marker": marker, "timeout": 5})
     assert [u["message"]["body"]["text"] for u in got["updates"]] == ["третье"] and time.monotonic() - started < 3
+
+
+async def test_two_polls_a_second_and_a_day_of_updates(max_api) -> None:
+    emu, _, call, _ = max_api
+    emu.say(504, "сейчас")
+    first = await call("GET", "/updates", params={"marker": 0, "timeout": 0})
+    second = await call("GET", "/updates", params={"marker": 0, "timeout": 0})
+    third = await call("GET", "/updates", params={"marker": 0, "timeout": 0})
+    assert first[0] == second[0] == 200
+    assert third == (429, {"code": "too.many.requests", "message": "Too many GET /updates requests"})
+    await asyncio.sleep(1.0)
+    # an update older than 24 hours is gone; a newer one is still there
+    day_ago = int(time.time() * 1000) - 24 * 3600 * 1000
+    emu._push({"update_type": "bot_stopped", "chat_id": 1, "user": emu.people[504].user(),
+               "timestamp": day_ago - 1000})
+    emu._push({"update_type": "bot_started", "chat_id": 1, "user": emu.people[504].user(),
+               "timestamp": day_ago + 60_000})
+    status, got = await call("GET", "/updates", params={"marker": 0, "timeout": 0})
+    assert status == 200
+    assert [u["update_type"] for u in got["updates"]] == ["bot_started", "message_created", "bot_started"]
 
 
 async def test_group_chats_reach_a_bot_only_as_an_admin(max_api) -> None:

@@ -191,3 +191,32 @@ async def test_a_restart_after_a_fault_notice_keeps_the_random_id_counter_where_
     await h.app.vk.random_ids_past_vk()  # what a restart does first
     assert await h.app.db.scalar("SELECT value FROM meta WHERE key = 'random_id_next'") == counter
     assert (await h.say(820, "/whoami"))[0].random_id == int(counter)  # and the next reply takes the next id
+
+
+async def test_the_max_poller_keeps_to_two_polls_a_second_while_people_write(tmp_path, schema) -> None:
+    """`run`'s loop against maxemu at MAX's own limit (2 GET /updates a second): with a message every 0.1 s each poll
+    comes back at once, and without its pacing the loop polled ten times a second and drew 429s."""
+    from bot.max.side import POLL_GAP_S
+    from testkit.harness import start_harness, stop_harness
+
+    h = await start_harness(tmp_path, schema, with_max=True)
+    try:
+        emu, side = h.max_emu, h.app.max
+        assert emu is not None and side is not None
+        emu.polls_per_second, side.poll_gap_s = 2, POLL_GAP_S
+        await asyncio.sleep(1.0)  # the harness's own quick polls are a second old
+        emu.start(560)
+        stop = asyncio.Event()
+        running = asyncio.create_task(side.run(stop))
+        polls_before = emu.calls.count(("GET", "/updates"))
+        for n in range(30):
+            emu.say(560, f"сообщение {n}")
+            await asyncio.sleep(0.1)
+        polls = emu.calls.count(("GET", "/updates")) - polls_before
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        assert (429, "too.many.requests") not in emu.rejected
+        assert 3 <= polls <= 8  # 3 s of steady traffic: about two a second
+        assert await h.app.repos.max_accounts.saved_marker() == len(emu.updates)  # every update read and handled
+    finally:
+        await stop_harness(h)

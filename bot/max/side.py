@@ -9,6 +9,7 @@ still at work must not have their updates read, acknowledged and downloaded a se
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from loguru import logger
@@ -21,6 +22,10 @@ from bot.max.updates import MAX, MaxUpdates
 from storage.accounts import MaxAccountRepo
 
 POLL_S = 30  # MAX holds a long poll at most 30 s since May 2026 (and takes 2 polls a second, keeping events 24 h)
+# At most 2 polls start in a second (dev.max.ru/help/events: polling is limited in rate). 0.5 s apart by our clock
+# could land three in one second by MAX's (a poll sent late, the next on time): 0.6 leaves the jitter room.
+POLL_GAP_S = 0.6
+POLL_LIMIT = 1000  # updates a poll may bring (the document's maximum): 2 polls a second then read 2,000 updates
 TYPES = "message_created,message_callback,bot_started,bot_stopped,bot_added,bot_removed"
 
 
@@ -36,6 +41,8 @@ class MaxSide:
         dispatcher.resolvers[MAX] = updates.resolve
         self._saving: asyncio.Task[None] | None = None
         self._read: int | None = None  # the marker of the last poll: read up to here, maybe not handled yet
+        self._polled = float("-inf")  # when the last poll started: MAX takes 2 a second
+        self.poll_gap_s = POLL_GAP_S
 
     async def me(self) -> dict[str, Any]:
         """`GET /me`: the bot MAX knows by the token (its username addresses it in group chats)."""
@@ -47,8 +54,12 @@ class MaxSide:
     async def poll_once(self, wait_s: int = 0) -> int:
         """One long poll from the saved marker: its updates handed to the dispatcher, the marker saved once they
         are all handled. Returns how many updates came."""
+        pause = self._polled + self.poll_gap_s - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        self._polled = time.monotonic()
         marker = self._read if self._read is not None else await self.accounts.saved_marker()
-        params: dict[str, Any] = {"timeout": wait_s, "limit": 100, "types": TYPES}
+        params: dict[str, Any] = {"timeout": wait_s, "limit": POLL_LIMIT, "types": TYPES}
         if marker is not None:
             params["marker"] = marker
         answer = await self.api.request("GET", "/updates", params, within=wait_s + 10)
