@@ -192,6 +192,11 @@ class OutboxRepo:
         await self.db.executemany("UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
                                   [(when, rid) for rid in row_ids])
 
+    async def reword(self, row_id: int, text: str) -> None:
+        """The row goes again at once with this text (VK refused it as a repeat of the person's last message)."""
+        await self.db.execute("UPDATE outbox SET text = ?, attempts = attempts + 1, not_before = 0 WHERE id = ?",
+                              (text, row_id))
+
     async def retry_now(self) -> int:
         """Rows waiting out a backoff are ready at once (VK has recovered)."""
         return await self.db.execute("UPDATE outbox SET not_before = 0 WHERE status = 'pending' AND not_before > ?",

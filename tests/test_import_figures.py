@@ -137,9 +137,8 @@ async def test_file_level_problems_change_nothing(harness: Harness) -> None:
     h = harness
     imports = h.app.services.imports
     cases = {
-        "a.csv": (csv("школа;staff_total\n1;2\n"), "нет столбца «id»"),
+        "a.csv": (csv("школа;staff_total\n1;2\n"), "нет столбца «Код организации»"),
         "b.csv": (csv("id;staff_totl\n6624000001;2\n"), "Ни один столбец"),
-        "c.csv": (csv("id;staff_total;учителей\n6624000001;2;3\n"), "«учителей»"),
         "d.pdf": (b"%PDF-1.4", "не таблица"),
         "e.xlsx": (b"PK\x03\x04 broken", "Не получилось прочитать"),
     }
@@ -148,6 +147,10 @@ async def test_file_level_problems_change_nothing(harness: Harness) -> None:
         assert plan.problems and not plan.applicable, name
         text = imports.preview_text(plan, "")
         assert expected in text and "ничего не изменено" in text, (name, text)
+    # a column that names nothing in the form is read past, and the preview says so before anything is applied
+    plan = await imports.plan(None, "c.csv", csv("id;staff_total;учителей\n6624000001;2;3\n"), h.clock())
+    assert plan.applicable and plan.skipped == ["учителей"]
+    assert "Не из формы, не читаются (1): «учителей»." in imports.preview_text(plan, "")
     plan = await imports.plan(None, "p.csv", csv(f"id;staff_total\n{SCHOOL_1};2\n"), h.clock(), date(2023, 10, 19))
     assert plan.problems == ["У формы «Еженедельный мониторинг Сферума» нет периода со сроком 19.10.2023."]
     # a named past period is imported into that period (late: its summary has passed)
@@ -205,7 +208,7 @@ async def test_coordinator_sends_a_file_in_chat_and_applies_it(harness: Harness)
     book = load_workbook(io.BytesIO(h.emu.file_bytes(reply.attachments[0])))
     assert book.sheetnames[0].startswith("Еженедельный мониторинг Сферума") and book.sheetnames[-1] == "Титульный лист"
     ws = book.worksheets[0]
-    assert [c.value for c in ws[1]] == ["id", "Название", "Муниципалитет", "Педагогов (сотрудников)",
+    assert [c.value for c in ws[1]] == ["Код организации", "Название", "Муниципалитет", "Педагогов (сотрудников)",
                                         "Написали ≥ 10 сообщений"]
     assert ws.max_row == 21 and ws.cell(2, 3).value == "Нижнетуринский ГО"
     row = next(r for r in range(2, 22) if ws.cell(r, 1).value == SCHOOL_1)
@@ -312,3 +315,46 @@ async def test_a_return_for_revision_after_the_preview_is_a_change_too(harness: 
     fresh = (await h.press(782, texts.BTN_APPLY))[-1]
     assert fresh.text.startswith("⚠️ Не записано") and "вернул(а) на доработку" in fresh.text, fresh.text
     assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 30}
+
+
+async def test_the_bots_own_export_reads_back_after_the_plan_ended_and_imports_again(harness: Harness) -> None:
+    """A coordinator opens the export in January, after the plan ended: Russian headers, print setup and a filter
+    on every sheet, a file name with the territory and the period; and the same file sent back to the bot (or to
+    `import-figures`) is taken — its code column read, its subtotal skipped, its target percentages named as read
+    past — rather than refused («Столбцы не из формы…», «нет столбца id»)."""
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    h = harness
+    for n, org in enumerate((SCHOOL_1, SCHOOL_2)):
+        await h.app.repos.reports.save(org, RM, FORM, PERIOD, {"staff_total": 40 + n, "staff_active": 30 + n}, 5,
+                                       h.clock(), False)
+    h.clock.now = datetime(2024, 1, 15, 9, 0, tzinfo=h.clock().tzinfo)  # the plan ended on 30.12.2023
+    muni = (await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0]
+    scope = await h.app.services.status.territory("municipality", muni.id)
+    assert scope is not None
+    made = await h.app.services.exports.export(scope, h.clock(), "20.10.2023")
+    assert made.name == "Дорожная карта — Нижнетуринский ГО — 20.10.2023.xlsx"
+    book = load_workbook(io.BytesIO(made.data))
+    ws = book["Еженедельный мониторинг Сферума"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Муниципалитет", "Код организации", "Организация", "Тип")
+    by_code = {r[1]: r for r in rows[1:] if r[1]}
+    assert by_code[SCHOOL_1][4:6] == (40, 30) and by_code[SCHOOL_2][4:6] == (41, 31)
+    assert rows[-1][0] == "Итого: Нижнетуринский ГО" and rows[-1][4:6] == (81, 61)
+    for sheet in book.worksheets[1:]:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+        assert sheet.print_title_rows == "$1:$1" and sheet.auto_filter.ref == sheet.dimensions
+    # sent back with one figure corrected: only that one changes, the rest is as it was
+    ws.cell(2 + [r[1] for r in rows[1:]].index(SCHOOL_1), 6).value = 33
+    buf = io.BytesIO()
+    book.save(buf)
+    plan = await h.app.services.imports.plan(None, made.name, buf.getvalue(), h.clock(), due=date(2023, 10, 20))
+    assert plan.problems == [] and plan.form is not None and plan.form.id == FORM
+    assert plan.count(CHANGED) == 1 and plan.count(REFUSED) == 0 and plan.count(NEW) == 0  # the rest as it was
+    assert len(plan.rows) == 20  # the organizations, not the subtotal
+    assert plan.skipped == []  # its own columns (target percentages, «Сдано…», «Отметки») are known
+    await h.app.services.imports.apply(plan, 700, h.clock())
+    assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 33}
+    assert await stored(h, SCHOOL_2) == {"staff_total": 41, "staff_active": 31}

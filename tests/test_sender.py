@@ -207,3 +207,19 @@ async def test_vk_refuses_to_deliver_a_random_id_it_has_seen_in_any_conversation
             assert getattr(e, "code", None) == 100
     finally:
         await teardown(server, db, api)
+
+
+async def test_a_repeated_answer_is_reworded_when_vk_refuses_it_as_flood(harness) -> None:
+    """A tired admin types a wrong figure twice: the same answer twice within a minute is VK's «Flood control: same
+    message already sent» (error 9). It reaches them at once all the same, and reads the same."""
+    from testkit.harness import register
+
+    h = harness
+    await register(h, 830, "organization", "6624000001")
+    await h.say(830, "/report")
+    first = await h.say(830, "много")
+    again = await h.say(830, "много")
+    assert len(first) == len(again) == 1 and first[0].text == again[0].text
+    assert h.emu.errors_by_code[9] >= 1  # VK did refuse the repeat once
+    assert again[0].sent_text == first[0].text + "\u2060"
+    assert await h.app.repos.outbox.pending_count() == 0

@@ -126,8 +126,26 @@ async def test_repeated_random_id_delivers_once(server):
     assert [m.text for m in emu.delivered(101)] == ["раз"]
     # random_id 0 means "no deduplication"
     await call(server, "messages.send", peer_id=101, message="a", random_id=0)
-    await call(server, "messages.send", peer_id=101, message="a", random_id=0)
+    await call(server, "messages.send", peer_id=101, message="b", random_id=0)
     assert len(emu.delivered(101)) == 3
+
+
+async def test_flood_control_refuses_a_repeat_and_a_thousand_an_hour(server):
+    emu = server.emulator
+    emu.add_user(102, allowed=True)
+    emu.rate_limit = None  # (a thousand sends below; the 20/s rule is tested on its own)
+    await call(server, "messages.send", peer_id=102, message="Нужно целое число", random_id=1)
+    again = await call(server, "messages.send", peer_id=102, message="Нужно целое число", random_id=2)
+    assert again["error"]["error_code"] == 9 and "same message" in again["error"]["error_msg"]
+    other = await call(server, "messages.send", peer_id=102, message="Нужно целое число\u2060", random_id=3)
+    assert "response" in other  # another text: it goes, and reads as the same to the person
+    assert [m.text for m in emu.delivered(102)] == ["Нужно целое число"] * 2
+    assert emu.delivered(102)[-1].sent_text.endswith("\u2060")
+    emu.add_user(103, allowed=True)
+    for n in range(1000):
+        await call(server, "messages.send", peer_id=103, message=f"n{n}", random_id=10_000 + n)
+    over = await call(server, "messages.send", peer_id=103, message="ещё", random_id=99_999)
+    assert over["error"]["error_code"] == 9 and "too much messages" in over["error"]["error_msg"]
 
 
 async def test_user_who_never_wrote_gets_901_also_inside_peer_ids(server):

@@ -20,9 +20,14 @@ from bot.views.format import fmt_number
 
 Cell = str | int | float | None
 
-ID_HEADER = "id"
-# Columns the bot's own template writes for people to read; an import skips them.
-INFO_HEADERS = frozenset({"название", "организация", "муниципалитет", "тип"})
+ID_HEADER = "Код организации"  # what the bot's template and export write
+ID_HEADERS = frozenset({"код организации", "id"})  # how a file names it («id»: the bot's files before December 2026)
+# Columns the bot's own template and export write for people to read; an import skips them without a word.
+INFO_HEADERS = frozenset({"название", "организация", "муниципалитет", "тип", "отметки", "сдано в последний раз",
+                          "сдано в последний раз (время местное)",
+                          "сдано в последний раз (местное время организации)"})
+# The export's subtotal and total rows («Итого: …», «Всего: …»): no organization's code, and skipped.
+TOTAL_ROW_STARTS = ("итого:", "всего:")
 HEADER_SEARCH = 10  # the header row may sit under a title a person added
 
 
@@ -213,7 +218,7 @@ def _xlsx_cell(cell: object) -> Cell:
 
 def _header_at(rows: list[tuple[int, list[Cell]]]) -> int | None:
     for i, (_, cells) in enumerate(rows[:HEADER_SEARCH]):
-        if any(c is not None and norm_header(c) == ID_HEADER for c in cells):
+        if any(c is not None and norm_header(c) in ID_HEADERS for c in cells):
             return i
     return None
 
@@ -223,7 +228,7 @@ def _table(rows: list[tuple[int, list[Cell]]]) -> FigureTable:
     if at is None:
         raise FileProblem(texts.IMPORT_NO_ID)
     header = ["" if c is None else str(c).strip() for c in rows[at][1]]
-    id_col = next(i for i, h in enumerate(header) if norm_header(h) == ID_HEADER)
+    id_col = next(i for i, h in enumerate(header) if norm_header(h) in ID_HEADERS)
     columns = [i for i, h in enumerate(header) if i != id_col and h]
     out: list[FigureRow] = []
     for number, cells in rows[at + 1:]:
@@ -232,6 +237,9 @@ def _table(rows: list[tuple[int, list[Cell]]]) -> FigureTable:
         values = [_blank(cells[i]) for i in columns]
         if org is None and all(v is None for v in values):
             continue  # an empty line between blocks
+        if org is None and any(isinstance(c, str) and c.strip().casefold().startswith(TOTAL_ROW_STARTS)
+                               for c in cells):
+            continue  # the bot's own export read back: its subtotals are sums, not an organization's figures
         out.append(FigureRow(number, org or "", values))
     return FigureTable([header[i] for i in columns], out)
 
@@ -265,6 +273,7 @@ def match_columns(headers: list[str], form: Form) -> tuple[dict[int, Indicator],
     unknown: list[str] = []
     for i, h in enumerate(headers):
         n = norm_header(h)
+        n = n.removesuffix(", %") if n.removesuffix(", %") in names else n  # the export's «…, %» of a percent
         if n in names:
             found[i] = names[n]
         elif n not in INFO_HEADERS:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.figures_file import ID_HEADER
 from bot.domain.models import Organization
 from bot.domain.periods import Period, current_period, local_today
 from bot.domain.periods import periods as periods_of
@@ -22,14 +23,14 @@ from bot.services.figures import Territory, Totals, baseline_keys, in_form, orga
 from bot.services.names import person_label
 from bot.services.status import StatusService
 from bot.views import texts
-from bot.views.format import fmt_date, fmt_percent, fmt_time, zone_name
+from bot.views.format import file_name, fmt_date, fmt_percent, fmt_time, zone_name
 from bot.views.message import File, Reply
 from bot.views.sheets import DATETIME, DECIMAL, INTEGER, PERCENT, Sheet, report_workbook
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
 from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ExportRow, ReportRepo
 
-FIXED = ["Муниципалитет", "id", "Организация", "Тип"]
+FIXED = ["Муниципалитет", ID_HEADER, "Организация", "Тип"]  # the code column an import reads back
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class ExportService:
         ]
         first = periods[0][1]
         data = report_workbook(texts.EXPORT_COVER_TITLE, cover, sheets)
-        return Export(data, f"roadmap-{first.key}.xlsx")
+        # two territories' or two periods' files never overwrite each other in a Downloads folder
+        return Export(data, file_name([texts.EXPORT_FILE, scope.name, fmt_date(first.due)], "xlsx"))
 
     @staticmethod
     def _spans(forms: list) -> str:

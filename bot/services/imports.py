@@ -20,6 +20,7 @@ from bot.domain.figures_file import (
     FileProblem,
     cell_text,
     match_columns,
+    norm_header,
     read_figures,
 )
 from bot.domain.forms import Invalid, above_baseline, check_value, parse_answer
@@ -33,7 +34,7 @@ from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
 from bot.views import texts
 from bot.views.commands import CommandId
-from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_time, short
+from bot.views.format import file_name, fmt_answer, fmt_date, fmt_number, fmt_time, short
 from bot.views.message import Button, Document, File, Reply
 from bot.views.sheets import Sheet, report_workbook
 from storage.chats import ConversationRepo
@@ -66,6 +67,7 @@ class ImportPlan:
     period: Period | None = None
     rows: list[PlannedRow] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # organization id -> name, for the preview
+    skipped: list[str] = field(default_factory=list)  # columns that name nothing in the form: read past, and said
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
@@ -206,7 +208,7 @@ class ImportService:
                     if o.type in form.org_types and form.indicators_for(o.type)]
             header = [ID_HEADER, "Название", "Муниципалитет", *[i.header for i in form.indicator]]
             sheet = Sheet(f"{form.title} до {fmt_date(period.due)}", header, rows, frozenset(), {}, frozenset())
-            files.append(File(f"template-{form.id}-{period.key}.xlsx",
+            files.append(File(file_name([texts.TEMPLATE_FILE, form.title, territory.name, fmt_date(period.due)], "xlsx"),
                               report_workbook(texts.TEMPLATE_TITLE, [
                                   (texts.EXPORT_COVER_ROADMAP, rm.roadmap.title),
                                   (texts.EXPORT_COVER_PERIOD, f"«{form.title}»: до {fmt_date(period.due)}"),
@@ -232,7 +234,10 @@ class ImportService:
         if isinstance(chosen, str):
             return ImportPlan(name, [chosen])
         roadmap, form, columns = chosen
-        plan = ImportPlan(name, [], roadmap, form)
+        # the export's own target percentages are read past without a word; anything else read past is named
+        own = {norm_header(f"{t.title}, %") for t in roadmap.target}
+        plan = ImportPlan(name, [], roadmap, form,
+                          skipped=[h for h in match_columns(table.headers, form)[1] if norm_header(h) not in own])
         ids = list(dict.fromkeys(r.organization_id for r in table.rows if r.organization_id))
         orgs = await self.directory_repo.organizations(ids)
         munis = {m.id: m for m in await self.directory_repo.all_municipalities()}
@@ -338,10 +343,9 @@ class ImportService:
         top = [b for b in best if b[0] == best[0][0] and len(b[4]) == len(best[0][4])]
         if len(top) > 1:
             return texts.IMPORT_MANY_FORMS.format(forms=", ".join(f"«{b[2].title}»" for b in top[:5]))
-        _, rm, form, found, unknown = best[0]
-        if unknown:
-            return texts.IMPORT_UNKNOWN_COLUMNS.format(form=form.title,
-                                                      columns=", ".join(f"«{short(u, 40)}»" for u in unknown[:10]))
+        # columns naming nothing in the form (the export's target percentages, a person's own notes) are read past;
+        # the preview names them before anything is applied, so a misspelt indicator is seen, not lost
+        _, rm, form, found, _ = best[0]
         return rm, form, found
 
     def preview_text(self, plan: ImportPlan, closing: str) -> str:
@@ -352,6 +356,10 @@ class ImportService:
         lines = [texts.IMPORT_HEAD.format(file=plan.file, form=plan.form.title, period=fmt_date(plan.period.due)),
                  texts.IMPORT_COUNTS.format(rows=len(plan.rows), new=plan.count(NEW), changed=plan.count(CHANGED),
                                             unchanged=plan.count(UNCHANGED), refused=plan.count(REFUSED))]
+        if plan.skipped:
+            lines.append(texts.IMPORT_SKIPPED_COLUMNS.format(
+                n=len(plan.skipped), columns=", ".join(f"«{short(u, 40)}»" for u in plan.skipped[:10])
+                + (" …" if len(plan.skipped) > 10 else "")))
         indicators = {i.key: i for i in plan.form.indicator}
         refused = plan.refused
         if refused:

@@ -12,7 +12,7 @@ from bot.services.access import AccessService, Actor
 from bot.services.invites import InviteService, Outcome
 from bot.services.names import person_label
 from bot.views import texts
-from bot.views.format import fmt_date
+from bot.views.format import file_name, fmt_date
 from bot.views.message import File, Outgoing, Reply
 from bot.views.sheets import workbook
 from storage.chats import ChatRepo
@@ -124,7 +124,8 @@ class PeopleService:
             text += " " + texts.INVITES_SKIPPED.format(n=len(scopes) - minted)
         if link_columns:
             text += " " + texts.INVITES_LINKS
-        return Reply(text, files=(File(f"invites-{now:%Y-%m-%d}.xlsx", data),), secret=True)
+        return Reply(text, files=(File(file_name([texts.INVITES_FILE_NAME, fmt_date(now.date())], "xlsx"), data),),
+                     secret=True)
 
     async def bind_chat(self, actor: Actor, peer: int, argument: str) -> Reply:
         """Make a group chat the coordinators' chat of one of the caller's territories."""

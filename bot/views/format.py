@@ -92,3 +92,17 @@ def short(text: str, limit: int = 80) -> str:
 
 
 DANGLING = {"для", "при", "без", "под", "над", "про", "через", "или", "как", "что", "это", "его", "их"}
+
+
+FILE_NAME_LIMIT = 120  # characters before the extension: long territory names stay readable in a download list
+
+
+def file_name(parts: list[str], extension: str) -> str:
+    """A file's name as a person keeps it: Russian words joined by « — », no character a file system refuses
+    (/\\:*?"<>|), cut between words. «Дорожная карта — Нижнетуринский ГО — 20.10.2023.xlsx»."""
+    text = " — ".join(p.strip() for p in parts if p and p.strip())
+    text = "".join(" " if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in text)
+    text = " ".join(text.split()).strip(" .")
+    if len(text) > FILE_NAME_LIMIT:
+        text = short(text, FILE_NAME_LIMIT).rstrip("…").strip(" —.")
+    return f"{text or 'file'}.{extension}"

@@ -22,6 +22,7 @@ from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS, LimitedAPI
 from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
 
 BATCH = 25
+REWORD = "\u2060"  # WORD JOINER: invisible, yet makes a repeated text another message for VK
 UPLOAD_ATTEMPTS = 6  # then a message goes without its file rather than not at all
 REPLY_BACKOFF_CAP_S = 4.0
 BULK_BACKOFF_CAP_S = 60.0
@@ -173,7 +174,12 @@ class Sender:
                 continue
             error = next(errors, {})
             code = int(error.get("error_code", 1)) if isinstance(error, dict) else 1
-            if code in TRANSIENT_ERRORS:
+            if code == 9 and "same message" in str(error.get("error_msg", "")):
+                # VK refuses a message that repeats the person's last one («Flood control: same message already
+                # sent»): an invisible word joiner makes it another message, and it goes at once
+                await self.outbox.reword(row.id, row.text + REWORD)
+                self.wake()
+            elif code in TRANSIENT_ERRORS:
                 retry.append(row)
             else:
                 if code not in UNREACHABLE:
