@@ -33,7 +33,8 @@ async def test_form_reminders_in_two_time_zones_and_only_to_those_who_did_not_re
     assert await run(h, "form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC)) == 1
     new = {u: h.emu.delivered(u)[before[u]:] for u in (600, 601, 602)}
     assert [m.text.split("\n")[0] for m in new[600]] == [
-        "Напоминание: сегодня срок отчёта «Еженедельный мониторинг Сферума» за период до 20.10.2023 — МАОУ СОШ № 1."]
+        "Напоминание: отчёт «Еженедельный мониторинг Сферума» за период до 20.10.2023 нужно сдать сегодня — "
+        "МАОУ СОШ № 1."]
     assert new[601] == [] and new[602] == []
     # 10:00 in Moscow = 07:00 UTC: the Moscow school
     assert await run(h, "form-reminders", datetime(2023, 10, 20, 7, 0, tzinfo=UTC)) == 1
@@ -107,7 +108,7 @@ async def test_item_reminders_confirmation_and_overdue(harness: Harness):
     h.clock.now = datetime(2023, 10, 27, 4, 0, tzinfo=UTC)
     await run(h, "item-reminders", datetime(2023, 10, 27, 4, 0, tzinfo=UTC))  # 09:00 local
     reminder = [m for m in h.emu.delivered(630) if "пункт 3 " in m.text]
-    assert len(reminder) == 1 and "срок 31.10.2023 (через 4 дн.)" in reminder[0].text
+    assert len(reminder) == 1 and "срок во вторник, 31.10." in reminder[0].text
     assert reminder[0].labels() == [texts.ITEM_DONE_BUTTON] and reminder[0].keyboard["inline"]
     assert any("пункт 3 " in m.text for m in h.emu.delivered(632))  # the municipality is responsible too
     # the school presses "Выполнено" (a callback button)
@@ -123,7 +124,7 @@ async def test_item_reminders_confirmation_and_overdue(harness: Harness):
     before = len([m for m in h.emu.delivered(630) if "пункт 3 " in m.text])
     await run(h, "item-reminders", datetime(2023, 10, 31, 4, 0, tzinfo=UTC))
     assert len([m for m in h.emu.delivered(630) if "пункт 3 " in m.text]) == before
-    assert any("(сегодня)" in m.text for m in h.emu.delivered(631))
+    assert any("— срок сегодня." in m.text for m in h.emu.delivered(631))
     # the next working day (Wednesday 1 November) the coordinator hears who has not confirmed
     await run(h, "overdue", datetime(2023, 11, 1, 4, 0, tzinfo=UTC))
     notice = [m.text for m in h.emu.delivered(632) if m.text.startswith("Просрочен пункт 3")]
@@ -184,3 +185,37 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
     h.clock.advance(days=7)
     await run(h, "form-reminders", datetime(2023, 10, 27, 5, 0, tzinfo=UTC))
     assert h.emu.delivered(650)[-1].text.startswith("Напоминание")
+
+
+def test_a_deadline_is_said_from_the_readers_own_calendar() -> None:
+    from datetime import date
+
+    from bot.views.format import due_words
+
+    assert due_words(date(2023, 12, 31), date(2023, 12, 31)) == "сегодня"
+    assert due_words(date(2023, 12, 31), date(2023, 12, 30)) == "завтра"
+    assert due_words(date(2023, 12, 31), date(2023, 12, 29)) == "в воскресенье, 31.12"
+    assert due_words(date(2023, 10, 31), date(2023, 10, 27)) == "во вторник, 31.10"
+    assert due_words(date(2023, 11, 10), date(2023, 10, 27)) == "до 10.11.2023"
+
+
+async def test_a_reminder_moved_before_a_weekend_deadline_does_not_say_today(harness: Harness) -> None:
+    """A period due on Sunday 31.12 is reminded on Friday 29.12 (the previous working day): «в воскресенье, 31.12»,
+    not «сегодня»; and «сегодня» is the school's day, not UTC's (05:00 in Yekaterinburg is 00:00 UTC)."""
+    from datetime import date
+
+    from bot.domain.schedule import Event
+
+    h = harness
+    await register(h, 640, "organization", SCHOOL_1)
+    m = int(await muni(h))
+    friday = Event("form_reminder", datetime(2023, 12, 29, 5, 0, tzinfo=UTC), "ntgo-sferum-2023", "weekly",
+                   date(2023, 12, 31), "municipality", m, "10:00")
+    await h.app.services.jobs.run_event(friday)
+    await h.settle()
+    assert "нужно сдать в воскресенье, 31.12 — МАОУ СОШ № 1." in h.emu.delivered(640)[-1].text
+    early = Event("form_reminder", datetime(2023, 12, 29, 19, 30, tzinfo=UTC), "ntgo-sferum-2023", "weekly",
+                  date(2023, 12, 30), "municipality", m, "00:30")  # 00:30 on the 30th in Yekaterinburg
+    await h.app.services.jobs.run_event(early)
+    await h.settle()
+    assert "нужно сдать сегодня — МАОУ СОШ № 1." in h.emu.delivered(640)[-1].text

@@ -4,7 +4,8 @@ messages with dedup keys, and is safe to run twice. APScheduler only calls `tick
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from loguru import logger
 
@@ -17,7 +18,7 @@ from bot.services.reports import REPORT
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
 from bot.views import texts
-from bot.views.format import fmt_date
+from bot.views.format import due_words, fmt_date
 from bot.views.message import Button, File, Outgoing, Reply
 from storage.chats import ChatRepo
 from storage.directory import DirectoryRepo
@@ -125,17 +126,24 @@ class JobRunner:
             return 0
         orgs = await self.directory_repo.organizations_of_municipality(event.scope_id)
         done = await self.report_repo.submitted(roadmap.id, form.id, event.occurrence.isoformat())
+        when = due_words(event.occurrence, await self._local_day(event))
         messages: list[Outgoing] = []
         for org in orgs:
             if org.id in done or org.type not in form.org_types or not form.indicators_for(org.type):
                 continue
-            reply = Reply(texts.REMIND_FORM.format(title=form.title, period=fmt_date(event.occurrence),
+            reply = Reply(texts.REMIND_FORM.format(title=form.title, period=fmt_date(event.occurrence), when=when,
                                                    organization=org.name),
                           [[Button(texts.REMIND_FORM_BUTTON, REPORT, {"org": org.id, "rm": roadmap.id,
                                                                      "form": form.id})]], inline=True)
             for admin in await self.people_repo.holders("organization", org.id):
                 messages.append(Outgoing(admin.vk_id, reply, f"{event.key}:{org.id}:{admin.vk_id}"))
         return await self.messenger.send_bulk(messages) if messages else 0
+
+    async def _local_day(self, event: Event) -> date:
+        """The day the event falls on where its people are: the municipality's wall clock (the region's for a
+        region's event), so «сегодня» and «завтра» are theirs, not UTC's."""
+        muni = await self.directory_repo.municipality(event.scope_id) if event.scope_role == "municipality" else None
+        return event.instant.astimezone(ZoneInfo(muni.timezone if muni else self.region_timezone)).date()
 
     async def _summary(self, event: Event, roadmap: Roadmap) -> int:
         form = next((f for f in roadmap.form if f.id == event.ref), None)
@@ -182,9 +190,8 @@ class JobRunner:
 
     async def _item_reminder(self, event: Event, roadmap: Roadmap, item: Item) -> int:
         confirmed = await self.item_repo.confirmed_units(roadmap.id, item.id, event.occurrence.isoformat())
-        days = int(event.detail or 0)
-        when = texts.REMIND_ITEM_WHEN.get(days, texts.REMIND_ITEM_DAYS.format(n=days))
-        text = texts.REMIND_ITEM.format(id=item.id, title=item.title, due=fmt_date(event.occurrence), when=when,
+        when = due_words(event.occurrence, await self._local_day(event))
+        text = texts.REMIND_ITEM.format(id=item.id, title=item.title, when=when,
                                         result=texts.ITEM_RESULT.format(result=item.result) if item.result else "")
         messages: list[Outgoing] = []
         for scope in await self.units(event, item):

@@ -106,3 +106,20 @@ def file_name(parts: list[str], extension: str) -> str:
     if len(text) > FILE_NAME_LIMIT:
         text = short(text, FILE_NAME_LIMIT).rstrip("…").strip(" —.")
     return f"{text or 'file'}.{extension}"
+
+
+# «в пятницу»: the day of the week a deadline falls on, as one says it (the accusative after «в»/«во»)
+ON_WEEKDAY = ("в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу", "в воскресенье")
+
+
+def due_words(due: date, today: date) -> str:
+    """When a deadline is, said from `today` on the reader's own calendar: «сегодня», «завтра», «в пятницу, 13.06»
+    within the week, «до 20.10.2023» further off (a reminder sent on 30.12 for the 31st had said «сегодня»)."""
+    days = (due - today).days
+    if days == 0:
+        return "сегодня"
+    if days == 1:
+        return "завтра"
+    if 1 < days < 7:
+        return f"{ON_WEEKDAY[due.weekday()]}, {due:%d.%m}"
+    return f"до {fmt_date(due)}"

@@ -198,7 +198,7 @@ HELP_REPORT = "/report — сдать отчёт (или кнопка «Сдат
 HELP_HISTORY = "/history <id или название организации> — кто и когда менял её отчёты"
 
 # --- reminders, summaries, items ----------------------------------------------------------------
-REMIND_FORM = ("Напоминание: сегодня срок отчёта «{title}» за период до {period} — {organization}.\n"
+REMIND_FORM = ("Напоминание: отчёт «{title}» за период до {period} нужно сдать {when} — {organization}.\n"
                "Это займёт минуту: нажмите «Сдать отчёт».")
 REMIND_FORM_BUTTON = "Сдать отчёт"
 SUMMARY_HEAD = "Сводка «{title}» за период до {period} — {scope}"
@@ -220,10 +220,8 @@ SUMMARY_FINAL = " — последний период формы, итоги"
 SUMMARY_AVERAGE = "• {question}: в среднем {value} (ответили {n})"
 SUMMARY_CHOICES = "• {question}: {counts}"
 STATUS_ORG_ANSWER = "• {question}: {answer}"
-REMIND_ITEM = ("Напоминание по дорожной карте: пункт {id} «{title}» — срок {due}{when}.\n"
+REMIND_ITEM = ("Напоминание по дорожной карте: пункт {id} «{title}» — срок {when}.\n"
                "{result}Если сделано, нажмите «Выполнено».")
-REMIND_ITEM_WHEN = {0: " (сегодня)", 1: " (завтра)"}
-REMIND_ITEM_DAYS = " (через {n} дн.)"
 ITEM_RESULT = "Ожидаемый результат: {result}\n"
 ITEM_DONE_BUTTON = "Выполнено"
 ITEM_OVERDUE = "Просрочен пункт {id} «{title}» (срок {due}). Не подтвердили: {names}"
