@@ -145,8 +145,8 @@ async def test_golden_summaries_of_a_2025_size_roadmap(tmp_path, schema) -> None
             check_golden(name, text)
         if os.environ.get("UPDATE_README"):
             territory = await status.territory("municipality", scopes["municipality"])
-            png = await status.chart(territory, h.clock())
-            (ROOT / "docs" / "summary-chart.png").write_bytes(png)
+            picture = await status.chart(territory, h.clock())
+            (ROOT / "docs" / "summary-chart.png").write_bytes(picture.png)
         # the region's /status drills into a municipality: the municipality's screen, from the region's coordinator
         assert await h.text(7200, "/status нижнетур") == shown["status-municipality"]
     finally:

@@ -166,7 +166,8 @@ class JobRunner:
         if scope is None:
             return None
         try:
-            return await self.status.chart(scope, event.instant)
+            picture = await self.status.chart(scope, event.instant)
+            return picture.png if picture is not None else None
         except Exception:
             logger.exception("chart failed; the summary goes without it")
             return None

@@ -9,6 +9,7 @@ figures; `@organizations` counts the organizations of those types in the directo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.dialog import Dialog
@@ -469,10 +470,11 @@ class StatusService:
         territory = await self.scope_for(actor, args or {}, peer)
         if territory is None:
             return Reply(texts.VIEW_SCOPE_GONE if args else texts.NOT_ALLOWED)
-        png = await self.chart(territory, now)
-        if png is None:
+        picture = await self.chart(territory, now)
+        if picture is None:
             return Reply(texts.STATUS_NOTHING)
-        return Reply(texts.CHART_CAPTION.format(scope=territory.name), files=(File("chart.png", png, "photo"),))
+        return Reply(" ".join(filter(None, [texts.CHART_CAPTION.format(scope=territory.name), picture.note])),
+                     files=(File("chart.png", picture.png, "photo"),))
 
     async def for_chat(self, actor: Actor, peer: int, now: datetime) -> Reply | None:
         """/status in a group chat: the bound territory's summary for those who may see it; an unbound chat is
@@ -491,9 +493,9 @@ class StatusService:
         label = await self.access.label(bound.role, bound.scope_id) if bound else None
         return Reply(texts.CHAT_HELP_BOUND.format(scope=label) if bound and label else texts.CHAT_HELP)
 
-    async def chart(self, scope: Territory, now: datetime) -> bytes | None:
+    async def chart(self, scope: Territory, now: datetime) -> Picture | None:
         """Each target's % over the periods so far (a municipality), or the main target by
-        municipality (a region, the country), against the goal."""
+        municipality (a region, the country), against the goal; with a note of the periods it draws."""
         today = local_today(now, scope.timezone)
         forms = await self.current_forms(scope, today)
         if not forms:
@@ -512,7 +514,9 @@ class StatusService:
             series = {t.title: [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
                                 if (v := f.target(t)) is not None] for t in targets}
             dues = [date.fromisoformat(p) for p in sorted(by_period)]
-            return line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent, dues)
+            note = _drawn_through(dues, period, today)
+            return Picture(line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent, dues, note),
+                           note)
         # a region or the country: its municipalities ranked on the main target in the latest period with data
         main = targets[0]
         if not by_period:
@@ -521,7 +525,8 @@ class StatusService:
         latest = by_period[latest_key]
         values = [(m.name, v) for m in sub.municipalities if (v := latest.target(main, muni=m.id)) is not None]
         title = f"{main.title} — {scope.name}, период до {fmt_date(date.fromisoformat(latest_key))}"
-        return ranked_bars(title, values, main.goal_percent)
+        return Picture(ranked_bars(title, values, main.goal_percent),
+                       _drawn_through([date.fromisoformat(latest_key)], period, today))
 
     async def summary_for_event(self, roadmap: Roadmap, form_id: str, period_key: str, role: str,
                                 scope_id: int) -> Reply | None:
@@ -588,3 +593,22 @@ def item_line(s: ItemState, today: date) -> str:
     occ, names = s.pending[0]
     template = texts.SUMMARY_ITEM_OVERDUE if occ < today else texts.SUMMARY_ITEM_SOON
     return template.format(id=s.item.id, title=title, due=fmt_date(occ), n=len(names))
+
+
+@dataclass(frozen=True)
+class Picture:
+    png: bytes
+    note: str  # which periods it draws, and why the open one is not among them
+
+
+def _drawn_through(drawn: list[date], current: Period | None, today: date) -> str:
+    """What a chart's reader must know beside it: the last period drawn, and that the open one waits for its due
+    date (a chart at 82,9 % on 27.11 beside a /status of 88,8 % for 04.12 had said nothing of it)."""
+    if not drawn:
+        return ""
+    last = max(drawn)
+    if current is not None and current.due > last and current.due >= today:
+        return texts.CHART_THROUGH.format(last=fmt_date(last)) + " " + texts.CHART_OPEN.format(due=fmt_date(current.due))
+    if current is not None and last == current.due and current.due >= today:
+        return texts.CHART_ONLY_OPEN.format(due=fmt_date(current.due))
+    return texts.CHART_THROUGH.format(last=fmt_date(last))

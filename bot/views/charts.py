@@ -28,51 +28,81 @@ def _wrapped(title: str) -> str:
 
 def _png(fig: plt.Figure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    # «tight»: the picture grows to hold the legend and the note under the plot, rather than cutting them
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.2)
     return buf.getvalue()
 
 
-def line_chart(title: str, series: Series, goal: float | None, dues: list[date] | None = None) -> bytes:
-    """One line per series (a target) over the periods, ticks at the periods' due dates, the last value of
-    each line written beside it, the goal as a labelled dashed line, the legend under the plot."""
+# each line its own marker and dash, drawn widest first: two targets at equal values stay two lines, the thinner
+# one inside the wider (they had hidden each other)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", "-.", ":")
+LEGEND_WRAP = 70  # a legend entry longer than this goes on to the next line, whole (it had been cut: «от всех…»)
+
+
+def line_figure(title: str, series: Series, goal: float | None, dues: list[date] | None = None,
+                note: str = "") -> plt.Figure:
+    """One line per series (a target) over the periods, ticks at the periods' due dates (with the year when the
+    axis spans two), the last value of each line written beside it, the goal as a labelled dashed line, the legend
+    under the plot whole, and `note` (which periods are drawn, and why) under it. The caller closes the figure."""
     fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
+    shown = [(label, sorted(points)) for label, points in list(series.items())[:8] if points]
+    days = sorted({d for _, points in shown for d, _ in points} | set(dues or []))
+    top = max([goal or 0] + [y for _, pts in shown for _, y in pts] + [100])
+    ends = []
+    for n, (label, points) in enumerate(shown):
+        xs, ys = zip(*points, strict=True)
+        line, = ax.plot(xs, ys, marker=MARKERS[n % len(MARKERS)], markersize=7 - 0.5 * n,
+                        linestyle=DASHES[n % len(DASHES)], linewidth=3.0 - 0.3 * n, zorder=2 + n,
+                        label="\n".join(textwrap.wrap(label, LEGEND_WRAP)))
+        ends.append((ys[-1], xs[-1], line.get_color()))
+    # the last values written beside the lines, moved apart where lines end close together
+    placed = -top
+    for y, x, color in sorted(ends):
+        at = max(y, placed + top * 0.05)
+        placed = at
+        ax.annotate(fmt_percent(y), (x, at), xytext=(7, 0), textcoords="offset points", va="center",
+                    fontsize=9, color=color, fontweight="bold")
+    if days:
+        # one period is a point in a week, not a dot on a years-long axis
+        span = (days[-1] - days[0]).days
+        # room on the right for the last values' labels, whatever the span of the axis
+        left, right = days[0] - timedelta(days=3), days[-1] + timedelta(days=max(10, span // 9))
+        ax.set_xlim(left, right)
+        step = max(1, (len(days) + MAX_TICKS - 1) // MAX_TICKS)
+        ticks = days[::-1][::step][::-1]
+        ax.set_xticks(ticks)
+        two_years = days[0].year != days[-1].year  # «05.01» alone would not say which winter
+        ax.set_xticklabels([d.strftime("%d.%m.%Y" if two_years else "%d.%m") for d in ticks], fontsize=8,
+                           rotation=30 if two_years else 0, ha="right" if two_years else "center")
+    if goal is not None:
+        ax.axhline(goal, linestyle="--", color=GOAL_COLOR, linewidth=1.2)
+        ax.annotate(f"цель {fmt_number(goal)} %", (0.0, goal), xycoords=("axes fraction", "data"),
+                    xytext=(4, 4), textcoords="offset points", color=GOAL_COLOR, fontsize=9)
+    ax.set_title(_wrapped(title), fontsize=11)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{fmt_number(round(v))} %"))
+    ax.set_ylim(0, top * 1.1)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    # the legend goes under the date labels, however tall they are (slanted ones with the year had run into it)
+    renderer = fig.canvas.get_renderer()
+    bottom = min([t.get_window_extent(renderer).y0 for t in ax.get_xticklabels() if t.get_text()]
+                 or [ax.get_window_extent(renderer).y0])
+    below = ax.transAxes.inverted().transform((0, bottom))[1] - 0.02
+    legend = ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, below), ncol=1,
+                       frameon=False) if shown else None
+    if note:
+        anchor = legend if legend is not None else ax
+        ax.annotate("\n".join(textwrap.wrap(note, 110)), xy=(0.5, 0), xycoords=anchor, xytext=(0, -6),
+                    textcoords="offset points", ha="center", va="top", fontsize=8, color="#555555")
+    fig.tight_layout()
+    return fig
+
+
+def line_chart(title: str, series: Series, goal: float | None, dues: list[date] | None = None,
+               note: str = "") -> bytes:
+    fig = line_figure(title, series, goal, dues, note)
     try:
-        shown = [(label, sorted(points)) for label, points in list(series.items())[:8] if points]
-        days = sorted({d for _, points in shown for d, _ in points} | set(dues or []))
-        top = max([goal or 0] + [y for _, pts in shown for _, y in pts] + [100])
-        ends = []
-        for label, points in shown:
-            xs, ys = zip(*points, strict=True)
-            line, = ax.plot(xs, ys, marker="o", markersize=4, linewidth=2, label=short(label, 70))
-            ends.append((ys[-1], xs[-1], line.get_color()))
-        # the last values written beside the lines, moved apart where lines end close together
-        placed = -top
-        for y, x, color in sorted(ends):
-            at = max(y, placed + top * 0.05)
-            placed = at
-            ax.annotate(fmt_percent(y), (x, at), xytext=(7, 0), textcoords="offset points", va="center",
-                        fontsize=9, color=color, fontweight="bold")
-        if days:
-            # one period is a point in a week, not a dot on a years-long axis
-            span = (days[-1] - days[0]).days
-            # room on the right for the last values' labels, whatever the span of the axis
-            left, right = days[0] - timedelta(days=3), days[-1] + timedelta(days=max(10, span // 9))
-            ax.set_xlim(left, right)
-            step = max(1, (len(days) + MAX_TICKS - 1) // MAX_TICKS)
-            ticks = days[::-1][::step][::-1]
-            ax.set_xticks(ticks)
-            ax.set_xticklabels([d.strftime("%d.%m") for d in ticks], fontsize=8)
-        if goal is not None:
-            ax.axhline(goal, linestyle="--", color=GOAL_COLOR, linewidth=1.2)
-            ax.annotate(f"цель {fmt_number(goal)} %", (0.0, goal), xycoords=("axes fraction", "data"),
-                        xytext=(4, 4), textcoords="offset points", color=GOAL_COLOR, fontsize=9)
-        ax.set_title(_wrapped(title), fontsize=11)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{fmt_number(round(v))} %"))
-        ax.set_ylim(0, top * 1.1)
-        ax.grid(True, alpha=0.3)
-        if shown:
-            ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=1, frameon=False)
-        fig.tight_layout()
         return _png(fig)
     finally:
         plt.close(fig)

@@ -1,0 +1,61 @@
+"""The chart as a coordinator puts it on a slide: every line visible, the legend whole, dates that say the year,
+and a note of which periods are drawn."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.domain.periods import Period
+from bot.services.status import _drawn_through
+from bot.views.charts import line_figure
+
+
+def _close(fig) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_equal_series_stay_two_lines_and_the_legend_is_whole() -> None:
+    long_title = ("Сотрудники УО и МКУ «ИМЦ», написавшие не менее 10 сообщений, от всех работников по статистике "
+                  "управления образования")
+    weeks = [date(2025, 12, 19) + timedelta(days=7 * n) for n in range(4)]  # over the new year
+    same = [(d, 50.0 + n) for n, d in enumerate(weeks)]
+    fig = line_figure("Мониторинг", {"Педагоги": same, long_title: same}, 100, weeks, note="На графике — …")
+    try:
+        ax = fig.axes[0]
+        lines = [line for line in ax.get_lines() if len(line.get_xdata()) == 4]
+        assert len(lines) == 2
+        first, second = lines
+        # equal values, yet told apart: another marker, another dash, the thinner drawn over the wider
+        assert first.get_marker() != second.get_marker() and first.get_linestyle() != second.get_linestyle()
+        assert first.get_linewidth() > second.get_linewidth() and second.get_zorder() > first.get_zorder()
+        legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+        assert legend == ["Педагоги", long_title]  # whole, wrapped onto a second line, not cut
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        assert ticks[0] == "19.12.2025" and ticks[-1] == "09.01.2026"  # two years on the axis: the year is said
+        assert any("На графике" in t.get_text() for t in ax.texts)
+    finally:
+        _close(fig)
+
+
+def test_one_season_needs_no_year() -> None:
+    weeks = [date(2023, 10, 6) + timedelta(days=7 * n) for n in range(3)]
+    fig = line_figure("Мониторинг", {"Педагоги": [(d, 10.0 * n) for n, d in enumerate(weeks)]}, 100, weeks)
+    try:
+        assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["06.10", "13.10", "20.10"]
+    finally:
+        _close(fig)
+
+
+def test_the_note_says_which_periods_are_drawn_and_why_the_open_one_is_not() -> None:
+    closed = [date(2026, 11, 20), date(2026, 11, 27)]
+    open_period = Period(date(2026, 12, 4), date(2026, 11, 28))
+    today = date(2026, 12, 2)
+    assert _drawn_through(closed, open_period, today) == (
+        "На графике — периоды по 27.11.2026 включительно. Текущий период (до 04.12.2026) появится после его срока: "
+        "пока сдали не все, и незакрытый период показал бы спад, которого нет.")
+    # only the open period has reports yet: it is drawn, and said to be open
+    assert _drawn_through([date(2026, 12, 4)], open_period, today).startswith("На графике — текущий период (до 04.12")
+    # after the plan: the last period, nothing open
+    assert _drawn_through(closed, None, date(2027, 1, 10)) == "На графике — периоды по 27.11.2026 включительно."
