@@ -270,6 +270,17 @@ class ReportRepo:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+    async def reported_periods(self, roadmap_id: str, form_id: str, municipality_ids: list[int] | None
+                               ) -> list[tuple[str, int, str, int]]:
+        """(period, municipality id, organization type, organizations that reported) for every period at once."""
+        where, params = in_municipalities(municipality_ids)
+        rows = await self.db.fetchall(
+            "SELECT s.period, o.municipality_id, o.type, count(*) FROM submissions s "
+            "JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? {COUNTED}{where} "
+            "GROUP BY s.period, o.municipality_id, o.type", (roadmap_id, form_id, *params))
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
     async def average(self, roadmap_id: str, form_id: str, period: str, municipality_ids: list[int] | None,
                       key: str, weight: str | None) -> tuple[float, float, int]:
         """(sum of value x weight, sum of weights, organizations that answered) of a percent indicator; without

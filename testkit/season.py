@@ -150,7 +150,7 @@ class Totals:
 
 
 def category(text: str) -> str:
-    if text.startswith("Напоминание: сегодня срок отчёта"):
+    if text.startswith("Напоминание: отчёт"):
         return "form_reminder"
     if text.startswith("Напоминание по дорожной карте"):
         return "item_reminder"
@@ -444,7 +444,21 @@ class Season:
         return out
 
     def expected_summary(self, muni: Muni, period: date) -> dict[str, str]:
-        """Coverage and each target's percentage as of the 18:00 summary."""
+        """Coverage and each target's percentage as of the 18:00 summary; a period without data for a target shows
+        the last period's value that had data, with that period's date (bot/domain/judgment.py)."""
+        reported, sums = self._summed(muni, period)
+        out = {"coverage": f"Сдали: {reported} из {len(muni.orgs)} организаций ({pct(reported, len(muni.orgs))}\u00a0%)"}
+        for title, (num, den) in sums.items():
+            if den:
+                out[title] = f"• {title}: {pct(num, den)}\u00a0% (цель 100\u00a0%)"
+                continue
+            earlier = [(p, self._summed(muni, p)[1][title]) for p in PERIODS if p < period]
+            last = next(((p, n, d) for p, (n, d) in reversed(earlier) if d), None)
+            out[title] = (f"• {title}: {pct(last[1], last[2])}\u00a0% (цель 100\u00a0%) — на {last[0]:%d.%m.%Y}; "
+                          f"за период до {period:%d.%m.%Y} данных нет") if last else f"• {title}: данных нет"
+        return out
+
+    def _summed(self, muni: Muni, period: date) -> tuple[int, dict[str, list[int]]]:
         summary = datetime.combine(period, SUMMARY_AT, muni.tz)
         reported = 0
         sums: dict[str, list[int]] = {TEACHERS: [0, 0], AUTHORITY: [0, 0]}
@@ -458,10 +472,7 @@ class Season:
             target = AUTHORITY if org.type == "authority" else TEACHERS
             sums[target][0] += s.final()
             sums[target][1] += s.staff
-        out = {"coverage": f"Сдали: {reported} из {len(muni.orgs)} организаций ({pct(reported, len(muni.orgs))}\u00a0%)"}
-        for title, (num, den) in sums.items():
-            out[title] = f"• {title}: {pct(num, den)}\u00a0% (цель 100\u00a0%)" if den else f"• {title}: данных нет"
-        return out
+        return reported, sums
 
     # -- the verdict -----------------------------------------------------------------------
 
@@ -510,7 +521,7 @@ class Season:
         pushes = Counter((m.peer_id, m.text) for m in deliveries if category(m.text) != "other")
         for (peer, text), n in pushes.items():
             if n > (len(REMIND_AT) if category(text) == "form_reminder" else 1):
-                problems.append(f"{peer} got {n} times: {text[:80]}")
+                problems.append(f"{peer} got {n} times: {text[:80]} … {text[80:200]}")
         # what is stored: one submission per organization and period, the last value, the late flag
         repo = h.app.repos.reports
         for (org_id, period), s in self.submissions.items():

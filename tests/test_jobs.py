@@ -33,7 +33,7 @@ async def test_form_reminders_in_two_time_zones_and_only_to_those_who_did_not_re
     assert await run(h, "form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC)) == 1
     new = {u: h.emu.delivered(u)[before[u]:] for u in (600, 601, 602)}
     assert [m.text.split("\n")[0] for m in new[600]] == [
-        "Напоминание: отчёт «Еженедельный мониторинг Сферума» за период до 20.10.2023 нужно сдать сегодня — "
+        "Напоминание: отчёт «Еженедельный мониторинг Сферума» за период до 20.10.2023 нужно сдать сегодня, 20.10 — "
         "МАОУ СОШ № 1."]
     assert new[601] == [] and new[602] == []
     # 10:00 in Moscow = 07:00 UTC: the Moscow school
@@ -124,7 +124,7 @@ async def test_item_reminders_confirmation_and_overdue(harness: Harness):
     before = len([m for m in h.emu.delivered(630) if "пункт 3 " in m.text])
     await run(h, "item-reminders", datetime(2023, 10, 31, 4, 0, tzinfo=UTC))
     assert len([m for m in h.emu.delivered(630) if "пункт 3 " in m.text]) == before
-    assert any("— срок сегодня." in m.text for m in h.emu.delivered(631))
+    assert any("— срок сегодня, 31.10." in m.text for m in h.emu.delivered(631))
     # the next working day (Wednesday 1 November) the coordinator hears who has not confirmed
     await run(h, "overdue", datetime(2023, 11, 1, 4, 0, tzinfo=UTC))
     notice = [m.text for m in h.emu.delivered(632) if m.text.startswith("Просрочен пункт 3")]
@@ -192,8 +192,8 @@ def test_a_deadline_is_said_from_the_readers_own_calendar() -> None:
 
     from bot.views.format import due_words
 
-    assert due_words(date(2023, 12, 31), date(2023, 12, 31)) == "сегодня"
-    assert due_words(date(2023, 12, 31), date(2023, 12, 30)) == "завтра"
+    assert due_words(date(2023, 12, 31), date(2023, 12, 31)) == "сегодня, 31.12"
+    assert due_words(date(2023, 12, 31), date(2023, 12, 30)) == "завтра, 31.12"
     assert due_words(date(2023, 12, 31), date(2023, 12, 29)) == "в воскресенье, 31.12"
     assert due_words(date(2023, 10, 31), date(2023, 10, 27)) == "во вторник, 31.10"
     assert due_words(date(2023, 11, 10), date(2023, 10, 27)) == "до 10.11.2023"
@@ -218,4 +218,4 @@ async def test_a_reminder_moved_before_a_weekend_deadline_does_not_say_today(har
                   date(2023, 12, 30), "municipality", m, "00:30")  # 00:30 on the 30th in Yekaterinburg
     await h.app.services.jobs.run_event(early)
     await h.settle()
-    assert "нужно сдать сегодня — МАОУ СОШ № 1." in h.emu.delivered(640)[-1].text
+    assert "нужно сдать сегодня, 30.12 — МАОУ СОШ № 1." in h.emu.delivered(640)[-1].text

@@ -82,6 +82,10 @@ class Totals:
         self.sums.setdefault(muni, {})[(org_type, key)] = value
         self.sums[None][(org_type, key)] = self.sums[None].get((org_type, key), 0) + value
 
+    def add_reported(self, muni: int, org_type: str, count: int) -> None:
+        self.reported.setdefault(muni, {})[org_type] = count
+        self.reported[None][org_type] = self.reported[None].get(org_type, 0) + count
+
 
 @dataclass(frozen=True)
 class Territory:

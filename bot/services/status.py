@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.dialog import Dialog
+from bot.domain.judgment import PeriodFigures, Reading, read
 from bot.domain.models import Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, open_forms, period_by_key, previous_period
 from bot.domain.periods import periods as periods_of
@@ -266,9 +267,9 @@ class StatusService:
                           + (texts.SUMMARY_FINAL if final else ""))]
         targets = [t for t in rm.target if in_form(t, form)]
         shown = headline(targets, form)[:HEADLINE]
-        verdicts = await self.verdicts(rm, form, period, sub, shown, today)
+        readings = await self.readings(rm, form, period, sub, shown, today)
         for n, t in enumerate(shown):
-            lines.append(Line(target_line(t, figs, prev, verdicts.get(t.key)), rank=(1, 3, 4)[n]))
+            lines.append(Line(target_line(t, readings[t.key], period.due), rank=(1, 3, 4)[n]))
         if sub.level == "municipality" and current is None:  # (the open period: nobody has sent it, it says so)
             missing, ranked_orgs = await self._organizations(rm, form, period, sub, shown[0] if shown else None)
             if missing:
@@ -306,22 +307,30 @@ class StatusService:
         for p, m, t, k, v in rows:
             if p in by_period and v is not None:
                 by_period[p].add(m, t, k, v)
+        # who reported in each period: a period nobody reported in is no data, and a share of everyone is judged
+        # only where nobody it counts was missing (bot/domain/judgment.py)
+        for p, m, t, n in await self.report_repo.reported_periods(rm.id, form.id, ids):
+            if p in by_period:
+                by_period[p].add_reported(m, t, n)
         return by_period
+
+    async def readings(self, rm: Roadmap, form: Form, period: Period, scope: Territory, targets: list[Target],
+                       today: date) -> dict[str, Reading]:
+        """Each target's one judgment for the period at `today` (bot/domain/judgment.py): every view shows it."""
+        if not targets:
+            return {}
+        history = await self._history(rm, form, scope, period)
+        dues = [p.due for p in periods_of(form, rm)]
+        return {t.key: read(t, dues, {date.fromisoformat(key): PeriodFigures(totals.target(t), totals.reported_count(),
+                                                                             totals.not_reported(t))
+                                      for key, totals in history.items()}, period.due, today)
+                for t in targets}
 
     async def verdicts(self, rm: Roadmap, form: Form, period: Period, scope: Territory, targets: list[Target],
                         today: date) -> dict[str, Verdict]:
         judged = [t for t in targets if t.goal_percent is not None and t.by is not None]
-        if not judged:
-            return {}
-        history = await self._history(rm, form, scope, period)
-        dues = [p.due for p in periods_of(form, rm)]
-        out = {}
-        for t in judged:
-            values = {date.fromisoformat(key): totals.target(t) for key, totals in history.items()}
-            verdict = judge(t, dues, values, today)
-            if verdict is not None:
-                out[t.key] = verdict
-        return out
+        return {k: r.verdict for k, r in (await self.readings(rm, form, period, scope, judged, today)).items()
+                if r.verdict is not None}
 
     async def _answers(self, rm: Roadmap, form: Form, period: Period, scope: Territory) -> list[str]:
         """Percent questions as their (weighted) average, choices as counts per option (format v2)."""

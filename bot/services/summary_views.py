@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from bot.domain.periods import Period, local_today, period_by_key, previous_period
+from bot.domain.judgment import Reading
+from bot.domain.periods import Period, local_today, period_by_key
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
-from bot.domain.verdicts import Verdict
 from bot.services.access import Actor
-from bot.services.figures import Territory, Totals, counted_types, headline, in_form, ranking
+from bot.services.figures import Territory, counted_types, headline, in_form, ranking
 from bot.views import texts
 from bot.views.format import fmt_date, fmt_delta, fmt_percent, plural, short
 from bot.views.message import Reply
@@ -116,16 +116,14 @@ class SummaryViews:
         lines = [texts.VIEW_TYPES_HEAD.format(scope=scope.name)]
         for rm, form, period, sub in forms:
             figs = await self.status.figures(rm, form, period.key, sub)
-            before = previous_period(form, rm, period)
-            prev = await self.status.figures(rm, form, before.key, sub) if before else None
             targets = [t for t in rm.target if in_form(t, form)]
-            verdicts = await self.status.verdicts(rm, form, period, sub, targets, today)
+            readings = await self.status.readings(rm, form, period, sub, targets, today)
             lines.append(texts.SUMMARY_FORM.format(
                 title=form.title, period=fmt_date(period.due), reported=figs.reported_count(),
                 expected=figs.expected(form),
                 percent=fmt_percent(figs.reported_count() / figs.expected(form) * 100 if figs.expected(form) else None)))
             for t in targets:
-                lines.append(target_line(t, figs, prev, verdicts.get(t.key)))
+                lines.append(target_line(t, readings[t.key], period.due))
                 by_type = [(ot, figs.target(t, org_type=ot)) for ot in form.org_types
                            if (t.org_types is None or ot in t.org_types) and ot in counted_types(t, form)
                            and figs.expected(form, org_type=ot)]
@@ -159,22 +157,25 @@ class SummaryViews:
         return lines
 
 
-def target_line(t: Target, figs: Totals, prev: Totals | None, verdict: Verdict | None) -> str:
-    value = figs.target(t)
-    if value is None:
-        return texts.SUMMARY_NO_DATA.format(title=t.title)
+def target_line(t: Target, reading: Reading, due: date) -> str:
+    """A target's line as every summary writes it, from its one judgment (bot/domain/judgment.py)."""
+    verdict = reading.verdict
+    said = ("; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
+                                                        value=fmt_percent(verdict.value))) if verdict else ""
+    if reading.first_due is not None:
+        return texts.SUMMARY_FIRST_DUE.format(title=t.title, due=fmt_date(reading.first_due))
+    if reading.value is None or reading.at is None:
+        return texts.SUMMARY_NO_DATA.format(title=t.title) + said
+    if reading.stale:
+        return texts.SUMMARY_TARGET_STALE.format(title=t.title, percent=fmt_percent(reading.value), goal=t.goal_label,
+                                                 at=fmt_date(reading.at), period=fmt_date(due)) + said
     trend = ""
-    # like with like: a week nobody reported in is no base (its 0 % would make every first week a rise)
-    old = prev.target(t) if prev is not None and prev.reported_count() else None
-    of_everyone = t.denominator.startswith("@baseline.")
-    missing = figs.not_reported(t) if of_everyone else 0
-    if missing:
+    if reading.without:
         # a share of everyone grows with every report still to come: while one is missing the value is not final,
         # and a delta would read as a rise or a fall that is not there («↑ +7,9 п.п.» with one school to come)
-        trend = ", " + texts.SUMMARY_WITHOUT.format(organizations=plural(missing, *texts.WITHOUT_ORGANIZATIONS))
-    elif old is not None and not (of_everyone and prev is not None and prev.not_reported(t)):
-        trend = ", " + fmt_delta(value - old)
-    if verdict is not None:
-        trend += "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
-                                                            value=fmt_percent(verdict.value))
-    return texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(value), goal=t.goal_label, trend=trend)
+        trend = ", " + texts.SUMMARY_WITHOUT.format(organizations=plural(reading.without, *texts.WITHOUT_ORGANIZATIONS))
+    elif reading.delta is not None and reading.against is not None:
+        trend = ", " + fmt_delta(reading.delta) + (texts.SUMMARY_DELTA_AGAINST.format(date=f"{reading.against:%d.%m}")
+                                                   if reading.named else "")
+    return texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(reading.value), goal=t.goal_label,
+                                       trend=trend + said)

@@ -113,13 +113,14 @@ ON_WEEKDAY = ("в понедельник", "во вторник", "в среду
 
 
 def due_words(due: date, today: date) -> str:
-    """When a deadline is, said from `today` on the reader's own calendar: «сегодня», «завтра», «в пятницу, 13.06»
+    """When a deadline is, said from `today` on the reader's own calendar: «сегодня, 13.06», «завтра, 13.06»,
+    «в пятницу, 13.06»
     within the week, «до 20.10.2023» further off (a reminder sent on 30.12 for the 31st had said «сегодня»)."""
     days = (due - today).days
     if days == 0:
-        return "сегодня"
+        return f"сегодня, {due:%d.%m}"  # the date too: two occurrences of a monthly item read apart
     if days == 1:
-        return "завтра"
+        return f"завтра, {due:%d.%m}"
     if 1 < days < 7:
         return f"{ON_WEEKDAY[due.weekday()]}, {due:%d.%m}"
     return f"до {fmt_date(due)}"

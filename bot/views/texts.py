@@ -205,6 +205,9 @@ SUMMARY_HEAD = "Сводка «{title}» за период до {period} — {sc
 SUMMARY_COVERAGE = "Сдали: {reported} из {expected} организаций ({percent})."
 SUMMARY_TARGET = "• {title}: {percent} ({goal}){trend}"
 SUMMARY_NO_DATA = "• {title}: данных нет"
+SUMMARY_FIRST_DUE = "• {title}: первые данные — к сроку {due}"  # asked before the form's first due date
+SUMMARY_TARGET_STALE = "• {title}: {percent} ({goal}) — на {at}; за период до {period} данных нет"
+SUMMARY_DELTA_AGAINST = " к {date}"  # a delta against a period other than the one just before: «↑ +3,1 п.п. к 20.03»
 # a share of everyone while some have not reported: a lower bound, no delta (it would show a fall that is not there)
 SUMMARY_WITHOUT = "пока без {organizations}"
 WITHOUT_ORGANIZATIONS = ("организации", "организаций", "организаций")  # «без 1 организации», «без 5 организаций»
