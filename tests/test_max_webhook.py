@@ -78,6 +78,32 @@ async def test_a_max_only_installation_served_by_webhook(tmp_path: Path) -> None
         await wait_for(lambda: len(emu.delivered(user_id=701)) > before)
         card = emu.delivered(user_id=701)[-1].text
         assert "МАОУ СОШ № 1" in card and "отчёт сдан" in card and "80,0" in card, card  # 20 of 25
+        # a reminder to a school that has not reported, and its button opens the form
+        code2, _ = await app.services.invites.create("organization", "6624000002", None, now)
+        emu.add_user(702, "Сергей", "Кузнецов")
+        emu.open_link(702, f"https://max.ru/{emu.bot_username}?start={code2}")
+        await wait_for(lambda: any(d.text.startswith("Готово") for d in emu.delivered(user_id=702)))
+        await app.services.jobs.run_job("form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC))
+        await wait_for(lambda: any(d.text.startswith("Напоминание: отчёт") for d in emu.delivered(user_id=702)))
+        assert not any(d.text.startswith("Напоминание") for d in emu.delivered(user_id=701))  # 701 has reported
+        reminder = next(d for d in emu.delivered(user_id=702) if d.text.startswith("Напоминание"))
+        emu.press(702, reminder.mid, next(b for b in reminder.buttons() if b["text"] == "Сдать отчёт")["payload"])
+        await wait_for(lambda: any("Вопрос 1 из 2" in d.text for d in emu.delivered(user_id=702)))
+        # a coordinator binds the coordinators' chat (the bot made its admin); the scheduled summary comes there
+        muni = (await app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0]
+        code3, _ = await app.services.invites.create("municipality", str(muni.id), None, now)
+        emu.add_user(703, "Ольга", "Смирнова")
+        emu.open_link(703, f"https://max.ru/{emu.bot_username}?start={code3}")
+        await wait_for(lambda: any(d.text.startswith("Готово") for d in emu.delivered(user_id=703)))
+        chat = emu.add_chat([703], bot_admin=True)
+        await wait_for(lambda: bool(emu.delivered(chat_id=chat)))  # the welcome
+        emu.say(703, f"@{emu.bot_username} /bind", chat_id=chat)
+        await wait_for(lambda: any(d.text.startswith("Беседа привязана") for d in emu.delivered(chat_id=chat)),
+                       seen=lambda: [d.text[:60] for d in emu.delivered(chat_id=chat)])
+        day = await app.services.jobs.events(datetime(2023, 10, 20, tzinfo=UTC), datetime(2023, 10, 21, tzinfo=UTC))
+        summary_at = next(e.instant for e in day if e.kind == "form_summary")
+        await app.services.jobs.run_job("summaries", summary_at)
+        await wait_for(lambda: any(d.text.startswith("Сводка «Еженедельный") for d in emu.delivered(chat_id=chat)))
         assert emu.poll({"marker": "0"})["updates"] == []  # with a webhook set, a poller gets nothing
         assert all(status == 200 for _, status in server.webhook_posts), server.webhook_posts
         assert len(server.webhook_posts) == len(emu.updates)  # each delivered once: answered 200 first time

@@ -20,10 +20,10 @@ from vkemu import Emulator, EmulatorServer
 SECRET = "cbSecret42"
 
 
-async def wait_for(check, limit_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(check, limit_s: float = 10.0, seen=None) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + limit_s
     while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        assert asyncio.get_running_loop().time() < deadline, f"timed out; seen: {seen() if seen else None}"
         await asyncio.sleep(0.02)
 
 
@@ -64,6 +64,32 @@ async def test_vk_served_by_the_callback_api(tmp_path: Path, schema) -> None:
             emu.say(801, typed)
             await wait_for(lambda: len(emu.delivered(801)) > before)  # noqa: B023
         assert "Отчёт принят" in emu.delivered(801)[-1].text
+        # a reminder to a school that has not reported, and its button opens the form
+        code2, _ = await app.services.invites.create("organization", "6624000002", None, now)
+        emu.add_user(802, "Сергей", "Кузнецов")
+        emu.say(802, code2)
+        await wait_for(lambda: any(m.text.startswith("Готово") for m in emu.delivered(802)))
+        await app.services.jobs.run_job("form-reminders", datetime(2023, 10, 20, 5, 0, tzinfo=UTC))
+        await wait_for(lambda: emu.delivered(802)[-1].text.startswith("Напоминание: отчёт"))
+        emu.press(802, "Сдать отчёт")
+        await wait_for(lambda: "Вопрос 1 из 2" in emu.delivered(802)[-1].text)
+        # a coordinator: /status and a button under it; then the coordinators' chat bound and its scheduled summary
+        muni = (await app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0]
+        code3, _ = await app.services.invites.create("municipality", str(muni.id), None, now)
+        emu.add_user(803, "Ольга", "Смирнова")
+        emu.say(803, code3)
+        await wait_for(lambda: any(m.text.startswith("Готово") for m in emu.delivered(803)))
+        emu.say(803, "/status")
+        await wait_for(lambda: emu.delivered(803)[-1].text.startswith("Сводка"))
+        emu.press(803, "Кто не сдал")
+        await wait_for(lambda: emu.delivered(803)[-1].text.startswith("Кто не сдал"),
+                       seen=lambda: emu.delivered(803)[-1].text[:60])
+        chat = emu.add_chat([803])
+        emu.say(803, f"{emu.mention()} /bind", peer_id=chat)
+        await wait_for(lambda: any(m.text.startswith("Беседа привязана") for m in emu.delivered(chat)))
+        day = await app.services.jobs.events(datetime(2023, 10, 20, tzinfo=UTC), datetime(2023, 10, 21, tzinfo=UTC))
+        await app.services.jobs.run_job("summaries", next(e.instant for e in day if e.kind == "form_summary"))
+        await wait_for(lambda: any(m.text.startswith("Сводка «Еженедельный") for m in emu.delivered(chat)))
         answers = [answer for kind, answer in server.callback_posts if kind != "confirmation"]
         assert answers and all(a == "ok" for a in answers), server.callback_posts  # each taken the first time
         assert app.handler_errors == []
