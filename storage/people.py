@@ -8,6 +8,8 @@ from bot.domain.models import Invite, Person, Role
 
 from .db import Database, iso, utcnow
 
+CHUNK = 500  # ids in one IN (…): well under SQLite's limit of bound parameters
+
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
@@ -43,6 +45,20 @@ class PeopleRepo:
             "WHERE r.role = ? AND r.scope_id = ? ORDER BY p.vk_id", (role, scope_id))
         return [Person(*r) for r in rows]
 
+
+    async def holders_of(self, role: str, scope_ids: list[str]) -> dict[str, list[Person]]:
+        """`holders` for many scopes at once: a municipality's reminder asks once, not once per school (40,000
+        schools had made 40,000 round trips and 8 s before the first reminder left)."""
+        out: dict[str, list[Person]] = {}
+        for start in range(0, len(scope_ids), CHUNK):
+            part = scope_ids[start:start + CHUNK]
+            rows = await self.db.fetchall(
+                "SELECT r.scope_id, p.vk_id, p.first_name, p.last_name FROM roles r JOIN persons p USING (vk_id) "
+                f"WHERE r.role = ? AND r.scope_id IN ({','.join('?' * len(part))}) ORDER BY p.vk_id",
+                (role, *part))
+            for scope_id, *person in rows:
+                out.setdefault(scope_id, []).append(Person(*person))
+        return out
 
     async def unreachable_admins(self, municipality_id: int) -> list[tuple[str, str, int]]:
         """(person, organization, VK error) for admins of the municipality VK does not deliver to."""

@@ -128,14 +128,14 @@ class JobRunner:
         done = await self.report_repo.submitted(roadmap.id, form.id, event.occurrence.isoformat())
         when = due_words(event.occurrence, await self._local_day(event))
         messages: list[Outgoing] = []
-        for org in orgs:
-            if org.id in done or org.type not in form.org_types or not form.indicators_for(org.type):
-                continue
+        due = [o for o in orgs if o.id not in done and o.type in form.org_types and form.indicators_for(o.type)]
+        admins = await self.people_repo.holders_of("organization", [o.id for o in due])
+        for org in due:
             reply = Reply(texts.REMIND_FORM.format(title=form.title, period=fmt_date(event.occurrence), when=when,
                                                    organization=org.name),
                           [[Button(texts.REMIND_FORM_BUTTON, REPORT, {"org": org.id, "rm": roadmap.id,
                                                                      "form": form.id})]], inline=True)
-            for admin in await self.people_repo.holders("organization", org.id):
+            for admin in admins.get(org.id, []):
                 messages.append(Outgoing(admin.vk_id, reply, f"{event.key}:{org.id}:{admin.vk_id}"))
         return await self.messenger.send_bulk(messages) if messages else 0
 
@@ -195,12 +195,15 @@ class JobRunner:
         text = texts.REMIND_ITEM.format(id=item.id, title=item.title, when=when,
                                         result=texts.ITEM_RESULT.format(result=item.result) if item.result else "")
         messages: list[Outgoing] = []
-        for scope in await self.units(event, item):
-            if (scope.level, scope.id) in confirmed:
-                continue
+        units = [u for u in await self.units(event, item) if (u.level, u.id) not in confirmed]
+        people: dict[tuple[str, str], list] = {}
+        for level in {u.level for u in units}:
+            found = await self.people_repo.holders_of(level, [u.id for u in units if u.level == level])
+            people.update({(level, scope_id): persons for scope_id, persons in found.items()})
+        for scope in units:
             reply = Reply(text, [[Button(texts.ITEM_DONE_BUTTON, ITEM, item_args(roadmap, item, event.occurrence,
                                                                                   scope))]], callback=True)
-            for person in await self.people_repo.holders(scope.level, scope.id):
+            for person in people.get((scope.level, scope.id), []):
                 messages.append(Outgoing(person.vk_id, reply, f"{event.key}:{scope.level}{scope.id}:{person.vk_id}"))
         return await self.messenger.send_bulk(messages) if messages else 0
 
