@@ -352,7 +352,9 @@ class Emulator:
             self.subscriptions = [sub for sub in self.subscriptions if sub["url"] != query.get("url")]
             return {"success": len(self.subscriptions) < before}
         if key == ("GET", "/chats"):
-            return {"chats": [self._chat(c) for c in self.chats.values() if c.bot_member], "marker": None}
+            # gone since June 2026 (the document's own GET /chats: «больше не поддерживается»; MAX's changelog):
+            # a bot learns its chats from bot_added and keeps them itself
+            raise ApiError(404, "not.found", "GET /chats is no longer supported")
         if key == ("GET", "/chats/{chatId}"):
             person = next((p for p in self.people.values() if str(p.dialog_id) == params["chatId"]), None)
             if person is not None:  # a dialog is a chat too (maxapi asks for it with each event)

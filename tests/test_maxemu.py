@@ -221,3 +221,9 @@ async def test_two_messages_a_second_into_one_chat(max_api) -> None:
     statuses = [(await call("POST", "/messages", params={"user_id": 511}, json={"text": f"{n}"}))[0] for n in range(3)]
     assert statuses == [200, 200, 429]
     assert (await call("POST", "/messages", params={"user_id": 512}, json={"text": "другой"}))[0] == 200
+
+
+async def test_the_list_of_chats_is_gone(max_api) -> None:
+    emu, _, call, _ = max_api
+    emu.add_chat([610], bot_admin=True)
+    assert (await call("GET", "/chats"))[0] == 404  # since June 2026: chats are learnt from bot_added
