@@ -19,7 +19,8 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 from loguru import logger  # noqa: E402
 
 from bot import cli  # noqa: E402
-from bot.config import ConfigError, config_path, load_config, max_token, vk_token  # noqa: E402
+from bot.config import Config, ConfigError, config_path, load_config, max_token, vk_token  # noqa: E402
+from bot.views import texts  # noqa: E402
 from storage.db import StorageUnusable  # noqa: E402
 
 LEVELS = ("region", "municipality", "organization")
@@ -113,8 +114,9 @@ def _parser() -> argparse.ArgumentParser:
                                      "Сообщения ставятся в очередь; их отправит работающий бот или --send.")
     job.add_argument("job", choices=["form-reminders", "summaries", "item-reminders", "overdue", "tick"],
                      metavar="JOB", help="form-reminders | summaries | item-reminders | overdue | tick")
-    job.add_argument("--at", metavar="ISO-8601", default=None,
-                     help="момент, например 2023-10-20T10:00+05:00 (по умолчанию — сейчас)")
+    job.add_argument("--at", metavar="ДД.ММ.ГГГГ ЧЧ:ММ", default=None,
+                     help="момент по часам региона ([default_timezone]), например «20.10.2023 10:00», или ISO-8601 "
+                          "с поясом (по умолчанию — сейчас)")
     job.add_argument("--send", action="store_true", help="сразу отправить очередь (нужен VK_TOKEN)")
     exp = sub.add_parser("export", parents=[common], help="выгрузить таблицу Excel по организациям",
                          description="Таблица по организациям территории за период: все показатели, "
@@ -145,6 +147,18 @@ def _setup_logging() -> None:
                filter=_quiet_libraries)  # type: ignore[arg-type]
 
 
+def _operator_logging(journal: Path) -> None:
+    """An operator's command prints its Russian result only; the journal (migrations applied, a traceback) goes to
+    a file beside the database — `run`'s journal is its supervisor's, on stderr."""
+    logger.remove()
+    try:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        logger.add(journal, level=os.environ.get("LOG_LEVEL", "INFO"), diagnose=False,
+                   filter=_quiet_libraries)  # type: ignore[arg-type]
+    except OSError:
+        pass  # no journal where the database is not writable either: the command says why itself
+
+
 def _run(command: Coroutine[Any, Any, int]) -> int:
     """asyncio.run, after which SIGTERM is ignored: the loop, closing, puts SIGTERM back to its default (death by the
     signal, 143), and the command's outcome is decided by then — a SIGTERM while the process prints it and exits
@@ -165,32 +179,24 @@ def main(argv: list[str] | None = None) -> int:
 
             try:
                 return _run(run_sandbox(Path(args.db) if "db" in args else Path("data/sandbox.sqlite3"),
-                                               getattr(args, "roadmap", []), getattr(args, "messenger", "vk")))
+                                        getattr(args, "roadmap", []), getattr(args, "messenger", "vk")))
             except KeyboardInterrupt:
                 print("\nПесочница остановлена.")
                 return 0
         config = load_config(config_path(getattr(args, "config", None)))
         if command == "run":
             return _run(cli.run(config, vk_token() if config.vk is not None else "",
-                                       getattr(args, "clock_shift_days", 0)))
-        if command == "import-orgs":
-            return _run(cli.import_orgs(config, Path(args.file)))
-        if command == "setup-max":
-            return _run(cli.setup_max(config, max_token()))
-        if command == "setup-community":
-            return _run(cli.setup_community(config, vk_token()))
-        if command == "remove-org":
-            return _run(cli.remove_org(config, args.id, args.yes))
-        if command == "load-roadmap":
-            return _run(cli.load_roadmaps(config, [Path(f) for f in args.file], args.allow_unknown))
-        if command == "invite":
-            return _run(cli.invite(config, args.role, args.scope))
-        if command == "export":
-            return _run(cli.export(config, args.scope, args.period, args.out))
-        if command == "import-figures":
-            return _run(cli.import_figures(config, Path(args.file), args.period, args.apply))
-        if command == "run-job":
-            return _run(cli.run_job(config, args.job, args.at, args.send))
+                                getattr(args, "clock_shift_days", 0)))
+        journal = Path(config.storage.path).with_suffix(".log")
+        _operator_logging(journal)
+        try:
+            return _operator(command, args, config)
+        except (ConfigError, StorageUnusable, KeyboardInterrupt):
+            raise
+        except Exception as e:  # no traceback for the operator: one Russian line, the details in the journal
+            logger.opt(exception=e).error("the command {} failed", command)
+            print(texts.CLI_FAILED.format(kind=type(e).__name__, journal=journal), file=sys.stderr)
+            return 1
     except ConfigError as e:
         print(f"Ошибка настройки: {e}", file=sys.stderr)
         return 2
@@ -198,6 +204,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Не могу работать с базой данных {e.path}: {e.reason}. Проверьте [storage] path в настройках, "
               "права на папку и место на диске.", file=sys.stderr)
         return 1
+
+
+def _operator(command: str, args: argparse.Namespace, config: Config) -> int:
+    """The operator's commands (everything but `run` and `sandbox`)."""
+    if command == "import-orgs":
+        return _run(cli.import_orgs(config, Path(args.file)))
+    if command == "setup-max":
+        return _run(cli.setup_max(config, max_token()))
+    if command == "setup-community":
+        return _run(cli.setup_community(config, vk_token()))
+    if command == "remove-org":
+        return _run(cli.remove_org(config, args.id, args.yes))
+    if command == "load-roadmap":
+        return _run(cli.load_roadmaps(config, [Path(f) for f in args.file], args.allow_unknown))
+    if command == "invite":
+        return _run(cli.invite(config, args.role, args.scope))
+    if command == "export":
+        return _run(cli.export(config, args.scope, args.period, args.out))
+    if command == "import-figures":
+        return _run(cli.import_figures(config, Path(args.file), args.period, args.apply))
+    if command == "run-job":
+        return _run(cli.run_job(config, args.job, args.at, args.send))
     return 0
 
 

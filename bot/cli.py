@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from loguru import logger
 
@@ -16,6 +17,7 @@ from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
 from bot.views import texts
+from bot.views.format import fmt_time
 from storage.db import peek_installation
 from storage.lock import AlreadyRunning, InstanceLock
 from storage.reports import OPERATOR
@@ -305,16 +307,42 @@ async def invite(config: Config, role: str, scope: str) -> int:
     return 0
 
 
+MOMENT_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y")  # the operator's own clock; ISO-8601 is taken too
+
+
+def parse_moment(text: str, timezone: str) -> datetime | None:
+    """«04.12.2026 18:00» (or «04.12.2026»: its midnight) on the region's wall clock, or ISO-8601 («2026-12-04T18:00»
+    without a zone is the region's clock too, «…+05:00» its own); None when it is none of them."""
+    text = " ".join(text.split())
+    for pattern in MOMENT_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=ZoneInfo(timezone))
+        except ValueError:
+            continue
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=ZoneInfo(timezone))
+
+
+def write_problem(error: OSError) -> str:
+    """Why a file could not be written, in Russian."""
+    if isinstance(error, FileNotFoundError):
+        return "нет такой папки"
+    if isinstance(error, IsADirectoryError):
+        return "это папка, а не файл"
+    if isinstance(error, PermissionError):
+        return "нет прав на запись"
+    return f"не записывается ({type(error).__name__})"
+
+
 async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> int:
     from bot.app import build_app
 
-    try:
-        at = datetime.fromisoformat(at_text) if at_text else datetime.now(UTC)
-    except ValueError:
-        print(f"--at: ожидается момент ISO-8601, например 2023-10-20T10:00+05:00, а не «{at_text}»", file=sys.stderr)
-        return 2
-    if at.tzinfo is None:
-        print("--at: укажите часовой пояс, например 2023-10-20T10:00+05:00", file=sys.stderr)
+    at = parse_moment(at_text, config.default_timezone) if at_text else datetime.now(UTC)
+    if at is None:
+        print(texts.CLI_BAD_MOMENT.format(text=at_text, zone=config.default_timezone), file=sys.stderr)
         return 2
     app = await build_app(config, vk_token() if send and config.vk is not None else "", schedule=False,
                           max_token=max_token() if send and config.max is not None else None)
@@ -325,7 +353,8 @@ async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> 
                   f"сообщений в очереди: {result.queued}.")
         else:
             queued = await app.services.jobs.run_job(job, at)
-            print(f"Задание {job} за {at.isoformat()}: сообщений поставлено в очередь: {queued}.")
+            print(f"Задание {job} за {fmt_time(at, config.default_timezone, zone=True)}: "
+                  f"сообщений поставлено в очередь: {queued}.")
         if send:
             await _send_unless_the_bot_runs(app, config)
     finally:
@@ -381,7 +410,11 @@ async def export(config: Config, scope_name: str, period: str, out: str | None) 
         print(made.message, file=sys.stderr)
         return 1
     path = Path(out or made.name)
-    path.write_bytes(made.data)
+    try:
+        path.write_bytes(made.data)
+    except OSError as e:
+        print(texts.CLI_CANNOT_WRITE.format(path=path, why=write_problem(e)), file=sys.stderr)
+        return 1
     print(f"Таблица записана: {path}")
     return 0
 

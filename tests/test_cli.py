@@ -320,3 +320,57 @@ def test_sandbox_console_for_max(tmp_path: Path) -> None:
     assert "Кто не сдал — Нижнетуринский ГО" in out
     assert "Беседа привязана" in out and "Как в MAX" in out
     assert "Вопрос 1 из 2" in out
+
+
+def test_no_operator_command_prints_a_traceback_or_the_journal(workdir: Path) -> None:
+    """Each command with what a tired operator types — a missing path, a bad date, an unknown scope, a folder that
+    does not exist — answers one Russian line and no traceback; the journal (migrations applied) goes to the log
+    file beside the database, not among the results."""
+    first = run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
+    assert first.returncode == 0 and first.stderr == "" and "migration" not in first.stdout
+    assert "applied migration" in (workdir / "data" / "bot.log").read_text(encoding="utf-8")
+    assert run(["load-roadmap", str(ROOT / "roadmaps" / "ntgo-2023.toml")], workdir).returncode == 0
+    cases = [
+        (["import-orgs", "нет.csv"], "файл не найден"),
+        (["load-roadmap", "нет.toml"], "файл не найден"),
+        (["import-figures", "нет.xlsx"], "файл не найден"),
+        (["import-figures", str(ROOT / "directory" / "ntgo-demo.csv"), "--period", "31.02.2023"], "ДД.ММ.ГГГГ"),
+        (["export", "--scope", "Атлантида"], "Не найдено"),
+        (["export", "--scope", "Нижнетуринский ГО", "--period", "тридцатое"], ""),
+        (["invite", "municipality", "Атлантида"], ""),
+        (["remove-org", "0000000000", "--yes"], ""),
+        (["run-job", "summaries", "--at", "вчера"], "не понимаю момент"),
+    ]
+    for args, said in cases:
+        got = run(args, workdir)
+        assert got.returncode != 0, args
+        assert "Traceback" not in got.stderr + got.stdout and "Error" not in got.stderr, (args, got.stderr)
+        assert said in got.stderr + got.stdout and re.search("[а-яА-Я]", got.stderr + got.stdout), (args, got)
+    # a folder that does not exist for the workbook; a moment on the region's clock, said back the same way
+    exported = run(["export", "--scope", "Нижнетуринский ГО", "--out", "/нет/такой/папки/x.xlsx"], workdir)
+    assert "Traceback" not in exported.stderr and exported.returncode in (1,), exported.stderr
+    job = run(["run-job", "form-reminders", "--at", "20.10.2023 10:00"], workdir)
+    assert job.returncode == 0 and "за 20.10.2023 10:00 МСК" in job.stdout, job.stdout
+
+
+def test_an_unexpected_failure_is_one_russian_line_and_the_details_go_to_the_journal(workdir: Path, monkeypatch,
+                                                                                     capsys) -> None:
+    from loguru import logger
+
+    import bot.__main__ as entry
+
+    async def broken(*_args: object) -> int:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.chdir(workdir)
+    monkeypatch.delenv("BOT_CONFIG", raising=False)
+    monkeypatch.setattr(entry.cli, "invite", broken)
+    try:
+        assert entry.main(["invite", "region", "Свердловская область"]) == 1
+    finally:
+        logger.remove()
+        logger.add(sys.stderr)
+    err = capsys.readouterr().err
+    assert err.startswith("Команда не выполнена: неожиданная ошибка (RuntimeError)") and "Traceback" not in err
+    journal = (workdir / "data" / "bot.log").read_text(encoding="utf-8")
+    assert "Traceback" in journal and "disk on fire" in journal
