@@ -326,17 +326,6 @@ def parse_moment(text: str, timezone: str) -> datetime | None:
     return at if at.tzinfo is not None else at.replace(tzinfo=ZoneInfo(timezone))
 
 
-def write_problem(error: OSError) -> str:
-    """Why a file could not be written, in Russian."""
-    if isinstance(error, FileNotFoundError):
-        return "нет такой папки"
-    if isinstance(error, IsADirectoryError):
-        return "это папка, а не файл"
-    if isinstance(error, PermissionError):
-        return "нет прав на запись"
-    return f"не записывается ({type(error).__name__})"
-
-
 async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> int:
     from bot.app import build_app
 
@@ -413,7 +402,7 @@ async def export(config: Config, scope_name: str, period: str, out: str | None) 
     try:
         path.write_bytes(made.data)
     except OSError as e:
-        print(texts.CLI_CANNOT_WRITE.format(path=path, why=write_problem(e)), file=sys.stderr)
+        print(texts.CLI_CANNOT_WRITE.format(path=path, why=file_problem(e, writing=True)), file=sys.stderr)
         return 1
     print(f"Таблица записана: {path}")
     return 0

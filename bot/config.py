@@ -266,14 +266,14 @@ def max_token() -> str:
     return token
 
 
-def file_problem(error: Exception) -> str:
-    """Why a file could not be read, in Russian."""
+def file_problem(error: Exception, writing: bool = False) -> str:
+    """Why a file could not be read (or written), in Russian."""
     if isinstance(error, FileNotFoundError):
-        return "файл не найден"
+        return "нет такой папки" if writing else "файл не найден"
     if isinstance(error, IsADirectoryError):
         return "это папка, а не файл"
     if isinstance(error, PermissionError):
-        return "нет прав на чтение"
+        return "нет прав на запись" if writing else "нет прав на чтение"
     if isinstance(error, UnicodeDecodeError):
         return "файл не в кодировке UTF-8; сохраните его как UTF-8"
-    return f"не читается ({type(error).__name__})"
+    return f"не {'записывается' if writing else 'читается'} ({type(error).__name__})"
