@@ -358,3 +358,15 @@ async def test_the_bots_own_export_reads_back_after_the_plan_ended_and_imports_a
     await h.app.services.imports.apply(plan, 700, h.clock())
     assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 33}
     assert await stored(h, SCHOOL_2) == {"staff_total": 41, "staff_active": 31}
+
+
+async def test_a_template_saved_as_a_windows_1251_csv_is_read(harness: Harness) -> None:
+    """Excel saves «Написали ≥ 10 сообщений» in a Windows-1251 CSV as «Написали ? 10 сообщений»: still the column."""
+    h = harness
+    data = f"Код организации;Педагогов (сотрудников);Написали ≥ 10 сообщений\n{SCHOOL_1};40;31\n".encode(
+        "cp1251", "replace")
+    assert "?".encode() in data
+    plan = await h.app.services.imports.plan(None, "шаблон.csv", data, h.clock())
+    assert plan.problems == [] and plan.skipped == [] and plan.count(NEW) == 1
+    await h.app.services.imports.apply(plan, OPERATOR, h.clock())
+    assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 31}

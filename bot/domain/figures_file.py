@@ -269,6 +269,8 @@ def match_columns(headers: list[str], form: Form) -> tuple[dict[int, Indicator],
         for label in (ind.key, ind.question, ind.short):
             if label:
                 names.setdefault(norm_header(label), ind)
+                # the same header saved by Excel as a Windows-1251 CSV: «Написали ≥ 10» comes back «Написали ? 10»
+                names.setdefault(norm_header(label.encode("cp1251", "replace").decode("cp1251")), ind)
     found: dict[int, Indicator] = {}
     unknown: list[str] = []
     for i, h in enumerate(headers):
