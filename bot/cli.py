@@ -385,10 +385,11 @@ async def export(config: Config, scope_name: str, period: str, out: str | None) 
         if scope_name.strip().lower() in ("все", "all"):
             scope = await app.status.territory("country", 0)
         else:
-            region = await app.repos.directory.region_by_name(scope_name.strip())
-            munis = await app.repos.directory.municipalities_by_name(scope_name.strip())
-            scope = (await app.status.territory("region", region.id) if region else
-                     await app.status.territory("municipality", munis[0].id) if len(munis) == 1 else None)
+            # as `invite` reads it: a region, a municipality, or «Регион/Муниципалитет» where two share a name
+            region_id = await resolve_scope(app, "region", scope_name)
+            muni_id = None if region_id else await resolve_scope(app, "municipality", scope_name)
+            scope = (await app.status.territory("region", int(region_id)) if region_id else
+                     await app.status.territory("municipality", int(muni_id)) if muni_id else None)
         if scope is None:
             print(f"Не найдено в справочнике: «{scope_name}».", file=sys.stderr)
             return 1

@@ -349,6 +349,9 @@ def test_no_operator_command_prints_a_traceback_or_the_journal(workdir: Path) ->
     # a folder that does not exist for the workbook; a moment on the region's clock, said back the same way
     exported = run(["export", "--scope", "Нижнетуринский ГО", "--out", "/нет/такой/папки/x.xlsx"], workdir)
     assert "Traceback" not in exported.stderr and exported.returncode in (1,), exported.stderr
+    # «Регион/Муниципалитет», as `invite` takes it, names the territory for `export` too
+    named = run(["export", "--scope", "Свердловская область/Нижнетуринский ГО", "--period", "20.10.2023"], workdir)
+    assert "Не найдено" not in named.stderr and "ещё никто не сдал" in named.stderr, named.stderr
     job = run(["run-job", "form-reminders", "--at", "20.10.2023 10:00"], workdir)
     assert job.returncode == 0 and "за 20.10.2023 10:00 МСК" in job.stdout, job.stdout
 

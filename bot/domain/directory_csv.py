@@ -131,7 +131,7 @@ def parse_directory(text: str, filename: str = "directory.csv",
                             "например Europe/Moscow)")
         key = (row.region, row.municipality)
         if key in zones and zones[key][0] != row.timezone:
-            problems.append(f"{filename}:{line}: у {row.municipality} уже указан часовой пояс "
+            problems.append(f"{filename}:{line}: для муниципалитета «{row.municipality}» уже указан часовой пояс "
                             f"{zones[key][0]} (строка {zones[key][1]})")
         zones.setdefault(key, (row.timezone, line))
         rows.append(row)
