@@ -226,3 +226,50 @@ async def test_a_forged_or_foreign_summary_button_shows_nothing(tmp_path, schema
         assert (await h.say(7100, "Кто не сдал", payload=json.dumps(own)))[-1].text.startswith("Кто не сдал")
     finally:
         await stop_harness(h)
+
+
+async def test_every_view_judges_a_target_alike_across_the_season(tmp_path, schema) -> None:
+    """Day by day over the 2025 season, the municipality's /status, its scheduled summary for a period due that
+    day and the Excel «Цели» sheet give each target the same verdict, and /status and the summary the same line
+    (value, delta, «пока без N», verdict): one judgment, shown by each view (bot/domain/judgment.py)."""
+    import io
+    from datetime import timedelta
+
+    from openpyxl import load_workbook
+
+    from bot.domain.periods import periods as periods_of
+
+    h, scopes = await season(tmp_path, schema)
+    try:
+        status = h.app.services.status
+        rm = (await h.app.services.reports.roadmaps.all())[0]
+        territory = await status.territory("municipality", scopes["municipality"])
+        assert territory is not None
+        dues = {p.due: form for form in rm.form for p in periods_of(form, rm)}
+        checked = compared = 0
+        day = date(2025, 3, 3)
+        while day <= date(2025, 5, 26):
+            h.clock.now = datetime.combine(day, time(13, 0), UTC)  # 18:00 in Yekaterinburg: summaries' hour
+            shown = await h.text(7100, "/status")
+            made = await h.app.services.exports.export(territory, h.clock())
+            if made.data is not None:
+                book = load_workbook(io.BytesIO(made.data))
+                for row in book["Цели"].iter_rows(min_row=2, values_only=True):
+                    title, scope, verdict = row[0], row[1], row[5]
+                    line = next((x for x in shown.splitlines() if x.startswith(f"• {title}:")), None)
+                    if scope == territory.name and verdict and line is not None:
+                        assert line.endswith("; " + verdict), (day, line, verdict)
+                        checked += 1
+            form = dues.get(day)
+            if form is not None:
+                summary = await status.summary_for_event(rm, form.id, day.isoformat(), "municipality", territory.id)
+                for line in (summary.text if summary else "").splitlines():
+                    if line.startswith("• ") and line in shown:
+                        compared += 1
+                    elif line.startswith("• ") and any(x.startswith(line.split(":")[0] + ":")
+                                                       for x in shown.splitlines()):
+                        raise AssertionError((day, line, shown))
+            day += timedelta(days=3)
+        assert checked > 20 and compared > 3, (checked, compared)
+    finally:
+        await stop_harness(h)
