@@ -307,6 +307,14 @@ async def invite(config: Config, role: str, scope: str) -> int:
     return 0
 
 
+def for_operator(text: str) -> str:
+    """A service's answer as the operator reads it at the command line: chat commands it points to are said as the
+    command line's own («--period 20.10.2023», not «/export 20.10.2023»)."""
+    for chat, command_line in texts.OPERATOR_WORDS:
+        text = text.replace(chat, command_line)
+    return text
+
+
 MOMENT_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y")  # the operator's own clock; ISO-8601 is taken too
 
 
@@ -397,7 +405,7 @@ async def export(config: Config, scope_name: str, period: str, out: str | None) 
     finally:
         await app.close()
     if made.data is None:
-        print(made.message, file=sys.stderr)
+        print(for_operator(made.message), file=sys.stderr)
         return 1
     path = Path(out or made.name)
     try:
@@ -424,7 +432,7 @@ async def import_figures(config: Config, path: Path, period: str, apply: bool) -
     app = await open_core(config)
     try:
         plan = await app.imports.plan(None, path.name, data, app.clock(), due)
-        print(app.imports.preview_text(plan, "" if apply else texts.IMPORT_APPLY_CLI).rstrip())
+        print(for_operator(app.imports.preview_text(plan, "" if apply else texts.IMPORT_APPLY_CLI).rstrip()))
         if not plan.applicable:
             return 0 if not plan.problems and not plan.refused else 1
         if apply:

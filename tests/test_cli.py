@@ -352,6 +352,10 @@ def test_no_operator_command_prints_a_traceback_or_the_journal(workdir: Path) ->
     # «Регион/Муниципалитет», as `invite` takes it, names the territory for `export` too
     named = run(["export", "--scope", "Свердловская область/Нижнетуринский ГО", "--period", "20.10.2023"], workdir)
     assert "Не найдено" not in named.stderr and "ещё никто не сдал" in named.stderr, named.stderr
+    assert "— в /status." not in named.stderr and "сводке бота" in named.stderr  # said for the command line
+    (workdir / "no-code.csv").write_text("школа;staff_total\n1;2\n", encoding="utf-8")
+    refused = run(["import-figures", "no-code.csv"], workdir)
+    assert "python -m bot export" in refused.stdout + refused.stderr, refused
     job = run(["run-job", "form-reminders", "--at", "20.10.2023 10:00"], workdir)
     assert job.returncode == 0 and "за 20.10.2023 10:00 МСК" in job.stdout, job.stdout
 

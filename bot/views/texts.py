@@ -497,4 +497,12 @@ CLI_BAD_MOMENT = ("--at: не понимаю момент «{text}». Пишит
 CLI_CANNOT_WRITE = "Не могу записать {path}: {why}. Укажите другой путь в --out."
 CLI_FAILED = ("Команда не выполнена: неожиданная ошибка ({kind}). Ничего сверх уже сказанного не изменено; подробности — "
               "в журнале {journal}.")
+# what a chat's answer points to, said for the operator at the command line instead (bot/cli.py `for_operator`)
+OPERATOR_WORDS = (
+    ("например: /export 20.10.2023", "например: --period 20.10.2023"),
+    ("Кто не сдал — в /status.", "Кто не сдал — в сводке бота (/status в VK или MAX)."),
+    ("Возьмите шаблон: /template — или выгрузку бота (/export).",
+     "Возьмите шаблон (в боте: /template) или выгрузку: python -m bot export --scope …"),
+    ("Возьмите шаблон: /template.", "Возьмите шаблон (в боте: /template) или выгрузку: python -m bot export --scope …"),
+)
 
