@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.domain.dialog import Dialog
 from bot.domain.judgment import PeriodFigures, Reading, read
@@ -50,6 +50,7 @@ from storage.reports import ReportRepo
 MAX_ROWS = 6  # VK's limit of rows in an inline keyboard
 FINAL_DAYS = 90  # how long after a form's last period /status and the Excel show its final results
 HEADLINE = 3  # targets a form leads with in a summary
+NEAR_DAYS = 14  # /status shows a form in full when its period is due within this, or someone has reported in it
 # commands of the command table the summary's buttons press
 STATUS, VIEW, ASK_ORGANIZATION = CommandId.STATUS, CommandId.STATUS_VIEW, CommandId.STATUS_ORG
 EXPORT, CHART = CommandId.EXPORT, CommandId.CHART
@@ -190,18 +191,30 @@ class StatusService:
         `private`: the coordinator's own chat with the bot, which may name people (the admins the bot cannot
         reach); a group chat's members need not be registered, so they are not named there."""
         today = local_today(now, scope.timezone)
-        forms = await self.current_forms(scope, today)
-        if not forms:
+        every = await self.current_forms(scope, today)
+        if not every:
             return Reply(texts.STATUS_NOTHING)
-        single = len(forms) == 1
+        # only what is near: a quarterly form due in two months took three lines of «сдали 0 из 7» and «данных нет»
+        forms, later = [], []
+        for entry in every:
+            rm, form, period, sub = entry
+            near = period.due <= today + timedelta(days=NEAR_DAYS) or \
+                (await self.figures(rm, form, period.key, sub)).reported_count() > 0
+            (forms if near else later).append(entry)
+        single = len(forms) == 1 and not later
         blocks: list[list[Line]] = []
         if not single:
             blocks.append([Line(texts.SUMMARY_ALL_HEAD.format(scope=scope.name, today=fmt_date(today)))])
         for rm, form, period, sub in forms:
             blocks.append(await self._section(rm, form, period, sub, today, single))
+        if later:
+            first = min(later, key=lambda e: e[2].due)
+            blocks.append([Line(texts.SUMMARY_LATER.format(
+                forms=plural(len(later), *texts.LATER_FORMS), due=fmt_date(first[2].due), title=first[1].title),
+                rank=2)])
         seen: set[str] = set()
         tail: list[Line] = []
-        for rm, _, _, sub in forms:
+        for rm, _, _, sub in every:
             if rm.id not in seen:
                 seen.add(rm.id)
                 tail += await self._items_lines(rm, sub, today)

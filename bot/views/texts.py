@@ -444,6 +444,8 @@ TALK_FORM_CLOSED = ("Эта форма уже закрыта: отчёт отп�
 
 # --- the one-screen summary and what is one tap away (issue 16) ------------------------------------
 SUMMARY_ALL_HEAD = "Сводка по дорожной карте — {scope}, на {today}"
+SUMMARY_LATER = "Позже: ещё {forms}, ближайший срок {due} («{title}»)."  # forms not yet near, in one line
+LATER_FORMS = ("форма", "формы", "форм")
 SUMMARY_FORM = "«{title}», период до {period}: сдали {reported} из {expected} ({percent})"
 SUMMARY_MISSING_LINE = "Не сдали: {names}"
 SUMMARY_NOT_STARTED = "; текущий (до {period}) ещё не сдавали"
