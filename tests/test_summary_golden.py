@@ -273,3 +273,32 @@ async def test_every_view_judges_a_target_alike_across_the_season(tmp_path, sche
         assert checked > 20 and compared > 3, (checked, compared)
     finally:
         await stop_harness(h)
+
+
+async def test_summaries_due_together_reach_a_chat_as_one_message(tmp_path, schema) -> None:
+    """On the 2025-size plan several forms' summaries fall due at one moment: the coordinators' chat gets one
+    message — a section per form, the items block once, the buttons once — and a re-run queues nothing again."""
+    from bot.services.jobs import together
+
+    h, scopes = await season(tmp_path, schema)
+    try:
+        jobs = h.app.services.jobs
+        chat = h.emu.add_chat([7100])
+        await h.say(7100, f"{h.emu.mention()} /bind", peer_id=chat)
+        start = datetime(2025, 1, 1, tzinfo=UTC)
+        events = [e for e in await jobs.events(start, start.replace(year=2026))
+                  if e.kind == "form_summary" and e.scope_role == "municipality" and e.scope_id == scopes["municipality"]]
+        group = next(g for g in together(events) if len(g) > 1)
+        before = len(h.emu.delivered(chat))
+        assert await jobs.run_job("summaries", group[0].instant) == 1
+        await h.settle()
+        got = h.emu.delivered(chat)[before:]
+        assert len(got) == 1, [m.text[:60] for m in got]
+        text = got[0].text
+        titles = {f.id: f.title for rm in await h.app.services.reports.roadmaps.all() for f in rm.form}
+        for event in group:
+            assert f"«{titles[event.ref]}», период до {event.occurrence:%d.%m.%Y}" in text, text
+        assert text.count("Пункты дорожной карты") == 1 and got[0].keyboard
+        assert await jobs.run_job("summaries", group[0].instant) == 0  # the same moment again: nothing new
+    finally:
+        await stop_harness(h)

@@ -3,6 +3,7 @@ messages with dedup keys, and is safe to run twice. APScheduler only calls `tick
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,6 +30,23 @@ from storage.retention import RetentionRepo
 
 JOB_KINDS = {"form-reminders": "form_reminder", "summaries": "form_summary",
              "item-reminders": "item_reminder", "overdue": "item_overdue"}
+
+
+def together(events: list[Event]) -> list[list[Event]]:
+    """Events in groups that go out as one message: the summaries of one territory at one moment; every other event
+    alone. Order kept (a group where its first event was)."""
+    groups: list[list[Event]] = []
+    summaries: dict[tuple[str, int, datetime], list[Event]] = {}
+    for event in events:
+        if event.kind != "form_summary":
+            groups.append([event])
+            continue
+        key = (event.scope_role, event.scope_id, event.instant)
+        if key not in summaries:
+            summaries[key] = []
+            groups.append(summaries[key])
+        summaries[key].append(event)
+    return groups
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ class JobRunner:
         horizon = now - self.grace
         start = last if last is not None and last > horizon - timedelta(days=7) else horizon - timedelta(days=7)
         ran = skipped = queued = 0
+        due: list[Event] = []
         for event in await self.events(start, now):
             if await self.job_repo.outcome(event.key) is not None:
                 continue
@@ -80,9 +99,12 @@ class JobRunner:
                 await self.job_repo.record(event.key, event.instant, "skipped", now)
                 skipped += 1
                 continue
-            queued += await self.run_event(event)
-            await self.job_repo.record(event.key, event.instant, "done", now)
-            ran += 1
+            due.append(event)
+        for group in together(due):
+            queued += await self.run_events(group)
+            for event in group:
+                await self.job_repo.record(event.key, event.instant, "done", now)
+            ran += len(group)
         await self.job_repo.set_last_tick(now)
         if self.retention_repo is not None:
             pruned = await self.retention_repo.prune(now - self.retention)
@@ -97,11 +119,17 @@ class JobRunner:
         """`run-job JOB --at T`: the events of that kind in the minute ending at T, run again if need be."""
         kind = JOB_KINDS[job]
         queued = 0
-        for event in await self.events(at - timedelta(minutes=1), at):
-            if event.kind == kind:
-                queued += await self.run_event(event)
+        for group in together([e for e in await self.events(at - timedelta(minutes=1), at) if e.kind == kind]):
+            queued += await self.run_events(group)
+            for event in group:
                 await self.job_repo.record(event.key, event.instant, "done", at)
         return queued
+
+    async def run_events(self, group: list[Event]) -> int:
+        """One event, or summaries of one territory falling due at one moment (see `together`)."""
+        if len(group) == 1:
+            return await self.run_event(group[0])
+        return await self._summaries(group)
 
     async def run_event(self, event: Event) -> int:
         roadmap = await self.roadmaps.get(event.roadmap_id)
@@ -144,6 +172,24 @@ class JobRunner:
         region's event), so «сегодня» and «завтра» are theirs, not UTC's."""
         muni = await self.directory_repo.municipality(event.scope_id) if event.scope_role == "municipality" else None
         return event.instant.astimezone(ZoneInfo(muni.timezone if muni else self.region_timezone)).date()
+
+    async def _summaries(self, group: list[Event]) -> int:
+        """Several forms' summaries due at one moment for one territory: one message to each of its chats. Its key
+        names every event of the group, so a re-run queues nothing twice."""
+        first = group[0]
+        chats = await self.chat_repo.for_scope(first.scope_role, str(first.scope_id))
+        if not chats:
+            return 0
+        due = [(rm, e.ref, e.occurrence.isoformat()) for e in group if (rm := await self.roadmaps.get(e.roadmap_id))]
+        summary = await self.status.summary_for_events(due, first.scope_role, first.scope_id,
+                                                       await self._local_day(first))
+        if summary is None:
+            return 0
+        png = await self._chart(first)
+        reply = replace(summary, files=(File("chart.png", png, "photo"),)) if png is not None else summary
+        key = "summaries:" + hashlib.sha1("|".join(sorted(e.key for e in group)).encode()).hexdigest()[:16]
+        return await self.messenger.send_bulk([Outgoing(chat.peer_id, reply, f"{key}:{chat.peer_id}")
+                                               for chat in chats])
 
     async def _summary(self, event: Event, roadmap: Roadmap) -> int:
         form = next((f for f in roadmap.form if f.id == event.ref), None)

@@ -254,14 +254,15 @@ class StatusService:
         return fit([section, await self._items_lines(rm, sub, today)])
 
     async def _section(self, rm: Roadmap, form: Form, period: Period, sub: Territory, today: date,
-                       single: bool) -> list[Line]:
+                       single: bool, keep_period: bool = False) -> list[Line]:
         """A form's lines: coverage, its headline targets with verdicts, who has not reported (a municipality)
-        or the lowest municipalities (a region)."""
+        or the lowest municipalities (a region). `keep_period`: a scheduled summary speaks of its own period even
+        when nobody sent it (/status then shows the last period that has reports)."""
         figs = await self.figures(rm, form, period.key, sub)
         before = previous_period(form, rm, period)
         prev = await self.figures(rm, form, before.key, sub) if before else None
         current = None
-        if not single and before is not None and prev is not None and not figs.reported_count():
+        if not single and not keep_period and before is not None and prev is not None and not figs.reported_count():
             # nobody has sent the open period yet: its zeros say nothing; the last period does
             current, period, figs = period, before, prev
             before = previous_period(form, rm, period)
@@ -562,6 +563,33 @@ class StatusService:
         text = await self.summary(roadmap, form, period, scope, period.due)
         of = {"r": roadmap.id, "f": form.id, "p": period.key}
         return Reply(text, self.summary_buttons(scope, private=False, chat=True, of=of), inline=True) if text else None
+
+    async def summary_for_events(self, due: list[tuple[Roadmap, str, str]], role: str, scope_id: int,
+                                 day: date) -> Reply | None:
+        """Summaries falling due together for one territory as one message: a section per form, the roadmap's items
+        once, the buttons once (five separate summaries, each with the same items block, had reached a chat on one
+        day). One summary alone is `summary_for_event`'s."""
+        if len(due) == 1:
+            return await self.summary_for_event(due[0][0], due[0][1], due[0][2], role, scope_id)
+        scope = await self.territory(role, scope_id)
+        if scope is None:
+            return None
+        blocks: list[list[Line]] = [[Line(texts.SUMMARY_ALL_HEAD.format(scope=scope.name, today=fmt_date(day)))]]
+        tail: list[Line] = []
+        seen: set[str] = set()
+        for rm, form_id, key in due:
+            form = next((f for f in rm.form if f.id == form_id), None)
+            period = period_by_key(form, rm, key) if form else None
+            sub = await self._covering(rm, scope) if period else None
+            if form is None or period is None or sub is None:
+                continue
+            blocks.append(await self._section(rm, form, period, sub, period.due, single=False, keep_period=True))
+            if rm.id not in seen:
+                seen.add(rm.id)
+                tail += await self._items_lines(rm, sub, day)
+        if len(blocks) == 1:
+            return None
+        return Reply(fit([*blocks, tail]), self.summary_buttons(scope, private=False, chat=True), inline=True)
 
     # -- one tap away from a summary ---------------------------------------------------------------
 
