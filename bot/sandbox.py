@@ -15,8 +15,9 @@ import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from loguru import logger
 
@@ -24,6 +25,7 @@ from bot.app import App, build_app
 from bot.config import AccessSection, Config, MaxSection, StorageSection, VkSection, file_problem
 from bot.domain.roadmap import RoadmapError
 from bot.views import texts
+from bot.views.format import zone_name
 from maxemu.emulator import Emulator as MaxEmulator
 from maxemu.server import MaxEmulatorServer
 from vkemu import Emulator, EmulatorServer
@@ -42,6 +44,8 @@ DEMO_PEOPLE = [
     (202, "Сергей", "Кузнецов", "organization", "6624000012"),
     (203, "Марина", "Волкова", "organization", "6624000010"),
     (300, "Павел", "Новиков", None, None),  # not registered yet: gets an invite code
+    (400, "Иван", "Орлов", "region", None),  # the region's coordinator
+    (OWNER_ID, "Пётр", "Захаров", "owner", None),  # the operator: an owner by config.toml, no role to grant
 ]
 
 CHAT_HINT = ("Как во ВКонтакте: в беседе бот видит только сообщения, где упомянуто сообщество, например "
@@ -55,12 +59,29 @@ HELP = """Команды консоли (всё остальное уходит 
   :N            — нажать кнопку N последней клавиатуры
   :file ПУТЬ    — отправить боту файл (например, заполненный шаблон .xlsx)
   :link ССЫЛКА  — открыть ссылку на бота и нажать «Начать» (ссылка-приглашение из файла кодов)
+  :время ДД.ММ.ГГГГ ЧЧ:ММ — перевести часы песочницы (часы муниципалитета) и выполнить то, что наступило к этому
+                  моменту: напоминания, сводки (:time — то же)
   :help         — эта подсказка               :quit    — выход"""
+
+
+DEMO_TIMEZONE = "Asia/Yekaterinburg"  # the demo municipality's (directory/ntgo-demo.csv)
+
+
+@dataclass
+class SandboxClock:
+    """The app's clock in the sandbox: the real one, moved by `:время`."""
+
+    shift: timedelta = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.shift
 
 
 class Console:
     def __init__(self, app: App, emu: Emulator, read_line: Callable[[], Awaitable[str | None]],
-                 write: Callable[[str], None], chat_peer: int, files_dir: Path | None = None) -> None:
+                 write: Callable[[str], None], chat_peer: int, files_dir: Path | None = None,
+                 clock: SandboxClock | None = None) -> None:
+        self.clock = clock or SandboxClock()
         self.files_dir = files_dir  # where files the bot sends are saved for the person to open
         self.app = app
         self.emu = emu
@@ -126,6 +147,8 @@ class Console:
                 self.write("Нет такой кнопки.")
                 return True
             await self.show_replies()
+        elif line.split(" ", 1)[0] in (":время", ":time"):
+            await self.move_clock(line.split(" ", 1)[1] if " " in line else "")
         elif line.startswith(":file"):
             path = Path(line[5:].strip()).expanduser()
             try:
@@ -152,6 +175,35 @@ class Console:
             self.emu.say(self.user, line, peer_id=self.peer)
             await self.show_replies()
         return True
+
+    async def move_clock(self, text: str) -> None:
+        """Set the sandbox's clock to a moment on the municipality's wall clock and run what fell due by then, so a
+        person sees their reminders and the chat its summary without waiting for Friday."""
+        zone = ZoneInfo(DEMO_TIMEZONE)
+        try:
+            moment = datetime.strptime(" ".join(text.split()), "%d.%m.%Y %H:%M").replace(tzinfo=zone)
+        except ValueError:
+            self.write(f"Укажите момент по часам муниципалитета: :время {self.app.clock().astimezone(zone):%d.%m.%Y %H:%M}")
+            return
+        self.clock.shift = moment - datetime.now(UTC)
+        counts = {peer: len(self.emu.delivered(peer)) for peer in self.peers()}
+        result = await self.app.services.jobs.tick(self.app.clock())
+        self.write(f"Часы песочницы: {moment:%d.%m.%Y %H:%M} {zone_name(moment)}. Выполнено заданий: {result.ran}"
+                   f"{f', пропущено как давние: {result.skipped}' if result.skipped else ''}; "
+                   f"сообщений в очереди: {result.queued}.")
+        await self.show_replies(limit=1.5)  # (the sender delivers what the tick queued meanwhile)
+        others = [f"{self.name_of(peer)} — {n}" for peer in self.peers()
+                  if peer != self.peer and (n := len(self.emu.delivered(peer)) - counts.get(peer, 0)) > 0]
+        if others:
+            self.write("Пришло и другим: " + ", ".join(others) + " (посмотреть — :as ID или :chat).")
+
+    def peers(self) -> list[int]:
+        return [vk_id for vk_id, *_ in DEMO_PEOPLE] + [self.chat_peer]
+
+    def name_of(self, peer: int) -> str:
+        if peer == self.chat_peer:
+            return "беседа координаторов"
+        return next((f"{first} {last} ({vk_id})" for vk_id, first, last, *_ in DEMO_PEOPLE if vk_id == peer), str(peer))
 
     def save(self, attachment: str) -> str:
         """A file the bot sent, written where the person can open it; its path (or its name if not kept)."""
@@ -229,7 +281,10 @@ async def prepare_demo(app: App, emu: Emulator | MaxRoom) -> tuple[int, str]:
             continue
         ours = await emu.our_id(user_id) if isinstance(emu, MaxRoom) else user_id
         await app.repos.people.upsert_person(ours, first, last)
-        await app.repos.people.grant(ours, role, scope or muni_id)
+        if role == "region":
+            await app.repos.people.grant(ours, role, str(munis[0].region_id))
+        elif role != "owner":
+            await app.repos.people.grant(ours, role, scope or muni_id)
     await seed_demo_figures(app)
     chat = emu.add_chat([100, 201], "Координаторы Сферума — Нижнетуринский ГО")
     code, _ = await app.services.invites.create("organization", "6624000002", 100, app.clock())
@@ -385,8 +440,9 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None, messeng
     max_server = await MaxEmulatorServer(max_emu).start() if max_emu is not None else None
     config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url),
                     max=MaxSection(api_url=max_server.api_url) if max_server is not None else None,
-                    storage=StorageSection(path=str(db_path)), access=AccessSection(owners=[OWNER_ID]))
-    app = await build_app(config, emu.token, max_token=max_emu.token if max_emu is not None else None)
+                    storage=StorageSection(path=str(db_path)), access=AccessSection(owners=[OWNER_ID], max_owners=[OWNER_ID]))
+    clock = SandboxClock()
+    app = await build_app(config, emu.token, max_token=max_emu.token if max_emu is not None else None, clock=clock)
     room: Emulator | MaxRoom = MaxRoom(max_emu, app) if max_emu is not None else emu
     chat, code = await prepare_demo(app, room)
     problems = await load_extra_roadmaps(app, roadmaps or [])
@@ -425,7 +481,7 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None, messeng
           f"{db_path.parent / 'sandbox-files'}. Выход — :quit или Ctrl-C.")
     write(f"Павел Новиков (300) ещё не зарегистрирован; его код приглашения: {code}")
     try:
-        await Console(app, room, read_line, write, chat, db_path.parent / "sandbox-files").run()  # type: ignore[arg-type]
+        await Console(app, room, read_line, write, chat, db_path.parent / "sandbox-files", clock).run()  # type: ignore[arg-type]
     finally:
         stop.set()
         await polling

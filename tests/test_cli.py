@@ -381,3 +381,27 @@ def test_an_unexpected_failure_is_one_russian_line_and_the_details_go_to_the_jou
     assert err.startswith("Команда не выполнена: неожиданная ошибка (RuntimeError)") and "Traceback" not in err
     journal = (workdir / "data" / "bot.log").read_text(encoding="utf-8")
     assert "Traceback" in journal and "disk on fire" in journal
+
+
+def test_sandbox_every_role_and_its_clock(tmp_path: Path) -> None:
+    """The sandbox has every role — the region's coordinator and the owner too — and `:время` moves its clock to a
+    Friday morning: the reminders due then are sent and shown, to whom they went."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Yekaterinburg")).date()
+    friday = today + timedelta(days=(4 - today.weekday()) % 7 or 7)
+    while (friday.month, friday.day) >= (12, 25) or friday.month == 1 and friday.day <= 10:
+        friday += timedelta(days=7)  # clear of the New Year holidays, when reminders move to another day
+    script = (":as 400\n/status\n:as 1\n/whoami\n:as 100\n"
+              f":время {friday:%d.%m.%Y} 10:05\n:время завтра\n:quit\n")
+    res = run(["sandbox", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script, timeout=120)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "400: Иван Орлов — региональный координатор" in out and "1: Пётр Захаров — владелец бота" in out
+    assert "Нет такого пользователя" not in out
+    assert "Свердловская область" in out  # the region's /status
+    assert "владелец бота" in out.split(":as 1", 1)[-1] or "владел" in out
+    assert f"Часы песочницы: {friday:%d.%m.%Y} 10:05" in out and "Выполнено заданий:" in out
+    assert "Напоминание: отчёт" in out or "Пришло и другим:" in out, out[-2000:]
+    assert "Укажите момент по часам муниципалитета" in out
