@@ -84,7 +84,9 @@ async def _private(ctx: Context) -> None:
         await ctx.show(reply)
         return
     if not ctx.actor.registered and (command is None or command.name not in (CommandId.START, CommandId.HELP)):
-        await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=False))
+        reply = await ctx.services.dialogs.greet(ctx.actor, again=False, said=incoming.text, now=ctx.now)
+        if reply is not None:
+            await ctx.show(reply)
         return
     await _run(ctx, command)
 

@@ -297,3 +297,21 @@ async def test_a_code_issued_before_the_key_still_works_until_it_expires(harness
     await h.app.repos.invites.add(legacy_hash(normalize_code(code) or ""), "organization", "6624000001", None,
                                   h.clock() + timedelta(days=3))
     assert (await h.say(991, code))[-1].text.startswith("Готово")
+
+
+async def test_a_newcomers_first_hello_in_max_gets_one_greeting(tmp_path, schema) -> None:
+    """MAX starts a dialog with «Начать» (bot_started, greeted) and the person's own «Здравствуйте» comes right
+    after: one greeting, not the greeting and «Пришлите код…» at once. Something else still gets the reminder."""
+    from bot.views import texts
+    from testkit.harness import start_harness, stop_harness
+    from testkit.journey import MaxDriver
+
+    h = await start_harness(tmp_path, schema, with_max=True)
+    try:
+        mx = MaxDriver(h)
+        mx.emu.add_user(905, "Павел", "Новиков")
+        got = await mx.say(905, "Здравствуйте")
+        assert [m.text for m in got] == [texts.GREETING]
+        assert [m.text for m in await mx.say(905, "а что делать?")] == [texts.ASK_CODE]
+    finally:
+        await stop_harness(h)

@@ -42,12 +42,22 @@ class DialogService:
         """Forget an open question (a link, a comment) the person walked away from."""
         await self.conversation_repo.clear(actor.vk_id)
 
-    async def greet(self, actor: Actor, again: bool) -> Reply:
-        """A newcomer: the full greeting the first time (or when they ask to start again), a short reminder after."""
+    async def greet(self, actor: Actor, again: bool, said: str = "", now: datetime | None = None) -> Reply | None:
+        """A newcomer: the full greeting the first time (or when they ask to start again), a short reminder after.
+        A hello just after the greeting gets nothing more: MAX greets on «Начать» and the person's own
+        «Здравствуйте» that follows had drawn a second answer at once."""
         seen = await self.conversation_repo.get(actor.vk_id)
         if seen is None or again:
-            await self.conversation_repo.set(actor.vk_id, Dialog.AWAITING_CODE)
+            await self.conversation_repo.set(actor.vk_id, Dialog.AWAITING_CODE,
+                                             {"greeted": now.isoformat()} if now else None)
             return Reply(texts.GREETING)
+        greeted = seen.data.get("greeted") if isinstance(seen.data, dict) else None
+        if now is not None and isinstance(greeted, str) and is_greeting(said):
+            try:
+                if (now - datetime.fromisoformat(greeted)).total_seconds() < GREETED_QUIET_S:
+                    return None
+            except (ValueError, TypeError):
+                pass
         return Reply(texts.ASK_CODE)
 
     def understand(self, actor: Actor, text: str, commands: dict[str, str]) -> Reply:
@@ -80,6 +90,14 @@ class DialogService:
         if near and said:
             return Reply(texts.TALK_DID_YOU_MEAN.format(typed=said[:40], command=commands[near[0]]))
         return Reply(texts.UNKNOWN)
+
+
+GREETED_QUIET_S = 600  # a hello within this of the greeting is the same hello
+
+
+def is_greeting(text: str) -> bool:
+    said = " ".join(re.sub(r"[^\w ]", " ", text.casefold().replace("ё", "е")).split())
+    return bool(set(said.split()) & GREETINGS) or said.startswith(("добрый", "доброе", "доброго"))
 
 
 GREETINGS = {"привет", "здравствуйте", "здравствуй", "здрасьте", "приветствую", "hello", "hi", "салют", "добрый"}
