@@ -54,7 +54,7 @@ async def show_menu(ctx: Context) -> None:
 
 
 async def cancel(ctx: Context) -> None:
-    await ctx.show(await ctx.services.dialogs.cancel(ctx.actor, ctx.now))
+    await ctx.show(await ctx.services.dialogs.cancel(ctx.actor, ctx.now, keep=ctx.incoming.args.get("keep") == 1))
 
 
 # -- organization admins ---------------------------------------------------------------------------

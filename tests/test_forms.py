@@ -248,6 +248,10 @@ async def test_correction_before_and_after_summary_with_history(harness: Harness
     already = await last(h, 713, "/report")
     assert already.startswith("Отчёт «Еженедельный мониторинг Сферума» за период до 20.10.2023 уже отправлен"
                               " (20.10 12:00,")  # the school's wall clock, not UTC (07:00)
+    assert h.emu.delivered(713)[-1].labels() == [texts.REPORT_EDIT, texts.BTN_KEEP]
+    # «Оставить как есть» is answered as what it is (the «Отмена» there had said «Отменять нечего.»)
+    assert (await h.press(713, texts.BTN_KEEP))[-1].text == texts.REPORT_KEPT
+    await last(h, 713, "/report")
     summary = (await h.press(713, texts.REPORT_EDIT))[-1].text
     assert "Проверьте ответы" in summary and "— 179" in summary
     await h.press(713, texts.BTN_FIX)

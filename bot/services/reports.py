@@ -140,7 +140,7 @@ class ReportService:
                         when=fmt_time(existing.updated_at, d.municipality.timezone, year=False), name=name)
                 return Reply("\n\n".join(filter(None, (prefix, text))), [[Button(
                     texts.REPORT_EDIT, BEHALF if behalf else REPORT, {"fix": 1, **d.ref}),
-                                              Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
+                                              Button(texts.BTN_KEEP, CommandId.CANCEL, {"keep": 1})]])
             figures = await self.report_repo.figures(existing.id)
             draft.figures = {k: v for k, v in figures.items() if k in keys}
             draft.correcting = True
