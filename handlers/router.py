@@ -116,4 +116,12 @@ async def _in_form(ctx: Context, command: Command | None) -> None:
         elif command is REPORT:
             await _run(ctx, REPORT)  # the open form is gone or its period is over: start the current one
         return
+    talk = ctx.services.dialogs.small_talk(ctx.incoming.text) if command is None else None
+    if talk is not None:
+        # «спасибо» or «здравствуйте» mid-form is no wrong answer: it is answered, and the form goes on
+        await ctx.show(talk)
+        screen = await ctx.services.reports.current_screen(ctx.actor, ctx.now, texts.FORM_CONTINUE)
+        if screen is not None:
+            await ctx.show(screen)
+        return
     await STATE_HANDLERS[Dialog.FORM](ctx)

@@ -342,3 +342,19 @@ async def test_many_admins_at_once(harness: Harness) -> None:
         await h.settle()
     stored = await asyncio.gather(*(figures(h, org) for org in orgs))
     assert all(f == {"staff_total": 100, "staff_active": 50} for f in stored)
+
+
+async def test_asides_inside_a_form_are_answered_and_the_form_goes_on(harness: Harness) -> None:
+    """Mid-form, «спасибо», «Здравствуйте», /items and the menu's «Сводка» are not wrong answers («Нужно целое
+    число, например 25.» they had drawn): each is answered, the question comes again, and the answer still counts."""
+    h = harness
+    await register(h, 716, "organization", SCHOOL_1)
+    await h.say(716, "/report")
+    for typed, answer in (("спасибо", texts.TALK_THANKS_IN_FORM), ("Здравствуйте", texts.TALK_HELLO),
+                          ("/items", "Открытые пункты"), (texts.MENU_STATUS, "МАОУ СОШ № 1")):
+        got = await h.say(716, typed)
+        assert all("Нужно целое число" not in m.text for m in got), (typed, [m.text for m in got])
+        assert answer in got[0].text, (typed, got[0].text)
+        assert got[-1].text.startswith(texts.FORM_CONTINUE) and "Вопрос 1 из 2" in got[-1].text, typed
+    await h.say(716, "204")
+    assert "Вопрос 2 из 2" in h.emu.delivered(716)[-1].text

@@ -62,6 +62,19 @@ class DialogService:
                 pass
         return Reply(texts.ASK_CODE)
 
+    @staticmethod
+    def small_talk(text: str) -> Reply | None:
+        """A message that is only thanks or a hello (at most three words): its answer, else None."""
+        said = " ".join(re.sub(r"[^\w ]", " ", text.casefold().replace("ё", "е")).split())
+        words = said.split()
+        if not words or len(words) > 3:
+            return None
+        if set(words) <= THANKS | {"большое", "вам", "огромное"} and set(words) & THANKS or said.startswith("благодар"):
+            return Reply(texts.TALK_THANKS_IN_FORM)
+        if is_greeting(said) and set(words) <= GREETINGS | {"добрый", "доброе", "день", "утро", "вечер", "всем"}:
+            return Reply(texts.TALK_HELLO)
+        return None
+
     def understand(self, actor: Actor, text: str, commands: dict[str, str]) -> Reply:
         """A message that is no command, answered as a person would: a greeting, thanks, a question about
         reporting, a command with a typo (`commands`: what the person may type -> its canonical form), a
