@@ -213,7 +213,11 @@ async def chat_bind(ctx: Context) -> None:
 
 
 async def chat_status(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.for_chat(ctx.actor, ctx.incoming.peer, ctx.now))
+    await ctx.show(await ctx.services.status.for_chat(ctx.actor, ctx.incoming.peer, ctx.now, ctx.argument))
+
+
+async def chat_items(ctx: Context) -> None:
+    await ctx.show(await ctx.services.status.chat_items(ctx.actor, ctx.incoming.peer, ctx.now))
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -252,7 +256,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(CommandId.HISTORY, history, slash=("/history", "/история"), roles=COORDINATORS,
             help=(HelpLine(texts.HELP_HISTORY, COORDINATORS),),
             about="`/history <организация>` — кто и когда менял отчёты организации"),
-    Command(CommandId.ITEMS, items, aside=True, slash=("/items", "/пункты"), label=texts.MENU_ITEMS, menu_row=1,
+    Command(CommandId.ITEMS, items, aside=True, chat=chat_items, slash=("/items", "/пункты"), label=texts.MENU_ITEMS, menu_row=1,
             help=(HelpLine(texts.HELP_ITEMS, frozenset({ADMIN, MUNICIPAL, REGIONAL})),),
             about="открытые пункты дорожной карты, кнопка «Выполнено» (со ссылкой, где карта требует)"),
     Command(CommandId.ITEM, item_done, callback=True),

@@ -41,6 +41,10 @@ async def route(ctx: Context) -> None:
         command, ctx.argument = LOOKUP.resolve(incoming.text, incoming.command)
         if command is not None and command.chat is not None:
             await command.chat(ctx)
+        elif incoming.addressed and (command is not None or incoming.text.strip()):
+            # named but not understood here («@бот привет», «@бот как сдать отчёт?», a private-only command):
+            # what this chat is for and what works in it, rather than silence
+            await ctx.show(await ctx.services.status.chat_help(incoming.peer))
     elif incoming.kind == "message":
         await _private(ctx)
 

@@ -29,3 +29,25 @@ async def test_a_coordinator_binds_and_asks_in_a_chat_where_the_bot_sees_only_me
     h.emu.grant_full_access(chat)
     assert "Нижнетуринский ГО" in await h.text(870, "/status", peer_id=chat)
     assert await h.say(870, "коллеги, добрый день", peer_id=chat) == []  # chatter is still left alone
+
+
+async def test_a_chat_gets_answers_when_it_names_the_bot(harness: Harness) -> None:
+    """In the coordinators' chat, `@бот /status <организация>` shows that organization (it had shown the whole
+    territory), `@бот /items` the items, and `@бот привет` or a question what the chat is for — no silence; talk
+    among people, even where the bot reads everything, is still left alone."""
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 871, "municipality", muni, "Ольга", "Смирнова")
+    chat = h.emu.add_chat([871], full_access=True)
+    await h.settle()
+    bound = await h.text(871, f"{h.emu.mention()} /bind", peer_id=chat)
+    assert bound.startswith("Беседа привязана")
+    org = await h.text(871, f"{h.emu.mention()} /status СОШ № 1", peer_id=chat)
+    assert org.startswith("МАОУ СОШ № 1") and "Сдали:" not in org, org
+    assert h.emu.delivered(chat)[-1].labels() == []  # no fill or return buttons in a chat
+    items = await h.text(871, f"{h.emu.mention()} /items", peer_id=chat)
+    assert items.startswith("Пункты дорожной карты") or "пункт" in items.lower(), items
+    for said in ("привет", "как сдать отчёт?", "/whoami"):
+        answer = await h.text(871, f"{h.emu.mention()} {said}", peer_id=chat)
+        assert answer.startswith("Это беседа координаторов"), (said, answer)
+    assert await h.say(871, "коллеги, как сдать отчёт?", peer_id=chat) == []  # not named: left alone

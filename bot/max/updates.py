@@ -96,13 +96,16 @@ class MaxUpdates:
             return None
         in_chat = recipient.get("chat_type") != "dialog"
         text = body.get("text") or ""
+        addressed = False
         if in_chat:
-            text = addressed_to(text, {self.username} if self.username else set())
-            if text is None:
+            said = addressed_to(text, {self.username} if self.username else set())
+            if said is None:
                 return None
+            text, addressed = said, said != text
         return Incoming("message", f"max:{body['mid']}", int(sender["user_id"]), int(recipient["chat_id"]), in_chat,
                         text, date=int(message.get("timestamp") or 0) // 1000,
-                        documents=_documents(body.get("attachments")), messenger=MAX, sender_name=_name(sender))
+                        documents=_documents(body.get("attachments")), messenger=MAX, sender_name=_name(sender),
+                        addressed=addressed)
 
     def _press(self, update: dict[str, Any]) -> Incoming | None:
         callback, message = update["callback"], update.get("message") or {}

@@ -429,13 +429,14 @@ class StatusService:
                 out.append(ItemState(item, [d for d in occurrences if d < today], pending))
         return out
 
-    async def organization_view(self, actor: Actor, org: Organization, now: datetime) -> Reply:
+    async def organization_view(self, actor: Actor, org: Organization, now: datetime, chat: bool = False) -> Reply:
         """One organization: each open form's state and figures, its targets with verdicts; for a coordinator
         of its territory, buttons to fill or correct the report for it and to return it for revision."""
         muni = await self.directory_repo.municipality(org.municipality_id)
         tz = muni.timezone if muni else self.default_timezone
         today = local_today(now, tz)
-        coordinator = actor.is_coordinator and await self.access.oversees(actor, org)
+        # (in a group chat no buttons to fill or return a report: those are the coordinator's own, in private)
+        coordinator = not chat and actor.is_coordinator and await self.access.oversees(actor, org)
         lines = [texts.STATUS_ORG_HEAD.format(name=org.name)]
         buttons: list[list[Button]] = []
         region = await self.directory_repo.region(muni.region_id) if muni else None
@@ -499,16 +500,42 @@ class StatusService:
         return Reply(" ".join(filter(None, [texts.CHART_CAPTION.format(scope=territory.name), picture.note])),
                      files=(File("chart.png", picture.png, "photo"),))
 
-    async def for_chat(self, actor: Actor, peer: int, now: datetime) -> Reply | None:
+    async def for_chat(self, actor: Actor, peer: int, now: datetime, query: str = "") -> Reply | None:
         """/status in a group chat: the bound territory's summary for those who may see it; an unbound chat is
-        told how to bind it, someone else is told who sees it."""
+        told how to bind it, someone else is told who sees it. `query`: a municipality or an organization inside
+        the bound territory (`@бот /status дс 15` had shown the whole territory)."""
         bound = await self.chat_repo.get(peer)
         if bound is None:
             return Reply(texts.CHAT_NOT_BOUND)
         if not await self.access.can_see(actor, bound.role, bound.scope_id):
             return Reply(texts.CHAT_STATUS_NOT_YOURS)
         territory = await self.territory(bound.role, int(bound.scope_id))
-        return await self.territory_reply(territory, now, chat=True) if territory is not None else None
+        if territory is None:
+            return None
+        query = query.strip()[:200]
+        if not query:
+            return await self.territory_reply(territory, now, chat=True)
+        hits = find(territory.municipalities, query, name=lambda m: m.name)
+        if len(hits) == 1 and territory.level != "municipality":
+            sub = await self.territory("municipality", hits[0].id)
+            return await self.territory_reply(sub, now, chat=True) if sub else None
+        inside = {m.id for m in territory.municipalities}
+        orgs = [o for o in await self.access.resolve_organization(actor, query)
+                if (org := await self.directory_repo.organization(o.id)) is not None and org.municipality_id in inside]
+        if len(orgs) == 1:
+            org = await self.directory_repo.organization(orgs[0].id)
+            return await self.organization_view(actor, org, now, chat=True) if org else None
+        if orgs:
+            names = "; ".join(o.name for o in orgs[:MAX_ROWS])
+            return Reply(texts.CHAT_STATUS_CHOOSE.format(query=short(query, 100), names=names))
+        return Reply(texts.STATUS_NOT_FOUND.format(query=query[:100]))
+
+    async def chat_items(self, actor: Actor, peer: int, now: datetime) -> Reply:
+        """/items in a group chat: the bound territory's items, as «Пункты» under its summary shows them."""
+        bound = await self.chat_repo.get(peer)
+        if bound is None:
+            return Reply(texts.CHAT_NOT_BOUND)
+        return await self.views.detail(actor, {"v": "items", "l": bound.role, "id": int(bound.scope_id)}, now, peer)
 
     async def chat_help(self, peer: int) -> Reply:
         """/help in a group chat: what the chat is for now (bound or not)."""

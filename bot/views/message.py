@@ -95,6 +95,7 @@ class Incoming:
     messenger: str = "vk"  # which adapter brought it ("vk", "max")
     sender_name: tuple[str, str] = ("", "")  # (first, last) as the update showed them, where the messenger does
     reachable: bool = False  # the person (re)opened the dialog: messages to them may go again
+    addressed: bool = False  # in a chat: the bot was named (a mention, «/command@bot») or its button pressed
 
 
 def split_text(text: str, limit: int) -> list[str]:

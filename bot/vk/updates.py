@@ -122,4 +122,4 @@ class VkUpdates:
                             mentioned=mention is not None)
         if text is None:
             return None
-        return replace(incoming, text=text) if text != incoming.text else incoming
+        return replace(incoming, text=text, addressed=text != incoming.text or incoming.command is not None)
