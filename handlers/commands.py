@@ -205,7 +205,7 @@ async def bind_in_private(ctx: Context) -> None:
 
 
 async def chat_help(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.chat_help(ctx.incoming.peer))
+    await ctx.show(await ctx.services.status.chat_help(ctx.incoming.peer, ctx.incoming.messenger))
 
 
 async def chat_bind(ctx: Context) -> None:

@@ -51,3 +51,20 @@ async def test_a_chat_gets_answers_when_it_names_the_bot(harness: Harness) -> No
         answer = await h.text(871, f"{h.emu.mention()} {said}", peer_id=chat)
         assert answer.startswith("Это беседа координаторов"), (said, answer)
     assert await h.say(871, "коллеги, как сдать отчёт?", peer_id=chat) == []  # not named: left alone
+
+
+async def test_a_max_chat_is_never_told_about_vk(tmp_path, schema) -> None:
+    """MAX's chat help speaks of MAX (the bot an administrator), not of ВКонтакте's mentions and communities."""
+    from testkit.harness import start_harness, stop_harness
+    from testkit.journey import MaxDriver
+
+    h = await start_harness(tmp_path, schema, with_max=True)
+    try:
+        mx = MaxDriver(h)
+        chat = await mx.add_chat([880])
+        for said in ("/help", "привет"):
+            got = await mx.say(880, f"@{mx.emu.bot_username} {said}", chat=chat)
+            assert got and all("ВКонтакте" not in m.text and "сообществ" not in m.text for m in got), said
+            assert "администратор" in got[-1].text
+    finally:
+        await stop_harness(h)

@@ -293,7 +293,7 @@ async def test_apply_writes_only_what_the_preview_showed(harness: Harness) -> No
     await h.app.repos.people.upsert_person(781, "Иван", "Кузнецов")
     fresh = (await h.press(780, texts.BTN_APPLY))[-1]
     assert fresh.text.startswith("⚠️ Не записано"), fresh.text
-    assert "МАОУ СОШ № 1: отчёт прислал(а) Иван Кузнецов" in fresh.text
+    assert "МАОУ СОШ № 1: отчёт прислан — Иван Кузнецов" in fresh.text
     assert "изменённых 1" in fresh.text and "40 → 50" in fresh.text and "30 → 20" in fresh.text
     assert fresh.labels() == [texts.BTN_APPLY, texts.BTN_CANCEL]
     assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 30}  # the school's report stands
@@ -313,7 +313,7 @@ async def test_a_return_for_revision_after_the_preview_is_a_change_too(harness: 
     await h.say(782, "", documents=(("stats.csv", f"id;staff_active\n{SCHOOL_1};31\n".encode()),))
     await h.app.repos.reports.return_for_revision(saved.submission_id, 782, h.clock(), "проверьте")
     fresh = (await h.press(782, texts.BTN_APPLY))[-1]
-    assert fresh.text.startswith("⚠️ Не записано") and "вернул(а) на доработку" in fresh.text, fresh.text
+    assert fresh.text.startswith("⚠️ Не записано") and "возвращён на доработку — " in fresh.text, fresh.text
     assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 30}
 
 

@@ -42,7 +42,8 @@ async def test_return_for_revision_journey(harness: Harness) -> None:
     assert done.endswith("Администраторы организации (1) получили ваш комментарий.")
     await h.settle()
     notice = h.emu.delivered(740)[-1]
-    assert notice.text.startswith("Ольга Смирнова вернул(а) на доработку отчёт «Еженедельный мониторинг Сферума»")
+    assert notice.text.startswith("Отчёт «Еженедельный мониторинг Сферума» (МАОУ СОШ № 1, период до 20.10.2023) "
+                                  "возвращён на доработку — Ольга Смирнова")
     assert "«Проверьте число педагогов: по штатному расписанию 40»" in notice.text
     assert notice.labels() == [texts.REPORT_EDIT]
     # the returned report counts nowhere: coverage, /status, the organization's view, reminders

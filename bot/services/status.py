@@ -537,11 +537,15 @@ class StatusService:
             return Reply(texts.CHAT_NOT_BOUND)
         return await self.views.detail(actor, {"v": "items", "l": bound.role, "id": int(bound.scope_id)}, now, peer)
 
-    async def chat_help(self, peer: int) -> Reply:
-        """/help in a group chat: what the chat is for now (bound or not)."""
+    async def chat_help(self, peer: int, messenger: str = "vk") -> Reply:
+        """/help in a group chat: what the chat is for now (bound or not), in the words of the chat's own messenger
+        (a MAX chat had been told about ВКонтакте's mentions)."""
         bound = await self.chat_repo.get(peer)
         label = await self.access.label(bound.role, bound.scope_id) if bound else None
-        return Reply(texts.CHAT_HELP_BOUND.format(scope=label) if bound and label else texts.CHAT_HELP)
+        max_chat = messenger == "max"
+        if bound and label:
+            return Reply(texts.CHAT_HELP_BOUND.format(scope=label, how="" if max_chat else texts.CHAT_HELP_BOUND_VK))
+        return Reply(texts.CHAT_HELP.format(how=texts.CHAT_HELP_MAX if max_chat else texts.CHAT_HELP_VK))
 
     async def chart(self, scope: Territory, now: datetime) -> Picture | None:
         """Each target's % over the periods so far (a municipality), or the main target by
