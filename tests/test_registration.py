@@ -132,7 +132,10 @@ async def test_municipal_coordinator_invites_own_organizations_only(harness: Har
     assert (await h.text(521, code)).startswith("Готово")
     assert (await h.app.services.access.actor(521)).has("organization", "6624000003")
     refused = await h.text(520, "/invite 7700000001")
-    assert refused.startswith("Не нашёл")
+    # it exists, only not hers: said so, not «Не нашёл»
+    assert refused.startswith("«ГБОУ Школа № 1» есть в справочнике, но код туда выдаёте не вы")
+    assert (await h.text(520, "/invite ВАО")).startswith("«ВАО» есть в справочнике")
+    assert (await h.text(520, "/invite Атлантида")).startswith("Не нашёл")
     assert await h.app.db.scalar("SELECT count(*) FROM invites WHERE scope_id = '7700000001'") == 0
     assert (await h.text(520, "/invite")).startswith("Укажите, для кого код")
     assert "подходит нескольким" in await h.text(520, "/invite Детский сад")

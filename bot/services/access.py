@@ -112,6 +112,16 @@ class AccessService:
                 out.append(Scope("municipality", str(muni.id), muni.name))
         return out
 
+    async def directory_name(self, query: str) -> str | None:
+        """The name of the municipality or organization (by id or exact name) the query names anywhere in the
+        directory, whoever may invite there; None when it names none."""
+        text = query.strip()
+        munis = await self.directory_repo.municipalities_by_name(text)
+        if munis:
+            return munis[0].name
+        org = await self.directory_repo.organization(text)
+        return org.name if org is not None else None
+
     async def resolve_invite_target(self, actor: Actor, query: str) -> list[Scope]:
         """Scopes matching `query` (an organization id, or a name) that `actor` may invite to."""
         query = query.strip()

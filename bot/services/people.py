@@ -76,6 +76,9 @@ class PeopleService:
             return Reply(texts.INVITE_USAGE.format(what=hint))
         matches = await self.access.resolve_invite_target(actor, query)
         if not matches:
+            elsewhere = await self.access.directory_name(query)
+            if elsewhere is not None:  # it exists, only not for this coordinator: say so, not «Не нашёл»
+                return Reply(texts.INVITE_NOT_YOURS.format(name=elsewhere, what=hint))
             return Reply(texts.INVITE_NOT_FOUND.format(query=query[:100], what=hint))
         if len(matches) > 1:
             return Reply(texts.INVITE_AMBIGUOUS.format(query=query[:100],
