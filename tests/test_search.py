@@ -50,3 +50,24 @@ def test_several_or_none() -> None:
 def test_an_id_is_exact() -> None:
     items = [("6624000001", "МАОУ СОШ № 1"), ("6624000002", "МАОУ СОШ № 2")]
     assert find(items, "6624000002", name=lambda i: i[1], key=lambda i: i[0]) == [items[1]]
+
+
+def test_glued_numbers_and_short_typos() -> None:
+    from bot.domain.search import suggest
+
+    names = ["МАОУ СОШ № 3", "МАДОУ «Детский сад № 9»", "МАОУ СОШ № 1", "МАДОУ «Детский сад № 19»"]
+    assert find(names, "дс9", name=lambda n: n) == ["МАДОУ «Детский сад № 9»"]  # the number glued to «дс»
+    assert find(names, "сщш 3", name=lambda n: n) == []  # a short word's typo is not acted on…
+    assert suggest(names, "сщш 3", name=lambda n: n) == ["МАОУ СОШ № 3"]  # …but offered
+
+
+async def test_a_near_miss_is_offered_as_a_button(harness) -> None:
+    from testkit.harness import register
+
+    h = harness
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 880, "municipality", muni)
+    reply = (await h.say(880, "/status сщш 3"))[-1]
+    assert reply.text.startswith("Не нашёл «сщш 3» в вашей территории. Может быть") and reply.labels() == ["МАОУ СОШ № 3"]
+    card = (await h.press(880, "МАОУ СОШ № 3"))[-1].text
+    assert card.startswith("МАОУ СОШ № 3")

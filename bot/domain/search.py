@@ -23,10 +23,10 @@ ABBREVIATIONS = {"д/с": "детский сад", "дс": "детский са�
 def words(text: str) -> list[str]:
     """A name or a query as comparable words."""
     s = text.casefold().replace("ё", "е")
+    s = re.sub(r"(\d+)", r" \1 ", s)  # «№5», «сад5» and «дс9»: the number is a word of its own
     for short, full in ABBREVIATIONS.items():
         s = re.sub(rf"(?<![\w/]){re.escape(short)}(?![\w/])", full, s)
     s = re.sub(r"[«»\"'“”„()№#,.:;!?]", " ", s)
-    s = re.sub(r"(\d+)", r" \1 ", s)  # «№5» and «сад5»: the number is a word of its own
     return s.split()
 
 
@@ -35,13 +35,13 @@ def name_order(name: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in words(name))
 
 
-def _word_matches(typed: str, name_words: list[str], typo: bool) -> bool:
+def _word_matches(typed: str, name_words: list[str], typo: bool, shortest_typo: int = 4) -> bool:
     if typed.isdigit():
         return typed in name_words
     for w in name_words:
         if w == typed or (len(typed) >= 3 and w.startswith(typed)):
             return True
-        if typo and len(typed) >= 4 and _one_edit(typed, w):
+        if typo and len(typed) >= shortest_typo and _one_edit(typed, w):
             return True
     return False
 
@@ -78,3 +78,12 @@ def find(candidates: Sequence[T], query: str, name: Callable[[T], str],
         if found:
             return found
     return []
+
+
+def suggest(candidates: Sequence[T], query: str, name: Callable[[T], str], limit: int = 3) -> list[T]:
+    """What a query that found nothing may have meant, to offer and not to act on: a typo allowed in short words
+    too («сщш 3» — «СОШ № 3»), numbers still whole."""
+    q = words(query)
+    if not q:
+        return []
+    return [c for c in candidates if all(_word_matches(t, words(name(c)), True, 3) for t in q)][:limit]

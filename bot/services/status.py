@@ -19,7 +19,7 @@ from bot.domain.periods import Period, current_period, local_today, open_forms, 
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import Form, Roadmap, Target
 from bot.domain.schedule import item_occurrences
-from bot.domain.search import find
+from bot.domain.search import find, suggest
 from bot.domain.verdicts import Verdict, judge
 from bot.services.access import AccessService, Actor
 from bot.services.figures import (
@@ -123,6 +123,14 @@ class StatusService:
             buttons = [[Button(short(name, 40), STATUS, {"q": q})] for name, q in options[:MAX_ROWS]]
             more = texts.STATUS_MORE_CHOICES.format(n=len(options) - MAX_ROWS) if len(options) > MAX_ROWS else ""
             return Reply(texts.STATUS_CHOOSE.format(query=short(query, 100)) + more, buttons, inline=True)
+        # nothing: what it may have meant, as buttons («сщш 3» — «МАОУ СОШ № 3»), rather than a bare «Не нашёл»
+        everything = [(m.name, m.name) for m in munis]
+        for m in munis:
+            everything += [(o.name, o.id) for o in await self.directory_repo.organizations_of_municipality(m.id)]
+        maybe = suggest(everything, query, name=lambda c: c[0])
+        if maybe:
+            return Reply(texts.STATUS_MAYBE.format(query=query[:100]),
+                         [[Button(short(n, 40), STATUS, {"q": q})] for n, q in maybe], inline=True)
         return Reply(texts.STATUS_NOT_FOUND.format(query=query[:100]))
 
     async def _visible_municipalities(self, actor: Actor) -> list[Municipality]:

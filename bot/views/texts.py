@@ -259,6 +259,7 @@ HELP_STATUS_ADMIN = "/status — показатели вашей организ�
 STATUS_COUNTRY = "все территории"
 STATUS_NOTHING = "Сейчас нет действующих форм дорожной карты для этой территории."
 STATUS_NOT_FOUND = "Не нашёл «{query}» в вашей территории."
+STATUS_MAYBE = "Не нашёл «{query}» в вашей территории. Может быть, вы имели в виду:"
 STATUS_ITEM = "• п. {id} «{title}», срок {due} — {state}; не отметили: {names}"
 STATUS_ITEM_RECURRING = ("• п. {id} «{title}»: не отмечены {open} из {total} сроков; последний {due} — {state}, "
                          "не отметили: {names}")
