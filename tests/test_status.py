@@ -516,3 +516,21 @@ async def test_an_export_for_a_day_before_the_plan_names_no_period(harness: Harn
     reply = (await h.say(914, "/export 01.01.2020"))[-1]
     assert not reply.attachments and "01.01.2020" in reply.text, reply.text
     assert "«Еженедельный мониторинг Сферума» — с" in reply.text, reply.text
+
+
+async def test_two_roadmaps_item_blocks_say_whose_they_are(harness: Harness) -> None:
+    from bot.views.format import short
+    from testkit.harness import NTGO_ROADMAP
+
+    h = harness
+    text = NTGO_ROADMAP.read_text(encoding="utf-8").replace('id = "ntgo-sferum-2023"', 'id = "ntgo-second"', 1)
+    text = text.replace("title = ", "title = \"Вторая карта\"\n# was: ", 1)
+    await h.app.services.catalog.load_roadmap(text, "second.toml")
+    muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+    await register(h, 960, "municipality", muni)
+    shown = await h.text(960, "/status")
+    titles = [rm.roadmap.title for rm in await h.app.services.reports.roadmaps.all()]
+    assert len(titles) == 2 and "Вторая карта" in titles
+    for title in titles:
+        assert f"Пункты карты «{short(title, 60)}»:" in shown, shown
+    assert "Пункты дорожной карты:" not in shown

@@ -9,7 +9,7 @@ figures; `@organizations` counts the organizations of those types in the directo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.domain.dialog import Dialog
@@ -220,12 +220,7 @@ class StatusService:
             blocks.append([Line(texts.SUMMARY_LATER.format(
                 forms=plural(len(later), *texts.LATER_FORMS), due=fmt_date(first[2].due), title=first[1].title),
                 rank=2)])
-        seen: set[str] = set()
-        tail: list[Line] = []
-        for rm, _, _, sub in every:
-            if rm.id not in seen:
-                seen.add(rm.id)
-                tail += await self._items_lines(rm, sub, today)
+        tail = await self._items_of([(rm, sub) for rm, _, _, sub in every], today)
         if private and scope.level == "municipality":
             unreachable = await self.people_repo.unreachable_admins(scope.id)
             if unreachable:
@@ -394,6 +389,25 @@ class StatusService:
                             and (p := organization_percent(main, o, per_org[o.id], base.get(o.id))) is not None)
             ranked.sort(key=lambda r: (worse * r[0], r[1]))
         return missing, ranked
+
+    async def _items_of(self, covered: list[tuple[Roadmap, Territory]], today: date) -> list[Line]:
+        """Each roadmap's items block once; where two roadmaps have items, each block names its roadmap (two
+        blocks of «Пункты дорожной карты» had not said which was which)."""
+        blocks: list[tuple[Roadmap, list[Line]]] = []
+        seen: set[str] = set()
+        for rm, sub in covered:
+            if rm.id not in seen:
+                seen.add(rm.id)
+                lines = await self._items_lines(rm, sub, today)
+                if lines:
+                    blocks.append((rm, lines))
+        out: list[Line] = []
+        for rm, lines in blocks:
+            if len(blocks) > 1:
+                lines[0] = replace(lines[0], text=lines[0].text.replace(
+                    texts.ITEMS_BLOCK_WORD, texts.ITEMS_BLOCK_OF.format(title=short(rm.roadmap.title, 60)), 1))
+            out += lines
+        return out
 
     async def _items_lines(self, rm: Roadmap, scope: Territory, today: date) -> list[Line]:
         """Items as counts (overdue, due within two weeks) and the worst few; a recurring item is one line."""
@@ -614,8 +628,7 @@ class StatusService:
         if scope is None:
             return None
         blocks: list[list[Line]] = [[Line(texts.SUMMARY_ALL_HEAD.format(scope=scope.name, today=fmt_date(day)))]]
-        tail: list[Line] = []
-        seen: set[str] = set()
+        covered: list[tuple[Roadmap, Territory]] = []
         for rm, form_id, key in due:
             form = next((f for f in rm.form if f.id == form_id), None)
             period = period_by_key(form, rm, key) if form else None
@@ -623,12 +636,11 @@ class StatusService:
             if form is None or period is None or sub is None:
                 continue
             blocks.append(await self._section(rm, form, period, sub, period.due, single=False, keep_period=True))
-            if rm.id not in seen:
-                seen.add(rm.id)
-                tail += await self._items_lines(rm, sub, day)
+            covered.append((rm, sub))
         if len(blocks) == 1:
             return None
-        return Reply(fit([*blocks, tail]), self.summary_buttons(scope, private=False, chat=True), inline=True)
+        return Reply(fit([*blocks, await self._items_of(covered, day)]),
+                     self.summary_buttons(scope, private=False, chat=True), inline=True)
 
     # -- one tap away from a summary ---------------------------------------------------------------
 
