@@ -19,6 +19,7 @@ NO = "no:" + texts.NOT_ALLOWED
 NOT_ADMIN = "no:" + texts.REPORT_NOT_ADMIN
 ASK = "no:" + texts.ASK_CODE
 NOT_FOUND = "no:Не нашёл"
+NOT_YOURS = "no:«Нижнетуринский ГО» есть в справочнике, но код туда выдаёте не вы"
 SUMMARY = "ok:Сводка «Еженедельный мониторинг Сферума»"
 PRIVATE_BIND = "no:" + texts.BIND_ONLY_IN_CHAT
 
@@ -29,7 +30,7 @@ TABLE = {
     "/invite":                    (NO, "ok:Укажите, для кого код", "ok:Укажите, для кого код",
                                    "ok:Укажите, для кого код", ASK, "ok:Укажите, для кого код"),
     "/invite МАОУ СОШ № 2":       (NO, "ok:Код приглашения", NOT_FOUND, NOT_FOUND, ASK, NOT_FOUND),
-    "/invite Нижнетуринский ГО":  (NO, NOT_FOUND, "ok:Код приглашения", NOT_FOUND, ASK, "ok:Код приглашения"),
+    "/invite Нижнетуринский ГО":  (NO, NOT_YOURS, "ok:Код приглашения", NOT_YOURS, ASK, "ok:Код приглашения"),
     # the region's two municipalities have coordinators already: no new codes, the sheet says so
     "/invites":                   (NO, "ok:Коды приглашений", "ok:Новых кодов не понадобилось", "ok:Коды приглашений",
                                    ASK, NO),
