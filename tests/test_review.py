@@ -185,7 +185,8 @@ async def test_an_organization_view_carries_its_own_verdicts(harness: Harness) -
     title = "Педагоги ОО, написавшие не менее 10 сообщений, от всех по статистике"
     # 10/40 = 25 %, then 20/40 = 50 %: +25 points a week, 50 + 10 x 25 >= 100 -> on track
     first = await last(h, 780, "/status МАОУ СОШ № 1")
-    assert f"• {title}: 50,0\u00a0% (цель 100\u00a0%); в графике к 30.12.2023" in first
+    # and its own trend, judged as the territory's are (bot/domain/judgment.py)
+    assert f"• {title}: 50,0\u00a0% (цель 100\u00a0%), ↑\u00a0+25,0\u00a0п.п.; в графике к 30.12.2023" in first
     # 7/35 = 20 % twice: no pace, 20 % stays short of 100 % -> behind
     second = await last(h, 780, "/status МАОУ СОШ № 2")
-    assert f"• {title}: 20,0\u00a0% (цель 100\u00a0%); отстаёт: в таком темпе к 30.12.2023 не успеть" in second
+    assert f"• {title}: 20,0\u00a0% (цель 100\u00a0%), =\u00a00\u00a0п.п.; отстаёт: в таком темпе к 30.12.2023 не успеть" in second

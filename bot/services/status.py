@@ -20,7 +20,7 @@ from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import Form, Roadmap, Target
 from bot.domain.schedule import item_occurrences
 from bot.domain.search import find, suggest
-from bot.domain.verdicts import Verdict, judge
+from bot.domain.verdicts import Verdict
 from bot.services.access import AccessService, Actor
 from bot.services.figures import (
     ItemState,
@@ -487,13 +487,13 @@ class StatusService:
             for t in rm.target:
                 if not in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
                     continue
-                p = organization_percent(t, org, figures, base) if figures else None
-                verdict = judge(t, dues, {date.fromisoformat(k): organization_percent(t, org, f, base)
-                                          for k, f in history.items()}, today)
-                trend = "; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
-                                                                   value=fmt_percent(verdict.value)) if verdict else ""
-                lines.append(texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(p),
-                                                         goal=t.goal_label, trend=trend))
+                # the same judgment as the territory's (bot/domain/judgment.py), over the organization's own
+                # counted reports: a period it did not report in is no data, the last real value keeps its date
+                own = {date.fromisoformat(k): PeriodFigures(organization_percent(t, org, f, base), 1, 0)
+                       for k, f in history.items()}
+                if sub is not None:  # a returned report is shown and judged here: it is what is to be corrected
+                    own[period.due] = PeriodFigures(organization_percent(t, org, figures, base), 1, 0)
+                lines.append(target_line(t, read(t, dues, own, period.due, today), period.due))
             for ind in form.indicators_for(org.type):
                 if not ind.summed and ind.key in figures:  # no target shows them: the answer itself
                     lines.append(texts.STATUS_ORG_ANSWER.format(question=ind.header,
