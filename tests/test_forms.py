@@ -42,6 +42,8 @@ async def test_happy_path_weekly_form(harness: Harness) -> None:
     assert texts.BTN_BACK in h.emu.delivered(700)[-1].labels()
     summary = await last(h, 700, "179")
     assert "Проверьте ответы" in summary and "— 204" in summary and "— 179" in summary
+    # each answer under the roadmap's short name, not the question cut mid-sentence
+    assert "1. Педагогов (сотрудников) — 204" in summary and "2. Написали ≥ 10 сообщений — 179" in summary
     assert h.emu.delivered(700)[-1].labels() == [texts.BTN_SEND, texts.BTN_FIX, texts.BTN_CANCEL]
     done = (await h.press(700, texts.BTN_SEND))[-1]
     assert done.text.startswith("Отчёт принят: «Еженедельный мониторинг Сферума», МАОУ СОШ № 1")

@@ -295,11 +295,11 @@ def check_value(ind: Indicator, value: Value | None, figures: Mapping[str, Value
     if _numeric(partner_value) and value > partner_value:
         partner = indicators.get(ind.at_most or "")
         raise Invalid(texts.FORM_ABOVE_PARTNER.format(
-            question=short(partner.question if partner else str(ind.at_most)), value=_plain(partner_value)))
+            question=short(partner.header if partner else str(ind.at_most)), value=_plain(partner_value)))
     for other in indicators.values():
         other_value = figures.get(other.key)
         if other.at_most == ind.key and _numeric(other_value) and other_value > value:
-            raise Invalid(texts.FORM_BELOW_PARTNER.format(question=short(other.question),
+            raise Invalid(texts.FORM_BELOW_PARTNER.format(question=short(other.header),
                                                           value=_plain(other_value)))
 
 
@@ -399,8 +399,9 @@ def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
 
 
 def summary_lines(ctx: FormContext, draft: Draft) -> list[str]:
-    """The answers, numbered as the questions are: «1. Сколько … — 204»."""
-    return [f"{i}. {short(ctx.indicators[key].question)} — {fmt_answer(ctx.indicators[key].kind, draft.figures.get(key))}"
+    """The answers, numbered as the questions are, each under its short name where the roadmap gives one
+    («1. Педагогов (сотрудников) — 204»; the question cut mid-sentence had said less)."""
+    return [f"{i}. {short(ctx.indicators[key].header)} — {fmt_answer(ctx.indicators[key].kind, draft.figures.get(key))}"
             for i, key in enumerate(draft.keys, 1)]
 
 
@@ -429,7 +430,7 @@ def confirm_screen(ctx: FormContext, draft: Draft) -> Screen:
     ind = ctx.indicators[key]
     previous = ctx.previous.get(key)
     text = texts.FORM_IMPLAUSIBLE.format(value=fmt_answer(ind.kind, draft.pending),
-                                         previous=fmt_answer(ind.kind, previous), question=short(ind.question))
+                                         previous=fmt_answer(ind.kind, previous), question=short(ind.header))
     return Screen(text, [[_b(texts.BTN_CONFIRM, "confirm"), _b(texts.BTN_FIX, "redo")],
                          [_b(texts.BTN_CANCEL, "cancel")]])
 
