@@ -248,7 +248,8 @@ async def test_correction_before_and_after_summary_with_history(harness: Harness
         await h.say(712, typed)
     # another admin corrects before the summary (18:00 local = 13:00 UTC)
     already = await last(h, 713, "/report")
-    assert already.startswith("Отчёт «Еженедельный мониторинг Сферума» за период до 20.10.2023 уже отправлен"
+    assert already.startswith("Отчёт «Еженедельный мониторинг Сферума» (МАОУ СОШ № 1) за период до 20.10.2023 "
+                              "уже отправлен"
                               " (20.10 12:00,")  # the school's wall clock, not UTC (07:00)
     assert h.emu.delivered(713)[-1].labels() == [texts.REPORT_EDIT, texts.BTN_KEEP]
     # «Оставить как есть» is answered as what it is (the «Отмена» there had said «Отменять нечего.»)
@@ -295,7 +296,8 @@ async def test_several_forms_due_means_a_choice(harness: Harness) -> None:
     pick = await last(h, 715, "/report")
     assert pick.startswith(texts.REPORT_PICK) and "МАОУ СОШ № 2" in pick
     labels = h.emu.delivered(715)[-1].labels()
-    assert len(labels) == 3
+    # one form, two schools: each button is its school, whole — not two «Еженедельный монито…» alike on a phone
+    assert labels == ["МАОУ СОШ № 1", "МАОУ СОШ № 2", texts.BTN_CANCEL]
     opened = (await h.press(715, 1))[-1].text  # the second option
     assert "МАОУ СОШ № 2" in opened and "Вопрос 1 из 2" in opened
 

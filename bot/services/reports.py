@@ -112,8 +112,14 @@ class ReportService:
         if not due:
             return Reply(texts.REPORT_NONE)
         if len(due) > 1:
-            rows: Buttons = [[Button(texts.REPORT_OPTION.format(title=d.form.title, organization=d.organization.name),
-                                     REPORT, d.ref)] for d in due[:9]]
+            # each button says what tells the options apart, first (two «Еженедельный монито…» buttons of two
+            # schools had read alike on a phone): the school where the form is the same, else the form, numbered
+            one_form = len({(d.roadmap.id, d.form.id) for d in due}) == 1
+            one_org = len({d.organization.id for d in due}) == 1
+            rows: Buttons = [[Button(short(d.organization.name if one_form else d.form.title if one_org else
+                                           texts.REPORT_OPTION.format(n=i, organization=d.organization.name,
+                                                                      title=d.form.title), 40),
+                                     REPORT, d.ref)] for i, d in enumerate(due[:9], 1)]
             rows.append([Button(texts.BTN_CANCEL, CommandId.CANCEL)])
             lines = [texts.REPORT_PICK] + [f"{i}. {d.form.title} — {d.organization.name}, до "
                                            f"{fmt_date(d.period.due)}" for i, d in enumerate(due, 1)]
@@ -136,7 +142,7 @@ class ReportService:
                                                         comment=existing.return_comment or "—")
                 else:
                     text = texts.REPORT_ALREADY.format(
-                        title=d.form.title, period=fmt_date(d.period.due),
+                        title=d.form.title, organization=d.organization.name, period=fmt_date(d.period.due),
                         when=fmt_time(existing.updated_at, d.municipality.timezone, year=False), name=name)
                 return Reply("\n\n".join(filter(None, (prefix, text))), [[Button(
                     texts.REPORT_EDIT, BEHALF if behalf else REPORT, {"fix": 1, **d.ref}),
