@@ -300,6 +300,10 @@ async def test_several_forms_due_means_a_choice(harness: Harness) -> None:
     assert labels == ["МАОУ СОШ № 1", "МАОУ СОШ № 2", texts.BTN_CANCEL]
     opened = (await h.press(715, 1))[-1].text  # the second option
     assert "МАОУ СОШ № 2" in opened and "Вопрос 1 из 2" in opened
+    await h.say(715, "/cancel")
+    # the admin's own /status covers both schools (it had shown the first only)
+    own = await last(h, 715, "/status")
+    assert own.startswith("МАОУ СОШ № 1") and "\n\nМАОУ СОШ № 2\n" in own, own
 
 
 async def test_forged_report_payload_for_another_organization_is_ignored(harness: Harness) -> None:

@@ -100,8 +100,13 @@ class StatusService:
         if not query:
             scope = await self.default_territory(actor)
             if scope is None and actor.scopes("organization"):
-                org = await self.directory_repo.organization(actor.scopes("organization")[0])
-                return await self.organization_view(actor, org, now) if org else Reply(texts.NOT_ALLOWED)
+                # every organization the admin answers for, one after another (the second had not been shown)
+                views = [await self.organization_view(actor, org, now) for org_id in actor.scopes("organization")
+                         if (org := await self.directory_repo.organization(org_id)) is not None]
+                if not views:
+                    return Reply(texts.NOT_ALLOWED)
+                return Reply("\n\n".join(v.text for v in views), views[0].buttons if len(views) == 1 else None,
+                             inline=views[0].inline if len(views) == 1 else False)
             return await self.territory_reply(scope, now, private=True) if scope else Reply(texts.NOT_ALLOWED)
         # Drill-down: only inside the caller's own territory.
         munis = await self._visible_municipalities(actor)
