@@ -302,3 +302,21 @@ async def test_summaries_due_together_reach_a_chat_as_one_message(tmp_path, sche
         assert await jobs.run_job("summaries", group[0].instant) == 0  # the same moment again: nothing new
     finally:
         await stop_harness(h)
+
+
+async def test_the_items_view_lists_a_name_a_line(tmp_path, schema) -> None:
+    """«Пункты» under a summary: each item, how many have not confirmed it, and their names one a line (at most five,
+    the rest counted) — ten names joined by «;» in one line had made it a wall."""
+    h, _ = await season(tmp_path, schema)
+    try:
+        await h.say(7100, "/status")
+        items = (await h.press(7100, "Пункты"))[-1].text
+        heads = [line for line in items.splitlines() if line.startswith("• п. ")]
+        assert heads and all("не отметили (" in line for line in heads), items
+        names = [line for line in items.splitlines() if line.startswith("   – ")]
+        assert names and all(";" not in line for line in names), items
+        big = next(line for line in heads if "п. 2 " in line or "(18)" in line or "(17)" in line)
+        block = items.split(big, 1)[1].split("\n• ", 1)[0].splitlines()[1:]
+        assert len(block) <= 6 and block[-1].startswith("   – и ещё "), block
+    finally:
+        await stop_harness(h)

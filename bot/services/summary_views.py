@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from bot.services.status import StatusService
 
 
+ITEM_NAMES = 5  # names listed under an item in «Пункты»; the rest counted
+
+
 class SummaryViews:
     def __init__(self, status: StatusService) -> None:
         self.status = status
@@ -98,16 +101,19 @@ class SummaryViews:
             for s in await self.status.item_states(rm, sub, today):
                 occ, names = s.pending[-1]
                 state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
-                shown = "; ".join(names[:10]) + (texts.SUMMARY_AND_MORE.format(n=len(names) - 10)
-                                                  if len(names) > 10 else "")
                 if len(s.pending) > 1:
                     lines.append(texts.STATUS_ITEM_RECURRING.format(
                         id=s.item.id, title=short(s.item.title, 80), open=len(s.pending),
                         total=len(s.passed) + sum(1 for d, _ in s.pending if d >= today), due=fmt_date(occ),
-                        state=state, names=shown))
+                        state=state, n=len(names)))
                 else:
                     lines.append(texts.STATUS_ITEM.format(id=s.item.id, title=short(s.item.title, 80),
-                                                          due=fmt_date(occ), state=state, names=shown))
+                                                          due=fmt_date(occ), state=state, n=len(names)))
+                # who has not confirmed: a name a line, as «Кто не сдал» lists them (ten names joined by «;» in one
+                # line had made «Пункты» a wall)
+                lines += [f"   – {name}" for name in names[:ITEM_NAMES]]
+                if len(names) > ITEM_NAMES:
+                    lines.append("   – " + texts.SUMMARY_AND_MORE.format(n=len(names) - ITEM_NAMES).strip())
         return lines if len(lines) > 1 else [*lines, texts.VIEW_ITEMS_NONE]
 
     async def _types_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],

@@ -261,9 +261,9 @@ STATUS_COUNTRY = "все территории"
 STATUS_NOTHING = "Сейчас нет действующих форм дорожной карты для этой территории."
 STATUS_NOT_FOUND = "Не нашёл «{query}» в вашей территории."
 STATUS_MAYBE = "Не нашёл «{query}» в вашей территории. Может быть, вы имели в виду:"
-STATUS_ITEM = "• п. {id} «{title}», срок {due} — {state}; не отметили: {names}"
+STATUS_ITEM = "• п. {id} «{title}», срок {due} — {state}; не отметили ({n}):"
 STATUS_ITEM_RECURRING = ("• п. {id} «{title}»: не отмечены {open} из {total} сроков; последний {due} — {state}, "
-                         "не отметили: {names}")
+                         "не отметили ({n}):")
 STATUS_OVERDUE = "просрочен"
 STATUS_OPEN = "открыт"
 STATUS_ORG_HEAD = "{name}"
