@@ -136,11 +136,12 @@ async def test_item_with_link_evidence_and_items_list(harness: Harness):
     await register(h, 640, "organization", SCHOOL_1)
     h.clock.now = datetime(2023, 9, 25, 6, 0, tzinfo=UTC)
     listing = (await h.say(640, "/items"))[-1]
-    assert listing.text.startswith(texts.ITEMS_HEAD) and "Пункт 2 «Создание сетевых сообществ" in listing.text
+    assert listing.text.startswith(texts.ITEMS_HEAD) and "п. 2 «Создание сетевых сообществ" in listing.text
     assert "срок 30.09.2023" in listing.text
-    number = next(line.split(".", 1)[0] for line in listing.text.splitlines() if "Пункт 2 «" in line)
-    label = f"✓ {number}"
-    assert label in listing.labels()
+    # the line and its button carry the roadmap's own number: «п. 2» under «✓ п. 2»
+    listed = [line.split(" «", 1)[0] for line in listing.text.splitlines() if line.startswith("п. ")]
+    assert [f"✓ {mark}" for mark in listed] == listing.labels()[:len(listed)]
+    label = "✓ п. 2"
     ask = (await h.press(640, label))[-1].text
     assert ask.startswith("Пункт 2 «Создание сетевых сообществ") and "ссылку" in ask
     assert await h.text(640, "не знаю") == texts.ITEM_BAD_LINK
@@ -148,7 +149,7 @@ async def test_item_with_link_evidence_and_items_list(harness: Harness):
     assert done.startswith("Отмечено: пункт 2")
     conf = await h.app.repos.items.confirmation("ntgo-sferum-2023", "2", "2023-09-30", "organization", SCHOOL_1)
     assert conf is not None and conf.evidence == "https://vk.com/club123" and conf.confirmed_by == 640
-    assert "Пункт 2 «" not in (await h.say(640, "/items"))[-1].text
+    assert "п. 2 «" not in (await h.say(640, "/items"))[-1].text
 
 
 async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):

@@ -127,13 +127,21 @@ class ItemService:
         head = texts.ITEMS_HEAD if pages == 1 else texts.ITEMS_HEAD_PAGED.format(
             page=page + 1, pages=pages, total=len(items))
         lines = [head]
+        # each line and its button carry the roadmap's own item number («п. 2», «✓ п. 2»): a list counted 1, 2, 3
+        # beside «Пункт 2», «Пункт 3» had not matched its buttons; an item shown twice (two units, two dates) gets
+        # a letter
+        ids = [o.item.id for _, o in shown]
+        marks = {}
         for n, o in shown:
-            lines.append(texts.ITEMS_LINE.format(n=n, id=o.item.id, title=short(o.item.title, 80), unit=o.unit.scope.name,
+            repeated = ids.count(o.item.id) > 1
+            marks[n] = o.item.id + (chr(ord("а") + sum(1 for m, p in shown if m < n and p.item.id == o.item.id))
+                                    if repeated else "")
+            lines.append(texts.ITEMS_LINE.format(id=marks[n], title=short(o.item.title, 80), unit=o.unit.scope.name,
                                                  due=fmt_date(o.occurrence),
                                                  overdue=texts.ITEMS_OVERDUE if o.overdue else ""))
         lines.append(texts.ITEMS_HOW)
-        done = [Button(texts.ITEMS_DONE_N.format(n=n), ITEM, item_args(o.roadmap, o.item, o.occurrence, o.unit.scope))
-                for n, o in shown]
+        done = [Button(texts.ITEMS_DONE_N.format(id=marks[n]), ITEM,
+                       item_args(o.roadmap, o.item, o.occurrence, o.unit.scope)) for n, o in shown]
         rows: list[list[Button]] = [done[i:i + 4] for i in range(0, len(done), 4)]
         nav = ([Button(texts.ITEMS_PREV, ITEMS_PAGE, {"p": page - 1})] if page > 0 else []) + \
             ([Button(texts.ITEMS_NEXT, ITEMS_PAGE, {"p": page + 1})] if page + 1 < pages else [])
