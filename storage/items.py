@@ -29,6 +29,12 @@ class ItemRepo:
             "confirmed_by, confirmed_at, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (roadmap_id, item_id, occurrence, unit_role, unit_scope, by, iso(at), evidence)) > 0
 
+    async def unconfirm(self, roadmap_id: str, item_id: str, occurrence: str, unit_role: str, unit_scope: str) -> bool:
+        """«Снять отметку»: the item is open again for that unit; True if there was a mark."""
+        return await self.db.execute(
+            "DELETE FROM item_confirmations WHERE roadmap_id = ? AND item_id = ? AND occurrence = ? AND unit_role = ? "
+            "AND unit_scope = ?", (roadmap_id, item_id, occurrence, unit_role, unit_scope)) > 0
+
     async def confirmed_units(self, roadmap_id: str, item_id: str, occurrence: str) -> set[tuple[str, str]]:
         rows = await self.db.fetchall(
             "SELECT unit_role, unit_scope FROM item_confirmations WHERE roadmap_id = ? AND item_id = ? "

@@ -339,6 +339,8 @@ class Season:
             return
         h = self.h
         h.emu.callback(peer, payload, conversation_message_id=m.conversation_message_id)
+        await self._reply_check(peer, "Отметить пункт")  # asked first
+        h.emu.callback(peer, {**payload, "sure": 1}, conversation_message_id=m.conversation_message_id)
         await self._reply_check(peer, "Пришлите ссылку" if ITEMS[key[2]][2] else "Отмечено")
         if ITEMS[key[2]][2]:
             h.emu.say(peer, f"https://vk.com/wall-1_{key[2]}{occ:%m%d}")

@@ -111,9 +111,19 @@ async def test_item_reminders_confirmation_and_overdue(harness: Harness):
     assert len(reminder) == 1 and "срок во вторник, 31.10." in reminder[0].text
     assert reminder[0].labels() == [texts.ITEM_DONE_BUTTON] and reminder[0].keyboard["inline"]
     assert any("пункт 3 " in m.text for m in h.emu.delivered(632))  # the municipality is responsible too
-    # the school presses "Выполнено" (a callback button)
+    # the school presses "Выполнено" (a callback button): asked first, marked on «Да, выполнено»
     await h.press(630, texts.ITEM_DONE_BUTTON)
     assert h.emu.event_answers[-1]["user_id"] == 630
+    asked = h.emu.delivered(630)[-1]
+    assert asked.text.startswith("Отметить пункт 3") and asked.labels() == [texts.BTN_ITEM_YES, texts.BTN_ITEM_NO]
+    await h.press(630, texts.BTN_ITEM_YES)
+    assert h.emu.delivered(630)[-1].text.startswith("Отмечено: пункт 3")
+    # and it can be undone, then marked again
+    await h.press(630, texts.BTN_ITEM_UNDO)
+    assert h.emu.delivered(630)[-1].text.startswith("Отметка снята: пункт 3")
+    assert await h.app.repos.items.confirmation("ntgo-sferum-2023", "3", "2023-10-31", "organization", SCHOOL_1) is None
+    await h.press(630, texts.ITEM_DONE_BUTTON)
+    await h.press(630, texts.BTN_ITEM_YES)
     assert h.emu.delivered(630)[-1].text.startswith("Отмечено: пункт 3")
     # a forged press for the other school is refused
     h.emu.callback(630, {"cmd": "item", "rm": "ntgo-sferum-2023", "item": "3", "occ": "2023-10-31",
@@ -142,7 +152,11 @@ async def test_item_with_link_evidence_and_items_list(harness: Harness):
     listed = [line.split(" «", 1)[0] for line in listing.text.splitlines() if line.startswith("п. ")]
     assert [f"✓ {mark}" for mark in listed] == listing.labels()[:len(listed)]
     label = "✓ п. 2"
-    ask = (await h.press(640, label))[-1].text
+    assert (await h.press(640, label))[-1].text.startswith("Отметить пункт 2")
+    assert (await h.press(640, texts.BTN_ITEM_NO))[-1].text == "Хорошо, пункт 2 не отмечен."
+    await h.say(640, "/items")
+    await h.press(640, label)
+    ask = (await h.press(640, texts.BTN_ITEM_YES))[-1].text
     assert ask.startswith("Пункт 2 «Создание сетевых сообществ") and "ссылку" in ask
     assert await h.text(640, "не знаю") == texts.ITEM_BAD_LINK
     done = await h.text(640, "vk.com/club123")

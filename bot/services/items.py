@@ -150,19 +150,37 @@ class ItemService:
         return Reply("\n".join(lines), rows, callback=True)
 
     async def confirm(self, actor: Actor, args: Mapping[str, Any], now: datetime) -> Reply:
-        """A "Выполнено" press. Everything in the payload is re-checked against our database."""
+        """A «Выполнено» press asks first (one tap had marked an item done); «Да, выполнено» marks it, and
+        «Снять отметку» under the answer undoes it. Everything in the payload is re-checked against our database."""
         found = await self._resolve(actor, args)
         if found is None:
             return Reply(texts.ITEM_NOT_YOURS)
         rm, item, occ, unit = found
-        if await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id):
-            return Reply(texts.ITEM_ALREADY.format(id=item.id))
+        ref = item_args(rm, item, occ, unit.scope)
+        said = {"id": item.id, "title": short(item.title, 80), "unit": unit.scope.name, "due": fmt_date(occ)}
+        existing = await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id)
+        if args.get("undo") == 1:
+            if existing is None:
+                return Reply(texts.ITEM_NOT_MARKED.format(**said))
+            await self.item_repo.unconfirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id)
+            return Reply(texts.ITEM_UNMARKED.format(**said), [[Button(texts.ITEM_DONE_BUTTON, ITEM, ref)]],
+                         callback=True)
+        if existing is not None:
+            return Reply(texts.ITEM_ALREADY.format(id=item.id),
+                         [[Button(texts.BTN_ITEM_UNDO, ITEM, {**ref, "undo": 1})]], callback=True)
+        if args.get("no") == 1:
+            return Reply(texts.ITEM_LEFT_OPEN.format(**said))
+        if args.get("sure") != 1:
+            return Reply(texts.ITEM_ASK_SURE.format(**said),
+                         [[Button(texts.BTN_ITEM_YES, ITEM, {**ref, "sure": 1}),
+                           Button(texts.BTN_ITEM_NO, ITEM, {**ref, "no": 1})]], callback=True)
         if item.evidence == "link":
             await self.conversation_repo.set(actor.vk_id, Dialog.ITEM_EVIDENCE, item_args(rm, item, occ, unit.scope))
             return Reply(texts.ITEM_ASK_LINK.format(id=item.id, title=item.title),
                          buttons=[[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, None)
-        return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name))
+        return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name),
+                     [[Button(texts.BTN_ITEM_UNDO, ITEM, {**ref, "undo": 1})]], callback=True)
 
     async def evidence(self, actor: Actor, text: str, now: datetime, conv: Conversation | None) -> Reply:
         """The link for an item pressed «Выполнено»; `conv` is the open dialog the router has read."""
@@ -177,7 +195,9 @@ class ItemService:
         rm, item, occ, unit = found
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, url)
         await self.conversation_repo.clear(actor.vk_id)
-        return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name))
+        return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name),
+                     [[Button(texts.BTN_ITEM_UNDO, ITEM, {**item_args(rm, item, occ, unit.scope), "undo": 1})]],
+                     callback=True)
 
     async def _resolve(self, actor: Actor, args: Mapping[str, Any]) -> tuple[Roadmap, Item, date, Responsible] | None:
         rm = await self.roadmaps.get(str(args.get("rm", "")))
