@@ -190,3 +190,23 @@ async def test_an_organization_view_carries_its_own_verdicts(harness: Harness) -
     # 7/35 = 20 % twice: no pace, 20 % stays short of 100 % -> behind
     second = await last(h, 780, "/status МАОУ СОШ № 2")
     assert f"• {title}: 20,0\u00a0% (цель 100\u00a0%), =\u00a00\u00a0п.п.; отстаёт: в таком темпе к 30.12.2023 не успеть" in second
+
+
+async def test_the_coordinators_card_shows_the_answers_and_who_sent_them(harness: Harness) -> None:
+    """`/status <организация>` for its coordinator: every answer of the report and who sent it when (it had shown
+    target percentages only); a group chat's card names nobody."""
+    h = harness
+    await register(h, 792, "organization", SCHOOL_1, "Анна", "Петрова")
+    for typed in ("/report", "204", "179", texts.BTN_SEND):
+        await h.say(792, typed)
+    await register(h, 793, "municipality", await ntgo(h), "Ольга", "Смирнова")
+    card = await last(h, 793, "/status МАОУ СОШ № 1")
+    assert "Отправлено: Анна Петрова, 20.10 12:00" in card, card
+    assert "• Педагогов (сотрудников): 204" in card and "• Написали ≥ 10 сообщений: 179" in card
+    own = await last(h, 792, "/status")
+    assert "Отправлено:" not in own  # the school's own view: its figures are its targets' lines
+    chat = h.emu.add_chat([793], full_access=True)
+    await h.settle()
+    await h.say(793, f"{h.emu.mention()} /bind", peer_id=chat)
+    in_chat = await h.text(793, f"{h.emu.mention()} /status СОШ № 1", peer_id=chat)
+    assert in_chat.startswith("МАОУ СОШ № 1") and "Анна" not in in_chat

@@ -33,12 +33,13 @@ from bot.services.figures import (
     organization_percent,
     ranking,
 )
+from bot.services.names import person_label
 from bot.services.reports import BEHALF, RETURN
 from bot.services.roadmaps import RoadmapCache
 from bot.services.summary_views import SummaryViews, target_line
 from bot.views import texts
 from bot.views.commands import CommandId
-from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_percent, plural, short
+from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_percent, fmt_time, plural, short
 from bot.views.message import Button, Buttons, File, Reply
 from bot.views.summary import Line, fit, names_line
 from storage.chats import ChatRepo, ConversationRepo
@@ -483,6 +484,12 @@ class StatusService:
             else:
                 state = texts.STATUS_ORG_SENT
             lines.append(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))
+            if coordinator and sub is not None:
+                # who sent it and when: what a coordinator asks the school about (shown in private only)
+                who = await self.people_repo.person(sub.updated_by)
+                lines.append(texts.STATUS_ORG_SENT_BY.format(
+                    name=person_label(who.full_name if who else None, sub.updated_by),
+                    when=fmt_time(sub.updated_at, tz, year=False)))
             # a returned report's figures are shown (they are what is to be corrected), though they do not count
             figures = (await self.report_repo.figures(sub.id) if sub else None) or \
                 (history.get(before.key) if before else None) or {}
@@ -500,7 +507,8 @@ class StatusService:
                     own[period.due] = PeriodFigures(organization_percent(t, org, figures, base), 1, 0)
                 lines.append(target_line(t, read(t, dues, own, period.due, today), period.due))
             for ind in form.indicators_for(org.type):
-                if not ind.summed and ind.key in figures:  # no target shows them: the answer itself
+                # no target shows these: the answer itself; a coordinator sees every answer the report holds
+                if (coordinator or not ind.summed) and ind.key in figures:
                     lines.append(texts.STATUS_ORG_ANSWER.format(question=ind.header,
                                                                 answer=fmt_answer(ind.kind, figures[ind.key])))
             if coordinator and len(buttons) < MAX_ROWS:
