@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.models import Conversation
 from bot.services.access import Actor
 from bot.services.ports import Messenger
 from bot.services.registry import Services
+from bot.views import texts
 from bot.views.message import Buttons, Incoming, Reply
 
 
@@ -28,6 +29,11 @@ class Context:
         """Send a service's answer; its own buttons, or the person's main menu (none in group chats)."""
         if reply is None:
             return
+        if self.incoming.messenger == "max" and any(vk in reply.text for vk in texts.FOR_MAX):
+            text = reply.text
+            for vk, max_words in texts.FOR_MAX.items():
+                text = text.replace(vk, max_words)
+            reply = replace(reply, text=text)
         menu = None if self.incoming.in_chat else self.menu_for(self.actor)
         await self.messenger.send(self.incoming.peer, reply, menu)
         if reply.notices:
