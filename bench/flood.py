@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -40,11 +42,30 @@ from testkit.processes import (  # noqa: E402
 FIRST = 500_000
 
 
-async def _run_vk(vk: str, flooder: int, others: list[int], flood: int) -> dict[str, float]:
+@dataclass(frozen=True)
+class Emulator:
+    """How the bench asks one emulator's control API: where, how many messages a person got, and how many
+    requests it refused for rate (MAX: HTTP 429; VK: error 6)."""
+
+    base: str
+    prefix: str
+    delivered_action: str
+    delivered_key: str
+    refused: Callable[[dict], int]
+
+
+VK = ("/control/", "record", "peer_id", lambda stats: int(stats["errors_by_code"].get("6", 0)))
+MAX = ("/_control/", "sent", "user_id", lambda stats: int(stats["refused"].get("429", 0)))
+
+
+async def _run(emu: Emulator, flooder: int, others: list[int], flood: int) -> dict[str, float]:
     latencies: list[float] = []
     async with aiohttp.ClientSession() as s:
         async def control(action: str, body: dict) -> object:
-            return await control_async(s, vk, action, body)
+            return await control_async(s, emu.base, action, body, prefix=emu.prefix)
+
+        async def delivered(uid: int) -> int:
+            return len(await control(emu.delivered_action, {emu.delivered_key: uid}))  # type: ignore[arg-type]
 
         async def flooding() -> None:
             for n in range(flood):
@@ -52,52 +73,14 @@ async def _run_vk(vk: str, flooder: int, others: list[int], flood: int) -> dict[
 
         async def one(uid: int, spread_s: float) -> None:
             await asyncio.sleep(random.uniform(0, spread_s))
-            before = len(await control("record", {"peer_id": uid}))  # type: ignore[arg-type]
-            t0 = time.perf_counter()
-            await control("say", {"user_id": uid, "text": "/whoami"})
-            got = await control("wait_delivered", {"peer_id": uid, "count": before + 1, "limit_s": 600})
-            if len(got) > before:  # type: ignore[arg-type]
-                latencies.append(time.perf_counter() - t0)
-
-        t0 = time.perf_counter()
-        flood_task = asyncio.create_task(flooding())
-        await asyncio.sleep(1.0)
-        await asyncio.gather(*(one(uid, 20.0) for uid in others))
-        await flood_task
-        wall = time.perf_counter() - t0
-        stats = await control("stats", {})
-        flood_replies = len(await control("record", {"peer_id": flooder}))  # type: ignore[arg-type]
-    return _figures(latencies, flood, others, flood_replies, wall, int(stats["errors_by_code"].get("6", 0)))  # type: ignore[index]
-
-
-def _figures(latencies: list[float], flood: int, others: list[int], flood_replies: int, wall: float,
-             refused_for_rate: int) -> dict[str, float]:
-    return {"flood": flood, "others": len(others), "answered": len(latencies),
-            "reply_p50_s": round(percentile(latencies, 50), 2), "reply_p99_s": round(percentile(latencies, 99), 2),
-            "reply_worst_s": round(max(latencies) if latencies else float("nan"), 2),
-            "flood_replies_delivered": flood_replies, "wall_s": round(wall, 1), "refused_for_rate": refused_for_rate}
-
-
-async def _run(mx: str, flooder: int, others: list[int], flood: int) -> dict[str, float]:
-    latencies: list[float] = []
-    async with aiohttp.ClientSession() as s:
-        async def control(action: str, body: dict) -> object:
-            return await control_async(s, mx, action, body, prefix="/_control/")
-
-        async def flooding() -> None:
-            for n in range(flood):
-                await control("say", {"user_id": flooder, "text": f"спам {n}"})
-
-        async def one(uid: int, spread_s: float) -> None:
-            await asyncio.sleep(random.uniform(0, spread_s))
-            before = len(await control("sent", {"user_id": uid}))  # type: ignore[arg-type]
+            before = await delivered(uid)
             t0 = time.perf_counter()
             await control("say", {"user_id": uid, "text": "/whoami"})
             while time.perf_counter() - t0 < 600:
-                if len(await control("sent", {"user_id": uid})) > before:  # type: ignore[arg-type]
+                if await delivered(uid) > before:
                     latencies.append(time.perf_counter() - t0)
                     return
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.05)
 
         t0 = time.perf_counter()
         flood_task = asyncio.create_task(flooding())
@@ -105,9 +88,12 @@ async def _run(mx: str, flooder: int, others: list[int], flood: int) -> dict[str
         await asyncio.gather(*(one(uid, 20.0) for uid in others))
         await flood_task
         wall = time.perf_counter() - t0
-        stats = await control("stats", {})
-        flood_replies = len(await control("sent", {"user_id": flooder}))  # type: ignore[arg-type]
-    return _figures(latencies, flood, others, flood_replies, wall, int(stats["refused"].get("429", 0)))  # type: ignore[index]
+        refused = emu.refused(await control("stats", {}))  # type: ignore[arg-type]
+        flood_replies = await delivered(flooder)
+    return {"flood": flood, "others": len(others), "answered": len(latencies),
+            "reply_p50_s": round(percentile(latencies, 50), 2), "reply_p99_s": round(percentile(latencies, 99), 2),
+            "reply_worst_s": round(max(latencies) if latencies else float("nan"), 2),
+            "flood_replies_delivered": flood_replies, "wall_s": round(wall, 1), "refused_for_rate": refused}
 
 
 def on_max(flood: int, others: int) -> dict[str, float]:
@@ -120,7 +106,7 @@ def on_max(flood: int, others: int) -> dict[str, float]:
         bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp, env=env)
         try:
             time.sleep(4)
-            return asyncio.run(_run(mx, FIRST, list(range(FIRST + 1, FIRST + people)), flood))
+            return asyncio.run(_run(Emulator(mx, *MAX), FIRST, list(range(FIRST + 1, FIRST + people)), flood))
         finally:
             bot.terminate()
             bot.wait(60)
@@ -137,7 +123,7 @@ def on_vk(flood: int, others: int) -> dict[str, float]:
                                env=bot_env(write_config(Path(tmp) / "config.toml", vk, db)))
         try:
             time.sleep(4)
-            return asyncio.run(_run_vk(vk, FIRST, list(range(FIRST + 1, FIRST + people)), flood))
+            return asyncio.run(_run(Emulator(vk, *VK), FIRST, list(range(FIRST + 1, FIRST + people)), flood))
         finally:
             bot.terminate()
             bot.wait(60)

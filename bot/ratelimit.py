@@ -46,12 +46,7 @@ class RateLimiter:
             _, _, future = heapq.heappop(self._waiters)
             if not future.done():
                 self._in_flight += 1
-                # Grants keep to their even schedule: one made late (the loop was busy) moves the schedule on by
-                # one gap only, not to now, so the lateness is made up and not lost (at 9 ms of loop lag a grant
-                # VK's 20/s had become 17/s: 415 messages a second of 500). The rolling window above still
-                # holds the limit; after a pause the schedule starts from now.
-                behind = now - self._last_grant >= 2 * self._gap
-                self._last_grant = now if behind else self._last_grant + self._gap
+                self._last_grant = now
                 future.set_result(None)
         if self._timer is not None:
             self._timer.cancel()

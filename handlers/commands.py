@@ -31,14 +31,14 @@ from .table import (
 async def start(ctx: Context) -> None:
     """«Начать»: a newcomer is greeted afresh; everyone else gets their commands."""
     if not ctx.actor.registered:
-        await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=True, now=ctx.now) or Reply(texts.GREETING))
+        await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=True, now=ctx.now))
         return
     await show_help(ctx)
 
 
 async def show_help(ctx: Context) -> None:
     if not ctx.actor.registered:
-        await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=False) or Reply(texts.ASK_CODE))
+        await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=False))
         return
     lines = [texts.HELP_HEADER, *help_lines(COMMANDS, ctx.actor), texts.HELP_CODE]
     await ctx.show(Reply("\n".join(lines)))

@@ -88,9 +88,8 @@ async def _private(ctx: Context) -> None:
         await ctx.show(reply)
         return
     if not ctx.actor.registered and (command is None or command.name not in (CommandId.START, CommandId.HELP)):
-        reply = await ctx.services.dialogs.greet(ctx.actor, again=False, said=incoming.text, now=ctx.now)
-        if reply is not None:
-            await ctx.show(reply)
+        if not await ctx.services.dialogs.just_greeted(ctx.actor, incoming.text, ctx.now):
+            await ctx.show(await ctx.services.dialogs.greet(ctx.actor, again=False, now=ctx.now))
         return
     await _run(ctx, command)
 

@@ -44,23 +44,26 @@ class DialogService:
         """Forget an open question (a link, a comment) the person walked away from."""
         await self.conversation_repo.clear(actor.vk_id)
 
-    async def greet(self, actor: Actor, again: bool, said: str = "", now: datetime | None = None) -> Reply | None:
-        """A newcomer: the full greeting the first time (or when they ask to start again), a short reminder after.
-        A hello just after the greeting gets nothing more: MAX greets on «Начать» and the person's own
-        «Здравствуйте» that follows had drawn a second answer at once."""
+    async def greet(self, actor: Actor, again: bool, now: datetime | None = None) -> Reply:
+        """A newcomer: the full greeting the first time (or when they ask to start again), a short reminder after."""
         seen = await self.conversation_repo.get(actor.vk_id)
         if seen is None or again:
             await self.conversation_repo.set(actor.vk_id, Dialog.AWAITING_CODE,
                                              {"greeted": now.isoformat()} if now else None)
             return Reply(texts.GREETING)
-        greeted = seen.data.get("greeted") if isinstance(seen.data, dict) else None
-        if now is not None and isinstance(greeted, str) and is_greeting(said):
-            try:
-                if (now - datetime.fromisoformat(greeted)).total_seconds() < GREETED_QUIET_S:
-                    return None
-            except (ValueError, TypeError):
-                pass
         return Reply(texts.ASK_CODE)
+
+    async def just_greeted(self, actor: Actor, said: str, now: datetime) -> bool:
+        """A newcomer's hello just after their greeting, which needs nothing more: MAX greets on «Начать», and the
+        person's own «Здравствуйте» that follows had drawn a second answer at once."""
+        seen = await self.conversation_repo.get(actor.vk_id)
+        greeted = seen.data.get("greeted") if seen is not None and isinstance(seen.data, dict) else None
+        if not isinstance(greeted, str) or not is_greeting(said):
+            return False
+        try:
+            return (now - datetime.fromisoformat(greeted)).total_seconds() < GREETED_QUIET_S
+        except (ValueError, TypeError):
+            return False
 
     @staticmethod
     def small_talk(text: str) -> Reply | None:
@@ -89,7 +92,7 @@ class DialogService:
                 return Reply(texts.TALK_DID_YOU_MEAN.format(typed=head, command=commands[near[0]]))
             return Reply(texts.TALK_NO_COMMAND.format(typed=head[:40]))
         words = set(said.split())
-        if words & GREETINGS or said.startswith(("добрый", "доброе", "доброго")):
+        if is_greeting(said):
             return Reply(texts.TALK_HELLO + " " + (texts.TALK_HINT_ADMIN if admin else texts.TALK_HINT_COORDINATOR
                                                  if actor.is_coordinator else ""), report_button)
         if words & THANKS or said.startswith("благодар"):

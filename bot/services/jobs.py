@@ -127,9 +127,9 @@ class JobRunner:
 
     async def run_events(self, group: list[Event]) -> int:
         """One event, or summaries of one territory falling due at one moment (see `together`)."""
-        if len(group) == 1:
-            return await self.run_event(group[0])
-        return await self._summaries(group)
+        if group[0].kind == "form_summary":
+            return await self._summaries(group)
+        return await self.run_event(group[0])
 
     async def run_event(self, event: Event) -> int:
         roadmap = await self.roadmaps.get(event.roadmap_id)
@@ -138,7 +138,7 @@ class JobRunner:
         if event.kind == "form_reminder":
             return await self._form_reminder(event, roadmap)
         if event.kind == "form_summary":
-            return await self._summary(event, roadmap)
+            return await self._summaries([event])
         item = next((i for i in roadmap.item if i.id == event.ref), None)
         if item is None:
             return 0
@@ -174,8 +174,8 @@ class JobRunner:
         return event.instant.astimezone(ZoneInfo(muni.timezone if muni else self.region_timezone)).date()
 
     async def _summaries(self, group: list[Event]) -> int:
-        """Several forms' summaries due at one moment for one territory: one message to each of its chats. Its key
-        names every event of the group, so a re-run queues nothing twice."""
+        """The summaries due at one moment for one territory (one or several forms): one message to each of its
+        chats. Its key names the event (or every event of the group), so a re-run queues nothing twice."""
         first = group[0]
         chats = await self.chat_repo.for_scope(first.scope_role, str(first.scope_id))
         if not chats:
@@ -187,24 +187,9 @@ class JobRunner:
             return 0
         png = await self._chart(first)
         reply = replace(summary, files=(File("chart.png", png, "photo"),)) if png is not None else summary
-        key = "summaries:" + hashlib.sha1("|".join(sorted(e.key for e in group)).encode()).hexdigest()[:16]
+        key = first.key if len(group) == 1 else \
+            "summaries:" + hashlib.sha1("|".join(sorted(e.key for e in group)).encode()).hexdigest()[:16]
         return await self.messenger.send_bulk([Outgoing(chat.peer_id, reply, f"{key}:{chat.peer_id}")
-                                               for chat in chats])
-
-    async def _summary(self, event: Event, roadmap: Roadmap) -> int:
-        form = next((f for f in roadmap.form if f.id == event.ref), None)
-        if form is None:
-            return 0
-        chats = await self.chat_repo.for_scope(event.scope_role, str(event.scope_id))
-        if not chats:
-            return 0
-        summary = await self.status.summary_for_event(roadmap, form.id, event.occurrence.isoformat(),
-                                                      event.scope_role, event.scope_id)
-        if summary is None:
-            return 0
-        png = await self._chart(event)
-        reply = replace(summary, files=(File("chart.png", png, "photo"),)) if png is not None else summary
-        return await self.messenger.send_bulk([Outgoing(chat.peer_id, reply, f"{event.key}:{chat.peer_id}")
                                                for chat in chats])
 
     async def _chart(self, event: Event) -> bytes | None:
