@@ -25,7 +25,7 @@ from bot.app import App, build_app
 from bot.config import AccessSection, Config, MaxSection, StorageSection, VkSection, file_problem
 from bot.domain.roadmap import RoadmapError
 from bot.views import texts
-from bot.views.format import zone_name
+from bot.views.format import short, zone_name
 from maxemu.emulator import Emulator as MaxEmulator
 from maxemu.server import MaxEmulatorServer
 from vkemu import Emulator, EmulatorServer
@@ -91,6 +91,9 @@ class Console:
         self.user = 100
         self.peer = 100
         self.seen: dict[int, int] = {}
+        self.told: dict[int, int] = {}  # how many of each other person's messages the console has announced
+        self.busy = False  # a command is printing its replies: the watcher waits
+        self.announced_by_clock = False  # :время has just said who else got messages
 
     def prompt(self) -> str:
         user = self.emu.users.get(self.user)
@@ -101,16 +104,52 @@ class Console:
     async def run(self) -> None:
         self.write(HELP)
         self.show_users()
+        self.told = {peer: len(self.emu.delivered(peer)) for peer in self.peers()}
+        watcher = asyncio.create_task(self.watch())
+        try:
+            while True:
+                self.write(self.prompt())
+                line = await self.read_line()
+                if line is None:
+                    return
+                line = line.strip()
+                if not line:
+                    continue
+                self.busy = True
+                try:
+                    if not await self.command(line):
+                        return
+                finally:
+                    if self.announced_by_clock:  # «Пришло и другим» has named them: no second line each
+                        self.told.update({peer: len(self.emu.delivered(peer)) for peer in self.peers()})
+                        self.announced_by_clock = False
+                    self.busy = False
+        finally:
+            watcher.cancel()
+
+    async def watch(self, every: float = 0.5) -> None:
+        """Messages that come while nobody types (the scheduler's reminders, a summary in the chat): the current
+        person's are printed at once, another's announced in a line — one had seen them only after typing as them."""
         while True:
-            self.write(self.prompt())
-            line = await self.read_line()
-            if line is None:
-                return
-            line = line.strip()
-            if not line:
+            await asyncio.sleep(every)
+            if self.busy:
                 continue
-            if not await self.command(line):
-                return
+            news = []
+            for peer in self.peers():
+                count = len(self.emu.delivered(peer))
+                if peer == self.peer and count > self.seen.get(peer, 0):
+                    news.append(peer)
+                elif peer != self.peer and count > max(self.told.get(peer, 0), self.seen.get(peer, 0)):
+                    first = self.emu.delivered(peer)[-1].text.split("\n", 1)[0]
+                    where = ":chat" if peer == self.chat_peer else f":as {peer}"
+                    self.write(f"\n· {self.name_of(peer)}: новое сообщение «{short(first, 60)}» (посмотреть — {where})")
+                    self.told[peer] = count
+                    news.append(peer)
+            if self.peer in news:
+                self.write("")
+                self.print_new()
+            if news:
+                self.write(self.prompt())
 
     def show_users(self) -> None:
         self.write("Пользователи:")
@@ -196,6 +235,7 @@ class Console:
                   if peer != self.peer and (n := len(self.emu.delivered(peer)) - counts.get(peer, 0)) > 0]
         if others:
             self.write("Пришло и другим: " + ", ".join(others) + " (посмотреть — :as ID или :chat).")
+            self.announced_by_clock = True
 
     def peers(self) -> list[int]:
         return [vk_id for vk_id, *_ in DEMO_PEOPLE] + [self.chat_peer]
@@ -228,6 +268,10 @@ class Console:
                 count, last_change = now_count, loop.time()
             elif now_count > self.seen.get(self.peer, 0) and loop.time() - last_change > quiet:
                 break
+        self.print_new()
+
+    def print_new(self) -> None:
+        """The current peer's messages not yet printed, with their buttons."""
         for msg in self.emu.delivered(self.peer)[self.seen.get(self.peer, 0):]:
             self.write("бот: " + msg.text.replace("\n", "\n     "))
             for att in msg.attachments:

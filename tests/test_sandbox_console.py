@@ -1,0 +1,64 @@
+"""The sandbox's console as a person at it sees it: what comes while nobody types is shown as it arrives."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.sandbox import Console
+
+CHAT = 2_000_000_001
+
+
+@dataclass
+class Shown:
+    text: str
+    attachments: list = field(default_factory=list)
+    keyboard: dict | None = None
+
+    def labels(self) -> list[str]:
+        return []
+
+
+class Room:
+    """Only what the console reads of an emulator: who got which messages."""
+
+    def __init__(self) -> None:
+        self.users: dict = {}
+        self.record: dict[int, list[Shown]] = {}
+
+    def delivered(self, peer: int) -> list[Shown]:
+        return self.record.setdefault(peer, [])
+
+
+async def test_messages_arriving_while_nobody_types_are_shown() -> None:
+    room = Room()
+    room.record[201] = [Shown("Здравствуйте! старое")]  # before the console started: not announced again
+    out: list[str] = []
+    done = asyncio.Event()
+
+    async def read_line() -> str | None:
+        await done.wait()
+        return None
+
+    console = Console(None, room, read_line, out.append, CHAT)  # type: ignore[arg-type]
+    task = asyncio.create_task(console.run())
+    await asyncio.sleep(0.2)
+    # the scheduler sends: a reminder to another person, a summary to the chat, a reminder to the one at the console
+    room.record[201].append(Shown("Напоминание: отчёт «Еженедельный мониторинг» нужно сдать сегодня\nЭто займёт"))
+    room.record.setdefault(CHAT, []).append(Shown("Сводка «Еженедельный мониторинг» за период до 20.10.2023"))
+    room.record.setdefault(100, []).append(Shown("Напоминание на сегодня, 20.10:\nПункты дорожной карты:"))
+    await asyncio.sleep(1.2)
+    # what one read as a person is not announced again once the console writes as another
+    console.seen[202] = len(room.delivered(202)) + 1
+    room.record.setdefault(202, []).append(Shown("Отчёт принят: уже прочитано"))
+    await asyncio.sleep(0.8)
+    done.set()
+    await task
+    text = "\n".join(out)
+    assert "Анна Петрова (201): новое сообщение «Напоминание: отчёт «Еженедельный мониторинг» нужно сдать…»" \
+           " (посмотреть — :as 201)" in text, text
+    assert "беседа координаторов: новое сообщение «Сводка «Еженедельный мониторинг»" in text and ":chat)" in text
+    assert "бот: Напоминание на сегодня, 20.10:" in text  # the console's own person: printed whole, at once
+    assert "старое" not in text and "уже прочитано" not in text
+    assert text.count("новое сообщение") == 2  # each announced once
