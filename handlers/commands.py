@@ -117,7 +117,9 @@ async def status(ctx: Context) -> None:
     """/status [запрос], or a choice pressed among several matches (its query in the button)."""
     pressed = ctx.incoming.args.get("q") if ctx.incoming.command == "status" else None
     query = pressed if isinstance(pressed, str) else ctx.argument
-    await ctx.show(await ctx.services.status.for_actor(ctx.actor, query[:200], ctx.now))
+    # «Все цели» under an organization's card: the same card whole (only the presser's own views, as always)
+    full = ctx.incoming.command == "status" and ctx.incoming.args.get("all") == 1
+    await ctx.show(await ctx.services.status.for_actor(ctx.actor, query[:200], ctx.now, full=full))
 
 
 async def chart(ctx: Context) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.views.message import File, split_text
+from bot.views.message import File, split_text, typeset
 
 from .db import Database, iso, utcnow
 
@@ -226,9 +226,9 @@ class OutboxRepo:
 
 def compose_rows(peer_id: int, text: str, keyboard: str | None, files: tuple[File, ...], dedup_key: str | None,
                  secret: bool, limit: int) -> list[OutMessage]:
-    """One message as outbox rows: split to the messenger's length between lines, keyboard and files on the
+    """One message as outbox rows: nested quotes set right (typeset), split to the messenger's length between lines, keyboard and files on the
     last part; a job's key numbered per part, so a re-run adds none of them."""
-    parts = split_text(text, limit) if text else [""]
+    parts = split_text(typeset(text), limit) if text else [""]
     attached = tuple(OutFile("photo" if f.kind == "photo" else "document", f.name, f.data) for f in files)
     out = []
     for i, part in enumerate(parts):

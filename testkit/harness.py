@@ -119,7 +119,7 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
                                  requests_per_second=20 if live else 0),
                     max=MaxSection(api_url=max_server.api_url) if max_server else None,
                     storage=StorageSection(path=str(tmp_path / "bot.sqlite3")),
-                    access=AccessSection(owners=[OWNER]))
+                    access=AccessSection(owners=[OWNER], max_owners=[OWNER] if with_max else []))
     clock = Clock()
     api, open_file = None, None
     if server is None:

@@ -145,7 +145,9 @@ class Totals:
     unanswered: list[str] = field(default_factory=list)
     ticks: int = 0
     summaries: dict[tuple[int, date], str] = field(default_factory=dict)  # (chat, period) -> text
-    overdue: dict[tuple[int, str, date], list[str]] = field(default_factory=dict)  # (peer, item, occ) -> texts
+    # (peer, item, occ) -> the names each notice listed as not confirmed
+    overdue: dict[tuple[int, str, date], list[frozenset[str]]] = field(default_factory=dict)
+    daily: Counter = field(default_factory=Counter)  # (peer, local day) -> reminder messages
     confirmed: set[tuple[str, str, str, date]] = field(default_factory=set)  # role, scope, item, occ
 
 
@@ -154,11 +156,47 @@ def category(text: str) -> str:
         return "form_reminder"
     if text.startswith("Напоминание по дорожной карте"):
         return "item_reminder"
+    if text.startswith("Напоминание на "):
+        return "reminders"  # several things due, one message
     if text.startswith("Сводка"):
         return "summary"
-    if text.startswith("Просрочен пункт"):
+    if text.startswith(("Просрочен пункт", "Просрочены пункты")):
         return "overdue"
     return "other"
+
+
+_FORM = re.compile(r"«(.+?)» за период до (\d\d\.\d\d\.\d{4})")
+
+
+def asks(text: str) -> list[tuple[str, str, date | None]]:
+    """What a reminder asks, one thing it names after another: ("form", title, period due) and ("item", item id,
+    None), from a single reminder or a list of several."""
+    kind = category(text)
+    if kind == "form_reminder":
+        found = _FORM.search(text)
+        return [("form", found[1], datetime.strptime(found[2], "%d.%m.%Y").date())]
+    if kind == "item_reminder":
+        return [("item", re.match(r"Напоминание по дорожной карте: пункт (\S+) «", text)[1], None)]
+    if kind != "reminders":
+        return []
+    out: list[tuple[str, str, date | None]] = []
+    section = ""
+    for line in text.splitlines()[1:]:
+        if line.endswith(":"):
+            section = line
+        elif section == texts.REMIND_LIST_FORMS and (found := _FORM.search(line)):
+            out.append(("form", found[1], datetime.strptime(found[2], "%d.%m.%Y").date()))
+        elif section == texts.REMIND_LIST_ITEMS and (found := re.match(r"п\. (\d+(?:\.\d+)*)\D*? «", line)):
+            out.append(("item", found[1], None))
+    return out
+
+
+def overdue_lines(text: str) -> list[tuple[str, date, list[str]]]:
+    """(item id, due, the names not confirmed) of each item an overdue notice names."""
+    out = []
+    for found in re.finditer(r"(?:Просрочен пункт|^• п\.) (\S+) «.*?» \(срок (\d\d\.\d\d\.\d{4})\)\. Не подтвердили: (.+)", text, re.M):
+        out.append((found[1], datetime.strptime(found[2], "%d.%m.%Y").date(), found[3].split("; ")))
+    return out
 
 
 class Season:
@@ -307,6 +345,14 @@ class Season:
             seen = self._seen.get(peer, 0)
             for m in messages[seen:]:
                 cat = category(m.text)
+                asked = asks(m.text)
+                if asked:  # a reminder: counted by what it asks, one form or item at a time, and by day
+                    self.totals.daily[(peer, self.h.clock.now.astimezone(self.munis[0].tz).date())] += 1
+                    for kind, _ref, _due in asked:
+                        self.totals.pushed[(peer, f"{kind}_reminder")] += 1
+                    if any(kind == "item" for kind, _ref, _due in asked):
+                        reactions.append((peer, m))
+                    continue
                 self.totals.pushed[(peer, cat)] += 1
                 if cat == "summary":
                     period = datetime.strptime(re.search(r"за период до (\d\d\.\d\d\.\d{4})", m.text)[1],
@@ -314,11 +360,8 @@ class Season:
                     key = (peer, period)
                     self.totals.summaries[key] = self.totals.summaries.get(key, "") + m.text
                 elif cat == "overdue":
-                    item = re.match(r"Просрочен пункт (\S+) ", m.text)[1]
-                    due = datetime.strptime(re.search(r"\(срок (\d\d\.\d\d\.\d{4})\)", m.text)[1], "%d.%m.%Y")
-                    self.totals.overdue.setdefault((peer, item, due.date()), []).append(m.text)
-                elif cat == "item_reminder":
-                    reactions.append((peer, m))
+                    for item, due, names in overdue_lines(m.text):
+                        self.totals.overdue.setdefault((peer, item, due), []).append(frozenset(names))
             self._seen[peer] = len(messages)
         for peer, m in reactions:
             await self._maybe_confirm(peer, m)
@@ -327,10 +370,15 @@ class Season:
         self._seen = {peer: len(msgs) for peer, msgs in self.h.emu.record.items()}
 
     async def _maybe_confirm(self, peer: int, m) -> None:
-        button = next(b for b in m.buttons() if b.get("label") == texts.ITEM_DONE_BUTTON)
-        payload = button["payload"]
-        if isinstance(payload, str):
-            payload = json.loads(payload)
+        """Press each item's button under a reminder as the confirm plan says."""
+        for button in m.buttons():
+            payload = button.get("payload")
+            if isinstance(payload, str):
+                payload = json.loads(payload)
+            if isinstance(payload, dict) and payload.get("cmd") == "item":
+                await self._confirm_item(peer, m, payload)
+
+    async def _confirm_item(self, peer: int, m, payload: dict) -> None:
         occ = date.fromisoformat(payload["occ"])
         key = (payload["role"], payload["scope"], payload["item"], occ)
         choice = self.confirm_plan[key]
@@ -403,12 +451,17 @@ class Season:
             if s.behaviour != "missing":
                 _, before, at = BEHAVIOURS[s.behaviour]
                 sent_at = datetime.combine(period - timedelta(days=before), at, muni.tz)
-            day = prev_working(period)
-            for at in REMIND_AT:
-                instant = datetime.combine(day, at, muni.tz)
-                if sent_at is None or sent_at > instant:
-                    n += 1
+            # one reminder a day, at the form's first time; the 15:00 one goes with it
+            if sent_at is None or sent_at > datetime.combine(prev_working(period), REMIND_AT[0], muni.tz):
+                n += 1
         return n
+
+    @staticmethod
+    def reminder_moment(day: date, tz: ZoneInfo) -> datetime:
+        """When a day's one reminder goes: with the weekly form's first reminder on its days, else at the items'
+        time."""
+        form_days = {prev_working(p) for p in PERIODS}
+        return datetime.combine(day, REMIND_AT[0] if day in form_days else ITEM_REMIND_AT, tz)
 
     def item_reminder_days(self, occ: date) -> list[date]:
         return sorted({prev_working(occ - timedelta(days=n)) for n in ITEM_DAYS_BEFORE})
@@ -419,8 +472,7 @@ class Season:
             if role not in responsible:
                 continue
             for occ in occurrences:
-                days = [d for d in self.item_reminder_days(occ)
-                        if datetime.combine(d, ITEM_REMIND_AT, muni.tz) < end]
+                days = [d for d in self.item_reminder_days(occ) if self.reminder_moment(d, muni.tz) < end]
                 choice = self.confirm_plan.get((role, scope, item, occ))
                 if choice is None:
                     continue  # not this unit's item (item 2 and the authority-type organizations)
@@ -494,8 +546,10 @@ class Season:
             expected[(muni.chat, "summary")] = len(PERIODS)
             for key, notices in self.expected_overdue(muni, end).items():
                 overdue[key] += notices
-        for (peer, _item, _occ), notices in overdue.items():
-            expected[(peer, "overdue")] += len(notices)
+        # the notices of one morning reach a peer as one message
+        mornings = {(peer, next_working(occ + timedelta(days=1))) for peer, _item, occ in overdue}
+        for peer, _day in mornings:
+            expected[(peer, "overdue")] += 1
         got = Counter({k: v for k, v in totals.pushed.items() if v})
         for key in sorted(set(got) | set(+expected)):
             if got[key] != expected[key]:
@@ -504,7 +558,7 @@ class Season:
         for key in sorted(set(totals.overdue) ^ set(overdue)):
             problems.append(f"overdue notice {key}: {'unexpected' if key in totals.overdue else 'missing'}")
         for key, notices in overdue.items():
-            listed = [frozenset(t.split("Не подтвердили: ", 1)[1].split("; ")) for t in totals.overdue.get(key, [])]
+            listed = totals.overdue.get(key, [])
             if sorted(map(sorted, listed)) != sorted(map(sorted, notices)):
                 problems.append(f"overdue notices {key} list {listed}, expected {notices}")
         # every weekly summary carries the coverage and percentages computed here
@@ -514,15 +568,16 @@ class Season:
                 for line in self.expected_summary(muni, period).values():
                     if line not in text:
                         problems.append(f"summary {muni.name} {period}: no line {line!r}")
-        # nothing was sent twice: each delivery to a peer has its own random_id; no push repeats (the two form
-        # reminders of a day read alike, a third would be a repeat)
+        # one reminder message a person a day
+        problems += [f"{peer}: {n} reminders on {day}" for (peer, day), n in totals.daily.items() if n > 1]
+        # nothing was sent twice: each delivery to a peer has its own random_id; no push repeats
         deliveries = [m for msgs in h.emu.record.values() for m in msgs]
         # (random_id is what VK deduplicates a peer's messages by; across peers a repeat is a coincidence)
         if len({(m.peer_id, m.random_id) for m in deliveries}) != len(deliveries):
             problems.append("a random_id was delivered twice to one peer")
         pushes = Counter((m.peer_id, m.text) for m in deliveries if category(m.text) != "other")
         for (peer, text), n in pushes.items():
-            if n > (len(REMIND_AT) if category(text) == "form_reminder" else 1):
+            if n > 1:
                 problems.append(f"{peer} got {n} times: {text[:80]} … {text[80:200]}")
         # what is stored: one submission per organization and period, the last value, the late flag
         repo = h.app.repos.reports

@@ -265,7 +265,8 @@ async def test_percent_is_a_weighted_average_and_choices_are_counted(region: Har
     # a number is summed like a count: 200,5 Mbit/s over 40 classrooms (school 3 has none: not divided by)
     assert "Скорость на кабинет (наблюдение): 401,0\u00a0%" in status
     # the texts and links are not summed, but each organization's own view shows its answers
-    own = await h.text(810, "/status")
+    await h.text(810, "/status")  # one phone screen: the answers are under «Все цели»
+    own = (await h.press(810, texts.BTN_ALL_TARGETS))[-1].text
     assert "• Есть ли Wi-Fi во всех учебных кабинетах?: да" in own
     assert "• Что мешает работе в Сферуме? Опишите коротко.: пропущено" in own
 

@@ -24,7 +24,8 @@ ADMIN, MUNI, REGION, NEWCOMER = 701, 702, 703, 704
 DEPTH = 3
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 # What must never answer a button the bot itself offered.
-REFUSALS = (texts.UNKNOWN, texts.NOT_ALLOWED, texts.ERROR, "Не нашёл", texts.REPORT_NOT_ADMIN)
+REFUSALS = (texts.UNKNOWN, texts.NOT_ALLOWED, texts.ERROR, "Не нашёл", texts.REPORT_NOT_ADMIN,
+            texts.FORM_NOT_NUMBER, texts.FORM_NOT_WHOLE)  # (a form taking a menu button for its answer)
 
 
 @dataclass

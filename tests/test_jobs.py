@@ -52,18 +52,22 @@ async def test_tick_grace_window_and_idempotence(harness: Harness):
     await register(h, 610, "organization", SCHOOL_1)
     jobs = h.app.services.jobs
     await h.app.repos.jobs.set_last_tick(datetime(2023, 10, 19, 20, 0, tzinfo=UTC))
-    # the bot was down all morning; it starts at 12:00 UTC (17:00 local): the 10:00 reminder (05:00 UTC)
-    # is older than the 6-hour grace window and is skipped, and so is item 8's 09:00 reminder (a week before
-    # the first school quarter ends on 27 October); the 15:00 one (10:00 UTC) runs once
-    result = await jobs.tick(datetime(2023, 10, 20, 12, 0, tzinfo=UTC))
+    # the bot was down all morning; it starts at 09:00 UTC (14:00 local). The day's one reminder went at the form's
+    # first time, 10:00 (05:00 UTC), with the 15:00 one and item 8's reminder (a week before the first school
+    # quarter ends on 27 October) folded into it: 4 hours late, inside the 6-hour grace window, it runs once
+    result = await jobs.tick(datetime(2023, 10, 20, 9, 0, tzinfo=UTC))
     await h.settle()
-    assert (result.ran, result.skipped) == (1, 2)
+    assert (result.ran, result.skipped) == (3, 0)
     reminders = [m for m in h.emu.delivered(610) if m.text.startswith("Напоминание")]
     assert len(reminders) == 1
-    again = await jobs.tick(datetime(2023, 10, 20, 12, 1, tzinfo=UTC))
+    again = await jobs.tick(datetime(2023, 10, 20, 9, 1, tzinfo=UTC))
     await h.settle()
     assert (again.ran, again.skipped, again.queued) == (0, 0, 0)
     assert len([m for m in h.emu.delivered(610) if m.text.startswith("Напоминание")]) == 1
+    # down from the evening before until 12:00 UTC (17:00 local): the day's reminder is 7 hours old and skipped
+    await h.app.repos.jobs.set_last_tick(datetime(2023, 10, 26, 20, 0, tzinfo=UTC))
+    late = await jobs.tick(datetime(2023, 10, 27, 12, 0, tzinfo=UTC))
+    assert late.ran == 0 and late.skipped >= 2 and late.queued == 0
 
 
 async def test_summary_fires_to_the_bound_chat_with_exact_figures(harness: Harness):
@@ -104,13 +108,16 @@ async def test_item_reminders_confirmation_and_overdue(harness: Harness):
     await register(h, 631, "organization", SCHOOL_2)
     await register(h, 632, "municipality", await muni(h), "Ольга", "Смирнова")
     # item 3 (municipality and organizations, due Tuesday 31 October 2023): 3 days before = Sat 28 -> Fri 27,
-    # which is 4 days before the due day and says so
-    h.clock.now = datetime(2023, 10, 27, 4, 0, tzinfo=UTC)
-    await run(h, "item-reminders", datetime(2023, 10, 27, 4, 0, tzinfo=UTC))  # 09:00 local
+    # which is 4 days before the due day and says so. A Friday: it goes with the weekly form's reminder at 10:00
+    h.clock.now = datetime(2023, 10, 27, 5, 0, tzinfo=UTC)
+    await run(h, "item-reminders", datetime(2023, 10, 27, 5, 0, tzinfo=UTC))  # 10:00 local
     reminder = [m for m in h.emu.delivered(630) if "пункт 3 " in m.text]
     assert len(reminder) == 1 and "срок во вторник, 31.10." in reminder[0].text
     assert reminder[0].labels() == [texts.ITEM_DONE_BUTTON] and reminder[0].keyboard["inline"]
-    assert any("пункт 3 " in m.text for m in h.emu.delivered(632))  # the municipality is responsible too
+    # the municipality is responsible too; its coordinator's item 8 is due that day: one message for both
+    told = h.emu.delivered(632)[-1]
+    assert told.text.startswith("Напоминание на сегодня, 27.10:") and "\nп. 3 «" in told.text, told.text
+    assert "\nп. 8 «" in told.text and told.labels() == ["✓ п. 8", "✓ п. 3"]
     # the school presses "Выполнено" (a callback button): asked first, marked on «Да, выполнено»
     await h.press(630, texts.ITEM_DONE_BUTTON)
     assert h.emu.event_answers[-1]["user_id"] == 630
@@ -226,12 +233,12 @@ async def test_a_reminder_moved_before_a_weekend_deadline_does_not_say_today(har
     m = int(await muni(h))
     friday = Event("form_reminder", datetime(2023, 12, 29, 5, 0, tzinfo=UTC), "ntgo-sferum-2023", "weekly",
                    date(2023, 12, 31), "municipality", m, "10:00")
-    await h.app.services.jobs.run_event(friday)
+    await h.app.services.jobs.run_events([friday])
     await h.settle()
     assert "нужно сдать в воскресенье, 31.12 — МАОУ СОШ № 1." in h.emu.delivered(640)[-1].text
     early = Event("form_reminder", datetime(2023, 12, 29, 19, 30, tzinfo=UTC), "ntgo-sferum-2023", "weekly",
                   date(2023, 12, 30), "municipality", m, "00:30")  # 00:30 on the 30th in Yekaterinburg
-    await h.app.services.jobs.run_event(early)
+    await h.app.services.jobs.run_events([early])
     await h.settle()
     assert "нужно сдать сегодня, 30.12 — МАОУ СОШ № 1." in h.emu.delivered(640)[-1].text
 
@@ -248,3 +255,32 @@ async def test_holders_of_many_scopes_in_one_ask(harness: Harness) -> None:
     assert set(found) == {SCHOOL_1, SCHOOL_2}
     for org in (SCHOOL_1, SCHOOL_2):
         assert found[org] == await people.holders("organization", org)
+
+
+async def test_a_days_reminders_are_one_message_with_a_button_for_each(harness: Harness) -> None:
+    """An admin of two schools and an item due for one of them, all on Friday 27.10: one message at 10:00 — both
+    reports, numbered, each school named, the item by its roadmap number — and each button does its own thing."""
+    h = harness
+    await register(h, 660, "organization", SCHOOL_1)
+    await register(h, 660, "organization", SCHOOL_2)
+    h.clock.now = datetime(2023, 10, 27, 5, 0, tzinfo=UTC)
+    result = await h.app.services.jobs.tick(h.clock.now)
+    await h.settle()
+    assert result.queued >= 1
+    got = [m for m in h.emu.delivered(660) if m.text.startswith("Напоминание")]
+    assert len(got) == 1, [m.text for m in got]
+    text = got[0].text
+    assert text.startswith("Напоминание на сегодня, 27.10:\nОтчёты:\n"), text
+    assert "1. «Еженедельный мониторинг Сферума» за период до 27.10.2023 — сдать сегодня, 27.10 — МАОУ СОШ № 1" in text
+    assert "2. «Еженедельный мониторинг Сферума» за период до 27.10.2023 — сдать сегодня, 27.10 — МАОУ СОШ № 2" in text
+    # item 3 (schools too, due Tuesday 31.10), once for each school: a letter tells them apart
+    assert "\nп. 3а «" in text and "\nп. 3б «" in text and "срок во вторник, 31.10 — МАОУ СОШ № 1" in text
+    assert got[0].labels() == ["Сдать отчёт 1", "Сдать отчёт 2", "✓ п. 3а", "✓ п. 3б"]
+    # a second tick at the same moment sends nothing more
+    assert (await h.app.services.jobs.tick(h.clock.now)).queued == 0
+    # each button: the second school's report opens; the item asks before it marks
+    opened = (await h.press(660, "Сдать отчёт 2"))[-1].text
+    assert "МАОУ СОШ № 2" in opened and "Вопрос 1 из 2" in opened, opened
+    await h.say(660, texts.BTN_CANCEL)
+    asked = (await h.press(660, "✓ п. 3б"))[-1].text
+    assert asked.startswith("Отметить пункт 3") and "МАОУ СОШ № 2" in asked, asked

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.views import texts
 from testkit.harness import DEMO_CSV, ROOT, Harness, register, start_harness, stop_harness
-from testkit.season import category, next_working, prev_working
+from testkit.season import asks, category, next_working, prev_working
 
 REGION_2025 = ROOT / "tests" / "fixtures" / "region-2025.toml"
 TZ = ZoneInfo("Asia/Yekaterinburg")
@@ -84,12 +84,11 @@ def answer(org: str, question: str, due: date) -> str:
     return next(value for start, value in rules if start in question)
 
 
-async def report(h: Harness, admin: int, org: str, reminder) -> None:
-    """Press the reminder's own «Сдать отчёт» and answer every question until «Отчёт принят»."""
-    button = next(b for b in reminder.buttons() if b.get("label") == texts.REMIND_FORM_BUTTON)
+async def report(h: Harness, admin: int, org: str, button: dict) -> None:
+    """Press a reminder's «Сдать отчёт» button and answer every question until «Отчёт принят»."""
     payload = button["payload"] if isinstance(button["payload"], str) else json.dumps(button["payload"])
-    due = datetime.strptime(re.search(r"(\d\d\.\d\d\.\d{4})", reminder.text)[1], "%d.%m.%Y").date()
     replies = await h.say(admin, button["label"], payload=payload)
+    due = datetime.strptime(re.search(r"период до (\d\d\.\d\d\.\d{4})", replies[-1].text)[1], "%d.%m.%Y").date()
     for _ in range(12):
         text = replies[-1].text
         if "Проверьте ответы" in text:
@@ -117,7 +116,9 @@ async def test_half_a_year_of_a_regional_roadmap(tmp_path, schema) -> None:
         await stop_harness(h)
 
 
-async def run_half_year(h: Harness) -> None:
+async def set_up_region(h: Harness) -> tuple[dict, dict[int, str], int, int]:
+    """The directory and the plan loaded, an admin for every organization, the silent school's municipal
+    coordinator with the bound chat: (organizations, admins, coordinator, chat). bench/nagging.py starts so too."""
     h.clock.now = datetime(2025, 1, 10, 6, 0, tzinfo=UTC)
     await h.app.services.catalog.import_directory(directory(), "region.csv")
     await h.app.services.catalog.load_roadmap(REGION_2025.read_text(encoding="utf-8"), "region-2025.toml")
@@ -132,8 +133,14 @@ async def run_half_year(h: Harness) -> None:
     chat = h.emu.add_chat([coordinator])
     await h.settle()
     assert (await h.say(coordinator, f"{h.emu.mention()} /bind", peer_id=chat))[-1].text.startswith("Беседа привязана")
+    return orgs, admins, coordinator, chat
+
+
+async def run_half_year(h: Harness) -> None:
+    orgs, admins, coordinator, chat = await set_up_region(h)
     seen = {peer: len(msgs) for peer, msgs in h.emu.record.items()}
     pushed: Counter = Counter()
+    daily: Counter = Counter()  # (peer, day) -> reminder messages
     summaries: dict[tuple[str, date], str] = {}
     under: dict = {}  # the summaries' messages, with their buttons
     day = START
@@ -148,22 +155,29 @@ async def run_half_year(h: Harness) -> None:
             for peer, msgs in h.emu.record.items():
                 for m in msgs[seen.get(peer, 0):]:
                     kind = category(m.text)
+                    asked = asks(m.text)
+                    if asked:  # a reminder: one message a day, counted by what it asks
+                        daily[(peer, day)] += 1
+                        for what, _ref, _due in asked:
+                            pushed[(peer, f"{what}_reminder")] += 1
+                        if admins.get(peer) not in (None, SILENT):
+                            reminders += [(peer, b) for b in m.buttons()
+                                          if b.get("label", "").startswith(texts.REMIND_FORM_BUTTON)]
+                        continue
                     pushed[(peer, kind)] += 1
                     if kind == "summary":
                         title = re.match(r"Сводка «(.+?)» за период до (\S+)", m.text)
                         summaries[(title[1], datetime.strptime(title[2], "%d.%m.%Y").date())] = m.text
                         under[(title[1], datetime.strptime(title[2], "%d.%m.%Y").date())] = m
-                    elif kind == "form_reminder" and admins.get(peer) not in (None, SILENT):
-                        reminders.append((peer, m))
                 seen[peer] = len(msgs)
             # the admins answer at 12:00 local, after the 10:00 reminders
             h.clock.now = datetime.combine(day, time(12, 0), TZ).astimezone(UTC)
-            for peer, m in reminders:
-                await report(h, peer, admins[peer], m)
+            for peer, button in reminders:
+                await report(h, peer, admins[peer], button)
             seen = {peer: len(msgs) for peer, msgs in h.emu.record.items()}
         day += timedelta(days=1)
 
-    problems = []
+    problems = [f"{peer}: {n} reminders on {d}" for (peer, d), n in daily.items() if n > 1]
     # form reminders: one per period of each form that asks the organization's type, nothing outside from/until
     for admin, org in admins.items():
         expected = sum(len(dues) for dues, types in FORMS.values() if orgs[org].type in types)
@@ -188,7 +202,7 @@ async def run_half_year(h: Harness) -> None:
         problems.append(f"coordinator: {pushed[(coordinator, 'item_reminder')]} item reminders, expected {expected_items}")
     # overdue notices of the municipality's own items go to the region's coordinators (none registered), those
     # of the organizations' items to the bound chat: one per occurrence passed, with its next working day inside
-    item_reminders = [m.text[:100] for m in h.emu.record[coordinator] if category(m.text) == "item_reminder"]
+    item_reminders = [m.text[:100] for m in h.emu.record[coordinator] if asks(m.text)]
     assert not problems, "\n".join(problems + item_reminders)
 
     # the last enrolment summary: shares of everyone over the directory's baselines (the silent school adds its

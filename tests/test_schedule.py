@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.domain.models import Municipality, Region
 from bot.domain.roadmap import parse_roadmap
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NTGO = parse_roadmap((ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8"), "n.toml")
 SVERDLOVSK = Municipality(1, 1, "Нижнетуринский ГО", "Asia/Yekaterinburg")
 REGIONS = {1: "Свердловская область"}
+SVERDLOVSK_TZ = ZoneInfo("Asia/Yekaterinburg")
 
 
 def test_russian_production_calendar():
@@ -43,8 +45,11 @@ def test_form_events_in_two_time_zones():
     events = plan([rm], [SVERDLOVSK, moscow], REGIONS, datetime(2023, 10, 20, tzinfo=UTC),
                   datetime(2023, 10, 21, tzinfo=UTC), ItemSettings(), "Europe/Moscow")
     reminders = [(e.scope_id, e.instant) for e in events if e.kind == "form_reminder"]
-    assert reminders == [(1, datetime(2023, 10, 20, 5, tzinfo=UTC)), (2, datetime(2023, 10, 20, 7, tzinfo=UTC)),
-                         (1, datetime(2023, 10, 20, 10, tzinfo=UTC)), (2, datetime(2023, 10, 20, 12, tzinfo=UTC))]
+    # 10:00 and 15:00 local in each zone; a person gets one reminder a day, so the 15:00 one goes at 10:00 with it
+    assert sorted((e.scope_id, e.detail, e.instant) for e in events if e.kind == "form_reminder") == [
+        (1, "10:00", datetime(2023, 10, 20, 5, tzinfo=UTC)), (1, "15:00", datetime(2023, 10, 20, 5, tzinfo=UTC)),
+        (2, "10:00", datetime(2023, 10, 20, 7, tzinfo=UTC)), (2, "15:00", datetime(2023, 10, 20, 7, tzinfo=UTC))]
+    assert reminders[:2] == [(1, datetime(2023, 10, 20, 5, tzinfo=UTC))] * 2
     region_summary = [e for e in events if e.kind == "form_summary" and e.scope_role == "region"]
     # the region's summary waits for its westernmost municipality: 18:00 Moscow
     assert [e.instant for e in region_summary] == [datetime(2023, 10, 20, 15, tzinfo=UTC)]
@@ -73,7 +78,31 @@ def test_item_reminders_and_overdue_notice():
     days = sorted({(e.kind, e.detail, e.instant.date().isoformat()) for e in item2})
     assert days == [("item_overdue", "", "2023-10-02"), ("item_reminder", "1", "2023-09-29"),
                     ("item_reminder", "3", "2023-09-27"), ("item_reminder", "8", "2023-09-22")]
-    assert all(e.instant.hour == 9 and str(e.instant.tzinfo) == "Asia/Yekaterinburg" for e in item2)
+    # at the items' 09:00 local, except on the weekly form's Fridays: there with the form's reminder at 10:00, one
+    # message a day
+    hours = {e.instant.astimezone(SVERDLOVSK_TZ).date().isoformat(): e.instant.astimezone(SVERDLOVSK_TZ).hour
+             for e in item2}
+    assert hours == {"2023-09-22": 10, "2023-09-27": 9, "2023-09-29": 10, "2023-10-02": 9}
+
+
+def test_a_day_of_reminders_is_one_moment_in_any_window():
+    """Whatever window a tick looks through, a day's reminders come out at that day's one moment, and only once."""
+    start, end = datetime(2023, 9, 20, tzinfo=UTC), datetime(2023, 10, 3, tzinfo=UTC)
+    settings = ItemSettings((7, 3, 1), time(9, 0))
+    whole = [e for e in plan([NTGO], [SVERDLOVSK], REGIONS, start, end, settings, "Europe/Moscow")
+             if e.kind.endswith("reminder")]
+    pieces = []
+    cut = start
+    while cut < end:  # ticks of 37 minutes: windows that cut days anywhere
+        nxt = min(cut + timedelta(minutes=37), end)
+        pieces += [e for e in plan([NTGO], [SVERDLOVSK], REGIONS, cut, nxt, settings, "Europe/Moscow")
+                   if e.kind.endswith("reminder")]
+        cut = nxt
+    assert sorted(pieces, key=lambda e: e.key) == sorted(whole, key=lambda e: e.key)
+    moments: dict[date, set[datetime]] = {}
+    for e in whole:
+        moments.setdefault(e.instant.astimezone(SVERDLOVSK_TZ).date(), set()).add(e.instant)
+    assert moments and all(len(m) == 1 for m in moments.values())
 
 
 def test_event_keys_are_stable_and_unique():

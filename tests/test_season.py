@@ -19,6 +19,8 @@ async def test_a_season_of_seed_000(harness: Harness):
     assert all(behaviours[b] > 0 for b in ("early", "after_first", "after_second", "corrected", "late", "missing"))
     assert Counter(season.confirm_plan.values()).keys() == {"first", "due_day", "never"}
     assert sum(totals.pushed.values()) > 400 and len(totals.overdue) >= 5 and len(totals.summaries) == 22
+    # a person's reminders: one message a day at most, several things in one when they fall on one day
+    assert totals.daily and max(totals.daily.values()) == 1
     # counts per person and kind, overdue names, summary percentages, no repeats, what is stored
     assert await season.check() == []
 

@@ -520,6 +520,7 @@ async def test_an_export_for_a_day_before_the_plan_names_no_period(harness: Harn
 
 async def test_two_roadmaps_item_blocks_say_whose_they_are(harness: Harness) -> None:
     from bot.views.format import short
+    from bot.views.message import typeset
     from testkit.harness import NTGO_ROADMAP
 
     h = harness
@@ -532,5 +533,5 @@ async def test_two_roadmaps_item_blocks_say_whose_they_are(harness: Harness) -> 
     titles = [rm.roadmap.title for rm in await h.app.services.reports.roadmaps.all()]
     assert len(titles) == 2 and "Вторая карта" in titles
     for title in titles:
-        assert f"Пункты карты «{short(title, 60)}»:" in shown, shown
+        assert typeset(f"Пункты карты «{short(title, 60)}»:") in shown, shown  # its own quotes as „…“
     assert "Пункты дорожной карты:" not in shown

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from bot.domain.periods import periods
 from bot.views import texts
 from bot.views.format import NBSP
-from bot.views.summary import LINE_BUDGET
+from bot.views.summary import LINE_BUDGET, phone_lines
 from testkit.harness import DEMO_CSV, ROOT, Harness, register, start_harness, stop_harness
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -114,9 +114,9 @@ def sources() -> list[str]:
 
 
 def assert_readable(text: str) -> None:
-    """One phone screen; nothing cut inside a word; no number split from its unit."""
-    lines = text.splitlines()
-    assert len(lines) <= LINE_BUDGET, f"{len(lines)} lines:\n{text}"
+    """One phone screen — lines counted as a phone wraps them at 38 characters, not as sent; nothing cut inside a
+    word; no number split from its unit."""
+    assert phone_lines(text) <= LINE_BUDGET, f"{phone_lines(text)} lines on a phone:\n{text}"
     assert len(text) <= 4096
     known = sources()
     for fragment in re.findall(r"«([^«»]*?)…", text):
@@ -168,8 +168,9 @@ async def test_every_button_under_the_summary_answers(tmp_path, schema) -> None:
                 assert got and got[-1].text.strip() or got[-1].attachments, (user, label)
                 assert texts.NOT_ALLOWED not in got[-1].text and texts.VIEW_SCOPE_GONE not in got[-1].text
         missing = await h.text(7100, "/status")
-        # enrolment: two silent organizations and two not yet this week; the first three by name, then a number
-        assert "Не сдали: МАДОУ «Детский сад № 1», МАДОУ «Детский сад № 5», МАОУ СОШ № 1 и ещё 1\n" in missing
+        # three forms on one phone screen leave no room for names: they are one tap away, and it says so
+        assert "Не сдали:" not in missing and missing.endswith(texts.SUMMARY_MORE)
+        # enrolment: two silent organizations and two not yet this week
         who = (await h.press(7100, "Кто не сдал"))[-1].text
         enrolment = who.split("«Подключение к Сферуму», период до 26.05.2025: не сдали 4 из 18\n", 1)[1]
         assert enrolment.split("\n«")[0].splitlines() == [
@@ -318,5 +319,32 @@ async def test_the_items_view_lists_a_name_a_line(tmp_path, schema) -> None:
         big = next(line for line in heads if "п. 2 " in line or "(18)" in line or "(17)" in line)
         block = items.split(big, 1)[1].split("\n• ", 1)[0].splitlines()[1:]
         assert len(block) <= 6 and block[-1].startswith("   – и ещё "), block
+    finally:
+        await stop_harness(h)
+
+
+async def test_a_schools_own_status_fits_one_phone_screen(tmp_path, schema) -> None:
+    """A school's own /status on the 2025-size plan: forms near, the first target with a goal of each, the later
+    form in one line — within 25 lines as a phone wraps them (it had been 78 there); «Все цели» shows the rest."""
+    h, _ = await season(tmp_path, schema)
+    try:
+        await register(h, 7300, "organization", "6624000001")
+        shown = (await h.say(7300, "/status"))[-1]
+        assert phone_lines(shown.text) <= LINE_BUDGET, shown.text
+        assert shown.text.startswith("МАОУ СОШ № 1\n") and "Позже: ещё 1\u00a0форма" in shown.text, shown.text
+        assert "Педагоги школ в Сферуме" not in shown.text and shown.text.endswith(texts.STATUS_ORG_MORE)
+        assert shown.labels() == [texts.BTN_ALL_TARGETS]
+        whole = (await h.press(7300, texts.BTN_ALL_TARGETS))[-1].text
+        assert "• Педагоги школ в Сферуме: 100,0" in whole and "Позже" in whole and texts.STATUS_ORG_MORE not in whole
+        # an admin of two organizations: both on one screen together, one «Все цели»
+        await register(h, 7300, "organization", "6624000011")
+        both = (await h.say(7300, "/status"))[-1]
+        assert "МАОУ СОШ № 1" in both.text and "МАУ ДО «ДЮСШ»" in both.text
+        assert phone_lines(both.text) <= LINE_BUDGET + 1, both.text  # (the blank line between the two)
+        assert both.labels() == [texts.BTN_ALL_TARGETS]
+        # a coordinator's card of it: the same budget, «Все цели» beside the buttons to fill or return
+        card = (await h.say(7100, "/status МАОУ СОШ № 1"))[-1]
+        assert phone_lines(card.text) <= LINE_BUDGET and card.labels()[0] == texts.BTN_ALL_TARGETS, card.text
+        assert "Педагоги школ в Сферуме" in (await h.press(7100, texts.BTN_ALL_TARGETS))[-1].text
     finally:
         await stop_harness(h)

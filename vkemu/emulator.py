@@ -847,9 +847,16 @@ class Emulator:
         return None
 
     def _find_button(self, peer_id: int, label: str | int) -> tuple[dict[str, Any], Delivered]:
+        """The newest button so labelled that a person can still press: the current standard keyboard's, or an
+        inline keyboard's under any message (VK keeps those under their messages; only a standard keyboard is
+        replaced by the next one)."""
+        standard_seen = False
         for msg in reversed(self.record.get(peer_id, [])):
             if msg.keyboard is None:
                 continue
+            inline = bool(msg.keyboard.get("inline"))
+            if not inline and standard_seen:
+                continue  # an older standard keyboard: replaced
             actions = msg.buttons()
             if isinstance(label, int):
                 if 0 <= label < len(actions):
@@ -858,8 +865,9 @@ class Emulator:
                 for a in actions:
                     if a.get("label") == label:
                         return a, msg
-            if not msg.keyboard.get("inline"):
-                break  # an older standard keyboard was replaced by this one
+            if isinstance(label, int) and not inline:
+                break  # a number names a button of the newest keyboard only
+            standard_seen = standard_seen or not inline
         raise KeyError(f"no button {label!r} on the latest keyboards of {peer_id}")
 
     def press(self, user_id: int, label: str | int, *, peer_id: int | None = None) -> dict[str, Any]:

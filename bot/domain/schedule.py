@@ -7,9 +7,10 @@ running it twice (a replay, a restart) can be recognised and sends nothing new.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -100,11 +101,21 @@ def item_occurrences(item: Item, roadmap: Roadmap) -> list[date]:
 
 def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_names: dict[int, str],
          start: datetime, end: datetime, items: ItemSettings, region_timezone: str) -> list[Event]:
-    """Every event with start < instant <= end, sorted by instant."""
+    """Every event with start < instant <= end, sorted by instant.
+
+    A person gets at most one reminder a day: every reminder of one local day in one time zone (forms' `remind_at`
+    times, items' days before) goes at one moment — the first `remind_at` of the forms due that day, else the items'
+    reminder time — so the job runner sends them together
+    (bot/services/jobs.py, `together`). Reminders are planned a day either side of the window so that the earliest
+    time of a day is found whichever tick's window the day straddles."""
     out: list[Event] = []
+    reminders: list[tuple[str, Event]] = []  # (time zone, event) before their day's instant is settled
 
     def keep(instant: datetime) -> bool:
         return start < instant <= end
+
+    def near(instant: datetime) -> bool:
+        return start - timedelta(days=1) < instant <= end + timedelta(days=1)
 
     for rm in roadmaps:
         covered = [m for m in municipalities if rm.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
@@ -121,9 +132,9 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
                 for tz, group in by_zone.items():
                     for at in form.remind_at:
                         instant = local_instant(remind_day, at, tz)
-                        if keep(instant):
-                            out += [Event("form_reminder", instant, rm.id, form.id, period.due, "municipality",
-                                          t.id, at.strftime("%H:%M")) for t in group]
+                        if near(instant):
+                            reminders += [(tz, Event("form_reminder", instant, rm.id, form.id, period.due,
+                                                     "municipality", t.id, at.strftime("%H:%M"))) for t in group]
                     if form.summary_at is not None:
                         instant = local_instant(period.due, form.summary_at, tz)
                         if keep(instant):
@@ -163,12 +174,21 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
                 for tz, role, scope_ids in zones:
                     for n, day in days.items():
                         instant = local_instant(day, items.remind_at, tz)
-                        if keep(instant):
-                            out += [Event("item_reminder", instant, rm.id, item.id, occurrence, role, sid, str(n))
-                                    for sid in scope_ids]
+                        if near(instant):
+                            reminders += [(tz, Event("item_reminder", instant, rm.id, item.id, occurrence, role,
+                                                     sid, str(n))) for sid in scope_ids]
                     instant = local_instant(overdue_day, items.remind_at, tz)
                     if keep(instant):
                         out += [Event("item_overdue", instant, rm.id, item.id, occurrence, role, sid)
                                 for sid in scope_ids]
+    # The day's moment: its forms' first `remind_at` (the roadmap's own time) when a form is due, else the items' time.
+    first: dict[tuple[str, date], tuple[bool, datetime]] = {}
+    for tz, event in reminders:
+        day = (tz, event.instant.astimezone(ZoneInfo(tz)).date())
+        first[day] = min(first.get(day, (True, event.instant)), (event.kind != "form_reminder", event.instant))
+    for tz, event in reminders:
+        instant = first[(tz, event.instant.astimezone(ZoneInfo(tz)).date())][1]
+        if keep(instant):
+            out.append(replace(event, instant=instant))
     out.sort(key=lambda e: (e.instant, e.key))
     return out

@@ -37,9 +37,11 @@ def max_rows(rows: Buttons) -> Buttons:
 
 def max_keyboard(rows: Buttons, callback: bool) -> str:
     """An `inline_keyboard` attachment (as JSON text, stored in the outbox row) of callback buttons."""
-    extra = IN_PLACE if callback else {}
-    buttons = [[{"type": "callback", "text": short(b.label, LABEL_MAX), "payload": encode_payload(b.command, b.args, **extra)}
-                for b in row] for row in max_rows(rows)]
+    def extra(b: Button) -> dict[str, str]:
+        return IN_PLACE if (callback if b.callback is None else b.callback) else {}
+
+    buttons = [[{"type": "callback", "text": short(b.label, LABEL_MAX),
+                 "payload": encode_payload(b.command, b.args, **extra(b))} for b in row] for row in max_rows(rows)]
     return json.dumps({"type": "inline_keyboard", "payload": {"buttons": buttons}}, ensure_ascii=False)
 
 

@@ -130,12 +130,8 @@ class ItemService:
         # each line and its button carry the roadmap's own item number («п. 2», «✓ п. 2»): a list counted 1, 2, 3
         # beside «Пункт 2», «Пункт 3» had not matched its buttons; an item shown twice (two units, two dates) gets
         # a letter
-        ids = [o.item.id for _, o in shown]
-        marks = {}
+        marks = dict(zip((n for n, _ in shown), item_marks([o.item.id for _, o in shown]), strict=True))
         for n, o in shown:
-            repeated = ids.count(o.item.id) > 1
-            marks[n] = o.item.id + (chr(ord("а") + sum(1 for m, p in shown if m < n and p.item.id == o.item.id))
-                                    if repeated else "")
             lines.append(texts.ITEMS_LINE.format(id=marks[n], title=short(o.item.title, 80), unit=o.unit.scope.name,
                                                  due=fmt_date(o.occurrence),
                                                  overdue=texts.ITEMS_OVERDUE if o.overdue else ""))
@@ -215,6 +211,15 @@ class ItemService:
         if unit is None or not self.is_responsible(item, unit, rm):
             return None
         return rm, item, occ, unit
+
+
+def item_marks(ids: list[str]) -> list[str]:
+    """Each item's number as its line and button show it: the roadmap's own («4»), with a letter where one item
+    is listed twice (two organizations, two dates): «4а», «4б»."""
+    out = []
+    for n, item_id in enumerate(ids):
+        out.append(item_id + (chr(ord("а") + ids[:n].count(item_id)) if ids.count(item_id) > 1 else ""))
+    return out
 
 
 def item_args(rm: Roadmap, item: Item, occurrence: date, scope: Scope) -> dict[str, str]:

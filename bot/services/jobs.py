@@ -13,13 +13,14 @@ from loguru import logger
 from bot.domain.roadmap import Item, Roadmap
 from bot.domain.schedule import Event, ItemSettings, plan
 from bot.domain.scope import Scope
-from bot.services.items import ITEM, item_args
+from bot.services.items import ITEM, item_args, item_marks
 from bot.services.ports import Messenger
 from bot.services.reports import REPORT
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
 from bot.views import texts
-from bot.views.format import due_words, fmt_date
+from bot.views.commands import CommandId
+from bot.views.format import due_words, fmt_date, short
 from bot.views.message import Button, File, Outgoing, Reply
 from storage.chats import ChatRepo
 from storage.directory import DirectoryRepo
@@ -32,21 +33,40 @@ JOB_KINDS = {"form-reminders": "form_reminder", "summaries": "form_summary",
              "item-reminders": "item_reminder", "overdue": "item_overdue"}
 
 
+REMINDERS = ("form_reminder", "item_reminder")
+
+
 def together(events: list[Event]) -> list[list[Event]]:
-    """Events in groups that go out as one message: the summaries of one territory at one moment; every other event
-    alone. Order kept (a group where its first event was)."""
+    """Events in groups that go out as one message to each reader: the summaries of one territory at one moment;
+    the reminders of one moment (the planner puts a local day's reminders at one moment, so a person gets one a
+    day); the overdue notices of one moment. Order kept (a group where its first event was)."""
     groups: list[list[Event]] = []
-    summaries: dict[tuple[str, int, datetime], list[Event]] = {}
+    by_key: dict[tuple, list[Event]] = {}
     for event in events:
-        if event.kind != "form_summary":
-            groups.append([event])
-            continue
-        key = (event.scope_role, event.scope_id, event.instant)
-        if key not in summaries:
-            summaries[key] = []
-            groups.append(summaries[key])
-        summaries[key].append(event)
+        if event.kind == "form_summary":
+            key: tuple = (event.kind, event.scope_role, event.scope_id, event.instant)
+        elif event.kind in REMINDERS:
+            key = ("reminders", event.instant)
+        else:
+            key = (event.kind, event.instant)
+        if key not in by_key:
+            by_key[key] = []
+            groups.append(by_key[key])
+        by_key[key].append(event)
     return groups
+
+
+@dataclass(frozen=True)
+class _Due:
+    """One thing a reminder asks of one person: a form to send for an organization, an item to confirm."""
+
+    what: tuple  # tells two things apart: the same form of the same period for the same organization is one
+    key: str  # the outbox key the reminder had when it was alone (kept, so an upgrade queues nothing twice)
+    occurrence: date
+    unit: str  # the organization's or territory's name
+    alone: Reply  # the message when it is the only thing due
+    line: str  # its line in a message of several, without the organization
+    button: Button  # its button there
 
 
 @dataclass(frozen=True)
@@ -126,46 +146,59 @@ class JobRunner:
         return queued
 
     async def run_events(self, group: list[Event]) -> int:
-        """One event, or summaries of one territory falling due at one moment (see `together`)."""
+        """A group of `together`: summaries, reminders or overdue notices falling due at one moment."""
         if group[0].kind == "form_summary":
             return await self._summaries(group)
-        return await self.run_event(group[0])
-
-    async def run_event(self, event: Event) -> int:
-        roadmap = await self.roadmaps.get(event.roadmap_id)
-        if roadmap is None:
-            return 0
-        if event.kind == "form_reminder":
-            return await self._form_reminder(event, roadmap)
-        if event.kind == "form_summary":
-            return await self._summaries([event])
-        item = next((i for i in roadmap.item if i.id == event.ref), None)
-        if item is None:
-            return 0
-        if event.kind == "item_reminder":
-            return await self._item_reminder(event, roadmap, item)
-        return await self._item_overdue(event, roadmap, item)
+        if group[0].kind in REMINDERS:
+            return await self._reminders(group)
+        return await self._overdue(group)
 
     # -- forms -----------------------------------------------------------------------------
 
-    async def _form_reminder(self, event: Event, roadmap: Roadmap) -> int:
+    async def _reminders(self, group: list[Event]) -> int:
+        """Everything the reminders of one moment ask of each person, as one message: the old single reminder when
+        one thing is due, else a list with a button for each."""
+        wanted: dict[int, dict[tuple, _Due]] = {}
+        for event in group:
+            roadmap = await self.roadmaps.get(event.roadmap_id)
+            if roadmap is None:
+                continue
+            today = await self._local_day(event)
+            found = await self._form_dues(event, roadmap, today) if event.kind == "form_reminder" else \
+                await self._item_dues(event, roadmap, today)
+            for person, due in found:
+                wanted.setdefault(person, {}).setdefault(due.what, due)
+        messages: list[Outgoing] = []
+        for person, dues in wanted.items():
+            if len(dues) == 1:
+                due = next(iter(dues.values()))
+                messages.append(Outgoing(person, due.alone, due.key))
+                continue
+            reply = reminder_list(list(dues.values()), await self._local_day(group[0]))
+            messages.append(Outgoing(person, reply, f"reminders:{group[0].instant.isoformat()}:{person}"))
+        return await self.messenger.send_bulk(messages) if messages else 0
+
+    async def _form_dues(self, event: Event, roadmap: Roadmap, today: date) -> list[tuple[int, _Due]]:
         form = next((f for f in roadmap.form if f.id == event.ref), None)
         if form is None:
-            return 0
+            return []
         orgs = await self.directory_repo.organizations_of_municipality(event.scope_id)
         done = await self.report_repo.submitted(roadmap.id, form.id, event.occurrence.isoformat())
-        when = due_words(event.occurrence, await self._local_day(event))
-        messages: list[Outgoing] = []
+        when = due_words(event.occurrence, today)
         due = [o for o in orgs if o.id not in done and o.type in form.org_types and form.indicators_for(o.type)]
         admins = await self.people_repo.holders_of("organization", [o.id for o in due])
+        out: list[tuple[int, _Due]] = []
         for org in due:
-            reply = Reply(texts.REMIND_FORM.format(title=form.title, period=fmt_date(event.occurrence), when=when,
+            ref = {"org": org.id, "rm": roadmap.id, "form": form.id}
+            alone = Reply(texts.REMIND_FORM.format(title=form.title, period=fmt_date(event.occurrence), when=when,
                                                    organization=org.name),
-                          [[Button(texts.REMIND_FORM_BUTTON, REPORT, {"org": org.id, "rm": roadmap.id,
-                                                                     "form": form.id})]], inline=True)
+                          [[Button(texts.REMIND_FORM_BUTTON, REPORT, ref)]], inline=True)
+            line = texts.REMIND_LIST_FORM.format(title=form.title, period=fmt_date(event.occurrence), when=when)
             for admin in admins.get(org.id, []):
-                messages.append(Outgoing(admin.vk_id, reply, f"{event.key}:{org.id}:{admin.vk_id}"))
-        return await self.messenger.send_bulk(messages) if messages else 0
+                out.append((admin.vk_id, _Due(("form", roadmap.id, form.id, event.occurrence, org.id),
+                                              f"{event.key}:{org.id}:{admin.vk_id}", event.occurrence, org.name,
+                                              alone, line, Button(texts.REMIND_FORM_BUTTON, REPORT, ref))))
+        return out
 
     async def _local_day(self, event: Event) -> date:
         """The day the event falls on where its people are: the municipality's wall clock (the region's for a
@@ -220,29 +253,57 @@ class JobRunner:
                     out.append(Scope("organization", org.id, org.name))
         return out
 
-    async def _item_reminder(self, event: Event, roadmap: Roadmap, item: Item) -> int:
+    async def _item_dues(self, event: Event, roadmap: Roadmap, today: date) -> list[tuple[int, _Due]]:
+        item = next((i for i in roadmap.item if i.id == event.ref), None)
+        if item is None:
+            return []
         confirmed = await self.item_repo.confirmed_units(roadmap.id, item.id, event.occurrence.isoformat())
-        when = due_words(event.occurrence, await self._local_day(event))
+        when = due_words(event.occurrence, today)
         text = texts.REMIND_ITEM.format(id=item.id, title=item.title, when=when,
                                         result=texts.ITEM_RESULT.format(result=item.result) if item.result else "")
-        messages: list[Outgoing] = []
+        line = texts.REMIND_LIST_ITEM.format(id=item.id, title=short(item.title, 80), when=when)
         units = [u for u in await self.units(event, item) if (u.level, u.id) not in confirmed]
         people: dict[tuple[str, str], list] = {}
         for level in {u.level for u in units}:
             found = await self.people_repo.holders_of(level, [u.id for u in units if u.level == level])
             people.update({(level, scope_id): persons for scope_id, persons in found.items()})
+        out: list[tuple[int, _Due]] = []
         for scope in units:
-            reply = Reply(text, [[Button(texts.ITEM_DONE_BUTTON, ITEM, item_args(roadmap, item, event.occurrence,
-                                                                                  scope))]], callback=True)
+            args = item_args(roadmap, item, event.occurrence, scope)
+            alone = Reply(text, [[Button(texts.ITEM_DONE_BUTTON, ITEM, args)]], callback=True)
             for person in people.get((scope.level, scope.id), []):
-                messages.append(Outgoing(person.vk_id, reply, f"{event.key}:{scope.level}{scope.id}:{person.vk_id}"))
+                out.append((person.vk_id, _Due(("item", roadmap.id, item.id, event.occurrence, scope.level, scope.id),
+                                               f"{event.key}:{scope.level}{scope.id}:{person.vk_id}",
+                                               event.occurrence, scope.name, alone, line,
+                                               Button(texts.ITEMS_DONE_N.format(id=item.id), ITEM, args))))
+        return out
+
+    async def _overdue(self, group: list[Event]) -> int:
+        """The overdue notices of one moment: to each chat or coordinator one message, a line per item (one item:
+        the notice as it always read)."""
+        notices: dict[int, list[tuple[str, dict[str, str]]]] = {}  # peer -> (the notice's own key, what it says)
+        for event in group:
+            roadmap = await self.roadmaps.get(event.roadmap_id)
+            item = next((i for i in roadmap.item if i.id == event.ref), None) if roadmap else None
+            if roadmap is None or item is None:
+                continue
+            for peer, key, said in await self._item_overdue(event, roadmap, item):
+                notices.setdefault(peer, []).append((key, said))
+        messages: list[Outgoing] = []
+        for peer, said in notices.items():
+            if len(said) == 1:
+                messages.append(Outgoing(peer, Reply(texts.ITEM_OVERDUE.format(**said[0][1])), said[0][0]))
+                continue
+            text = "\n".join([texts.ITEM_OVERDUE_HEAD] + ["• " + texts.ITEM_OVERDUE_LINE.format(**s) for _, s in said])
+            messages.append(Outgoing(peer, Reply(text), f"overdue:{group[0].instant.isoformat()}:{peer}"))
         return await self.messenger.send_bulk(messages) if messages else 0
 
-    async def _item_overdue(self, event: Event, roadmap: Roadmap, item: Item) -> int:
+    async def _item_overdue(self, event: Event, roadmap: Roadmap, item: Item) -> list[tuple[int, str, dict[str, str]]]:
+        """(peer, key, notice) for each chat or coordinator to be told that `item` is overdue."""
         confirmed = await self.item_repo.confirmed_units(roadmap.id, item.id, event.occurrence.isoformat())
         late = [s for s in await self.units(event, item) if (s.level, s.id) not in confirmed]
         if not late:
-            return 0
+            return []
         # Who hears about it: the coordinators one level up (a region's own items: its coordinators).
         by_parent: dict[tuple[str, str], list[str]] = {}
         for scope in late:
@@ -252,11 +313,44 @@ class JobRunner:
                 muni = await self.directory_repo.municipality(int(scope.id)) if scope.level == "municipality" else None
                 parent = ("region", str(muni.region_id if muni else scope.id))
             by_parent.setdefault(parent, []).append(scope.name)
-        messages: list[Outgoing] = []
+        out: list[tuple[int, str, dict[str, str]]] = []
         for (level, scope_id), names in by_parent.items():
-            reply = Reply(texts.ITEM_OVERDUE.format(id=item.id, title=item.title, due=fmt_date(event.occurrence),
-                                                    names="; ".join(names)))
+            said = {"id": item.id, "title": item.title, "due": fmt_date(event.occurrence), "names": "; ".join(names)}
             chats = await self.chat_repo.for_scope(level, scope_id)
             peers = [c.peer_id for c in chats] or [p.vk_id for p in await self.people_repo.holders(level, scope_id)]
-            messages += [Outgoing(peer, reply, f"{event.key}:{level}{scope_id}:{peer}") for peer in peers]
-        return await self.messenger.send_bulk(messages) if messages else 0
+            out += [(peer, f"{event.key}:{level}{scope_id}:{peer}", said) for peer in peers]
+        return out
+
+
+LIST_ROWS, LIST_BUTTONS, ITEMS_PER_ROW = 6, 10, 4  # VK's inline keyboard: 6 rows, 10 buttons
+
+
+def reminder_list(dues: list[_Due], today: date) -> Reply:
+    """Several things due, as one reminder: the forms (numbered when more than one, «Сдать отчёт 2»), then the items
+    by their roadmap numbers («✓ п. 4»); the organization named when they are not all one's. Buttons beyond what a
+    keyboard holds give way to «Все пункты» (/items lists every open item)."""
+    forms = [d for d in dues if d.what[0] == "form"]
+    items = sorted((d for d in dues if d.what[0] == "item"), key=lambda d: (d.occurrence, d.what))
+    several = len({d.unit for d in dues}) > 1
+    lines = [texts.REMIND_LIST_HEAD.format(day=due_words(today, today))]
+    rows: list[list[Button]] = []
+    if forms:
+        lines.append(texts.REMIND_LIST_FORMS)
+        for n, due in enumerate(forms, 1):
+            label = due.button.label if len(forms) == 1 else f"{due.button.label} {n}"
+            lines.append((f"{n}. " if len(forms) > 1 else "") + due.line + (f" — {due.unit}" if several else ""))
+            if len(rows) < LIST_ROWS - 1:
+                rows.append([replace(due.button, label=label, callback=False)])  # it opens the form as messages
+    if items:
+        lines.append(texts.REMIND_LIST_ITEMS)
+        marks = item_marks([d.what[2] for d in items])
+        buttons = []
+        for mark, due in zip(marks, items, strict=True):
+            lines.append(due.line.replace(f"п. {due.what[2]} ", f"п. {mark} ", 1) + (f" — {due.unit}" if several else ""))
+            buttons.append(replace(due.button, label=texts.ITEMS_DONE_N.format(id=mark)))
+        room = min(LIST_BUTTONS - len(rows), (LIST_ROWS - len(rows)) * ITEMS_PER_ROW)
+        if len(buttons) > room:
+            buttons = buttons[:room - 1] + [Button(texts.BTN_ALL_ITEMS, CommandId.ITEMS)]
+        rows += [buttons[i:i + ITEMS_PER_ROW] for i in range(0, len(buttons), ITEMS_PER_ROW)]
+    lines.append(texts.REMIND_LIST_HOW)
+    return Reply("\n".join(lines), rows, callback=True)

@@ -18,6 +18,9 @@ class Button:
     label: str
     command: str
     args: Mapping[str, Arg] = field(default_factory=dict)
+    # None: as its message says (`Reply.callback`); else this button's own way, in a message whose buttons differ
+    # (a day's reminder: «Сдать отчёт» opens a form as a message, «✓ п. 3» is answered in place)
+    callback: bool | None = None
 
 
 Buttons = list[list[Button]]
@@ -96,6 +99,29 @@ class Incoming:
     sender_name: tuple[str, str] = ("", "")  # (first, last) as the update showed them, where the messenger does
     reachable: bool = False  # the person (re)opened the dialog: messages to them may go again
     addressed: bool = False  # in a chat: the bot was named (a mention, «/command@bot») or its button pressed
+
+
+def typeset(text: str) -> str:
+    """Quotes inside quotes as Russian typography sets them: «МАДОУ „Детский сад № 2“», not «МАДОУ «Детский сад
+    № 2»» (an organization's name with its own quotes inside ours). Line by line, so one stray quote spoils no
+    more than its line."""
+    if "«" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        depth = 0
+        out = []
+        for ch in line:
+            if ch == "«":
+                out.append("«" if depth == 0 else "„")
+                depth += 1
+            elif ch == "»" and depth > 0:
+                depth -= 1
+                out.append("»" if depth == 0 else "“")
+            else:
+                out.append(ch)
+        lines.append("".join(out))
+    return "\n".join(lines)
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -17,12 +17,15 @@ def payload(button: Button) -> str:
 
 
 def keyboard(rows: Buttons, *, inline: bool = False, callback: bool = False) -> str:
-    kind = "callback" if callback else "text"
+    def button(b: Button) -> dict:
+        pressed_in_place = callback if b.callback is None else b.callback
+        return {"action": {"type": "callback" if pressed_in_place else "text", "label": short(b.label, LABEL_MAX),
+                           "payload": payload(b)}, "color": "positive" if pressed_in_place else "secondary"}
+
     return json.dumps({
         "one_time": False,
-        "inline": inline or callback,
-        "buttons": [[{"action": {"type": kind, "label": short(b.label, LABEL_MAX), "payload": payload(b)},
-                      "color": "positive" if callback else "secondary"} for b in row] for row in rows],
+        "inline": inline or callback or any(b.callback for row in rows for b in row),
+        "buttons": [[button(b) for b in row] for row in rows],
     }, ensure_ascii=False)
 
 
