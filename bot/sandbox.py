@@ -23,7 +23,7 @@ from loguru import logger
 
 from bot.app import App, build_app
 from bot.config import AccessSection, Config, MaxSection, StorageSection, VkSection, file_problem
-from bot.domain.roadmap import RoadmapError
+from bot.domain.roadmap import Roadmap, RoadmapError
 from bot.views import texts
 from bot.views.format import short, zone_name
 from maxemu.emulator import Emulator as MaxEmulator
@@ -91,6 +91,7 @@ class Console:
         self.user = 100
         self.peer = 100
         self.seen: dict[int, int] = {}
+        self.people = list(DEMO_PEOPLE)  # and those made for an operator's roadmap (`--roadmap`)
         self.told: dict[int, int] = {}  # how many of each other person's messages the console has announced
         self.busy = False  # a command is printing its replies: the watcher waits
         self.announced_by_clock = False  # :время has just said who else got messages
@@ -153,7 +154,7 @@ class Console:
 
     def show_users(self) -> None:
         self.write("Пользователи:")
-        for vk_id, first, last, role, _ in DEMO_PEOPLE:
+        for vk_id, first, last, role, _ in self.people:
             title = texts.ROLE_TITLES[role] if role else "не зарегистрирован"
             self.write(f"  {vk_id}: {first} {last} — {title}")
 
@@ -238,12 +239,12 @@ class Console:
             self.announced_by_clock = True
 
     def peers(self) -> list[int]:
-        return [vk_id for vk_id, *_ in DEMO_PEOPLE] + [self.chat_peer]
+        return [vk_id for vk_id, *_ in self.people] + [self.chat_peer]
 
     def name_of(self, peer: int) -> str:
         if peer == self.chat_peer:
             return "беседа координаторов"
-        return next((f"{first} {last} ({vk_id})" for vk_id, first, last, *_ in DEMO_PEOPLE if vk_id == peer), str(peer))
+        return next((f"{first} {last} ({vk_id})" for vk_id, first, last, *_ in self.people if vk_id == peer), str(peer))
 
     def save(self, attachment: str) -> str:
         """A file the bot sent, written where the person can open it; its path (or its name if not kept)."""
@@ -320,19 +321,30 @@ async def prepare_demo(app: App, emu: Emulator | MaxRoom) -> tuple[int, str]:
     munis = await app.repos.directory.municipalities_by_name("Нижнетуринский ГО")
     muni_id = str(munis[0].id)
     for user_id, first, last, role, scope in DEMO_PEOPLE:
-        emu.add_user(user_id, first, last, allowed=role is not None)
-        if role is None:
-            continue
-        ours = await emu.our_id(user_id) if isinstance(emu, MaxRoom) else user_id
-        await app.repos.people.upsert_person(ours, first, last)
-        if role == "region":
-            await app.repos.people.grant(ours, role, str(munis[0].region_id))
-        elif role != "owner":
-            await app.repos.people.grant(ours, role, scope or muni_id)
+        await add_person(app, emu, user_id, first, last, role,
+                         str(munis[0].region_id) if role == "region" else scope or muni_id)
     await seed_demo_figures(app)
     chat = emu.add_chat([100, 201], "Координаторы Сферума — Нижнетуринский ГО")
     code, _ = await app.services.invites.create("organization", "6624000002", 100, app.clock())
     return chat, code
+
+
+async def add_person(app: App, emu: Emulator | MaxRoom, user_id: int, first: str, last: str, role: str | None,
+                     scope: str) -> None:
+    """A sandbox person in the messenger and, with a role, registered in our database."""
+    emu.add_user(user_id, first, last, allowed=role is not None)
+    if role is None:
+        return
+    ours = await emu.our_id(user_id) if isinstance(emu, MaxRoom) else user_id
+    await app.repos.people.upsert_person(ours, first, last)
+    if role != "owner":
+        await app.repos.people.grant(ours, role, scope)
+
+
+# people for an operator's roadmap whose territory the demo directory does not hold: a coordinator and an admin
+EXTRA_PEOPLE = [(110, "Елена", "Васильева", "municipality"), (210, "Дмитрий", "Соколов", "organization")]
+ORG_KIND_NAMES = {"school": "МБОУ СОШ № 1", "preschool": "МБДОУ «Детский сад № 1»", "additional": "МБУ ДО «ЦДТ»",
+                  "authority": "Управление образования"}
 
 
 @dataclass
@@ -452,10 +464,13 @@ async def seed_demo_figures(app: App) -> None:
                             await app.repos.reports.save(org.id, rm.id, form.id, period.key, answers, 0, at, False)
 
 
-async def load_extra_roadmaps(app: App, paths: list[Path]) -> list[str]:
+async def load_extra_roadmaps(app: App, emu: Emulator | MaxRoom, paths: list[Path]) -> tuple[list[str], list]:
     """The operator's own roadmaps beside the demo, moved like it to the current school year; what could not
-    be loaded, in Russian (the sandbox then does not start)."""
-    problems = []
+    be loaded, in Russian (the sandbox then does not start), and the people made for them: a roadmap whose
+    territory the demo directory lacks gets a municipality of its own with an organization of each type its forms
+    ask, a coordinator and an admin there (its forms had been loaded for nobody to see)."""
+    problems: list[str] = []
+    people: list = []
     for path in paths:
         try:
             text = shift_years(path.read_text(encoding="utf-8"), app.clock().date())
@@ -464,9 +479,35 @@ async def load_extra_roadmaps(app: App, paths: list[Path]) -> list[str]:
                   f"{loaded.roadmap.roadmap.starts:%d.%m.%Y}–{loaded.roadmap.roadmap.ends:%d.%m.%Y}")
         except RoadmapError as e:
             problems += [f"Дорожная карта {path} не загружена:", *map(str, e.problems)]
+            continue
         except (OSError, UnicodeDecodeError) as e:
             problems.append(f"Дорожная карта {path} не загружена: {file_problem(e)}")
-    return problems
+            continue
+        people += await _people_for(app, emu, loaded.roadmap, len(people))
+    return problems, people
+
+
+async def _people_for(app: App, emu: Emulator | MaxRoom, rm: Roadmap, made: int) -> list:
+    regions = {r.id: r.name for r in await app.repos.directory.all_regions()}
+    if any(rm.roadmap.covers(regions.get(m.region_id, ""), m.name) for m in await app.repos.directory.all_municipalities()):
+        return []  # demo people are already in its territory
+    region = rm.roadmap.region or "Свердловская область"
+    name = (rm.roadmap.municipalities or ["Демо-округ"])[0]
+    types = [t for t in ORG_KIND_NAMES if any(t in f.org_types for f in rm.form)] or ["school"]
+    zone = DEMO_TIMEZONE if region == "Свердловская область" else "Europe/Moscow"  # (the shipped plans' regions)
+    rows = [f"99{made:02d}0000{n},{region},{name},{zone},{ORG_KIND_NAMES[t]},{t}"
+            for n, t in enumerate(types, 1)]
+    await app.services.catalog.import_directory("id,region,municipality,timezone,organization,type\n" +
+                                                "\n".join(rows) + "\n", "sandbox-extra.csv")
+    muni = (await app.repos.directory.municipalities_by_name(name))[0]
+    out = []
+    for (user_id, first, last, role), scope in zip(EXTRA_PEOPLE, (str(muni.id), f"99{made:02d}00001"), strict=True):
+        user_id += made
+        await add_person(app, emu, user_id, first, last, role, scope)
+        out.append((user_id, first, last, role, scope))
+    print(f"Для карты «{rm.roadmap.title}» — {name}: координатор {out[0][1]} {out[0][2]} ({out[0][0]}), "
+          f"администратор {out[1][1]} {out[1][2]} ({out[1][0]}, {ORG_KIND_NAMES[types[0]]}).")
+    return out
 
 
 async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None, messenger: str = "vk") -> int:
@@ -489,7 +530,7 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None, messeng
     app = await build_app(config, emu.token, max_token=max_emu.token if max_emu is not None else None, clock=clock)
     room: Emulator | MaxRoom = MaxRoom(max_emu, app) if max_emu is not None else emu
     chat, code = await prepare_demo(app, room)
-    problems = await load_extra_roadmaps(app, roadmaps or [])
+    problems, extra = await load_extra_roadmaps(app, room, roadmaps or [])
     if problems:
         print(*problems, sep="\n", file=sys.stderr)
         await app.close()
@@ -525,7 +566,9 @@ async def run_sandbox(db_path: Path, roadmaps: list[Path] | None = None, messeng
           f"{db_path.parent / 'sandbox-files'}. Выход — :quit или Ctrl-C.")
     write(f"Павел Новиков (300) ещё не зарегистрирован; его код приглашения: {code}")
     try:
-        await Console(app, room, read_line, write, chat, db_path.parent / "sandbox-files", clock).run()  # type: ignore[arg-type]
+        console = Console(app, room, read_line, write, chat, db_path.parent / "sandbox-files", clock)  # type: ignore[arg-type]
+        console.people += extra
+        await console.run()
     finally:
         stop.set()
         await polling

@@ -152,7 +152,8 @@ async def test_file_level_problems_change_nothing(harness: Harness) -> None:
     assert plan.applicable and plan.skipped == ["учителей"]
     assert "Не из формы, не читаются (1): «учителей»." in imports.preview_text(plan, "")
     plan = await imports.plan(None, "p.csv", csv(f"id;staff_total\n{SCHOOL_1};2\n"), h.clock(), date(2023, 10, 19))
-    assert plan.problems == ["У формы «Еженедельный мониторинг Сферума» нет периода со сроком 19.10.2023."]
+    assert plan.problems == ["У формы «Еженедельный мониторинг Сферума» нет периода со сроком 19.10.2023. Её сроки — "
+                             "с 04.08.2023 по 29.12.2023; ближайший к этой дате — 20.10.2023."]
     # a named past period is imported into that period (late: its summary has passed)
     plan = await imports.plan(None, "p.csv", csv(f"id;staff_total\n{SCHOOL_1};2\n"), h.clock(), date(2023, 10, 13))
     await imports.apply(plan, OPERATOR, h.clock())
@@ -370,3 +371,12 @@ async def test_a_template_saved_as_a_windows_1251_csv_is_read(harness: Harness) 
     assert plan.problems == [] and plan.skipped == [] and plan.count(NEW) == 1
     await h.app.services.imports.apply(plan, OPERATOR, h.clock())
     assert await stored(h, SCHOOL_1) == {"staff_total": 40, "staff_active": 31}
+
+
+async def test_a_period_outside_the_plan_is_refused_with_the_plans_range(harness: Harness) -> None:
+    """`import-figures --period 01.01.2020` (or a file sent with that date): refused, and told the form's range."""
+    plan = await harness.app.services.imports.plan(None, "p.csv", f"id;staff_total\n{SCHOOL_1};2\n".encode(),
+                                                   harness.clock(), date(2020, 1, 1))
+    assert not plan.applicable
+    assert plan.problems == ["У формы «Еженедельный мониторинг Сферума» нет периода со сроком 01.01.2020. Её сроки — "
+                             "с 04.08.2023 по 29.12.2023; ближайший к этой дате — 04.08.2023."]

@@ -62,3 +62,29 @@ async def test_messages_arriving_while_nobody_types_are_shown() -> None:
     assert "бот: Напоминание на сегодня, 20.10:" in text  # the console's own person: printed whole, at once
     assert "старое" not in text and "уже прочитано" not in text
     assert text.count("новое сообщение") == 2  # each announced once
+
+
+async def test_an_operators_roadmap_elsewhere_gets_people_of_its_own(tmp_path, schema) -> None:
+    """`sandbox --roadmap` with a plan for another territory (Kalinin's, Тверская область): a municipality of its
+    own with an organization of each type its forms ask, a coordinator and an admin there — the plan had been
+    loaded for nobody to see. A plan the demo people already see gets nobody new."""
+    from datetime import UTC, datetime
+
+    from bot.sandbox import load_extra_roadmaps
+    from testkit.harness import ROOT, start_harness, stop_harness
+
+    h = await start_harness(tmp_path, schema)
+    try:
+        h.clock.now = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+        problems, people = await load_extra_roadmaps(h.app, h.emu, [ROOT / "roadmaps" / "kalinin-2024.toml",
+                                                                    ROOT / "tests" / "fixtures" / "region-2025.toml"])
+        assert problems == []
+        assert [(p[0], p[3]) for p in people] == [(110, "municipality"), (210, "organization")]
+        opened = await h.text(210, "/report")
+        assert "«Ежемесячная проверка чатов в VK Мессенджере»" in opened and "МБОУ СОШ № 1" in opened, opened
+        muni = (await h.app.repos.directory.municipalities_by_name("Калининский муниципальный округ"))[0]
+        orgs = await h.app.repos.directory.organizations_of_municipality(muni.id)
+        assert sorted(o.type for o in orgs) == ["additional", "preschool", "school"] and muni.timezone == "Europe/Moscow"
+        assert "Калининский муниципальный округ" in await h.text(110, "/status")
+    finally:
+        await stop_harness(h)

@@ -26,6 +26,7 @@ from bot.domain.figures_file import (
 from bot.domain.forms import Invalid, above_baseline, check_value, parse_answer
 from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, summary_instant
+from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Value
 from bot.services.access import AccessService, Actor
 from bot.services.names import person_label
@@ -247,8 +248,15 @@ class ImportService:
         period = period_by_key(form, roadmap, due.isoformat()) if due else \
             current_period(form, roadmap, local_today(now, zone))
         if period is None:
-            plan.problems.append(texts.IMPORT_NO_PERIOD.format(form=form.title, date=fmt_date(due)) if due
-                                 else texts.IMPORT_NO_CURRENT.format(form=form.title))
+            if due:
+                # the form's own range and the nearest due date: a date out of the plan or off by a day is said so
+                dues = [p.due for p in periods_of(form, roadmap)]
+                nearest = min(dues, key=lambda d: abs((d - due).days)) if dues else None
+                plan.problems.append(texts.IMPORT_NO_PERIOD.format(form=form.title, date=fmt_date(due)) + (
+                    texts.IMPORT_PERIODS_ARE.format(first=fmt_date(dues[0]), last=fmt_date(dues[-1]),
+                                                    nearest=fmt_date(nearest)) if nearest else ""))
+            else:
+                plan.problems.append(texts.IMPORT_NO_CURRENT.format(form=form.title))
             return plan
         plan.period = period
         if not table.rows:

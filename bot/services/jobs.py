@@ -352,5 +352,5 @@ def reminder_list(dues: list[_Due], today: date) -> Reply:
         if len(buttons) > room:
             buttons = buttons[:room - 1] + [Button(texts.BTN_ALL_ITEMS, CommandId.ITEMS)]
         rows += [buttons[i:i + ITEMS_PER_ROW] for i in range(0, len(buttons), ITEMS_PER_ROW)]
-    lines.append(texts.REMIND_LIST_HOW)
+    lines.append(texts.REMIND_LIST_HOW if forms and items else texts.REMIND_LIST_HOW_FORMS if forms else texts.ITEMS_HOW)
     return Reply("\n".join(lines), rows, callback=True)
