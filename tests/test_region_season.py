@@ -141,6 +141,7 @@ async def run_half_year(h: Harness) -> None:
     seen = {peer: len(msgs) for peer, msgs in h.emu.record.items()}
     pushed: Counter = Counter()
     daily: Counter = Counter()  # (peer, day) -> reminder messages
+    at_once: Counter = Counter()  # moment -> messages to the chat
     summaries: dict[tuple[str, date], str] = {}
     under: dict = {}  # the summaries' messages, with their buttons
     day = START
@@ -165,6 +166,8 @@ async def run_half_year(h: Harness) -> None:
                                           if b.get("label", "").startswith(texts.REMIND_FORM_BUTTON)]
                         continue
                     pushed[(peer, kind)] += 1
+                    if peer == chat:
+                        at_once[instant] += 1
                     if kind == "summary":
                         title = re.match(r"Сводка «(.+?)» за период до (\S+)", m.text)
                         summaries[(title[1], datetime.strptime(title[2], "%d.%m.%Y").date())] = m.text
@@ -178,6 +181,8 @@ async def run_half_year(h: Harness) -> None:
         day += timedelta(days=1)
 
     problems = [f"{peer}: {n} reminders on {d}" for (peer, d), n in daily.items() if n > 1]
+    problems += [f"the chat got {n} messages at {moment}" for moment, n in at_once.items() if n > 1]
+    assert daily and at_once  # (not vacuous)
     # form reminders: one per period of each form that asks the organization's type, nothing outside from/until
     for admin, org in admins.items():
         expected = sum(len(dues) for dues, types in FORMS.values() if orgs[org].type in types)
