@@ -11,7 +11,6 @@ from datetime import UTC, datetime, time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
-from vkbottle import API
 
 from bot.config import Config
 from bot.core import Clock, open_core
@@ -31,7 +30,7 @@ from bot.services.people import PeopleService
 from bot.services.registry import Services
 from bot.views import texts
 from bot.views.message import Incoming, Reply
-from bot.vk.api import connect
+from bot.vk.api import API, connect
 from bot.vk.messenger import VkMessenger
 from bot.vk.sender import Sender
 from bot.vk.side import VkSide

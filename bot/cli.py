@@ -127,13 +127,11 @@ async def _serve_app(app: App, config: Config, stop: asyncio.Event) -> int:
 
 async def setup_community(config: Config, token: str) -> int:
     """Check the community's settings, change what is wrong, and print the checklist."""
-    from vkbottle import VKAPIError
-
     if config.vk is None:
         print("В config.toml нет раздела [vk]: сообщества ВКонтакте у этой установки нет.", file=sys.stderr)
         return 2
 
-    from bot.vk.api import TRANSIENT_EXCEPTIONS, connect
+    from bot.vk.api import TRANSIENT_EXCEPTIONS, VKAPIError, connect
     from bot.vk.community import Callback, CommunityUnusable, inspect, render
 
     api = connect(token, config.vk.api_url, config.vk.requests_per_second)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.domain.periods import Period
-from bot.services.status import _drawn_through
+from bot.services.charts import _drawn_through
 from bot.views.charts import line_figure
 
 

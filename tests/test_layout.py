@@ -62,3 +62,10 @@ def test_the_readme_lists_every_operator_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [name for name in sub.choices if f"| `{name}" not in readme]
     assert missing == [], "commands missing from the README's operator table"
+
+
+def test_no_module_of_the_bot_is_longer_than_600_lines():
+    """A module one can read whole: past 600 lines a file holds two jobs (issue 26)."""
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "bot").rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
+    assert long == {}

@@ -9,19 +9,20 @@ figures; `@organizations` counts the organizations of those types in the directo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from bot.domain.dialog import Dialog
 from bot.domain.judgment import PeriodFigures, Reading, read
 from bot.domain.models import Municipality, Organization
-from bot.domain.periods import Period, current_period, local_today, open_forms, period_by_key, previous_period
+from bot.domain.periods import Period, current_period, local_today, period_by_key, previous_period
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import Form, Roadmap, Target
 from bot.domain.schedule import item_occurrences
 from bot.domain.search import find, suggest
 from bot.domain.verdicts import Verdict
 from bot.services.access import AccessService, Actor
+from bot.services.charts import Charts
 from bot.services.figures import (
     ItemState,
     Territory,
@@ -33,31 +34,28 @@ from bot.services.figures import (
     organization_percent,
     ranking,
 )
-from bot.services.names import person_label
-from bot.services.reports import BEHALF, RETURN
+from bot.services.organization_card import MAX_ROWS, NEAR_DAYS, OrganizationCard
 from bot.services.roadmaps import RoadmapCache
-from bot.services.summary_views import SummaryViews, target_line
+from bot.services.summary_views import SummaryViews, item_line, target_line
 from bot.views import texts
 from bot.views.commands import CommandId
-from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_percent, fmt_time, plural, short
-from bot.views.message import Button, Buttons, File, Reply
+from bot.views.format import fmt_date, fmt_number, fmt_percent, plural, short
+from bot.views.message import Button, Buttons, Reply
 from bot.views.summary import LINE_BUDGET, Line, fit, names_line
 from storage.chats import ChatRepo, ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo
 from storage.people import PeopleRepo
-from storage.reports import ReportRepo, Submission
+from storage.reports import ReportRepo
 
-MAX_ROWS = 6  # VK's limit of rows in an inline keyboard
 FINAL_DAYS = 90  # how long after a form's last period /status and the Excel show its final results
 HEADLINE = 3  # targets a form leads with in a summary
-NEAR_DAYS = 14  # /status shows a form in full when its period is due within this, or someone has reported in it
 # commands of the command table the summary's buttons press
 STATUS, VIEW, ASK_ORGANIZATION = CommandId.STATUS, CommandId.STATUS_VIEW, CommandId.STATUS_ORG
 EXPORT, CHART = CommandId.EXPORT, CommandId.CHART
 
 
-class StatusService:
+class StatusService(OrganizationCard, Charts):
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
                  item_repo: ItemRepo, people_repo: PeopleRepo, chat_repo: ChatRepo, access: AccessService,
                  conversation_repo: ConversationRepo, default_timezone: str) -> None:
@@ -465,115 +463,7 @@ class StatusService:
                 out.append(ItemState(item, [d for d in occurrences if d < today], pending))
         return out
 
-    async def organization_view(self, actor: Actor, org: Organization, now: datetime, chat: bool = False,
-                                full: bool = False, budget: int = LINE_BUDGET) -> Reply:
-        """One organization: each open form's state and figures, its targets with verdicts; for a coordinator
-        of its territory, buttons to fill or correct the report for it and to return it for revision. Fitted to
-        one phone screen (`budget`); what did not fit is behind «Все цели» (`full`: everything)."""
-        muni = await self.directory_repo.municipality(org.municipality_id)
-        tz = muni.timezone if muni else self.default_timezone
-        today = local_today(now, tz)
-        # (in a group chat no buttons to fill or return a report: those are the coordinator's own, in private)
-        coordinator = not chat and actor.is_coordinator and await self.access.oversees(actor, org)
-        blocks: list[list[Line]] = [[Line(texts.STATUS_ORG_HEAD.format(name=org.name))]]
-        buttons: list[list[Button]] = []
-        region = await self.directory_repo.region(muni.region_id) if muni else None
-        # only roadmaps that cover the organization (a multi-region install had shown another region's forms)
-        forms = open_forms(await self.roadmaps.all(), org.type, region.name if region else "",
-                           muni.name if muni else "", today)
-        if not forms:
-            blocks[0].append(Line(texts.STATUS_ORG_NO_FORMS))
-        later = []
-        for n, (rm, form, period) in enumerate(forms, 1):
-            sub = await self.report_repo.submission(org.id, rm.id, form.id, period.key)
-            if sub is None and period.due > today + timedelta(days=NEAR_DAYS):
-                later.append((form, period))  # only what is near, as the territory's /status: the rest one line
-                continue
-            lines = await self._organization_form(org, rm, form, period, sub, today, tz, coordinator)
-            blocks.append(lines)
-            if coordinator and len(buttons) < MAX_ROWS:
-                ref = {"org": org.id, "rm": rm.id, "form": form.id}
-                mark = f" ({n})" if len(forms) > 1 else ""
-                row = [Button(texts.BTN_BEHALF + mark, BEHALF, ref)] if sub is None else \
-                    [Button(texts.BTN_BEHALF_FIX + mark, BEHALF, {**ref, "fix": 1})]
-                if sub is not None and not sub.returned:
-                    row.append(Button(texts.BTN_RETURN + mark, RETURN, ref))
-                buttons.append(row)
-        if later:
-            form, period = min(later, key=lambda e: e[1].due)
-            blocks.append([Line(texts.SUMMARY_LATER.format(forms=plural(len(later), *texts.LATER_FORMS),
-                                                           due=fmt_date(period.due), title=form.title), rank=2)])
-        if full:
-            return Reply("\n\n".join("\n".join(line.text for line in block) for block in blocks), buttons or None,
-                         inline=bool(buttons))
-        text = fit(blocks, budget, more=texts.STATUS_ORG_MORE)
-        if text.endswith(texts.STATUS_ORG_MORE):
-            # an admin's own card comes back by /status itself; a coordinator's by the organization's code
-            args: dict[str, str | int] = {"all": 1} if not coordinator and not chat else {"q": org.id, "all": 1}
-            buttons = [[Button(texts.BTN_ALL_TARGETS, STATUS, args)]] + buttons[:MAX_ROWS - 1]
-        return Reply(text, buttons or None, inline=bool(buttons))
-
-    async def _organization_form(self, org: Organization, rm: Roadmap, form: Form, period: Period,
-                                 sub: Submission | None, today: date, tz: str, coordinator: bool) -> list[Line]:
-        """One form on an organization's card: its state, its targets judged on its own reports (those with a goal
-        first), and the answers no target shows (a coordinator: every answer). Ranked to fit one phone screen."""
-        history = await self.report_repo.organization_periods(org.id, rm.id, form.id)
-        before = previous_period(form, rm, period)
-        if sub is None:
-            state = texts.STATUS_ORG_NOT_SENT
-        elif sub.returned:
-            state = texts.STATUS_ORG_RETURNED.format(comment=sub.return_comment or "—")
-        else:
-            state = texts.STATUS_ORG_SENT
-        lines = [Line(texts.STATUS_ORG_FORM.format(title=form.title, period=fmt_date(period.due), state=state))]
-        if coordinator and sub is not None:
-            # who sent it and when: what a coordinator asks the school about (shown in private only)
-            who = await self.people_repo.person(sub.updated_by)
-            lines.append(Line(texts.STATUS_ORG_SENT_BY.format(
-                name=person_label(who.full_name if who else None, sub.updated_by),
-                when=fmt_time(sub.updated_at, tz, year=False))))
-        # a returned report's figures are shown (they are what is to be corrected), though they do not count
-        figures = (await self.report_repo.figures(sub.id) if sub else None) or \
-            (history.get(before.key) if before else None) or {}
-        base = await self.directory_repo.baselines_of(org.id) \
-            if any(t.denominator.startswith("@baseline.") for t in rm.target) else {}
-        dues = [p.due for p in periods_of(form, rm)]
-        goals = 0
-        for t in rm.target:
-            if not in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
-                continue
-            # the same judgment as the territory's (bot/domain/judgment.py), over the organization's own
-            # counted reports: a period it did not report in is no data, the last real value keeps its date
-            own = {date.fromisoformat(k): PeriodFigures(organization_percent(t, org, f, base), 1, 0)
-                   for k, f in history.items()}
-            if sub is not None:  # a returned report is shown and judged here: it is what is to be corrected
-                own[period.due] = PeriodFigures(organization_percent(t, org, figures, base), 1, 0)
-            # a target with a goal before one without (a monitored one): the first of them is never dropped
-            rank = 4 if t.goal_percent is None else (1 if goals == 0 else 3)
-            goals += t.goal_percent is not None
-            lines.append(Line(target_line(t, read(t, dues, own, period.due, today), period.due), rank=rank))
-        for ind in form.indicators_for(org.type):
-            # no target shows these: the answer itself; a coordinator sees every answer the report holds
-            if (coordinator or not ind.summed) and ind.key in figures:
-                lines.append(Line(texts.STATUS_ORG_ANSWER.format(question=ind.header,
-                                                                 answer=fmt_answer(ind.kind, figures[ind.key])),
-                                  rank=2 if coordinator else 4))
-        return lines
-
-
-    # -- chart and export --------------------------------------------------------------------
-
-    async def chart_for(self, actor: Actor, now: datetime, args: Mapping[str, object] | None = None,
-                        peer: int | None = None) -> Reply:
-        """/chart or «График» under a summary: the territory's targets over the periods, as a picture."""
-        territory = await self.scope_for(actor, args or {}, peer)
-        if territory is None:
-            return Reply(texts.VIEW_SCOPE_GONE if args else texts.NOT_ALLOWED)
-        picture = await self.chart(territory, now)
-        if picture is None:
-            return Reply(texts.STATUS_NOTHING)
-        return Reply(" ".join(filter(None, [texts.CHART_CAPTION.format(scope=territory.name), picture.note])),
-                     files=(File("chart.png", picture.png, "photo"),))
+    # -- chats ------------------------------------------------------------------------------
 
     async def for_chat(self, actor: Actor, peer: int, now: datetime, query: str = "") -> Reply | None:
         """/status in a group chat: the bound territory's summary for those who may see it; an unbound chat is
@@ -621,41 +511,6 @@ class StatusService:
         if bound and label:
             return Reply(texts.CHAT_HELP_BOUND.format(scope=label, how="" if max_chat else texts.CHAT_HELP_BOUND_VK))
         return Reply(texts.CHAT_HELP.format(how=texts.CHAT_HELP_MAX if max_chat else texts.CHAT_HELP_VK))
-
-    async def chart(self, scope: Territory, now: datetime) -> Picture | None:
-        """Each target's % over the periods so far (a municipality), or the main target by
-        municipality (a region, the country), against the goal; with a note of the periods it draws."""
-        today = local_today(now, scope.timezone)
-        forms = await self.current_forms(scope, today)
-        if not forms:
-            return None
-        rm, form, period, sub = forms[0]
-        targets = headline([t for t in rm.target if in_form(t, form)], form)  # the summary's lines, not all 18
-        if not targets:
-            return None
-        by_period = {key: totals for key, totals in (await self._history(rm, form, sub, period)).items()
-                     if totals.sums[None]}  # the chart draws the periods someone reported in
-        closed = {key: totals for key, totals in by_period.items() if key <= today.isoformat()}
-        by_period = closed or by_period  # an open period half sent would draw a fall that is not there
-        from bot.views.charts import line_chart, ranked_bars  # matplotlib loads only when a chart is drawn
-
-        if sub.level == "municipality" or len(sub.municipalities) == 1:
-            series = {t.title: [(date.fromisoformat(p), v) for p, f in sorted(by_period.items())
-                                if (v := f.target(t)) is not None] for t in targets}
-            dues = [date.fromisoformat(p) for p in sorted(by_period)]
-            note = _drawn_through(dues, period, today)
-            return Picture(line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent, dues, note),
-                           note)
-        # a region or the country: its municipalities ranked on the main target in the latest period with data
-        main = targets[0]
-        if not by_period:
-            return None
-        latest_key = max(by_period)
-        latest = by_period[latest_key]
-        values = [(m.name, v) for m in sub.municipalities if (v := latest.target(main, muni=m.id)) is not None]
-        title = f"{main.title} — {scope.name}, период до {fmt_date(date.fromisoformat(latest_key))}"
-        return Picture(ranked_bars(title, values, main.goal_percent),
-                       _drawn_through([date.fromisoformat(latest_key)], period, today))
 
     async def summary_for_event(self, roadmap: Roadmap, form_id: str, period_key: str, role: str,
                                 scope_id: int) -> Reply | None:
@@ -734,35 +589,3 @@ class StatusService:
             return Reply(texts.STATUS_ASK_ORG_AGAIN, [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         await self.conversation_repo.clear(actor.vk_id)
         return await self.for_actor(actor, query, now)
-
-
-
-
-def item_line(s: ItemState, today: date) -> str:
-    title = short(s.item.title, 50)
-    if len(s.passed) > 1:
-        every = texts.ITEM_EVERY.get(s.item.every or "", texts.ITEM_EVERY_DATES)
-        return texts.SUMMARY_ITEM_RECURRING.format(id=s.item.id, title=title, every=every, missed=s.missed(today),
-                                                   passed=len(s.passed))
-    occ, names = s.pending[0]
-    template = texts.SUMMARY_ITEM_OVERDUE if occ < today else texts.SUMMARY_ITEM_SOON
-    return template.format(id=s.item.id, title=title, due=fmt_date(occ), n=len(names))
-
-
-@dataclass(frozen=True)
-class Picture:
-    png: bytes
-    note: str  # which periods it draws, and why the open one is not among them
-
-
-def _drawn_through(drawn: list[date], current: Period | None, today: date) -> str:
-    """What a chart's reader must know beside it: the last period drawn, and that the open one waits for its due
-    date (a chart at 82,9 % on 27.11 beside a /status of 88,8 % for 04.12 had said nothing of it)."""
-    if not drawn:
-        return ""
-    last = max(drawn)
-    if current is not None and current.due > last and current.due >= today:
-        return texts.CHART_THROUGH.format(last=fmt_date(last)) + " " + texts.CHART_OPEN.format(due=fmt_date(current.due))
-    if current is not None and last == current.due and current.due >= today:
-        return texts.CHART_ONLY_OPEN.format(due=fmt_date(current.due))
-    return texts.CHART_THROUGH.format(last=fmt_date(last))

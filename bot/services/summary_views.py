@@ -12,7 +12,7 @@ from bot.domain.judgment import Reading
 from bot.domain.periods import Period, local_today, period_by_key
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
 from bot.services.access import Actor
-from bot.services.figures import Territory, counted_types, headline, in_form, ranking
+from bot.services.figures import ItemState, Territory, counted_types, headline, in_form, ranking
 from bot.views import texts
 from bot.views.format import fmt_date, fmt_delta, fmt_percent, plural, short
 from bot.views.message import Reply
@@ -185,3 +185,14 @@ def target_line(t: Target, reading: Reading, due: date) -> str:
                                                    if reading.named else "")
     return texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(reading.value), goal=t.goal_label,
                                        trend=trend + said)
+
+
+def item_line(s: ItemState, today: date) -> str:
+    title = short(s.item.title, 50)
+    if len(s.passed) > 1:
+        every = texts.ITEM_EVERY.get(s.item.every or "", texts.ITEM_EVERY_DATES)
+        return texts.SUMMARY_ITEM_RECURRING.format(id=s.item.id, title=title, every=every, missed=s.missed(today),
+                                                   passed=len(s.passed))
+    occ, names = s.pending[0]
+    template = texts.SUMMARY_ITEM_OVERDUE if occ < today else texts.SUMMARY_ITEM_SOON
+    return template.format(id=s.item.id, title=title, due=fmt_date(occ), n=len(names))

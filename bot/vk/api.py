@@ -6,12 +6,14 @@ import asyncio
 from typing import Any
 
 import aiohttp
-from vkbottle import API
+from vkbottle import API, VKAPIError
 from vkbottle.api.request_rescheduler import ABCRequestRescheduler
 
 from bot.ratelimit import CALL_WITHIN_S, RateLimiter
 
 # VK errors worth retrying later: 1 unknown error, 6 too many requests, 9 flood control, 10 internal error.
+__all__ = ["API", "VKAPIError", "TRANSIENT_ERRORS", "TRANSIENT_EXCEPTIONS", "connect"]  # what the wiring may name
+
 TRANSIENT_ERRORS = frozenset({1, 6, 9, 10})
 
 
