@@ -113,7 +113,9 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
     # Handler tests read MAX's updates after every step (pump), many times a second: at MAX's 2 polls a second they
     # would wait for nothing. Here both sides allow 20; the rule itself is held by `python -m bot run`'s loop and
     # tested at MAX's figure (tests/test_maxemu.py, tests/test_polling.py).
-    max_emu = MaxEmulator(token="maxemu-token", polls_per_second=20) if with_max else None
+    # (and so for messages into one chat: MAX's 2 a second would make each step of a journey wait; the sender's
+    # pacing is tested at MAX's figure in tests/test_journeys.py (a long reply) and by the broadcast bench)
+    max_emu = MaxEmulator(token="maxemu-token", polls_per_second=20, per_chat_per_second=20) if with_max else None
     max_server = await MaxEmulatorServer(max_emu).start() if max_emu is not None else None
     config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url if server else "http://vkemu.invalid/method/",
                                  requests_per_second=20 if live else 0),
@@ -132,6 +134,7 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
                           schedule=False, api=api, max_token=max_emu.token if max_emu else None, open_file=open_file)
     if app.max is not None:
         app.max.poll_gap_s = 0.05
+        app.max.sender.per_chat_per_second = 20
         await app.max.me()
         await app.max.pump()  # the first poll sets the marker (without one MAX gives only the latest update)
     if demo:
