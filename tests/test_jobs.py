@@ -284,3 +284,26 @@ async def test_a_days_reminders_are_one_message_with_a_button_for_each(harness: 
     await h.say(660, texts.BTN_CANCEL)
     asked = (await h.press(660, "✓ п. 3б"))[-1].text
     assert asked.startswith("Отметить пункт 3") and "МАОУ СОШ № 2" in asked, asked
+
+
+async def test_the_tick_prunes_old_rows_every_six_hours_not_every_minute(harness: Harness) -> None:
+    """Deleting what is past the retention period is a tick's job, but a few times a day: a minute's tick had run
+    nine statements for it every time."""
+    from datetime import timedelta
+
+    jobs = harness.app.services.jobs
+    calls = []
+    real = jobs.retention_repo.prune
+
+    async def counted(before):
+        calls.append(before)
+        return await real(before)
+
+    jobs.retention_repo.prune = counted
+    start = datetime(2023, 10, 2, 0, 0, tzinfo=UTC)
+    for minute in range(0, 13 * 60, 10):  # thirteen hours of ticks
+        await jobs.tick(start + timedelta(minutes=minute))
+    assert len(calls) == 3  # at 00:00, 06:00 and 12:00
+    assert calls[0] == start - jobs.retention
+    await jobs.tick(start - timedelta(days=1))  # a clock set back prunes at once, rather than waiting
+    assert len(calls) == 4

@@ -124,3 +124,31 @@ def test_a_weekly_item_gets_no_reminder_a_week_ahead() -> None:
     assert weekly and all(int(e.detail) < 7 for e in weekly), sorted({e.detail for e in weekly})
     monthly = [e for e in events if e.kind == "item_reminder" and e.detail == "7"]
     assert monthly  # items further apart still get their week-ahead reminder
+
+
+def test_a_narrow_window_plans_exactly_what_the_whole_season_has_in_it():
+    """The planner passes over due dates that cannot reach a window (a tick looks at one minute); what it returns
+    for any window is what the whole season's plan has inside it — across the New Year holidays too."""
+    import random
+
+    region = parse_roadmap((ROOT / "tests" / "fixtures" / "region-2025.toml").read_text(encoding="utf-8"), "r.toml")
+    settings = ItemSettings((7, 3, 1), time(9, 0))
+    for rm, first, last in ((NTGO, datetime(2023, 7, 25, tzinfo=UTC), datetime(2024, 6, 10, tzinfo=UTC)),
+                            (region, datetime(2024, 12, 20, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC))):
+        whole = plan([rm], [SVERDLOVSK], REGIONS, first, last, settings, "Europe/Moscow")
+        rng = random.Random(7)
+        for _ in range(60):
+            start = first + timedelta(hours=rng.randrange(0, int((last - first).total_seconds() // 3600) - 400))
+            end = start + timedelta(minutes=rng.choice([1, 60, 60 * 24, 60 * 24 * 9]))
+            got = plan([rm], [SVERDLOVSK], REGIONS, start, end, settings, "Europe/Moscow")
+            assert got == [e for e in whole if start < e.instant <= end], (rm.id, start, end)
+
+
+def test_a_reminder_ten_days_before_its_due_date_is_still_planned_in_a_one_minute_window():
+    """A Monday form due 08.01.2024 is reminded on Friday 29.12.2023, before the New Year holidays: a tick's
+    one-minute window on that Friday finds it."""
+    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8").replace('on = "fri"', 'on = "mon"')
+    rm = parse_roadmap(text.replace("ends = 2023-12-30", "ends = 2024-01-31"), "mon.toml")
+    at = datetime(2023, 12, 29, 5, 0, tzinfo=UTC)  # 10:00 in Yekaterinburg
+    found = plan([rm], [SVERDLOVSK], REGIONS, at - timedelta(minutes=1), at, ItemSettings(), "Europe/Moscow")
+    assert {(e.kind, e.occurrence) for e in found} >= {("form_reminder", date(2024, 1, 8))}, found

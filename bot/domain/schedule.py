@@ -117,6 +117,13 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
     def near(instant: datetime) -> bool:
         return start - timedelta(days=1) < instant <= end + timedelta(days=1)
 
+    # A due date whose events (reminders up to a week and a long holiday before it, an overdue notice the working
+    # day after) cannot reach the window is passed over unplanned: a tick a minute looks at one minute.
+    first_day, last_day = (start - timedelta(days=2)).date(), (end + timedelta(days=2)).date()
+
+    def reach(due: date, before: int, after: int) -> bool:
+        return due + timedelta(days=after) >= first_day and due - timedelta(days=before) <= last_day
+
     for rm in roadmaps:
         covered = [m for m in municipalities if rm.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
         if not covered:
@@ -128,6 +135,8 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
         # Forms: reminders on the due day (moved to the previous working day), summary at summary_at.
         for form in rm.form:
             for period in periods(form, rm):
+                if not reach(period.due, 14, 1):
+                    continue
                 remind_day = previous_working_day(period.due)
                 for tz, group in by_zone.items():
                     for at in form.remind_at:
@@ -153,6 +162,8 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
                 continue
             occurrences = item_occurrences(item, rm)
             for i, occurrence in enumerate(occurrences):
+                if not reach(occurrence, max(items.days_before, default=0) + 14, 14):
+                    continue
                 # A reminder N days ahead only when the previous occurrence is further back than N days: a
                 # weekly item's 7-day reminder would land on the previous week's due day and read as that one.
                 since = occurrences[i - 1] if i else (item.from_ or rm.roadmap.starts) - timedelta(days=1)

@@ -34,6 +34,7 @@ JOB_KINDS = {"form-reminders": "form_reminder", "summaries": "form_summary",
 
 
 REMINDERS = ("form_reminder", "item_reminder")
+PRUNE_EVERY = timedelta(hours=6)  # how often a tick deletes what is past the retention period
 
 
 def together(events: list[Event]) -> list[list[Event]]:
@@ -96,6 +97,7 @@ class JobRunner:
         self.grace = grace
         self.retention_repo = retention_repo
         self.retention = retention
+        self._pruned_at: datetime | None = None
 
     async def events(self, start: datetime, end: datetime) -> list[Event]:
         municipalities = await self.directory_repo.all_municipalities()
@@ -126,7 +128,11 @@ class JobRunner:
                 await self.job_repo.record(event.key, event.instant, "done", now)
             ran += len(group)
         await self.job_repo.set_last_tick(now)
-        if self.retention_repo is not None:
+        if self.retention_repo is not None and (self._pruned_at is None or not
+                                                timedelta(0) <= now - self._pruned_at < PRUNE_EVERY):
+            # a tick comes every minute; what is 90 days old may wait a few hours (nine statements a tick had been
+            # most of a tick's work)
+            self._pruned_at = now
             pruned = await self.retention_repo.prune(now - self.retention)
             if pruned.messages or pruned.events or pruned.dialogs:
                 logger.info("retention: {} messages, {} event marks, {} dialogs deleted", pruned.messages,
