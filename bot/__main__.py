@@ -20,7 +20,7 @@ from loguru import logger  # noqa: E402
 
 from bot import cli  # noqa: E402
 from bot.config import Config, ConfigError, config_path, load_config, max_token, vk_token  # noqa: E402
-from bot.views import texts  # noqa: E402
+from bot.words import texts  # noqa: E402
 from storage.db import StorageUnusable  # noqa: E402
 
 LEVELS = ("region", "municipality", "organization")

@@ -28,7 +28,6 @@ from bot.services.items import ItemService
 from bot.services.jobs import JobRunner
 from bot.services.people import PeopleService
 from bot.services.registry import Services
-from bot.views import texts
 from bot.views.message import Incoming, Reply
 from bot.vk.api import API, connect
 from bot.vk.messenger import VkMessenger
@@ -36,6 +35,7 @@ from bot.vk.sender import Sender
 from bot.vk.side import VkSide
 from bot.vk.updates import VkUpdates
 from bot.web import WebServer, webhook_path
+from bot.words import texts
 from handlers import Context, main_menu, route
 from storage.db import Database
 from storage.repositories import Repositories

@@ -16,8 +16,8 @@ from bot.config import Config, file_problem, max_token, max_webhook_secret, vk_c
 from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
-from bot.views import texts
-from bot.views.format import fmt_time
+from bot.words import texts
+from bot.words.format import fmt_time
 from storage.db import peek_installation
 from storage.lock import AlreadyRunning, InstanceLock
 from storage.reports import OPERATOR

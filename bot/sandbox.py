@@ -24,8 +24,8 @@ from loguru import logger
 from bot.app import App, build_app
 from bot.config import AccessSection, Config, MaxSection, StorageSection, VkSection, file_problem
 from bot.domain.roadmap import Roadmap, RoadmapError
-from bot.views import texts
-from bot.views.format import short, zone_name
+from bot.words import texts
+from bot.words.format import short, zone_name
 from maxemu.emulator import Emulator as MaxEmulator
 from maxemu.server import MaxEmulatorServer
 from vkemu import Emulator, EmulatorServer

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from bot.domain.dialog import Dialog
 from bot.domain.forms import answer_from
-from bot.views import texts
-from bot.views.commands import CommandId
 from bot.views.message import Button, Reply
+from bot.words import texts
+from bot.words.commands import CommandId
 
 from .context import Context
 from .table import (

@@ -10,8 +10,8 @@ from bot.domain.models import Conversation
 from bot.services.access import Actor
 from bot.services.ports import Messenger
 from bot.services.registry import Services
-from bot.views import texts
 from bot.views.message import Buttons, Incoming, Reply
+from bot.words import texts
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from bot.domain.dialog import Dialog
 from bot.services.access import Actor
-from bot.views import texts
-from bot.views.commands import CommandId
 from bot.views.message import Buttons, Reply
+from bot.words import texts
+from bot.words.commands import CommandId
 
 from .commands import COMMANDS, STATE_BUTTONS, STATE_HANDLERS, receive_files
 from .context import Context

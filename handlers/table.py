@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.services.access import Actor
-from bot.views import texts
-from bot.views.commands import CommandId
-from bot.views.format import short
 from bot.views.message import Button, Buttons
+from bot.words import texts
+from bot.words.commands import CommandId
+from bot.words.format import short
 
 if TYPE_CHECKING:
     from .context import Context

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import NTGO_ROADMAP, Harness
 
 ROADMAP_ID = "ntgo-sferum-2023"

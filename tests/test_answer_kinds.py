@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from bot.domain.forms import Invalid, parse_choice, parse_link, parse_number, parse_percent, parse_text
 from bot.domain.roadmap import RoadmapError, parse_roadmap
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import DEMO_CSV, ROOT, Harness, register, start_harness, stop_harness
 
 REGION_2025 = ROOT / "tests" / "fixtures" / "region-2025.toml"

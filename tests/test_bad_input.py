@@ -12,7 +12,7 @@ import json
 import re
 from collections import Counter
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import OWNER, Harness, register
 
 ADMIN, OTHER_ADMIN, COORD, NOBODY, REGION_COORD = 60, 61, 62, 63, 64
@@ -166,7 +166,7 @@ async def test_the_bad_input_corpus(harness: Harness, capsys):
 async def test_numbers_out_of_range_in_any_payload_never_reach_a_handler(harness: Harness) -> None:
     """Each command's button pressed with every argument our buttons use set to numbers no button carries (past
     SQLite's 64-bit integers, NaN's neighbours): an answer every time, no handler error, nothing saved."""
-    from bot.views.commands import CommandId
+    from bot.words.commands import CommandId
 
     h = harness
     muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)

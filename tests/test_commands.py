@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import Harness, register
 
 

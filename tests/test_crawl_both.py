@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import OWNER, start_harness, stop_harness
 from testkit.journey import MaxDriver, Seen, VkDriver, register
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import OWNER, Harness, register
 from vkemu import Delivered
 

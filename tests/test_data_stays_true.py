@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from bot.domain.forms import Invalid, parse_count
 from bot.domain.roadmap import RoadmapError, parse_roadmap
-from bot.views import texts
 from bot.views.sheets import workbook
+from bot.words import texts
 from testkit.harness import Harness, add_moscow_municipality, register
 
 ROOT = Path(__file__).resolve().parents[1]

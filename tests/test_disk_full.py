@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import register, start_harness, stop_harness
 
 ROOT = Path(__file__).resolve().parents[1]

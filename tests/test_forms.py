@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import Harness, register, start_harness, stop_harness
 
 SCHOOL_1 = "6624000001"

@@ -19,7 +19,8 @@ from bot.domain.forms import (
     validate_figures,
 )
 from bot.domain.roadmap import parse_roadmap
-from bot.views import texts
+from bot.views.form_screens import screen_for
+from bot.words import texts
 from testkit.harness import Harness, register
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,8 +76,9 @@ def test_machine_never_raises_and_keeps_rules(ctx_index: int, inputs: list[Answe
         if step.submit:
             assert validate_figures(keys, draft.figures, ctx.indicators) == []
             return
-        assert step.screen is not None and step.screen.text
-        for row in step.screen.buttons:
+        screen = screen_for(ctx, step.draft, step.note)
+        assert screen.text
+        for row in screen.buttons:
             assert 1 <= len(row) <= 5 and all(len(b.label) <= 40 for b in row)
 
 
@@ -116,8 +118,8 @@ async def test_whole_bot_with_arbitrary_text(harness: Harness, typed: list[str])
 
 def test_long_options_are_listed_by_number_in_the_question() -> None:
     """A phone cuts a long button label (MAX past 20 characters): the text lists the options, a number answers."""
-    from bot.domain.forms import question_screen
     from bot.domain.roadmap import Indicator
+    from bot.views.form_screens import question_screen
     long = Indicator(key="wifi", question="Есть ли Wi-Fi в классах?", kind="choice",
                      options=["Да, во всех классах", "Да, в части классов и в учительской", "Нет"])
     short = Indicator(key="chat", question="Есть ли чат?", kind="choice", options=["да", "частично", "нет"])

@@ -199,7 +199,7 @@ async def test_coordinator_sends_a_file_in_chat_and_applies_it(harness: Harness)
     «Применить»; an admin's file is not taken; a refused file offers nothing to apply."""
     from openpyxl import load_workbook
 
-    from bot.views import texts
+    from bot.words import texts
 
     h = harness
     muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
@@ -280,7 +280,7 @@ async def test_the_preview_points_out_figures_above_the_regions_statistics(harne
 async def test_apply_writes_only_what_the_preview_showed(harness: Harness) -> None:
     """A school reports 40/30 after the coordinator's preview called its row «новых 1»: «Применить» writes
     nothing, says who sent what since, and shows a fresh preview (30 → 20); only a second press applies it."""
-    from bot.views import texts
+    from bot.words import texts
 
     h = harness
     muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
@@ -305,7 +305,7 @@ async def test_apply_writes_only_what_the_preview_showed(harness: Harness) -> No
 
 async def test_a_return_for_revision_after_the_preview_is_a_change_too(harness: Harness) -> None:
     h = harness
-    from bot.views import texts
+    from bot.words import texts
 
     muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
     await register(h, 782, "municipality", muni)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
 
 SCHOOL_1, SCHOOL_2 = "6624000001", "6624000002"
@@ -212,7 +212,7 @@ async def test_unreachable_people_are_recorded_and_cleared(harness: Harness):
 def test_a_deadline_is_said_from_the_readers_own_calendar() -> None:
     from datetime import date
 
-    from bot.views.format import due_words
+    from bot.words.format import due_words
 
     assert due_words(date(2023, 12, 31), date(2023, 12, 31)) == "сегодня, 31.12"
     assert due_words(date(2023, 12, 31), date(2023, 12, 30)) == "завтра, 31.12"

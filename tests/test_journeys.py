@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.max.side import MaxSide
-from bot.views import texts
 from bot.views.message import Outgoing, Reply
+from bot.words import texts
 from testkit.harness import start_harness, stop_harness
 from testkit.journey import MaxDriver, VkDriver, register
 

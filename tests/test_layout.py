@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.domain.models import Role
 from bot.services.access import Actor
-from bot.views import texts
+from bot.words import texts
 from handlers.commands import COMMANDS
 from handlers.table import ADMIN, Lookup, help_lines, menu, readme_table
 

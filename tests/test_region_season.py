@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import DEMO_CSV, ROOT, Harness, register, start_harness, stop_harness
 from testkit.season import asks, category, next_working, prev_working
 

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from bot.services.invites import normalize_code
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import OWNER, Harness, register, start_harness, stop_harness
 
 SCHOOL_1 = "6624000001"
@@ -305,7 +305,7 @@ async def test_a_code_issued_before_the_key_still_works_until_it_expires(harness
 async def test_a_newcomers_first_hello_in_max_gets_one_greeting(tmp_path, schema) -> None:
     """MAX starts a dialog with «Начать» (bot_started, greeted) and the person's own «Здравствуйте» comes right
     after: one greeting, not the greeting and «Пришлите код…» at once. Something else still gets the reminder."""
-    from bot.views import texts
+    from bot.words import texts
     from testkit.harness import start_harness, stop_harness
     from testkit.journey import MaxDriver
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.views import texts
+from bot.words import texts
 from storage.reports import SOURCE_BEHALF
 from testkit.harness import MOSCOW_SCHOOL, Harness, add_moscow_municipality, register
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import MOSCOW_SCHOOL, OWNER, Harness, add_moscow_municipality, register
 
 ADMIN, MUNI, REGION, OTHER_MUNI, NOBODY = 50, 51, 52, 53, 54

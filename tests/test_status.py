@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import MOSCOW_SCHOOL, ROOT, Harness, add_moscow_municipality, register
 
 RM = "ntgo-sferum-2023"
@@ -519,8 +519,8 @@ async def test_an_export_for_a_day_before_the_plan_names_no_period(harness: Harn
 
 
 async def test_two_roadmaps_item_blocks_say_whose_they_are(harness: Harness) -> None:
-    from bot.views.format import short
     from bot.views.message import typeset
+    from bot.words.format import short
     from testkit.harness import NTGO_ROADMAP
 
     h = harness

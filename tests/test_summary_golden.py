@@ -12,9 +12,9 @@ import re
 from datetime import UTC, date, datetime, time
 
 from bot.domain.periods import periods
-from bot.views import texts
-from bot.views.format import NBSP
 from bot.views.summary import LINE_BUDGET, phone_lines
+from bot.words import texts
+from bot.words.format import NBSP
 from testkit.harness import DEMO_CSV, ROOT, Harness, register, start_harness, stop_harness
 
 GOLDEN = ROOT / "tests" / "golden"

@@ -3,7 +3,7 @@ not «Не понял сообщение»."""
 
 from __future__ import annotations
 
-from bot.views import texts
+from bot.words import texts
 from testkit.harness import Harness, register
 
 SCHOOL_1 = "6624000001"

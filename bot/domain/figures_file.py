@@ -15,8 +15,8 @@ import zipfile
 from dataclasses import dataclass
 
 from bot.domain.roadmap import Form, Indicator
-from bot.views import texts
-from bot.views.format import fmt_number
+from bot.words import texts
+from bot.words.format import fmt_number
 
 Cell = str | int | float | None
 

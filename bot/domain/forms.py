@@ -15,10 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.domain.roadmap import NUMERIC_KINDS, TEXT_LIMIT, Indicator, Value
-from bot.views import texts
-from bot.views.commands import CommandId
-from bot.views.format import fmt_answer, fmt_number, short
-from bot.views.message import Button, Buttons
+from bot.words import texts
+from bot.words.commands import CommandId
+from bot.words.format import fmt_number, short
 
 _SEPARATORS = re.compile(r"[\s\u00a0\u2007\u2009\u202f'’_]")
 MAX_DIGITS = 9
@@ -73,15 +72,12 @@ class FormContext:
 
 
 @dataclass(frozen=True)
-class Screen:
-    text: str
-    buttons: Buttons
-
-
-@dataclass(frozen=True)
 class Step:
-    draft: Draft | None  # None: the form is over (cancelled or to be sent)
-    screen: Screen | None
+    """Where the form is now: its draft (None: over, cancelled or to be sent) and what to say before its next
+    question or summary (an answer refused, a hint). What the screen looks like is bot/views/form_screens.py's."""
+
+    draft: Draft | None
+    note: str = ""
     submit: bool = False
     cancelled: bool = False
 
@@ -337,113 +333,22 @@ def implausible(ind: Indicator, value: Value | None, previous: Value | None) -> 
     return value < previous * 0.5 or value > previous * 3
 
 
-# ---------------------------------------------------------------------------- screens
+# ---------------------------------------------------------------------------- answers offered
 
 
-def _b(label: str, act: str, n: int | None = None) -> Button:
-    return Button(label, COMMAND, {"act": act} if n is None else {"act": act, "n": n})
-
-
-def _hint(ind: Indicator) -> str:
-    hint = {"yesno": texts.FORM_HINT_YESNO, "number": texts.FORM_HINT_NUMBER, "percent": texts.FORM_HINT_PERCENT,
-            "choice": texts.FORM_HINT_CHOICE, "link": texts.FORM_HINT_LINK,
-            "text": texts.FORM_HINT_TEXT.format(limit=fmt_number(ind.max_length or TEXT_LIMIT))
-            }.get(ind.kind, texts.FORM_HINT_COUNT)
-    if ind.kind == "choice" and any(len(o) > OPTION_SHOWN for o in ind.options or []):
-        hint = texts.FORM_HINT_CHOICE_LISTED
-    return hint if ind.required else f"{hint} {texts.FORM_HINT_OPTIONAL}"
-
-
-def _carry_value(ctx: FormContext, ind: Indicator) -> Value | None:
+def carry_value(ctx: FormContext, ind: Indicator) -> Value | None:
     """Last period's answer, offered as a button, for numeric questions that may repeat."""
     value = ctx.previous.get(ind.key)
     return value if ind.carry_over and ind.kind in NUMERIC_KINDS and _numeric(value) else None
 
 
-def _carry_label(value: Value) -> str:
+def carry_label(value: Value) -> str:
     return texts.BTN_CARRY.format(value=fmt_number(value) if _numeric(value) else value)
 
 
 def _same_label(typed: str, label: str) -> bool:
     """A button's label typed by hand: case and digit grouping aside («Как раньше: 1204»)."""
     return _SEPARATORS.sub("", typed).lower() == _SEPARATORS.sub("", label).lower()
-
-
-def question_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
-    key = draft.keys[draft.step]
-    ind = ctx.indicators[key]
-    head = texts.FORM_QUESTION.format(n=draft.step + 1, total=len(draft.keys), question=ind.question)
-    rows: Buttons = []
-    carry = _carry_value(ctx, ind)
-    if ind.kind == "yesno":
-        rows.append([_b(texts.BTN_YES, "yes"), _b(texts.BTN_NO, "no")])
-    elif ind.kind == "choice":
-        options = [_b(o, "opt", i) for i, o in enumerate(ind.options or [])]
-        # short labels two to a row, long ones alone: a phone shows a row's labels side by side
-        per_row = 2 if all(len(o) <= 16 for o in ind.options or []) else 1
-        rows += [options[i:i + per_row] for i in range(0, len(options), per_row)]
-        if any(len(o) > OPTION_SHOWN for o in ind.options or []):
-            # a phone cuts a long label (MAX past 20 characters): the options are in the text too, by number
-            head += "\n" + "\n".join(f"{n}. {o}" for n, o in enumerate(ind.options or [], 1))
-    elif carry is not None:
-        rows.append([_b(_carry_label(carry), "carry")])
-    if not ind.required:
-        rows.append([_b(texts.BTN_SKIP, "skip")])
-    nav = [_b(texts.BTN_BACK, "back")] if draft.step > 0 or draft.editing else []
-    rows.append(nav + [_b(texts.BTN_CANCEL, "cancel")])
-    text = f"{prefix}\n\n{head}\n{_hint(ind)}" if prefix else f"{head}\n{_hint(ind)}"
-    if draft.step == 0 and not prefix and not draft.editing:
-        text = texts.FORM_INTRO.format(title=ctx.title, organization=ctx.organization,
-                                       period=ctx.period_label) + "\n\n" + text
-    return Screen(text, rows)
-
-
-def summary_lines(ctx: FormContext, draft: Draft) -> list[str]:
-    """The answers, numbered as the questions are, each under its short name where the roadmap gives one
-    («1. Педагогов (сотрудников) — 204»; the question cut mid-sentence had said less)."""
-    return [f"{i}. {short(ctx.indicators[key].header)} — {fmt_answer(ctx.indicators[key].kind, draft.figures.get(key))}"
-            for i, key in enumerate(draft.keys, 1)]
-
-
-def summary_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
-    lines = [texts.FORM_SUMMARY.format(title=ctx.title, organization=ctx.organization, period=ctx.period_label),
-             *summary_lines(ctx, draft)]
-    # a remark, not a stop: the region's statistics may be old, the school knows its staff today
-    lines += [texts.FORM_ABOVE_BASELINE.format(n=n, value=fmt_answer(ctx.indicators[key].kind, draft.figures[key]),
-                                               baseline=fmt_number(ctx.ceilings[key]))
-              for n, key in enumerate(draft.keys, 1) if above_ceiling(ctx, key, draft.figures.get(key))]
-    text = "\n".join(lines)
-    if prefix:
-        text = f"{prefix}\n\n{text}"
-    return Screen(text, [[_b(texts.BTN_SEND, "send"), _b(texts.BTN_FIX, "fix")], [_b(texts.BTN_CANCEL, "cancel")]])
-
-
-def pick_screen(ctx: FormContext, draft: Draft) -> Screen:
-    numbers = [_b(str(i), "pick", i) for i in range(1, len(draft.keys) + 1)]
-    rows: Buttons = [numbers[i:i + 5] for i in range(0, len(numbers), 5)][:8]
-    rows.append([_b(texts.BTN_BACK, "back"), _b(texts.BTN_CANCEL, "cancel")])
-    return Screen(texts.FORM_PICK, rows)
-
-
-def confirm_screen(ctx: FormContext, draft: Draft) -> Screen:
-    key = draft.keys[draft.step]
-    ind = ctx.indicators[key]
-    previous = ctx.previous.get(key)
-    text = texts.FORM_IMPLAUSIBLE.format(value=fmt_answer(ind.kind, draft.pending),
-                                         previous=fmt_answer(ind.kind, previous), question=short(ind.header))
-    return Screen(text, [[_b(texts.BTN_CONFIRM, "confirm"), _b(texts.BTN_FIX, "redo")],
-                         [_b(texts.BTN_CANCEL, "cancel")]])
-
-
-def screen_for(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
-    """What to show for a draft as it stands (also after a restart or an interruption)."""
-    if draft.mode == "summary":
-        return summary_screen(ctx, draft, prefix)
-    if draft.mode == "pick":
-        return pick_screen(ctx, draft)
-    if draft.mode == "confirm" and draft.pending is not None:
-        return confirm_screen(ctx, draft)
-    return question_screen(ctx, draft, prefix)
 
 
 # ---------------------------------------------------------------------------- transitions
@@ -460,7 +365,7 @@ def _label_act(text: str) -> str | None:
 def advance(ctx: FormContext, draft: Draft, answer: Answer) -> Step:
     act = answer.act or _label_act(answer.text)
     if act == "cancel":
-        return Step(None, None, cancelled=True)
+        return Step(None, cancelled=True)
     if draft.mode == "summary":
         return _on_summary(ctx, draft, act)
     if draft.mode == "pick":
@@ -470,36 +375,36 @@ def advance(ctx: FormContext, draft: Draft, answer: Answer) -> Step:
             return _accept(ctx, draft, draft.pending)
         if act in ("redo", "fix", "back"):
             draft.mode, draft.pending = "ask", None
-            return Step(draft, question_screen(ctx, draft, texts.FORM_REDO))
+            return Step(draft, texts.FORM_REDO)
         draft.mode, draft.pending = "ask", None  # a new number typed instead of a button
     return _on_ask(ctx, draft, act, answer)
 
 
 def _on_summary(ctx: FormContext, draft: Draft, act: str | None) -> Step:
     if act == "send":
-        return Step(draft, None, submit=True)
+        return Step(draft, submit=True)
     if act == "fix":
         draft.mode = "pick"
-        return Step(draft, pick_screen(ctx, draft))
+        return Step(draft)
     if act == "back":
         draft.mode, draft.step = "ask", len(draft.keys) - 1
         draft.editing = True
-        return Step(draft, question_screen(ctx, draft))
-    return Step(draft, summary_screen(ctx, draft, texts.FORM_SUMMARY_HINT))
+        return Step(draft)
+    return Step(draft, texts.FORM_SUMMARY_HINT)
 
 
 def _on_pick(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> Step:
     if act == "back":
         draft.mode = "summary"
-        return Step(draft, summary_screen(ctx, draft))
+        return Step(draft)
     n = answer.arg if act == "pick" else None
     if n is None:
         s = answer.text.strip().rstrip(".")
         n = int(s) if s.isascii() and s.isdigit() and len(s) <= 3 else None
     if n is None or not 1 <= n <= len(draft.keys):
-        return Step(draft, Screen(texts.FORM_PICK_WRONG.format(total=len(draft.keys)), pick_screen(ctx, draft).buttons))
+        return Step(draft, texts.FORM_PICK_WRONG.format(total=len(draft.keys)))
     draft.mode, draft.step, draft.editing = "ask", n - 1, True
-    return Step(draft, question_screen(ctx, draft))
+    return Step(draft)
 
 
 def _on_ask(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> Step:
@@ -508,15 +413,15 @@ def _on_ask(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> 
     if act == "back":
         if draft.editing:
             draft.mode, draft.editing = "summary", False
-            return Step(draft, summary_screen(ctx, draft))
+            return Step(draft)
         draft.step = max(0, draft.step - 1)
-        return Step(draft, question_screen(ctx, draft))
+        return Step(draft)
     try:
-        carry = _carry_value(ctx, ind)
+        carry = carry_value(ctx, ind)
         value: Value | None
         if act == "skip" and not ind.required:
             value = None
-        elif carry is not None and (act == "carry" or _same_label(answer.text, _carry_label(carry))):
+        elif carry is not None and (act == "carry" or _same_label(answer.text, carry_label(carry))):
             value, act = carry, "carry"
         elif act in ("yes", "no") and ind.kind == "yesno":
             value = 1 if act == "yes" else 0
@@ -530,10 +435,10 @@ def _on_ask(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> 
         others = {k: v for k, v in draft.figures.items() if k != key}
         check_value(ind, value, others, ctx.indicators)
     except Invalid as e:
-        return Step(draft, question_screen(ctx, draft, e.message))
+        return Step(draft, e.message)
     if implausible(ind, value, ctx.previous.get(key)) and act != "carry":
         draft.mode, draft.pending = "confirm", value
-        return Step(draft, confirm_screen(ctx, draft))
+        return Step(draft)
     return _accept(ctx, draft, value)
 
 
@@ -546,9 +451,9 @@ def _accept(ctx: FormContext, draft: Draft, value: Value | None) -> Step:
         for i, k in enumerate(draft.keys):
             if k not in draft.figures:
                 draft.mode, draft.step, draft.editing = "ask", i, False
-                return Step(draft, question_screen(ctx, draft))
+                return Step(draft)
         draft.mode, draft.editing = "summary", False
-        return Step(draft, summary_screen(ctx, draft))
+        return Step(draft)
     draft.step += 1
     draft.mode = "ask"
-    return Step(draft, question_screen(ctx, draft))
+    return Step(draft)

@@ -25,8 +25,8 @@ from pydantic import (
 )
 
 from bot.domain.tomlpos import key_lines, line_of, toml_problem
-from bot.views import texts
-from bot.views.format import fmt_number
+from bot.words import texts
+from bot.words.format import fmt_number
 
 # Dates a roadmap may name: every period and reminder up to `ends` is computed, so 9999 would stall the bot.
 YEARS = (2000, 2100)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 from bot.payloads import encode_payload
-from bot.views.format import short
 from bot.views.message import Button, Buttons, Reply
+from bot.words.format import short
 
 LABEL_MAX = 64  # MAX shows about 20 characters a button in a row of one; the document allows 128
 # MAX draws a button's label on one line and cuts what does not fit; its document recommends at most 20 characters

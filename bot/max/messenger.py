@@ -14,8 +14,8 @@ from bot.downloads import Downloader
 from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
 from bot.max.keyboards import for_reply
 from bot.max.updates import MaxUpdates
-from bot.views import texts
 from bot.views.message import Buttons, Document, Incoming, Outgoing, Reply
+from bot.words import texts
 from storage.outbox import OutboxRepo, OutMessage, compose_rows
 
 MESSAGE_LIMIT = 4000

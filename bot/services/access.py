@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.domain.models import Organization, Role
 from bot.domain.scope import COORDINATOR_LEVELS, Scope
 from bot.domain.search import find
-from bot.views import texts
+from bot.words import texts
 from storage.accounts import MaxAccountRepo
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from bot.domain.periods import Period, local_today
 from bot.services.access import Actor
 from bot.services.figures import Territory, headline, in_form
-from bot.views import texts
-from bot.views.format import fmt_date
 from bot.views.message import File, Reply
+from bot.words import texts
+from bot.words.format import fmt_date
 
 
 class Charts:

@@ -11,9 +11,9 @@ from bot.domain.forms import Answer
 from bot.domain.models import Conversation
 from bot.services.access import Actor
 from bot.services.reports import REPORT, ReportService
-from bot.views import texts
-from bot.views.commands import CommandId
 from bot.views.message import Button, Reply
+from bot.words import texts
+from bot.words.commands import CommandId
 from storage.chats import ConversationRepo
 
 

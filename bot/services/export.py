@@ -22,10 +22,10 @@ from bot.services.access import Actor
 from bot.services.figures import Territory, Totals, baseline_keys, in_form, organization_percent
 from bot.services.names import person_label
 from bot.services.status import StatusService
-from bot.views import texts
-from bot.views.format import file_name, fmt_date, fmt_percent, fmt_time, zone_name
 from bot.views.message import File, Reply
 from bot.views.sheets import DATETIME, DECIMAL, INTEGER, PERCENT, Sheet, report_workbook
+from bot.words import texts
+from bot.words.format import file_name, fmt_date, fmt_percent, fmt_time, zone_name
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
 from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ExportRow, ReportRepo

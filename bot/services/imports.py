@@ -33,11 +33,11 @@ from bot.services.names import person_label
 from bot.services.reading import FileReader
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
-from bot.views import texts
-from bot.views.commands import CommandId
-from bot.views.format import file_name, fmt_answer, fmt_date, fmt_number, fmt_time, short
 from bot.views.message import Button, Document, File, Reply
 from bot.views.sheets import Sheet, report_workbook
+from bot.words import texts
+from bot.words.commands import CommandId
+from bot.words.format import file_name, fmt_answer, fmt_date, fmt_number, fmt_time, short
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.reports import SOURCE_IMPORT, ReportRepo, Submission, same_value

@@ -16,10 +16,10 @@ from bot.domain.schedule import item_occurrences
 from bot.domain.scope import Scope
 from bot.services.access import Actor
 from bot.services.roadmaps import RoadmapCache
-from bot.views import texts
-from bot.views.commands import CommandId
-from bot.views.format import fmt_date, short
 from bot.views.message import Button, Reply
+from bot.words import texts
+from bot.words.commands import CommandId
+from bot.words.format import fmt_date, short
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo

@@ -18,10 +18,10 @@ from bot.services.ports import Messenger
 from bot.services.reports import REPORT
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
-from bot.views import texts
-from bot.views.commands import CommandId
-from bot.views.format import due_words, fmt_date, short
 from bot.views.message import Button, File, Outgoing, Reply
+from bot.words import texts
+from bot.words.commands import CommandId
+from bot.words.format import due_words, fmt_date, short
 from storage.chats import ChatRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo, JobRepo

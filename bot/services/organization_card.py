@@ -16,11 +16,11 @@ from bot.services.figures import in_form, organization_percent
 from bot.services.names import person_label
 from bot.services.reports import BEHALF, RETURN
 from bot.services.summary_views import target_line
-from bot.views import texts
-from bot.views.commands import CommandId
-from bot.views.format import fmt_answer, fmt_date, fmt_time, plural
 from bot.views.message import Button, Reply
 from bot.views.summary import LINE_BUDGET, Line, fit
+from bot.words import texts
+from bot.words.commands import CommandId
+from bot.words.format import fmt_answer, fmt_date, fmt_time, plural
 from storage.reports import Submission
 
 MAX_ROWS = 6  # VK's limit of rows in an inline keyboard

@@ -11,10 +11,10 @@ from bot.domain.scope import COORDINATOR_LEVELS, Scope
 from bot.services.access import AccessService, Actor
 from bot.services.invites import InviteService, Outcome
 from bot.services.names import person_label
-from bot.views import texts
-from bot.views.format import file_name, fmt_date
 from bot.views.message import File, Outgoing, Reply
 from bot.views.sheets import workbook
+from bot.words import texts
+from bot.words.format import file_name, fmt_date
 from storage.chats import ChatRepo
 from storage.people import PeopleRepo
 

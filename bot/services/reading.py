@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from loguru import logger
 
 from bot.domain.figures_file import CAPS, Caps, FigureTable, FileProblem, read_figures
-from bot.views import texts
+from bot.words import texts
 
 IN_THREAD_BYTES = 2 * 2**20  # unpacked: about 5,000 rows, read in well under a second
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.views import texts
-from bot.views.format import fmt_number
+from bot.words import texts
+from bot.words.format import fmt_number
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
 from storage.reports import ReportRepo

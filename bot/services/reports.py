@@ -9,26 +9,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.dialog import Dialog
-from bot.domain.forms import (
-    Answer,
-    Draft,
-    FormContext,
-    Screen,
-    advance,
-    screen_for,
-    summary_lines,
-    validate_figures,
-)
+from bot.domain.forms import Answer, Draft, FormContext, advance, validate_figures
 from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, local_today, open_forms, period_by_key, summary_instant
 from bot.domain.roadmap import Form, Roadmap, Value
 from bot.services.access import AccessService, Actor
 from bot.services.names import person_label
 from bot.services.roadmaps import RoadmapCache
-from bot.views import texts
-from bot.views.commands import CommandId
-from bot.views.format import fmt_answer, fmt_date, fmt_number, fmt_time, percent, short, zone_name
+from bot.views.form_screens import Screen, screen_for, summary_lines
 from bot.views.message import Button, Buttons, Outgoing, Reply
+from bot.words import texts
+from bot.words.commands import CommandId
+from bot.words.format import fmt_answer, fmt_date, fmt_number, fmt_time, percent, short, zone_name
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
@@ -195,8 +187,7 @@ class ReportService:
         if step.submit:
             return await self._submit(actor, step.draft, ctx, now)
         await self.conversation_repo.set(actor.vk_id, Dialog.FORM, step.draft.to_dict())
-        assert step.screen is not None
-        return _reply(step.screen)
+        return _reply(screen_for(ctx, step.draft, step.note))
 
     async def _submit(self, actor: Actor, draft: Draft, ctx: FormContext, now: datetime) -> Reply:
         roadmap = await self.roadmaps.get(draft.roadmap_id)

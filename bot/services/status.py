@@ -37,11 +37,11 @@ from bot.services.figures import (
 from bot.services.organization_card import MAX_ROWS, NEAR_DAYS, OrganizationCard
 from bot.services.roadmaps import RoadmapCache
 from bot.services.summary_views import SummaryViews, item_line, target_line
-from bot.views import texts
-from bot.views.commands import CommandId
-from bot.views.format import fmt_date, fmt_number, fmt_percent, plural, short
 from bot.views.message import Button, Buttons, Reply
 from bot.views.summary import LINE_BUDGET, Line, fit, names_line
+from bot.words import texts
+from bot.words.commands import CommandId
+from bot.words.format import fmt_date, fmt_number, fmt_percent, plural, short
 from storage.chats import ChatRepo, ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo

@@ -13,9 +13,9 @@ from bot.domain.periods import Period, local_today, period_by_key
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
 from bot.services.access import Actor
 from bot.services.figures import ItemState, Territory, counted_types, headline, in_form, ranking
-from bot.views import texts
-from bot.views.format import fmt_date, fmt_delta, fmt_percent, plural, short
 from bot.views.message import Reply
+from bot.words import texts
+from bot.words.format import fmt_date, fmt_delta, fmt_percent, plural, short
 
 if TYPE_CHECKING:
     from bot.services.status import StatusService

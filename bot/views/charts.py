@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # no display on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from bot.views.format import fmt_number, fmt_percent, short  # noqa: E402
+from bot.words.format import fmt_number, fmt_percent, short  # noqa: E402
 
 Series = dict[str, list[tuple[date, float]]]
 GOAL_COLOR = "#c0392b"

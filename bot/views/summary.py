@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.views import texts
+from bot.words import texts
 
 LINE_BUDGET = 25  # a message on a phone screen, without scrolling: lines as the phone shows them
 PHONE_WIDTH = 38  # characters a phone's message bubble holds in a line

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.payloads import encode_payload
-from bot.views.format import short
 from bot.views.message import Button, Buttons, Reply
+from bot.words.format import short
 
 LABEL_MAX = 40  # VK refuses longer button labels
 

@@ -13,10 +13,10 @@ from loguru import logger
 from vkbottle import API, VKAPIError
 
 from bot.downloads import Downloader
-from bot.views import texts
 from bot.views.message import Buttons, Document, File, Incoming, Outgoing, Reply
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS
 from bot.vk.keyboards import for_reply
+from bot.words import texts
 from storage.outbox import RANDOM_ID_SPACE, OutboxRepo, OutMessage, compose_rows
 
 MESSAGE_LIMIT = 4096

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.views import texts
+from bot.words import texts
 
 # A no-break space: a phone wraps a line between words, never inside «71,4 %», «↑ +6,4 п.п.» or «1 234».
 NBSP = "\u00a0"
