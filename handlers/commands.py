@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.domain.dialog import Dialog
 from bot.domain.forms import answer_from
-from bot.views.message import Button, Reply
+from bot.views.message import Reply
 from bot.words import texts
 from bot.words.commands import CommandId
 
@@ -22,6 +22,7 @@ from .table import (
     REGIONAL,
     Command,
     HelpLine,
+    State,
     help_lines,
 )
 
@@ -183,8 +184,7 @@ async def import_waiting(ctx: Context) -> None:
     elif said in ("нет", "не надо", "не применять"):
         await cancel(ctx)
     else:
-        await ctx.show(Reply(texts.IMPORT_WAITING, [[Button(texts.BTN_APPLY, CommandId.APPLY_IMPORT),
-                                                     Button(texts.BTN_CANCEL, CommandId.CANCEL)]]))
+        await ctx.show(ctx.services.imports.waiting())
 
 
 async def template(ctx: Context) -> None:
@@ -284,9 +284,13 @@ COMMANDS: tuple[Command, ...] = (
             about="команды, доступные вам"),
 )
 
-# What a person's open dialog does with their next message (see `handlers.router`).
-STATE_HANDLERS = {Dialog.FORM: form_answer, Dialog.ITEM_EVIDENCE: item_evidence,
-                  Dialog.RETURN_COMMENT: return_comment, Dialog.IMPORT_CONFIRM: import_waiting,
-                  Dialog.STATUS_QUERY: status_query}
-# The buttons that answer an open dialog (anything else pressed or typed there drops it).
-STATE_BUTTONS = {Dialog.IMPORT_CONFIRM: (CommandId.APPLY_IMPORT,)}
+# Each open dialog, declared once: what it does with the person's next message, the buttons that answer it, and
+# whether it is a form (an aside runs and the question comes again; files are an answer, not an import). The
+# router reads these; adding a dialog is a Dialog value, one State here and its handler.
+STATES = {s.dialog: s for s in (
+    State(Dialog.FORM, form_answer, form=True),
+    State(Dialog.ITEM_EVIDENCE, item_evidence),
+    State(Dialog.RETURN_COMMENT, return_comment),
+    State(Dialog.IMPORT_CONFIRM, import_waiting, buttons=(CommandId.APPLY_IMPORT,)),
+    State(Dialog.STATUS_QUERY, status_query),
+)}

@@ -7,15 +7,14 @@ chats only the commands declared for chats are answered; ordinary chatter is lef
 
 from __future__ import annotations
 
-from bot.domain.dialog import Dialog
 from bot.services.access import Actor
 from bot.views.message import Buttons, Reply
 from bot.words import texts
 from bot.words.commands import CommandId
 
-from .commands import COMMANDS, STATE_BUTTONS, STATE_HANDLERS, receive_files
+from .commands import COMMANDS, STATES, receive_files
 from .context import Context
-from .table import Command, Lookup, allowed, menu
+from .table import Command, Lookup, State, allowed, menu
 
 LOOKUP = Lookup.of(COMMANDS)
 CANCEL = LOOKUP.by_name[CommandId.CANCEL]
@@ -64,21 +63,21 @@ async def _private(ctx: Context) -> None:
     if command is not None and command.callback:
         command = None  # a callback button's command typed or forged into a message is not a press
     ctx.conversation = await ctx.services.dialogs.current(ctx.actor)
-    state = ctx.conversation.state if ctx.conversation else None
-    if incoming.documents and ctx.actor.registered and state != Dialog.FORM:
+    state = STATES.get(ctx.conversation.state) if ctx.conversation else None  # (a state no longer declared: none)
+    if incoming.documents and ctx.actor.registered and not (state and state.form):
         await receive_files(ctx)
         return
-    if state == Dialog.FORM and command is not CANCEL:
-        await _in_form(ctx, command)
+    if state is not None and state.form and command is not CANCEL:
+        await _in_form(ctx, command, state)
         return
-    if state in STATE_HANDLERS and command is not None and command.name in STATE_BUTTONS.get(Dialog(state), ()):
+    if state is not None and command is not None and command.name in state.buttons:
         await _run(ctx, command)  # the dialog's own button («Применить»)
         return
-    if state in STATE_HANDLERS and command is not None and command is not CANCEL and not command.aside:
+    if state is not None and command is not None and command is not CANCEL and not command.aside:
         # a command pressed or typed («сводка») instead of the answer: the person moved on, the question is dropped
         await ctx.services.dialogs.drop(ctx.actor)
-    elif state in STATE_HANDLERS and command is not CANCEL and not (command and command.aside):
-        await STATE_HANDLERS[Dialog(state)](ctx)
+    elif state is not None and command is not CANCEL and not (command and command.aside):
+        await state.handler(ctx)
         return
     if command is CANCEL:
         await _run(ctx, CANCEL)
@@ -105,7 +104,7 @@ async def _run(ctx: Context, command: Command | None) -> None:
         await command.handler(ctx)
 
 
-async def _in_form(ctx: Context, command: Command | None) -> None:
+async def _in_form(ctx: Context, command: Command | None, form: State) -> None:
     """A message while a form is open: an answer, unless it opens another form or is an aside."""
     if command in (REPORT, BEHALF) and ctx.incoming.command == command.name:
         await _run(ctx, command)  # a reminder's, a picker's or an organization view's button opens that form instead
@@ -127,4 +126,4 @@ async def _in_form(ctx: Context, command: Command | None) -> None:
         if screen is not None:
             await ctx.show(screen)
         return
-    await STATE_HANDLERS[Dialog.FORM](ctx)
+    await form.handler(ctx)

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.domain.dialog import Dialog
 from bot.services.access import Actor
 from bot.views.message import Button, Buttons
 from bot.words import texts
@@ -55,6 +56,18 @@ class Command:
 
     def button(self) -> Button:
         return Button(self.label or self.name, self.name)
+
+
+@dataclass(frozen=True)
+class State:
+    """One open dialog (bot.domain.dialog.Dialog): the handler of the person's next message, the commands whose
+    buttons answer it (pressed, they run and the dialog is theirs to end), and `form`: a form, where an aside
+    command runs and the question comes again, and a file is no import. Any other command drops the dialog."""
+
+    dialog: Dialog
+    handler: Handler
+    buttons: tuple[CommandId, ...] = ()
+    form: bool = False
 
 
 def roles_of(actor: Actor) -> frozenset[str]:

@@ -69,3 +69,19 @@ def test_no_module_of_the_bot_is_longer_than_600_lines():
     long = {str(p.relative_to(ROOT)): n for p in (ROOT / "bot").rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
     assert long == {}
+
+
+def test_every_dialog_is_declared_once_and_its_buttons_in_one_place():
+    """Each open dialog is one State (handler, buttons, whether it is a form) that the router reads; each dialog
+    button is built in exactly one place of the code (issue 26: «Применить» had been built in two)."""
+    from bot.domain.dialog import Dialog
+    from handlers.commands import STATES
+
+    waiting = {d for d in Dialog if d != Dialog.AWAITING_CODE}  # (a newcomer's greeting is no dialog of the router's)
+    assert set(STATES) == waiting and all(STATES[d].dialog == d for d in STATES)
+    assert [d for d, s in STATES.items() if s.form] == [Dialog.FORM]
+    code = [p.read_text(encoding="utf-8") for p in (ROOT / "bot").rglob("*.py")] + \
+        [p.read_text(encoding="utf-8") for p in (ROOT / "handlers").rglob("*.py")]
+    for name in ("BTN_APPLY", "BTN_ITEM_YES", "BTN_ITEM_NO", "BTN_ITEM_UNDO", "BTN_SEND", "BTN_SKIP"):
+        built = sum(len(re.findall(rf"\b(?:Button|_b)\(texts\.{name}\b", text)) for text in code)
+        assert built == 1, (name, built)

@@ -44,6 +44,11 @@ from storage.reports import SOURCE_IMPORT, ReportRepo, Submission, same_value
 
 NEW, CHANGED, UNCHANGED, REFUSED = "new", "changed", "unchanged", "refused"
 APPLY = CommandId.APPLY_IMPORT
+
+
+def confirm_buttons() -> list[list[Button]]:
+    """The buttons under a checked file: «Применить» writes it, «Отмена» drops it (declared here only)."""
+    return [[Button(texts.BTN_APPLY, APPLY), Button(texts.BTN_CANCEL, CommandId.CANCEL)]]
 MAX_FILES = 5
 SHOWN = 15  # refused rows and changes listed in a preview; the rest are counted
 
@@ -135,8 +140,12 @@ class ImportService:
             "file": plan.file, "rm": plan.roadmap.id, "form": plan.form.id, "period": plan.period.key,
             "rows": plan.to_rows(), "seen": stamps})
         text = self.preview_text(plan, texts.IMPORT_APPLY_CHAT)
-        return Reply(f"{lead}\n\n{text}" if lead else text,
-                     [[Button(texts.BTN_APPLY, APPLY), Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
+        return Reply(f"{lead}\n\n{text}" if lead else text, confirm_buttons())
+
+    @staticmethod
+    def waiting() -> Reply:
+        """Something else written while a checked file waits: what it waits for, with the same buttons."""
+        return Reply(texts.IMPORT_WAITING, confirm_buttons())
 
     async def _reports(self, plan: ImportPlan) -> dict[str, Submission]:
         """The period's reports of the organizations the plan writes, as they are now."""

@@ -163,7 +163,7 @@ class ItemService:
                          callback=True)
         if existing is not None:
             return Reply(texts.ITEM_ALREADY.format(id=item.id),
-                         [[Button(texts.BTN_ITEM_UNDO, ITEM, {**ref, "undo": 1})]], callback=True)
+                         undo(ref), callback=True)
         if args.get("no") == 1:
             return Reply(texts.ITEM_LEFT_OPEN.format(**said))
         if args.get("sure") != 1:
@@ -176,7 +176,7 @@ class ItemService:
                          buttons=[[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, None)
         return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name),
-                     [[Button(texts.BTN_ITEM_UNDO, ITEM, {**ref, "undo": 1})]], callback=True)
+                     undo(ref), callback=True)
 
     async def evidence(self, actor: Actor, text: str, now: datetime, conv: Conversation | None) -> Reply:
         """The link for an item pressed «Выполнено»; `conv` is the open dialog the router has read."""
@@ -192,7 +192,7 @@ class ItemService:
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, url)
         await self.conversation_repo.clear(actor.vk_id)
         return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name),
-                     [[Button(texts.BTN_ITEM_UNDO, ITEM, {**item_args(rm, item, occ, unit.scope), "undo": 1})]],
+                     undo(item_args(rm, item, occ, unit.scope)),
                      callback=True)
 
     async def _resolve(self, actor: Actor, args: Mapping[str, Any]) -> tuple[Roadmap, Item, date, Responsible] | None:
@@ -211,6 +211,11 @@ class ItemService:
         if unit is None or not self.is_responsible(item, unit, rm):
             return None
         return rm, item, occ, unit
+
+
+def undo(ref: Mapping[str, Any]) -> list[list[Button]]:
+    """«Снять отметку» under an item just marked (declared here only)."""
+    return [[Button(texts.BTN_ITEM_UNDO, ITEM, {**ref, "undo": 1})]]
 
 
 def item_marks(ids: list[str]) -> list[str]:
