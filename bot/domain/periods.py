@@ -36,13 +36,14 @@ def due_dates(part: Any, starts: date, ends: date) -> list[date]:
     """Due dates of a form (or one segment of its schedule) between `starts` and `ends`, both included."""
     if part.dates:
         return sorted(d for d in part.dates if starts <= d <= ends)
-    if part.every in MONTHS:
+    months = MONTHS.get(part.every or "") or getattr(part, "months", None)  # v3: `months` of every year
+    if months:
         out = []
         year, month = starts.year, starts.month
         while (year, month) <= (ends.year, ends.month):
             last = calendar.monthrange(year, month)[1]
             d = date(year, month, min(part.day or last, last))
-            if month in MONTHS[part.every] and starts <= d <= ends:
+            if month in months and starts <= d <= ends:
                 out.append(d)
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return out

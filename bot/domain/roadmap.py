@@ -150,6 +150,7 @@ class Schedule(_Strict):
     on: Weekday | None = None
     day: Annotated[int, Field(ge=1, le=31)] | None = None
     dates: list[DueDate] | None = None
+    months: list[int] | None = None  # v3: these months of every year, on `day` (default: the last)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -163,6 +164,7 @@ class Form(_Strict):
     from_: Annotated[FromDate | None, Field(alias="from")] = None  # v2: the first period is due on or after it
     until: DueDate | None = None  # v2: the last period is due on or before it
     dates: list[DueDate] | None = None
+    months: list[int] | None = None  # v3: these months of every year, on `day` (default: the last)
     schedule: list[Schedule] | None = None
     remind_at: list[ClockTime] = []
     summary_at: ClockTime | None = None
@@ -177,7 +179,7 @@ class Form(_Strict):
     @property
     def cadence(self) -> str:
         """What the form's schedule is, in a word (stored with the roadmap)."""
-        return self.every or ("dates" if self.dates else "schedule")
+        return self.every or ("dates" if self.dates else "months" if self.months else "schedule")
 
 
 class Target(_Strict):
@@ -225,8 +227,10 @@ class Item(_Strict):
     org_types: list[OrgType] | None = None
     due: DueDate | None = None
     from_: Annotated[FromDate | None, Field(alias="from")] = None
-    every: Literal["1w", "2w", "1m", "3m", "6m", "1y"] | None = None
+    every: Literal["1w", "2w", "1m", "3m", "6m", "1y", "2y", "3y"] | None = None  # v3: "2y", "3y"
     dates: list[DueDate] | None = None  # v2: explicit due dates (the ends of the school quarters)
+    months: list[int] | None = None  # v3: these months of every year from `from` to `due`
+    day: Annotated[int, Field(ge=1, le=31)] | None = None  # v3: with `months`, the due day (default: the last)
     result: str | None = None
     confirm: bool = False
     evidence: Literal["link"] | None = None
@@ -394,6 +398,12 @@ def territory_problems(rm: Roadmap, text: str, filename: str, regions: set[str],
 def _check_cadence(part: Any, where: tuple[str | int, ...], add: Any) -> None:
     """`on` for week cadences, `day` (optional) for month ones, neither with `dates`."""
     every = part.every
+    months = getattr(part, "months", None)
+    if months is not None:
+        _check_months(months, where, add)
+        if part.on is not None:
+            add((*where, "on"), "для months день задаётся ключом day, а не on")
+        return
     if every is not None and every.endswith("w") and part.on is None:
         add((*where, "on"), 'для еженедельной формы нужен день сдачи: on = "fri" (mon..sun)')
     if (every is None or every.endswith("m")) and part.on is not None:
@@ -401,6 +411,17 @@ def _check_cadence(part: Any, where: tuple[str | int, ...], add: Any) -> None:
             if every else "on задаётся только вместе с every")
     if (every is None or every.endswith("w")) and part.day is not None:
         add((*where, "day"), 'day задаётся только для every = "1m", "3m" или "6m"')
+
+
+def _check_months(months: list[int], where: tuple[str | int, ...], add: Any) -> None:
+    """v3 `months`: months 1–12, each once."""
+    if not months:
+        add((*where, "months"), "список месяцев пуст")
+    bad = [m for m in months if not 1 <= m <= 12]
+    if bad:
+        add((*where, "months"), f"месяц {bad[0]} вне 1–12")
+    elif len(set(months)) != len(months):
+        add((*where, "months"), "месяц указан дважды")
 
 
 def _check_kind(ind: Indicator, where: tuple[str | int, ...], add: Any) -> None:
@@ -447,10 +468,11 @@ def _check_references(rm: Roadmap, add: Any) -> None:
         if form.id in form_ids:
             add(("form", fi, "id"), f"форма {form.id!r} уже есть в этой дорожной карте")
         form_ids.add(form.id)
-        ways = [w for w in ("every", "dates", "schedule") if getattr(form, w)]
+        ways = [w for w in ("every", "dates", "months", "schedule") if getattr(form, w)]
         if len(ways) != 1:
-            add(("form", fi, "every"), "у формы должно быть что-то одно: every (с on или day), dates или "
-                                       "[[form.schedule]]" + (f"; задано: {', '.join(ways)}" if ways else ""))
+            add(("form", fi, "months" if "months" in ways else "every"),
+                "у формы должно быть что-то одно: every (с on или day), dates, months или [[form.schedule]]"
+                + (f"; задано: {', '.join(ways)}" if ways else ""))
         _check_cadence(form, ("form", fi), add)
         span_from, span_until = form.from_ or head.starts, form.until or head.ends
         for key, day in (("from", form.from_), ("until", form.until)):
@@ -464,8 +486,9 @@ def _check_references(rm: Roadmap, add: Any) -> None:
                 break
         for si, seg in enumerate(form.schedule or []):
             where = ("form", fi, "schedule", si)
-            if (seg.every is None) == (seg.dates is None):
-                add((*where, "every"), "у отрезка расписания должно быть что-то одно: every (с on или day) или dates")
+            if sum(x is not None for x in (seg.every, seg.dates, seg.months)) != 1:
+                add((*where, "months" if seg.months is not None else "every"),
+                    "у отрезка расписания должно быть что-то одно: every (с on или day), dates или months")
             _check_cadence(seg, where, add)
             if seg.until < seg.from_:
                 add((*where, "until"), "until раньше from")
@@ -540,6 +563,12 @@ def _check_references(rm: Roadmap, add: Any) -> None:
             add(("item", ii, "org_types"), 'org_types имеет смысл только с responsible = ["organization"]')
         if item.every is not None and item.due is None:
             add(("item", ii, "every"), "для повторяющегося пункта нужен срок due")
+        if item.months is not None:
+            _check_months(item.months, ("item", ii), add)
+            if item.every is not None or item.dates is not None:
+                add(("item", ii, "months"), "months задаёт сроки вместо every и dates: оставьте что-то одно")
+        elif item.day is not None:
+            add(("item", ii, "day"), "day задаётся только вместе с months")
         if item.dates is not None:
             if item.due is not None or item.every is not None:
                 add(("item", ii, "dates"), "dates задаёт сроки вместо due и every: оставьте что-то одно")
@@ -552,7 +581,7 @@ def _check_references(rm: Roadmap, add: Any) -> None:
                     add(("item", ii, "dates"), f"срок {day:%d.%m.%Y} раньше начала дорожной карты или вне "
                                                f"{YEARS[0]}–{YEARS[1]} годов")
                     break
-        if item.confirm and item.due is None and not item.dates:
+        if item.confirm and item.due is None and not item.dates and not item.months:
             add(("item", ii, "confirm"), "у пункта с confirm = true нет срока (due, dates или every с due): "
                                          "о нём никто не получит напоминания и его нельзя будет отметить")
         if item.from_ is not None and item.from_ < head.starts:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from bot.domain.models import Municipality
-from bot.domain.periods import local_instant, periods
+from bot.domain.periods import due_dates, local_instant, periods
 from bot.domain.roadmap import Item, Roadmap
 
 
@@ -75,9 +75,13 @@ def _add_months(day: date, months: int) -> date:
 
 
 def item_occurrences(item: Item, roadmap: Roadmap) -> list[date]:
-    """Due dates of an item: its `dates`, its `due`, or one per repetition inside [from, due] for `every`."""
+    """Due dates of an item: its `dates`, its `months` of every year (v3), its `due`, or one per repetition inside
+    [from, due] for `every` ("2y"/"3y" as "1y", v3)."""
     if item.dates:
         return sorted(item.dates)
+    if item.months:
+        start, end = item.from_ or roadmap.roadmap.starts, item.due or roadmap.roadmap.ends
+        return due_dates(item, start, end)
     if item.due is None:
         return []
     if item.every is None:
@@ -92,8 +96,8 @@ def item_occurrences(item: Item, roadmap: Roadmap) -> list[date]:
             next_start = _add_months(start, len(out) + 1)
         elif item.every in ("3m", "6m"):
             next_start = _add_months(start, int(item.every[0]) * (len(out) + 1))
-        else:
-            next_start = _add_months(start, 12 * (len(out) + 1))
+        else:  # "1y", "2y", "3y"
+            next_start = _add_months(start, 12 * int(item.every[0]) * (len(out) + 1))
         out.append(min(next_start - timedelta(days=1), item.due))
         step_start = next_start
     return out

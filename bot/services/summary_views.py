@@ -190,7 +190,10 @@ def target_line(t: Target, reading: Reading, due: date) -> str:
 def item_line(s: ItemState, today: date) -> str:
     title = short(s.item.title, 50)
     if len(s.passed) > 1:
-        every = texts.ITEM_EVERY.get(s.item.every or "", texts.ITEM_EVERY_DATES)
+        every = texts.ITEM_EVERY.get(s.item.every or "", texts.ITEM_EVERY_DATES) if not s.item.months else \
+            texts.ITEM_EVERY_MONTHS.format(months=" и ".join(
+                filter(None, [", ".join(texts.IN_MONTH[m - 1] for m in s.item.months[:-1]),
+                              texts.IN_MONTH[s.item.months[-1] - 1]])))
         return texts.SUMMARY_ITEM_RECURRING.format(id=s.item.id, title=title, every=every, missed=s.missed(today),
                                                    passed=len(s.passed))
     occ, names = s.pending[0]

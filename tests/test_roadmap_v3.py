@@ -1,0 +1,133 @@
+"""Roadmap format v3, as far as it is built: `months` (of every year, with `day`) on forms, schedule segments and
+items, and `every = "2y"/"3y"` on items. Dates written out by hand from the file below."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from bot.domain.models import Municipality
+from bot.domain.periods import periods
+from bot.domain.roadmap import RoadmapError, parse_roadmap
+from bot.domain.schedule import ItemSettings, item_occurrences, plan
+
+V3 = """\
+[roadmap]
+id = "v3-months"
+title = "Цифровая образовательная среда, 2026–2029"
+starts = 2026-09-01
+ends = 2029-08-31
+region = "Свердловская область"
+
+[[form]]
+id = "halfyear"
+title = "Итоги полугодия"
+months = [1, 6]
+  [[form.indicator]]
+  key = "a"
+  question = "?"
+  kind = "count"
+
+[[form]]
+id = "season"
+title = "Летняя кампания"
+  [[form.schedule]]
+  from = 2027-06-01
+  until = 2027-08-31
+  months = [6, 7, 8]
+  day = 20
+  [[form.indicator]]
+  key = "b"
+  question = "?"
+  kind = "count"
+
+[[item]]
+id = "2.4"
+title = "Родительские собрания по вопросам цифровой среды"
+responsible = ["organization"]
+from = "2026-09"
+due = "2027-12"
+months = [4, 10]
+day = 15
+confirm = true
+
+[[item]]
+id = "3.1"
+title = "Обучение по охране труда"
+responsible = ["organization"]
+from = "2026-09"
+due = "2029-08"
+every = "3y"
+confirm = true
+
+[[item]]
+id = "3.2"
+title = "Аттестация ответственных"
+responsible = ["municipality"]
+from = "2026-09"
+due = "2028-08"
+every = "2y"
+confirm = true
+"""
+
+
+def test_months_of_every_year_and_longer_cycles() -> None:
+    rm = parse_roadmap(V3, "v3.toml")
+    halfyear, season = rm.form
+    # January and June of each year of the plan, on their last days
+    assert [p.due for p in periods(halfyear, rm)] == [
+        date(2027, 1, 31), date(2027, 6, 30), date(2028, 1, 31), date(2028, 6, 30), date(2029, 1, 31),
+        date(2029, 6, 30)]
+    assert halfyear.cadence == "months"
+    # a schedule segment with months: the 20th of June, July and August 2027 only
+    assert [p.due for p in periods(season, rm)] == [date(2027, 6, 20), date(2027, 7, 20), date(2027, 8, 20)]
+    meetings, safety, attestation = rm.item
+    # every April and October on the 15th, from September 2026 to December 2027
+    assert item_occurrences(meetings, rm) == [date(2026, 10, 15), date(2027, 4, 15), date(2027, 10, 15)]
+    # once in three years from September 2026: due at the cycle's last day, 31.08.2029
+    assert item_occurrences(safety, rm) == [date(2029, 8, 31)]
+    assert item_occurrences(attestation, rm) == [date(2028, 8, 31)]
+    # the planner reminds of a months item like any other occurrence: a week before 15.10.2026 (Thursday 08.10)
+    sverdlovsk = Municipality(1, 1, "Нижнетуринский ГО", "Asia/Yekaterinburg")
+    events = plan([rm], [sverdlovsk], {1: "Свердловская область"}, datetime(2026, 10, 1, tzinfo=UTC),
+                  datetime(2026, 10, 20, tzinfo=UTC), ItemSettings((7, 3, 1), time(9, 0)), "Europe/Moscow")
+    meeting_days = sorted({e.instant.date() for e in events if e.ref == "2.4" and e.kind == "item_reminder"})
+    assert meeting_days == [date(2026, 10, 8), date(2026, 10, 12), date(2026, 10, 14), date(2026, 10, 15)]
+    assert any(e.kind == "item_overdue" and e.ref == "2.4" and e.instant.date() == date(2026, 10, 16) for e in events)
+
+
+def test_an_items_months_are_said_in_russian() -> None:
+    from bot.services.figures import ItemState
+    from bot.services.summary_views import item_line
+
+    rm = parse_roadmap(V3, "v3.toml")
+    state = ItemState(rm.item[0], [date(2026, 10, 15), date(2027, 4, 15)], [(date(2027, 4, 15), ["Школа"])])
+    assert "ежегодно в апреле и октябре" in item_line(state, date(2027, 5, 1))
+    three = parse_roadmap(V3.replace("months = [4, 10]", "months = [1, 4, 10]"), "v3.toml")
+    state = ItemState(three.item[0], [date(2027, 1, 15), date(2027, 4, 15)], [(date(2027, 4, 15), ["Школа"])])
+    assert "ежегодно в январе, апреле и октябре" in item_line(state, date(2027, 5, 1))
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    (("months = [4, 10]", "months = [4, 13]"), "item[0].months", "вне 1–12"),
+    (("months = [1, 6]", "months = [1, 1]"), "form[0].months", "дважды"),
+    (("months = [1, 6]", 'months = [1, 6]\nevery = "1m"'), "form[0].months", "что-то одно"),
+    (("  months = [6, 7, 8]\n", '  months = [6, 7, 8]\n  every = "1m"\n'), "form[1].schedule[0].months",
+     "что-то одно"),
+    (("months = [4, 10]\nday = 15", 'months = [4, 10]\nday = 15\nevery = "1y"'), "item[0].months", "что-то одно"),
+    (("months = [4, 10]\nday = 15", "day = 15"), "item[0].day", "только вместе с months"),
+    (("months = [1, 6]", 'every = "2y"'), "form[0].every", ""),
+    (("  months = [6, 7, 8]\n", '  months = [6, 7, 8]\n  on = "mon"\n'), "form[1].schedule[0].on", "ключом day"),
+])
+def test_each_v3_recurrence_error_names_file_line_and_key(change, key, words) -> None:
+    """Each mistake is named with the file, its line and key, in Russian; the same file without it loads."""
+    text = V3.replace(*change)
+    assert text != V3
+    with pytest.raises(RoadmapError) as err:
+        parse_roadmap(text, "v3.toml")
+    found = [p for p in err.value.problems if p.key == key]
+    assert found and found[0].line and found[0].file == "v3.toml" and words in found[0].message, err.value
+    line = text.splitlines()[found[0].line - 1]
+    assert key.rsplit(".", 1)[-1] in line or key.endswith("every"), (line, key)
+    parse_roadmap(V3, "v3.toml")  # without the mistake it loads
