@@ -131,3 +131,117 @@ def test_each_v3_recurrence_error_names_file_line_and_key(change, key, words) ->
     line = text.splitlines()[found[0].line - 1]
     assert key.rsplit(".", 1)[-1] in line or key.endswith("every"), (line, key)
     parse_roadmap(V3, "v3.toml")  # without the mistake it loads
+
+
+CALENDARS = """\
+[roadmap]
+id = "v3-calendars"
+title = "Цифровая среда, 2026/27 учебный год"
+starts = 2026-09-01
+ends = 2027-08-31
+
+[[calendar]]
+id = "trimester_ends"
+title = "Окончание триместров"
+dates = [2026-11-27, 2027-02-26, 2027-05-28]
+
+[[calendar]]
+id = "summer"
+title = "Летняя оздоровительная кампания"
+spans = [{ from = 2027-06-01, until = "2027-08" }]
+
+[[form]]
+id = "clubs"
+title = "Кружки и секции"
+every = "1m"
+from = 2026-09-01
+until = 2027-03-31
+extra_dates = ["@trimester_ends"]
+  [[form.indicator]]
+  key = "clubs"
+  question = "?"
+  kind = "count"
+
+[[form]]
+id = "trimesters"
+title = "Итоги триместра"
+dates = ["@trimester_ends", 2027-06-30]
+  [[form.indicator]]
+  key = "t"
+  question = "?"
+  kind = "count"
+
+[[form]]
+id = "camp"
+title = "Лагерь"
+  [[form.schedule]]
+  during = "@summer"
+  every = "1w"
+  on = "fri"
+  [[form.indicator]]
+  key = "camp"
+  question = "?"
+  kind = "count"
+
+[[item]]
+id = "4"
+title = "Отчёт о работе по итогам триместра"
+responsible = ["organization"]
+dates = "@trimester_ends"
+confirm = true
+"""
+
+
+def test_calendars_give_forms_and_items_their_dates() -> None:
+    rm = parse_roadmap(CALENDARS, "cal.toml")
+    clubs, trimesters, camp = rm.form
+    # monthly on the last day from September to March, plus the trimester ends inside that span (not 28.05)
+    assert [p.due for p in periods(clubs, rm)] == [
+        date(2026, 9, 30), date(2026, 10, 31), date(2026, 11, 27), date(2026, 11, 30), date(2026, 12, 31),
+        date(2027, 1, 31), date(2027, 2, 26), date(2027, 2, 28), date(2027, 3, 31)]
+    # the calendar's dates and a date written out beside them
+    assert [p.due for p in periods(trimesters, rm)] == [date(2026, 11, 27), date(2027, 2, 26), date(2027, 5, 28),
+                                                         date(2027, 6, 30)]
+    # weekly on Fridays within the summer span only
+    camp_dues = [p.due for p in periods(camp, rm)]
+    assert camp_dues[0] == date(2027, 6, 4) and camp_dues[-1] == date(2027, 8, 27) and len(camp_dues) == 13
+    assert item_occurrences(rm.item[0], rm) == [date(2026, 11, 27), date(2027, 2, 26), date(2027, 5, 28)]
+    # what is stored is plain dates: the roadmap reloads from its JSON as it was
+    from bot.domain.roadmap import Roadmap
+
+    again = Roadmap.from_json(rm.to_json())
+    assert [p.due for p in periods(again.form[0], again)] == [p.due for p in periods(clubs, rm)]
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    (('extra_dates = ["@trimester_ends"]', 'extra_dates = ["@trimesters"]'), "form[0].extra_dates", "нет календаря"),
+    (('dates = [2026-11-27, 2027-02-26, 2027-05-28]\n',
+      'dates = [2026-11-27, 2027-02-26, 2027-05-28]\nspans = [{ from = 2027-06-01, until = 2027-06-30 }]\n'),
+     "calendar[0].dates", "что-то одно"),
+    (('until = "2027-08" }', 'until = "2027-05" }'), "calendar[1].spans[0].until", "раньше from"),
+    (('during = "@summer"', 'during = "@trimester_ends"'), "form[2].schedule[0].during", "нет spans"),
+    (('dates = "@trimester_ends"', 'dates = "@summer"'), "item[0].dates", "нет dates"),
+    (('extra_dates = ["@trimester_ends"]', 'extra_dates = ["@trimester_ends"]\nfrom_x = 1'), "form[0].from_x",
+     "неизвестный ключ"),
+    (('title = "Итоги триместра"\ndates = ["@trimester_ends", 2027-06-30]',
+      'title = "Итоги триместра"\ndates = ["@trimester_ends", 2027-06-30]\nextra_dates = ["@trimester_ends"]'),
+     "form[1].extra_dates", "extra_dates дополняет"),
+    (('from = 2026-09-01\nuntil = 2027-03-31\nextra_dates = ["@trimester_ends"]',
+      'from = 2026-09-01\nuntil = 2026-10-31\nevery_x = 1\n'), "form[0].every_x", "неизвестный ключ"),
+])
+def test_each_calendar_error_names_file_line_and_key(change, key, words) -> None:
+    text = CALENDARS.replace(*change)
+    assert text != CALENDARS
+    with pytest.raises(RoadmapError) as err:
+        parse_roadmap(text, "cal.toml")
+    found = [p for p in err.value.problems if p.key == key]
+    assert found and found[0].line and found[0].file == "cal.toml" and words in found[0].message, err.value
+    parse_roadmap(CALENDARS, "cal.toml")
+
+
+def test_a_reference_that_leaves_a_form_no_date_is_an_error() -> None:
+    """The summer's trimester-less form: its calendar dates all fall outside its own span."""
+    text = CALENDARS.replace('dates = ["@trimester_ends", 2027-06-30]', 'dates = ["@trimester_ends"]\nfrom = 2027-06-01')
+    with pytest.raises(RoadmapError) as err:
+        parse_roadmap(text, "cal.toml")
+    assert any(p.key == "form[1].dates" and "не осталось" in p.message and p.line for p in err.value.problems), err.value

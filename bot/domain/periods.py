@@ -76,6 +76,8 @@ def periods(form: Form, roadmap: Roadmap) -> list[Period]:
         dues = sorted(opens)
     else:
         dues = due_dates(form, first, last)
+    if form.extra_dates:  # v3: the same questions again on these dates (resolved from calendars at load)
+        dues = sorted(set(dues) | {d for d in form.extra_dates if isinstance(d, date) and first <= d <= last})
     out = []
     previous = first - timedelta(days=1)
     for d in dues:

@@ -77,6 +77,24 @@ def _id_string(value: Any) -> Any:
 
 DueDate = Annotated[date, _month_or_date(first_day=False)]
 FromDate = Annotated[date, _month_or_date(first_day=True)]
+
+
+def _date_or_ref(value: Any) -> Any:
+    """v3: an element of a date list is a date, a month, or "@<calendar id>" (all that calendar's dates)."""
+    if isinstance(value, str) and value.startswith("@"):
+        if not re.fullmatch(r"@[a-z0-9_]+", value):
+            raise ValueError('ссылка на календарь пишется "@id" (латиница, цифры, _)')
+        return value
+    return _month_or_date(first_day=False).func(value)
+
+
+def _one_or_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value  # `dates = "@trimester_ends"` is a list of one
+
+
+DateOrRef = Annotated[date | str, BeforeValidator(_date_or_ref)]
+DateList = Annotated[list[DateOrRef], BeforeValidator(_one_or_list)]
+CalendarRef = Annotated[str, Field(pattern=r"^@[a-z0-9_]+$")]
 ClockTime = Annotated[time, BeforeValidator(_hhmm)]
 
 
@@ -144,12 +162,13 @@ Cadence = Literal["1w", "2w", "3w", "1m", "3m", "6m"]
 class Schedule(_Strict):
     """v2: one segment of a form's schedule (a cadence that changes with the season)."""
 
-    from_: Annotated[FromDate, Field(alias="from")]
-    until: DueDate
+    from_: Annotated[FromDate | None, Field(alias="from")] = None  # (v3: or `during`)
+    until: DueDate | None = None
+    during: CalendarRef | None = None  # v3: within each span of that calendar, instead of from/until
     every: Cadence | None = None
     on: Weekday | None = None
     day: Annotated[int, Field(ge=1, le=31)] | None = None
-    dates: list[DueDate] | None = None
+    dates: DateList | None = None
     months: list[int] | None = None  # v3: these months of every year, on `day` (default: the last)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -163,9 +182,10 @@ class Form(_Strict):
     day: Annotated[int, Field(ge=1, le=31)] | None = None
     from_: Annotated[FromDate | None, Field(alias="from")] = None  # v2: the first period is due on or after it
     until: DueDate | None = None  # v2: the last period is due on or before it
-    dates: list[DueDate] | None = None
+    dates: DateList | None = None
     months: list[int] | None = None  # v3: these months of every year, on `day` (default: the last)
     schedule: list[Schedule] | None = None
+    extra_dates: DateList | None = None  # v3: due dates added to the cadence's
     remind_at: list[ClockTime] = []
     summary_at: ClockTime | None = None
     org_types: list[OrgType] = list(ORG_TYPES)
@@ -228,7 +248,7 @@ class Item(_Strict):
     due: DueDate | None = None
     from_: Annotated[FromDate | None, Field(alias="from")] = None
     every: Literal["1w", "2w", "1m", "3m", "6m", "1y", "2y", "3y"] | None = None  # v3: "2y", "3y"
-    dates: list[DueDate] | None = None  # v2: explicit due dates (the ends of the school quarters)
+    dates: DateList | None = None  # v2: explicit due dates (the ends of the school quarters); v3: "@calendar"
     months: list[int] | None = None  # v3: these months of every year from `from` to `due`
     day: Annotated[int, Field(ge=1, le=31)] | None = None  # v3: with `months`, the due day (default: the last)
     result: str | None = None
@@ -238,13 +258,30 @@ class Item(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Span(_Strict):
+    from_: Annotated[FromDate, Field(alias="from")]
+    until: DueDate
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Calendar(_Strict):
+    """v3: named dates (the ends of trimesters) or spans (the summer campaign) that forms and items refer to."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)]
+    title: Annotated[str, Field(min_length=1)]
+    dates: list[DueDate] | None = None
+    spans: list[Span] | None = None
+
+
 class Roadmap(_Strict):
     roadmap: RoadmapHeader
+    calendar: list[Calendar] = []
     form: list[Form] = []
     target: list[Target] = []
     item: list[Item] = []
 
-    @field_validator("form", "target", "item", mode="before")
+    @field_validator("calendar", "form", "target", "item", mode="before")
     @classmethod
     def _list(cls, v: Any) -> Any:
         return v if v is not None else []
@@ -368,7 +405,14 @@ def parse_roadmap(text: str, filename: str = "roadmap.toml") -> Roadmap:
             add(tuple(err["loc"]), _message(err))  # type: ignore[arg-type]
         raise RoadmapError(problems) from None
 
-    _check_references(roadmap, add)
+    from bot.domain.calendars import resolve_calendars  # (it reads this module's models)
+
+    roadmap = resolve_calendars(roadmap, add)
+    if problems:
+        raise RoadmapError(problems)
+    from bot.domain.roadmap_checks import check_references  # (it reads this module's models)
+
+    check_references(roadmap, add)
     if problems:
         raise RoadmapError(problems)
     return roadmap
@@ -393,201 +437,3 @@ def territory_problems(rm: Roadmap, text: str, filename: str, regions: set[str],
                                 key="roadmap.municipalities",
                                 message="нет в справочнике" + where + ": " + ", ".join(f"«{m}»" for m in unknown)))
     return problems
-
-
-def _check_cadence(part: Any, where: tuple[str | int, ...], add: Any) -> None:
-    """`on` for week cadences, `day` (optional) for month ones, neither with `dates`."""
-    every = part.every
-    months = getattr(part, "months", None)
-    if months is not None:
-        _check_months(months, where, add)
-        if part.on is not None:
-            add((*where, "on"), "для months день задаётся ключом day, а не on")
-        return
-    if every is not None and every.endswith("w") and part.on is None:
-        add((*where, "on"), 'для еженедельной формы нужен день сдачи: on = "fri" (mon..sun)')
-    if (every is None or every.endswith("m")) and part.on is not None:
-        add((*where, "on"), "для ежемесячной (квартальной) формы день задаётся ключом day, а не on"
-            if every else "on задаётся только вместе с every")
-    if (every is None or every.endswith("w")) and part.day is not None:
-        add((*where, "day"), 'day задаётся только для every = "1m", "3m" или "6m"')
-
-
-def _check_months(months: list[int], where: tuple[str | int, ...], add: Any) -> None:
-    """v3 `months`: months 1–12, each once."""
-    if not months:
-        add((*where, "months"), "список месяцев пуст")
-    bad = [m for m in months if not 1 <= m <= 12]
-    if bad:
-        add((*where, "months"), f"месяц {bad[0]} вне 1–12")
-    elif len(set(months)) != len(months):
-        add((*where, "months"), "месяц указан дважды")
-
-
-def _check_kind(ind: Indicator, where: tuple[str | int, ...], add: Any) -> None:
-    """Keys that belong to some kinds only: a key the kind ignores is a mistake, not a no-op."""
-    kind = ind.kind
-    if ind.max is not None and kind not in NUMERIC_KINDS:
-        add((*where, "max"), 'max применим только к kind = "count" или "number" (процент всегда 0–100)')
-    elif ind.max is not None and kind == "count" and ind.max != int(ind.max):
-        add((*where, "max"), 'для kind = "count" max — целое число')
-    for key in ("at_most", "carry_over"):
-        if ind.model_fields_set & {key} and getattr(ind, key) and kind not in NUMERIC_KINDS:
-            add((*where, key), f'{key} применим только к kind = "count" или "number"')
-    if kind == "choice":
-        options = ind.options or []
-        if len(options) < 2:
-            add((*where, "options"), 'для kind = "choice" нужен список options из двух и более вариантов')
-        elif len({o.strip().casefold() for o in options}) != len(options):
-            add((*where, "options"), "варианты ответа повторяются")
-        elif len(options) > 8:
-            add((*where, "options"), "не больше 8 вариантов: каждый — кнопка")
-    elif ind.options is not None:
-        add((*where, "options"), 'options применим только к kind = "choice"')
-    if ind.weight is not None and kind != "percent":
-        add((*where, "weight"), 'weight применим только к kind = "percent"')
-    if ind.max_length is not None and kind != "text":
-        add((*where, "max_length"), 'max_length применим только к kind = "text"')
-
-
-def _check_references(rm: Roadmap, add: Any) -> None:
-    head = rm.roadmap
-    if head.ends < head.starts:
-        add(("roadmap", "ends"), "дата окончания раньше даты начала")
-    for key, day in (("starts", head.starts), ("ends", head.ends)):
-        if not YEARS[0] <= day.year <= YEARS[1]:
-            add(("roadmap", key), f"год {day.year} вне допустимых {YEARS[0]}–{YEARS[1]}")
-    if (head.ends - head.starts).days > MAX_DAYS:
-        add(("roadmap", "ends"), "дорожная карта длиннее 15 лет: проверьте дату окончания")
-    for ii, item in enumerate(rm.item):
-        if item.due is not None and not YEARS[0] <= item.due.year <= YEARS[1]:
-            add(("item", ii, "due"), f"год {item.due.year} вне допустимых {YEARS[0]}–{YEARS[1]}")
-    form_ids: set[str] = set()
-    keys: dict[str, tuple[int, Indicator]] = {}
-    for fi, form in enumerate(rm.form):
-        if form.id in form_ids:
-            add(("form", fi, "id"), f"форма {form.id!r} уже есть в этой дорожной карте")
-        form_ids.add(form.id)
-        ways = [w for w in ("every", "dates", "months", "schedule") if getattr(form, w)]
-        if len(ways) != 1:
-            add(("form", fi, "months" if "months" in ways else "every"),
-                "у формы должно быть что-то одно: every (с on или day), dates, months или [[form.schedule]]"
-                + (f"; задано: {', '.join(ways)}" if ways else ""))
-        _check_cadence(form, ("form", fi), add)
-        span_from, span_until = form.from_ or head.starts, form.until or head.ends
-        for key, day in (("from", form.from_), ("until", form.until)):
-            if day is not None and not head.starts <= day <= head.ends:
-                add(("form", fi, key), f"{day:%d.%m.%Y} вне дорожной карты ({head.starts:%d.%m.%Y}–{head.ends:%d.%m.%Y})")
-        if span_until < span_from:
-            add(("form", fi, "until"), "until раньше from")
-        for day in form.dates or []:
-            if not span_from <= day <= span_until:
-                add(("form", fi, "dates"), f"срок {day:%d.%m.%Y} вне {span_from:%d.%m.%Y}–{span_until:%d.%m.%Y}")
-                break
-        for si, seg in enumerate(form.schedule or []):
-            where = ("form", fi, "schedule", si)
-            if sum(x is not None for x in (seg.every, seg.dates, seg.months)) != 1:
-                add((*where, "months" if seg.months is not None else "every"),
-                    "у отрезка расписания должно быть что-то одно: every (с on или day), dates или months")
-            _check_cadence(seg, where, add)
-            if seg.until < seg.from_:
-                add((*where, "until"), "until раньше from")
-            for key, day in (("from", seg.from_), ("until", seg.until)):
-                if not head.starts <= day <= head.ends:
-                    add((*where, key), f"{day:%d.%m.%Y} вне дорожной карты ({head.starts:%d.%m.%Y}–{head.ends:%d.%m.%Y})")
-        if len(set(form.org_types)) != len(form.org_types):
-            add(("form", fi, "org_types"), "тип организации указан дважды")
-        for ii, ind in enumerate(form.indicator):
-            if ind.key in keys:
-                add(("form", fi, "indicator", ii, "key"),
-                    f"показатель {ind.key!r} уже объявлен (ключи уникальны во всей дорожной карте)")
-            keys[ind.key] = (fi, ind)
-            _check_kind(ind, ("form", fi, "indicator", ii), add)
-            if ind.org_types:
-                extra = set(ind.org_types) - set(form.org_types)
-                if extra:
-                    add(("form", fi, "indicator", ii, "org_types"),
-                        f"тип {sorted(extra)[0]!r} не сдаёт эту форму (нет в org_types формы)")
-        for ii, ind in enumerate(form.indicator):
-            if ind.at_most is None:
-                continue
-            partner = keys.get(ind.at_most)
-            if ind.at_most == ind.key:
-                add(("form", fi, "indicator", ii, "at_most"), "показатель не может ссылаться на себя")
-            elif partner is None or partner[0] != fi:
-                add(("form", fi, "indicator", ii, "at_most"),
-                    f"нет показателя {ind.at_most!r} в этой же форме")
-            elif partner[1].kind not in NUMERIC_KINDS:
-                add(("form", fi, "indicator", ii, "at_most"),
-                    f"{ind.at_most!r} должен быть kind = \"count\" или \"number\"")
-        for ii, ind in enumerate(form.indicator):
-            if ind.weight is None or ind.kind != "percent":
-                continue
-            partner = keys.get(ind.weight)
-            if partner is None or partner[0] != fi:
-                add(("form", fi, "indicator", ii, "weight"), f"нет показателя {ind.weight!r} в этой же форме")
-            elif partner[1].kind not in NUMERIC_KINDS:
-                add(("form", fi, "indicator", ii, "weight"),
-                    f"вес {ind.weight!r} должен быть kind = \"count\" или \"number\"")
-    target_keys: set[str] = set()
-    for ti, target in enumerate(rm.target):
-        if target.key in target_keys:
-            add(("target", ti, "key"), f"цель {target.key!r} уже есть в этой дорожной карте")
-        target_keys.add(target.key)
-        if target.numerator not in keys:
-            add(("target", ti, "numerator"), f"нет показателя {target.numerator!r}")
-        for part in ("numerator", "denominator"):
-            ref = keys.get(getattr(target, part))
-            if ref is not None and not ref[1].summed:
-                add(("target", ti, part), f"показатель {ref[1].key!r} (kind = \"{ref[1].kind}\") не суммируется: "
-                                          "цель считается только по count, yesno или number")
-        baseline = re.fullmatch(r"@baseline\.([a-z0-9_]+)", target.denominator)
-        if target.denominator != "@organizations" and not baseline and target.denominator not in keys:
-            add(("target", ti, "denominator"),
-                f"нет показателя {target.denominator!r} (или укажите \"@organizations\" либо \"@baseline.<столбец>\")")
-        if target.goal_percent == 0 and target.direction == "at_least":
-            add(("target", ti, "goal_percent"), 'цель 0 % при direction = "at_least" выполнена всегда: '
-                                                'для «ни одного» укажите direction = "at_most"')
-        if target.goal_percent is None and "direction" in target.model_fields_set:
-            add(("target", ti, "direction"), "direction без goal_percent не с чем сравнивать")
-        if target.by is not None and not head.starts <= target.by:
-            add(("target", ti, "by"), "срок цели раньше начала дорожной карты")
-    item_ids: set[str] = set()
-    for ii, item in enumerate(rm.item):
-        if item.id in item_ids:
-            add(("item", ii, "id"), f"пункт {item.id!r} уже есть в этой дорожной карте")
-        item_ids.add(item.id)
-        if len(set(item.responsible)) != len(item.responsible):
-            add(("item", ii, "responsible"), "исполнитель указан дважды")
-        if item.org_types is not None and "organization" not in item.responsible:
-            add(("item", ii, "org_types"), 'org_types имеет смысл только с responsible = ["organization"]')
-        if item.every is not None and item.due is None:
-            add(("item", ii, "every"), "для повторяющегося пункта нужен срок due")
-        if item.months is not None:
-            _check_months(item.months, ("item", ii), add)
-            if item.every is not None or item.dates is not None:
-                add(("item", ii, "months"), "months задаёт сроки вместо every и dates: оставьте что-то одно")
-        elif item.day is not None:
-            add(("item", ii, "day"), "day задаётся только вместе с months")
-        if item.dates is not None:
-            if item.due is not None or item.every is not None:
-                add(("item", ii, "dates"), "dates задаёт сроки вместо due и every: оставьте что-то одно")
-            if not item.dates:
-                add(("item", ii, "dates"), "список сроков пуст")
-            if len(set(item.dates)) != len(item.dates):
-                add(("item", ii, "dates"), "срок указан дважды")
-            for day in item.dates:  # items may run past `ends` (goals by December, summing-up in May)
-                if not YEARS[0] <= day.year <= YEARS[1] or day < head.starts:
-                    add(("item", ii, "dates"), f"срок {day:%d.%m.%Y} раньше начала дорожной карты или вне "
-                                               f"{YEARS[0]}–{YEARS[1]} годов")
-                    break
-        if item.confirm and item.due is None and not item.dates and not item.months:
-            add(("item", ii, "confirm"), "у пункта с confirm = true нет срока (due, dates или every с due): "
-                                         "о нём никто не получит напоминания и его нельзя будет отметить")
-        if item.from_ is not None and item.from_ < head.starts:
-            add(("item", ii, "from"), f"начало {item.from_:%d.%m.%Y} раньше начала дорожной карты "
-                                      f"({head.starts:%d.%m.%Y})")
-        if item.from_ is not None and item.due is not None and item.from_ > item.due:
-            add(("item", ii, "from"), "начало позже срока due")
-        if item.evidence is not None and not item.confirm:
-            add(("item", ii, "evidence"), "evidence требует confirm = true")

@@ -1,0 +1,207 @@
+"""The rules a roadmap file must keep beyond its types, checked at load (each problem with its key; the loader
+adds the file and line): cadences, months, answer kinds, references between forms, targets and items."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.domain.roadmap import MAX_DAYS, NUMERIC_KINDS, YEARS, Indicator, Roadmap
+
+
+def _check_cadence(part: Any, where: tuple[str | int, ...], add: Any) -> None:
+    """`on` for week cadences, `day` (optional) for month ones, neither with `dates`."""
+    every = part.every
+    months = getattr(part, "months", None)
+    if months is not None:
+        _check_months(months, where, add)
+        if part.on is not None:
+            add((*where, "on"), "для months день задаётся ключом day, а не on")
+        return
+    if every is not None and every.endswith("w") and part.on is None:
+        add((*where, "on"), 'для еженедельной формы нужен день сдачи: on = "fri" (mon..sun)')
+    if (every is None or every.endswith("m")) and part.on is not None:
+        add((*where, "on"), "для ежемесячной (квартальной) формы день задаётся ключом day, а не on"
+            if every else "on задаётся только вместе с every")
+    if (every is None or every.endswith("w")) and part.day is not None:
+        add((*where, "day"), 'day задаётся только для every = "1m", "3m" или "6m"')
+
+
+def _check_months(months: list[int], where: tuple[str | int, ...], add: Any) -> None:
+    """v3 `months`: months 1–12, each once."""
+    if not months:
+        add((*where, "months"), "список месяцев пуст")
+    bad = [m for m in months if not 1 <= m <= 12]
+    if bad:
+        add((*where, "months"), f"месяц {bad[0]} вне 1–12")
+    elif len(set(months)) != len(months):
+        add((*where, "months"), "месяц указан дважды")
+
+
+def _check_kind(ind: Indicator, where: tuple[str | int, ...], add: Any) -> None:
+    """Keys that belong to some kinds only: a key the kind ignores is a mistake, not a no-op."""
+    kind = ind.kind
+    if ind.max is not None and kind not in NUMERIC_KINDS:
+        add((*where, "max"), 'max применим только к kind = "count" или "number" (процент всегда 0–100)')
+    elif ind.max is not None and kind == "count" and ind.max != int(ind.max):
+        add((*where, "max"), 'для kind = "count" max — целое число')
+    for key in ("at_most", "carry_over"):
+        if ind.model_fields_set & {key} and getattr(ind, key) and kind not in NUMERIC_KINDS:
+            add((*where, key), f'{key} применим только к kind = "count" или "number"')
+    if kind == "choice":
+        options = ind.options or []
+        if len(options) < 2:
+            add((*where, "options"), 'для kind = "choice" нужен список options из двух и более вариантов')
+        elif len({o.strip().casefold() for o in options}) != len(options):
+            add((*where, "options"), "варианты ответа повторяются")
+        elif len(options) > 8:
+            add((*where, "options"), "не больше 8 вариантов: каждый — кнопка")
+    elif ind.options is not None:
+        add((*where, "options"), 'options применим только к kind = "choice"')
+    if ind.weight is not None and kind != "percent":
+        add((*where, "weight"), 'weight применим только к kind = "percent"')
+    if ind.max_length is not None and kind != "text":
+        add((*where, "max_length"), 'max_length применим только к kind = "text"')
+
+
+def check_references(rm: Roadmap, add: Any) -> None:
+    head = rm.roadmap
+    if head.ends < head.starts:
+        add(("roadmap", "ends"), "дата окончания раньше даты начала")
+    for key, day in (("starts", head.starts), ("ends", head.ends)):
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            add(("roadmap", key), f"год {day.year} вне допустимых {YEARS[0]}–{YEARS[1]}")
+    if (head.ends - head.starts).days > MAX_DAYS:
+        add(("roadmap", "ends"), "дорожная карта длиннее 15 лет: проверьте дату окончания")
+    for ii, item in enumerate(rm.item):
+        if item.due is not None and not YEARS[0] <= item.due.year <= YEARS[1]:
+            add(("item", ii, "due"), f"год {item.due.year} вне допустимых {YEARS[0]}–{YEARS[1]}")
+    form_ids: set[str] = set()
+    keys: dict[str, tuple[int, Indicator]] = {}
+    for fi, form in enumerate(rm.form):
+        if form.id in form_ids:
+            add(("form", fi, "id"), f"форма {form.id!r} уже есть в этой дорожной карте")
+        form_ids.add(form.id)
+        ways = [w for w in ("every", "dates", "months", "schedule") if getattr(form, w)]
+        if len(ways) != 1:
+            add(("form", fi, "months" if "months" in ways else "every"),
+                "у формы должно быть что-то одно: every (с on или day), dates, months или [[form.schedule]]"
+                + (f"; задано: {', '.join(ways)}" if ways else ""))
+        _check_cadence(form, ("form", fi), add)
+        span_from, span_until = form.from_ or head.starts, form.until or head.ends
+        for key, day in (("from", form.from_), ("until", form.until)):
+            if day is not None and not head.starts <= day <= head.ends:
+                add(("form", fi, key), f"{day:%d.%m.%Y} вне дорожной карты ({head.starts:%d.%m.%Y}–{head.ends:%d.%m.%Y})")
+        if span_until < span_from:
+            add(("form", fi, "until"), "until раньше from")
+        for day in form.dates or []:
+            if not span_from <= day <= span_until:
+                add(("form", fi, "dates"), f"срок {day:%d.%m.%Y} вне {span_from:%d.%m.%Y}–{span_until:%d.%m.%Y}")
+                break
+        for si, seg in enumerate(form.schedule or []):
+            where = ("form", fi, "schedule", si)
+            if sum(x is not None for x in (seg.every, seg.dates, seg.months)) != 1:
+                add((*where, "months" if seg.months is not None else "every"),
+                    "у отрезка расписания должно быть что-то одно: every (с on или day), dates или months")
+            _check_cadence(seg, where, add)
+            if seg.until < seg.from_:
+                add((*where, "until"), "until раньше from")
+            for key, day in (("from", seg.from_), ("until", seg.until)):
+                if not head.starts <= day <= head.ends:
+                    add((*where, key), f"{day:%d.%m.%Y} вне дорожной карты ({head.starts:%d.%m.%Y}–{head.ends:%d.%m.%Y})")
+        if len(set(form.org_types)) != len(form.org_types):
+            add(("form", fi, "org_types"), "тип организации указан дважды")
+        for ii, ind in enumerate(form.indicator):
+            if ind.key in keys:
+                add(("form", fi, "indicator", ii, "key"),
+                    f"показатель {ind.key!r} уже объявлен (ключи уникальны во всей дорожной карте)")
+            keys[ind.key] = (fi, ind)
+            _check_kind(ind, ("form", fi, "indicator", ii), add)
+            if ind.org_types:
+                extra = set(ind.org_types) - set(form.org_types)
+                if extra:
+                    add(("form", fi, "indicator", ii, "org_types"),
+                        f"тип {sorted(extra)[0]!r} не сдаёт эту форму (нет в org_types формы)")
+        for ii, ind in enumerate(form.indicator):
+            if ind.at_most is None:
+                continue
+            partner = keys.get(ind.at_most)
+            if ind.at_most == ind.key:
+                add(("form", fi, "indicator", ii, "at_most"), "показатель не может ссылаться на себя")
+            elif partner is None or partner[0] != fi:
+                add(("form", fi, "indicator", ii, "at_most"),
+                    f"нет показателя {ind.at_most!r} в этой же форме")
+            elif partner[1].kind not in NUMERIC_KINDS:
+                add(("form", fi, "indicator", ii, "at_most"),
+                    f"{ind.at_most!r} должен быть kind = \"count\" или \"number\"")
+        for ii, ind in enumerate(form.indicator):
+            if ind.weight is None or ind.kind != "percent":
+                continue
+            partner = keys.get(ind.weight)
+            if partner is None or partner[0] != fi:
+                add(("form", fi, "indicator", ii, "weight"), f"нет показателя {ind.weight!r} в этой же форме")
+            elif partner[1].kind not in NUMERIC_KINDS:
+                add(("form", fi, "indicator", ii, "weight"),
+                    f"вес {ind.weight!r} должен быть kind = \"count\" или \"number\"")
+    target_keys: set[str] = set()
+    for ti, target in enumerate(rm.target):
+        if target.key in target_keys:
+            add(("target", ti, "key"), f"цель {target.key!r} уже есть в этой дорожной карте")
+        target_keys.add(target.key)
+        if target.numerator not in keys:
+            add(("target", ti, "numerator"), f"нет показателя {target.numerator!r}")
+        for part in ("numerator", "denominator"):
+            ref = keys.get(getattr(target, part))
+            if ref is not None and not ref[1].summed:
+                add(("target", ti, part), f"показатель {ref[1].key!r} (kind = \"{ref[1].kind}\") не суммируется: "
+                                          "цель считается только по count, yesno или number")
+        baseline = re.fullmatch(r"@baseline\.([a-z0-9_]+)", target.denominator)
+        if target.denominator != "@organizations" and not baseline and target.denominator not in keys:
+            add(("target", ti, "denominator"),
+                f"нет показателя {target.denominator!r} (или укажите \"@organizations\" либо \"@baseline.<столбец>\")")
+        if target.goal_percent == 0 and target.direction == "at_least":
+            add(("target", ti, "goal_percent"), 'цель 0 % при direction = "at_least" выполнена всегда: '
+                                                'для «ни одного» укажите direction = "at_most"')
+        if target.goal_percent is None and "direction" in target.model_fields_set:
+            add(("target", ti, "direction"), "direction без goal_percent не с чем сравнивать")
+        if target.by is not None and not head.starts <= target.by:
+            add(("target", ti, "by"), "срок цели раньше начала дорожной карты")
+    item_ids: set[str] = set()
+    for ii, item in enumerate(rm.item):
+        if item.id in item_ids:
+            add(("item", ii, "id"), f"пункт {item.id!r} уже есть в этой дорожной карте")
+        item_ids.add(item.id)
+        if len(set(item.responsible)) != len(item.responsible):
+            add(("item", ii, "responsible"), "исполнитель указан дважды")
+        if item.org_types is not None and "organization" not in item.responsible:
+            add(("item", ii, "org_types"), 'org_types имеет смысл только с responsible = ["organization"]')
+        if item.every is not None and item.due is None:
+            add(("item", ii, "every"), "для повторяющегося пункта нужен срок due")
+        if item.months is not None:
+            _check_months(item.months, ("item", ii), add)
+            if item.every is not None or item.dates is not None:
+                add(("item", ii, "months"), "months задаёт сроки вместо every и dates: оставьте что-то одно")
+        elif item.day is not None:
+            add(("item", ii, "day"), "day задаётся только вместе с months")
+        if item.dates is not None:
+            if item.due is not None or item.every is not None:
+                add(("item", ii, "dates"), "dates задаёт сроки вместо due и every: оставьте что-то одно")
+            if not item.dates:
+                add(("item", ii, "dates"), "список сроков пуст")
+            if len(set(item.dates)) != len(item.dates):
+                add(("item", ii, "dates"), "срок указан дважды")
+            for day in item.dates:  # items may run past `ends` (goals by December, summing-up in May)
+                if not YEARS[0] <= day.year <= YEARS[1] or day < head.starts:
+                    add(("item", ii, "dates"), f"срок {day:%d.%m.%Y} раньше начала дорожной карты или вне "
+                                               f"{YEARS[0]}–{YEARS[1]} годов")
+                    break
+        if item.confirm and item.due is None and not item.dates and not item.months:
+            add(("item", ii, "confirm"), "у пункта с confirm = true нет срока (due, dates или every с due): "
+                                         "о нём никто не получит напоминания и его нельзя будет отметить")
+        if item.from_ is not None and item.from_ < head.starts:
+            add(("item", ii, "from"), f"начало {item.from_:%d.%m.%Y} раньше начала дорожной карты "
+                                      f"({head.starts:%d.%m.%Y})")
+        if item.from_ is not None and item.due is not None and item.from_ > item.due:
+            add(("item", ii, "from"), "начало позже срока due")
+        if item.evidence is not None and not item.confirm:
+            add(("item", ii, "evidence"), "evidence требует confirm = true")
