@@ -245,3 +245,101 @@ def test_a_reference_that_leaves_a_form_no_date_is_an_error() -> None:
     with pytest.raises(RoadmapError) as err:
         parse_roadmap(text, "cal.toml")
     assert any(p.key == "form[1].dates" and "не осталось" in p.message and p.line for p in err.value.problems), err.value
+
+
+REPORT_BY = """\
+[roadmap]
+id = "v3-report"
+title = "Цифровая безопасность, 2026/27"
+starts = 2026-09-01
+ends = 2027-08-31
+region = "Свердловская область"
+
+[[item]]
+id = "5"
+title = "Провести классные часы по цифровой безопасности"
+responsible = ["organization"]
+due = 2026-10-16
+report_by = 2026-10-21
+confirm = true
+
+[[item]]
+id = "6"
+title = "Ежеквартальный отчёт о работе школьных медиацентров"
+responsible = ["organization"]
+from = "2026-09"
+due = "2027-08"
+every = "3m"
+report_by = "+5wd"
+confirm = true
+"""
+
+
+def test_work_done_by_one_date_is_reported_by_another() -> None:
+    from bot.domain.schedule import item_state, report_date
+
+    rm = parse_roadmap(REPORT_BY, "rb.toml")
+    talks, media = rm.item
+    assert report_date(talks, date(2026, 10, 16)) == date(2026, 10, 21)
+    # five working days after Monday 30.11.2026: 01, 02, 03, 04 and 07.12
+    assert item_occurrences(media, rm)[0] == date(2026, 11, 30)
+    assert report_date(media, date(2026, 11, 30)) == date(2026, 12, 7)
+    # between the work's date and the report's the item awaits its report; after it, it is overdue
+    assert [item_state(talks, date(2026, 10, 16), day) for day in
+            (date(2026, 10, 16), date(2026, 10, 18), date(2026, 10, 21), date(2026, 10, 22))] == \
+        ["open", "awaiting", "awaiting", "overdue"]
+    sverdlovsk = Municipality(1, 1, "Нижнетуринский ГО", "Asia/Yekaterinburg")
+    events = [e for e in plan([rm], [sverdlovsk], {1: "Свердловская область"}, datetime(2026, 10, 1, tzinfo=UTC),
+                              datetime(2026, 10, 31, tzinfo=UTC), ItemSettings((7, 3, 1), time(9, 0)),
+                              "Europe/Moscow") if e.ref == "5"]
+    # before the work's date: 7, 3, 1 days and the day (09, 13, 15, 16.10); before the report's (21.10, a
+    # Wednesday) the days after the work's date: 1 day (20.10) and the day itself; 3 days (18.10, a Sunday, so
+    # Friday 16.10) is not after the work's date. The overdue notice the working day after the report's date.
+    reminders = sorted((e.instant.date(), e.detail) for e in events if e.kind == "item_reminder")
+    assert reminders == [(date(2026, 10, 9), "7"), (date(2026, 10, 13), "3"), (date(2026, 10, 15), "1"),
+                         (date(2026, 10, 16), "0"), (date(2026, 10, 20), "r1"), (date(2026, 10, 21), "r0")]
+    assert [e.instant.date() for e in events if e.kind == "item_overdue"] == [date(2026, 10, 22)]
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    (("due = 2026-10-16\nreport_by = 2026-10-21\nconfirm = true", "due = 2026-10-16\nreport_by = 2026-10-21"),
+     "item[0].report_by", "confirm = true"),
+    (("report_by = 2026-10-21", "report_by = 2026-10-15"), "item[0].report_by", "раньше срока"),
+    (('report_by = "+5wd"', "report_by = 2027-09-01"), "item[1].report_by", "несколько сроков"),
+    (('report_by = "+5wd"', 'report_by = "+91wd"'), "item[1].report_by", "от 1 до 90"),
+    (("due = 2026-10-16\nreport_by", "report_by"), "item[0].report_by", "нет срока"),
+])
+def test_each_report_by_error_names_file_line_and_key(change, key, words) -> None:
+    text = REPORT_BY.replace(*change)
+    assert text != REPORT_BY
+    with pytest.raises(RoadmapError) as err:
+        parse_roadmap(text, "rb.toml")
+    found = [p for p in err.value.problems if p.key == key]
+    assert found and found[0].line and words in found[0].message, err.value
+    parse_roadmap(REPORT_BY, "rb.toml")
+
+
+async def test_the_reports_reminder_and_the_items_awaiting_its_report(harness) -> None:
+    """Through the bot: a school admin is reminded of the report on the day before it, the item is listed as
+    awaiting its report (not overdue) in /items and in the coordinator's summary."""
+    from bot.words import texts
+    from testkit.harness import register
+
+    h = harness
+    h.clock.now = datetime(2026, 9, 20, 6, 0, tzinfo=UTC)
+    await h.app.services.catalog.load_roadmap(REPORT_BY, "rb.toml")
+    await register(h, 880, "organization", "6624000001")
+    muni = (await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0]
+    await register(h, 881, "municipality", str(muni.id))
+    h.clock.now = datetime(2026, 10, 20, 4, 0, tzinfo=UTC)  # Tuesday 20.10, 09:00 in Yekaterinburg
+    await h.app.services.jobs.tick(h.clock.now)
+    await h.settle()
+    told = h.emu.delivered(880)[-1].text
+    assert told.startswith("Напоминание по дорожной карте: пункт 5 «Провести классные часы") and \
+        "срок отчёта о выполнении завтра, 21.10" in told, told
+    await h.text(880, "/items")  # (the demo's 2023 plan fills the first page with its overdue items)
+    listed = (await h.press(880, texts.ITEMS_NEXT))[-1].text
+    assert "п. 5 «Провести классные часы по цифровой безопасности» — МАОУ СОШ № 1, срок 16.10.2026 (отчёт до " \
+           "21.10.2026)" in listed, listed
+    summary = await h.text(881, "/status")
+    assert "• п. 5 «Провести классные часы по цифровой безопасности» — отчёт до 21.10.2026" in summary, summary

@@ -88,6 +88,16 @@ def _date_or_ref(value: Any) -> Any:
     return _month_or_date(first_day=False).func(value)
 
 
+def _report_by(value: Any) -> Any:
+    """v3 `report_by`: a date, a month, or "+Nd" / "+Nwd" (N from 1 to 90)."""
+    if isinstance(value, str) and value.startswith("+"):
+        m = re.fullmatch(r"\+(\d{1,2})(wd|d)", value)
+        if not m or not 1 <= int(m.group(1)) <= 90:
+            raise ValueError('ожидается дата или "+Nd" / "+Nwd" (N — от 1 до 90 дней или рабочих дней)')
+        return value
+    return _month_or_date(first_day=False).func(value)
+
+
 def _one_or_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value  # `dates = "@trimester_ends"` is a list of one
 
@@ -251,6 +261,9 @@ class Item(_Strict):
     dates: DateList | None = None  # v2: explicit due dates (the ends of the school quarters); v3: "@calendar"
     months: list[int] | None = None  # v3: these months of every year from `from` to `due`
     day: Annotated[int, Field(ge=1, le=31)] | None = None  # v3: with `months`, the due day (default: the last)
+    # v3: the report on the work is due by this date (one occurrence), or "+Nd"/"+Nwd" (calendar or working days
+    # after each occurrence)
+    report_by: Annotated[date | str, BeforeValidator(_report_by)] | None = None
     result: str | None = None
     confirm: bool = False
     evidence: Literal["link"] | None = None

@@ -4,6 +4,7 @@ adds the file and line): cadences, months, answer kinds, references between form
 from __future__ import annotations
 
 import re
+from datetime import date as date_type
 from typing import Any
 
 from bot.domain.roadmap import MAX_DAYS, NUMERIC_KINDS, YEARS, Indicator, Roadmap
@@ -62,6 +63,21 @@ def _check_kind(ind: Indicator, where: tuple[str | int, ...], add: Any) -> None:
         add((*where, "weight"), 'weight применим только к kind = "percent"')
     if ind.max_length is not None and kind != "text":
         add((*where, "max_length"), 'max_length применим только к kind = "text"')
+
+
+def _check_report_by(item: Any, where: tuple[str | int, ...], add: Any) -> None:
+    """v3 `report_by`: only on a confirmed item with a due date; a date not before `due` and only where there is one
+    occurrence (several take "+Nd"/"+Nwd")."""
+    key = (*where, "report_by")
+    if not item.confirm:
+        add(key, "report_by — срок отчёта о выполнении: нужен confirm = true")
+    elif item.due is None and not item.dates and not item.months:
+        add(key, "у пункта нет срока выполнения (due, dates, months), а report_by считается от него")
+    elif isinstance(item.report_by, date_type):
+        if item.every is not None or item.months or (item.dates and len(item.dates) > 1):
+            add(key, 'у пункта несколько сроков: укажите report_by = "+5wd" (рабочих дней) или "+7d" после каждого')
+        elif item.report_by < (item.due or min(item.dates)):
+            add(key, "срок отчёта раньше срока выполнения")
 
 
 def check_references(rm: Roadmap, add: Any) -> None:
@@ -203,5 +219,7 @@ def check_references(rm: Roadmap, add: Any) -> None:
                                       f"({head.starts:%d.%m.%Y})")
         if item.from_ is not None and item.due is not None and item.from_ > item.due:
             add(("item", ii, "from"), "начало позже срока due")
+        if item.report_by is not None:
+            _check_report_by(item, ("item", ii), add)
         if item.evidence is not None and not item.confirm:
             add(("item", ii, "evidence"), "evidence требует confirm = true")

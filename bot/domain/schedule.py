@@ -67,6 +67,31 @@ class ItemSettings:
     remind_at: time = time(9, 0)
 
 
+def report_date(item: Item, occurrence: date) -> date:
+    """v3 `report_by`: when the report on an occurrence is due — its date, N calendar or working days after the
+    occurrence, or (none given) the occurrence itself."""
+    rule = item.report_by
+    if rule is None:
+        return occurrence
+    if isinstance(rule, date):
+        return rule
+    n = int(rule[1:].rstrip("wd"))
+    if rule.endswith("wd"):
+        day = occurrence
+        for _ in range(n):
+            day = next_working_day(day + timedelta(days=1))
+        return day
+    return occurrence + timedelta(days=n)
+
+
+def item_state(item: Item, occurrence: date, today: date) -> str:
+    """One judgment of an open occurrence, shown alike everywhere: "open" until its date, "awaiting" its report
+    (v3 `report_by`: done by then, reported later), "overdue" once the report's date has passed."""
+    if occurrence >= today:
+        return "open"
+    return "awaiting" if report_date(item, occurrence) >= today else "overdue"
+
+
 def _add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year = day.year + month // 12
@@ -166,7 +191,7 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
                 continue
             occurrences = item_occurrences(item, rm)
             for i, occurrence in enumerate(occurrences):
-                if not reach(occurrence, max(items.days_before, default=0) + 14, 14):
+                if not reach(occurrence, max(items.days_before, default=0) + 14, 14 + 130):  # (report_by: ≤ 90 wd)
                     continue
                 # A reminder N days ahead only when the previous occurrence is further back than N days: a
                 # weekly item's 7-day reminder would land on the previous week's due day and read as that one.
@@ -178,8 +203,18 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
                     day = previous_working_day(occurrence - timedelta(days=n))
                     # what the reminder says is the real distance: a Friday before a Saturday due is "завтра"
                     by_day.setdefault(day, (occurrence - day).days)
-                days = {n: day for day, n in by_day.items()}
-                overdue_day = next_working_day(occurrence + timedelta(days=1))
+                days = {str(n): day for day, n in by_day.items()}
+                # v3 `report_by`: reminded again before the report's date, on the same counts of days back from it
+                # that lie after the occurrence (two on one day are one message: see the docstring)
+                report = report_date(item, occurrence)
+                if report > occurrence:
+                    by_report: dict[date, int] = {}
+                    for n in sorted({d for d in items.days_before if d < (report - occurrence).days} | {0}):
+                        day = previous_working_day(report - timedelta(days=n))
+                        if day > occurrence:
+                            by_report.setdefault(day, (report - day).days)
+                    days.update({f"r{n}": day for day, n in by_report.items() if day not in days.values()})
+                overdue_day = next_working_day(report + timedelta(days=1))
                 local_units = [r for r in item.responsible if r in ("municipality", "organization")]
                 zones: list[tuple[str, str, list[int]]] = []
                 if local_units:

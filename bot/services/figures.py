@@ -14,6 +14,7 @@ from datetime import date
 
 from bot.domain.models import Municipality, Organization
 from bot.domain.roadmap import Form, Item, Roadmap, Target, Value
+from bot.domain.schedule import item_state
 
 
 class Totals:
@@ -164,7 +165,7 @@ class ItemState:
     pending: list[tuple[date, list[str]]]
 
     def overdue(self, today: date) -> bool:
-        return self.pending[0][0] < today
+        return item_state(self.item, self.pending[0][0], today) == "overdue"
 
     def missed(self, today: date) -> int:
-        return sum(1 for occ, _ in self.pending if occ < today)
+        return sum(1 for occ, _ in self.pending if item_state(self.item, occ, today) == "overdue")

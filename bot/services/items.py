@@ -12,7 +12,7 @@ from bot.domain.dialog import Dialog
 from bot.domain.models import Conversation
 from bot.domain.periods import local_today
 from bot.domain.roadmap import Item, Roadmap
-from bot.domain.schedule import item_occurrences
+from bot.domain.schedule import item_occurrences, item_state, report_date
 from bot.domain.scope import Scope
 from bot.services.access import Actor
 from bot.services.roadmaps import RoadmapCache
@@ -53,7 +53,11 @@ class OpenItem:
     item: Item
     occurrence: date
     unit: Responsible
-    overdue: bool
+    state: str  # bot.domain.schedule.item_state: "open", "awaiting" its report, "overdue"
+
+    @property
+    def overdue(self) -> bool:
+        return self.state == "overdue"
 
 
 class ItemService:
@@ -111,7 +115,7 @@ class ItemService:
                             break
                         if await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id):
                             continue
-                        out.append(OpenItem(rm, item, occ, unit, occ < today))
+                        out.append(OpenItem(rm, item, occ, unit, item_state(item, occ, today)))
         out.sort(key=lambda o: o.occurrence)
         return out
 
@@ -134,7 +138,9 @@ class ItemService:
         for n, o in shown:
             lines.append(texts.ITEMS_LINE.format(id=marks[n], title=short(o.item.title, 80), unit=o.unit.scope.name,
                                                  due=fmt_date(o.occurrence),
-                                                 overdue=texts.ITEMS_OVERDUE if o.overdue else ""))
+                                                 overdue=texts.ITEMS_OVERDUE if o.overdue else texts.ITEMS_AWAITING.format(
+                                                     date=fmt_date(report_date(o.item, o.occurrence)))
+                                                 if o.state == "awaiting" else ""))
         lines.append(texts.ITEMS_HOW)
         done = [Button(texts.ITEMS_DONE_N.format(id=marks[n]), ITEM,
                        item_args(o.roadmap, o.item, o.occurrence, o.unit.scope)) for n, o in shown]

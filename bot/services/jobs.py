@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from bot.domain.roadmap import Item, Roadmap
-from bot.domain.schedule import Event, ItemSettings, plan
+from bot.domain.schedule import Event, ItemSettings, plan, report_date
 from bot.domain.scope import Scope
 from bot.services.items import ITEM, item_args, item_marks
 from bot.services.ports import Messenger
@@ -264,10 +264,14 @@ class JobRunner:
         if item is None:
             return []
         confirmed = await self.item_repo.confirmed_units(roadmap.id, item.id, event.occurrence.isoformat())
-        when = due_words(event.occurrence, today)
-        text = texts.REMIND_ITEM.format(id=item.id, title=item.title, when=when,
-                                        result=texts.ITEM_RESULT.format(result=item.result) if item.result else "")
-        line = texts.REMIND_LIST_ITEM.format(id=item.id, title=short(item.title, 80), when=when)
+        # a reminder before the report's date (v3 `report_by`) speaks of the report, not of the work's date
+        report = event.detail.startswith("r")
+        when = due_words(report_date(item, event.occurrence) if report else event.occurrence, today)
+        text = (texts.REMIND_ITEM_REPORT if report else texts.REMIND_ITEM).format(
+            id=item.id, title=item.title, when=when,
+            result=texts.ITEM_RESULT.format(result=item.result) if item.result else "")
+        line = (texts.REMIND_LIST_ITEM_REPORT if report else texts.REMIND_LIST_ITEM).format(
+            id=item.id, title=short(item.title, 80), when=when)
         units = [u for u in await self.units(event, item) if (u.level, u.id) not in confirmed]
         people: dict[tuple[str, str], list] = {}
         for level in {u.level for u in units}:

@@ -212,7 +212,15 @@ class StatusService(OrganizationCard, Charts):
         today = local_today(now, scope.timezone)
         every = await self.current_forms(scope, today)
         if not every:
-            return Reply(texts.STATUS_NOTHING)
+            # a plan of items only (or between its forms' periods): its items, rather than «nothing»
+            # (a plan long over rests, as its forms do: FINAL_DAYS after its end)
+            covered = [(rm, sub) for rm in await self.roadmaps.all()
+                       if today <= rm.roadmap.ends + timedelta(days=FINAL_DAYS) and (sub := await self._covering(rm, scope))]
+            items = await self._items_of(covered, today)
+            if not items:
+                return Reply(texts.STATUS_NOTHING)
+            head = [Line(texts.SUMMARY_ALL_HEAD.format(scope=scope.name, today=fmt_date(today)))]
+            return Reply(fit([head, items]), self.summary_buttons(scope, private, chat), inline=True)
         # only what is near: a quarterly form due in two months took three lines of «сдали 0 из 7» and «данных нет»
         forms, later = [], []
         for entry in every:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.domain.judgment import Reading
 from bot.domain.periods import Period, local_today, period_by_key
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
+from bot.domain.schedule import item_state, report_date
 from bot.services.access import Actor
 from bot.services.figures import ItemState, Territory, counted_types, headline, in_form, ranking
 from bot.views.message import Reply
@@ -100,7 +101,9 @@ class SummaryViews:
             seen.add(rm.id)
             for s in await self.status.item_states(rm, sub, today):
                 occ, names = s.pending[-1]
-                state = texts.STATUS_OVERDUE if occ < today else texts.STATUS_OPEN
+                judged = item_state(s.item, occ, today)
+                state = texts.STATUS_OVERDUE if judged == "overdue" else texts.STATUS_AWAITING.format(
+                    date=fmt_date(report_date(s.item, occ))) if judged == "awaiting" else texts.STATUS_OPEN
                 if len(s.pending) > 1:
                     lines.append(texts.STATUS_ITEM_RECURRING.format(
                         id=s.item.id, title=short(s.item.title, 80), open=len(s.pending),
@@ -197,5 +200,9 @@ def item_line(s: ItemState, today: date) -> str:
         return texts.SUMMARY_ITEM_RECURRING.format(id=s.item.id, title=title, every=every, missed=s.missed(today),
                                                    passed=len(s.passed))
     occ, names = s.pending[0]
-    template = texts.SUMMARY_ITEM_OVERDUE if occ < today else texts.SUMMARY_ITEM_SOON
+    judged = item_state(s.item, occ, today)
+    if judged == "awaiting":
+        return texts.SUMMARY_ITEM_AWAITING.format(id=s.item.id, title=title, due=fmt_date(report_date(s.item, occ)),
+                                                  n=len(names))
+    template = texts.SUMMARY_ITEM_OVERDUE if judged == "overdue" else texts.SUMMARY_ITEM_SOON
     return template.format(id=s.item.id, title=title, due=fmt_date(occ), n=len(names))
