@@ -72,6 +72,18 @@ confirm = true
 """
 
 
+def load_error(base: str, change: tuple[str, str], key: str, words: str, filename: str) -> None:
+    """The file with one mistake is refused naming the file, the mistake's line and key, in Russian; the same file
+    without it loads."""
+    text = base.replace(*change)
+    assert text != base
+    with pytest.raises(RoadmapError) as err:
+        parse_roadmap(text, filename)
+    found = [p for p in err.value.problems if p.key == key]
+    assert found and found[0].line and found[0].file == filename and words in found[0].message, err.value
+    parse_roadmap(base, filename)
+
+
 def test_months_of_every_year_and_longer_cycles() -> None:
     rm = parse_roadmap(V3, "v3.toml")
     halfyear, season = rm.form
@@ -121,16 +133,11 @@ def test_an_items_months_are_said_in_russian() -> None:
     (("  months = [6, 7, 8]\n", '  months = [6, 7, 8]\n  on = "mon"\n'), "form[1].schedule[0].on", "ключом day"),
 ])
 def test_each_v3_recurrence_error_names_file_line_and_key(change, key, words) -> None:
-    """Each mistake is named with the file, its line and key, in Russian; the same file without it loads."""
+    load_error(V3, change, key, words, "v3.toml")
     text = V3.replace(*change)
-    assert text != V3
-    with pytest.raises(RoadmapError) as err:
-        parse_roadmap(text, "v3.toml")
-    found = [p for p in err.value.problems if p.key == key]
-    assert found and found[0].line and found[0].file == "v3.toml" and words in found[0].message, err.value
-    line = text.splitlines()[found[0].line - 1]
+    found = next(p for p in pytest.raises(RoadmapError, parse_roadmap, text, "v3.toml").value.problems if p.key == key)
+    line = text.splitlines()[found.line - 1]
     assert key.rsplit(".", 1)[-1] in line or key.endswith("every"), (line, key)
-    parse_roadmap(V3, "v3.toml")  # without the mistake it loads
 
 
 CALENDARS = """\
@@ -230,13 +237,7 @@ def test_calendars_give_forms_and_items_their_dates() -> None:
       'from = 2026-09-01\nuntil = 2026-10-31\nevery_x = 1\n'), "form[0].every_x", "неизвестный ключ"),
 ])
 def test_each_calendar_error_names_file_line_and_key(change, key, words) -> None:
-    text = CALENDARS.replace(*change)
-    assert text != CALENDARS
-    with pytest.raises(RoadmapError) as err:
-        parse_roadmap(text, "cal.toml")
-    found = [p for p in err.value.problems if p.key == key]
-    assert found and found[0].line and found[0].file == "cal.toml" and words in found[0].message, err.value
-    parse_roadmap(CALENDARS, "cal.toml")
+    load_error(CALENDARS, change, key, words, "cal.toml")
 
 
 def test_a_reference_that_leaves_a_form_no_date_is_an_error() -> None:
@@ -310,13 +311,7 @@ def test_work_done_by_one_date_is_reported_by_another() -> None:
     (("due = 2026-10-16\nreport_by", "report_by"), "item[0].report_by", "нет срока"),
 ])
 def test_each_report_by_error_names_file_line_and_key(change, key, words) -> None:
-    text = REPORT_BY.replace(*change)
-    assert text != REPORT_BY
-    with pytest.raises(RoadmapError) as err:
-        parse_roadmap(text, "rb.toml")
-    found = [p for p in err.value.problems if p.key == key]
-    assert found and found[0].line and words in found[0].message, err.value
-    parse_roadmap(REPORT_BY, "rb.toml")
+    load_error(REPORT_BY, change, key, words, "rb.toml")
 
 
 async def test_the_reports_reminder_and_the_items_awaiting_its_report(harness) -> None:
@@ -343,3 +338,88 @@ async def test_the_reports_reminder_and_the_items_awaiting_its_report(harness) -
            "21.10.2026)" in listed, listed
     summary = await h.text(881, "/status")
     assert "• п. 5 «Провести классные часы по цифровой безопасности» — отчёт до 21.10.2026" in summary, summary
+
+
+SECTIONS = """\
+[roadmap]
+id = "v3-sections"
+title = "Цифровая среда, 2026/27"
+starts = 2026-09-01
+ends = 2027-08-31
+region = "Свердловская область"
+
+[[section]]
+id = "1"
+title = "Раздел 1. Организационные меры"
+
+[[section]]
+id = "2"
+title = "Раздел 2. Цифровая среда школы"
+
+[[item]]
+id = "2.3"
+section = "2"
+title = "Обновление раздела «Цифровая школа» на сайте"
+responsible = ["organization"]
+responsible_person = "Заместитель директора по УВР"
+history_from = "2018-09"
+due = 2026-10-09
+confirm = true
+
+[[item]]
+id = "1.1"
+section = 1
+title = "Назначить ответственных за цифровую среду"
+responsible = ["organization"]
+due = 2026-10-30
+confirm = true
+
+[[item]]
+id = "9"
+title = "Итоговое совещание"
+responsible = ["organization"]
+due = 2026-10-02
+confirm = true
+"""
+
+
+async def test_items_under_the_orders_sections_with_the_people_it_names(harness) -> None:
+    """/items and «Пункты» list items under the order's headings in the file's order (then the rest), with the
+    people the order names and since when the work runs; a reminder names the people too."""
+    from bot.words import texts
+    from testkit.harness import register
+
+    h = harness
+    h.clock.now = datetime(2026, 9, 20, 6, 0, tzinfo=UTC)
+    await h.app.services.catalog.load_roadmap(SECTIONS, "sections.toml")
+    await register(h, 890, "organization", "6624000001")
+    h.clock.now = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+    await h.text(890, "/items")
+    listed = (await h.press(890, texts.ITEMS_NEXT))[-1].text  # (the demo's 2023 plan fills the first page)
+    mine = listed[listed.index("Раздел 1."):]
+    assert mine.splitlines()[:6] == [
+        "Раздел 1. Организационные меры",
+        "п. 1.1 «Назначить ответственных за цифровую среду» — МАОУ СОШ № 1, срок 30.10.2026",
+        "Раздел 2. Цифровая среда школы",
+        "п. 2.3 «Обновление раздела „Цифровая школа“ на сайте» — МАОУ СОШ № 1, срок 09.10.2026",
+        "   Ответственные: Заместитель директора по УВР; работа ведётся с 09.2018",
+        "Другие пункты:"], listed
+    h.clock.now = datetime(2026, 10, 2, 4, 0, tzinfo=UTC)  # Friday 02.10, 09:00: a week before item 2.3
+    await h.app.services.jobs.tick(h.clock.now)
+    await h.settle()
+    said = h.emu.delivered(890)[-1].text
+    assert "Ответственные: Заместитель директора по УВР" in said, said
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    (('section = "2"', 'section = "3"'), "item[0].section", "нет раздела"),
+    (('id = "2"\ntitle = "Раздел 2.', 'id = "1"\ntitle = "Раздел 2.'), "section[1].id", "уже есть"),
+    (('responsible_person = "Заместитель директора по УВР"', f'responsible_person = "{"я" * 301}"'),
+     "item[0].responsible_person", "300"),
+    (('history_from = "2018-09"', 'history_from = "2026-10"'), "item[0].history_from", "укажите from"),
+])
+def test_each_section_error_names_file_line_and_key(change, key, words) -> None:
+    load_error(SECTIONS, change, key, words, "sections.toml")
+    rm = parse_roadmap(SECTIONS, "sections.toml")
+    assert rm.item[0].history_from == date(2018, 9, 1)
+    assert parse_roadmap(SECTIONS.replace('"2018-09"', "2018"), "s.toml").item[0].history_from == date(2018, 1, 1)

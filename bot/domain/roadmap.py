@@ -98,6 +98,13 @@ def _report_by(value: Any) -> Any:
     return _month_or_date(first_day=False).func(value)
 
 
+def _year(value: Any) -> Any:
+    """v3 `history_from` may be a year alone: "2018" is its first day."""
+    if isinstance(value, int) and not isinstance(value, bool) or isinstance(value, str) and re.fullmatch(r"\d{4}", value):
+        return date(int(value), 1, 1)
+    return value
+
+
 def _one_or_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value  # `dates = "@trimester_ends"` is a list of one
 
@@ -264,6 +271,9 @@ class Item(_Strict):
     # v3: the report on the work is due by this date (one occurrence), or "+Nd"/"+Nwd" (calendar or working days
     # after each occurrence)
     report_by: Annotated[date | str, BeforeValidator(_report_by)] | None = None
+    section: Annotated[str, BeforeValidator(_id_string)] | None = None  # v3: a [[section]]'s id
+    responsible_person: str | None = None  # v3: the people or posts the order names (shown; chooses no one)
+    history_from: Annotated[FromDate, BeforeValidator(_year)] | None = None  # v3: begun before the roadmap
     result: str | None = None
     confirm: bool = False
     evidence: Literal["link"] | None = None
@@ -287,14 +297,22 @@ class Calendar(_Strict):
     spans: list[Span] | None = None
 
 
+class Section(_Strict):
+    """v3: one of the order's own headings («Раздел 2. Цифровая среда школы»); items name it by `section`."""
+
+    id: Annotated[str, BeforeValidator(_id_string), Field(min_length=1, max_length=32)]
+    title: Annotated[str, Field(min_length=1)]
+
+
 class Roadmap(_Strict):
     roadmap: RoadmapHeader
     calendar: list[Calendar] = []
+    section: list[Section] = []
     form: list[Form] = []
     target: list[Target] = []
     item: list[Item] = []
 
-    @field_validator("calendar", "form", "target", "item", mode="before")
+    @field_validator("calendar", "section", "form", "target", "item", mode="before")
     @classmethod
     def _list(cls, v: Any) -> Any:
         return v if v is not None else []
@@ -312,6 +330,14 @@ class Roadmap(_Strict):
     @property
     def id(self) -> str:
         return self.roadmap.id
+
+    def section_of(self, item: Item) -> tuple[int, Section | None]:
+        """(where its section stands in the file, the section): items are listed under their sections in the file's
+        order, those without one after them (v3)."""
+        for n, section in enumerate(self.section):
+            if section.id == item.section:
+                return n, section
+        return len(self.section), None
 
     def baseline_ceilings(self, form: Form, org_type: str) -> dict[str, str]:
         """Answers of `form` that an organization of this type gives as the numerator of a share of everyone:

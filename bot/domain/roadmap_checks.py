@@ -182,8 +182,20 @@ def check_references(rm: Roadmap, add: Any) -> None:
             add(("target", ti, "direction"), "direction без goal_percent не с чем сравнивать")
         if target.by is not None and not head.starts <= target.by:
             add(("target", ti, "by"), "срок цели раньше начала дорожной карты")
+    sections: set[str] = set()
+    for si, section in enumerate(rm.section):
+        if section.id in sections:
+            add(("section", si, "id"), f"раздел {section.id!r} уже есть в этой дорожной карте")
+        sections.add(section.id)
     item_ids: set[str] = set()
     for ii, item in enumerate(rm.item):
+        if item.section is not None and item.section not in sections:
+            add(("item", ii, "section"), f"нет раздела {item.section!r} ([[section]] с таким id)")
+        if item.responsible_person is not None and len(item.responsible_person) > 300:
+            add(("item", ii, "responsible_person"), "длиннее 300 символов")
+        if item.history_from is not None and item.history_from >= head.starts:
+            add(("item", ii, "history_from"), "history_from — начало работы до дорожной карты: для даты внутри неё "
+                                              "укажите from")
         if item.id in item_ids:
             add(("item", ii, "id"), f"пункт {item.id!r} уже есть в этой дорожной карте")
         item_ids.add(item.id)

@@ -116,7 +116,8 @@ class ItemService:
                         if await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id):
                             continue
                         out.append(OpenItem(rm, item, occ, unit, item_state(item, occ, today)))
-        out.sort(key=lambda o: o.occurrence)
+        # under their sections in the file's order (v3), by date inside each
+        out.sort(key=lambda o: (o.roadmap.section_of(o.item)[0], o.occurrence))
         return out
 
     async def list_open(self, actor: Actor, now: datetime, page: int = 0) -> Reply:
@@ -135,12 +136,17 @@ class ItemService:
         # beside «Пункт 2», «Пункт 3» had not matched its buttons; an item shown twice (two units, two dates) gets
         # a letter
         marks = dict(zip((n for n, _ in shown), item_marks([o.item.id for _, o in shown]), strict=True))
-        for n, o in shown:
+        for (n, o), heading in zip(shown, headings([(o.roadmap, o.item) for _, o in shown]), strict=True):
+            if heading:
+                lines.append(heading)
             lines.append(texts.ITEMS_LINE.format(id=marks[n], title=short(o.item.title, 80), unit=o.unit.scope.name,
                                                  due=fmt_date(o.occurrence),
                                                  overdue=texts.ITEMS_OVERDUE if o.overdue else texts.ITEMS_AWAITING.format(
                                                      date=fmt_date(report_date(o.item, o.occurrence)))
                                                  if o.state == "awaiting" else ""))
+            about = item_about(o.item)
+            if about:
+                lines.append(f"   {about}")
         lines.append(texts.ITEMS_HOW)
         done = [Button(texts.ITEMS_DONE_N.format(id=marks[n]), ITEM,
                        item_args(o.roadmap, o.item, o.occurrence, o.unit.scope)) for n, o in shown]
@@ -217,6 +223,29 @@ class ItemService:
         if unit is None or not self.is_responsible(item, unit, rm):
             return None
         return rm, item, occ, unit
+
+
+def headings(listed: list[tuple[Roadmap, Item]]) -> list[str | None]:
+    """The heading each listed item starts, if any: its section's title where the section changes (v3), «Другие
+    пункты:» where unsectioned items follow sectioned ones; the items come sorted by `Roadmap.section_of`."""
+    out: list[str | None] = []
+    current = None
+    for rm, item in listed:
+        section = rm.section_of(item)[1]
+        title = section.title if section else None
+        out.append((title or texts.ITEMS_NO_SECTION) if title != current else None)
+        current = title
+    return out
+
+
+def item_about(item: Item) -> str:
+    """What the order says of an item beyond its title (v3): who is named responsible, since when it runs."""
+    parts = []
+    if item.responsible_person:
+        parts.append(texts.ITEM_PEOPLE.format(people=item.responsible_person))
+    if item.history_from is not None:
+        parts.append(texts.ITEM_SINCE.format(since=f"{item.history_from:%m.%Y}"))
+    return "; ".join(parts)
 
 
 def undo(ref: Mapping[str, Any]) -> list[list[Button]]:

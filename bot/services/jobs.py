@@ -68,6 +68,7 @@ class _Due:
     alone: Reply  # the message when it is the only thing due
     line: str  # its line in a message of several, without the organization
     button: Button  # its button there
+    about: str = ""  # a line under it: the people the order names (v3)
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,8 @@ class JobRunner:
         when = due_words(report_date(item, event.occurrence) if report else event.occurrence, today)
         text = (texts.REMIND_ITEM_REPORT if report else texts.REMIND_ITEM).format(
             id=item.id, title=item.title, when=when,
-            result=texts.ITEM_RESULT.format(result=item.result) if item.result else "")
+            result=(texts.ITEM_RESULT.format(result=item.result) if item.result else "") +
+            (texts.ITEM_PEOPLE.format(people=item.responsible_person) + "\n" if item.responsible_person else ""))
         line = (texts.REMIND_LIST_ITEM_REPORT if report else texts.REMIND_LIST_ITEM).format(
             id=item.id, title=short(item.title, 80), when=when)
         units = [u for u in await self.units(event, item) if (u.level, u.id) not in confirmed]
@@ -285,7 +287,9 @@ class JobRunner:
                 out.append((person.vk_id, _Due(("item", roadmap.id, item.id, event.occurrence, scope.level, scope.id),
                                                f"{event.key}:{scope.level}{scope.id}:{person.vk_id}",
                                                event.occurrence, scope.name, alone, line,
-                                               Button(texts.ITEMS_DONE_N.format(id=item.id), ITEM, args))))
+                                               Button(texts.ITEMS_DONE_N.format(id=item.id), ITEM, args),
+                                               texts.ITEM_PEOPLE.format(people=item.responsible_person)
+                                               if item.responsible_person else "")))
         return out
 
     async def _overdue(self, group: list[Event]) -> int:
@@ -357,6 +361,8 @@ def reminder_list(dues: list[_Due], today: date) -> Reply:
         buttons = []
         for mark, due in zip(marks, items, strict=True):
             lines.append(due.line.replace(f"п. {due.what[2]} ", f"п. {mark} ", 1) + (f" — {due.unit}" if several else ""))
+            if due.about:
+                lines.append(f"   {due.about}")
             buttons.append(replace(due.button, label=texts.ITEMS_DONE_N.format(id=mark)))
         room = min(LIST_BUTTONS - len(rows), (LIST_ROWS - len(rows)) * ITEMS_PER_ROW)
         if len(buttons) > room:

@@ -14,6 +14,7 @@ from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
 from bot.domain.schedule import item_state, report_date
 from bot.services.access import Actor
 from bot.services.figures import ItemState, Territory, counted_types, headline, in_form, ranking
+from bot.services.items import headings
 from bot.views.message import Reply
 from bot.words import texts
 from bot.words.format import fmt_date, fmt_delta, fmt_percent, plural, short
@@ -99,7 +100,10 @@ class SummaryViews:
             if rm.id in seen or sub.level == "country":
                 continue
             seen.add(rm.id)
-            for s in await self.status.item_states(rm, sub, today):
+            states = sorted(await self.status.item_states(rm, sub, today), key=lambda s: rm.section_of(s.item)[0])
+            for s, heading in zip(states, headings([(rm, s.item) for s in states]), strict=True):
+                if heading:
+                    lines.append(heading)  # the order's own headings (v3), in its order
                 occ, names = s.pending[-1]
                 judged = item_state(s.item, occ, today)
                 state = texts.STATUS_OVERDUE if judged == "overdue" else texts.STATUS_AWAITING.format(
