@@ -423,3 +423,36 @@ def test_each_section_error_names_file_line_and_key(change, key, words) -> None:
     rm = parse_roadmap(SECTIONS, "sections.toml")
     assert rm.item[0].history_from == date(2018, 9, 1)
     assert parse_roadmap(SECTIONS.replace('"2018-09"', "2018"), "s.toml").item[0].history_from == date(2018, 1, 1)
+
+
+def test_a_month_naming_the_plans_first_or_last_month_means_its_start_or_end() -> None:
+    """Settled in v3: `from = "2026-09"` in a plan that starts 03.09.2026 is its start, not an error; a form's
+    `until = "2027-08"` in a plan that ends 27.08.2027 is cut there; an earlier month stays an error."""
+    text = V3.replace("starts = 2026-09-01", "starts = 2026-09-03").replace("ends = 2029-08-31", "ends = 2027-08-27")
+    text = text.replace('due = "2029-08"\nevery = "3y"', 'due = "2027-08"\nevery = "1m"').replace(
+        'due = "2028-08"\nevery = "2y"', 'due = "2027-08"\nevery = "1m"')
+    text = text.replace('title = "Итоги полугодия"\nmonths = [1, 6]',
+                        'title = "Итоги полугодия"\nmonths = [1, 6]\nfrom = "2026-09"\nuntil = "2027-08"')
+    rm = parse_roadmap(text, "v3.toml")
+    assert rm.form[0].from_ == date(2026, 9, 3) and rm.form[0].until == date(2027, 8, 27)
+    assert rm.item[0].from_ == date(2026, 9, 3)
+    load_error(text, ('months = [1, 6]\nfrom = "2026-09"', 'months = [1, 6]\nfrom = "2026-08"'), "form[0].from",
+               "вне дорожной карты", "v3.toml")
+
+
+def test_a_targets_check_may_not_end_before_its_deadline() -> None:
+    base = V3 + """
+[[target]]
+key = "half"
+title = "Сдали итоги полугодия"
+numerator = "a"
+denominator = "@organizations"
+goal_percent = 100
+direction = "exactly"
+by = 2027-06-30
+report_by = 2027-07-05
+"""
+    rm = parse_roadmap(base, "v3.toml")
+    assert rm.target[0].report_by == date(2027, 7, 5) and rm.target[0].direction == "exactly"
+    load_error(base, ("report_by = 2027-07-05", "report_by = 2027-06-25"), "target[0].report_by",
+               "раньше срока цели", "v3.toml")

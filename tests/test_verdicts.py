@@ -87,3 +87,29 @@ def test_a_judged_target_without_by_is_judged_by_the_roadmaps_end() -> None:
     assert weekly.by == roadmap.roadmap.ends
     kept = next(t for t in roadmap.target if t.key == "teachers_active_of_all")
     assert kept.by == date(2023, 12, 30)  # a written `by` stays as written
+
+
+def test_an_exact_goal_is_met_only_when_equal_at_the_precision_shown() -> None:
+    """v3 `direction = "exactly"`: equal at one decimal is met; before `by` equal is on track and anything else
+    behind — there is no pace towards an exact figure."""
+    exact = target(goal=100, direction="exactly")
+    assert exact.goal_label == "цель ровно 100\u00a0%"
+    assert verdict(exact, series(60, 80, 90, 95, 99.96), date(2025, 6, 2)).kind == "met"  # «100,0 %»
+    assert verdict(exact, series(60, 80, 90, 95, 101), date(2025, 6, 2)).kind == "not_met"  # over is not equal
+    assert verdict(exact, series(60, 80, 90, 100), date(2025, 5, 24)).kind == "on_track"
+    # 80, 90, 95: a pace that would reach 100 by the deadline still is not «equal»: behind
+    assert verdict(exact, series(80, 90, 95), date(2025, 5, 17)).kind == "behind"
+    assert verdict(exact, series(95), date(2025, 5, 3)).kind == "behind"  # one value, not equal: behind, no pace
+
+
+def test_a_check_ending_after_the_deadline_decides_from_its_own_date() -> None:
+    """v3 target `report_by`: the state due 23.05 is measured by a check ending 30.05 — the period due 30.05 decides,
+    and the verdict is given from 30.05; between the two the target is on track or behind as before `by`."""
+    checked = Target(key="t", title="Т", numerator="a", denominator="b", goal_percent=100, by=date(2025, 5, 23),
+                     report_by=date(2025, 5, 30))
+    values = series(60, 80, 90, 95, 100)
+    assert verdict(checked, values, date(2025, 5, 26)).kind == "behind"  # 95 on 23.05, no time left: not yet judged
+    final = verdict(checked, values, date(2025, 5, 30))
+    assert (final.kind, final.value, final.deadline) == ("met", 100, date(2025, 5, 23))
+    plain = target(by=date(2025, 5, 23))  # without report_by the period due on `by` decides: 95, not met
+    assert verdict(plain, values, date(2025, 5, 30)).kind == "not_met"

@@ -9,6 +9,31 @@ from typing import Any
 from bot.domain.roadmap import Calendar, Roadmap
 
 
+def settle_months(rm: Roadmap) -> Roadmap:
+    """v3's settled rule: a month-precision `from` naming the month `roadmap.starts` falls in means `starts` (a
+    form's, a segment's, an item's), and a form's `until` naming the month of `roadmap.ends` is cut at `ends`. An
+    earlier (later) month stays an error."""
+    head = rm.roadmap
+
+    def start(day: date | None) -> date | None:
+        if day is not None and day < head.starts and day.day == 1 and (day.year, day.month) == \
+                (head.starts.year, head.starts.month):
+            return head.starts
+        return day
+
+    def end(day: date | None) -> date | None:
+        if day is not None and day > head.ends and (day.year, day.month) == (head.ends.year, head.ends.month):
+            return head.ends
+        return day
+
+    forms = [form.model_copy(update={
+        "from_": start(form.from_), "until": end(form.until),
+        "schedule": [seg.model_copy(update={"from_": start(seg.from_), "until": end(seg.until)})
+                     for seg in form.schedule] if form.schedule is not None else None}) for form in rm.form]
+    items = [item.model_copy(update={"from_": start(item.from_)}) for item in rm.item]
+    return rm.model_copy(update={"form": forms, "item": items})
+
+
 def resolve_calendars(rm: Roadmap, add: Any) -> Roadmap:
     """v3: every "@<calendar>" replaced by the calendar's dates, every `during` segment by one segment per span of
     its calendar, `extra_dates` resolved likewise; what follows sees plain dates only. A form keeps the calendar

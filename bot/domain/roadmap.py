@@ -225,8 +225,9 @@ class Target(_Strict):
     numerator: str
     denominator: str
     goal_percent: Annotated[float, Field(ge=0, le=1000)] | None = None  # v2: none = monitored, never judged
-    direction: Literal["at_least", "at_most"] = "at_least"  # v2: "at_most" for goals such as 0 %
+    direction: Literal["at_least", "at_most", "exactly"] = "at_least"  # v2: "at_most" for goals such as 0 %; v3
     by: date | None = None
+    report_by: date | None = None  # v3: the state due `by` is measured by a check that ends on this date
     org_types: list[OrgType] | None = None
 
     def fraction(self, org_type: str, figures: Mapping[str, Any],
@@ -253,7 +254,8 @@ class Target(_Strict):
         """The goal as a reader sees it: «цель 100 %», «цель не больше 0 %», «без цели»."""
         if self.goal_percent is None:
             return texts.GOAL_NONE
-        template = texts.GOAL_AT_MOST if self.direction == "at_most" else texts.GOAL_AT_LEAST
+        template = {"at_most": texts.GOAL_AT_MOST, "exactly": texts.GOAL_EXACTLY}.get(self.direction,
+                                                                                   texts.GOAL_AT_LEAST)
         return template.format(goal=fmt_number(self.goal_percent))
 
 
@@ -444,9 +446,9 @@ def parse_roadmap(text: str, filename: str = "roadmap.toml") -> Roadmap:
             add(tuple(err["loc"]), _message(err))  # type: ignore[arg-type]
         raise RoadmapError(problems) from None
 
-    from bot.domain.calendars import resolve_calendars  # (it reads this module's models)
+    from bot.domain.calendars import resolve_calendars, settle_months  # (they read this module's models)
 
-    roadmap = resolve_calendars(roadmap, add)
+    roadmap = resolve_calendars(settle_months(roadmap), add)
     if problems:
         raise RoadmapError(problems)
     from bot.domain.roadmap_checks import check_references  # (it reads this module's models)

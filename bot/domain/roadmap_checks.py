@@ -180,6 +180,8 @@ def check_references(rm: Roadmap, add: Any) -> None:
                                                 'для «ни одного» укажите direction = "at_most"')
         if target.goal_percent is None and "direction" in target.model_fields_set:
             add(("target", ti, "direction"), "direction без goal_percent не с чем сравнивать")
+        if target.report_by is not None and (target.by or head.ends) > target.report_by:
+            add(("target", ti, "report_by"), "срок проверки раньше срока цели by")
         if target.by is not None and not head.starts <= target.by:
             add(("target", ti, "by"), "срок цели раньше начала дорожной карты")
     sections: set[str] = set()

@@ -15,6 +15,7 @@ from datetime import date
 from bot.domain.models import Municipality, Organization
 from bot.domain.roadmap import Form, Item, Roadmap, Target, Value
 from bot.domain.schedule import item_state
+from bot.domain.verdicts import meets as verdict_meets
 
 
 class Totals:
@@ -142,9 +143,15 @@ def ranking(form: Form, scope: Territory, figs: Totals, main: Target) -> list[tu
         expected = figs.expected(form, muni=m.id)
         if expected:
             rows.append((figs.target(main, muni=m.id), m.name, figs.reported_count(muni=m.id), expected))
-    worse = -1.0 if main.direction == "at_most" else 1.0  # «at most»: the highest value is the worst
-    rows.sort(key=lambda r: (float("-inf") if r[0] is None else worse * r[0], r[1]))
+    rows.sort(key=lambda r: (float("-inf") if r[0] is None else badness(main, r[0]), r[1]))
     return rows
+
+
+def badness(target: Target, value: float) -> float:
+    """A sort key, the worst first: the lowest value (the highest for «at most»; the farthest from an exact goal)."""
+    if target.direction == "exactly" and target.goal_percent is not None:
+        return -abs(value - target.goal_percent)
+    return -value if target.direction == "at_most" else value
 
 
 def meets(target: Target, value: float | None) -> bool:
@@ -153,7 +160,7 @@ def meets(target: Target, value: float | None) -> bool:
         return True
     if value is None:
         return False
-    return value <= target.goal_percent if target.direction == "at_most" else value >= target.goal_percent
+    return verdict_meets(target, value)  # one rule for every view: bot/domain/verdicts.py
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from bot.services.figures import (
     ItemState,
     Territory,
     Totals,
+    badness,
     baseline_keys,
     headline,
     in_form,
@@ -403,11 +404,10 @@ class StatusService(OrganizationCard, Charts):
         if main is not None and (main.org_types is None or any(o.type in main.org_types for o in expected)):
             base = {o.id: await self.directory_repo.baselines_of(o.id) for o in expected if o.id in per_org} \
                 if main.denominator.startswith("@baseline.") else {}
-            worse = -1.0 if main.direction == "at_most" else 1.0
             ranked = sorted((p, o.name) for o in expected if o.id in per_org
                             and (main.org_types is None or o.type in main.org_types)
                             and (p := organization_percent(main, o, per_org[o.id], base.get(o.id))) is not None)
-            ranked.sort(key=lambda r: (worse * r[0], r[1]))
+            ranked.sort(key=lambda r: (badness(main, r[0]), r[1]))
         return missing, ranked
 
     async def _items_of(self, covered: list[tuple[Roadmap, Territory]], today: date) -> list[Line]:

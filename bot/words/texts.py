@@ -175,6 +175,7 @@ FORM_SENT_OVER = "Пока вы заполняли, отчёт за эту ор�
 FORM_TARGET = "• {title}: {value} — {percent} ({goal})"
 GOAL_AT_LEAST = "цель {goal}\u00a0%"  # written as every percent is: «71,4 %»
 GOAL_AT_MOST = "цель не больше {goal}\u00a0%"
+GOAL_EXACTLY = "цель ровно {goal}\u00a0%"  # v3 direction = "exactly"
 GOAL_NONE = "без цели"
 FORM_TARGETS = "Ваша организация по целям дорожной карты:"
 FORM_CONTINUE = "Вы заполняете отчёт. Продолжим:"
