@@ -361,3 +361,12 @@ def test_an_empty_time_zone_takes_the_configured_default() -> None:
     """config.toml: default_timezone is «для организаций без часового пояса в справочнике»."""
     rows = parse_directory(HEADER + "1,Р,М,,Школа,school\n2,Р,Н,Asia/Omsk,Школа 2,school\n", "x.csv", "Asia/Yekaterinburg")
     assert [r.timezone for r in rows] == ["Asia/Yekaterinburg", "Asia/Omsk"]
+
+
+def test_smolensk_weekly_statistics_come_from_the_platform() -> None:
+    """Order 319-ОД, row 18: «Предоставление еженедельной статистики подключений … | ЦО/ВК | еженедельно, по
+    пятницам» — the platform's side gives it, so the form is filled by import and no school is asked."""
+    rm = parse_roadmap((ROOT / "roadmaps" / "smolensk-2023.toml").read_text(encoding="utf-8"), "s.toml")
+    weekly = next(f for f in rm.form if f.id == "weekly")
+    assert weekly.filled_by == "import" and weekly.on == "fri"
+    assert not any(ind.carry_over for ind in weekly.indicator)

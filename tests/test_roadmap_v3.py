@@ -456,3 +456,65 @@ report_by = 2027-07-05
     assert rm.target[0].report_by == date(2027, 7, 5) and rm.target[0].direction == "exactly"
     load_error(base, ("report_by = 2027-07-05", "report_by = 2027-06-25"), "target[0].report_by",
                "раньше срока цели", "v3.toml")
+
+
+IMPORT_FORM = """\
+[roadmap]
+id = "v3-import"
+title = "Статистика платформы, 2026/27"
+starts = 2026-09-01
+ends = 2027-08-31
+region = "Свердловская область"
+
+[[form]]
+id = "platform_stats"
+title = "Статистика платформы за месяц"
+filled_by = "import"
+every = "1m"
+remind_at = ["10:00"]
+summary_at = "18:00"
+org_types = ["school"]
+  [[form.indicator]]
+  key = "active_teachers"
+  question = "Сколько педагогов было активно за месяц?"
+  kind = "count"
+"""
+
+
+async def test_a_form_filled_by_import_asks_no_school_and_reminds_the_coordinator(harness) -> None:
+    """The platform's monthly statistics come from an export: no admin is offered the form or reminded of it; the
+    municipality's coordinator is reminded once to import what is missing; the summary says «загружено»."""
+    from bot.words import texts
+    from testkit.harness import register
+
+    h = harness
+    h.clock.now = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    await h.app.services.catalog.load_roadmap(IMPORT_FORM, "import.toml")
+    await register(h, 895, "organization", "6624000001")
+    muni = (await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0]
+    await register(h, 896, "municipality", str(muni.id))
+    schools = [o for o in await h.app.repos.directory.organizations_of_municipality(muni.id) if o.type == "school"]
+    h.clock.now = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # Monday 30.11, 10:00 in Yekaterinburg: the due day
+    assert "Статистика платформы" not in await h.text(895, "/report")
+    before = len(h.emu.delivered(895))
+    await h.app.services.jobs.tick(h.clock.now)
+    await h.settle()
+    assert not [m for m in h.emu.delivered(895)[before:] if "Статистика платформы" in m.text]
+    told = h.emu.delivered(896)[-1]
+    assert told.text.startswith("Напоминание: цифры формы «Статистика платформы за месяц» за период до 30.11.2026 "
+                                "загружаются файлом — срок сегодня, 30.11.") and \
+        f"Не хватает {len(schools)}\u00a0организаций (Нижнетуринский ГО)" in told.text, told.text
+    assert told.labels() == [texts.BTN_IMPORT_TEMPLATE]
+    assert (await h.app.services.jobs.tick(h.clock.now)).queued == 0  # once
+    # one school's figures imported: the summary counts it as loaded
+    await h.app.repos.reports.save(schools[0].id, "v3-import", "platform_stats", "2026-11-30",
+                                   {"active_teachers": 12}, 896, h.clock(), False)
+    summary = await h.text(896, "/status")
+    assert f"загружено 1 из {len(schools)}" in summary or f"Загружено: 1 из {len(schools)}" in summary, summary
+
+
+def test_an_import_form_takes_no_carry_over() -> None:
+    load_error(IMPORT_FORM, ('  kind = "count"\n', '  kind = "count"\n  carry_over = true\n'),
+               "form[0].indicator[0].carry_over", "filled_by", "import.toml")
+    load_error(IMPORT_FORM, ('filled_by = "import"', 'filled_by = "platform"'), "form[0].filled_by", "",
+               "import.toml")

@@ -206,6 +206,8 @@ class Form(_Strict):
     remind_at: list[ClockTime] = []
     summary_at: ClockTime | None = None
     org_types: list[OrgType] = list(ORG_TYPES)
+    # v3: "import" — figures come from import files (a platform's export), never asked of the organizations
+    filled_by: Literal["organizations", "import"] = "organizations"
     indicator: Annotated[list[Indicator], Field(min_length=1)]
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

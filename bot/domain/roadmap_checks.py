@@ -133,6 +133,9 @@ def check_references(rm: Roadmap, add: Any) -> None:
                     f"показатель {ind.key!r} уже объявлен (ключи уникальны во всей дорожной карте)")
             keys[ind.key] = (fi, ind)
             _check_kind(ind, ("form", fi, "indicator", ii), add)
+            if form.filled_by == "import" and ind.carry_over:
+                add(("form", fi, "indicator", ii, "carry_over"),
+                    'carry_over не нужен в форме с filled_by = "import": в диалоге на этот вопрос никто не отвечает')
             if ind.org_types:
                 extra = set(ind.org_types) - set(form.org_types)
                 if extra:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from loguru import logger
 
-from bot.domain.roadmap import Item, Roadmap
+from bot.domain.roadmap import Form, Item, Roadmap
 from bot.domain.schedule import Event, ItemSettings, plan, report_date
 from bot.domain.scope import Scope
 from bot.services.items import ITEM, item_args, item_marks
@@ -21,7 +21,7 @@ from bot.services.status import StatusService
 from bot.views.message import Button, File, Outgoing, Reply
 from bot.words import texts
 from bot.words.commands import CommandId
-from bot.words.format import due_words, fmt_date, short
+from bot.words.format import due_words, fmt_date, plural, short
 from storage.chats import ChatRepo
 from storage.directory import DirectoryRepo
 from storage.items import ItemRepo, JobRepo
@@ -193,6 +193,8 @@ class JobRunner:
         done = await self.report_repo.submitted(roadmap.id, form.id, event.occurrence.isoformat())
         when = due_words(event.occurrence, today)
         due = [o for o in orgs if o.id not in done and o.type in form.org_types and form.indicators_for(o.type)]
+        if form.filled_by == "import":
+            return await self._import_dues(event, roadmap, form, len(due), when) if due else []
         admins = await self.people_repo.holders_of("organization", [o.id for o in due])
         out: list[tuple[int, _Due]] = []
         for org in due:
@@ -259,6 +261,20 @@ class JobRunner:
                 if item.org_types is None or org.type in item.org_types:
                     out.append(Scope("organization", org.id, org.name))
         return out
+
+    async def _import_dues(self, event: Event, roadmap: Roadmap, form: Form, missing: int,
+                           when: str) -> list[tuple[int, _Due]]:
+        """v3 `filled_by = "import"`: not the schools but the municipality's coordinators are reminded, once, to
+        import the figures still missing for the period."""
+        muni = await self.directory_repo.municipality(event.scope_id)
+        said = {"title": form.title, "period": fmt_date(event.occurrence), "when": when,
+                "n": plural(missing, *texts.ORGANIZATIONS), "municipality": muni.name if muni else ""}
+        button = Button(texts.BTN_IMPORT_TEMPLATE, CommandId.TEMPLATE)
+        alone = Reply(texts.REMIND_IMPORT.format(**said), [[button]], inline=True)
+        return [(p.vk_id, _Due(("form", roadmap.id, form.id, event.occurrence, f"m{event.scope_id}"),
+                               f"{event.key}:m:{p.vk_id}", event.occurrence, said["municipality"], alone,
+                               texts.REMIND_LIST_IMPORT.format(**said), button))
+                for p in await self.people_repo.holders("municipality", str(event.scope_id))]
 
     async def _item_dues(self, event: Event, roadmap: Roadmap, today: date) -> list[tuple[int, _Due]]:
         item = next((i for i in roadmap.item if i.id == event.ref), None)

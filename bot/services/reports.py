@@ -62,9 +62,11 @@ class ReportService:
     # -- what is due -----------------------------------------------------------------------
 
     async def due(self, actor: Actor, now: datetime) -> list[DueForm]:
+        """What an admin is asked to send now: the open forms of their organizations, except those whose figures
+        come from import files (v3 `filled_by = "import"`: nobody at the school answers them)."""
         out: list[DueForm] = []
         for org_id in actor.scopes("organization"):
-            out += await self._due_for(org_id, now)
+            out += [d for d in await self._due_for(org_id, now) if d.form.filled_by != "import"]
         return out
 
     async def _due_for(self, org_id: str, now: datetime) -> list[DueForm]:

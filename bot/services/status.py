@@ -54,6 +54,9 @@ HEADLINE = 3  # targets a form leads with in a summary
 # commands of the command table the summary's buttons press
 STATUS, VIEW, ASK_ORGANIZATION = CommandId.STATUS, CommandId.STATUS_VIEW, CommandId.STATUS_ORG
 EXPORT, CHART = CommandId.EXPORT, CommandId.CHART
+# a form's coverage: «сдали» by the organizations, «загружено» from import files (v3 `filled_by = "import"`)
+COVERAGE = {"organizations": texts.SUMMARY_COVERAGE, "import": texts.SUMMARY_COVERAGE_IMPORT}
+FORM_LINE = {"organizations": texts.SUMMARY_FORM, "import": texts.SUMMARY_FORM_IMPORT}
 
 
 class StatusService(OrganizationCard, Charts):
@@ -297,10 +300,10 @@ class StatusService(OrganizationCard, Charts):
         if single:
             lines = [Line(texts.SUMMARY_HEAD.format(title=form.title, period=fmt_date(period.due), scope=sub.name)
                           + (texts.SUMMARY_FINAL if final else "")),
-                     Line(texts.SUMMARY_COVERAGE.format(reported=reported, expected=expected, percent=share))]
+                     Line(COVERAGE[form.filled_by].format(reported=reported, expected=expected, percent=share))]
         else:
-            lines = [Line(texts.SUMMARY_FORM.format(title=form.title, period=fmt_date(period.due), reported=reported,
-                                                    expected=expected, percent=share)
+            lines = [Line(FORM_LINE[form.filled_by].format(title=form.title, period=fmt_date(period.due), reported=reported,
+                                          expected=expected, percent=share)
                           + (texts.SUMMARY_NOT_STARTED.format(period=fmt_date(current.due)) if current else "")
                           + (texts.SUMMARY_FINAL if final else ""))]
         targets = [t for t in rm.target if in_form(t, form)]
@@ -369,26 +372,6 @@ class StatusService(OrganizationCard, Charts):
         judged = [t for t in targets if t.goal_percent is not None and t.by is not None]
         return {k: r.verdict for k, r in (await self.readings(rm, form, period, scope, judged, today)).items()
                 if r.verdict is not None}
-
-    async def _answers(self, rm: Roadmap, form: Form, period: Period, scope: Territory) -> list[str]:
-        """Percent questions as their (weighted) average, choices as counts per option (format v2)."""
-        ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
-        lines = []
-        for ind in form.indicator:
-            if ind.kind == "percent":
-                total, weight, answered = await self.report_repo.average(rm.id, form.id, period.key, ids, ind.key,
-                                                                         ind.weight)
-                if weight > 0:
-                    lines.append(texts.SUMMARY_AVERAGE.format(question=ind.header,
-                                                              value=fmt_percent(total / weight), n=answered))
-            elif ind.kind == "choice":
-                counts = await self.report_repo.choices(rm.id, form.id, period.key, ids, ind.key)
-                if counts:
-                    shown = [f"{o} — {counts[o]}" for o in ind.options or [] if counts.get(o)]
-                    shown += [f"{o} — {n}" for o, n in counts.items() if o not in (ind.options or [])]
-                    lines.append(texts.SUMMARY_CHOICES.format(question=ind.header, counts=", ".join(shown)))
-        return lines
-
 
     async def _organizations(self, rm: Roadmap, form: Form, period: Period, scope: Territory, main: Target | None
                              ) -> tuple[list[tuple[Organization, bool]], list[tuple[float, str]]]:

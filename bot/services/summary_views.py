@@ -123,6 +123,25 @@ class SummaryViews:
                     lines.append("   – " + texts.SUMMARY_AND_MORE.format(n=len(names) - ITEM_NAMES).strip())
         return lines if len(lines) > 1 else [*lines, texts.VIEW_ITEMS_NONE]
 
+    async def _answers(self, rm: Roadmap, form: Form, period: Period, scope: Territory) -> list[str]:
+        """Percent questions as their (weighted) average, choices as counts per option (format v2)."""
+        ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
+        lines = []
+        for ind in form.indicator:
+            if ind.kind == "percent":
+                total, weight, answered = await self.status.report_repo.average(rm.id, form.id, period.key, ids, ind.key,
+                                                                         ind.weight)
+                if weight > 0:
+                    lines.append(texts.SUMMARY_AVERAGE.format(question=ind.header,
+                                                              value=fmt_percent(total / weight), n=answered))
+            elif ind.kind == "choice":
+                counts = await self.status.report_repo.choices(rm.id, form.id, period.key, ids, ind.key)
+                if counts:
+                    shown = [f"{o} — {counts[o]}" for o in ind.options or [] if counts.get(o)]
+                    shown += [f"{o} — {n}" for o, n in counts.items() if o not in (ind.options or [])]
+                    lines.append(texts.SUMMARY_CHOICES.format(question=ind.header, counts=", ".join(shown)))
+        return lines
+
     async def _types_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
                           today: date) -> list[str]:
         """Every target of every open form, split by organization type, and the averaged and counted answers."""
@@ -142,7 +161,7 @@ class SummaryViews:
                            and figs.expected(form, org_type=ot)]
                 if len(by_type) > 1:
                     lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
-            lines += await self.status._answers(rm, form, period, sub)
+            lines += await self._answers(rm, form, period, sub)
         return lines
 
     async def _ranking_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]]

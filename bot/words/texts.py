@@ -214,8 +214,16 @@ HELP_HISTORY = "/history <id или название организации> —
 REMIND_FORM = ("Напоминание: отчёт «{title}» за период до {period} нужно сдать {when} — {organization}.\n"
                "Это займёт минуту: нажмите «Сдать отчёт».")
 REMIND_FORM_BUTTON = "Сдать отчёт"
+# v3 `filled_by = "import"`: the coordinators load the figures from a file (a platform's export)
+REMIND_IMPORT = ("Напоминание: цифры формы «{title}» за период до {period} загружаются файлом — срок {when}. "
+                 "Не хватает {n} ({municipality}).\nПришлите заполненный шаблон боту или загрузите его командой "
+                 "import-figures.")
+REMIND_LIST_IMPORT = "«{title}» за период до {period} — загрузить файлом {when}, не хватает {n}"
+BTN_IMPORT_TEMPLATE = "Шаблон"
+ORGANIZATIONS = ("организации", "организаций", "организаций")  # «не хватает 1 организации», «… 5 организаций»
 SUMMARY_HEAD = "Сводка «{title}» за период до {period} — {scope}"
 SUMMARY_COVERAGE = "Сдали: {reported} из {expected} организаций ({percent})."
+SUMMARY_COVERAGE_IMPORT = "Загружено: {reported} из {expected} организаций ({percent})."  # v3 import forms
 SUMMARY_TARGET = "• {title}: {percent} ({goal}){trend}"
 SUMMARY_NO_DATA = "• {title}: данных нет"
 SUMMARY_FIRST_DUE = "• {title}: первые данные — к сроку {due}"  # asked before the form's first due date
@@ -491,6 +499,7 @@ SUMMARY_ALL_HEAD = "Сводка по дорожной карте — {scope}, �
 SUMMARY_LATER = "Позже: ещё {forms}, ближайший срок {due} («{title}»)."  # forms not yet near, in one line
 LATER_FORMS = ("форма", "формы", "форм")
 SUMMARY_FORM = "«{title}», период до {period}: сдали {reported} из {expected} ({percent})"
+SUMMARY_FORM_IMPORT = "«{title}», период до {period}: загружено {reported} из {expected} ({percent})"
 SUMMARY_MISSING_LINE = "Не сдали: {names}"
 SUMMARY_NOT_STARTED = "; текущий (до {period}) ещё не сдавали"
 SUMMARY_AND_MORE = " и ещё {n}"
