@@ -3,7 +3,7 @@ the bot is killed with SIGKILL and restarted every few minutes.
 
 Faults (vkemu in its own process, VK's 20 requests/s limit on): 5 % of method calls answer HTTP 5xx
 and 5 % answer slowly (1.5 s), 2 % of connections are dropped, long-poll `failed` 1, 2 and 3 in turn
-every 20 s, and `kill -9` of the bot (then a restart) every `--kill-every` seconds.
+every 20 s (`--failed-every`), and `kill -9` of the bot (then a restart) every `--kill-every` seconds.
 
 Afterwards, with the load stopped and the bot given time to catch up:
 - every user's last message got an answer;
@@ -180,11 +180,11 @@ async def run_users(base: str, users: list[User], stop_at: float) -> None:
                 u.lost += 1
 
 
-async def chaos_loop(base: str, stop_at: float, codes: list[int]) -> int:
+async def chaos_loop(base: str, stop_at: float, codes: list[int], every: float = 20) -> int:
     injected = 0
     loop = asyncio.get_running_loop()
     while time.monotonic() < stop_at:
-        await asyncio.sleep(20)
+        await asyncio.sleep(every)
         await loop.run_in_executor(None, control, base, "fail_longpoll",
                                    {"code": codes[injected % len(codes)]})
         injected += 1
@@ -198,7 +198,9 @@ def main() -> None:
     parser.add_argument("--admins", type=int, default=40)
     parser.add_argument("--idle", type=int, default=20)
     parser.add_argument("--longpoll-codes", type=lambda v: [int(c) for c in v.split(",")], default=[1, 2, 3],
-                        help="long-poll `failed` codes injected in turn every 20 s")
+                        help="long-poll `failed` codes injected in turn every --failed-every seconds")
+    parser.add_argument("--failed-every", type=float, default=20,
+                        help="seconds between long-poll `failed` answers (the test's short soak packs them closer)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name, vkemu_process(rate_limit=20) as base:
         tmp = Path(tmp_name)
@@ -239,7 +241,7 @@ def main() -> None:
 
         async def drive() -> int:
             kill_task = asyncio.create_task(killer())
-            chaos_task = asyncio.create_task(chaos_loop(base, stop_at, args.longpoll_codes))
+            chaos_task = asyncio.create_task(chaos_loop(base, stop_at, args.longpoll_codes, args.failed_every))
             await run_users(base, users, stop_at)
             kill_task.cancel()
             return await chaos_task

@@ -47,9 +47,10 @@ REMIND_AT = (time(10, 0), time(15, 0))
 SUMMARY_AT = time(18, 0)
 ITEM_REMIND_AT = time(9, 0)
 ITEM_DAYS_BEFORE = (7, 3, 1, 0)
-# Item due dates written out by hand from seed 000 ("2023-08" = the month's last day; "every 3m"
-# from September: each quarter is due at its end, the last one cut at the item's due).
-QUARTERS = [date(2023, 11, 30), date(2024, 2, 29), date(2024, 5, 31)]
+# Item due dates written out by hand from seed 000 ("2023-08" = the month's last day).
+# Items 4 and 6 (seed 000, lines 41 and 43: «Сентябрь 2023 – май 2024», «в квартал»): the calendar quarters' ends
+# inside that span, the last cut at the end of May.
+QUARTERS = [date(2023, 9, 30), date(2023, 12, 31), date(2024, 3, 31), date(2024, 5, 31)]
 # Item 8 (seed 000, line 8): "по результатам 1, 2, 3 и 4 четвертей учебного года" — the school quarters of 2023/24.
 SCHOOL_QUARTERS = [date(2023, 10, 27), date(2023, 12, 29), date(2024, 3, 22), date(2024, 5, 31)]
 ITEMS: dict[str, tuple[tuple[str, ...], list[date], bool]] = {
@@ -148,6 +149,7 @@ class Totals:
     # (peer, item, occ) -> the names each notice listed as not confirmed
     overdue: dict[tuple[int, str, date], list[frozenset[str]]] = field(default_factory=dict)
     daily: Counter = field(default_factory=Counter)  # (peer, local day) -> reminder messages
+    said: Counter = field(default_factory=Counter)  # (peer, local day, text) -> messages the bot initiated
     confirmed: set[tuple[str, str, str, date]] = field(default_factory=set)  # role, scope, item, occ
 
 
@@ -346,6 +348,7 @@ class Season:
             for m in messages[seen:]:
                 cat = category(m.text)
                 asked = asks(m.text)
+                self.totals.said[(peer, self.h.clock.now.astimezone(self.munis[0].tz).date(), m.text)] += 1
                 if asked:  # a reminder: counted by what it asks, one form or item at a time, and by day
                     self.totals.daily[(peer, self.h.clock.now.astimezone(self.munis[0].tz).date())] += 1
                     for kind, _ref, _due in asked:
@@ -575,10 +578,10 @@ class Season:
         # (random_id is what VK deduplicates a peer's messages by; across peers a repeat is a coincidence)
         if len({(m.peer_id, m.random_id) for m in deliveries}) != len(deliveries):
             problems.append("a random_id was delivered twice to one peer")
-        pushes = Counter((m.peer_id, m.text) for m in deliveries if category(m.text) != "other")
-        for (peer, text), n in pushes.items():
-            if n > 1:
-                problems.append(f"{peer} got {n} times: {text[:80]} … {text[80:200]}")
+        # (the same words on two days are two reminders: «срок в воскресенье, 31.03» from Thursday and from Friday)
+        for (peer, day, text), n in totals.said.items():
+            if n > 1 and category(text) != "other":
+                problems.append(f"{peer} got {n} times on {day}: {text[:80]} … {text[80:200]}")
         # what is stored: one submission per organization and period, the last value, the late flag
         repo = h.app.repos.reports
         for (org_id, period), s in self.submissions.items():

@@ -263,7 +263,7 @@ async def test_a_territory_the_directory_does_not_know_is_refused_by_name(catalo
 
 @pytest.mark.parametrize("change, where, message", [
     ('id = "3"\n', "item[2].confirm", "нет срока"),
-    ('from = "2023-09"', "item[3].from", "раньше начала дорожной карты"),
+    ('from = "2023-09"', "item[4].from", "раньше начала дорожной карты"),
 ])
 def test_v2_load_errors_for_items(change: str, where: str, message: str) -> None:
     text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
@@ -370,3 +370,15 @@ def test_smolensk_weekly_statistics_come_from_the_platform() -> None:
     weekly = next(f for f in rm.form if f.id == "weekly")
     assert weekly.filled_by == "import" and weekly.on == "fri"
     assert not any(ind.carry_over for ind in weekly.indicator)
+
+
+def test_kalinin_asks_for_every_chat_the_order_names_for_a_class_teacher() -> None:
+    """Order 223-09, the class teacher's duties, п. 3: a chat with the pupils of the class (МОУ, УДО), with the
+    parents (МОУ, МДОУ, УДО), and with the class's subject teachers (МОУ, «при необходимости»)."""
+    rm = parse_roadmap((ROOT / "roadmaps" / "kalinin-2024.toml").read_text(encoding="utf-8"), "k.toml")
+    (form,) = rm.form
+    asked = {i.key: i for i in form.indicator}
+    assert asked["class_pupil_chats"].org_types == ["school", "additional"]
+    assert asked["class_subject_chats"].org_types == ["school"] and not asked["class_subject_chats"].required
+    assert [i.key for i in form.indicators_for("preschool")] == ["admin_appointed", "chat_teachers", "chat_parents",
+                                                                  "class_chats"]

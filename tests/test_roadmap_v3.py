@@ -257,7 +257,7 @@ ends = 2027-08-31
 region = "Свердловская область"
 
 [[item]]
-id = "5"
+id = "3.5"
 title = "Провести классные часы по цифровой безопасности"
 responsible = ["organization"]
 due = 2026-10-16
@@ -265,7 +265,7 @@ report_by = 2026-10-21
 confirm = true
 
 [[item]]
-id = "6"
+id = "3.6"
 title = "Ежеквартальный отчёт о работе школьных медиацентров"
 responsible = ["organization"]
 from = "2026-09"
@@ -292,7 +292,7 @@ def test_work_done_by_one_date_is_reported_by_another() -> None:
     sverdlovsk = Municipality(1, 1, "Нижнетуринский ГО", "Asia/Yekaterinburg")
     events = [e for e in plan([rm], [sverdlovsk], {1: "Свердловская область"}, datetime(2026, 10, 1, tzinfo=UTC),
                               datetime(2026, 10, 31, tzinfo=UTC), ItemSettings((7, 3, 1), time(9, 0)),
-                              "Europe/Moscow") if e.ref == "5"]
+                              "Europe/Moscow") if e.ref == "3.5"]
     # before the work's date: 7, 3, 1 days and the day (09, 13, 15, 16.10); before the report's (21.10, a
     # Wednesday) the days after the work's date: 1 day (20.10) and the day itself; 3 days (18.10, a Sunday, so
     # Friday 16.10) is not after the work's date. The overdue notice the working day after the report's date.
@@ -330,14 +330,14 @@ async def test_the_reports_reminder_and_the_items_awaiting_its_report(harness) -
     await h.app.services.jobs.tick(h.clock.now)
     await h.settle()
     told = h.emu.delivered(880)[-1].text
-    assert told.startswith("Напоминание по дорожной карте: пункт 5 «Провести классные часы") and \
+    assert told.startswith("Напоминание по дорожной карте: пункт 3.5 «Провести классные часы") and \
         "срок отчёта о выполнении завтра, 21.10" in told, told
     await h.text(880, "/items")  # (the demo's 2023 plan fills the first page with its overdue items)
     listed = (await h.press(880, texts.ITEMS_NEXT))[-1].text
-    assert "п. 5 «Провести классные часы по цифровой безопасности» — МАОУ СОШ № 1, срок 16.10.2026 (отчёт до " \
+    assert "п. 3.5 «Провести классные часы по цифровой безопасности» — МАОУ СОШ № 1, срок 16.10.2026 (отчёт до " \
            "21.10.2026)" in listed, listed
     summary = await h.text(881, "/status")
-    assert "• п. 5 «Провести классные часы по цифровой безопасности» — отчёт до 21.10.2026" in summary, summary
+    assert "• п. 3.5 «Провести классные часы по цифровой безопасности» — отчёт до 21.10.2026" in summary, summary
 
 
 SECTIONS = """\
