@@ -55,7 +55,9 @@ async def show_menu(ctx: Context) -> None:
 
 
 async def cancel(ctx: Context) -> None:
-    await ctx.show(await ctx.services.dialogs.cancel(ctx.actor, ctx.now, keep=ctx.incoming.args.get("keep") == 1))
+    args = ctx.incoming.args
+    await ctx.show(await ctx.services.dialogs.cancel(ctx.actor, ctx.now, keep=args.get("keep") == 1,
+                                                     picker=args.get("picker") == 1))
 
 
 # -- organization admins ---------------------------------------------------------------------------

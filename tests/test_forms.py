@@ -298,6 +298,9 @@ async def test_several_forms_due_means_a_choice(harness: Harness) -> None:
     labels = h.emu.delivered(715)[-1].labels()
     # one form, two schools: each button is its school, whole — not two «Еженедельный монито…» alike on a phone
     assert labels == ["МАОУ СОШ № 1", "МАОУ СОШ № 2", texts.BTN_CANCEL]
+    # «Отмена» under the choice says what it did (it had answered «Отменять нечего.»)
+    assert (await h.press(715, texts.BTN_CANCEL))[-1].text == texts.PICK_CLOSED
+    await last(h, 715, "/report")
     opened = (await h.press(715, 1))[-1].text  # the second option
     assert "МАОУ СОШ № 2" in opened and "Вопрос 1 из 2" in opened
     await h.say(715, "/cancel")

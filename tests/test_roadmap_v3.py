@@ -518,3 +518,146 @@ def test_an_import_form_takes_no_carry_over() -> None:
                "form[0].indicator[0].carry_over", "filled_by", "import.toml")
     load_error(IMPORT_FORM, ('filled_by = "import"', 'filled_by = "platform"'), "form[0].filled_by", "",
                "import.toml")
+
+
+WHEN = """\
+[roadmap]
+id = "v3-when"
+title = "Медиацентры школ"
+starts = 2026-09-01
+ends = 2027-08-31
+region = "Свердловская область"
+
+[[form]]
+id = "media"
+title = "Школьные медиацентры"
+every = "3m"
+day = 25
+org_types = ["school"]
+  [[form.indicator]]
+  key = "has_media_centre"
+  question = "Есть ли в школе медиацентр?"
+  kind = "yesno"
+  [[form.indicator]]
+  key = "newspaper_issues"
+  question = "Сколько выпусков школьной газеты вышло за четверть?"
+  kind = "count"
+  when = { has_media_centre = true }
+  [[form.indicator]]
+  key = "newspaper_format"
+  question = "В каком виде выходит газета?"
+  kind = "choice"
+  options = ["печатная", "электронная", "обе"]
+  when = { has_media_centre = true }
+  [[form.indicator]]
+  key = "online_copies"
+  question = "Сколько электронных выпусков размещено в Сферуме?"
+  kind = "count"
+  when = { newspaper_format = ["электронная", "обе"] }
+  [[form.indicator]]
+  key = "students_involved"
+  question = "Сколько обучающихся участвует в медиацентре или кружках?"
+  kind = "count"
+"""
+
+
+def test_a_question_asked_only_after_an_answer_and_dropped_when_it_changes() -> None:
+    from bot.domain.forms import Answer, Draft, FormContext, advance, validate_figures
+
+    rm = parse_roadmap(WHEN, "when.toml")
+    (form,) = rm.form
+    inds = {i.key: i for i in form.indicator}
+    ctx = FormContext(form.title, "Школа", "25.12.2026", inds, {})
+    draft = Draft(rm.id, form.id, "6624000001", "2026-12-25", list(inds), "2026-12-01T00:00:00+00:00")
+
+    def say(text: str) -> None:
+        nonlocal draft
+        step = advance(ctx, draft, Answer(text))
+        assert step.draft is not None, text
+        draft = step.draft
+
+    say("да")
+    assert draft.keys[draft.step] == "newspaper_issues"
+    say("4")
+    say("электронная")
+    assert draft.keys[draft.step] == "online_copies"
+    say("3")
+    say("120")
+    assert draft.mode == "summary" and draft.figures == {"has_media_centre": 1, "newspaper_issues": 4,
+                                                         "newspaper_format": "электронная", "online_copies": 3,
+                                                         "students_involved": 120}
+    # back to the first question, «нет»: the answers it made moot are dropped, not kept unseen; the form goes on to
+    # the summary (every question still asked is answered)
+    step = advance(ctx, draft, Answer("", "fix"))
+    step = advance(ctx, step.draft, Answer("", "pick", 1))
+    draft = step.draft
+    say("нет")
+    assert draft.mode == "summary" and draft.figures == {"has_media_centre": 0, "students_involved": 120}
+    assert validate_figures(draft.keys, draft.figures, inds) == []
+    # a question not asked answered anyway is refused at the submission's last check
+    assert validate_figures(draft.keys, {**draft.figures, "newspaper_issues": 2}, inds) != []
+    # asked in order: «нет» first skips the three that depend on it
+    fresh = Draft(rm.id, form.id, "6624000001", "2026-12-25", list(inds), "2026-12-01T00:00:00+00:00")
+    step = advance(ctx, fresh, Answer("нет"))
+    assert step.draft.keys[step.draft.step] == "students_involved"
+    # «печатная» skips the online copies; going back from the last question goes to the choice, not to it
+    fresh = Draft(rm.id, form.id, "6624000001", "2026-12-25", list(inds), "2026-12-01T00:00:00+00:00")
+    draft = fresh
+    for text in ("да", "2", "печатная"):
+        say(text)
+    assert draft.keys[draft.step] == "students_involved"
+    say("Назад")
+    assert draft.keys[draft.step] == "newspaper_format"
+
+
+async def test_a_conditional_form_through_the_bot(harness) -> None:
+    """An admin says «нет» to the first question: the next asked is the last; the review lists what was asked; what
+    is stored holds no answer for the questions not asked (neither 0 nor «пропущено»)."""
+    from testkit.harness import register
+
+    h = harness
+    h.clock.now = datetime(2026, 12, 20, 6, 0, tzinfo=UTC)
+    await h.app.services.catalog.load_roadmap(WHEN, "when.toml")
+    await register(h, 897, "organization", "6624000001")
+    opened = await h.text(897, "/report")
+    if "Какой отчёт заполнить" in opened:
+        opened = (await h.press(897, "Школьные медиацентры"))[-1].text
+    assert "Есть ли в школе медиацентр?" in opened, opened
+    asked = await h.text(897, "нет")
+    assert "Вопрос 5 из 5. Сколько обучающихся" in asked, asked
+    review = await h.text(897, "45")
+    assert "1. " in review and "5. " in review and "2. " not in review and "Сколько выпусков" not in review, review
+    assert "Отчёт принят" in await h.text(897, "Отправить")
+    sub = await h.app.repos.reports.submission("6624000001", "v3-when", "media", "2026-12-25")
+    assert await h.app.repos.reports.figures(sub.id) == {"has_media_centre": 0, "students_involved": 45}
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    (('when = { has_media_centre = true }\n  [[form.indicator]]\n  key = "newspaper_format"',
+      'when = { has_media_centr = true }\n  [[form.indicator]]\n  key = "newspaper_format"'),
+     "form[0].indicator[1].when", "такого вопроса нет"),
+    (('when = { newspaper_format = ["электронная", "обе"] }', 'when = { newspaper_format = ["видео"] }'),
+     "form[0].indicator[3].when", "нет такого варианта"),
+    (('when = { newspaper_format = ["электронная", "обе"] }', "when = { newspaper_issues = 4 }"),
+     "form[0].indicator[3].when", "yesno"),
+    (('when = { newspaper_format = ["электронная", "обе"] }', "when = { students_involved = 4 }"),
+     "form[0].indicator[3].when", "заданный раньше"),
+    (('when = { newspaper_format = ["электронная", "обе"] }', 'when = { has_media_centre = "да" }'),
+     "form[0].indicator[3].when", "true или false"),
+])
+def test_each_when_error_names_file_line_and_key(change, key, words) -> None:
+    load_error(WHEN, change, key, words, "when.toml")
+
+
+async def test_an_import_row_answering_a_question_not_asked_is_refused(harness) -> None:
+    h = harness
+    h.clock.now = datetime(2026, 12, 20, 6, 0, tzinfo=UTC)
+    await h.app.services.catalog.load_roadmap(WHEN, "when.toml")
+    data = ("id;has_media_centre;newspaper_issues;students_involved\n"
+            "6624000001;нет;3;40\n6624000002;да;2;30\n").encode()
+    plan = await h.app.services.imports.plan(None, "media.csv", data, h.clock(), date(2026, 12, 25))
+    refused = [r for r in plan.rows if r.organization_id == "6624000001"]
+    assert refused and any("при таких ответах строки не спрашивают" in reason and "выпусков" in reason
+                           for reason in refused[0].reasons), refused
+    accepted = [r for r in plan.rows if r.organization_id == "6624000002"]
+    assert accepted and not accepted[0].reasons, accepted

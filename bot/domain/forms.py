@@ -303,7 +303,7 @@ def validate_figures(keys: list[str], figures: Mapping[str, Value | None],
                      indicators: dict[str, Indicator]) -> list[str]:
     """Every rule a complete submission must satisfy; empty when it may be stored."""
     problems = []
-    if set(figures) != set(keys):
+    if any(k not in indicators for k in keys) or set(figures) != set(asked_keys(keys, figures, indicators)):
         problems.append("answers do not match the questions")
     for key in keys:
         ind = indicators.get(key)
@@ -354,6 +354,23 @@ def _same_label(typed: str, label: str) -> bool:
 # ---------------------------------------------------------------------------- transitions
 
 
+def asked_keys(keys: list[str], figures: Mapping[str, Value | None], indicators: Mapping[str, Indicator]) -> list[str]:
+    """The questions asked given these answers (v3 `when`; without it, all)."""
+    return [k for k in keys if indicators[k].asked(figures)]
+
+
+def _drop_moot(ctx: FormContext, draft: Draft) -> None:
+    """An answer to a question no longer asked (an earlier answer changed) is dropped, not kept unseen."""
+    for key in draft.keys:
+        if key in draft.figures and not ctx.indicators[key].asked(draft.figures):
+            del draft.figures[key]
+
+
+def _next_asked(ctx: FormContext, draft: Draft, start: int) -> int | None:
+    return next((i for i in range(start, len(draft.keys)) if ctx.indicators[draft.keys[i]].asked(draft.figures)),
+                None)
+
+
 def _label_act(text: str) -> str | None:
     """Buttons also arrive as typed text (old clients, copy-paste): map labels to moves."""
     s = text.strip().lower()
@@ -387,7 +404,8 @@ def _on_summary(ctx: FormContext, draft: Draft, act: str | None) -> Step:
         draft.mode = "pick"
         return Step(draft)
     if act == "back":
-        draft.mode, draft.step = "ask", len(draft.keys) - 1
+        asked = [i for i, k in enumerate(draft.keys) if ctx.indicators[k].asked(draft.figures)]
+        draft.mode, draft.step = "ask", asked[-1]
         draft.editing = True
         return Step(draft)
     return Step(draft, texts.FORM_SUMMARY_HINT)
@@ -401,7 +419,7 @@ def _on_pick(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) ->
     if n is None:
         s = answer.text.strip().rstrip(".")
         n = int(s) if s.isascii() and s.isdigit() and len(s) <= 3 else None
-    if n is None or not 1 <= n <= len(draft.keys):
+    if n is None or not 1 <= n <= len(draft.keys) or not ctx.indicators[draft.keys[n - 1]].asked(draft.figures):
         return Step(draft, texts.FORM_PICK_WRONG.format(total=len(draft.keys)))
     draft.mode, draft.step, draft.editing = "ask", n - 1, True
     return Step(draft)
@@ -414,7 +432,8 @@ def _on_ask(ctx: FormContext, draft: Draft, act: str | None, answer: Answer) -> 
         if draft.editing:
             draft.mode, draft.editing = "summary", False
             return Step(draft)
-        draft.step = max(0, draft.step - 1)
+        earlier = [i for i in range(draft.step) if ctx.indicators[draft.keys[i]].asked(draft.figures)]
+        draft.step = earlier[-1] if earlier else 0
         return Step(draft)
     try:
         carry = carry_value(ctx, ind)
@@ -446,14 +465,17 @@ def _accept(ctx: FormContext, draft: Draft, value: Value | None) -> Step:
     key = draft.keys[draft.step]
     draft.figures[key] = value
     draft.pending = None
-    if draft.editing or draft.step + 1 >= len(draft.keys):
-        # A correction may come from a draft restored after the form changed: ask what is missing.
+    _drop_moot(ctx, draft)
+    following = _next_asked(ctx, draft, draft.step + 1)
+    if draft.editing or following is None:
+        # A correction may come from a draft restored after the form changed, or open a question a changed answer
+        # now asks (v3 `when`): ask what is missing.
         for i, k in enumerate(draft.keys):
-            if k not in draft.figures:
+            if k not in draft.figures and ctx.indicators[k].asked(draft.figures):
                 draft.mode, draft.step, draft.editing = "ask", i, False
                 return Step(draft)
         draft.mode, draft.editing = "summary", False
         return Step(draft)
-    draft.step += 1
+    draft.step = following
     draft.mode = "ask"
     return Step(draft)

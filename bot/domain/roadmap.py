@@ -159,6 +159,19 @@ class Indicator(_Strict):
     weight: str | None = None  # percent: the indicator its average is weighted by
     max_length: Annotated[int, Field(ge=1, le=TEXT_LIMIT)] | None = None  # text
     short: Annotated[str, Field(min_length=1, max_length=40)] | None = None  # column header in spreadsheets
+    # v3: asked only when each earlier answer named holds (a yesno's true/false, a choice's option or options)
+    when: dict[str, Any] | None = None  # (values checked at load, in Russian: bot/domain/roadmap_checks.py)
+
+    def asked(self, figures: Mapping[str, Any]) -> bool:
+        """v3 `when`: whether the question is asked after these answers (a skipped or absent one meets nothing)."""
+        for key, wanted in (self.when or {}).items():
+            got = figures.get(key)
+            if isinstance(wanted, bool):
+                if isinstance(got, bool) or got not in (0, 1) or bool(got) != wanted:
+                    return False
+            elif got is None or got not in ([wanted] if isinstance(wanted, str) else wanted):
+                return False
+        return True
 
     @property
     def header(self) -> str:

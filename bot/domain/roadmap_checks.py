@@ -80,6 +80,26 @@ def _check_report_by(item: Any, where: tuple[str | int, ...], add: Any) -> None:
             add(key, "срок отчёта раньше срока выполнения")
 
 
+def _check_condition(key: str, wanted: Any, earlier: dict[str, Indicator], everywhere: dict[str, tuple[int, Indicator]],
+                     form: int, where: tuple[str | int, ...], add: Any) -> None:
+    """v3 `when`: a condition on an earlier yesno or choice question of the same form, with a value it can have."""
+    other = earlier.get(key)
+    if other is None:
+        add(where, f"условие на {key!r}: " + ("такого вопроса нет" if key not in everywhere else
+                                              "это вопрос другой формы" if everywhere[key][0] != form else
+                                              "условие возможно только на вопрос, заданный раньше"))
+        return
+    if other.kind == "yesno":
+        if not isinstance(wanted, bool):
+            add(where, f"условие на {key!r} (да/нет): пишется true или false")
+    elif other.kind == "choice":
+        options = [wanted] if isinstance(wanted, str) else wanted
+        if isinstance(wanted, bool) or not all(isinstance(o, str) and o in (other.options or []) for o in options):
+            add(where, f"условие на {key!r}: нет такого варианта ответа (есть: {', '.join(other.options or [])})")
+    else:
+        add(where, f"условие возможно только на вопрос kind = \"yesno\" или \"choice\", а {key!r} — {other.kind}")
+
+
 def check_references(rm: Roadmap, add: Any) -> None:
     head = rm.roadmap
     if head.ends < head.starts:
@@ -141,6 +161,11 @@ def check_references(rm: Roadmap, add: Any) -> None:
                 if extra:
                     add(("form", fi, "indicator", ii, "org_types"),
                         f"тип {sorted(extra)[0]!r} не сдаёт эту форму (нет в org_types формы)")
+        earlier: dict[str, Indicator] = {}
+        for ii, ind in enumerate(form.indicator):
+            for key, wanted in (ind.when or {}).items():
+                _check_condition(key, wanted, earlier, keys, fi, ("form", fi, "indicator", ii, "when"), add)
+            earlier[ind.key] = ind
         for ii, ind in enumerate(form.indicator):
             if ind.at_most is None:
                 continue

@@ -29,15 +29,16 @@ class DialogService:
         conversation = await self.conversation_repo.get(actor.vk_id)
         return conversation if conversation is not None and conversation.state != Dialog.AWAITING_CODE else None
 
-    async def cancel(self, actor: Actor, now: datetime, keep: bool = False) -> Reply:
+    async def cancel(self, actor: Actor, now: datetime, keep: bool = False, picker: bool = False) -> Reply:
         """«Отмена» from any step: a form is closed as the form closes it (what was sent stays). `keep`: the button
         under «…уже отправлен. Исправить его?» — the answer is that the report stays as sent (it had been «Отменять
-        нечего.»)."""
+        нечего.»); `picker`: «Отмена» under the choice of a report to fill — no report is opened."""
         conversation = await self.conversation_repo.get(actor.vk_id)
         if actor.registered and conversation is not None and conversation.state == Dialog.FORM:
             return await self.reports.answer(actor, Answer("", CommandId.CANCEL), now, conversation)
         had_state = await self.conversation_repo.clear(actor.vk_id)
-        text = texts.CANCELLED if had_state else texts.REPORT_KEPT if keep else texts.NOTHING_TO_CANCEL
+        text = texts.CANCELLED if had_state else texts.REPORT_KEPT if keep else texts.PICK_CLOSED if picker else \
+            texts.NOTHING_TO_CANCEL
         return Reply(text if actor.registered else f"{text} {texts.ASK_CODE}")
 
     async def drop(self, actor: Actor) -> None:

@@ -295,6 +295,9 @@ class ImportService:
             answers = _answers(row.cells, columns, org, reasons)
             old = existing.get(row.organization_id)
             merged = {**(old or {}), **answers}
+            # v3 `when`: a value for a question the row's own answers do not ask is refused, naming it
+            reasons += [texts.IMPORT_NOT_ASKED_WHEN.format(column=indicators[key].header)
+                        for key in answers if not indicators[key].asked(merged)]
             for key, value in answers.items():
                 try:
                     check_value(indicators[key], value, {k: v for k, v in merged.items() if k != key}, indicators)

@@ -116,8 +116,12 @@ class ItemService:
                         if await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id):
                             continue
                         out.append(OpenItem(rm, item, occ, unit, item_state(item, occ, today)))
-        # under their sections in the file's order (v3), by date inside each
-        out.sort(key=lambda o: (o.roadmap.section_of(o.item)[0], o.occurrence))
+        # each roadmap's items together (the one with the earliest date first), under their sections in the file's
+        # order (v3), by date inside each
+        first = {}
+        for o in sorted(out, key=lambda o: o.occurrence):
+            first.setdefault(o.roadmap.id, o.occurrence)
+        out.sort(key=lambda o: (first[o.roadmap.id], o.roadmap.id, o.roadmap.section_of(o.item)[0], o.occurrence))
         return out
 
     async def list_open(self, actor: Actor, now: datetime, page: int = 0) -> Reply:
@@ -226,15 +230,24 @@ class ItemService:
 
 
 def headings(listed: list[tuple[Roadmap, Item]]) -> list[str | None]:
-    """The heading each listed item starts, if any: its section's title where the section changes (v3), «Другие
-    пункты:» where unsectioned items follow sectioned ones; the items come sorted by `Roadmap.section_of`."""
+    """The heading each listed item starts, if any (items grouped by roadmap, then by `Roadmap.section_of`): the
+    roadmap's name where several are listed; a section's title where the section changes (v3); «Другие пункты:»
+    where a roadmap's unsectioned items follow its sectioned ones."""
+    several = len({rm.id for rm, _ in listed}) > 1
     out: list[str | None] = []
-    current = None
+    current: tuple[str, str | None] | None = None
     for rm, item in listed:
         section = rm.section_of(item)[1]
-        title = section.title if section else None
-        out.append((title or texts.ITEMS_NO_SECTION) if title != current else None)
-        current = title
+        here = (rm.id, section.title if section else None)
+        lines = []
+        if several and (current is None or current[0] != rm.id):
+            lines.append(texts.ITEMS_ROADMAP.format(title=short(rm.roadmap.title, 60)))
+        if here[1] is not None and here != current:
+            lines.append(here[1])
+        elif here[1] is None and current is not None and current[0] == rm.id and current[1] is not None:
+            lines.append(texts.ITEMS_NO_SECTION)
+        out.append("\n".join(lines) or None)
+        current = here
     return out
 
 

@@ -114,7 +114,7 @@ class ReportService:
                                            texts.REPORT_OPTION.format(n=i, organization=d.organization.name,
                                                                       title=d.form.title), 40),
                                      REPORT, d.ref)] for i, d in enumerate(due[:9], 1)]
-            rows.append([Button(texts.BTN_CANCEL, CommandId.CANCEL)])
+            rows.append([Button(texts.BTN_CANCEL, CommandId.CANCEL, {"picker": 1})])
             lines = [texts.REPORT_PICK] + [f"{i}. {d.form.title} — {d.organization.name}, до "
                                            f"{fmt_date(d.period.due)}" for i, d in enumerate(due, 1)]
             return Reply("\n".join(lines), rows)

@@ -79,7 +79,7 @@ def summary_lines(ctx: FormContext, draft: Draft) -> list[str]:
     """The answers, numbered as the questions are, each under its short name where the roadmap gives one
     («1. Педагогов (сотрудников) — 204»; the question cut mid-sentence had said less)."""
     return [f"{i}. {short(ctx.indicators[key].header)} — {fmt_answer(ctx.indicators[key].kind, draft.figures.get(key))}"
-            for i, key in enumerate(draft.keys, 1)]
+            for i, key in enumerate(draft.keys, 1) if ctx.indicators[key].asked(draft.figures)]  # (v3 `when`)
 
 
 def summary_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
@@ -96,7 +96,8 @@ def summary_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
 
 
 def pick_screen(ctx: FormContext, draft: Draft, prefix: str = "") -> Screen:
-    numbers = [_b(str(i), "pick", i) for i in range(1, len(draft.keys) + 1)]
+    numbers = [_b(str(i), "pick", i) for i in range(1, len(draft.keys) + 1)
+               if ctx.indicators[draft.keys[i - 1]].asked(draft.figures)]
     rows: Buttons = [numbers[i:i + 5] for i in range(0, len(numbers), 5)][:8]
     rows.append([_b(texts.BTN_BACK, "back"), _b(texts.BTN_CANCEL, "cancel")])
     return Screen(prefix or texts.FORM_PICK, rows)  # (a wrong number is said instead of the ask)
