@@ -317,7 +317,6 @@ def test_each_report_by_error_names_file_line_and_key(change, key, words) -> Non
 async def test_the_reports_reminder_and_the_items_awaiting_its_report(harness) -> None:
     """Through the bot: a school admin is reminded of the report on the day before it, the item is listed as
     awaiting its report (not overdue) in /items and in the coordinator's summary."""
-    from bot.words import texts
     from testkit.harness import register
 
     h = harness
@@ -332,8 +331,7 @@ async def test_the_reports_reminder_and_the_items_awaiting_its_report(harness) -
     told = h.emu.delivered(880)[-1].text
     assert told.startswith("Напоминание по дорожной карте: пункт 3.5 «Провести классные часы") and \
         "срок отчёта о выполнении завтра, 21.10" in told, told
-    await h.text(880, "/items")  # (the demo's 2023 plan fills the first page with its overdue items)
-    listed = (await h.press(880, texts.ITEMS_NEXT))[-1].text
+    listed = await h.text(880, "/items")  # (the demo's 2023 plan rests: its old items are not listed in 2026)
     assert "п. 3.5 «Провести классные часы по цифровой безопасности» — МАОУ СОШ № 1, срок 16.10.2026 (отчёт до " \
            "21.10.2026)" in listed, listed
     summary = await h.text(881, "/status")
@@ -386,7 +384,6 @@ confirm = true
 async def test_items_under_the_orders_sections_with_the_people_it_names(harness) -> None:
     """/items and «Пункты» list items under the order's headings in the file's order (then the rest), with the
     people the order names and since when the work runs; a reminder names the people too."""
-    from bot.words import texts
     from testkit.harness import register
 
     h = harness
@@ -394,8 +391,8 @@ async def test_items_under_the_orders_sections_with_the_people_it_names(harness)
     await h.app.services.catalog.load_roadmap(SECTIONS, "sections.toml")
     await register(h, 890, "organization", "6624000001")
     h.clock.now = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
-    await h.text(890, "/items")
-    listed = (await h.press(890, texts.ITEMS_NEXT))[-1].text  # (the demo's 2023 plan fills the first page)
+    listed = await h.text(890, "/items")
+    assert "2023" not in listed  # the demo's plan of 2023 rests: its old open items are not listed in 2026
     mine = listed[listed.index("Раздел 1."):]
     assert mine.splitlines()[:6] == [
         "Раздел 1. Организационные меры",

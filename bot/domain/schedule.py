@@ -84,6 +84,15 @@ def report_date(item: Item, occurrence: date) -> date:
     return occurrence + timedelta(days=n)
 
 
+REST_DAYS = 90  # a plan long over rests: its forms' final results and its items' open dates stop being shown
+
+
+def at_rest(roadmap: Roadmap, occurrence: date, today: date) -> bool:
+    """An item's occurrence no one is asked about any more: REST_DAYS past both its date and the plan's end (a plan
+    of 2023 had listed its open items as overdue in 2026)."""
+    return (today - max(occurrence, roadmap.roadmap.ends)).days > REST_DAYS
+
+
 def item_state(item: Item, occurrence: date, today: date) -> str:
     """One judgment of an open occurrence, shown alike everywhere: "open" until its date, "awaiting" its report
     (v3 `report_by`: done by then, reported later), "overdue" once the report's date has passed."""

@@ -12,7 +12,7 @@ from bot.domain.dialog import Dialog
 from bot.domain.models import Conversation
 from bot.domain.periods import local_today
 from bot.domain.roadmap import Item, Roadmap
-from bot.domain.schedule import item_occurrences, item_state, report_date
+from bot.domain.schedule import at_rest, item_occurrences, item_state, report_date
 from bot.domain.scope import Scope
 from bot.services.access import Actor
 from bot.services.roadmaps import RoadmapCache
@@ -113,6 +113,8 @@ class ItemService:
                     for occ in item_occurrences(item, rm):
                         if (occ - today).days > horizon_days:
                             break
+                        if at_rest(rm, occ, today):
+                            continue
                         if await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id):
                             continue
                         out.append(OpenItem(rm, item, occ, unit, item_state(item, occ, today)))

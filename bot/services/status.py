@@ -18,7 +18,7 @@ from bot.domain.models import Municipality, Organization
 from bot.domain.periods import Period, current_period, local_today, period_by_key, previous_period
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import Form, Roadmap, Target
-from bot.domain.schedule import item_occurrences
+from bot.domain.schedule import REST_DAYS, item_occurrences
 from bot.domain.search import find, suggest
 from bot.domain.verdicts import Verdict
 from bot.services.access import AccessService, Actor
@@ -49,7 +49,7 @@ from storage.items import ItemRepo
 from storage.people import PeopleRepo
 from storage.reports import ReportRepo
 
-FINAL_DAYS = 90  # how long after a form's last period /status and the Excel show its final results
+FINAL_DAYS = REST_DAYS  # how long after a form's last period /status and the Excel show its final results
 HEADLINE = 3  # targets a form leads with in a summary
 # commands of the command table the summary's buttons press
 STATUS, VIEW, ASK_ORGANIZATION = CommandId.STATUS, CommandId.STATUS_VIEW, CommandId.STATUS_ORG
