@@ -225,9 +225,13 @@ class OutboxRepo:
 
 
 def compose_rows(peer_id: int, text: str, keyboard: str | None, files: tuple[File, ...], dedup_key: str | None,
-                 secret: bool, limit: int) -> list[OutMessage]:
+                 secret: bool, limit: int, files_per_message: int | None = None) -> list[OutMessage]:
     """One message as outbox rows: nested quotes set right (typeset), split to the messenger's length between lines, keyboard and files on the
     last part; a job's key numbered per part, so a re-run adds none of them."""
+    # a messenger that takes fewer files in one message (MAX: a file is a message's only attachment) gets the rest
+    # as messages of their own after it
+    extra = files[files_per_message:] if files_per_message is not None else ()
+    files = files[:files_per_message] if files_per_message is not None else files
     parts = split_text(typeset(text), limit) if text else [""]
     attached = tuple(OutFile("photo" if f.kind == "photo" else "document", f.name, f.data) for f in files)
     out = []
@@ -236,4 +240,8 @@ def compose_rows(peer_id: int, text: str, keyboard: str | None, files: tuple[Fil
         key = None if dedup_key is None else (dedup_key if len(parts) == 1 else f"{dedup_key}#{i}")
         out.append(OutMessage(peer_id, part, keyboard if last else None, None, key,
                               attached if last else (), secret))
+    for n, f in enumerate(extra, 1):
+        # named by its file: a message of its own is told apart from the others when a resend looks first
+        out.append(OutMessage(peer_id, f.name, None, None, None if dedup_key is None else f"{dedup_key}#file{n}",
+                              (OutFile("photo" if f.kind == "photo" else "document", f.name, f.data),), secret))
     return out

@@ -40,3 +40,29 @@ async def test_every_keyboard_on_max_is_whole_and_never_says_vk(tmp_path, schema
         assert h.app.handler_errors == []
     finally:
         await stop_harness(h)
+
+
+async def test_several_files_reach_max_one_message_each(tmp_path, schema) -> None:
+    """MAX takes a file as a message's only attachment: /template for several forms had sent all its files in one
+    message, which MAX refused (found in the sandbox as a coordinator). Each file now goes as a message of its own."""
+    from datetime import UTC, datetime
+
+    from testkit.harness import ROOT
+
+    h = await start_harness(tmp_path, schema, with_max=True)
+    try:
+        mx = MaxDriver(h)
+        h.clock.now = datetime(2026, 12, 10, 6, 0, tzinfo=UTC)
+        await h.app.services.catalog.load_roadmap(
+            (ROOT / "tests" / "fixtures" / "region-2026-v3.toml").read_text(encoding="utf-8"), "v3.toml")
+        muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
+        await register(mx, 821, "municipality", muni, "Ольга", "Смирнова")
+        reply = await h.app.services.imports.template(await h.app.services.access.actor(await mx.our_id(821)),
+                                                      h.clock())
+        assert len(reply.files) >= 2, reply  # several forms open: a template each
+        got = await mx.say(821, "/template")
+        with_files = [m for m in got if m.files]
+        assert len(with_files) == len(reply.files) and all(m.files == 1 for m in with_files), [m.text for m in got]
+        assert [r for r in mx.emu.rejected if r[1] != "attachment.not.ready"] == [] and h.app.handler_errors == []
+    finally:
+        await stop_harness(h)

@@ -19,6 +19,7 @@ from bot.words import texts
 from storage.outbox import OutboxRepo, OutMessage, compose_rows
 
 MESSAGE_LIMIT = 4000
+FILES_PER_MESSAGE = 1  # MAX: «A file must be the only attachment of a message» (maxemu holds it; its keyboard aside)
 ACK_WITHIN_S = 10.0
 
 
@@ -40,14 +41,14 @@ class MaxMessenger:
 
     async def send(self, peer: int, reply: Reply, menu: Buttons | None = None) -> None:
         await self.outbox.add(compose_rows(peer, reply.text, for_reply(reply, menu), reply.files, None, reply.secret,
-                                           MESSAGE_LIMIT), priority=0)
+                                           MESSAGE_LIMIT, FILES_PER_MESSAGE), priority=0)
         self.wake_sender()
 
     async def send_bulk(self, messages: list[Outgoing]) -> int:
         rows: list[OutMessage] = []
         for m in messages:
             rows += compose_rows(m.peer, m.reply.text, for_reply(m.reply, None), m.reply.files, m.dedup_key,
-                                 m.reply.secret, MESSAGE_LIMIT)
+                                 m.reply.secret, MESSAGE_LIMIT, FILES_PER_MESSAGE)
         added = await self.outbox.add(rows, priority=1) if rows else 0
         self.wake_sender()
         return added
