@@ -307,3 +307,26 @@ async def test_the_tick_prunes_old_rows_every_six_hours_not_every_minute(harness
     assert calls[0] == start - jobs.retention
     await jobs.tick(start - timedelta(days=1))  # a clock set back prunes at once, rather than waiting
     assert len(calls) == 4
+
+
+async def test_a_long_days_list_keeps_to_a_keyboard_and_offers_all_items(harness: Harness) -> None:
+    """Twelve items due for one person on one day: the keyboard holds what VK allows under a message (ten buttons,
+    six rows), the last one «Все пункты», which is pressed as a message (/items) and lists them."""
+    from datetime import date
+
+    from bot.services.jobs import LIST_BUTTONS, LIST_ROWS, _Due, reminder_list
+    from bot.views.message import Button, Reply
+
+    dues = [_Due(("item", "rm", str(n), date(2026, 10, 15), "organization", SCHOOL_1), f"k{n}", date(2026, 10, 15),
+                 "МАОУ СОШ № 1", Reply(""), f"п. {n} «Пункт {n}» — срок сегодня, 15.10",
+                 Button(f"✓ п. {n}", "item", {"item": str(n)})) for n in range(1, 13)]
+    reply = reminder_list(dues, date(2026, 10, 15))
+    buttons = [b for row in reply.buttons for b in row]
+    assert len(buttons) <= LIST_BUTTONS and len(reply.buttons) <= LIST_ROWS
+    assert buttons[-1].label == texts.BTN_ALL_ITEMS and buttons[-1].callback is False and reply.callback
+    assert reply.text.count("\nп. ") == 12  # every item is listed, though not every one has its button
+    # pressed, it is /items itself
+    await register(harness, 670, "organization", SCHOOL_1)
+    harness.emu.say(670, texts.BTN_ALL_ITEMS, payload={"cmd": "items"})
+    await harness.settle()
+    assert harness.emu.delivered(670)[-1].text.startswith(("Открытые пункты", texts.ITEMS_NONE))

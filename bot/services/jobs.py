@@ -382,7 +382,8 @@ def reminder_list(dues: list[_Due], today: date) -> Reply:
             buttons.append(replace(due.button, label=texts.ITEMS_DONE_N.format(id=mark)))
         room = min(LIST_BUTTONS - len(rows), (LIST_ROWS - len(rows)) * ITEMS_PER_ROW)
         if len(buttons) > room:
-            buttons = buttons[:room - 1] + [Button(texts.BTN_ALL_ITEMS, CommandId.ITEMS)]
+            # /items answers as a message, not in place: a callback press of it would be acknowledged and do nothing
+            buttons = buttons[:room - 1] + [Button(texts.BTN_ALL_ITEMS, CommandId.ITEMS, callback=False)]
         rows += [buttons[i:i + ITEMS_PER_ROW] for i in range(0, len(buttons), ITEMS_PER_ROW)]
     lines.append(texts.REMIND_LIST_HOW if forms and items else texts.REMIND_LIST_HOW_FORMS if forms else texts.ITEMS_HOW)
     return Reply("\n".join(lines), rows, callback=True)
