@@ -63,7 +63,7 @@ def clock_shift_days(now: datetime) -> int:
     return next(n for n in range(10) if is_working_day(local + timedelta(days=n)))
 
 
-def roadmap_text(start: datetime, minutes: float) -> tuple[str, list[str]]:
+def roadmap_text(start: datetime) -> tuple[str, list[str]]:
     """Seed 000's roadmap with the period due on the bot's today and its reminder a minute into the run (Moscow
     time). One: a person gets one reminder a day (bot/domain/schedule.py), so later remind_at times would add
     nothing to check."""
@@ -80,8 +80,8 @@ def roadmap_text(start: datetime, minutes: float) -> tuple[str, list[str]]:
     return text, [f"{t:%H:%M}" for t in times]
 
 
-async def prepare(tmp: Path, base: str, admins: int, idle: int, minutes: float) -> tuple[Path, list[str]]:
-    text, times = roadmap_text(bot_now(), minutes)
+async def prepare(tmp: Path, base: str, admins: int, idle: int) -> tuple[Path, list[str]]:
+    text, times = roadmap_text(bot_now())
     await prepare_admins(tmp / "bot.sqlite3", admins + idle, FIRST_ADMIN, False, roadmap=text, timezone=TZ)
     config = tmp / "config.toml"
     config.write_text(f'[vk]\ngroup_id = 1\napi_url = "{base}/method/"\nrequests_per_second = 20\n'
@@ -204,7 +204,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name, vkemu_process(rate_limit=20) as base:
         tmp = Path(tmp_name)
-        config, remind_times = asyncio.run(prepare(tmp, base, args.admins, args.idle, args.minutes))
+        config, remind_times = asyncio.run(prepare(tmp, base, args.admins, args.idle))
         control(base, "chaos", {"p_5xx": 0.05, "p_slow": 0.05, "p_drop": 0.02, "slow_seconds": 1.5,
                                      "seed": 1})
         for n in range(args.admins + args.idle):

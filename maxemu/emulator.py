@@ -472,6 +472,8 @@ class Emulator:
         attachments = body.get("attachments") or []
         if not text and not attachments:
             raise ApiError(400, "proto.payload", "Message is empty: text or attachments required")
+        # the Bot API schema's FileAttachmentRequest: «Request to attach file to message. Must be the only attachment
+        # in message» (tamtam-bot-api-schema, which MAX's API continues); its inline keyboard aside
         files = [a for a in attachments if a["type"] in ("file", "image", "video", "audio")]
         if any(a["type"] == "file" for a in files) and len(attachments) - sum(
                 1 for a in attachments if a["type"] == "inline_keyboard") > 1:
