@@ -658,3 +658,18 @@ async def test_an_import_row_answering_a_question_not_asked_is_refused(harness) 
                            for reason in refused[0].reasons), refused
     accepted = [r for r in plan.rows if r.organization_id == "6624000002"]
     assert accepted and not accepted[0].reasons, accepted
+
+
+async def test_a_schools_card_does_not_count_an_import_form_as_its_own(harness) -> None:
+    """The school's own /status: an import form with nothing loaded is no form the school is to send («Позже: ещё
+    N форм» had counted it); once its figures are loaded, they show."""
+    from testkit.harness import register
+
+    h = harness
+    h.clock.now = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    await h.app.services.catalog.load_roadmap(IMPORT_FORM, "import.toml")
+    await register(h, 898, "organization", "6624000001")
+    assert "Статистика платформы" not in await h.text(898, "/status")
+    await h.app.repos.reports.save("6624000001", "v3-import", "platform_stats", "2026-11-30", {"active_teachers": 12},
+                                   898, h.clock(), False)
+    assert "«Статистика платформы за месяц», период до 30.11.2026: отчёт сдан" in await h.text(898, "/status")

@@ -52,6 +52,8 @@ class OrganizationCard:
         later = []
         for n, (rm, form, period) in enumerate(forms, 1):
             sub = await self.report_repo.submission(org.id, rm.id, form.id, period.key)
+            if sub is None and form.filled_by == "import":
+                continue  # loaded from a file by the coordinators (v3): nothing the school is to send, until loaded
             if sub is None and period.due > today + timedelta(days=NEAR_DAYS):
                 later.append((form, period))  # only what is near, as the territory's /status: the rest one line
                 continue
