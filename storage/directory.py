@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -153,6 +153,18 @@ class DirectoryRepo:
             "SELECT o.municipality_id, o.type, b.key, sum(b.value) FROM baselines b JOIN organizations o "
             f"ON o.id = b.organization_id WHERE o.removed_at IS NULL {where} GROUP BY o.municipality_id, o.type, b.key",
             params)
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def baseline_counts(self, municipality_ids: list[int] | None, keys: Sequence[str]
+                              ) -> list[tuple[int, str, str, int]]:
+        """(municipality id, organization type, baseline key, how many organizations have it in the directory)."""
+        if not keys:
+            return []
+        where, params = in_municipalities(municipality_ids)
+        rows = await self.db.fetchall(
+            "SELECT o.municipality_id, o.type, b.key, count(*) FROM baselines b JOIN organizations o "
+            f"ON o.id = b.organization_id WHERE o.removed_at IS NULL AND b.key IN ({','.join('?' * len(keys))}) "
+            f"{where} GROUP BY o.municipality_id, o.type, b.key", (*keys, *params))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def baselines_for(self, org_ids: list[str]) -> dict[str, dict[str, int]]:

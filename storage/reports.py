@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from .db import Database, in_municipalities, iso
 
@@ -20,6 +21,17 @@ def _value(number: int | float | None, text: str | None) -> Value | None:
 def _columns(value: Value | None) -> tuple[int | float | None, str | None]:
     """(value, text) columns for an answer."""
     return (None, value) if isinstance(value, str) else (value, None)
+
+
+@dataclass(frozen=True)
+class NormQuery:
+    """A v3 `each` target as a query: its numerator against a number, another answer or a directory column."""
+
+    target: str
+    numerator: str
+    op: str  # at_least | at_most | equals
+    source: str  # number | indicator | baseline
+    operand: float | str
 
 
 @dataclass(frozen=True)
@@ -252,10 +264,11 @@ class ReportRepo:
         return {r[0] for r in rows}
 
     async def aggregate(self, roadmap_id: str, form_id: str, period: str, municipality_ids: list[int] | None,
-                        baseline_keys: Sequence[str] = ()) -> list[tuple[int, str, str, int | float | None]]:
+                        baseline_keys: Sequence[str] = (), norms: Sequence[NormQuery] = ()
+                        ) -> list[tuple[int, str, str, int | float | None]]:
         """(municipality id, organization type, indicator, sum of values) over one period's figures, and the
-        "<indicator>@<baseline>" sums as `aggregate_periods` explains."""
-        rows = await self._sums(roadmap_id, form_id, period, municipality_ids, baseline_keys)
+        "<indicator>@<baseline>" and norm counts as `aggregate_periods` explains."""
+        rows = await self._sums(roadmap_id, form_id, period, municipality_ids, baseline_keys, norms)
         return [(m, t, k, v) for _, m, t, k, v in rows]
 
     async def reported(self, roadmap_id: str, form_id: str, period: str,
@@ -309,14 +322,18 @@ class ReportRepo:
         return {r[0]: r[1] for r in rows}
 
     async def aggregate_periods(self, roadmap_id: str, form_id: str, municipality_ids: list[int] | None,
-                                baseline_keys: Sequence[str] = ()) -> list[tuple[str, int, str, str, int | float | None]]:
+                                baseline_keys: Sequence[str] = (), norms: Sequence[NormQuery] = ()
+                                ) -> list[tuple[str, int, str, str, int | float | None]]:
         """(period, municipality id, organization type, indicator, sum) for every period at once; for each of
         `baseline_keys` also "<indicator>@<baseline>": the sum over the organizations that have that baseline
-        in the directory (a share of everyone divides only what it can compare)."""
-        return await self._sums(roadmap_id, form_id, None, municipality_ids, baseline_keys)
+        in the directory (a share of everyone divides only what it can compare); for each norm (v3 `each`)
+        "each:<target>" (organizations meeting it), "each?:<target>" (reported, their norm unknown) and
+        "each-:<target>" (reported with a norm, not asked the numerator)."""
+        return await self._sums(roadmap_id, form_id, None, municipality_ids, baseline_keys, norms)
 
     async def _sums(self, roadmap_id: str, form_id: str, period: str | None, municipality_ids: list[int] | None,
-                    baseline_keys: Sequence[str]) -> list[tuple[str, int, str, str, int | float | None]]:
+                    baseline_keys: Sequence[str], norms: Sequence[NormQuery] = ()
+                    ) -> list[tuple[str, int, str, str, int | float | None]]:
         where, params = in_municipalities(municipality_ids)
         where = COUNTED + where
         if period is not None:
@@ -336,6 +353,33 @@ class ReportRepo:
                 "GROUP BY s.period, o.municipality_id, o.type, f.indicator_key, b.key",
                 (*baseline_keys, roadmap_id, form_id, *params))
             out += [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        for norm in norms:
+            out += await self._norm_counts(norm, base, where, (roadmap_id, form_id, *params))
+        return out
+
+    async def _norm_counts(self, norm: NormQuery, base: str, where: str, params: Sequence[Any]
+                           ) -> list[tuple[str, int, str, str, int | float | None]]:
+        """Each organization's answer against its own norm, counted per (period, municipality, type)."""
+        op = {"at_least": ">=", "at_most": "<=", "equals": "="}[norm.op]  # from a fixed set, never from input
+        source, source_params = {
+            "number": ("(SELECT ? AS value) n ON 1 = 1 ", [norm.operand]),
+            "indicator": ("figures n ON n.submission_id = s.id AND n.indicator_key = ? ", [norm.operand]),
+            "baseline": ("baselines n ON n.organization_id = o.id AND n.key = ? ", [norm.operand]),
+        }[norm.source]
+        rows = await self.db.fetchall(
+            "SELECT s.period, o.municipality_id, o.type, "
+            f"sum(CASE WHEN n.value IS NOT NULL AND a.value {op} n.value THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN n.value IS NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN n.value IS NOT NULL AND a.submission_id IS NULL THEN 1 ELSE 0 END) "
+            "FROM submissions s JOIN organizations o ON o.id = s.organization_id AND o.removed_at IS NULL "
+            "LEFT JOIN figures a ON a.submission_id = s.id AND a.indicator_key = ? "
+            f"LEFT JOIN {source}"
+            f"WHERE s.roadmap_id = ? AND s.form_id = ? {where} GROUP BY s.period, o.municipality_id, o.type",
+            (norm.numerator, *source_params, *params))
+        out: list[tuple[str, int, str, str, int | float | None]] = []
+        for p, m, t, met, unknown, not_asked in rows:
+            out += [(p, m, t, f"each:{norm.target}", met), (p, m, t, f"each?:{norm.target}", unknown),
+                    (p, m, t, f"each-:{norm.target}", not_asked)]
         return out
 
     async def export_rows(self, roadmap_id: str, form_id: str, period: str,

@@ -166,7 +166,7 @@ async def test_export_xlsx_holds_the_numbers(harness: Harness):
     ntgo, _, region = await setup_region(h)
     await register(h, 907, "municipality", ntgo, "Ольга", "Смирнова")
     wb = _book(h, (await h.say(907, "/export"))[-1])
-    assert wb.sheetnames == ["Титульный лист", "Еженедельный мониторинг Сферума", "Цели"]
+    assert wb.sheetnames == ["Титульный лист", "Еженедельный мониторинг Сферума", "Цели", "Пункты"]
     cover = {r[0]: r[1] for r in wb["Титульный лист"].iter_rows(min_row=3, values_only=True)}
     assert cover["Территория"] == "Нижнетуринский ГО" and cover["Кем"] == "Ольга Смирнова"
     assert cover["Период"] == "«Еженедельный мониторинг Сферума»: до 20.10.2023"

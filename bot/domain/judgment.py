@@ -29,6 +29,7 @@ class PeriodFigures:
     value: float | None
     reported: int
     missing: int
+    no_norm: int = 0  # v3 `each`: organizations whose own norm is not known (left out of both sides)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Reading:
     without: int = 0  # a share of everyone still missing this many organizations (no delta then)
     first_due: date | None = None  # asked before the form's first due date: that date, and no value
     verdict: Verdict | None = None
+    no_norm: int = 0  # v3 `each`: organizations left out, their norm not known («норма не задана у 2»)
 
 
 def of_everyone(target: Target) -> bool:
@@ -70,12 +72,12 @@ def read(target: Target, dues: list[date], history: dict[date, PeriodFigures], d
     assert current is not None and current.value is not None
     everyone = of_everyone(target)
     if everyone and current.missing:
-        return Reading(current.value, due, without=current.missing, verdict=verdict)
+        return Reading(current.value, due, without=current.missing, verdict=verdict, no_norm=current.no_norm)
     base = next((d for d in reversed(before) if has_data(history.get(d))
                  and not (everyone and history[d].missing)), None)
     if base is None:
-        return Reading(current.value, due, verdict=verdict)
+        return Reading(current.value, due, verdict=verdict, no_norm=current.no_norm)
     base_value = history[base].value
     assert base_value is not None
     return Reading(current.value, due, delta=current.value - base_value, against=base,
-                   named=base != before[-1], verdict=verdict)
+                   named=base != before[-1], verdict=verdict, no_norm=current.no_norm)

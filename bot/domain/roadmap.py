@@ -24,9 +24,10 @@ from pydantic import (
     model_validator,
 )
 
+from bot.domain.norms import Norm
 from bot.domain.tomlpos import key_lines, line_of, toml_problem
 from bot.words import texts
-from bot.words.format import fmt_number
+from bot.words.format import fmt_delta, fmt_measure, fmt_number
 
 # Dates a roadmap may name: every period and reminder up to `ends` is computed, so 9999 would stall the bot.
 YEARS = (2000, 2100)
@@ -239,20 +240,58 @@ class Target(_Strict):
     title: Annotated[str, Field(min_length=1)]
     numerator: str
     denominator: str
+    kind: Literal["percent", "ratio"] = "percent"  # v3: a ratio is sum / sum without x 100, judged against `goal`
     goal_percent: Annotated[float, Field(ge=0, le=1000)] | None = None  # v2: none = monitored, never judged
+    goal: Annotated[float, Field(ge=0)] | None = None  # v3: a ratio's goal
+    unit: str | None = None  # v3: a ratio's unit, shown after its value («книги на читателя»)
+    each: Norm | None = None  # v3: a condition each organization meets or not; the value is the share meeting it
     direction: Literal["at_least", "at_most", "exactly"] = "at_least"  # v2: "at_most" for goals such as 0 %; v3
     by: date | None = None
     report_by: date | None = None  # v3: the state due `by` is measured by a check that ends on this date
     org_types: list[OrgType] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _everyone(cls, data: Any) -> Any:
+        """`each` shares are of every organization: its `denominator` may be left out (v3)."""
+        if isinstance(data, dict) and "each" in data and "denominator" not in data:
+            return {**data, "denominator": "@organizations"}
+        return data
+
+    @property
+    def goal_value(self) -> float | None:
+        """The goal in the target's own measure (a percent, or a ratio's `goal`); None: monitored, never judged."""
+        return self.goal if self.kind == "ratio" else self.goal_percent
+
+    @property
+    def scale(self) -> int:
+        """What sum / sum is multiplied by to be shown: 100 for a percent, 1 for a ratio."""
+        return 1 if self.kind == "ratio" else 100
+
+    def value(self, numerator: float, denominator: float) -> float | None:
+        return numerator / denominator * self.scale if denominator > 0 else None
+
+    def shown(self, value: float | None) -> str:
+        """A value as every view writes it: «71,4 %», «3,7 книги на читателя»."""
+        return fmt_measure(value, self.kind == "ratio", self.unit)
+
+    def shown_change(self, change: float) -> str:
+        return fmt_delta(change, self.kind == "ratio")
+
     def fraction(self, org_type: str, figures: Mapping[str, Any],
                  baselines: Mapping[str, int]) -> tuple[float, float] | None:
         """(numerator, denominator) of this target for one organization: its own answers, 1 for
-        `@organizations`, its known total for `@baseline.<key>`; None when it does not count or cannot
-        (another type, not answered, skipped, nothing to divide by)."""
+        `@organizations`, its known total for `@baseline.<key>`; with `each`, (1 or 0, 1) as it meets its own norm;
+        None when it does not count or cannot (another type, not answered, skipped, nothing to divide by, no norm)."""
         if self.org_types is not None and org_type not in self.org_types:
             return None
         num = figures.get(self.numerator)
+        if self.each is not None:
+            norm = self.each.norm_of(figures, baselines)
+            if norm is None:
+                return None
+            met = isinstance(num, (int, float)) and not isinstance(num, bool) and self.each.holds(num, norm)
+            return (1 if met else 0), 1
         if self.denominator == "@organizations":
             den: Any = 1
         elif self.denominator.startswith("@baseline."):
@@ -267,11 +306,39 @@ class Target(_Strict):
     @property
     def goal_label(self) -> str:
         """The goal as a reader sees it: «цель 100 %», «цель не больше 0 %», «без цели»."""
-        if self.goal_percent is None:
+        goal = self.goal_value
+        if goal is None:
             return texts.GOAL_NONE
         template = {"at_most": texts.GOAL_AT_MOST, "exactly": texts.GOAL_EXACTLY}.get(self.direction,
                                                                                    texts.GOAL_AT_LEAST)
-        return template.format(goal=fmt_number(self.goal_percent))
+        # a ratio's goal is a plain number: «3,7 книги на читателя (цель 4)»
+        return template.format(goal=fmt_number(goal)).removesuffix("" if self.kind == "percent" else "\u00a0%")
+
+
+class Stage(_Strict):
+    """v3 `[[item.stage]]`: a part of an item with its own dates, planned, reminded and confirmed as an item."""
+
+    title: Annotated[str, Field(min_length=1)]
+    due: DueDate | None = None
+    from_: Annotated[FromDate | None, Field(alias="from")] = None
+    every: Literal["1w", "2w", "1m", "3m", "6m", "1y", "2y", "3y"] | None = None
+    dates: DateList | None = None
+    months: list[int] | None = None
+    day: Annotated[int, Field(ge=1, le=31)] | None = None
+    report_by: Annotated[date | str, BeforeValidator(_report_by)] | None = None
+    history_from: Annotated[FromDate, BeforeValidator(_year)] | None = None
+    confirm: bool = False
+    evidence: Literal["link"] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def item_number(item_id: str) -> str:
+    """The number people read of an item's key: a stage's key `7#1` is item 7's (`#` is not allowed in ids)."""
+    return item_id.split("#", 1)[0]
+
+
+STAGE_TIMING = ("due", "from_", "every", "dates", "months", "day", "report_by", "history_from", "confirm", "evidence")
 
 
 class Item(_Strict):
@@ -294,8 +361,17 @@ class Item(_Strict):
     result: str | None = None
     confirm: bool = False
     evidence: Literal["link"] | None = None
+    stage: list[Stage] | None = None  # v3: the item's stages (each becomes an item of its own at load)
+    # set at load for a stage made an item: the item it is a stage of, and the stage's own title
+    stage_of: str | None = None
+    stage_title: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def number(self) -> str:
+        """The roadmap's own number of the item, as people read it: a stage's is its item's («п. 7»)."""
+        return self.stage_of or self.id
 
 
 class Span(_Strict):
@@ -462,6 +538,17 @@ def parse_roadmap(text: str, filename: str = "roadmap.toml") -> Roadmap:
         raise RoadmapError(problems) from None
 
     from bot.domain.calendars import resolve_calendars, settle_months  # (they read this module's models)
+    from bot.domain.stages import expand_stages
+
+    roadmap, origins = expand_stages(roadmap, add)
+    if problems:
+        raise RoadmapError(problems)
+    direct = add
+
+    def add(loc: tuple[str | int, ...], message: str) -> None:  # noqa: F811 - a stage's problem at its own line
+        if len(loc) > 1 and loc[0] == "item" and isinstance(loc[1], int) and loc[1] < len(origins):
+            loc = (*origins[loc[1]], *loc[2:])
+        direct(loc, message)
 
     roadmap = resolve_calendars(settle_months(roadmap), add)
     if problems:

@@ -4,10 +4,14 @@ adds the file and line): cadences, months, answer kinds, references between form
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date as date_type
 from typing import Any
 
-from bot.domain.roadmap import MAX_DAYS, NUMERIC_KINDS, YEARS, Indicator, Roadmap
+from bot.domain.roadmap import MAX_DAYS, NUMERIC_KINDS, YEARS, Indicator, Roadmap, Target
+
+Add = Callable[[tuple[str | int, ...], str], None]
+NORM_KINDS = ("count", "number", "percent")  # v3 `each`: answers a norm compares
 
 
 def _check_cadence(part: Any, where: tuple[str | int, ...], add: Any) -> None:
@@ -194,8 +198,13 @@ def check_references(rm: Roadmap, add: Any) -> None:
         target_keys.add(target.key)
         if target.numerator not in keys:
             add(("target", ti, "numerator"), f"нет показателя {target.numerator!r}")
+        _check_measure(target, ti, add)
+        if target.each is not None:
+            _check_norm(target, ti, keys, add)
         for part in ("numerator", "denominator"):
             ref = keys.get(getattr(target, part))
+            if target.each is not None:
+                break  # an `each` target counts organizations: its numerator is compared, not summed
             if ref is not None and not ref[1].summed:
                 add(("target", ti, part), f"показатель {ref[1].key!r} (kind = \"{ref[1].kind}\") не суммируется: "
                                           "цель считается только по count, yesno или number")
@@ -203,11 +212,12 @@ def check_references(rm: Roadmap, add: Any) -> None:
         if target.denominator != "@organizations" and not baseline and target.denominator not in keys:
             add(("target", ti, "denominator"),
                 f"нет показателя {target.denominator!r} (или укажите \"@organizations\" либо \"@baseline.<столбец>\")")
-        if target.goal_percent == 0 and target.direction == "at_least":
-            add(("target", ti, "goal_percent"), 'цель 0 % при direction = "at_least" выполнена всегда: '
-                                                'для «ни одного» укажите direction = "at_most"')
-        if target.goal_percent is None and "direction" in target.model_fields_set:
-            add(("target", ti, "direction"), "direction без goal_percent не с чем сравнивать")
+        goal_key = "goal" if target.kind == "ratio" else "goal_percent"
+        if target.goal_value == 0 and target.direction == "at_least":
+            add(("target", ti, goal_key), f'цель 0{"" if target.kind == "ratio" else " %"} при direction = '
+                                          '"at_least" выполнена всегда: для «ни одного» укажите direction = "at_most"')
+        if target.goal_value is None and "direction" in target.model_fields_set:
+            add(("target", ti, "direction"), f"direction без {goal_key} не с чем сравнивать")
         if target.report_by is not None and (target.by or head.ends) > target.report_by:
             add(("target", ti, "report_by"), "срок проверки раньше срока цели by")
         if target.by is not None and not head.starts <= target.by:
@@ -265,3 +275,50 @@ def check_references(rm: Roadmap, add: Any) -> None:
             _check_report_by(item, ("item", ii), add)
         if item.evidence is not None and not item.confirm:
             add(("item", ii, "evidence"), "evidence требует confirm = true")
+
+
+def _check_measure(target: Target, ti: int, add: Add) -> None:
+    """v3 `kind`: a ratio is judged against `goal` in its own unit, a percent against `goal_percent`."""
+    where = ("target", ti)
+    if target.kind == "ratio":
+        if target.goal_percent is not None:
+            add((*where, "goal_percent"), 'у цели kind = "ratio" цель задаётся ключом goal (число, не процент)')
+        if target.each is not None:
+            add((*where, "each"), 'each считает долю организаций, это процент: не сочетается с kind = "ratio"')
+    else:
+        if target.goal is not None:
+            add((*where, "goal"), 'goal — цель отношения (kind = "ratio"); для процента укажите goal_percent')
+        if target.unit is not None:
+            add((*where, "unit"), 'unit задаётся только для kind = "ratio": процент всегда в «%»')
+    if target.unit is not None and not 1 <= len(target.unit) <= 40:
+        add((*where, "unit"), "единица измерения — от 1 до 40 символов")
+
+
+def _check_norm(target: Target, ti: int, keys: dict[str, tuple[int, Indicator]], add: Add) -> None:
+    """v3 `each`: one comparison, with a number, a numeric answer of the numerator's form or a directory column."""
+    assert target.each is not None
+    where = ("target", ti)
+    if target.denominator != "@organizations":
+        add((*where, "denominator"), 'у цели с each знаменатель — все организации: "@organizations" '
+                                     "(или не указывайте denominator)")
+    comparisons = target.each.comparisons
+    if len(comparisons) != 1:
+        add((*where, "each"), "each задаёт ровно одно условие: at_least, at_most или equals"
+                              + (f" (указано {len(comparisons)})" if comparisons else ""))
+        return
+    numerator = keys.get(target.numerator)
+    if numerator is not None and numerator[1].kind not in NORM_KINDS:
+        add((*where, "numerator"), f"показатель {target.numerator!r} (kind = \"{numerator[1].kind}\") нельзя "
+                                   "сравнить с нормой: нужен count, number или percent")
+    op, operand = comparisons[0]
+    if not isinstance(operand, str) or operand.startswith("@baseline."):
+        if isinstance(operand, str) and not re.fullmatch(r"@baseline\.[a-z0-9_]+", operand):
+            add((*where, "each", op), f"{operand!r}: столбец справочника пишется как \"@baseline.<столбец>\"")
+        return
+    ref = keys.get(operand)
+    if ref is None or numerator is None or ref[0] != numerator[0]:
+        add((*where, "each", op), f"нет показателя {operand!r} в форме показателя {target.numerator!r} "
+                                  "(или укажите число либо \"@baseline.<столбец>\")")
+    elif ref[1].kind not in NORM_KINDS:
+        add((*where, "each", op), f"показатель {operand!r} (kind = \"{ref[1].kind}\") не число: нужен count, "
+                                  "number или percent")

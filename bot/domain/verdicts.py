@@ -8,7 +8,7 @@ Pure: the caller gives the target's value in each period of its form (None: no d
 - Before it: on track when the latest value already meets the goal, or when the pace of the last two periods
   with data (change per period), kept up over the periods still due up to `by`, would reach it; behind
   otherwise. With a single value short of the goal there is no pace yet.
-- A target without `goal_percent` is monitored only, and one without `by` has no deadline: no verdict.
+- A target without a goal (`goal_percent`, a ratio's `goal`) is monitored only, and one without `by` has no deadline: no verdict.
 """
 
 from __future__ import annotations
@@ -30,18 +30,19 @@ class Verdict:
 
 
 def meets(target: Target, value: float) -> bool:
-    assert target.goal_percent is not None
+    goal = target.goal_value
+    assert goal is not None
     # compared at the precision people read (one decimal): 99,96 % shown as «100,0 %» is not "not met"
     shown = round(value, 1)
     if target.direction == "exactly":  # v3: equal at the precision shown
-        return shown == round(target.goal_percent, 1)
-    return shown <= target.goal_percent if target.direction == "at_most" else shown >= target.goal_percent
+        return shown == round(goal, 1)
+    return shown <= goal if target.direction == "at_most" else shown >= goal
 
 
 def judge(target: Target, dues: list[date], values: dict[date, float | None], today: date) -> Verdict | None:
     """`dues`: every period of the target's form, in order (those ahead too: they are the time left);
     `values`: the target's value in the periods so far (None or absent: no data)."""
-    if target.goal_percent is None or target.by is None:
+    if target.goal_value is None or target.by is None:
         return None
     deadline = target.by
     # v3 `report_by`: the state due `by` is measured by a check ending then — its value decides, from that day on

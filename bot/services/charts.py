@@ -41,6 +41,7 @@ class Charts:
         targets = headline([t for t in rm.target if in_form(t, form)], form)  # the summary's lines, not all 18
         if not targets:
             return None
+        targets = [t for t in targets if t.kind == targets[0].kind]  # one axis: percents, or a ratio's number
         by_period = {key: totals for key, totals in (await self._history(rm, form, sub, period)).items()
                      if totals.sums[None]}  # the chart draws the periods someone reported in
         closed = {key: totals for key, totals in by_period.items() if key <= today.isoformat()}
@@ -52,8 +53,9 @@ class Charts:
                                 if (v := f.target(t)) is not None] for t in targets}
             dues = [date.fromisoformat(p) for p in sorted(by_period)]
             note = _drawn_through(dues, period, today)
-            return Picture(line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_percent, dues, note),
-                           note)
+            ratio = targets[0].kind == "ratio"
+            return Picture(line_chart(f"{form.title} — {scope.name}", series, targets[0].goal_value, dues, note,
+                                      ratio, targets[0].unit if len({t.unit for t in targets}) == 1 else None), note)
         # a region or the country: its municipalities ranked on the main target in the latest period with data
         main = targets[0]
         if not by_period:
@@ -62,7 +64,7 @@ class Charts:
         latest = by_period[latest_key]
         values = [(m.name, v) for m in sub.municipalities if (v := latest.target(main, muni=m.id)) is not None]
         title = f"{main.title} — {scope.name}, период до {fmt_date(date.fromisoformat(latest_key))}"
-        return Picture(ranked_bars(title, values, main.goal_percent),
+        return Picture(ranked_bars(title, values, main.goal_value, main.kind == "ratio"),
                        _drawn_through([date.fromisoformat(latest_key)], period, today))
 
 

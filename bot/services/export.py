@@ -19,13 +19,15 @@ from bot.domain.periods import Period, current_period, local_today
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Indicator, Roadmap, Target, Value
 from bot.services.access import Actor
-from bot.services.figures import Territory, Totals, baseline_keys, in_form, organization_percent
+from bot.services.figures import Territory, Totals, in_form, needs_baselines, organization_percent, own_norm
+from bot.services.item_progress import items_sheet
 from bot.services.names import person_label
 from bot.services.status import StatusService
+from bot.services.summary_views import own_norm_state
 from bot.views.message import File, Reply
 from bot.views.sheets import DATETIME, DECIMAL, INTEGER, PERCENT, Sheet, report_workbook
 from bot.words import texts
-from bot.words.format import file_name, fmt_date, fmt_percent, fmt_time, zone_name
+from bot.words.format import file_name, fmt_date, fmt_time, zone_name
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
 from storage.reports import SOURCE_BEHALF, SOURCE_IMPORT, ExportRow, ReportRepo
@@ -102,9 +104,13 @@ class ExportService:
         if reported == 0:
             return Export(None, "", texts.EXPORT_EMPTY.format(
                 periods=", ".join(f"«{f.title}» до {fmt_date(p.due)}" for f, p in periods), scope=scope.name))
+        covered = list({rm.id: (rm, sub) for rm, _, _, sub in forms if rm.id in roadmaps}.values())
+        items = await items_sheet(covered, self.directory_repo, self.status.item_repo, wanted or today)
         if target_rows:
             sheets.append(Sheet(texts.EXPORT_TARGETS_SHEET, texts.EXPORT_TARGETS_HEADER, target_rows,
                                 frozenset(target_totals), {2: PERCENT, 3: PERCENT}, frozenset({0, 5})))
+        if items is not None:
+            sheets.append(items)
         local = now.astimezone(ZoneInfo(scope.timezone))
         cover = [
             (texts.EXPORT_COVER_ROADMAP, "; ".join(rm.roadmap.title for rm in roadmaps.values())),
@@ -135,11 +141,11 @@ class ExportService:
                                   if o.type in form.org_types and form.indicators_for(o.type)]
         ids = [o.id for orgs in orgs_by_muni.values() for o in orgs]
         data = await self.report_repo.export_rows(rm.id, form.id, period.key, ids)
-        baselines = await self.directory_repo.baselines_for(ids) if baseline_keys(rm, form) else {}
         targets = [t for t in rm.target if in_form(t, form)]
+        baselines = await self.directory_repo.baselines_for(ids) if any(needs_baselines(t) for t in targets) else {}
         indicators = list(form.indicator)
         zones = {m.timezone for m in munis}
-        header = [*FIXED, *[_header(i) for i in indicators], *[f"{t.title}, %" for t in targets],
+        header = [*FIXED, *[_header(i) for i in indicators], *[_target_header(t) for t in targets],
                   texts.EXPORT_SUBMITTED if len(zones) == 1 else texts.EXPORT_SUBMITTED_ZONES, texts.EXPORT_FLAGS]
         first_target = len(FIXED) + len(indicators)
         formats = {len(FIXED) + n: _format(i) for n, i in enumerate(indicators) if _format(i)}
@@ -156,11 +162,11 @@ class ExportService:
                 figures = row.figures if row else {}
                 if row is not None and not row.returned:
                     counted.append(figures)
-                percents = [organization_percent(t, o, figures, baselines.get(o.id, {})) if row else None
+                percents = [_organization_cell(t, o, figures, baselines.get(o.id, {})) if row else None
                             for t in targets]
                 rows.append([m.name, o.id, o.name, ORG_TYPE_NAMES.get(o.type, o.type),
                              *[_cell(i, figures.get(i.key)) if i.applies_to(o.type) else None for i in indicators],
-                             *[_round(p) for p in percents],
+                             *percents,
                              _local(row.submitted_at, m.timezone) if row else texts.EXPORT_NOT_SENT,
                              _flags(row)])
             counted_total += len(counted)
@@ -190,18 +196,39 @@ class ExportService:
         for t in targets:
             verdict = verdicts.get(t.key)
             totals_at.add(len(rows))
-            rows.append([t.title, sub.name, _round(totals.target(t)), t.goal_percent, _by(t),
+            rows.append([t.title, sub.name, _round(totals.target(t)), t.goal_value, _by(t),
                          texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
-                                                             value=fmt_percent(verdict.value)) if verdict else "",
-                         f"«{form.title}» до {fmt_date(period.due)}"])
+                                                             value=t.shown(verdict.value)) if verdict else "",
+                         f"«{form.title}» до {fmt_date(period.due)}", _unit(t)])
             if len(munis) > 1:
-                rows += [[t.title, m.name, _round(totals.target(t, muni=m.id)), t.goal_percent, _by(t), "", ""]
-                         for m in munis]
+                rows += [[t.title, m.name, _round(totals.target(t, muni=m.id)), t.goal_value, _by(t), "", "",
+                          _unit(t)] for m in munis]
 
 
 def _local(at: datetime, timezone: str) -> datetime:
     """A date-time cell as the wall clock where the organization is reads it (cells carry no zone)."""
     return at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _unit(t: Target) -> str:
+    """The «Цели» sheet's unit column: «%», or a ratio's unit (a ratio is a plain number, v3)."""
+    return (t.unit or "") if t.kind == "ratio" else "%"
+
+
+def _target_header(t: Target) -> str:
+    """A target's column: a percent says «%», a ratio its unit (v3: no «%» on a ratio)."""
+    if t.kind == "ratio":
+        return f"{t.title}, {t.unit}" if t.unit else t.title
+    return t.title if t.each is not None else f"{t.title}, %"
+
+
+def _organization_cell(t: Target, org: Organization, figures: Mapping[str, Value | None],
+                       baselines: Mapping[str, int]) -> float | str | None:
+    """One organization's value of a target; an `each` target's is its own norm, met or not (v3)."""
+    own = own_norm(t, org, figures, baselines)
+    if own is not None:
+        return own_norm_state(own) if t.numerator in figures else None
+    return _round(organization_percent(t, org, figures, baselines))
 
 
 def _header(ind: Indicator) -> str:

@@ -8,7 +8,7 @@ one grouped query per period, not a row per organization."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +16,7 @@ from bot.domain.models import Municipality, Organization
 from bot.domain.roadmap import Form, Item, Roadmap, Target, Value
 from bot.domain.schedule import item_state
 from bot.domain.verdicts import meets as verdict_meets
+from storage.reports import NormQuery
 
 
 class Totals:
@@ -25,8 +26,14 @@ class Totals:
 
     def __init__(self, sums: dict[tuple[int, str, str], int], reported: dict[tuple[int, str], int],
                  in_directory: dict[tuple[int, str], int],
-                 baselines: dict[tuple[int, str, str], int] | None = None, form: Form | None = None) -> None:
+                 baselines: dict[tuple[int, str, str], int] | None = None, form: Form | None = None,
+                 baseline_counts: dict[tuple[int, str, str], int] | None = None) -> None:
         self.form = form
+        # v3 `each` over a directory column: how many organizations have a norm there
+        self.baseline_counts: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
+        for (m, t, k), v in (baseline_counts or {}).items():
+            self.baseline_counts.setdefault(m, {})[(t, k)] = v
+            self.baseline_counts[None][(t, k)] = self.baseline_counts[None].get((t, k), 0) + v
         # v2: sums of the directory's baselines over every organization counted, reported or not
         self.baselines: dict[int | None, dict[tuple[str, str], int]] = {None: {}}
         for (m, t, k), v in (baselines or {}).items():
@@ -68,7 +75,11 @@ class Totals:
 
         sums = self.sums.get(muni, {})
         num = sum(v for (t, k), v in sums.items() if k == target.numerator and ok(t))
-        if target.denominator == "@organizations":
+        if target.each is not None:
+            # v3: the share of organizations meeting their own norm, of everyone whose norm is known
+            num = sum(v for (t, k), v in sums.items() if k == f"each:{target.key}" and ok(t))
+            den = self._with_norm(target, muni, ok)
+        elif target.denominator == "@organizations":
             den = sum(n for t, n in self.in_directory.get(muni, {}).items() if ok(t))
         elif target.denominator.startswith("@baseline."):
             # a share of everyone: those who have not reported add nothing above and their baseline below;
@@ -78,7 +89,35 @@ class Totals:
             den = sum(v for (t, k), v in self.baselines.get(muni, {}).items() if k == key and ok(t))
         else:
             den = sum(v for (t, k), v in sums.items() if k == target.denominator and ok(t))
-        return num / den * 100 if den > 0 else None
+        return target.value(num, den)
+
+    def _with_norm(self, target: Target, muni: int | None, ok: Callable[[str], bool]) -> int:
+        """Organizations an `each` target judges: those with a known norm, less those not asked its numerator."""
+        sums = self.sums.get(muni, {})
+        reported = lambda prefix: sum(v for (t, k), v in sums.items() if k == f"{prefix}:{target.key}" and ok(t))  # noqa: E731
+        column = norm_column(target)
+        if column is not None:
+            return sum(n for (t, k), n in self.baseline_counts.get(muni, {}).items() if k == column and ok(t)) \
+                - reported("each-")
+        return sum(n for t, n in self.in_directory.get(muni, {}).items() if ok(t)) - reported("each?") \
+            - reported("each-")
+
+    def no_norm(self, target: Target, muni: int | None = None) -> int:
+        """How many organizations an `each` target cannot judge: no norm in the directory, or (a norm from an
+        answer) reported without it. 0 for any other target."""
+        if target.each is None:
+            return 0
+        counted = counted_types(target, self.form) if self.form is not None else None
+
+        def ok(t: str) -> bool:
+            return (target.org_types is None or t in target.org_types) and (counted is None or t in counted)
+
+        column = norm_column(target)
+        if column is not None:
+            everyone = sum(n for t, n in self.in_directory.get(muni, {}).items() if ok(t))
+            return everyone - sum(n for (t, k), n in self.baseline_counts.get(muni, {}).items()
+                                  if k == column and ok(t))
+        return sum(v for (t, k), v in self.sums.get(muni, {}).items() if k == f"each?:{target.key}" and ok(t))
 
     def add(self, muni: int, org_type: str, key: str, value: int) -> None:
         self.sums.setdefault(muni, {})[(org_type, key)] = value
@@ -106,6 +145,37 @@ def counted_types(target: Target, form: Form) -> set[str]:
     return {t for t in form.org_types if any(i.key == target.numerator for i in form.indicators_for(t))}
 
 
+def norm_column(target: Target) -> str | None:
+    """The directory column an `each` target's norm is read from, if it is one."""
+    if target.each is None:
+        return None
+    operand = target.each.comparison[1]
+    return operand.removeprefix("@baseline.") if isinstance(operand, str) and operand.startswith("@baseline.") \
+        else None
+
+
+def needs_baselines(target: Target) -> bool:
+    """The target reads the organization's own directory values (a known total, or a norm)."""
+    return target.denominator.startswith("@baseline.") or norm_column(target) is not None
+
+
+def norm_queries(roadmap: Roadmap, form: Form) -> list[NormQuery]:
+    """The form's `each` targets as the counts storage makes of them."""
+    out = []
+    for t in roadmap.target:
+        if t.each is None or not in_form(t, form):
+            continue
+        op, operand = t.each.comparison
+        column = norm_column(t)
+        source = "baseline" if column is not None else "indicator" if isinstance(operand, str) else "number"
+        out.append(NormQuery(t.key, t.numerator, op, source, column if column is not None else operand))
+    return out
+
+
+def norm_columns(roadmap: Roadmap, form: Form) -> list[str]:
+    return sorted({c for t in roadmap.target if in_form(t, form) and (c := norm_column(t)) is not None})
+
+
 def baseline_keys(roadmap: Roadmap, form: Form) -> list[str]:
     return sorted({t.denominator.removeprefix("@baseline.") for t in roadmap.target
                    if t.denominator.startswith("@baseline.") and in_form(t, form)})
@@ -119,8 +189,26 @@ def in_form(target: Target, form: Form) -> bool:
 
 def organization_percent(target: Target, org: Organization, figures: Mapping[str, Value | None],
                  baselines: Mapping[str, int] | None = None) -> float | None:
+    """The organization's own value of a target (a percent, or a ratio's number)."""
     fraction = target.fraction(org.type, figures, baselines or {})
-    return fraction[0] / fraction[1] * 100 if fraction else None
+    return target.value(*fraction) if fraction else None
+
+
+@dataclass(frozen=True)
+class OwnNorm:
+    """An `each` target for one organization: its own norm (None: not known) and whether it meets it."""
+
+    norm: float | None
+    met: bool
+
+
+def own_norm(target: Target, org: Organization, figures: Mapping[str, Value | None],
+             baselines: Mapping[str, int] | None = None) -> OwnNorm | None:
+    """None when the target is not an `each` one or does not count this organization's type."""
+    if target.each is None or (target.org_types is not None and org.type not in target.org_types):
+        return None
+    fraction = target.fraction(org.type, figures, baselines or {})
+    return OwnNorm(target.each.norm_of(figures, baselines or {}), bool(fraction and fraction[0]))
 
 
 def headline(targets: list[Target], form: Form) -> list[Target]:
@@ -129,10 +217,10 @@ def headline(targets: list[Target], form: Form) -> list[Target]:
     whose targets are all monitored shows its first."""
     def variant(t: Target, of: Target) -> bool:
         wider = of.org_types is None or (t.org_types is not None and set(t.org_types) < set(of.org_types))
-        return of is not t and of.goal_percent is not None and wider and t.org_types is not None \
+        return of is not t and of.goal_value is not None and wider and t.org_types is not None \
             and (of.numerator, of.denominator) == (t.numerator, t.denominator)
 
-    judged = [t for t in targets if t.goal_percent is not None and not any(variant(t, u) for u in targets)]
+    judged = [t for t in targets if t.goal_value is not None and not any(variant(t, u) for u in targets)]
     return judged or targets[:1]
 
 
@@ -149,14 +237,14 @@ def ranking(form: Form, scope: Territory, figs: Totals, main: Target) -> list[tu
 
 def badness(target: Target, value: float) -> float:
     """A sort key, the worst first: the lowest value (the highest for «at most»; the farthest from an exact goal)."""
-    if target.direction == "exactly" and target.goal_percent is not None:
-        return -abs(value - target.goal_percent)
+    if target.direction == "exactly" and target.goal_value is not None:
+        return -abs(value - target.goal_value)
     return -value if target.direction == "at_most" else value
 
 
 def meets(target: Target, value: float | None) -> bool:
     """The value is at its goal already (a monitored target has none: nobody is behind it)."""
-    if target.goal_percent is None:
+    if target.goal_value is None:
         return True
     if value is None:
         return False

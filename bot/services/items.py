@@ -141,7 +141,7 @@ class ItemService:
         # each line and its button carry the roadmap's own item number («п. 2», «✓ п. 2»): a list counted 1, 2, 3
         # beside «Пункт 2», «Пункт 3» had not matched its buttons; an item shown twice (two units, two dates) gets
         # a letter
-        marks = dict(zip((n for n, _ in shown), item_marks([o.item.id for _, o in shown]), strict=True))
+        marks = dict(zip((n for n, _ in shown), item_marks([o.item.number for _, o in shown]), strict=True))
         for (n, o), heading in zip(shown, headings([(o.roadmap, o.item) for _, o in shown]), strict=True):
             if heading:
                 lines.append(heading)
@@ -180,7 +180,7 @@ class ItemService:
             return Reply(texts.ITEM_UNMARKED.format(**said), [[Button(texts.ITEM_DONE_BUTTON, ITEM, ref)]],
                          callback=True)
         if existing is not None:
-            return Reply(texts.ITEM_ALREADY.format(id=item.id),
+            return Reply(texts.ITEM_ALREADY.format(id=item.number),
                          undo(ref), callback=True)
         if args.get("no") == 1:
             return Reply(texts.ITEM_LEFT_OPEN.format(**said))
@@ -190,10 +190,10 @@ class ItemService:
                            Button(texts.BTN_ITEM_NO, ITEM, {**ref, "no": 1})]], callback=True)
         if item.evidence == "link":
             await self.conversation_repo.set(actor.vk_id, Dialog.ITEM_EVIDENCE, item_args(rm, item, occ, unit.scope))
-            return Reply(texts.ITEM_ASK_LINK.format(id=item.id, title=item.title),
+            return Reply(texts.ITEM_ASK_LINK.format(id=item.number, title=item.title),
                          buttons=[[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, None)
-        return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name),
+        return Reply(texts.ITEM_CONFIRMED.format(id=item.number, title=item.title, unit=unit.scope.name),
                      undo(ref), callback=True)
 
     async def evidence(self, actor: Actor, text: str, now: datetime, conv: Conversation | None) -> Reply:
@@ -209,7 +209,7 @@ class ItemService:
         rm, item, occ, unit = found
         await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, url)
         await self.conversation_repo.clear(actor.vk_id)
-        return Reply(texts.ITEM_CONFIRMED.format(id=item.id, title=item.title, unit=unit.scope.name),
+        return Reply(texts.ITEM_CONFIRMED.format(id=item.number, title=item.title, unit=unit.scope.name),
                      undo(item_args(rm, item, occ, unit.scope)),
                      callback=True)
 

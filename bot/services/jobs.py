@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from loguru import logger
 
-from bot.domain.roadmap import Form, Item, Roadmap
+from bot.domain.roadmap import Form, Item, Roadmap, item_number
 from bot.domain.schedule import Event, ItemSettings, plan, report_date
 from bot.domain.scope import Scope
 from bot.services.items import ITEM, item_args, item_marks
@@ -285,11 +285,11 @@ class JobRunner:
         report = event.detail.startswith("r")
         when = due_words(report_date(item, event.occurrence) if report else event.occurrence, today)
         text = (texts.REMIND_ITEM_REPORT if report else texts.REMIND_ITEM).format(
-            id=item.id, title=item.title, when=when,
+            id=item.number, title=item.title, when=when,
             result=(texts.ITEM_RESULT.format(result=item.result) if item.result else "") +
             (texts.ITEM_PEOPLE.format(people=item.responsible_person) + "\n" if item.responsible_person else ""))
         line = (texts.REMIND_LIST_ITEM_REPORT if report else texts.REMIND_LIST_ITEM).format(
-            id=item.id, title=short(item.title, 80), when=when)
+            id=item.number, title=short(item.title, 80), when=when)
         units = [u for u in await self.units(event, item) if (u.level, u.id) not in confirmed]
         people: dict[tuple[str, str], list] = {}
         for level in {u.level for u in units}:
@@ -303,7 +303,7 @@ class JobRunner:
                 out.append((person.vk_id, _Due(("item", roadmap.id, item.id, event.occurrence, scope.level, scope.id),
                                                f"{event.key}:{scope.level}{scope.id}:{person.vk_id}",
                                                event.occurrence, scope.name, alone, line,
-                                               Button(texts.ITEMS_DONE_N.format(id=item.id), ITEM, args),
+                                               Button(texts.ITEMS_DONE_N.format(id=item.number), ITEM, args),
                                                texts.ITEM_PEOPLE.format(people=item.responsible_person)
                                                if item.responsible_person else "")))
         return out
@@ -345,7 +345,7 @@ class JobRunner:
             by_parent.setdefault(parent, []).append(scope.name)
         out: list[tuple[int, str, dict[str, str]]] = []
         for (level, scope_id), names in by_parent.items():
-            said = {"id": item.id, "title": item.title, "due": fmt_date(event.occurrence), "names": "; ".join(names)}
+            said = {"id": item.number, "title": item.title, "due": fmt_date(event.occurrence), "names": "; ".join(names)}
             chats = await self.chat_repo.for_scope(level, scope_id)
             peers = [c.peer_id for c in chats] or [p.vk_id for p in await self.people_repo.holders(level, scope_id)]
             out += [(peer, f"{event.key}:{level}{scope_id}:{peer}", said) for peer in peers]
@@ -373,10 +373,11 @@ def reminder_list(dues: list[_Due], today: date) -> Reply:
                 rows.append([replace(due.button, label=label, callback=False)])  # it opens the form as messages
     if items:
         lines.append(texts.REMIND_LIST_ITEMS)
-        marks = item_marks([d.what[2] for d in items])
+        numbers = [item_number(d.what[2]) for d in items]
+        marks = item_marks(numbers)
         buttons = []
-        for mark, due in zip(marks, items, strict=True):
-            lines.append(due.line.replace(f"п. {due.what[2]} ", f"п. {mark} ", 1) + (f" — {due.unit}" if several else ""))
+        for mark, number, due in zip(marks, numbers, items, strict=True):
+            lines.append(due.line.replace(f"п. {number} ", f"п. {mark} ", 1) + (f" — {due.unit}" if several else ""))
             if due.about:
                 lines.append(f"   {due.about}")
             buttons.append(replace(due.button, label=texts.ITEMS_DONE_N.format(id=mark)))

@@ -12,10 +12,10 @@ from bot.domain.periods import Period, local_today, open_forms, previous_period
 from bot.domain.periods import periods as periods_of
 from bot.domain.roadmap import Form, Roadmap
 from bot.services.access import Actor
-from bot.services.figures import in_form, organization_percent
+from bot.services.figures import in_form, needs_baselines, organization_percent, own_norm
 from bot.services.names import person_label
 from bot.services.reports import BEHALF, RETURN
-from bot.services.summary_views import target_line
+from bot.services.summary_views import own_norm_line, target_line
 from bot.views.message import Button, Reply
 from bot.views.summary import LINE_BUDGET, Line, fit
 from bot.words import texts
@@ -104,11 +104,17 @@ class OrganizationCard:
         figures = (await self.report_repo.figures(sub.id) if sub else None) or \
             (history.get(before.key) if before else None) or {}
         base = await self.directory_repo.baselines_of(org.id) \
-            if any(t.denominator.startswith("@baseline.") for t in rm.target) else {}
+            if any(needs_baselines(t) for t in rm.target) else {}
         dues = [p.due for p in periods_of(form, rm)]
         goals = 0
         for t in rm.target:
             if not in_form(t, form) or (t.org_types is not None and org.type not in t.org_types):
+                continue
+            if t.each is not None:  # v3: the organization's own norm, met or not (one line, never dropped)
+                own_norm_of = own_norm(t, org, figures, base)
+                if own_norm_of is not None and figures:
+                    lines.append(Line(own_norm_line(t, own_norm_of), rank=1 if goals == 0 else 3))
+                    goals += 1
                 continue
             # the same judgment as the territory's (bot/domain/judgment.py), over the organization's own
             # counted reports: a period it did not report in is no data, the last real value keeps its date
@@ -117,8 +123,8 @@ class OrganizationCard:
             if sub is not None:  # a returned report is shown and judged here: it is what is to be corrected
                 own[period.due] = PeriodFigures(organization_percent(t, org, figures, base), 1, 0)
             # a target with a goal before one without (a monitored one): the first of them is never dropped
-            rank = 4 if t.goal_percent is None else (1 if goals == 0 else 3)
-            goals += t.goal_percent is not None
+            rank = 4 if t.goal_value is None else (1 if goals == 0 else 3)
+            goals += t.goal_value is not None
             lines.append(Line(target_line(t, read(t, dues, own, period.due, today), period.due), rank=rank))
         for ind in form.indicators_for(org.type):
             # no target shows these: the answer itself; a coordinator sees every answer the report holds

@@ -14,13 +14,15 @@ from bot.domain.models import Conversation, Municipality, Organization
 from bot.domain.periods import Period, local_today, open_forms, period_by_key, summary_instant
 from bot.domain.roadmap import Form, Roadmap, Value
 from bot.services.access import AccessService, Actor
+from bot.services.figures import own_norm
 from bot.services.names import person_label
 from bot.services.roadmaps import RoadmapCache
+from bot.services.summary_views import own_norm_line
 from bot.views.form_screens import Screen, screen_for, summary_lines
 from bot.views.message import Button, Buttons, Outgoing, Reply
 from bot.words import texts
 from bot.words.commands import CommandId
-from bot.words.format import fmt_answer, fmt_date, fmt_number, fmt_time, percent, short, zone_name
+from bot.words.format import fmt_answer, fmt_date, fmt_number, fmt_time, short, zone_name
 from storage.chats import ConversationRepo
 from storage.directory import DirectoryRepo
 from storage.people import PeopleRepo
@@ -419,12 +421,17 @@ def organization_targets(roadmap: Roadmap, org: Organization, figures: Mapping[s
     denominator is the organization's known total (its teachers, its pupils) from the directory."""
     lines = []
     for t in roadmap.target:
+        own = own_norm(t, org, figures, baselines)
+        if own is not None:  # v3 `each`: its own norm, met or not
+            if t.numerator in figures:
+                lines.append(own_norm_line(t, own))
+            continue
         fraction = t.fraction(org.type, figures, baselines)
         if fraction is None:
             continue
         num, den = fraction
         lines.append(texts.FORM_TARGET.format(title=t.title, value=f"{fmt_number(num)} из {fmt_number(den)}",
-                                              percent=percent(num, den), goal=t.goal_label))
+                                              percent=t.shown(t.value(num, den)), goal=t.goal_label))
     return lines
 
 

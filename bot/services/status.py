@@ -32,12 +32,16 @@ from bot.services.figures import (
     headline,
     in_form,
     meets,
+    needs_baselines,
+    norm_columns,
+    norm_queries,
     organization_percent,
     ranking,
 )
+from bot.services.item_progress import AHEAD_DAYS, responsible_units, territory_units
 from bot.services.organization_card import MAX_ROWS, NEAR_DAYS, OrganizationCard
 from bot.services.roadmaps import RoadmapCache
-from bot.services.summary_views import SummaryViews, item_line, target_line
+from bot.services.summary_views import FORM_LINE, SummaryViews, item_line, organization_value, target_line
 from bot.views.message import Button, Buttons, Reply
 from bot.views.summary import LINE_BUDGET, Line, fit, names_line
 from bot.words import texts
@@ -56,7 +60,6 @@ STATUS, VIEW, ASK_ORGANIZATION = CommandId.STATUS, CommandId.STATUS_VIEW, Comman
 EXPORT, CHART = CommandId.EXPORT, CommandId.CHART
 # a form's coverage: «сдали» by the organizations, «загружено» from import files (v3 `filled_by = "import"`)
 COVERAGE = {"organizations": texts.SUMMARY_COVERAGE, "import": texts.SUMMARY_COVERAGE_IMPORT}
-FORM_LINE = {"organizations": texts.SUMMARY_FORM, "import": texts.SUMMARY_FORM_IMPORT}
 
 
 class StatusService(OrganizationCard, Charts):
@@ -165,12 +168,23 @@ class StatusService(OrganizationCard, Charts):
 
     async def figures(self, roadmap: Roadmap, form: Form, period: str, scope: Territory) -> Totals:
         ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
-        rows = await self.report_repo.aggregate(roadmap.id, form.id, period, ids, baseline_keys(roadmap, form))
+        rows = await self.report_repo.aggregate(roadmap.id, form.id, period, ids, baseline_keys(roadmap, form),
+                                                norm_queries(roadmap, form))
         sums = {(m, t, k): v for m, t, k, v in rows if v is not None}  # choices, texts and links have no sum
         reported = {(m, t): n for m, t, n in await self.report_repo.reported(roadmap.id, form.id, period, ids)}
+        in_dir, base, norms = await self._directory(roadmap, form, ids)
+        return Totals(sums, reported, in_dir, base, form, norms)
+
+    async def _directory(self, rm: Roadmap, form: Form, ids: list[int] | None
+                         ) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str, str], int],
+                                    dict[tuple[int, str, str], int]]:
+        """What the directory says of a territory for a form's targets: organizations per type, the sums of
+        their baselines, and how many have each norm column (v3 `each`)."""
         in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
         base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
-        return Totals(sums, reported, in_dir, base, form)
+        norms = {(m, t, k): n for m, t, k, n in
+                 await self.directory_repo.baseline_counts(ids, norm_columns(rm, form))}
+        return in_dir, base, norms
 
     async def _covering(self, rm: Roadmap, scope: Territory) -> Territory | None:
         """The part of `scope` a roadmap covers (a regional roadmap in a country view), None when no part."""
@@ -321,12 +335,12 @@ class StatusService(OrganizationCard, Charts):
             behind_goal = [(p, name) for p, name in ranked_orgs if not meets(shown[0], p)]
             if behind_goal:
                 lines.append(Line(names_line(texts.SUMMARY_LOWEST_LINE,
-                                             [f"{name} — {fmt_percent(p)}" for p, name in behind_goal]), rank=3))
+                                             [f"{name} — {organization_value(shown[0], p)}" for p, name in behind_goal]), rank=3))
         elif sub.level != "municipality" and shown:
             ranked = ranking(form, sub, figs, shown[0])
             behind_goal = [(value, name) for value, name, _, _ in ranked if not meets(shown[0], value)]
             if behind_goal:
-                names = [f"{name} — {fmt_percent(value) if value is not None else texts.SUMMARY_NO_VALUE}"
+                names = [f"{name} — {shown[0].shown(value) if value is not None else texts.SUMMARY_NO_VALUE}"
                          for value, name in behind_goal]
                 lines.append(Line(names_line(texts.SUMMARY_LOWEST_LINE, names), rank=2))
             behind = [(exp - rep) for _, _, rep, exp in ranked if exp > rep]
@@ -341,10 +355,11 @@ class StatusService(OrganizationCard, Charts):
         """The form's Totals for every period up to `upto` (one grouped query), periods without reports
         included (a share of everyone is then 0, not unknown)."""
         ids = None if scope.level == "country" else [m.id for m in scope.municipalities]
-        rows = await self.report_repo.aggregate_periods(rm.id, form.id, ids, baseline_keys(rm, form))
-        in_dir = {(m, t): n for m, t, n in await self.directory_repo.type_counts(ids)}
-        base = {(m, t, k): v for m, t, k, v in await self.directory_repo.baseline_sums(ids)}
-        by_period = {p.key: Totals({}, {}, in_dir, base, form) for p in periods_of(form, rm) if p.due <= upto.due}
+        rows = await self.report_repo.aggregate_periods(rm.id, form.id, ids, baseline_keys(rm, form),
+                                                        norm_queries(rm, form))
+        in_dir, base, norms = await self._directory(rm, form, ids)
+        by_period = {p.key: Totals({}, {}, in_dir, base, form, norms) for p in periods_of(form, rm)
+                     if p.due <= upto.due}
         for p, m, t, k, v in rows:
             if p in by_period and v is not None:
                 by_period[p].add(m, t, k, v)
@@ -363,13 +378,13 @@ class StatusService(OrganizationCard, Charts):
         history = await self._history(rm, form, scope, period)
         dues = [p.due for p in periods_of(form, rm)]
         return {t.key: read(t, dues, {date.fromisoformat(key): PeriodFigures(totals.target(t), totals.reported_count(),
-                                                                             totals.not_reported(t))
+                                                                             totals.not_reported(t), totals.no_norm(t))
                                       for key, totals in history.items()}, period.due, today)
                 for t in targets}
 
     async def verdicts(self, rm: Roadmap, form: Form, period: Period, scope: Territory, targets: list[Target],
                         today: date) -> dict[str, Verdict]:
-        judged = [t for t in targets if t.goal_percent is not None and t.by is not None]
+        judged = [t for t in targets if t.goal_value is not None and t.by is not None]
         return {k: r.verdict for k, r in (await self.readings(rm, form, period, scope, judged, today)).items()
                 if r.verdict is not None}
 
@@ -386,7 +401,7 @@ class StatusService(OrganizationCard, Charts):
         ranked = []
         if main is not None and (main.org_types is None or any(o.type in main.org_types for o in expected)):
             base = {o.id: await self.directory_repo.baselines_of(o.id) for o in expected if o.id in per_org} \
-                if main.denominator.startswith("@baseline.") else {}
+                if needs_baselines(main) else {}
             ranked = sorted((p, o.name) for o in expected if o.id in per_org
                             and (main.org_types is None or o.type in main.org_types)
                             and (p := organization_percent(main, o, per_org[o.id], base.get(o.id))) is not None)
@@ -429,21 +444,14 @@ class StatusService(OrganizationCard, Charts):
 
     async def item_states(self, rm: Roadmap, scope: Territory, today: date) -> list[ItemState]:
         """Each item not confirmed by everyone responsible in `scope`, its due dates up to two weeks ahead."""
-        units: list[tuple[str, str, str, str | None]] = []  # role, id, name, organization type
-        if scope.level == "region":
-            units.append(("region", str(scope.id), scope.name, None))
-        for m in scope.municipalities:
-            units.append(("municipality", str(m.id), m.name, None))
-            units += [("organization", o.id, o.name, o.type)
-                      for o in await self.directory_repo.organizations_of_municipality(m.id)]
+        units = await territory_units(self.directory_repo, scope)
         out = []
         for item in rm.item:
             if not item.confirm:
                 continue
-            mine = [(role, sid, name) for role, sid, name, kind in units if role in item.responsible
-                    and (role != "organization" or item.org_types is None or kind in item.org_types)]
+            mine = responsible_units(item, units)
             occurrences = item_occurrences(item, rm)
-            dates = [occ for occ in occurrences if (occ - today).days <= 14]
+            dates = [occ for occ in occurrences if (occ - today).days <= AHEAD_DAYS]
             pending: list[tuple[date, list[str]]] = []
             for occ in dates:
                 done = await self.item_repo.confirmed_units(rm.id, item.id, occ.isoformat())

@@ -13,11 +13,11 @@ from bot.domain.periods import Period, local_today, period_by_key
 from bot.domain.roadmap import ORG_TYPE_NAMES, Form, Roadmap, Target
 from bot.domain.schedule import item_state, report_date
 from bot.services.access import Actor
-from bot.services.figures import ItemState, Territory, counted_types, headline, in_form, ranking
+from bot.services.figures import ItemState, OwnNorm, Territory, counted_types, headline, in_form, ranking
 from bot.services.items import headings
 from bot.views.message import Reply
 from bot.words import texts
-from bot.words.format import fmt_date, fmt_delta, fmt_percent, plural, short
+from bot.words.format import fmt_date, fmt_number, fmt_percent, plural, short
 
 if TYPE_CHECKING:
     from bot.services.status import StatusService
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 ITEM_NAMES = 5  # names listed under an item in «Пункты»; the rest counted
 
+
+# a form's line in a summary: an import form's figures are loaded, not sent (v3)
+FORM_LINE = {"organizations": texts.SUMMARY_FORM, "import": texts.SUMMARY_FORM_IMPORT}
 
 class SummaryViews:
     def __init__(self, status: StatusService) -> None:
@@ -110,11 +113,11 @@ class SummaryViews:
                     date=fmt_date(report_date(s.item, occ))) if judged == "awaiting" else texts.STATUS_OPEN
                 if len(s.pending) > 1:
                     lines.append(texts.STATUS_ITEM_RECURRING.format(
-                        id=s.item.id, title=short(s.item.title, 80), open=len(s.pending),
+                        id=s.item.number, title=short(s.item.title, 80), open=len(s.pending),
                         total=len(s.passed) + sum(1 for d, _ in s.pending if d >= today), due=fmt_date(occ),
                         state=state, n=len(names)))
                 else:
-                    lines.append(texts.STATUS_ITEM.format(id=s.item.id, title=short(s.item.title, 80),
+                    lines.append(texts.STATUS_ITEM.format(id=s.item.number, title=short(s.item.title, 80),
                                                           due=fmt_date(occ), state=state, n=len(names)))
                 # who has not confirmed: a name a line, as «Кто не сдал» lists them (ten names joined by «;» in one
                 # line had made «Пункты» a wall)
@@ -150,7 +153,7 @@ class SummaryViews:
             figs = await self.status.figures(rm, form, period.key, sub)
             targets = [t for t in rm.target if in_form(t, form)]
             readings = await self.status.readings(rm, form, period, sub, targets, today)
-            lines.append(texts.SUMMARY_FORM.format(
+            lines.append(FORM_LINE[form.filled_by].format(
                 title=form.title, period=fmt_date(period.due), reported=figs.reported_count(),
                 expected=figs.expected(form),
                 percent=fmt_percent(figs.reported_count() / figs.expected(form) * 100 if figs.expected(form) else None)))
@@ -160,7 +163,7 @@ class SummaryViews:
                            if (t.org_types is None or ot in t.org_types) and ot in counted_types(t, form)
                            and figs.expected(form, org_type=ot)]
                 if len(by_type) > 1:
-                    lines += [f"   – {ORG_TYPE_NAMES[ot]}: {fmt_percent(v)}" for ot, v in by_type]
+                    lines += [f"   – {ORG_TYPE_NAMES[ot]}: {t.shown(v)}" for ot, v in by_type]
             lines += await self._answers(rm, form, period, sub)
         return lines
 
@@ -176,10 +179,10 @@ class SummaryViews:
                                                    title=targets[0].title))
             if sub.level == "municipality":
                 _, ranked = await self.status._organizations(rm, form, period, sub, targets[0])
-                rows = [f"{name} — {fmt_percent(p)}" for p, name in ranked]
+                rows = [f"{name} — {organization_value(targets[0], p)}" for p, name in ranked]
             else:
                 figs = await self.status.figures(rm, form, period.key, sub)
-                rows = [f"{name} — {fmt_percent(value)}, сдали {rep}/{exp}"
+                rows = [f"{name} — {targets[0].shown(value)}, сдали {rep}/{exp}"
                         for value, name, rep, exp in ranking(form, sub, figs, targets[0])]
             lines += [f"   {n}. {row}" for n, row in enumerate(rows[:40], 1)]
             if len(rows) > 40:
@@ -193,13 +196,16 @@ def target_line(t: Target, reading: Reading, due: date) -> str:
     """A target's line as every summary writes it, from its one judgment (bot/domain/judgment.py)."""
     verdict = reading.verdict
     said = ("; " + texts.VERDICTS[verdict.kind].format(deadline=fmt_date(verdict.deadline),
-                                                        value=fmt_percent(verdict.value))) if verdict else ""
+                                                        value=t.shown(verdict.value))) if verdict else ""
+    if reading.no_norm:
+        said = ", " + texts.SUMMARY_NO_NORM.format(organizations=plural(reading.no_norm,
+                                                                         *texts.NO_NORM_ORGANIZATIONS)) + said
     if reading.first_due is not None:
         return texts.SUMMARY_FIRST_DUE.format(title=t.title, due=fmt_date(reading.first_due))
     if reading.value is None or reading.at is None:
         return texts.SUMMARY_NO_DATA.format(title=t.title) + said
     if reading.stale:
-        return texts.SUMMARY_TARGET_STALE.format(title=t.title, percent=fmt_percent(reading.value), goal=t.goal_label,
+        return texts.SUMMARY_TARGET_STALE.format(title=t.title, percent=t.shown(reading.value), goal=t.goal_label,
                                                  at=fmt_date(reading.at), period=fmt_date(due)) + said
     trend = ""
     if reading.without:
@@ -207,10 +213,29 @@ def target_line(t: Target, reading: Reading, due: date) -> str:
         # and a delta would read as a rise or a fall that is not there («↑ +7,9 п.п.» with one school to come)
         trend = ", " + texts.SUMMARY_WITHOUT.format(organizations=plural(reading.without, *texts.WITHOUT_ORGANIZATIONS))
     elif reading.delta is not None and reading.against is not None:
-        trend = ", " + fmt_delta(reading.delta) + (texts.SUMMARY_DELTA_AGAINST.format(date=f"{reading.against:%d.%m}")
+        trend = ", " + t.shown_change(reading.delta) + (texts.SUMMARY_DELTA_AGAINST.format(date=f"{reading.against:%d.%m}")
                                                    if reading.named else "")
-    return texts.SUMMARY_TARGET.format(title=t.title, percent=fmt_percent(reading.value), goal=t.goal_label,
+    return texts.SUMMARY_TARGET.format(title=t.title, percent=t.shown(reading.value), goal=t.goal_label,
                                        trend=trend + said)
+
+
+def organization_value(t: Target, value: float | None) -> str:
+    """One organization's value of a target: an `each` target's is met or not («выполнено»), not 100 % or 0 %."""
+    if t.each is not None and value is not None:
+        return texts.OWN_NORM_MET_SHORT if value > 0 else texts.OWN_NORM_NOT_MET_SHORT
+    return t.shown(value)
+
+
+def own_norm_state(own: OwnNorm) -> str:
+    """«выполнено (норма 5)», «не выполнено (норма 5)», «норма не задана» (v3 `each`)."""
+    if own.norm is None:
+        return texts.OWN_NORM_NONE
+    return (texts.OWN_NORM_MET if own.met else texts.OWN_NORM_NOT_MET).format(norm=fmt_number(own.norm))
+
+
+def own_norm_line(t: Target, own: OwnNorm) -> str:
+    """An `each` target where one organization is shown: «• …: выполнено (норма 5)» (v3)."""
+    return texts.OWN_NORM_LINE.format(title=t.title, state=own_norm_state(own))
 
 
 def item_line(s: ItemState, today: date) -> str:
@@ -220,12 +245,12 @@ def item_line(s: ItemState, today: date) -> str:
             texts.ITEM_EVERY_MONTHS.format(months=" и ".join(
                 filter(None, [", ".join(texts.IN_MONTH[m - 1] for m in s.item.months[:-1]),
                               texts.IN_MONTH[s.item.months[-1] - 1]])))
-        return texts.SUMMARY_ITEM_RECURRING.format(id=s.item.id, title=title, every=every, missed=s.missed(today),
+        return texts.SUMMARY_ITEM_RECURRING.format(id=s.item.number, title=title, every=every, missed=s.missed(today),
                                                    passed=len(s.passed))
     occ, names = s.pending[0]
     judged = item_state(s.item, occ, today)
     if judged == "awaiting":
-        return texts.SUMMARY_ITEM_AWAITING.format(id=s.item.id, title=title, due=fmt_date(report_date(s.item, occ)),
+        return texts.SUMMARY_ITEM_AWAITING.format(id=s.item.number, title=title, due=fmt_date(report_date(s.item, occ)),
                                                   n=len(names))
     template = texts.SUMMARY_ITEM_OVERDUE if judged == "overdue" else texts.SUMMARY_ITEM_SOON
-    return template.format(id=s.item.id, title=title, due=fmt_date(occ), n=len(names))
+    return template.format(id=s.item.number, title=title, due=fmt_date(occ), n=len(names))

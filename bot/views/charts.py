@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # no display on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from bot.words.format import fmt_number, fmt_percent, short  # noqa: E402
+from bot.words.format import fmt_measure, fmt_number, short  # noqa: E402
 
 Series = dict[str, list[tuple[date, float]]]
 GOAL_COLOR = "#c0392b"
@@ -41,14 +41,14 @@ LEGEND_WRAP = 70  # a legend entry longer than this goes on to the next line, wh
 
 
 def line_figure(title: str, series: Series, goal: float | None, dues: list[date] | None = None,
-                note: str = "") -> plt.Figure:
+                note: str = "", ratio: bool = False, unit: str | None = None) -> plt.Figure:
     """One line per series (a target) over the periods, ticks at the periods' due dates (with the year when the
     axis spans two), the last value of each line written beside it, the goal as a labelled dashed line, the legend
     under the plot whole, and `note` (which periods are drawn, and why) under it. The caller closes the figure."""
     fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
     shown = [(label, sorted(points)) for label, points in list(series.items())[:8] if points]
     days = sorted({d for _, points in shown for d, _ in points} | set(dues or []))
-    top = max([goal or 0] + [y for _, pts in shown for _, y in pts] + [100])
+    top = max([goal or 0] + [y for _, pts in shown for _, y in pts] + [0 if ratio else 100]) or 1
     ends = []
     for n, (label, points) in enumerate(shown):
         xs, ys = zip(*points, strict=True)
@@ -61,7 +61,7 @@ def line_figure(title: str, series: Series, goal: float | None, dues: list[date]
     for y, x, color in sorted(ends):
         at = max(y, placed + top * 0.05)
         placed = at
-        ax.annotate(fmt_percent(y), (x, at), xytext=(7, 0), textcoords="offset points", va="center",
+        ax.annotate(fmt_measure(y, ratio), (x, at), xytext=(7, 0), textcoords="offset points", va="center",
                     fontsize=9, color=color, fontweight="bold")
     if days:
         # one period is a point in a week, not a dot on a years-long axis
@@ -77,10 +77,12 @@ def line_figure(title: str, series: Series, goal: float | None, dues: list[date]
                            rotation=30 if two_years else 0, ha="right" if two_years else "center")
     if goal is not None:
         ax.axhline(goal, linestyle="--", color=GOAL_COLOR, linewidth=1.2)
-        ax.annotate(f"цель {fmt_number(goal)} %", (0.0, goal), xycoords=("axes fraction", "data"),
+        ax.annotate(_goal(goal, ratio), (0.0, goal), xycoords=("axes fraction", "data"),
                     xytext=(4, 4), textcoords="offset points", color=GOAL_COLOR, fontsize=9)
     ax.set_title(_wrapped(title), fontsize=11)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{fmt_number(round(v))} %"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v, ratio)))
+    if ratio and unit:
+        ax.set_ylabel(unit, fontsize=9)
     ax.set_ylim(0, top * 1.1)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
@@ -99,16 +101,25 @@ def line_figure(title: str, series: Series, goal: float | None, dues: list[date]
     return fig
 
 
+def _goal(goal: float, ratio: bool) -> str:
+    return f"цель {fmt_number(goal)}" + ("" if ratio else " %")
+
+
+def _tick(value: float, ratio: bool) -> str:
+    """An axis label: whole percents, or a ratio's number with what decimals it has."""
+    return fmt_number(round(value, 2)) if ratio else f"{fmt_number(round(value))} %"
+
+
 def line_chart(title: str, series: Series, goal: float | None, dues: list[date] | None = None,
-               note: str = "") -> bytes:
-    fig = line_figure(title, series, goal, dues, note)
+               note: str = "", ratio: bool = False, unit: str | None = None) -> bytes:
+    fig = line_figure(title, series, goal, dues, note, ratio, unit)
     try:
         return _png(fig)
     finally:
         plt.close(fig)
 
 
-def ranked_bars(title: str, values: list[tuple[str, float]], goal: float | None) -> bytes:
+def ranked_bars(title: str, values: list[tuple[str, float]], goal: float | None, ratio: bool = False) -> bytes:
     """A region's municipalities on one target, best at the top, each bar's value written at its end."""
     rows = sorted(values, key=lambda v: v[1])[-25:]  # barh draws bottom-up: the best ends on top
     fig, ax = plt.subplots(figsize=(9, max(3.0, 0.35 * len(rows) + 1.5)), dpi=100)
@@ -116,15 +127,15 @@ def ranked_bars(title: str, values: list[tuple[str, float]], goal: float | None)
         names = [short(name, 40) for name, _ in rows]
         bars = ax.barh(names, [v for _, v in rows], color="#2e86c1")
         for bar, (_, value) in zip(bars, rows, strict=True):
-            ax.annotate(fmt_percent(value), (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
+            ax.annotate(fmt_measure(value, ratio), (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
                         textcoords="offset points", va="center", fontsize=8)
         if goal is not None:
             ax.axvline(goal, linestyle="--", color=GOAL_COLOR, linewidth=1.2)
-            ax.annotate(f"цель {fmt_number(goal)} %", (goal, 1.0), xycoords=("data", "axes fraction"),
+            ax.annotate(_goal(goal, ratio), (goal, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(4, -12), textcoords="offset points", color=GOAL_COLOR, fontsize=9)
-        right = max([goal or 0] + [v for _, v in rows] + [100])
+        right = max([goal or 0] + [v for _, v in rows] + [0 if ratio else 100]) or 1
         ax.set_xlim(0, right * 1.15)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{fmt_number(round(v))} %"))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v, ratio)))
         ax.tick_params(axis="y", labelsize=8)
         ax.set_title(_wrapped(title), fontsize=11)
         ax.grid(True, axis="x", alpha=0.3)

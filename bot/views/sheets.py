@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,8 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+
+from bot.words.format import short
 
 Row = Sequence[Any]
 
@@ -125,14 +128,28 @@ def _fit_to_print(ws: Any) -> None:
 def _sheet_title(title: str, used: set[str]) -> str:
     """Excel's rules for a sheet name: at most 31 characters, none of []:*?/\\, unique in the book."""
     clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in title).strip() or "Лист"
-    name = clean[:31]
+    name = _fit(clean, 31)
     n = 2
     while name in used:
         suffix = f" ({n})"
-        name = clean[:31 - len(suffix)] + suffix
+        name = _fit(clean, 31 - len(suffix)) + suffix
         n += 1
     used.add(name)
     return name
+
+
+def _fit(name: str, limit: int) -> str:
+    """A sheet name within `limit`, never cut mid-word: the form's name and its period's date, or the name alone
+    when both do not fit (the cover lists the periods). Cut at 31 it had read «…за месяц д»."""
+    if len(name) <= limit:
+        return name
+    dated = re.fullmatch(r"(.*?)(?: до)? (\d\d\.\d\d\.\d{4})", name)
+    if dated is None:
+        return short(name, limit)
+    head, day = dated.groups()
+    if len(head) + 1 + len(day) <= limit:
+        return head + " " + day
+    return head if len(head) <= limit else short(head, limit)  # the form's name whole before its date
 
 
 def _widths(sheet: Sheet) -> list[float]:

@@ -36,13 +36,24 @@ def fmt_percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}".replace(".", ",") + NBSP + "%"
 
 
-def fmt_delta(points: float) -> str:
-    """A change in percentage points with its arrow and a real minus: «↑ +6,4 п.п.», «↓ −22,7 п.п.», «= 0 п.п.»."""
+def fmt_measure(value: float | None, ratio: bool = False, unit: str | None = None) -> str:
+    """A target's value: a percent «71,4 %», or a ratio with one decimal and its unit «3,7 книги на читателя»."""
+    if not ratio:
+        return fmt_percent(value)
+    if value is None:
+        return "—"
+    return f"{value:.1f}".replace(".", ",") + (NBSP + unit if unit else "")
+
+
+def fmt_delta(points: float, ratio: bool = False) -> str:
+    """A change in percentage points with its arrow and a real minus: «↑ +6,4 п.п.», «↓ −22,7 п.п.», «= 0 п.п.»;
+    a ratio's change is a plain number («↑ +0,3»)."""
     shown = round(points, 1)
+    points_word = "" if ratio else f"{NBSP}п.п."
     if shown == 0:
-        return f"={NBSP}0{NBSP}п.п."
+        return f"={NBSP}0{points_word}"
     number = f"{abs(shown):.1f}".replace(".", ",")
-    return f"↑{NBSP}+{number}{NBSP}п.п." if shown > 0 else f"↓{NBSP}−{number}{NBSP}п.п."
+    return f"↑{NBSP}+{number}{points_word}" if shown > 0 else f"↓{NBSP}−{number}{points_word}"
 
 
 def percent(numerator: float, denominator: float) -> str:

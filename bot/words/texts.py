@@ -229,6 +229,15 @@ SUMMARY_TARGET = "• {title}: {percent} ({goal}){trend}"
 SUMMARY_NO_DATA = "• {title}: данных нет"
 SUMMARY_FIRST_DUE = "• {title}: первые данные — к сроку {due}"  # asked before the form's first due date
 SUMMARY_TARGET_STALE = "• {title}: {percent} ({goal}) — на {at}; за период до {period} данных нет"
+SUMMARY_NO_NORM = "норма не задана у {organizations}"  # v3 `each`: left out of both sides of the share
+NO_NORM_ORGANIZATIONS = ("организации", "организаций", "организаций")  # «у 1 организации», «у 5 организаций»
+# v3 `each` where one organization is shown: its own norm and whether it meets it
+OWN_NORM_MET = "выполнено (норма {norm})"
+OWN_NORM_NOT_MET = "не выполнено (норма {norm})"
+OWN_NORM_NONE = "норма не задана"
+OWN_NORM_MET_SHORT = "выполнено"
+OWN_NORM_NOT_MET_SHORT = "не выполнено"
+OWN_NORM_LINE = "• {title}: {state}"
 SUMMARY_DELTA_AGAINST = " к {date}"  # a delta against a period other than the one just before: «↑ +3,1 п.п. к 20.03»
 # a share of everyone while some have not reported: a lower bound, no delta (it would show a fall that is not there)
 SUMMARY_WITHOUT = "пока без {organizations}"
@@ -356,7 +365,14 @@ EXPORT_FLAG_LATE = "сдан после сводки"
 EXPORT_FLAG_BEHALF = "внесено координатором"
 EXPORT_FLAG_IMPORT = "из файла {file}"
 EXPORT_TARGETS_SHEET = "Цели"
-EXPORT_TARGETS_HEADER = ["Цель", "Территория", "Значение, %", "Цель, %", "Срок", "Вердикт", "Форма и период"]
+EXPORT_ITEMS_SHEET = "Пункты"  # the roadmap's items under the order's sections, stages as their own rows
+EXPORT_ITEMS_HEADER = ["№ пункта", "Пункт", "Ответственные", "Срок", "Отметили", "Состояние", "Не отметили"]
+EXPORT_ITEM_STATES = {"open": "в работе", "awaiting": "ждёт отчёта", "overdue": "просрочен"}
+EXPORT_ITEM_DONE = "выполнен"
+EXPORT_ITEM_NO_DATE = "без срока"
+# a ratio (v3) is a plain number: the unit is its own column, «%» for a percent
+EXPORT_TARGETS_HEADER = ["Цель", "Территория", "Значение", "Целевое значение", "Срок", "Вердикт", "Форма и период",
+                         "Единица"]
 STATUS_UNREACHABLE = "Не получают сообщения бота (не писали сообществу или запретили сообщения):"
 
 INVITES_SHEET = "Коды приглашений"
