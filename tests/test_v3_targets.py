@@ -159,3 +159,35 @@ def test_each_ratio_norm_and_stage_error_names_file_line_and_key(change, key, wo
     # the line named is the key's own, or its table's (a stage's problem at the stage, not at its item)
     leaf = key.rsplit(".", 1)[-1]
     assert leaf in line or line.strip().startswith("[[") or leaf in ("equals", "title", "goal_percent"), (line, key)
+
+
+async def test_a_school_sends_a_ratio_and_its_norms_and_nobodys_norm_is_known(harness) -> None:
+    """Through the bot, on the v3 season's plan with a directory that has no `clubs_norm` column: the school sees
+    its ratio as a value (not «150 из 12») and its norms met or not; the coordinator sees that no norm is known
+    rather than «данных нет»."""
+    from datetime import UTC, datetime
+
+    from testkit.harness import ROOT, register
+
+    h = harness
+    h.clock.now = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    plan = (ROOT / "tests" / "fixtures" / "region-2026-v3.toml").read_text(encoding="utf-8")
+    await h.app.services.catalog.load_roadmap(plan, "region-2026-v3.toml")
+    muni = (await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0]
+    await register(h, 880, "organization", "6624000001")
+    await register(h, 881, "municipality", str(muni.id))
+    await h.say(880, "/report")
+    await h.press(880, "Кружки в Сферуме")
+    for answer in ("12", "10", "150"):
+        await h.say(880, answer)
+    sent = "\n".join(m.text for m in await h.press(880, "Отправить"))
+    assert "• Учеников на один кружок: 12,5\u00a0ученика на кружок (цель 12)" in sent, sent
+    assert "• Школы, где кружков не меньше норматива: норма не задана" in sent
+    assert "• Школы, где чат в Сферуме есть у каждого кружка: не выполнено (норма 12)" in sent
+    await h.say(881, "/status")
+    types = "\n".join(m.text for m in await h.press(881, "По типам"))
+    assert "• Школы, где кружков не меньше норматива: нет данных — норма не задана у 9\u00a0организаций" in types, \
+        types
+    # the equals norm comes from the same report: the school's 10 of 12 does not meet it; eight have not reported
+    assert "• Школы, где чат в Сферуме есть у каждого кружка: 0,0\u00a0% (цель 100\u00a0%), пока без 8\u00a0организаций" \
+        in types, types

@@ -67,7 +67,7 @@ def read(target: Target, dues: list[date], history: dict[date, PeriodFigures], d
     if not has_data(current):
         last = next((d for d in reversed(before) if has_data(history.get(d))), None)
         if last is None:
-            return Reading(None, None, verdict=verdict)
+            return Reading(None, None, verdict=verdict, no_norm=current.no_norm if current is not None else 0)
         return Reading(history[last].value, last, stale=True, verdict=verdict)
     assert current is not None and current.value is not None
     everyone = of_everyone(target)

@@ -47,10 +47,13 @@ async def items_sheet(covered: list[tuple[Roadmap, Territory]], directory_repo: 
             continue
         units = await territory_units(directory_repo, scope)
         ordered = sorted(enumerate(rm.item), key=lambda e: (rm.section_of(e[1])[0], e[0]))
+        if not rm.section and len(covered) > 1:  # a plan without sections: its name, where there are several
+            headings.add(len(rows))
+            rows.append([rm.roadmap.title, "", "", "", "", "", ""])
         current: object = ()
         for _, item in ordered:
             section = rm.section_of(item)[1]
-            if section is not current:
+            if rm.section and section is not current:
                 current = section
                 headings.add(len(rows))
                 title = section.title if section else texts.ITEMS_NO_SECTION.rstrip(":")

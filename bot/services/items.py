@@ -171,7 +171,7 @@ class ItemService:
             return Reply(texts.ITEM_NOT_YOURS)
         rm, item, occ, unit = found
         ref = item_args(rm, item, occ, unit.scope)
-        said = {"id": item.id, "title": short(item.title, 80), "unit": unit.scope.name, "due": fmt_date(occ)}
+        said = {"id": item.number, "title": short(item.title, 80), "unit": unit.scope.name, "due": fmt_date(occ)}
         existing = await self.item_repo.confirmation(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id)
         if args.get("undo") == 1:
             if existing is None:

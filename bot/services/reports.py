@@ -430,6 +430,10 @@ def organization_targets(roadmap: Roadmap, org: Organization, figures: Mapping[s
         if fraction is None:
             continue
         num, den = fraction
+        if t.kind == "ratio":  # «150 из 12» would read as a share: a ratio is its value alone
+            lines.append(texts.FORM_TARGET_RATIO.format(title=t.title, value=t.shown(t.value(num, den)),
+                                                        goal=t.goal_label))
+            continue
         lines.append(texts.FORM_TARGET.format(title=t.title, value=f"{fmt_number(num)} из {fmt_number(den)}",
                                               percent=t.shown(t.value(num, den)), goal=t.goal_label))
     return lines

@@ -203,6 +203,9 @@ def target_line(t: Target, reading: Reading, due: date) -> str:
     if reading.first_due is not None:
         return texts.SUMMARY_FIRST_DUE.format(title=t.title, due=fmt_date(reading.first_due))
     if reading.value is None or reading.at is None:
+        if reading.no_norm:  # nobody's norm is known: the directory's column is empty, not the figures
+            return texts.SUMMARY_NO_NORM_ANYWHERE.format(title=t.title, organizations=plural(
+                reading.no_norm, *texts.NO_NORM_ORGANIZATIONS))
         return texts.SUMMARY_NO_DATA.format(title=t.title) + said
     if reading.stale:
         return texts.SUMMARY_TARGET_STALE.format(title=t.title, percent=t.shown(reading.value), goal=t.goal_label,

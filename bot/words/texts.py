@@ -174,6 +174,7 @@ FORM_SENT_CORRECTED = "Исправление принято: «{title}», {orga
 FORM_SENT_LATE = "Сводка за этот период уже разослана, поэтому отчёт отмечен как поздний."
 FORM_SENT_OVER = "Пока вы заполняли, отчёт за эту организацию отправил {name}; ваши ответы сохранены как исправление."
 FORM_TARGET = "• {title}: {value} — {percent} ({goal})"
+FORM_TARGET_RATIO = "• {title}: {value} ({goal})"  # v3 ratio: «12,5 ученика на кружок (цель 12)»
 GOAL_AT_LEAST = "цель {goal}\u00a0%"  # written as every percent is: «71,4 %»
 GOAL_AT_MOST = "цель не больше {goal}\u00a0%"
 GOAL_EXACTLY = "цель ровно {goal}\u00a0%"  # v3 direction = "exactly"
@@ -230,6 +231,7 @@ SUMMARY_NO_DATA = "• {title}: данных нет"
 SUMMARY_FIRST_DUE = "• {title}: первые данные — к сроку {due}"  # asked before the form's first due date
 SUMMARY_TARGET_STALE = "• {title}: {percent} ({goal}) — на {at}; за период до {period} данных нет"
 SUMMARY_NO_NORM = "норма не задана у {organizations}"  # v3 `each`: left out of both sides of the share
+SUMMARY_NO_NORM_ANYWHERE = "• {title}: нет данных — норма не задана у {organizations}"  # v3 `each`, nobody judged
 NO_NORM_ORGANIZATIONS = ("организации", "организаций", "организаций")  # «у 1 организации», «у 5 организаций»
 # v3 `each` where one organization is shown: its own norm and whether it meets it
 OWN_NORM_MET = "выполнено (норма {norm})"
