@@ -79,6 +79,8 @@ NORMS = {"6624000001": 8, "6624000002": 10, "6624000003": 8, "6624000004": 5, "6
 SEPTEMBER = {"6624000002": (10, 10, 148), "6624000003": (8, 6, 100), "6624000004": (6, 6, 60),
              "6624000005": (5, 4, 50), "6624000006": (4, 4, 40), "6624000007": (3, 3, 30),
              "6624000008": (2, 1, 20), "6624000009": (2, 2, 20)}
+# The media form of 25.09: № 2 has a media centre and three issues; № 3 has none, so it was not asked of issues.
+MEDIA_ANSWERS = {"6624000002": {"has_media_centre": 1, "newspaper_issues": 3}, "6624000003": {"has_media_centre": 0}}
 # What they make, by hand:
 # - clubs with a chat: 36 of 40 = 90,0 % (goal 80 %);
 # - members per club (a ratio): 468 / 40 = 11,7 (goal 12; due 31.10, October unreported: not met with 11,7);
@@ -135,6 +137,10 @@ async def run(h: Harness) -> None:
                             m.text.startswith("Напоминание: цифры формы"):
                         got[peer][day].append(m.text)
                 seen[peer] = len(msgs)
+        if day == date(2026, 9, 24):  # two schools send the media form: one has no media centre, so no newspaper
+            h.clock.now = datetime.combine(day, time(19, 0), TZ).astimezone(UTC)
+            for org, answers in MEDIA_ANSWERS.items():
+                await h.app.repos.reports.save(org, "v3-season", "media", "2026-09-25", answers, 0, h.clock(), False)
         if day == date(2026, 9, 29):  # eight schools send September's clubs figures the day before it is due
             h.clock.now = datetime.combine(day, time(19, 0), TZ).astimezone(UTC)
             for org, (total, in_sferum, members) in SEPTEMBER.items():
@@ -147,6 +153,9 @@ async def run(h: Harness) -> None:
             made = await h.app.services.exports.export(
                 await h.app.services.status.territory("municipality", muni.id), h.clock())
             views["export"] = made.data
+            media = await h.app.services.exports.export(
+                await h.app.services.status.territory("municipality", muni.id), h.clock(), "25.09.2026")
+            views["media"] = media.data
             seen = {peer: len(msgs) for peer, msgs in h.emu.record.items()}
         if day == date(2026, 11, 2):
             await h.text(coordinator, "/status")
@@ -164,6 +173,10 @@ async def run(h: Harness) -> None:
     assert all(len(texts) == 1 for texts in got[admin].values()), {d: len(t) for d, t in got[admin].items()}
     found = {d: [(kind, ref) for kind, ref, _ in asks(texts[0])] for d, texts in got[admin].items()}
     assert found == ADMIN_DAYS, sorted(set(found.items()) ^ set(ADMIN_DAYS.items()))
+    # a due date from the calendar names it: two periods of one form two days apart say why
+    assert "за период до 27.11.2026 (окончание триместров)" in got[admin][date(2026, 11, 27)][0]
+    assert "1. «Кружки в Сферуме» за период до 26.02.2027 (окончание триместров) — сдать сегодня, 26.02\n" \
+           "2. «Кружки в Сферуме» за период до 28.02.2027 — сдать в воскресенье, 28.02" in got[admin][date(2027, 2, 26)][0]
     # the report's reminder speaks of the report
     assert "срок отчёта о выполнении завтра, 14.10" in got[admin][date(2026, 10, 13)][0]
     assert "Ответственные: Заместитель директора по УВР" in got[admin][date(2026, 10, 2)][0]
@@ -228,3 +241,12 @@ async def run(h: Harness) -> None:
            "27.11.2026 данных нет; не достигнута на 31.10.2026 (11,7\u00a0ученика на кружок)" in views["verdict"], \
         views["verdict"]
     assert "«Статистика платформы за месяц», период до 05.11.2026: загружено 0 из 9" in views["verdict"]
+    # `when`: a question not asked is an empty cell, not 0 and not «пропущено», and adds nothing to the sum
+    media = load_workbook(io.BytesIO(views["media"]))["Школьные медиацентры 25.09.2026"]
+    rows = list(media.iter_rows(values_only=True))
+    col = {name: n for n, name in enumerate(rows[0])}
+    by_org = {r[1]: r for r in rows[1:] if r[1]}
+    issues = col["Сколько выпусков школьной газеты вышло за четверть?"]
+    assert by_org["6624000002"][issues] == 3 and by_org["6624000003"][issues] is None
+    assert by_org["6624000003"][col["Есть ли в школе медиацентр?"]] == "Нет"
+    assert rows[-1][issues] == 3 and "сдали 2 из 9" in rows[-1], rows[-1]

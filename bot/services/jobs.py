@@ -197,12 +197,14 @@ class JobRunner:
             return await self._import_dues(event, roadmap, form, len(due), when) if due else []
         admins = await self.people_repo.holders_of("organization", [o.id for o in due])
         out: list[tuple[int, _Due]] = []
+        # a due date from a calendar names it (v3): two periods of one form days apart say why
+        period = fmt_date(event.occurrence) + calendar_words(roadmap, event.occurrence)
         for org in due:
             ref = {"org": org.id, "rm": roadmap.id, "form": form.id}
-            alone = Reply(texts.REMIND_FORM.format(title=form.title, period=fmt_date(event.occurrence), when=when,
+            alone = Reply(texts.REMIND_FORM.format(title=form.title, period=period, when=when,
                                                    organization=org.name),
                           [[Button(texts.REMIND_FORM_BUTTON, REPORT, ref)]], inline=True)
-            line = texts.REMIND_LIST_FORM.format(title=form.title, period=fmt_date(event.occurrence), when=when)
+            line = texts.REMIND_LIST_FORM.format(title=form.title, period=period, when=when)
             for admin in admins.get(org.id, []):
                 out.append((admin.vk_id, _Due(("form", roadmap.id, form.id, event.occurrence, org.id),
                                               f"{event.key}:{org.id}:{admin.vk_id}", event.occurrence, org.name,
@@ -283,7 +285,8 @@ class JobRunner:
         confirmed = await self.item_repo.confirmed_units(roadmap.id, item.id, event.occurrence.isoformat())
         # a reminder before the report's date (v3 `report_by`) speaks of the report, not of the work's date
         report = event.detail.startswith("r")
-        when = due_words(report_date(item, event.occurrence) if report else event.occurrence, today)
+        when = due_words(report_date(item, event.occurrence) if report else event.occurrence, today) + \
+            ("" if report else calendar_words(roadmap, event.occurrence))
         text = (texts.REMIND_ITEM_REPORT if report else texts.REMIND_ITEM).format(
             id=item.number, title=item.title, when=when,
             result=(texts.ITEM_RESULT.format(result=item.result) if item.result else "") +
@@ -388,3 +391,12 @@ def reminder_list(dues: list[_Due], today: date) -> Reply:
         rows += [buttons[i:i + ITEMS_PER_ROW] for i in range(0, len(buttons), ITEMS_PER_ROW)]
     lines.append(texts.REMIND_LIST_HOW if forms and items else texts.REMIND_LIST_HOW_FORMS if forms else texts.ITEMS_HOW)
     return Reply("\n".join(lines), rows, callback=True)
+
+
+def calendar_words(roadmap: Roadmap, day: date) -> str:
+    """« (окончание триместров)» after a due date one of the roadmap's calendars lists (v3), else nothing."""
+    title = next((c.title for c in roadmap.calendar if c.dates and day in c.dates), None)
+    if title is None:
+        return ""
+    # «Окончание триместров» mid-sentence is «окончание триместров»; «ЕГЭ» stays as written
+    return texts.CALENDAR_NAMED.format(calendar=title[:1].lower() + title[1:] if title[1:2].islower() else title)

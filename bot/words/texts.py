@@ -263,6 +263,7 @@ REMIND_ITEM_REPORT = ("Напоминание по дорожной карте: 
 ITEM_RESULT = "Ожидаемый результат: {result}\n"
 ITEM_DONE_BUTTON = "Выполнено"
 REMIND_LIST_HEAD = "Напоминание на {day}:"
+CALENDAR_NAMED = " ({calendar})"  # v3: a due date from a calendar, «до 26.02.2027 (окончание триместров)»
 REMIND_LIST_FORMS = "Отчёты:"
 REMIND_LIST_FORM = "«{title}» за период до {period} — сдать {when}"
 REMIND_LIST_ITEMS = "Пункты дорожной карты:"
@@ -591,3 +592,13 @@ OPERATOR_WORDS = (
 # person is never told about ВКонтакте's mentions and communities.
 FOR_MAX = {HELP_BIND: HELP_BIND_MAX, BIND_ONLY_IN_CHAT: BIND_ONLY_IN_CHAT_MAX, VK_ADDRESS_NOTE: ""}
 
+# `python -m bot backup` / `restore` (storage/backup.py)
+BACKUP_DONE = ("Копия базы сохранена: {path} ({size}); в ней отчётов {submissions}, ответов {figures}. "
+               "Она проверена (PRAGMA integrity_check).")
+BACKUP_FAILED = "Копия не сделана: {why}"
+RESTORE_ASK = ("Восстановление заменит базу {path} содержимым {file}. Остановите бота и повторите с --yes; "
+               "текущая база будет сохранена рядом (.before-restore-…).")
+RESTORE_RUNNING = "База {path} занята работающим ботом (процесс {pid}): остановите его и повторите."
+RESTORE_FAILED = "База не восстановлена: {why}"
+RESTORE_DONE = ("База восстановлена: {path}; в ней отчётов {submissions}, ответов {figures}. Прежняя база сохранена: "
+                "{kept}. Запустите бота.")
