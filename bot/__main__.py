@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -132,6 +133,15 @@ def _parser() -> argparse.ArgumentParser:
     fig.add_argument("file", metavar="FILE")
     fig.add_argument("--period", default="", metavar="ДД.ММ.ГГГГ", help="дата срока периода (по умолчанию текущий)")
     fig.add_argument("--apply", action="store_true", help="записать цифры в отчёты")
+    bk = sub.add_parser("backup", parents=[common], help="сохранить копию базы (можно при работающем боте)",
+                        description="Сохранить согласованную копию базы SQLite ([storage] path), не останавливая "
+                                    "бота; копия проверяется, прежде чем лечь на место.")
+    bk.add_argument("file", metavar="FILE")
+    rs = sub.add_parser("restore", parents=[common], help="восстановить базу из копии (бот остановлен)",
+                        description="Заменить базу копией, сделанной командой backup. Бот должен быть остановлен; "
+                                    "текущая база сохраняется рядом.")
+    rs.add_argument("file", metavar="FILE")
+    rs.add_argument("--yes", action="store_true", help="да, заменить базу")
     return parser
 
 
@@ -226,6 +236,10 @@ def _operator(command: str, args: argparse.Namespace, config: Config) -> int:
         return _run(cli.import_figures(config, Path(args.file), args.period, args.apply))
     if command == "run-job":
         return _run(cli.run_job(config, args.job, args.at, args.send))
+    if command == "backup":
+        return cli.backup_db(config, Path(args.file))
+    if command == "restore":
+        return cli.restore_db(config, Path(args.file), args.yes, datetime.now(UTC))
     return 0
 
 

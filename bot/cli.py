@@ -18,7 +18,8 @@ from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
 from bot.words import texts
 from bot.words.format import fmt_time
-from storage.db import peek_installation
+from storage.backup import BackupError, backup, restore
+from storage.db import describe, peek_installation
 from storage.lock import AlreadyRunning, InstanceLock
 from storage.reports import OPERATOR
 
@@ -457,3 +458,37 @@ async def resolve_scope(app: Core, role: str, scope: str) -> str | None:
         print("Муниципалитетов с таким названием несколько: укажите «Регион/Муниципалитет».", file=sys.stderr)
         return None
     return str(munis[0].id) if munis else None
+
+
+def backup_db(config: Config, target: Path) -> int:
+    """`backup FILE`: a consistent copy while the bot runs (storage/backup.py)."""
+    try:
+        copied = backup(config.storage.path, target)
+    except (BackupError, OSError) as e:
+        print(texts.BACKUP_FAILED.format(why=e if isinstance(e, BackupError) else describe(e)), file=sys.stderr)
+        return 1
+    print(texts.BACKUP_DONE.format(path=copied.path, size=fmt_size(copied.size), submissions=copied.submissions,
+                                   figures=copied.figures))
+    return 0
+
+
+def restore_db(config: Config, source: Path, confirmed: bool, now: datetime) -> int:
+    """`restore FILE --yes`: the bot must be stopped; the database replaced is kept beside it."""
+    if not confirmed:
+        print(texts.RESTORE_ASK.format(path=config.storage.path, file=source))
+        return 1
+    try:
+        copied, kept = restore(source, config.storage.path, now)
+    except AlreadyRunning as running:
+        print(texts.RESTORE_RUNNING.format(path=config.storage.path, pid=running.owner or "?"), file=sys.stderr)
+        return 1
+    except (BackupError, OSError) as e:
+        print(texts.RESTORE_FAILED.format(why=e if isinstance(e, BackupError) else describe(e)), file=sys.stderr)
+        return 1
+    print(texts.RESTORE_DONE.format(path=copied.path, submissions=copied.submissions, figures=copied.figures,
+                                    kept=kept or "—"))
+    return 0
+
+
+def fmt_size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} МБ".replace(".", ",") if size >= 1024 * 1024 else f"{max(1, size // 1024)} КБ"
