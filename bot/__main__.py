@@ -21,7 +21,7 @@ from loguru import logger  # noqa: E402
 
 from bot import cli  # noqa: E402
 from bot.config import Config, ConfigError, config_path, load_config, max_token, vk_token  # noqa: E402
-from bot.words import texts  # noqa: E402
+from bot.words import operator  # noqa: E402
 from storage.db import StorageUnusable  # noqa: E402
 
 LEVELS = ("region", "municipality", "organization")
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         except Exception as e:  # no traceback for the operator: one Russian line, the details in the journal
             logger.opt(exception=e).error("the command {} failed", command)
-            print(texts.CLI_FAILED.format(kind=type(e).__name__, journal=journal), file=sys.stderr)
+            print(operator.CLI_FAILED.format(kind=type(e).__name__, journal=journal), file=sys.stderr)
             return 1
     except ConfigError as e:
         print(f"Ошибка настройки: {e}", file=sys.stderr)

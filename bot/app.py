@@ -6,8 +6,11 @@ run loop, its recovery at start and its intake; the dispatcher core (bot/dispatc
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
@@ -23,13 +26,14 @@ from bot.max.sender import MaxSender
 from bot.max.side import MaxSide
 from bot.max.updates import MaxUpdates
 from bot.messengers import MAX, VK, Messengers
+from bot.metrics import Metrics
 from bot.services.dialogs import DialogService
 from bot.services.items import ItemService
 from bot.services.jobs import JobRunner
 from bot.services.people import PeopleService
 from bot.services.registry import Services
 from bot.views.message import Incoming, Reply
-from bot.vk.api import API, connect
+from bot.vk.api import API, LimitedAPI, connect
 from bot.vk.messenger import VkMessenger
 from bot.vk.sender import Sender
 from bot.vk.side import VkSide
@@ -57,12 +61,14 @@ class App:
     vk: VkSide | None = None  # [vk] in config.toml
     max: MaxSide | None = None  # [max] in config.toml and MAX_TOKEN: MAX served beside VK
     handler_errors: list[BaseException] = field(default_factory=list)
-    web: WebServer | None = None  # [server] listen: webhooks and /healthz
+    web: WebServer | None = None  # [server] listen: webhooks, /healthz and /metrics
+    metrics: Metrics = field(default_factory=Metrics)
+    instance: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     dispatcher: Dispatcher = field(init=False)
 
     def __post_init__(self) -> None:
         self.dispatcher = Dispatcher(self.handle, self.repos.events, self.on_error, before=self.before,
-                                     on_unavailable=self.on_unavailable)
+                                     on_unavailable=self.on_unavailable, metrics=self.metrics)
 
     @property
     def db(self) -> Database:
@@ -170,7 +176,19 @@ class App:
             return f"database: {type(e).__name__}"
         if self.max is not None and self.max.sender.refusal is not None:
             return f"MAX refuses the token: {self.max.sender.refusal.code}"
+        if self.vk is not None and self.vk.sender.refusal is not None:
+            return f"VK refuses the token: error {self.vk.sender.refusal}"
         return None
+
+    async def metrics_text(self) -> bytes:
+        """GET /metrics: the counters, with the outbox's depth and the lease read now."""
+        for name in self.messengers.adapters:
+            self.metrics.outbox_depth.labels(name).set(await self.repos.outbox.pending_count_of(name))
+        # SQLite: one instance by construction (the database's file lock, storage/lock.py) — it holds every lease;
+        # PostgreSQL: the instance lease (bot/cli.py `_wait_for_lease`), 0 on a standby
+        held = self.db.engine != "postgres" or await self.db.lease_holder() == self.instance  # type: ignore[attr-defined]
+        self.metrics.lease.labels("instance", self.instance).set(1 if held else 0)
+        return self.metrics.text()
 
     def _start_scheduler(self) -> AsyncIOScheduler:
         """APScheduler only triggers: every tick reads the database and runs what fell due,
@@ -208,11 +226,14 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     core = await open_core(config, db_path=db_path, clock=clock, roadmap_recheck_s=roadmap_recheck_s)
     repos = core.repos
     messengers = Messengers()
+    metrics = Metrics()
     vk_parts = None
     if config.vk is not None:
         if api is None:
             api = connect(token, api_url or config.vk.api_url, config.vk.requests_per_second)
-        vk_sender = Sender(repos.outbox, api)
+        vk_sender = Sender(repos.outbox, api, metrics=metrics)
+        if isinstance(api, LimitedAPI):
+            api.limiter.on_wait = partial(metrics.waited, VK)
         vk_files = Downloader(FileHosts(VK_FILE_HOSTS, (origin(api.API_URL),)), MAX_DOCUMENT_BYTES, opener=open_file)
         messengers.adapters[VK] = VkMessenger(api, repos.outbox, vk_sender.wake, vk_files, group_id=config.vk.group_id)
         vk_parts = (api, vk_sender)
@@ -222,7 +243,9 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         max_api = MaxApi(max_token or "", max_api_url or config.max.api_url, config.max.requests_per_second,
                          ca_file=config.max.ca_file)
         max_updates = MaxUpdates(repos.max_accounts, repos.outbox)
-        max_sender = MaxSender(repos.outbox, max_api, repos.max_accounts)
+        max_sender = MaxSender(repos.outbox, max_api, repos.max_accounts, metrics=metrics)
+        if max_api.limiter is not None:
+            max_api.limiter.on_wait = partial(metrics.waited, MAX)
         max_files = Downloader(FileHosts(MAX_FILE_HOSTS, (origin(max_api.base_url),)), MAX_DOCUMENT_BYTES,
                                tls=tls_context(config.max.ca_file))
         max_messenger = MaxMessenger(max_api, repos.outbox, max_updates, max_sender.wake, max_files)
@@ -243,7 +266,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         status=core.status, imports=core.imports, exports=core.exports,
         dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)
     app = App(config=config, repos=repos, services=services, messengers=messengers, clock=core.clock,
-              raise_errors=raise_errors, schedule=schedule)
+              raise_errors=raise_errors, schedule=schedule, metrics=metrics)
     if vk_parts is not None and config.vk is not None:
         vk_api, vk_sender = vk_parts
         app.vk = VkSide(vk_api, config.vk.group_id, VkUpdates(config.vk.group_id), vk_sender, app.dispatcher,
@@ -252,7 +275,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         max_api, max_updates, max_messenger, max_sender = max_parts
         app.max = MaxSide(max_api, repos.max_accounts, max_updates, max_messenger, max_sender, app.dispatcher)
     if config.server.listen:
-        app.web = WebServer(config.server.listen, app.health)
+        app.web = WebServer(config.server.listen, app.health, app.metrics_text)
         if app.max is not None and config.max is not None and config.max.webhook_url:
             app.web.add_webhook(webhook_path(config.max.webhook_url), max_webhook_secret, app.max.take)
         if app.vk is not None and config.vk is not None and config.vk.callback_url:

@@ -16,7 +16,7 @@ from bot.config import Config, file_problem, max_token, max_webhook_secret, vk_c
 from bot.core import Clock, Core, open_core
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
-from bot.words import texts
+from bot.words import operator, texts
 from bot.words.format import fmt_time
 from storage.backup import BackupError, backup, restore
 from storage.db import describe, peek_installation
@@ -56,7 +56,7 @@ async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
             installation = InstanceLock.acquire_installation(known, config.storage.path)
         return await _serve(config, token, clock, stop, installation)
     except AlreadyRunning as running:
-        print(texts.ALREADY_RUNNING_COPY.format(path=config.storage.path, pid=running.owner or "?"), file=sys.stderr)
+        print(operator.ALREADY_RUNNING_COPY.format(path=config.storage.path, pid=running.owner or "?"), file=sys.stderr)
         return 1
     finally:
         if installation is not None:
@@ -80,9 +80,36 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
         await app.close()
         raise
     try:
+        if app.db.engine == "postgres" and not await _wait_for_lease(app, stop):
+            await app.close()
+            return 0
         return await _serve_app(app, config, stop)
     finally:
         installation.release()
+
+
+LEASE_RETRY_S = 2.0
+
+
+async def _wait_for_lease(app: App, stop: asyncio.Event) -> bool:
+    """PostgreSQL: one instance serves (polls, sends, runs the schedule) under the lease; another started beside it
+    waits as a standby and takes over within LEASE_RETRY_S of the holder's end. False: stopped while waiting."""
+    told = False
+    while not stop.is_set():
+        if await app.db.take_lease(app.instance):  # type: ignore[attr-defined]
+            if told:
+                logger.warning("the lease is ours: this instance serves now")
+            return True
+        if not told:
+            holder = await app.db.lease_holder()  # type: ignore[attr-defined]
+            logger.warning("another instance ({}) serves this database; this one waits as a standby", holder)
+            print(operator.STANDBY.format(holder=holder or "?"), file=sys.stderr)
+            told = True
+        try:
+            await asyncio.wait_for(stop.wait(), LEASE_RETRY_S)
+        except TimeoutError:
+            pass
+    return False
 
 
 async def _serve_app(app: App, config: Config, stop: asyncio.Event) -> int:
@@ -100,7 +127,7 @@ async def _serve_app(app: App, config: Config, stop: asyncio.Event) -> int:
             return 1
         except MAX_TRANSIENT as e:
             if tls_refused(e):  # not a passing fault: it will not pass by itself
-                print(texts.MAX_TLS_REFUSED.format(url=config.max.api_url if config.max else ""), file=sys.stderr)
+                print(operator.MAX_TLS_REFUSED.format(url=config.max.api_url if config.max else ""), file=sys.stderr)
                 return 1
             logger.warning("MAX is unreachable now; the bot keeps trying it while serving VK")
     try:
@@ -182,7 +209,7 @@ async def setup_max(config: Config, token: str) -> int:
         return 1
     except TRANSIENT_EXCEPTIONS as e:
         if tls_refused(e):
-            print(texts.MAX_TLS_REFUSED.format(url=config.max.api_url), file=sys.stderr)
+            print(operator.MAX_TLS_REFUSED.format(url=config.max.api_url), file=sys.stderr)
             return 1
         print(f"MAX недоступен ({type(e).__name__}); проверьте сеть и [max] api_url и повторите.", file=sys.stderr)
         return 1
@@ -309,7 +336,7 @@ async def invite(config: Config, role: str, scope: str) -> int:
 def for_operator(text: str) -> str:
     """A service's answer as the operator reads it at the command line: chat commands it points to are said as the
     command line's own («--period 20.10.2023», not «/export 20.10.2023»)."""
-    for chat, command_line in texts.OPERATOR_WORDS:
+    for chat, command_line in operator.OPERATOR_WORDS:
         text = text.replace(chat, command_line)
     return text
 
@@ -338,7 +365,7 @@ async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> 
 
     at = parse_moment(at_text, config.default_timezone) if at_text else datetime.now(UTC)
     if at is None:
-        print(texts.CLI_BAD_MOMENT.format(text=at_text, zone=config.default_timezone), file=sys.stderr)
+        print(operator.CLI_BAD_MOMENT.format(text=at_text, zone=config.default_timezone), file=sys.stderr)
         return 2
     app = await build_app(config, vk_token() if send and config.vk is not None else "", schedule=False,
                           max_token=max_token() if send and config.max is not None else None)
@@ -365,13 +392,13 @@ async def _send_unless_the_bot_runs(app: App, config: Config) -> None:
     try:
         beside = InstanceLock.acquire(config.storage.path)
     except AlreadyRunning:
-        print(texts.QUEUED_FOR_RUNNING_BOT)
+        print(operator.QUEUED_FOR_RUNNING_BOT)
         return
     try:
         try:
             installation = InstanceLock.acquire_installation(await app.db.installation(), config.storage.path)
         except AlreadyRunning:
-            print(texts.QUEUED_FOR_RUNNING_BOT)  # a bot on a copy or a hard link of this database
+            print(operator.QUEUED_FOR_RUNNING_BOT)  # a bot on a copy or a hard link of this database
             return
         try:
             done = (app.sender is None or await app.sender.drain(600)) and \
@@ -410,7 +437,7 @@ async def export(config: Config, scope_name: str, period: str, out: str | None) 
     try:
         path.write_bytes(made.data)
     except OSError as e:
-        print(texts.CLI_CANNOT_WRITE.format(path=path, why=file_problem(e, writing=True)), file=sys.stderr)
+        print(operator.CLI_CANNOT_WRITE.format(path=path, why=file_problem(e, writing=True)), file=sys.stderr)
         return 1
     print(f"Таблица записана: {path}")
     return 0
@@ -465,9 +492,9 @@ def backup_db(config: Config, target: Path) -> int:
     try:
         copied = backup(config.storage.path, target)
     except (BackupError, OSError) as e:
-        print(texts.BACKUP_FAILED.format(why=e if isinstance(e, BackupError) else describe(e)), file=sys.stderr)
+        print(operator.BACKUP_FAILED.format(why=e if isinstance(e, BackupError) else describe(e)), file=sys.stderr)
         return 1
-    print(texts.BACKUP_DONE.format(path=copied.path, size=fmt_size(copied.size), submissions=copied.submissions,
+    print(operator.BACKUP_DONE.format(path=copied.path, size=fmt_size(copied.size), submissions=copied.submissions,
                                    figures=copied.figures))
     return 0
 
@@ -475,17 +502,17 @@ def backup_db(config: Config, target: Path) -> int:
 def restore_db(config: Config, source: Path, confirmed: bool, now: datetime) -> int:
     """`restore FILE --yes`: the bot must be stopped; the database replaced is kept beside it."""
     if not confirmed:
-        print(texts.RESTORE_ASK.format(path=config.storage.path, file=source))
+        print(operator.RESTORE_ASK.format(path=config.storage.path, file=source))
         return 1
     try:
         copied, kept = restore(source, config.storage.path, now)
     except AlreadyRunning as running:
-        print(texts.RESTORE_RUNNING.format(path=config.storage.path, pid=running.owner or "?"), file=sys.stderr)
+        print(operator.RESTORE_RUNNING.format(path=config.storage.path, pid=running.owner or "?"), file=sys.stderr)
         return 1
     except (BackupError, OSError) as e:
-        print(texts.RESTORE_FAILED.format(why=e if isinstance(e, BackupError) else describe(e)), file=sys.stderr)
+        print(operator.RESTORE_FAILED.format(why=e if isinstance(e, BackupError) else describe(e)), file=sys.stderr)
         return 1
-    print(texts.RESTORE_DONE.format(path=copied.path, submissions=copied.submissions, figures=copied.figures,
+    print(operator.RESTORE_DONE.format(path=copied.path, submissions=copied.submissions, figures=copied.figures,
                                     kept=kept or "—"))
     return 0
 

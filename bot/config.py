@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -100,6 +101,19 @@ class ServerSection(_Section):
 
 class StorageSection(_Section):
     path: str = "data/bot.sqlite3"
+    # PostgreSQL instead of the file: "postgresql://user@host:5432/db" (the password from PGPASSWORD, never here)
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _postgres(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        if not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError('url — адрес PostgreSQL вида "postgresql://пользователь@сервер:5432/база"')
+        if urlsplit(v).password:
+            raise ValueError("пароль не пишется в config.toml: задайте его переменной окружения PGPASSWORD")
+        return v
     # sent messages, handled-event marks and abandoned dialogs are deleted after this many days
     retention_days: Annotated[int, Field(ge=7, le=3650)] = 90
 

@@ -22,7 +22,8 @@ from bot.services.removal import RemovalService
 from bot.services.reports import ReportService
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
-from storage.db import Database, utcnow
+from storage.db import utcnow
+from storage.engines import open_database
 from storage.repositories import Repositories
 from storage.secret import installation_key
 
@@ -52,7 +53,7 @@ class Core:
 async def open_core(config: Config, *, db_path: str | None = None, clock: Clock | None = None,
                     roadmap_recheck_s: float = 2.0) -> Core:
     key = installation_key(db_path or config.storage.path)  # before the database: a problem leaves nothing open
-    repos = Repositories.of(await Database.open(db_path or config.storage.path))
+    repos = Repositories.of(await open_database(db_path or config.storage.url or config.storage.path))
     access = AccessService(repos.people, repos.directory, set(config.access.owners), repos.max_accounts,
                            set(config.access.max_owners))
     roadmaps = RoadmapCache(repos.roadmaps, roadmap_recheck_s)

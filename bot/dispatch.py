@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
 from loguru import logger
 
+from bot.metrics import Metrics
 from bot.views.message import Incoming
 from storage.chats import EventRepo
 from storage.db import unavailable
@@ -61,6 +63,7 @@ class Dispatcher:
     on_unavailable: Handler = _nothing  # the database cannot write: tell the person without it
     # inside the transaction, before the handler: the adapter's ids as ours (by the update's messenger)
     resolvers: dict[str, Resolve] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
     _locks: dict[Hashable, asyncio.Lock] = field(default_factory=dict)
     _waiting: dict[Hashable, int] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -111,19 +114,27 @@ class Dispatcher:
 
     async def _handle_once(self, incoming: Incoming, dedup: str) -> None:
         db = self.events.db
+        started = time.perf_counter()
+        outcome = "handled"
         async with db.transaction():
             if dedup and not await self.events.claim(dedup):
                 logger.debug("duplicate event {} skipped", dedup)
-                return
-            # outside the savepoint: the apology of a failed handler goes to the person the ids resolved to
-            incoming = await self.resolvers.get(incoming.messenger, _as_is)(incoming)
-            try:
-                async with db.savepoint():
-                    await self.handler(incoming)
-            except Exception as e:  # one bad update must not stop the bot
-                if unavailable(e):
-                    raise
-                await self.on_error(e, incoming)
+                outcome = "duplicate"
+            else:
+                # outside the savepoint: the apology of a failed handler goes to the person the ids resolved to
+                incoming = await self.resolvers.get(incoming.messenger, _as_is)(incoming)
+                try:
+                    async with db.savepoint():
+                        await self.handler(incoming)
+                except Exception as e:  # one bad update must not stop the bot
+                    if unavailable(e):
+                        raise
+                    outcome = "failed"
+                    await self.on_error(e, incoming)
+        # counted once committed: an update whose transaction could not commit is tried again, not counted twice
+        self.metrics.updates.labels(incoming.messenger, outcome).inc()
+        if outcome != "duplicate":
+            self.metrics.handler_seconds.labels(incoming.messenger).observe(time.perf_counter() - started)
 
     @property
     def in_flight(self) -> int:

@@ -6,7 +6,7 @@ import asyncio
 import collections
 import contextlib
 import heapq
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 # How long one call to a messenger may take before it is given up (and retried, or left to the outbox): a messenger
 # that hangs — accepts a request and never answers — costs each call this much, so the first replies after it is
@@ -32,6 +32,7 @@ class RateLimiter:
         self._timer: asyncio.TimerHandle | None = None
         self._gap = window / per_second
         self._last_grant = float("-inf")
+        self.on_wait: Callable[[float], None] | None = None  # how long a granted request waited (for /metrics)
 
     def _pump(self) -> None:
         """Grant free slots to waiters in (urgency, arrival) order; wake again when one frees."""
@@ -61,7 +62,9 @@ class RateLimiter:
     @contextlib.asynccontextmanager
     async def slot(self, urgent: bool = True) -> AsyncIterator[None]:
         """`urgent=False` (bulk sends) lets urgent callers waiting at the same time go first."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        asked = loop.time()
         self._seq += 1
         heapq.heappush(self._waiters, (0 if urgent else 1, self._seq, future))
         self._pump()
@@ -71,6 +74,8 @@ class RateLimiter:
             if future.done() and not future.cancelled():
                 self._release()  # granted just as we were cancelled: give the slot back
             raise
+        if self.on_wait is not None:
+            self.on_wait(loop.time() - asked)
         try:
             yield
         finally:

@@ -1,5 +1,5 @@
-"""The bot's own HTTP server, behind the operator's TLS proxy (`[server] listen`): MAX's webhook, VK's Callback API
-and GET /healthz.
+"""The bot's own HTTP server, behind the operator's TLS proxy (`[server] listen`): MAX's webhook, VK's Callback API,
+GET /healthz and GET /metrics (Prometheus' text format).
 
 MAX posts each update to `[max] webhook_url` with the secret in `X-Max-Bot-Api-Secret`; a request without it is
 refused (403) before its body is read. The answer is 200 only after the update's transaction has committed, 503
@@ -16,9 +16,12 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from loguru import logger
 
+from bot.metrics import CONTENT_TYPE
+
 Take = Callable[[dict[str, Any]], Awaitable[bool]]
 TakeVk = Callable[[dict[str, Any]], Awaitable[str | None]]
 Health = Callable[[], Awaitable[str | None]]  # None: healthy; else what is wrong
+Scrape = Callable[[], Awaitable[bytes]]  # the metrics, in Prometheus' text format
 MAX_BODY = 1024 * 1024  # an update is a few KB; MAX documents no larger one
 
 
@@ -36,12 +39,15 @@ def webhook_path(url: str) -> str:
 
 
 class WebServer:
-    def __init__(self, listen: str, health: Health) -> None:
+    def __init__(self, listen: str, health: Health, scrape: Scrape | None = None) -> None:
         host, _, port = listen.rpartition(":")
         self.host, self.port = host.strip("[]"), int(port)
         self.health = health
+        self.scrape = scrape
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_get("/healthz", self._healthz)
+        if scrape is not None:
+            self.app.router.add_get("/metrics", self._metrics)
         self._runner: web.AppRunner | None = None
 
     def add_webhook(self, path: str, secret: str, take: Take) -> None:
@@ -76,6 +82,15 @@ class WebServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         problem = await self.health()
         return web.Response(status=200 if problem is None else 503, text=problem or "ok")
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        assert self.scrape is not None
+        try:
+            body = await self.scrape()
+        except Exception as e:  # the database cannot be read: Prometheus marks the scrape failed, the bot goes on
+            logger.warning("metrics could not be read ({})", type(e).__name__)
+            return web.Response(status=503, text="metrics unavailable")
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=5)

@@ -25,7 +25,7 @@ class MaxAccountRepo:
         """Our id of a MAX user (made on first sight); the dialog's chat_id is kept when MAX tells it."""
         seq = await self._seq("user", max_user_id)
         if dialog_id is not None:
-            await self.db.execute("UPDATE max_accounts SET dialog_id = ? WHERE seq = ? AND dialog_id IS NOT ?",
+            await self.db.execute("UPDATE max_accounts SET dialog_id = ? WHERE seq = ? AND dialog_id IS DISTINCT FROM ?",
                                   (dialog_id, seq, dialog_id))
         return -seq
 

@@ -63,7 +63,7 @@ class EventRepo:
         (Rows with done = 0 were left by versions that claimed and finished in two steps.)"""
         return await self.db.execute(
             "INSERT INTO processed_events(event_id, at, done) VALUES (?, ?, 1) "
-            "ON CONFLICT(event_id) DO UPDATE SET at = excluded.at, done = 1 WHERE done = 0",
+            "ON CONFLICT(event_id) DO UPDATE SET at = excluded.at, done = 1 WHERE processed_events.done = 0",
             (event_id, iso(utcnow()))) > 0
 
     async def saved_ts(self) -> str | None:

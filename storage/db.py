@@ -71,19 +71,116 @@ def peek_installation(path: str | Path) -> str:
     return str(row[0]) if row else ""
 
 
-class Database:
-    """A single aiosqlite connection shared by the app.
+class Transactions:
+    """What both engines share (SQLite here, PostgreSQL in storage/pg.py): transactions and savepoints over one
+    connection under one asyncio lock, and the statements made of `execute` and `fetchall`. A subclass gives those
+    two, `_raw` (one statement as is), `_in_transaction` and `_rollback`.
 
-    Every statement runs under one asyncio lock, so a reader never sees another task's
-    half-done transaction; `transaction()` holds the lock for the whole BEGIN IMMEDIATE .. COMMIT.
-    """
+    A transaction holds the lock from BEGIN to COMMIT, so a reader never sees another task's half-done one; inside
+    another transaction (a repository called by a handler, whose whole update is one transaction) it is a savepoint:
+    what the inner block wrote is undone if it raises."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
-        self.conn = conn
-        self.path = path
+    BEGIN = "BEGIN"
+
+    conn: Any
+
+    def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self._savepoints = 0
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(f"in_tx_{id(self)}", default=False)
+
+    async def _raw(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def _in_transaction(self) -> bool:
+        raise NotImplementedError
+
+    async def _rollback(self) -> None:
+        raise NotImplementedError
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def probe_write(self) -> None:
+        """A write that changes nothing: raises when the database cannot be written now (GET /healthz)."""
+        await self.execute("UPDATE meta SET value = value WHERE key = 'installation'")
+
+    async def installation(self) -> str:
+        """The random id this database got when it was first opened: the same in a copy of it."""
+        return str(await self.scalar("SELECT value FROM meta WHERE key = 'installation'") or "")
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def fetchall_in(self, sql: str, params: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+        """`sql` with `{in}` where `IN (?, …)` goes, run over `values` 500 at a time (SQLite caps the number of
+        parameters); `params` come before the values."""
+        rows: list[Any] = []
+        for i in range(0, len(values), IN_CHUNK):
+            chunk = list(values[i:i + IN_CHUNK])
+            rows += await self.fetchall(sql.format(**{"in": f"IN ({','.join('?' * len(chunk))})"}),
+                                        (*params, *chunk))
+        return rows
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return row[0] if row is not None else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        if self._in_tx.get():
+            async with self.savepoint():
+                yield
+            return
+        async with self._lock:
+            token = self._in_tx.set(True)
+            try:
+                await self._raw(self.BEGIN)
+                try:
+                    yield
+                    await self._raw("COMMIT")
+                except BaseException:
+                    # also when COMMIT itself failed (a full disk): SQLite keeps the transaction open then
+                    await self._rollback()
+                    raise
+            finally:
+                self._in_tx.reset(token)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Inside a transaction: what the block writes is undone if it raises; the transaction goes on."""
+        assert self._in_tx.get(), "a savepoint lives inside a transaction"
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        await self._raw(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if self._in_transaction():
+                await self._raw(f"ROLLBACK TO SAVEPOINT {name}")
+                await self._raw(f"RELEASE SAVEPOINT {name}")
+            raise
+        await self._raw(f"RELEASE SAVEPOINT {name}")
+
+
+class Database(Transactions):
+    """A single aiosqlite connection shared by the app (transactions: `Transactions`, with BEGIN IMMEDIATE)."""
+
+    engine = "sqlite"
+
+    BEGIN = "BEGIN IMMEDIATE"
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        super().__init__()
+        self.conn = conn
+        self.path = path
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
@@ -119,17 +216,6 @@ class Database:
             raise
         return db
 
-    async def probe_write(self) -> None:
-        """A write that changes nothing: raises when the database cannot be written now (GET /healthz)."""
-        await self.execute("UPDATE meta SET value = value WHERE key = 'installation'")
-
-    async def installation(self) -> str:
-        """The random id this database got when it was first opened: the same in a copy of it."""
-        return str(await self.scalar("SELECT value FROM meta WHERE key = 'installation'") or "")
-
-    async def close(self) -> None:
-        await self.conn.close()
-
     # -- migrations ---------------------------------------------------------------------------
 
     async def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[int]:
@@ -140,14 +226,7 @@ class Database:
         )
         done = {row[0] for row in await self.conn.execute_fetchall("SELECT version FROM schema_migrations")}
         applied: list[int] = []
-        files = sorted(p for p in directory.glob("*.sql"))
-        for path in files:
-            m = _MIGRATION_NAME.match(path.name)
-            if not m:
-                raise RuntimeError(f"migration file name must be NNN_name.sql: {path.name}")
-            version = int(m.group(1))
-            if version in done:
-                continue
+        for version, path in pending_migrations(directory, done):
             sql = path.read_text(encoding="utf-8")
             try:
                 await self.conn.executescript(
@@ -164,43 +243,11 @@ class Database:
 
     # -- statements ---------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        """BEGIN IMMEDIATE .. COMMIT; inside another transaction (a repository called by a handler, whose
-        whole update is one transaction), a savepoint: what the inner block wrote is undone if it raises."""
-        if self._in_tx.get():
-            async with self.savepoint():
-                yield
-            return
-        async with self._lock:
-            token = self._in_tx.set(True)
-            try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield
-                    await self.conn.execute("COMMIT")
-                except BaseException:
-                    # also when COMMIT itself failed (a full disk): SQLite keeps the transaction open then
-                    await self._rollback()
-                    raise
-            finally:
-                self._in_tx.reset(token)
+    async def _raw(self, sql: str) -> None:
+        await self.conn.execute(sql)
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        """Inside a transaction: what the block writes is undone if it raises; the transaction goes on."""
-        assert self._in_tx.get(), "a savepoint lives inside a transaction"
-        self._savepoints += 1
-        name = f"sp{self._savepoints}"
-        await self.conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            if self.conn.in_transaction:
-                await self.conn.execute(f"ROLLBACK TO {name}")
-                await self.conn.execute(f"RELEASE {name}")
-            raise
-        await self.conn.execute(f"RELEASE {name}")
+    def _in_transaction(self) -> bool:
+        return bool(self.conn.in_transaction)
 
     async def _rollback(self) -> None:
         if self.conn.in_transaction:
@@ -239,26 +286,21 @@ class Database:
         async with self._lock:
             return list(await self.conn.execute_fetchall(sql, params))
 
-    async def fetchall_in(self, sql: str, params: Sequence[Any], values: Sequence[Any]) -> list[aiosqlite.Row]:
-        """`sql` with `{in}` where `IN (?, …)` goes, run over `values` 500 at a time (SQLite caps the number of
-        parameters); `params` come before the values."""
-        rows: list[aiosqlite.Row] = []
-        for i in range(0, len(values), IN_CHUNK):
-            chunk = list(values[i:i + IN_CHUNK])
-            rows += await self.fetchall(sql.format(**{"in": f"IN ({','.join('?' * len(chunk))})"}),
-                                        (*params, *chunk))
-        return rows
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return row[0] if row is not None else None
 
 
 IN_CHUNK = 500
+
+
+def pending_migrations(directory: Path, done: set[int]) -> list[tuple[int, Path]]:
+    """(version, file) of the numbered migrations not yet applied, in order — the same files for either engine."""
+    out = []
+    for path in sorted(directory.glob("*.sql")):
+        m = _MIGRATION_NAME.match(path.name)
+        if not m:
+            raise RuntimeError(f"migration file name must be NNN_name.sql: {path.name}")
+        if int(m.group(1)) not in done:
+            out.append((int(m.group(1)), path))
+    return out
 
 
 def in_municipalities(ids: list[int] | None) -> tuple[str, list[int]]:
@@ -311,4 +353,12 @@ def unavailable(error: BaseException) -> bool:
     """True when `error` says the database cannot write at the moment (a full disk, a read-only file):
     the work is to be done again later, not answered as a bug."""
     code = getattr(error, "sqlite_errorcode", None)
-    return isinstance(error, sqlite3.Error) and code is not None and (code & 0xFF) in _UNAVAILABLE
+    if isinstance(error, sqlite3.Error):
+        return code is not None and (code & 0xFF) in _UNAVAILABLE
+    # PostgreSQL (storage/pg.py): the server gone, a full disk, a read-only server or transaction (a standby)
+    return type(error).__module__.startswith("asyncpg") and (
+        type(error).__name__ in _PG_UNAVAILABLE or getattr(error, "sqlstate", "")[:2] in ("08", "53", "57"))
+
+
+_PG_UNAVAILABLE = {"ConnectionDoesNotExistError", "InterfaceError", "ReadOnlySQLTransactionError",
+                   "DiskFullError", "CannotConnectNowError", "AdminShutdownError"}

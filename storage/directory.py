@@ -41,7 +41,7 @@ class DirectoryRepo:
                     await self.db.execute(
                         "INSERT INTO municipalities(region_id, name, timezone) VALUES (?, ?, ?) "
                         "ON CONFLICT(region_id, name) DO UPDATE SET timezone = excluded.timezone "
-                        "WHERE timezone != excluded.timezone", (rid, muni, tz))
+                        "WHERE municipalities.timezone != excluded.timezone", (rid, muni, tz))
                     munis[(rid, muni)] = await self.db.scalar(
                         "SELECT id FROM municipalities WHERE region_id = ? AND name = ?", (rid, muni))
                 mid = munis[(rid, muni)]

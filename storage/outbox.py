@@ -122,7 +122,7 @@ class OutboxRepo:
         ids the database has forgotten). True if the counter moved."""
         return await self.db.execute(
             "INSERT INTO meta(key, value) VALUES ('random_id_next', ?) ON CONFLICT(key) DO UPDATE "
-            "SET value = excluded.value WHERE ? OR CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+            "SET value = excluded.value WHERE ? = 1 OR CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
             (str(next_id), int(force))) > 0
 
     async def files(self, row_id: int) -> list[OutFile]:
@@ -158,7 +158,7 @@ class OutboxRepo:
 
     async def mark_sent_max(self, row_id: int, mid: str) -> None:
         await self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, mid = ?, "
-                              "text = CASE WHEN secret THEN '' ELSE text END WHERE id = ?", (iso(utcnow()), mid, row_id))
+                              "text = CASE WHEN secret = 1 THEN '' ELSE text END WHERE id = ?", (iso(utcnow()), mid, row_id))
 
     async def next_wakeup(self) -> float | None:
         """When the earliest backed-off row becomes ready (unix time), if any is waiting."""
@@ -170,13 +170,13 @@ class OutboxRepo:
         # a code's text is needed no more once VK has it
         await self.db.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, "
-            "text = CASE WHEN secret THEN '' ELSE text END WHERE id = ?",
+            "text = CASE WHEN secret = 1 THEN '' ELSE text END WHERE id = ?",
             [(now, mid, rid) for rid, mid in results])
 
     async def mark_failed(self, row_id: int, peer_id: int, code: int) -> None:
         async with self.db.transaction():
             await self.db.execute("UPDATE outbox SET status = 'failed', error_code = ?, "
-                                  "text = CASE WHEN secret THEN '' ELSE text END WHERE id = ?", (code, row_id))
+                                  "text = CASE WHEN secret = 1 THEN '' ELSE text END WHERE id = ?", (code, row_id))
             await self.db.execute("DELETE FROM outbox_files WHERE outbox_id = ?", (row_id,))
             if abs(peer_id) < 2_000_000_000 and code in UNREACHABLE_CODES:  # a person (VK's or MAX's), not a chat
                 await self.mark_unreachable(peer_id, code)

@@ -122,7 +122,10 @@ class ReportRepo:
 
     async def figures(self, submission_id: int) -> dict[str, Value | None]:
         rows = await self.db.fetchall(
-            "SELECT indicator_key, value, text FROM figures WHERE submission_id = ?", (submission_id,))
+            # in the key's order on either engine (SQLite read them by its primary key; PostgreSQL, unordered,
+            # gave the last changed first, and a correction's history lines came out in another order)
+            "SELECT indicator_key, value, text FROM figures WHERE submission_id = ? ORDER BY indicator_key",
+            (submission_id,))
         return {r[0]: _value(r[1], r[2]) for r in rows}
 
     async def latest_before(self, organization_id: str, roadmap_id: str, form_id: str,
@@ -152,11 +155,10 @@ class ReportRepo:
         """`save` inside the caller's transaction (an import applies many or none)."""
         previous = await self.submission(organization_id, roadmap_id, form_id, period)
         if previous is None:
-            await self.db.execute(
+            sid = int(await self.db.scalar(
                 "INSERT INTO submissions(organization_id, roadmap_id, form_id, period, submitted_by, "
-                "submitted_at, updated_by, updated_at, late, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (organization_id, roadmap_id, form_id, period, by, iso(at), by, iso(at), int(late), source))
-            sid = int(await self.db.scalar("SELECT last_insert_rowid()"))
+                "submitted_at, updated_by, updated_at, late, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (organization_id, roadmap_id, form_id, period, by, iso(at), by, iso(at), int(late), source)))
             old: dict[str, Value | None] = {}
         else:
             sid = previous.id
@@ -387,8 +389,8 @@ class ReportRepo:
         """organization id -> its report for the period with how it came, returned ones included."""
         out: dict[str, ExportRow] = {}
         rows = await self._period_rows(
-            "s.organization_id, s.updated_at, s.late OR EXISTS (SELECT 1 FROM figure_changes c "
-            "WHERE c.submission_id = s.id AND c.late), s.returned_at IS NOT NULL, s.return_comment, "
+            "s.organization_id, s.updated_at, s.late = 1 OR EXISTS (SELECT 1 FROM figure_changes c "
+            "WHERE c.submission_id = s.id AND c.late = 1), s.returned_at IS NOT NULL, s.return_comment, "
             "(SELECT group_concat(DISTINCT c.source) FROM figure_changes c WHERE c.submission_id = s.id "
             "AND c.source IS NOT NULL), f.indicator_key, f.value, f.text",
             roadmap_id, form_id, period, organization_ids, counted=False)

@@ -107,7 +107,7 @@ class Harness:
 
 
 async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, raise_errors: bool = True,
-                        live: bool = False, with_max: bool = False) -> Harness:
+                        live: bool = False, with_max: bool = False, db_url: str | None = None) -> Harness:
     emu = Emulator(schema, check_responses=True, rate_limit=20 if live else None, strict=True)
     server = await EmulatorServer(emu).start() if live else None
     # Handler tests read MAX's updates after every step (pump), many times a second: at MAX's 2 polls a second they
@@ -120,7 +120,7 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
     config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url if server else "http://vkemu.invalid/method/",
                                  requests_per_second=20 if live else 0),
                     max=MaxSection(api_url=max_server.api_url) if max_server else None,
-                    storage=StorageSection(path=str(tmp_path / "bot.sqlite3")),
+                    storage=StorageSection(path=str(tmp_path / "bot.sqlite3"), url=db_url),
                     access=AccessSection(owners=[OWNER], max_owners=[OWNER] if with_max else []))
     clock = Clock()
     api, open_file = None, None

@@ -84,12 +84,12 @@ async def prepare_admins(db_path: Path, admins: int, first_admin: int, shift_to_
     import re
 
     from bot.services.catalog import CatalogService
-    from storage.db import Database
     from storage.directory import DirectoryRepo
+    from storage.engines import open_database
     from storage.people import PeopleRepo
     from storage.roadmaps import RoadmapRepo
 
-    db = await Database.open(db_path)
+    db = await open_database(db_path)  # a file, or "postgresql://…"
     catalog = CatalogService(DirectoryRepo(db), RoadmapRepo(db))
     rows = ["id,region,municipality,timezone,organization,type"]
     rows += [f"{school_id(n)},Свердловская область,Нижнетуринский ГО,{timezone},Школа № {n},school"
@@ -123,12 +123,23 @@ def without_items(text: str) -> str:
     return re.sub(r"(?m)^by = .*\n", "", re.split(r"(?m)^\[\[item\]\]", text, maxsplit=1)[0])
 
 
-def pending(db_path: Path) -> int:
-    """Outbox rows not sent yet."""
+def pending(db_path: Path | str) -> int:
+    """Outbox rows not sent yet (in the SQLite file, or the PostgreSQL database the URL names)."""
+    return int(query(db_path, "SELECT count(*) FROM outbox WHERE status = 'pending'")[0][0])
+
+
+def query(db_path: Path | str, sql: str) -> list[tuple]:
+    """Rows of one read, from outside the bot (as an operator's tool would look)."""
+    if str(db_path).startswith("postgresql://"):
+        import subprocess
+
+        out = subprocess.run(["psql", str(db_path), "-tA", "-F", "\t", "-c", sql], capture_output=True, text=True,
+                             check=True, timeout=60).stdout
+        return [tuple(line.split("\t")) for line in out.splitlines() if line]
     import sqlite3
 
     with sqlite3.connect(db_path, timeout=10) as conn:
-        return conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+        return conn.execute(sql).fetchall()
 
 
 def school_id(n: int) -> str:
@@ -165,10 +176,13 @@ def bot_env(config: Path) -> dict[str, str]:
             "PYTHONPATH": str(ROOT)}
 
 
-def write_config(path: Path, api_base: str, db_path: Path, requests_per_second: int = 20,
+def write_config(path: Path, api_base: str, db_path: Path | str, requests_per_second: int = 20,
                  max_api: str | None = None) -> Path:
+    """`db_path`: the SQLite file, or a PostgreSQL URL (the file path then only places the key beside it)."""
     max_section = f'[max]\napi_url = "{max_api}"\n' if max_api else ""
+    storage = f'url = "{db_path}"\npath = "{path.parent / "bot.sqlite3"}"' if str(db_path).startswith("postgresql://") \
+        else f'path = "{db_path}"'
     path.write_text(f'[vk]\ngroup_id = 1\napi_url = "{api_base}/method/"\n'
-                    f'requests_per_second = {requests_per_second}\n{max_section}[storage]\npath = "{db_path}"\n'
+                    f'requests_per_second = {requests_per_second}\n{max_section}[storage]\n{storage}\n'
                     "[schedule]\ngrace_hours = 0\n", encoding="utf-8")
     return path

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from vkemu import Schema
@@ -49,10 +51,33 @@ def _quiet_logs():
     yield
 
 
-async def _harness(tmp_path, schema, live: bool):
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """PostgreSQL started by the tests themselves (testkit/postgres.py), one per test worker."""
+    from testkit import postgres
+
+    server = postgres.start(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request) -> str | None:
+    """Where the database lives: None, the SQLite file (the default), or a fresh PostgreSQL database's URL. A test
+    asking for `engine` (or `harness_on`) runs on both."""
+    if request.param == "sqlite":
+        return None
+    server = request.getfixturevalue("pg_server")
+    return server.new_database(f"t{os.getpid()}_{next(_databases)}")
+
+
+async def _harness(tmp_path, schema, live: bool, db_url: str | None = None):
     from testkit.harness import start_harness, stop_harness
 
-    h = await start_harness(tmp_path, schema, live=live)
+    h = await start_harness(tmp_path, schema, live=live, db_url=db_url)
     try:
         yield h
     finally:
@@ -63,9 +88,27 @@ async def _harness(tmp_path, schema, live: bool):
 
 
 @pytest.fixture
-async def harness(tmp_path, schema):
-    """The bot with the emulator in-process: fast and deterministic."""
+async def harness(request, tmp_path, schema):
+    """The bot with the emulator in-process: fast and deterministic. On SQLite; with TEST_ENGINE=postgres every test
+    using it runs on PostgreSQL instead (the journeys and crash tests run on both in every run: `harness_on`)."""
+    url = None
+    if os.environ.get("TEST_ENGINE") == "postgres":
+        url = request.getfixturevalue("pg_server").new_database(f"t{os.getpid()}_{next(_databases)}")
+    async for h in _harness(tmp_path, schema, live=False, db_url=url):
+        yield h
+
+
+@pytest.fixture
+async def sqlite_harness(tmp_path, schema):
+    """`harness` on SQLite whatever TEST_ENGINE says: for tests of the file itself (a copy, a backup, its bytes)."""
     async for h in _harness(tmp_path, schema, live=False):
+        yield h
+
+
+@pytest.fixture
+async def harness_on(tmp_path, schema, engine):
+    """`harness` on each engine: SQLite, then PostgreSQL."""
+    async for h in _harness(tmp_path, schema, live=False, db_url=engine):
         yield h
 
 

@@ -34,8 +34,8 @@ def _reports(path) -> dict[tuple[str, str], dict[str, float]]:
         conn.close()
 
 
-async def test_a_backup_taken_during_a_broadcast_holds_every_report_and_restores(harness, tmp_path) -> None:
-    h = harness
+async def test_a_backup_taken_during_a_broadcast_holds_every_report_and_restores(sqlite_harness, tmp_path) -> None:
+    h = sqlite_harness
     db = tmp_path / "bot.sqlite3"
     orgs = [o.id for m in await h.app.repos.directory.all_municipalities()
             for o in await h.app.repos.directory.organizations_of_municipality(m.id) if o.type != "authority"]
@@ -71,8 +71,7 @@ async def test_a_backup_taken_during_a_broadcast_holds_every_report_and_restores
     thread = threading.Thread(target=take_copies)
     thread.start()
     await asyncio.gather(keep_reporting(), h.settle(limit_s=60))
-    while thread.is_alive():
-        await asyncio.sleep(0.05)
+    await asyncio.to_thread(thread.join, 60)
     assert len(copies) == len(PERIODS) - 1
     for copied, committed in copies:
         reports = _reports(copied.path)

@@ -1,4 +1,5 @@
-"""kill -9 at random moments during a 5,000-recipient broadcast: everyone gets exactly one message."""
+"""kill -9 at random moments during a 5,000-recipient broadcast: everyone gets exactly one message — on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ RECIPIENTS = 5000
 FIRST = 100_000
 
 
-def test_kill_9_during_broadcast_delivers_exactly_once(tmp_path: Path) -> None:
+def test_kill_9_during_broadcast_delivers_exactly_once(tmp_path: Path, engine: str | None) -> None:
     rng = random.Random(1234)
-    db_path = tmp_path / "bot.sqlite3"
+    db_path = engine or tmp_path / "bot.sqlite3"
     asyncio.run(prepare_admins(db_path, RECIPIENTS, FIRST, shift_to_now=False))
     with vkemu_process(rate_limit=20) as base:
         for start in range(0, RECIPIENTS, 1000):

@@ -1,5 +1,6 @@
 """The journeys of the bot's people, each run once on VK and once on MAX (one installation serves both): nothing
-in services asks which messenger a person writes from; only the adapters differ."""
+in services asks which messenger a person writes from; only the adapters differ. Each runs on SQLite and on
+PostgreSQL (one set of repositories serves both)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ SCHOOL = "6624000001"  # МАОУ СОШ № 1 of the demo directory (40 staff)
 
 
 @pytest.fixture(params=["vk", "max"])
-async def journey(request, tmp_path, schema):
-    h = await start_harness(tmp_path, schema, with_max=request.param == "max")
+async def journey(request, tmp_path, schema, engine):
+    h = await start_harness(tmp_path, schema, with_max=request.param == "max", db_url=engine)
     driver = VkDriver(h) if request.param == "vk" else MaxDriver(h)
     try:
         yield driver

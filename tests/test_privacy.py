@@ -26,7 +26,8 @@ async def test_vkbottle_debug_lines_are_dropped_ours_are_kept() -> None:
     assert got == [__name__]
 
 
-async def test_an_invite_code_is_not_kept_in_the_database_once_sent(harness: Harness) -> None:
+async def test_an_invite_code_is_not_kept_in_the_database_once_sent(sqlite_harness: Harness) -> None:
+    harness = sqlite_harness  # the database file itself is looked at
     h = harness
     municipality = (await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id
     await register(h, 610, "municipality", str(municipality))

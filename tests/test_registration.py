@@ -271,9 +271,10 @@ async def test_code_expiry_default_is_14_days(harness: Harness) -> None:
     assert expires - harness.clock() == timedelta(days=14)
 
 
-async def test_a_copy_of_the_database_does_not_give_away_a_pending_code(harness: Harness) -> None:
+async def test_a_copy_of_the_database_does_not_give_away_a_pending_code(sqlite_harness: Harness) -> None:
     """Codes are stored keyed with the installation's secret, which lives beside the database, not in it: hashing
     every possible code without it finds nothing; with the key file the bot redeems the code as before."""
+    harness = sqlite_harness  # the database file itself is looked at
     import hashlib
 
     from bot.domain.invite_codes import normalize_code

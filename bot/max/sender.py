@@ -20,6 +20,7 @@ from typing import Any
 from loguru import logger
 
 from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
+from bot.metrics import Metrics
 from bot.ratelimit import CALL_WITHIN_S
 from storage.accounts import MaxAccountRepo, MaxAddress
 from storage.outbox import OutboxRepo, Queued
@@ -36,8 +37,9 @@ CLOCK_SLACK_MS = 2000  # MAX's clock and ours
 class MaxSender:
     def __init__(self, outbox: OutboxRepo, api: MaxApi, accounts: MaxAccountRepo, *, request_timeout: float = CALL_WITHIN_S,
                  refusal_probe_s: float = 60.0,
-                 workers: int = WORKERS) -> None:
+                 workers: int = WORKERS, metrics: Metrics | None = None) -> None:
         self.outbox = outbox
+        self.metrics = metrics or Metrics()
         self.api = api
         self.accounts = accounts
         self.request_timeout = request_timeout
@@ -150,8 +152,10 @@ class MaxSender:
             if e.transient:
                 if e.code != "attachment.not.ready":
                     logger.warning("MAX refused for now ({}); the message waits", e.code)
+                self.metrics.retries.labels("max", f"max_{e.status}").inc()
                 await self._back_off(row, refused=True)
             else:
+                self.metrics.refused.labels("max", f"max_{e.status}").inc()
                 code = DENIED if e.status == 403 else e.status
                 if code != DENIED:
                     logger.error("message refused by MAX ({}: {}); not retried", e.code, e.message)
@@ -159,15 +163,18 @@ class MaxSender:
             return
         except TRANSIENT_EXCEPTIONS as e:  # the answer is lost: the next attempt looks before it sends
             logger.warning("MAX send failed ({}); the message waits", type(e).__name__)
+            self.metrics.retries.labels("max", type(e).__name__).inc()
             await self._back_off(row)
             return
         await self.outbox.mark_sent_max(row.id, str(answer["message"]["body"]["mid"]))
+        self.metrics.sent.labels("max").inc()
         if self.refusal is not None:
             logger.warning("MAX takes the bot's token again; sending resumes")
             self.refusal = None
 
     async def _refused(self, row: Queued, error: MaxError) -> None:
         """The token is refused: the row waits like every other, nobody is marked unreachable, and it is said once."""
+        self.metrics.retries.labels("max", "token_refused").inc()
         if self.refusal is None:
             logger.error("MAX refuses the bot's token ({} {}): nothing is sent to MAX until it is taken again; "
                          "every message waits", error.status, error.code)

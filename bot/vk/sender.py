@@ -17,6 +17,7 @@ from typing import Any
 from loguru import logger
 from vkbottle import API, DocMessagesUploader, PhotoMessageUploader, VKAPIError
 
+from bot.metrics import Metrics
 from bot.ratelimit import CALL_WITHIN_S
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS, LimitedAPI
 from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
@@ -26,6 +27,7 @@ REWORD = "\u2060"  # WORD JOINER: invisible, yet makes a repeated text another m
 UPLOAD_ATTEMPTS = 6  # then a message goes without its file rather than not at all
 REPLY_BACKOFF_CAP_S = 4.0
 BULK_BACKOFF_CAP_S = 60.0
+TOKEN_REFUSED = frozenset({5, 27, 28})  # user / group authorization failed, a method not for a group's token
 UNREACHABLE = {*UNREACHABLE_CODES, 917}  # 917: the community is not in that chat
 
 
@@ -43,8 +45,10 @@ def vkscript_batch(rows: list[Queued]) -> str:
 
 
 class Sender:
-    def __init__(self, outbox: OutboxRepo, api: API, *, workers: int = 3, request_timeout: float = CALL_WITHIN_S) -> None:
+    def __init__(self, outbox: OutboxRepo, api: API, *, workers: int = 3, request_timeout: float = CALL_WITHIN_S,
+                 metrics: Metrics | None = None) -> None:
         self.outbox = outbox
+        self.metrics = metrics or Metrics()
         self.api = api
         self.workers = workers
         self.request_timeout = request_timeout
@@ -53,6 +57,7 @@ class Sender:
         self._claimed: set[int] = set()
         self._busy = 0
         self._failing = False  # the last attempt failed for a reason that passes
+        self.refusal: int | None = None  # VK refuses the community's token (error 5, 27, 28): GET /healthz says so
 
     def wake(self) -> None:
         self._wake.set()
@@ -154,15 +159,20 @@ class Sender:
         except VKAPIError as e:
             level = "warning" if e.code in TRANSIENT_ERRORS else "error"
             logger.log(level.upper(), "execute refused with VK error {}; {} messages wait", e.code, len(rows))
+            if e.code in TOKEN_REFUSED:
+                self.refusal = e.code
+            self.metrics.retries.labels("vk", f"vk_error_{e.code}").inc(len(rows))
             await self._back_off(rows)
             return
         except TRANSIENT_EXCEPTIONS as e:
             logger.warning("execute failed ({}); {} messages wait", type(e).__name__, len(rows))
+            self.metrics.retries.labels("vk", type(e).__name__).inc(len(rows))
             await self._back_off(rows)
             return
         results = body.get("response") if isinstance(body, dict) else None
         if not isinstance(results, list) or len(results) != len(rows):
             logger.error("unexpected execute answer; {} messages wait", len(rows))
+            self.metrics.retries.labels("vk", "unexpected_answer").inc(len(rows))
             await self._back_off(rows)
             return
         errors = iter(body.get("execute_errors") or [])
@@ -178,15 +188,20 @@ class Sender:
                 # VK refuses a message that repeats the person's last one («Flood control: same message already
                 # sent»): an invisible word joiner makes it another message, and it goes at once
                 await self.outbox.reword(row.id, row.text + REWORD)
+                self.metrics.retries.labels("vk", "same_message").inc()
                 self.wake()
             elif code in TRANSIENT_ERRORS:
                 retry.append(row)
+                self.metrics.retries.labels("vk", f"vk_error_{code}").inc()
             else:
+                self.metrics.refused.labels("vk", f"vk_error_{code}").inc()
                 if code not in UNREACHABLE:
                     logger.error("message refused by VK with error {}; not retried", code)
                 await self.outbox.mark_failed(row.id, row.peer_id, code)
         if sent:
             await self.outbox.mark_sent(sent)
+            self.metrics.sent.labels("vk").inc(len(sent))
+            self.refusal = None
             if self._failing:
                 # VK answers again after failing: what waits behind a backoff goes now
                 self._failing = False

@@ -1,0 +1,77 @@
+"""How long PostgreSQL's instance lease takes to move when its holder is killed with -9.
+
+A PostgreSQL server is started from the machine's binaries (testkit/postgres.py). Each round, a child process opens
+the database and takes the lease (bot/cli.py `_wait_for_lease`, storage/pg.py `take_lease`), a standby in this
+process waits for it as `python -m bot run` does, and the child is killed with SIGKILL: printed is the time from the
+kill to the standby holding the lease (the kernel closes the dead process's socket, PostgreSQL ends its session and
+the advisory lock with it; the standby asks every LEASE_RETRY_S).
+
+Usage: python bench/lease.py [rounds]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bot import cli  # noqa: E402
+from storage.engines import open_database  # noqa: E402
+from testkit import postgres  # noqa: E402
+
+CHILD = """
+import asyncio, sys
+sys.path.insert(0, {root!r})
+from storage.engines import open_database
+async def main():
+    db = await open_database({url!r})
+    assert await db.take_lease("child")
+    print("held", flush=True)
+    await asyncio.sleep(3600)
+asyncio.run(main())
+"""
+
+
+async def round_once(url: str) -> float:
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(root=str(HERE.parent), url=url)],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "held"
+    db = await open_database(url)
+    stop = asyncio.Event()
+    waiting = asyncio.create_task(cli._wait_for_lease(SimpleNamespace(db=db, instance=f"bench:{os.getpid()}"), stop))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    killed = time.monotonic()
+    os.kill(child.pid, signal.SIGKILL)
+    assert await asyncio.wait_for(waiting, 30)
+    took = time.monotonic() - killed
+    child.wait()
+    await db.conn.execute("SELECT pg_advisory_unlock_all()")
+    await db.close()
+    return took
+
+
+async def main(rounds: int) -> None:
+    server = postgres.start(Path(tempfile.mkdtemp(prefix="lease-bench-")))
+    try:
+        url = server.new_database("lease_bench")
+        await (await open_database(url)).close()  # migrated once, before the rounds
+        times = [await round_once(url) for _ in range(rounds)]
+    finally:
+        server.stop()
+    print(f"lease takeover after kill -9, {rounds} rounds (standby asks every {cli.LEASE_RETRY_S:.0f} s): "
+          f"min {min(times):.2f} s, median {statistics.median(times):.2f} s, max {max(times):.2f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10))

@@ -1,0 +1,202 @@
+"""PostgreSQL beside the embedded SQLite (`[storage] url = "postgresql://…"`), through asyncpg.
+
+asyncpg, not psycopg 3: it is asyncio-native (no thread, no sync layer underneath), speaks the binary protocol and
+is the driver most asyncio services run PostgreSQL through; psycopg 3's async mode would have served as well, but
+its strength — one API for sync and async code — is nothing this bot needs.
+
+`PgDatabase` is `storage.db.Database`'s twin: the same methods with the same meaning, so the repositories run
+unchanged. Their SQLite SQL is translated once per statement (storage/dialect.py). One connection under one
+asyncio lock, a transaction holding it throughout, as the SQLite side does: one instance's writes are serialized
+either way, and the handled-update claim, the outbox and the job marks keep their meaning. SQLite's lenient types
+are kept at the edge: an argument is converted to the type PostgreSQL infers for its parameter (an int compared
+with a TEXT column goes as text), and numeric results come back as int or float, never Decimal."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from loguru import logger
+
+from .db import MIGRATIONS_DIR, StorageUnusable, Transactions, iso, pending_migrations, utcnow
+from .dialect import PG_FUNCTIONS, migration_to_postgres, to_postgres
+
+_TEXT = {"text", "varchar", "bpchar", "name"}
+_INTS = {"int2", "int4", "int8"}
+_FLOATS = {"float4", "float8", "numeric"}
+
+
+def _argument(value: Any, pg_type: str) -> Any:
+    """A value as the parameter's type wants it (SQLite took any; PostgreSQL's protocol does not)."""
+    if value is None:
+        return None
+    if pg_type in _TEXT and not isinstance(value, str):
+        return str(value)
+    if pg_type in _INTS and not isinstance(value, int):
+        return int(value)
+    if pg_type in _INTS and isinstance(value, bool):
+        return int(value)
+    if pg_type in _FLOATS and not isinstance(value, float):
+        return float(value) if pg_type != "numeric" else Decimal(str(value))
+    return value
+
+
+def _result(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _row(record: asyncpg.Record) -> tuple[Any, ...]:
+    return tuple(_result(v) for v in record.values())
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be logged or shown: never the password."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class PgDatabase(Transactions):
+    engine = "postgres"
+
+    def __init__(self, conn: asyncpg.Connection, url: str) -> None:
+        super().__init__()
+        self.conn = conn
+        self.path = safe_url(url)  # what messages name (storage.db.Database.path is the file)
+        self._statements: dict[str, asyncpg.prepared_stmt.PreparedStatement] = {}
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> PgDatabase:
+        """Connect (the password from PGPASSWORD when the URL has none) and migrate; StorageUnusable if it cannot."""
+        try:
+            conn = await asyncpg.connect(url, password=os.environ.get("PGPASSWORD") or None, timeout=10,
+                                         statement_cache_size=0)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            raise StorageUnusable(safe_url(url), f"PostgreSQL не отвечает: {type(e).__name__}: {e}") from e
+        db = cls(conn, url)
+        try:
+            if migrate:
+                await db.migrate()
+                await db.execute("INSERT INTO meta(key, value) VALUES ('opened_at', ?) "
+                                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (iso(utcnow()),))
+                await db.execute("INSERT INTO meta(key, value) VALUES ('installation', ?) ON CONFLICT(key) DO NOTHING",
+                                 (secrets.token_hex(16),))
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def take_lease(self, holder: str) -> bool:
+        """The instance lease: a session advisory lock, held while this connection lives. When the holder's process
+        dies, PostgreSQL drops its connection and the lock with it, and a waiting instance takes it at its next try."""
+        async with self._lock:
+            taken = bool(await self.conn.fetchval("SELECT pg_try_advisory_lock(4242002)"))
+        if taken:
+            await self.execute("INSERT INTO meta(key, value) VALUES ('lease_holder', ?) "
+                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (holder,))
+        return taken
+
+    async def lease_holder(self) -> str:
+        return str(await self.scalar("SELECT value FROM meta WHERE key = 'lease_holder'") or "")
+
+    # -- migrations ---------------------------------------------------------------------------
+
+    async def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[int]:
+        """The same numbered files as SQLite's, translated; each in its own transaction. Another instance
+        migrating at the same moment waits on the advisory lock rather than applying a file twice."""
+        applied: list[int] = []
+        async with self._lock:
+            await self.conn.execute("SELECT pg_advisory_lock(4242001)")
+            try:
+                await self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                        " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+                for statement in PG_FUNCTIONS:
+                    await self.conn.execute(statement)
+                done = {r[0] for r in await self.conn.fetch("SELECT version FROM schema_migrations")}
+                for version, path in pending_migrations(directory, done):
+                    async with self.conn.transaction():
+                        for statement in migration_to_postgres(path.read_text(encoding="utf-8")):
+                            await self.conn.execute(statement)
+                        await self._advance_identities()
+                        await self.conn.execute("INSERT INTO schema_migrations VALUES ($1, $2, $3)",
+                                                version, path.name, iso(utcnow()))
+                    applied.append(version)
+                    logger.info("applied migration {} (PostgreSQL)", path.name)
+            finally:
+                await self.conn.execute("SELECT pg_advisory_unlock(4242001)")
+        return applied
+
+    async def _advance_identities(self) -> None:
+        """A table rebuilt by a migration keeps its ids: its identity goes on after the largest (SQLite's rowid
+        does so by itself)."""
+        for table, column in await self.conn.fetch(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND is_identity = 'YES'"):
+            await self.conn.execute(
+                f'SELECT setval(pg_get_serial_sequence($1, $2), coalesce(max("{column}"), 0) + 1, false) '
+                f'FROM "{table}"', table, column)
+
+    # -- statements ---------------------------------------------------------------------------
+
+    async def _raw(self, sql: str) -> None:
+        await self.conn.execute(sql)
+
+    def _in_transaction(self) -> bool:
+        return self.conn.is_in_transaction()
+
+    async def _rollback(self) -> None:
+        if self.conn.is_in_transaction():
+            try:
+                await self.conn.execute("ROLLBACK")
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                logger.warning("rollback failed; the connection is dropped")
+
+    async def _prepared(self, sql: str) -> asyncpg.prepared_stmt.PreparedStatement:
+        stmt = self._statements.get(sql)
+        if stmt is None:
+            stmt = await self.conn.prepare(to_postgres(sql))
+            if len(self._statements) > 1000:
+                self._statements.clear()
+            self._statements[sql] = stmt
+        return stmt
+
+    async def _run(self, sql: str, params: Sequence[Any], fetch: bool) -> Any:
+        stmt = await self._prepared(sql)
+        args = [_argument(v, t.name) for v, t in zip(params, stmt.get_parameters(), strict=True)]
+        if fetch:
+            return [_row(r) for r in await stmt.fetch(*args)]
+        await stmt.fetch(*args)
+        status = stmt.get_statusmsg() or ""
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def _locked(self, sql: str, params: Sequence[Any], fetch: bool) -> Any:
+        if self._in_tx.get():
+            return await self._run(sql, params, fetch)
+        async with self._lock:
+            return await self._run(sql, params, fetch)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write (its own transaction outside one); the number of rows it changed."""
+        return await self._locked(sql, params, fetch=False)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        rows = [tuple(r) for r in rows]
+        if not rows:
+            return 0
+        async with self.transaction():
+            return sum([await self._run(sql, row, fetch=False) for row in rows])
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return await self._locked(sql, params, fetch=True)

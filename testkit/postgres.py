@@ -1,0 +1,92 @@
+"""A PostgreSQL server the tests start themselves, from the server binaries on the machine (`initdb`, `pg_ctl`),
+in a temporary directory on a free port — nothing installed or left running. As root (CI, these machines) the
+server runs as the `postgres` user, which PostgreSQL requires; each test gets a database of its own."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+USER = "bot"
+
+
+def _binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def available() -> bool:
+    return _binary("initdb") is not None and _binary("pg_ctl") is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class PgServer:
+    directory: Path
+    port: int
+    _as: list[str]
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        subprocess.run([*self._as, _binary("pg_ctl") or "pg_ctl", "-D", str(self.directory / "data"), "-m",
+                        "immediate", "stop"], capture_output=True, timeout=60, check=False)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def new_database(self, name: str) -> str:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "-d", "postgres", "-q", "-c",
+                        f'CREATE DATABASE "{name}"'], check=True, capture_output=True, timeout=60)
+        return self.url(name)
+
+
+def start(directory: Path) -> PgServer:
+    """initdb + pg_ctl start; raises RuntimeError naming what failed."""
+    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        raise RuntimeError("PostgreSQL's server binaries (initdb, pg_ctl) are not on this machine")
+    directory.mkdir(parents=True, exist_ok=True)
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: the `postgres` user runs it, in a directory it can
+        # reach (pytest's own temporary directories are root's alone)
+        owner = pwd.getpwnam("postgres")
+        directory = Path(tempfile.mkdtemp(prefix="sferum-pg-"))
+        os.chown(directory, owner.pw_uid, owner.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data = directory / "data"
+    made = subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", USER, "--no-sync", "-E", "UTF8",
+                           "--no-locale"], capture_output=True, text=True, timeout=120, check=False)
+    if made.returncode != 0:
+        raise RuntimeError(f"initdb failed: {made.stderr[-500:]}")
+    port = _free_port()
+    options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+               "-c full_page_writes=off -c max_connections=200")
+    started = subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(directory / "server.log"),
+                              "-w", "-t", "60", "start"], capture_output=True, text=True, timeout=90, check=False)
+    if started.returncode != 0:
+        log = (directory / "server.log").read_text(errors="replace")[-800:] if (directory / "server.log").exists() else ""
+        raise RuntimeError(f"pg_ctl start failed: {started.stderr[-300:]} {log}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    return PgServer(directory, port, run_as)
