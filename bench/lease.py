@@ -42,10 +42,16 @@ asyncio.run(main())
 """
 
 
-async def round_once(url: str) -> float:
+def holder(url: str) -> subprocess.Popen:
+    """A child process holding the lease (started from synchronous code: it blocks until the child says so)."""
     child = subprocess.Popen([sys.executable, "-c", CHILD.format(root=str(HERE.parent), url=url)],
                              stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None and child.stdout.readline().strip() == "held"
+    return child
+
+
+async def round_once(url: str) -> float:
+    child = await asyncio.to_thread(holder, url)
     db = await open_database(url)
     stop = asyncio.Event()
     waiting = asyncio.create_task(cli._wait_for_lease(SimpleNamespace(db=db, instance=f"bench:{os.getpid()}"), stop))
@@ -55,7 +61,7 @@ async def round_once(url: str) -> float:
     os.kill(child.pid, signal.SIGKILL)
     assert await asyncio.wait_for(waiting, 30)
     took = time.monotonic() - killed
-    child.wait()
+    await asyncio.to_thread(child.wait)
     await db.conn.execute("SELECT pg_advisory_unlock_all()")
     await db.close()
     return took

@@ -17,7 +17,7 @@ LONG_IN_PROCESS = ("test_season.py", "test_region_season.py", "test_sender.py", 
 KINDS = {
     "process": ("test_cli.py", "test_community.py", "test_second_sender.py", "test_crash.py", "test_crash_forms.py", "test_disk_full.py",
                 "test_faults.py", "test_vkemu_process.py", "test_wheel.py", "test_max_tls.py",
-                "test_webhook_crash.py"),
+                "test_webhook_crash.py", "test_failover.py"),
     "rulebook": ("test_vkemu.py", "test_maxemu.py", "test_maxemu_clients.py", "test_fidelity.py"),
     "unit": ("test_catalog.py", "test_layout.py", "test_periods.py", "test_schedule.py", "test_sender.py",
              "test_verdicts.py", "test_search.py", "test_hostile_files.py"),
