@@ -80,9 +80,16 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
         await app.close()
         raise
     try:
-        if app.db.engine == "postgres" and not await _wait_for_lease(app, stop):
-            await app.close()
-            return 0
+        if app.db.engine == "postgres":
+            # behind the webhooks every instance takes updates (each is claimed once, one person's in turn); the
+            # lease holder alone polls, sends and runs the schedule
+            if app.web is not None and (webhook or callback):
+                await app.web.start()
+            if not await _wait_for_lease(app, stop):
+                if app.web is not None:
+                    await app.web.stop()
+                await app.close()
+                return 0
         return await _serve_app(app, config, stop)
     finally:
         installation.release()

@@ -6,9 +6,12 @@ messenger side on top of the same objects."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from loguru import logger
 
 from bot.config import Config
 from bot.domain.figures_file import Caps
@@ -53,6 +56,9 @@ class Core:
 async def open_core(config: Config, *, db_path: str | None = None, clock: Clock | None = None,
                     roadmap_recheck_s: float = 2.0) -> Core:
     key = installation_key(db_path or config.storage.path)  # before the database: a problem leaves nothing open
+    if config.storage.url and not os.environ.get("BOT_SECRET"):
+        logger.warning("PostgreSQL without BOT_SECRET: invite codes are keyed with {}.key, this machine's own; "
+                       "several instances need one BOT_SECRET", config.storage.path)
     repos = Repositories.of(await open_database(db_path or config.storage.url or config.storage.path))
     access = AccessService(repos.people, repos.directory, set(config.access.owners), repos.max_accounts,
                            set(config.access.max_owners))

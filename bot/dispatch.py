@@ -117,6 +117,8 @@ class Dispatcher:
         started = time.perf_counter()
         outcome = "handled"
         async with db.transaction():
+            # several instances behind the webhooks: one sender's updates one after the other, as here in-process
+            await db.serialize(f"{incoming.messenger}:{incoming.from_id}")
             if dedup and not await self.events.claim(dedup):
                 logger.debug("duplicate event {} skipped", dedup)
                 outcome = "duplicate"

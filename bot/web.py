@@ -93,6 +93,8 @@ class WebServer:
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def start(self) -> None:
+        if self._runner is not None:
+            return  # already taking updates (a standby that became the holder: bot/cli.py)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)

@@ -104,6 +104,11 @@ class Transactions:
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError
 
+    async def serialize(self, key: str) -> None:
+        """Inside a transaction: another instance's transaction with the same key waits for this one to end (one
+        person's updates, taken by two instances behind the webhooks, one after the other). One SQLite instance has
+        the dispatcher's own per-person lock, and nothing to do here."""
+
     async def probe_write(self) -> None:
         """A write that changes nothing: raises when the database cannot be written now (GET /healthz)."""
         await self.execute("UPDATE meta SET value = value WHERE key = 'installation'")

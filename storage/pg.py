@@ -97,6 +97,10 @@ class PgDatabase(Transactions):
             raise
         return db
 
+    async def serialize(self, key: str) -> None:
+        assert self._in_tx.get(), "serialize holds its lock to the end of a transaction"
+        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
+
     async def take_lease(self, holder: str) -> bool:
         """The instance lease: a session advisory lock, held while this connection lives. When the holder's process
         dies, PostgreSQL drops its connection and the lock with it, and a waiting instance takes it at its next try."""
