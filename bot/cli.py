@@ -43,6 +43,8 @@ async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
         def clock() -> datetime:
             return datetime.now(UTC) + shift
 
+    if config.storage.url:  # PostgreSQL: any number of instances; the lease decides who serves (`_serve`)
+        return await _serve(config, token, clock, stop, None)
     try:
         lock = InstanceLock.acquire(config.storage.path)
     except AlreadyRunning as running:
@@ -74,7 +76,7 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
                           max_webhook_secret=max_webhook_secret() if webhook else "",
                           vk_callback_secret=vk_callback_secret() if callback else "")
     try:
-        if installation is None:  # a new database: its identity exists from now on
+        if installation is None and app.db.engine == "sqlite":  # a new database: its identity exists from now on
             installation = InstanceLock.acquire_installation(await app.db.installation(), config.storage.path)
     except AlreadyRunning:
         await app.close()
@@ -82,8 +84,8 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
     try:
         if app.db.engine == "postgres":
             # behind the webhooks every instance takes updates (each is claimed once, one person's in turn); the
-            # lease holder alone polls, sends and runs the schedule
-            if app.web is not None and (webhook or callback):
+            # lease holder alone polls, sends and runs the schedule; a standby's /healthz and /metrics answer too
+            if app.web is not None:
                 await app.web.start()
             if not await _wait_for_lease(app, stop):
                 if app.web is not None:
@@ -92,7 +94,8 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
                 return 0
         return await _serve_app(app, config, stop)
     finally:
-        installation.release()
+        if installation is not None:
+            installation.release()
 
 
 LEASE_RETRY_S = 2.0
@@ -395,7 +398,14 @@ async def run_job(config: Config, job: str, at_text: str | None, send: bool) -> 
 async def _send_unless_the_bot_runs(app: App, config: Config) -> None:
     """A running bot sends what was queued (its sender looks at the queue every second); a second sender beside it
     would send some messages twice and double the rate MAX and VK see. Without a running bot this command sends,
-    holding the bot's locks meanwhile (a bot started now is refused, and its supervisor restarts it later)."""
+    holding the bot's locks meanwhile (a bot started now is refused, and its supervisor restarts it later). On
+    PostgreSQL the lock is the instance lease: held while this command sends, given back when it ends."""
+    if app.db.engine == "postgres":
+        if not await app.db.take_lease(app.instance):  # type: ignore[attr-defined]
+            print(operator.QUEUED_FOR_RUNNING_BOT)
+            return
+        await _send_now(app)
+        return
     try:
         beside = InstanceLock.acquire(config.storage.path)
     except AlreadyRunning:
@@ -408,16 +418,20 @@ async def _send_unless_the_bot_runs(app: App, config: Config) -> None:
             print(operator.QUEUED_FOR_RUNNING_BOT)  # a bot on a copy or a hard link of this database
             return
         try:
-            done = (app.sender is None or await app.sender.drain(600)) and \
-                (app.max is None or await app.max.sender.drain(3600))
-            if app.max is not None and app.max.sender.refusal is not None:
-                print(f"MAX отказал ({app.max.sender.refusal.status} {app.max.sender.refusal.code}): "
-                      f"{max_refusal(app.max.sender.refusal)} Сообщения MAX ждут в очереди.", file=sys.stderr)
-            print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
+            await _send_now(app)
         finally:
             installation.release()
     finally:
         beside.release()
+
+
+async def _send_now(app: App) -> None:
+    done = (app.sender is None or await app.sender.drain(600)) and \
+        (app.max is None or await app.max.sender.drain(3600))
+    if app.max is not None and app.max.sender.refusal is not None:
+        print(f"MAX отказал ({app.max.sender.refusal.status} {app.max.sender.refusal.code}): "
+              f"{max_refusal(app.max.sender.refusal)} Сообщения MAX ждут в очереди.", file=sys.stderr)
+    print("Очередь отправлена." if done else "Отправлено не всё: остаток отправит бот.")
 
 
 async def export(config: Config, scope_name: str, period: str, out: str | None) -> int:
