@@ -211,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Ошибка настройки: {e}", file=sys.stderr)
         return 2
     except StorageUnusable as e:
-        print(f"Не могу работать с базой данных {e.path}: {e.reason}. Проверьте [storage] path в настройках, "
-              "права на папку и место на диске.", file=sys.stderr)
+        hint = operator.STORAGE_HINT_PG if str(e.path).startswith("postgresql://") else operator.STORAGE_HINT_FILE
+        print(operator.STORAGE_UNUSABLE.format(path=e.path, reason=e.reason, hint=hint), file=sys.stderr)
         return 1
 
 

@@ -50,6 +50,7 @@ class Outcome:
     instances: int
     kills: int = 0
     takeovers: list[float] = field(default_factory=list)  # seconds from a kill to another instance holding the lease
+    by_standby: int = 0  # takeovers by an instance already running at the kill (a standby), not a restarted one
     lost: int = 0  # recipients without their reminder
     twice: int = 0  # recipients with more than one
     wrong_figures: int = 0
@@ -58,8 +59,8 @@ class Outcome:
     sent_per_second: float = 0.0
 
     def line(self) -> str:
-        took = (f"takeover median {statistics.median(self.takeovers):.1f} s, max {max(self.takeovers):.1f} s"
-                if self.takeovers else "no takeover")
+        took = (f"takeover median {statistics.median(self.takeovers):.1f} s, max {max(self.takeovers):.1f} s, "
+                f"{self.by_standby} of {len(self.takeovers)} by a standby" if self.takeovers else "no takeover")
         return (f"{self.instances} instance(s), {self.kills} kills: {self.recipients} reminders + {self.admins} admins "
                 f"in {self.seconds:.0f} s ({self.sent_per_second:.0f} reminders/s); lost {self.lost}, twice "
                 f"{self.twice}, wrong figures {self.wrong_figures}, answers not replied once "
@@ -144,6 +145,7 @@ def run(tmp: Path, url: str, recipients: int, admins: int, kill_every_s: float, 
                         victim = next((p for p in procs if p.pid == pid and p.poll() is None), None)
                         if victim is None:
                             continue
+                        standbys = {p.pid for p in procs if p is not victim and p.poll() is None}
                         victim.send_signal(signal.SIGKILL)
                         killed = time.monotonic()
                         await asyncio.to_thread(victim.wait)
@@ -154,6 +156,7 @@ def run(tmp: Path, url: str, recipients: int, admins: int, kill_every_s: float, 
                             now = await asyncio.to_thread(_holder_pid, url)
                             if now is not None and now != pid and _alive(now):
                                 out.takeovers.append(time.monotonic() - killed)
+                                out.by_standby += now in standbys  # not the process started after the kill
                                 break
                             await asyncio.sleep(0.1)
                     await filling

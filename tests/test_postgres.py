@@ -85,3 +85,24 @@ async def test_one_instance_holds_the_lease_and_a_standby_takes_it_over(pg_serve
         await second.close()
         if not first.conn.is_closed():
             await first.close()
+
+
+async def test_the_holder_stops_when_its_connection_and_with_it_the_lease_is_lost(pg_server) -> None:
+    """A holder whose connection drops has lost the lease (a standby may serve already): it stops rather than go
+    on sending beside the new holder."""
+    url = pg_server.new_database("lease_lost")
+    db = await open_database(url)
+    holder = SimpleNamespace(db=db, instance="a:1")
+    assert await db.take_lease("a:1")
+    stop = asyncio.Event()
+    watching = asyncio.create_task(cli._hold_lease(holder, stop))
+    await asyncio.sleep(0.2)
+    assert not watching.done()
+    await db.conn.close()  # the server restarted, the network dropped
+    assert await asyncio.wait_for(watching, 5) is True and stop.is_set()
+    # a holder told to stop watches no more, and says it did not lose the lease
+    other = await open_database(url)
+    calm = asyncio.Event()
+    calm.set()
+    assert await cli._hold_lease(SimpleNamespace(db=other, instance="b:2"), calm) is False
+    await other.close()
