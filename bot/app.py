@@ -255,14 +255,15 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     jobs = JobRunner(core.roadmaps, repos.directory, repos.people, repos.reports, repos.items, repos.jobs,
                      repos.chats, messengers, core.status,
                      ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),
-                     config.default_timezone, timedelta(hours=config.schedule.grace_hours),
+                     config.default_timezone, timedelta(hours=config.schedule.grace_hours), core.status.screen,
                      repos.retention, timedelta(days=config.storage.retention_days))
     services = Services(
         access=core.access, invites=core.invites,
         people=PeopleService(core.access, core.invites, repos.people, repos.chats, messengers.user_name,
                              messengers.invite_links),
         catalog=core.catalog, reports=core.reports,
-        items=ItemService(core.roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone),
+        items=ItemService(core.roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone,
+                          core.status.screen),
         status=core.status, imports=core.imports, exports=core.exports,
         dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)
     app = App(config=config, repos=repos, services=services, messengers=messengers, clock=core.clock,

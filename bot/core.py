@@ -15,6 +15,7 @@ from loguru import logger
 
 from bot.config import Config
 from bot.domain.figures_file import Caps
+from bot.messengers import screen_for
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
 from bot.services.export import ExportService
@@ -64,7 +65,8 @@ async def open_core(config: Config, *, db_path: str | None = None, clock: Clock 
                            set(config.access.max_owners))
     roadmaps = RoadmapCache(repos.roadmaps, roadmap_recheck_s)
     status = StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
-                           repos.conversations, config.default_timezone)
+                           repos.conversations, config.default_timezone,
+                           screen_for(config.vk is not None, config.max is not None))
     return Core(
         config=config, repos=repos, roadmaps=roadmaps, access=access,
         invites=InviteService(repos.invites, repos.people, key, config.invites.ttl_days,

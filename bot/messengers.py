@@ -8,10 +8,14 @@ never become persons: their adapters drop them before anything is routed (bot/vk
 
 from __future__ import annotations
 
+import functools
+
 from loguru import logger
 
+from bot.max.keyboards import SCREEN as MAX_SCREEN
 from bot.services.ports import Adapter
-from bot.views.message import Buttons, Incoming, Outgoing, Reply
+from bot.views.message import Buttons, Incoming, Outgoing, Reply, Screen
+from bot.vk.keyboards import SCREEN as VK_SCREEN
 
 VK, MAX = "vk", "max"
 
@@ -63,3 +67,10 @@ class Messengers:
 
     async def user_name(self, person_id: int) -> tuple[str, str]:
         return await self.of(person_id).user_name(person_id)
+
+
+def screen_for(vk: bool, max_: bool) -> Screen:
+    """What fits under one message on every messenger the installation serves (a reply composed once may go to
+    either; with neither — an operator's command — both)."""
+    screens = ([VK_SCREEN] if vk else []) + ([MAX_SCREEN] if max_ else []) or [VK_SCREEN, MAX_SCREEN]
+    return functools.reduce(Screen.narrowest, screens)

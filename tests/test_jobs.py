@@ -314,17 +314,25 @@ async def test_a_long_days_list_keeps_to_a_keyboard_and_offers_all_items(harness
     six rows), the last one «Все пункты», which is pressed as a message (/items) and lists them."""
     from datetime import date
 
-    from bot.services.jobs import LIST_BUTTONS, LIST_ROWS, _Due, reminder_list
+    from bot.services.jobs import _Due, reminder_list
     from bot.views.message import Button, Reply
+    from bot.vk.keyboards import SCREEN as VK_SCREEN
 
     dues = [_Due(("item", "rm", str(n), date(2026, 10, 15), "organization", SCHOOL_1), f"k{n}", date(2026, 10, 15),
                  "МАОУ СОШ № 1", Reply(""), f"п. {n} «Пункт {n}» — срок сегодня, 15.10",
                  Button(f"✓ п. {n}", "item", {"item": str(n)})) for n in range(1, 13)]
-    reply = reminder_list(dues, date(2026, 10, 15))
+    reply = reminder_list(dues, date(2026, 10, 15), VK_SCREEN)
     buttons = [b for row in reply.buttons for b in row]
-    assert len(buttons) <= LIST_BUTTONS and len(reply.buttons) <= LIST_ROWS
+    assert len(buttons) <= VK_SCREEN.buttons and len(reply.buttons) <= VK_SCREEN.rows
     assert buttons[-1].label == texts.BTN_ALL_ITEMS and buttons[-1].callback is False and reply.callback
     assert reply.text.count("\nп. ") == 12  # every item is listed, though not every one has its button
+    # where only MAX is served, its keyboard holds all twelve (the adapter says what fits, not the service)
+    from bot.max.keyboards import SCREEN as MAX_SCREEN
+    from bot.messengers import screen_for
+
+    wide = reminder_list(dues, date(2026, 10, 15), screen_for(vk=False, max_=True))
+    assert sorted(b.label for row in wide.buttons for b in row) == sorted(f"✓ п. {n}" for n in range(1, 13))
+    assert screen_for(vk=True, max_=True) == VK_SCREEN and screen_for(vk=False, max_=True) == MAX_SCREEN
     # pressed, it is /items itself
     await register(harness, 670, "organization", SCHOOL_1)
     harness.emu.say(670, texts.BTN_ALL_ITEMS, payload={"cmd": "items"})

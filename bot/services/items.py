@@ -16,7 +16,7 @@ from bot.domain.schedule import at_rest, item_occurrences, item_state, report_da
 from bot.domain.scope import Scope
 from bot.services.access import Actor
 from bot.services.roadmaps import RoadmapCache
-from bot.views.message import Button, Reply
+from bot.views.message import Button, Reply, Screen
 from bot.words import texts
 from bot.words.commands import CommandId
 from bot.words.format import fmt_date, short
@@ -25,7 +25,8 @@ from storage.directory import DirectoryRepo
 from storage.items import ItemRepo
 
 ITEM, ITEMS_PAGE = CommandId.ITEM, CommandId.ITEMS_PAGE
-PAGE = 8
+PAGE = 8  # items a page lists: what a phone shows without scrolling (fewer where the messenger fits fewer buttons)
+ITEMS_PER_ROW = 4
 _URL = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z\u0430-\u044f\u0451]{2,}(/\S*)?$", re.IGNORECASE)
 
 
@@ -62,7 +63,9 @@ class OpenItem:
 
 class ItemService:
     def __init__(self, roadmaps: RoadmapCache, item_repo: ItemRepo, directory_repo: DirectoryRepo,
-                 conversation_repo: ConversationRepo, default_timezone: str) -> None:
+                 conversation_repo: ConversationRepo, default_timezone: str, screen: Screen) -> None:
+        # a page's «✓» buttons and its two arrows fit under one message
+        self.page = min(PAGE, screen.buttons - 2, (screen.rows - 1) * ITEMS_PER_ROW)
         self.roadmaps = roadmaps
         self.item_repo = item_repo
         self.directory_repo = directory_repo
@@ -127,14 +130,15 @@ class ItemService:
         return out
 
     async def list_open(self, actor: Actor, now: datetime, page: int = 0) -> Reply:
-        """The person's open items, PAGE at a time: each numbered line has its «✓ N» button (VK allows ten
-        buttons under a message: eight items and the pages' arrows), so every item can be reached."""
+        """The person's open items, a page at a time: each numbered line has its «✓ N» button (as many as fit under
+        one message with the pages' arrows: eight on VK), so every item can be reached."""
         items = await self.open_items(actor, now)
         if not items:
             return Reply(texts.ITEMS_NONE)
-        pages = (len(items) + PAGE - 1) // PAGE
+        page_size = self.page
+        pages = (len(items) + page_size - 1) // page_size
         page = min(max(page, 0), pages - 1)
-        shown = list(enumerate(items, 1))[page * PAGE:(page + 1) * PAGE]
+        shown = list(enumerate(items, 1))[page * page_size:(page + 1) * page_size]
         head = texts.ITEMS_HEAD if pages == 1 else texts.ITEMS_HEAD_PAGED.format(
             page=page + 1, pages=pages, total=len(items))
         lines = [head]
@@ -156,7 +160,7 @@ class ItemService:
         lines.append(texts.ITEMS_HOW)
         done = [Button(texts.ITEMS_DONE_N.format(id=marks[n]), ITEM,
                        item_args(o.roadmap, o.item, o.occurrence, o.unit.scope)) for n, o in shown]
-        rows: list[list[Button]] = [done[i:i + 4] for i in range(0, len(done), 4)]
+        rows: list[list[Button]] = [done[i:i + ITEMS_PER_ROW] for i in range(0, len(done), ITEMS_PER_ROW)]
         nav = ([Button(texts.ITEMS_PREV, ITEMS_PAGE, {"p": page - 1})] if page > 0 else []) + \
             ([Button(texts.ITEMS_NEXT, ITEMS_PAGE, {"p": page + 1})] if page + 1 < pages else [])
         if nav:

@@ -18,7 +18,7 @@ from bot.services.ports import Messenger
 from bot.services.reports import REPORT
 from bot.services.roadmaps import RoadmapCache
 from bot.services.status import StatusService
-from bot.views.message import Button, File, Outgoing, Reply
+from bot.views.message import Button, File, Outgoing, Reply, Screen
 from bot.words import texts
 from bot.words.commands import CommandId
 from bot.words.format import due_words, fmt_date, plural, short
@@ -82,8 +82,9 @@ class JobRunner:
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, people_repo: PeopleRepo,
                  report_repo: ReportRepo, item_repo: ItemRepo, job_repo: JobRepo, chat_repo: ChatRepo,
                  messenger: Messenger, status: StatusService, item_settings: ItemSettings,
-                 region_timezone: str, grace: timedelta, retention_repo: RetentionRepo | None = None,
+                 region_timezone: str, grace: timedelta, screen: Screen, retention_repo: RetentionRepo | None = None,
                  retention: timedelta = timedelta(days=90)) -> None:
+        self.screen = screen  # what fits under one message (the messengers' adapters say)
         self.roadmaps = roadmaps
         self.directory_repo = directory_repo
         self.people_repo = people_repo
@@ -181,7 +182,7 @@ class JobRunner:
                 due = next(iter(dues.values()))
                 messages.append(Outgoing(person, due.alone, due.key))
                 continue
-            reply = reminder_list(list(dues.values()), await self._local_day(group[0]))
+            reply = reminder_list(list(dues.values()), await self._local_day(group[0]), self.screen)
             messages.append(Outgoing(person, reply, f"reminders:{group[0].instant.isoformat()}:{person}"))
         return await self.messenger.send_bulk(messages) if messages else 0
 
@@ -355,10 +356,10 @@ class JobRunner:
         return out
 
 
-LIST_ROWS, LIST_BUTTONS, ITEMS_PER_ROW = 6, 10, 4  # VK's inline keyboard: 6 rows, 10 buttons
+ITEMS_PER_ROW = 4  # «✓ п. 3б» buttons in a row
 
 
-def reminder_list(dues: list[_Due], today: date) -> Reply:
+def reminder_list(dues: list[_Due], today: date, screen: Screen) -> Reply:
     """Several things due, as one reminder: the forms (numbered when more than one, «Сдать отчёт 2»), then the items
     by their roadmap numbers («✓ п. 4»); the organization named when they are not all one's. Buttons beyond what a
     keyboard holds give way to «Все пункты» (/items lists every open item)."""
@@ -372,7 +373,7 @@ def reminder_list(dues: list[_Due], today: date) -> Reply:
         for n, due in enumerate(forms, 1):
             label = due.button.label if len(forms) == 1 else f"{due.button.label} {n}"
             lines.append((f"{n}. " if len(forms) > 1 else "") + due.line + (f" — {due.unit}" if several else ""))
-            if len(rows) < LIST_ROWS - 1:
+            if len(rows) < screen.rows - 1:
                 rows.append([replace(due.button, label=label, callback=False)])  # it opens the form as messages
     if items:
         lines.append(texts.REMIND_LIST_ITEMS)
@@ -384,7 +385,7 @@ def reminder_list(dues: list[_Due], today: date) -> Reply:
             if due.about:
                 lines.append(f"   {due.about}")
             buttons.append(replace(due.button, label=texts.ITEMS_DONE_N.format(id=mark)))
-        room = min(LIST_BUTTONS - len(rows), (LIST_ROWS - len(rows)) * ITEMS_PER_ROW)
+        room = min(screen.buttons - len(rows), (screen.rows - len(rows)) * ITEMS_PER_ROW)
         if len(buttons) > room:
             # /items answers as a message, not in place: a callback press of it would be acknowledged and do nothing
             buttons = buttons[:room - 1] + [Button(texts.BTN_ALL_ITEMS, CommandId.ITEMS, callback=False)]

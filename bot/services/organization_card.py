@@ -16,20 +16,21 @@ from bot.services.figures import in_form, needs_baselines, organization_percent,
 from bot.services.names import person_label
 from bot.services.reports import BEHALF, RETURN
 from bot.services.summary_views import own_norm_line, target_line
-from bot.views.message import Button, Reply
+from bot.views.message import Button, Reply, Screen
 from bot.views.summary import LINE_BUDGET, Line, fit
 from bot.words import texts
 from bot.words.commands import CommandId
 from bot.words.format import fmt_answer, fmt_date, fmt_time, plural
 from storage.reports import Submission
 
-MAX_ROWS = 6  # VK's limit of rows in an inline keyboard
 NEAR_DAYS = 14  # /status shows a form in full when its period is due within this, or someone has reported in it
 STATUS = CommandId.STATUS
 
 
 class OrganizationCard:
     """StatusService's organization card (mixed in: it reads StatusService's repositories)."""
+
+    screen: Screen  # what fits under one message (StatusService's)
 
     async def organization_view(self, actor: Actor, org: Organization, now: datetime, chat: bool = False,
                                 full: bool = False, budget: int = LINE_BUDGET) -> Reply:
@@ -59,7 +60,7 @@ class OrganizationCard:
                 continue
             lines = await self._organization_form(org, rm, form, period, sub, today, tz, coordinator)
             blocks.append(lines)
-            if coordinator and len(buttons) < MAX_ROWS:
+            if coordinator and len(buttons) < self.screen.rows:
                 ref = {"org": org.id, "rm": rm.id, "form": form.id}
                 mark = f" ({n})" if len(forms) > 1 else ""
                 row = [Button(texts.BTN_BEHALF + mark, BEHALF, ref)] if sub is None else \
@@ -78,7 +79,7 @@ class OrganizationCard:
         if text.endswith(texts.STATUS_ORG_MORE):
             # an admin's own card comes back by /status itself; a coordinator's by the organization's code
             args: dict[str, str | int] = {"all": 1} if not coordinator and not chat else {"q": org.id, "all": 1}
-            buttons = [[Button(texts.BTN_ALL_TARGETS, STATUS, args)]] + buttons[:MAX_ROWS - 1]
+            buttons = [[Button(texts.BTN_ALL_TARGETS, STATUS, args)]] + buttons[:self.screen.rows - 1]
         return Reply(text, buttons or None, inline=bool(buttons))
 
     async def _organization_form(self, org: Organization, rm: Roadmap, form: Form, period: Period,

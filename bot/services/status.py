@@ -39,10 +39,10 @@ from bot.services.figures import (
     ranking,
 )
 from bot.services.item_progress import AHEAD_DAYS, responsible_units, territory_units
-from bot.services.organization_card import MAX_ROWS, NEAR_DAYS, OrganizationCard
+from bot.services.organization_card import NEAR_DAYS, OrganizationCard
 from bot.services.roadmaps import RoadmapCache
 from bot.services.summary_views import FORM_LINE, SummaryViews, item_line, organization_value, target_line
-from bot.views.message import Button, Buttons, Reply
+from bot.views.message import Button, Buttons, Reply, Screen
 from bot.views.summary import LINE_BUDGET, Line, fit, names_line
 from bot.words import texts
 from bot.words.commands import CommandId
@@ -55,6 +55,7 @@ from storage.reports import ReportRepo
 
 FINAL_DAYS = REST_DAYS  # how long after a form's last period /status and the Excel show its final results
 HEADLINE = 3  # targets a form leads with in a summary
+CHOICES = 6  # matches offered as buttons for a name typed: read at a glance (fewer where fewer buttons fit)
 # commands of the command table the summary's buttons press
 STATUS, VIEW, ASK_ORGANIZATION = CommandId.STATUS, CommandId.STATUS_VIEW, CommandId.STATUS_ORG
 EXPORT, CHART = CommandId.EXPORT, CommandId.CHART
@@ -65,7 +66,8 @@ COVERAGE = {"organizations": texts.SUMMARY_COVERAGE, "import": texts.SUMMARY_COV
 class StatusService(OrganizationCard, Charts):
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
                  item_repo: ItemRepo, people_repo: PeopleRepo, chat_repo: ChatRepo, access: AccessService,
-                 conversation_repo: ConversationRepo, default_timezone: str) -> None:
+                 conversation_repo: ConversationRepo, default_timezone: str, screen: Screen) -> None:
+        self.screen = screen  # what fits under one message (the messengers' adapters say)
         self.conversation_repo = conversation_repo
         self.people_repo = people_repo
         self.roadmaps = roadmaps
@@ -138,8 +140,9 @@ class StatusService(OrganizationCard, Charts):
         if len(hits) + len(orgs) > 1:
             # the choices as buttons: a tap opens the one meant (its id or its name goes back as the query)
             options = [(m.name, m.name) for m in hits] + [(o.name, o.id) for o in orgs]
-            buttons = [[Button(short(name, 40), STATUS, {"q": q})] for name, q in options[:MAX_ROWS]]
-            more = texts.STATUS_MORE_CHOICES.format(n=len(options) - MAX_ROWS) if len(options) > MAX_ROWS else ""
+            rows = min(CHOICES, self.screen.rows)
+            buttons = [[Button(short(name, 40), STATUS, {"q": q})] for name, q in options[:rows]]
+            more = texts.STATUS_MORE_CHOICES.format(n=len(options) - rows) if len(options) > rows else ""
             return Reply(texts.STATUS_CHOOSE.format(query=short(query, 100)) + more, buttons, inline=True)
         # nothing: what it may have meant, as buttons («сщш 3» — «МАОУ СОШ № 3»), rather than a bare «Не нашёл»
         everything = [(m.name, m.name) for m in munis]
@@ -490,7 +493,7 @@ class StatusService(OrganizationCard, Charts):
             org = await self.directory_repo.organization(orgs[0].id)
             return await self.organization_view(actor, org, now, chat=True) if org else None
         if orgs:
-            names = "; ".join(o.name for o in orgs[:MAX_ROWS])
+            names = "; ".join(o.name for o in orgs[:CHOICES])
             return Reply(texts.CHAT_STATUS_CHOOSE.format(query=short(query, 100), names=names))
         return Reply(texts.STATUS_NOT_FOUND.format(query=query[:100]))
 

@@ -11,6 +11,19 @@ Arg = str | int
 
 
 @dataclass(frozen=True)
+class Screen:
+    """What fits under one message, as a messenger's adapter declares it (bot/vk/keyboards.py, bot/max/keyboards.py):
+    services lay out their buttons within it and never name a messenger's limit themselves."""
+
+    rows: int  # rows of buttons
+    buttons: int  # buttons in all
+
+    def narrowest(self, other: Screen) -> Screen:
+        """What fits on both: a reply composed once may go to either messenger."""
+        return Screen(min(self.rows, other.rows), min(self.buttons, other.buttons))
+
+
+@dataclass(frozen=True)
 class Button:
     """A button names a command of the command table and its arguments. Its press comes back as
     that command; what it may do is decided from our database, never from the arguments."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 
 from bot.payloads import encode_payload
-from bot.views.message import Button, Buttons, Reply
+from bot.views.message import Button, Buttons, Reply, Screen
 from bot.words.format import short
 
 LABEL_MAX = 40  # VK refuses longer button labels
+# an inline keyboard: at most 6 rows and 10 buttons (https://dev.vk.com/ru/api/bots/development/keyboard; vkemu
+# refuses more): the most a service lays out under one message
+SCREEN = Screen(rows=6, buttons=10)
 
 
 def payload(button: Button) -> str:
