@@ -65,7 +65,7 @@ async def main(rows: int) -> dict:
     from loguru import logger
 
     from bot.config import Config, StorageSection, VkSection
-    from bot.core import open_core
+    from bot.core import bootstrap
 
     logger.remove()
     roadmap = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
@@ -74,7 +74,7 @@ async def main(rows: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for kind, make in (("xlsx", xlsx), ("csv", csv)):
             config = Config(vk=VkSection(group_id=1), storage=StorageSection(path=f"{tmp}/{kind}.sqlite3"))
-            core = await open_core(config, clock=lambda: NOW)
+            core = await bootstrap(config, clock=lambda: NOW)
             try:
                 await measure(core, kind, make, rows, roadmap, out)
             finally:
@@ -87,19 +87,19 @@ async def measure(core, kind: str, make, rows: int, roadmap: str, out: dict) -> 
     """One file kind on its own fresh database."""
     from storage.reports import OPERATOR
 
-    await core.catalog.import_directory(directory(rows), "national.csv")
-    await core.catalog.load_roadmap(roadmap, "national.toml")
+    await core.services.catalog.import_directory(directory(rows), "national.csv")
+    await core.services.catalog.load_roadmap(roadmap, "national.toml")
     reports = core.repos.reports
     for n in range(0, rows, 4):  # a quarter reported by hand already
         await reports.save(str(7_000_000_000 + n), "ntgo-sferum-2023", "weekly", "2023-10-20",
                            {"staff_total": 10 + n % 90, "staff_active": 1}, 5, NOW, False)
     data = make(table(rows))
     started = time.perf_counter()
-    plan = await core.imports.plan(None, f"national.{kind}", data, NOW)
+    plan = await core.services.imports.plan(None, f"national.{kind}", data, NOW)
     plan_s = time.perf_counter() - started
-    assert plan.applicable and not plan.refused, core.imports.preview_text(plan, "")[:2000]
+    assert plan.applicable and not plan.refused, core.services.imports.preview_text(plan, "")[:2000]
     started = time.perf_counter()
-    done = await core.imports.apply(plan, OPERATOR, NOW)
+    done = await core.services.imports.apply(plan, OPERATOR, NOW)
     apply_s = time.perf_counter() - started
     assert done.new + done.changed == rows, done
     out[f"{kind}_mb"] = round(len(data) / 2**20, 2)
@@ -111,7 +111,7 @@ async def measure(core, kind: str, make, rows: int, roadmap: str, out: dict) -> 
         before = await core.repos.db.scalar("SELECT count(*) FROM figure_changes")
         bad = xlsx(table(rows, bad_last=True))
         started = time.perf_counter()
-        refused = await core.imports.plan(None, "bad.xlsx", bad, NOW)
+        refused = await core.services.imports.plan(None, "bad.xlsx", bad, NOW)
         out["bad_file_plan_s"] = round(time.perf_counter() - started, 1)
         out["bad_file_refused_rows"] = len(refused.refused)
         out["bad_file_applicable"] = refused.applicable

@@ -9,16 +9,15 @@ import asyncio
 import os
 import socket
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 
 from bot.config import Config
-from bot.core import Clock, open_core
+from bot.core import Clock, bootstrap
 from bot.dispatch import Dispatcher
-from bot.domain.schedule import ItemSettings
 from bot.downloads import MAX_FILE_HOSTS, TOO_BIG, VK_FILE_HOSTS, Downloader, FileHosts, Opener, origin
 from bot.max.api import MaxApi, tls_context
 from bot.max.messenger import MaxMessenger
@@ -27,10 +26,6 @@ from bot.max.side import MaxSide
 from bot.max.updates import MaxUpdates
 from bot.messengers import MAX, VK, Messengers
 from bot.metrics import Metrics
-from bot.services.dialogs import DialogService
-from bot.services.items import ItemService
-from bot.services.jobs import JobRunner
-from bot.services.people import PeopleService
 from bot.services.registry import Services
 from bot.views.message import Incoming, Reply
 from bot.vk.api import API, LimitedAPI, connect
@@ -223,9 +218,10 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
     """Every object the bot needs. `api`: a ready VK API client (tests pass one that talks to the
     emulator in-process, and `open_file` that serves its files); otherwise one is made for `api_url` or
     `[vk] api_url`."""
-    core = await open_core(config, db_path=db_path, clock=clock, roadmap_recheck_s=roadmap_recheck_s)
+    messengers = Messengers()  # its adapters are plugged in below; the services hold the object
+    core = await bootstrap(config, messengers=messengers, db_path=db_path, clock=clock,
+                           roadmap_recheck_s=roadmap_recheck_s)
     repos = core.repos
-    messengers = Messengers()
     metrics = Metrics()
     vk_parts = None
     if config.vk is not None:
@@ -251,22 +247,7 @@ async def build_app(config: Config, token: str, *, api_url: str | None = None, d
         max_messenger = MaxMessenger(max_api, repos.outbox, max_updates, max_sender.wake, max_files)
         messengers.adapters[MAX] = max_messenger
         max_parts = (max_api, max_updates, max_messenger, max_sender)
-    hh, mm = map(int, config.schedule.item_remind_at.split(":"))
-    jobs = JobRunner(core.roadmaps, repos.directory, repos.people, repos.reports, repos.items, repos.jobs,
-                     repos.chats, messengers, core.status,
-                     ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),
-                     config.default_timezone, timedelta(hours=config.schedule.grace_hours), core.status.screen,
-                     repos.retention, timedelta(days=config.storage.retention_days))
-    services = Services(
-        access=core.access, invites=core.invites,
-        people=PeopleService(core.access, core.invites, repos.people, repos.chats, messengers.user_name,
-                             messengers.invite_links),
-        catalog=core.catalog, reports=core.reports,
-        items=ItemService(core.roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone,
-                          core.status.screen),
-        status=core.status, imports=core.imports, exports=core.exports,
-        dialogs=DialogService(repos.conversations, core.reports), jobs=jobs)
-    app = App(config=config, repos=repos, services=services, messengers=messengers, clock=core.clock,
+    app = App(config=config, repos=repos, services=core.services, messengers=messengers, clock=core.clock,
               raise_errors=raise_errors, schedule=schedule, metrics=metrics)
     if vk_parts is not None and config.vk is not None:
         vk_api, vk_sender = vk_parts

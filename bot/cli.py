@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from bot.config import Config, file_problem, max_token, max_webhook_secret, vk_callback_secret, vk_token
-from bot.core import Clock, Core, open_core
+from bot.core import Clock, Core, bootstrap
 from bot.domain.directory_csv import DirectoryError
 from bot.domain.roadmap import RoadmapError
 from bot.words import operator, texts
@@ -299,9 +299,9 @@ MAX_CHECKLIST = (
 
 
 async def import_orgs(config: Config, path: Path) -> int:
-    app = await open_core(config)
+    app = await bootstrap(config)
     try:
-        counts = await app.catalog.import_directory_file(path)
+        counts = await app.services.catalog.import_directory_file(path)
     except (DirectoryError, OSError) as e:
         problems = e.problems if isinstance(e, DirectoryError) else [f"{path}: {file_problem(e)}"]
         print("Справочник не загружен:", *problems, sep="\n", file=sys.stderr)
@@ -314,9 +314,9 @@ async def import_orgs(config: Config, path: Path) -> int:
 
 
 async def remove_org(config: Config, org_id: str, confirmed: bool) -> int:
-    app = await open_core(config)
+    app = await bootstrap(config)
     try:
-        removal = await app.removal.remove(org_id, confirmed, app.clock())
+        removal = await app.services.removal.remove(org_id, confirmed, app.clock())
     finally:
         await app.close()
     print(removal.text)
@@ -324,12 +324,12 @@ async def remove_org(config: Config, org_id: str, confirmed: bool) -> int:
 
 
 async def load_roadmaps(config: Config, paths: list[Path], allow_unknown: bool = False) -> int:
-    app = await open_core(config)
+    app = await bootstrap(config)
     status = 0
     try:
         for path in paths:
             try:
-                loaded = await app.catalog.load_roadmap_file(path, allow_unknown)
+                loaded = await app.services.catalog.load_roadmap_file(path, allow_unknown)
             except RoadmapError as e:
                 print(f"Дорожная карта {path} не загружена:", *e.problems, sep="\n", file=sys.stderr)
                 status = 1
@@ -347,15 +347,15 @@ async def load_roadmaps(config: Config, paths: list[Path], allow_unknown: bool =
 
 
 async def invite(config: Config, role: str, scope: str) -> int:
-    app = await open_core(config)
+    app = await bootstrap(config)
     try:
         scope_id = await resolve_scope(app, role, scope)
         if scope_id is None:
             print(f"Не найдено в справочнике: {texts.ROLE_TITLES[role]} «{scope}». Проверьте написание "
                   "(для организации — её id).", file=sys.stderr)
             return 1
-        code, expires = await app.invites.create(role, scope_id, None, app.clock())
-        label = await app.access.label(role, scope_id)
+        code, expires = await app.services.invites.create(role, scope_id, None, app.clock())
+        label = await app.services.access.label(role, scope_id)
     finally:
         await app.close()
     print(f"Код приглашения ({texts.ROLE_TITLES[role]}, {label}), действует до {expires:%d.%m.%Y}, один раз:")
@@ -455,20 +455,20 @@ async def _send_now(app: App) -> None:
 
 
 async def export(config: Config, scope_name: str, period: str, out: str | None) -> int:
-    app = await open_core(config)
+    app = await bootstrap(config)
     try:
         if scope_name.strip().lower() in ("все", "all"):
-            scope = await app.status.territory("country", 0)
+            scope = await app.services.status.territory("country", 0)
         else:
             # as `invite` reads it: a region, a municipality, or «Регион/Муниципалитет» where two share a name
             region_id = await resolve_scope(app, "region", scope_name)
             muni_id = None if region_id else await resolve_scope(app, "municipality", scope_name)
-            scope = (await app.status.territory("region", int(region_id)) if region_id else
-                     await app.status.territory("municipality", int(muni_id)) if muni_id else None)
+            scope = (await app.services.status.territory("region", int(region_id)) if region_id else
+                     await app.services.status.territory("municipality", int(muni_id)) if muni_id else None)
         if scope is None:
             print(f"Не найдено в справочнике: «{scope_name}».", file=sys.stderr)
             return 1
-        made = await app.exports.export(scope, app.clock(), period, texts.OPERATOR_CLI)
+        made = await app.services.exports.export(scope, app.clock(), period, texts.OPERATOR_CLI)
     finally:
         await app.close()
     if made.data is None:
@@ -496,14 +496,14 @@ async def import_figures(config: Config, path: Path, period: str, apply: bool) -
     except OSError as e:
         print(f"{path}: {file_problem(e)}", file=sys.stderr)
         return 1
-    app = await open_core(config)
+    app = await bootstrap(config)
     try:
-        plan = await app.imports.plan(None, path.name, data, app.clock(), due)
-        print(for_operator(app.imports.preview_text(plan, "" if apply else texts.IMPORT_APPLY_CLI).rstrip()))
+        plan = await app.services.imports.plan(None, path.name, data, app.clock(), due)
+        print(for_operator(app.services.imports.preview_text(plan, "" if apply else texts.IMPORT_APPLY_CLI).rstrip()))
         if not plan.applicable:
             return 0 if not plan.problems and not plan.refused else 1
         if apply:
-            done = await app.imports.apply(plan, OPERATOR, app.clock())
+            done = await app.services.imports.apply(plan, OPERATOR, app.clock())
             print(texts.IMPORT_APPLIED.format(file=path.name, new=done.new, changed=done.changed))
     finally:
         await app.close()

@@ -1,4 +1,4 @@
-"""Every service the handlers may call, in one object built by `bot.app.build_app`."""
+"""Every service the handlers and the operator's commands may call, in one object built by `bot.core.bootstrap`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.services.invites import InviteService
 from bot.services.items import ItemService
 from bot.services.jobs import JobRunner
 from bot.services.people import PeopleService
+from bot.services.removal import RemovalService
 from bot.services.reports import ReportService
 from bot.services.status import StatusService
 
@@ -23,6 +24,7 @@ class Services:
     invites: InviteService
     people: PeopleService
     catalog: CatalogService
+    removal: RemovalService
     reports: ReportService
     items: ItemService
     status: StatusService
