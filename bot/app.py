@@ -58,6 +58,7 @@ class App:
     handler_errors: list[BaseException] = field(default_factory=list)
     web: WebServer | None = None  # [server] listen: webhooks, /healthz and /metrics
     metrics: Metrics = field(default_factory=Metrics)
+    closing: bool = False
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     dispatcher: Dispatcher = field(init=False)
 
@@ -202,6 +203,7 @@ class App:
             logger.exception("scheduled tick failed")
 
     async def close(self) -> None:
+        self.closing = True  # the database is closed on purpose from here (bot/cli.py `_hold_lease`)
         for adapter in self.messengers.adapters.values():
             await adapter.close()
         if self.vk is not None:

@@ -93,8 +93,12 @@ async def _serve(config: Config, token: str, clock: Clock | None, stop: asyncio.
                 await app.close()
                 return 0
             watch = asyncio.create_task(_hold_lease(app, stop))
-            served = await _serve_app(app, config, stop)
-            return 1 if await watch else served
+            try:
+                served = await _serve_app(app, config, stop)
+            finally:
+                stop.set()  # (the watch ends with the serving, however that ended)
+                lost = await watch
+            return 1 if lost else served
         return await _serve_app(app, config, stop)
     finally:
         if installation is not None:
@@ -108,7 +112,7 @@ async def _hold_lease(app: App, stop: asyncio.Event) -> bool:
     """While serving: the lease lives as long as this instance's connection to PostgreSQL. If the connection is
     lost, so is the lease — a standby may already serve — so this instance stops at once (its supervisor starts it
     again, as a standby or the holder). True: it stopped for that."""
-    while not stop.is_set():
+    while not stop.is_set() and not app.closing:
         if app.db.conn.is_closed():  # type: ignore[attr-defined]
             logger.error("the connection to PostgreSQL is lost, and the lease with it: stopping")
             print(operator.LEASE_LOST, file=sys.stderr)

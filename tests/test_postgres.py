@@ -92,7 +92,7 @@ async def test_the_holder_stops_when_its_connection_and_with_it_the_lease_is_los
     on sending beside the new holder."""
     url = pg_server.new_database("lease_lost")
     db = await open_database(url)
-    holder = SimpleNamespace(db=db, instance="a:1")
+    holder = SimpleNamespace(db=db, instance="a:1", closing=False)
     assert await db.take_lease("a:1")
     stop = asyncio.Event()
     watching = asyncio.create_task(cli._hold_lease(holder, stop))
@@ -104,5 +104,9 @@ async def test_the_holder_stops_when_its_connection_and_with_it_the_lease_is_los
     other = await open_database(url)
     calm = asyncio.Event()
     calm.set()
-    assert await cli._hold_lease(SimpleNamespace(db=other, instance="b:2"), calm) is False
+    assert await cli._hold_lease(SimpleNamespace(db=other, instance="b:2", closing=False), calm) is False
+    # nor does one whose app is closing (its database closed on purpose)
+    closing = await open_database(url)
+    await closing.conn.close()
+    assert await cli._hold_lease(SimpleNamespace(db=closing, instance="c:3", closing=True), asyncio.Event()) is False
     await other.close()
