@@ -39,6 +39,7 @@ from testkit.processes import (
 FIRST = 500_000
 TZ = ZoneInfo("Asia/Yekaterinburg")
 WAIT_S = 180
+READY_S = 5.0  # a restarted `run` is built and waiting for the lease by then, on this machine under load
 FORM_STEPS = (("/report", "Вопрос 1 из 2"), (None, "Вопрос 2 из 2"), (None, "Проверьте ответы"),
               ("Отправить", "Отчёт принят"))
 
@@ -121,7 +122,10 @@ def run(tmp: Path, url: str, recipients: int, admins: int, kill_every_s: float, 
         assert job.returncode == 0, job.stderr
         assert pending(url) == recipients, (pending(url), job.stdout, job.stderr)
 
+        started_at: list[float] = []
+
         def start() -> subprocess.Popen:
+            started_at.append(time.monotonic())
             return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -145,6 +149,9 @@ def run(tmp: Path, url: str, recipients: int, admins: int, kill_every_s: float, 
                         victim = next((p for p in procs if p.pid == pid and p.poll() is None), None)
                         if victim is None:
                             continue
+                        # a standby is there to take over: the last restarted process has had time to start (a few
+                        # seconds on a loaded machine) before the holder is killed again
+                        await asyncio.sleep(max(0.0, READY_S - (time.monotonic() - started_at[-1])))
                         standbys = {p.pid for p in procs if p is not victim and p.poll() is None}
                         victim.send_signal(signal.SIGKILL)
                         killed = time.monotonic()
