@@ -85,6 +85,19 @@ def test_every_delta_compares_comparable_periods(season: list, asked: int, later
         assert has_data(history.get(due))
 
 
+def test_figures_sent_early_get_no_verdict_yet_but_none_by_the_deadline_are_no_data() -> None:
+    """A school that reports before its period is due: the value shows and no «нет данных к …» stands beside it; once
+    the deadline has passed with nothing due by it, «нет данных» is the verdict again."""
+    early = {DUES[0]: PeriodFigures(83.3, 1, 0)}
+    r = read(share(), DUES, early, DUES[0], DUES[0] - timedelta(days=3))
+    assert (r.value, r.verdict) == (83.3, None)
+    late_target = Target(key="t", title="Т", numerator="a", denominator="b", goal_percent=100, by=DUES[0])
+    after = read(late_target, DUES, {DUES[1]: PeriodFigures(83.3, 1, 0)}, DUES[1], DUES[1])
+    assert after.verdict is not None and after.verdict.kind == "no_data"  # nothing due by 06.03: still no data
+    nothing = read(share(), DUES, {}, DUES[0], DUES[0] - timedelta(days=3))
+    assert nothing.verdict is not None and nothing.verdict.kind == "no_data"
+
+
 def test_readme_and_the_format_reference_state_the_rules_in_the_same_words() -> None:
     from pathlib import Path
 

@@ -8,6 +8,7 @@ The rules (README «Как бот судит о цели», docs/roadmap-format.
 - a period that closed with no report shows the last real value with that period's date;
 - a share of everyone (the denominator counts organizations that have not reported: `@baseline.*`,
   `@organizations`) is a lower bound while any of them is missing: «пока без N организаций», no delta;
+- figures only in a period not yet due give no verdict yet (not «нет данных»: they are there, just not due);
 - a delta compares like with like: the previous period with reports, and, for a share of everyone, only one where
   nobody counted was missing; named by its date when it is not the period just before («↑ +3,1 п.п. к 20.03»).
 """
@@ -60,6 +61,11 @@ def read(target: Target, dues: list[date], history: dict[date, PeriodFigures], d
     `today`: the moment of judging (the verdict's)."""
     values = {d: f.value if has_data(f) else None for d, f in history.items()}
     verdict = judge(target, dues, values, today)
+    if verdict is not None and verdict.kind == "no_data" and due > today and today < verdict.deadline \
+            and has_data(history.get(due)):
+        # the first figures are in a period not yet due: nothing to judge by yet, but «нет данных» under the very
+        # figures just sent reads as a fault (a school that reported early saw it on its own card)
+        verdict = None
     if dues and due < dues[0]:
         return Reading(None, None, first_due=dues[0], verdict=verdict)
     before = [d for d in dues if d < due]
