@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 # A SIGTERM before `run` installs its own handlers (our imports take half a second on a loaded machine, and a
-# supervisor may stop the bot at once) ends the process quietly with code 0, not killed with 143 mid-import.
+# supervisor may stop the bot at once) ends the process quietly with code 0, not killed with 143 mid-import. It waits
+# until the imports are done: raised inside one, the exit came out of pydantic's schema building as a traceback.
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
 from loguru import logger  # noqa: E402
 
@@ -23,6 +25,8 @@ from bot import cli  # noqa: E402
 from bot.config import Config, ConfigError, config_path, load_config, max_token, vk_token  # noqa: E402
 from bot.words import operator  # noqa: E402
 from storage.db import StorageUnusable  # noqa: E402
+
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # a SIGTERM that came meanwhile ends it here
 
 LEVELS = ("region", "municipality", "organization")
 
