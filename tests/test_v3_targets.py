@@ -191,3 +191,39 @@ async def test_a_school_sends_a_ratio_and_its_norms_and_nobodys_norm_is_known(ha
     # the equals norm comes from the same report: the school's 10 of 12 does not meet it; eight have not reported
     assert "• Школы, где чат в Сферуме есть у каждого кружка: 0,0\u00a0% (цель 100\u00a0%), пока без 8\u00a0организаций" \
         in types, types
+
+
+PAGED = """\
+[roadmap]
+id = "second-plan"
+title = "Второй план школы"
+starts = 2023-09-01
+ends = 2024-05-31
+region = "Свердловская область"
+""" + "".join(f"""
+[[item]]
+id = "{n}"
+title = "Дело второго плана № {n}"
+responsible = ["organization"]
+org_types = ["school"]
+due = 2023-10-{20 + n}
+confirm = true
+""" for n in range(1, 8))
+
+
+async def test_each_page_of_items_names_its_roadmap_when_there_are_several(harness) -> None:
+    """Open items of two roadmaps over two pages: the second page, all of one roadmap, still says whose they are
+    (found in the sandbox: it had listed them under no name)."""
+    from datetime import UTC, datetime
+
+    from testkit.harness import register
+
+    h = harness
+    h.clock.now = datetime(2023, 10, 18, 6, 0, tzinfo=UTC)
+    await h.app.services.catalog.load_roadmap(PAGED, "second.toml")
+    await register(h, 881, "organization", "6624000001")
+    first = await h.text(881, "/items")
+    assert "страница 1 из 2" in first and "Карта «Дорожная карта по внедрению" in first, first
+    second = "\n".join(m.text for m in await h.press(881, "Дальше →"))
+    assert "страница 2 из 2" in second, second
+    assert "Карта «Второй план школы»:" in second and second.index("Карта «Второй план") < second.index("п. "), second

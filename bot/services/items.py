@@ -146,7 +146,10 @@ class ItemService:
         # beside «Пункт 2», «Пункт 3» had not matched its buttons; an item shown twice (two units, two dates) gets
         # a letter
         marks = dict(zip((n for n, _ in shown), item_marks([o.item.number for _, o in shown]), strict=True))
-        for (n, o), heading in zip(shown, headings([(o.roadmap, o.item) for _, o in shown]), strict=True):
+        # a page of one roadmap's items still names it when the list holds several (page 2 had not said whose)
+        several = len({o.roadmap.id for o in items}) > 1
+        for (n, o), heading in zip(shown, headings([(o.roadmap, o.item) for _, o in shown], several),
+                                   strict=True):
             if heading:
                 lines.append(heading)
             lines.append(texts.ITEMS_LINE.format(id=marks[n], title=short(o.item.title, 80), unit=o.unit.scope.name,
@@ -235,11 +238,13 @@ class ItemService:
         return rm, item, occ, unit
 
 
-def headings(listed: list[tuple[Roadmap, Item]]) -> list[str | None]:
+def headings(listed: list[tuple[Roadmap, Item]], several: bool | None = None) -> list[str | None]:
     """The heading each listed item starts, if any (items grouped by roadmap, then by `Roadmap.section_of`): the
-    roadmap's name where several are listed; a section's title where the section changes (v3); «Другие пункты:»
-    where a roadmap's unsectioned items follow its sectioned ones."""
-    several = len({rm.id for rm, _ in listed}) > 1
+    roadmap's name where several are listed (`several`: of the whole list, of which `listed` may be one page); a
+    section's title where the section changes (v3); «Другие пункты:» where a roadmap's unsectioned items follow its
+    sectioned ones."""
+    if several is None:
+        several = len({rm.id for rm, _ in listed}) > 1
     out: list[str | None] = []
     current: tuple[str, str | None] | None = None
     for rm, item in listed:
