@@ -486,6 +486,8 @@ class Emulator:
     def _stored_attachment(self, a: dict[str, Any]) -> dict[str, Any]:
         if a["type"] == "inline_keyboard":
             buttons = a["payload"]["buttons"]
+            # dev.max.ru/docs-api (inline keyboard): at most 210 buttons, 30 rows, 7 in a row — bots met it in
+            # production as errors.maxRows
             if len(buttons) > 30 or any(len(row) > 7 for row in buttons) or sum(map(len, buttons)) > 210:
                 raise ApiError(400, "proto.payload", "Keyboard is too big: at most 30 rows, 7 buttons a row, 210 all")
             self.labels_cut += [b["text"] for row in buttons for b in row

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import re
 import signal
 import statistics
@@ -22,12 +21,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiohttp
-
 from testkit.processes import (
     bot_env,
     control,
-    control_async,
+    fill_weekly_form,
     pending,
     prepare_admins,
     query,
@@ -84,25 +81,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-async def _fill(session: aiohttp.ClientSession, base: str, uid: int, staff: int, active: int, start_s: float,
-                pause_s: float) -> None:
-    rng = random.Random(uid)
-    await asyncio.sleep(start_s)
-    for text, marker in zip(("/report", str(staff), str(active), "Отправить"), (m for _, m in FORM_STEPS),
-                            strict=True):
-        await asyncio.sleep(rng.uniform(0, pause_s))
-        seen = len(await control_async(session, base, "record", {"peer_id": uid}))  # type: ignore[arg-type]
-        await control_async(session, base, "say", {"user_id": uid, "text": text})
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            got = await control_async(session, base, "record", {"peer_id": uid})
-            if any(marker in m["text"] for m in got[seen:]):  # type: ignore[index]
-                break
-            await asyncio.sleep(0.3)
-        else:
-            raise AssertionError(f"user {uid}: no {marker!r} after {text!r}")
-
-
 def last_friday_10() -> str:
     now = datetime.now(TZ)
     friday = now.date() - timedelta(days=(now.weekday() - 4) % 7 or 7)
@@ -136,37 +114,36 @@ def run(tmp: Path, url: str, recipients: int, admins: int, kill_every_s: float, 
                 time.sleep(0.1)
 
             async def crowd() -> None:
-                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WAIT_S + 30)) as session:
-                    filling = asyncio.gather(*(_fill(session, base, FIRST + n, *typed[school_id(n)], 0.2 * n, 1.5)
-                                               for n in range(admins)))
-                    while not (filling.done() and await asyncio.to_thread(pending, url) == 0):
-                        if time.monotonic() - began > 900:
-                            raise AssertionError("the run did not finish in 15 minutes")
-                        await asyncio.sleep(kill_every_s if kill_every_s else 0.5)
-                        if not kill_every_s or (filling.done() and await asyncio.to_thread(pending, url) == 0):
-                            continue
-                        pid = await asyncio.to_thread(_holder_pid, url)
-                        victim = next((p for p in procs if p.pid == pid and p.poll() is None), None)
-                        if victim is None:
-                            continue
-                        # a standby is there to take over: the last restarted process has had time to start (a few
-                        # seconds on a loaded machine) before the holder is killed again
-                        await asyncio.sleep(max(0.0, READY_S - (time.monotonic() - started_at[-1])))
-                        standbys = {p.pid for p in procs if p is not victim and p.poll() is None}
-                        victim.send_signal(signal.SIGKILL)
-                        killed = time.monotonic()
-                        await asyncio.to_thread(victim.wait)
-                        procs.remove(victim)
-                        procs.append(start())
-                        out.kills += 1
-                        while time.monotonic() - killed < 60:
-                            now = await asyncio.to_thread(_holder_pid, url)
-                            if now is not None and now != pid and _alive(now):
-                                out.takeovers.append(time.monotonic() - killed)
-                                out.by_standby += now in standbys  # not the process started after the kill
-                                break
-                            await asyncio.sleep(0.1)
-                    await filling
+                filling = asyncio.gather(*(fill_weekly_form(base, FIRST + n, *typed[school_id(n)], 0.2 * n, 1.5,
+                                                            WAIT_S) for n in range(admins)))
+                while not (filling.done() and await asyncio.to_thread(pending, url) == 0):
+                    if time.monotonic() - began > 900:
+                        raise AssertionError("the run did not finish in 15 minutes")
+                    await asyncio.sleep(kill_every_s if kill_every_s else 0.5)
+                    if not kill_every_s or (filling.done() and await asyncio.to_thread(pending, url) == 0):
+                        continue
+                    pid = await asyncio.to_thread(_holder_pid, url)
+                    victim = next((p for p in procs if p.pid == pid and p.poll() is None), None)
+                    if victim is None:
+                        continue
+                    # a standby is there to take over: the last restarted process has had time to start (a few
+                    # seconds on a loaded machine) before the holder is killed again
+                    await asyncio.sleep(max(0.0, READY_S - (time.monotonic() - started_at[-1])))
+                    standbys = {p.pid for p in procs if p is not victim and p.poll() is None}
+                    victim.send_signal(signal.SIGKILL)
+                    killed = time.monotonic()
+                    await asyncio.to_thread(victim.wait)
+                    procs.remove(victim)
+                    procs.append(start())
+                    out.kills += 1
+                    while time.monotonic() - killed < 60:
+                        now = await asyncio.to_thread(_holder_pid, url)
+                        if now is not None and now != pid and _alive(now):
+                            out.takeovers.append(time.monotonic() - killed)
+                            out.by_standby += now in standbys  # not the process started after the kill
+                            break
+                        await asyncio.sleep(0.1)
+                await filling
 
             asyncio.run(crowd())
             out.seconds = time.monotonic() - began

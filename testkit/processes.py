@@ -186,3 +186,35 @@ def write_config(path: Path, api_base: str, db_path: Path | str, requests_per_se
                     f'requests_per_second = {requests_per_second}\n{max_section}[storage]\n{storage}\n'
                     "[schedule]\ngrace_hours = 0\n", encoding="utf-8")
     return path
+
+
+async def fill_weekly_form(base: str, uid: int, staff: int, active: int, start_s: float = 0.0, pause_s: float = 0.0,
+                           wait_s: float = 120.0) -> None:
+    """One admin fills the weekly form through vkemu as a person does, each answer awaited by its reply."""
+    import asyncio
+    import random
+
+    import aiohttp
+
+    rng = random.Random(uid)
+    await asyncio.sleep(start_s)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=wait_s + 30)) as s:
+        async def call(action: str, body: dict) -> object:
+            return await control_async(s, base, action, body)
+
+        async def step(text: str, marker: str) -> None:
+            await asyncio.sleep(rng.uniform(0, pause_s))
+            seen = len(await call("record", {"peer_id": uid}))  # type: ignore[arg-type]
+            await call("say", {"user_id": uid, "text": text})
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                got = await call("record", {"peer_id": uid})
+                if any(marker in m["text"] for m in got[seen:]):  # type: ignore[index]
+                    return
+                await asyncio.sleep(0.2)
+            raise AssertionError(f"user {uid}: no {marker!r} after {text!r}")
+
+        await step("/report", "Вопрос 1 из 2")
+        await step(str(staff), "Вопрос 2 из 2")
+        await step(str(active), "Проверьте ответы")
+        await step("Отправить", "Отчёт принят")

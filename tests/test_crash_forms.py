@@ -12,13 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from testkit.processes import (
     bot_env,
     control,
-    control_async,
+    fill_weekly_form,
     prepare_admins,
     query,
     school_id,
@@ -50,28 +49,7 @@ def shape(text: str) -> str:
 
 
 async def fill(base: str, uid: int, staff: int, active: int, start_s: float = 0.0, pause_s: float = 0.0) -> None:
-    rng = random.Random(uid)
-    await asyncio.sleep(start_s)
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WAIT_S + 30)) as s:
-        async def call(action: str, body: dict) -> object:
-            return await control_async(s, base, action, body)
-
-        async def step(text: str, marker: str) -> None:
-            await asyncio.sleep(rng.uniform(0, pause_s))
-            seen = len(await call("record", {"peer_id": uid}))  # type: ignore[arg-type]
-            await call("say", {"user_id": uid, "text": text})
-            deadline = time.monotonic() + WAIT_S
-            while time.monotonic() < deadline:
-                got = await call("record", {"peer_id": uid})
-                if any(marker in m["text"] for m in got[seen:]):  # type: ignore[index]
-                    return
-                await asyncio.sleep(0.2)
-            raise AssertionError(f"user {uid}: no {marker!r} after {text!r}")
-
-        await step("/report", "Вопрос 1 из 2")
-        await step(str(staff), "Вопрос 2 из 2")
-        await step(str(active), "Проверьте ответы")
-        await step("Отправить", "Отчёт принят")
+    await fill_weekly_form(base, uid, staff, active, start_s, pause_s, WAIT_S)
 
 
 @pytest.mark.timeout(600)

@@ -11,8 +11,8 @@ from bot.payloads import encode_payload
 from bot.views.message import Button, Buttons, Reply, Screen
 from bot.words.format import short
 
-# MAX's inline keyboard: up to 30 rows, 7 buttons a row, 210 in all (dev.max.ru, «Клавиатура для чат-бота»; maxemu
-# refuses more)
+# MAX's inline keyboard: up to 30 rows, 7 buttons a row, 210 in all (dev.max.ru/docs-api, «Клавиатура для чат-бота»;
+# maxemu refuses more, as MAX does with errors.maxRows)
 SCREEN = Screen(rows=30, buttons=210)
 LABEL_MAX = 64  # MAX shows about 20 characters a button in a row of one; the document allows 128
 # MAX draws a button's label on one line and cuts what does not fit; its document recommends at most 20 characters
