@@ -136,6 +136,7 @@ class App:
     async def run_polling(self, stop: asyncio.Event) -> None:
         """Serve each messenger until `stop` is set; each side lets its in-flight handlers finish and its replies go
         out (within a grace period) before returning."""
+        await self.free_dead_claims()
         scheduler = self._start_scheduler() if self.schedule else None
         if self.web is not None:
             await self.web.start()
@@ -163,6 +164,12 @@ class App:
                 await self.web.stop()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+
+    async def free_dead_claims(self) -> None:
+        """Before sending: on SQLite this process is the only sender there can be (the file lock), so rows a sender
+        killed mid-send still held are free now. (On PostgreSQL another instance's claims free with time.)"""
+        if self.db.engine == "sqlite" and (freed := await self.repos.outbox.release_all()):
+            logger.info("{} outbox rows a stopped sender held are free again", freed)
 
     async def health(self) -> str | None:
         """GET /healthz: None when the database writes and no messenger refuses the bot's token."""

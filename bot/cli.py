@@ -450,6 +450,7 @@ async def _send_unless_the_bot_runs(app: App, config: Config) -> None:
 
 
 async def _send_now(app: App) -> None:
+    await app.free_dead_claims()
     done = (app.sender is None or await app.sender.drain(600)) and \
         (app.max is None or await app.max.sender.drain(3600))
     if app.max is not None and app.max.sender.refusal is not None:

@@ -104,6 +104,11 @@ class Transactions:
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError
 
+    def skip_locked(self, alias: str) -> str:
+        """The clause that ends a SELECT taking rows for this transaction, skipping rows another transaction has
+        taken: PostgreSQL's `FOR UPDATE … SKIP LOCKED`. SQLite has one writer, whose transaction is the lock."""
+        return ""
+
     async def serialize(self, key: str) -> None:
         """Inside a transaction: another instance's transaction with the same key waits for this one to end (one
         person's updates, taken by two instances behind the webhooks, one after the other). One SQLite instance has

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from loguru import logger
 
 from bot.views.message import File, split_text, typeset
 
-from .db import Database, iso, utcnow
+from .db import IN_CHUNK, Database, iso, utcnow
 
 # VK's random_id is a signed 32-bit number, unique per community; ours count up from 1 and never go back (a fault
 # notice takes a negative one instead). The arithmetic: the largest install we plan for, a national one of 100,000
@@ -15,6 +21,12 @@ from .db import Database, iso, utcnow
 # million a year: 2^31 lasts it 80 years; a region of 3,000 organizations, over 2,000 years. Only a jump could spend
 # it, so the start-up check moves the counter only past ids it sent itself (bot/vk/side.py).
 RANDOM_ID_SPACE = 2**31 - 1
+# Another sender's claim frees this long after it was made. A claim outlives its sender only when the sender died
+# or lost the database (an instance whose lease went stops within a second, bot/cli.py `_hold_lease`); a request it
+# had begun ends within its timeout (bot/ratelimit.py CALL_WITHIN_S, 10 s). Should one still land, the send rules
+# keep it single: VK drops a repeated random_id, and a MAX row's attempt is written before its send, so the next
+# sender looks in the chat first.
+CLAIM_TTL_S = 15.0
 UNREACHABLE_CODES = {7, 900, 901, 902}  # VK will not deliver to this person until they act
 
 
@@ -136,21 +148,51 @@ class OutboxRepo:
             await self.db.execute("UPDATE outbox SET attachment = ? WHERE id = ?", (attachment, row_id))
             await self.db.execute("DELETE FROM outbox_files WHERE outbox_id = ?", (row_id,))
 
-    async def next_batch(self, limit: int = 25, max_priority: int = 1, messenger: str = "vk") -> list[Queued]:
-        """Ready rows of one messenger (VK's peers are positive, MAX's negative: storage/accounts.py), one per
-        recipient: their first pending row, by priority then arrival, and only when it is ready — so a recipient's
-        messages leave in order (a part waits for the part before it, also through a backoff), and one person's
-        thousand messages are one candidate beside everyone else's (a flood had delayed others' replies for
-        minutes)."""
+    async def claim(self, owner: str, limit: int, *, messenger: str = "vk", max_priority: int = 1,
+                    choose: Callable[[list[Queued]], list[Queued]] | None = None,
+                    now: float | None = None) -> list[Queued]:
+        """Ready rows of one messenger (VK's peers are positive, MAX's negative: storage/accounts.py), taken for
+        `owner` to send; `choose` picks among the candidates (all by default). One per recipient: their first pending
+        row, by priority then arrival, and only when it is ready and nobody sends it — so a recipient's messages
+        leave in order (a part waits for the part before it, also through a backoff and while another sender has
+        it), and one person's thousand messages are one candidate beside everyone else's (a flood had delayed others'
+        replies for minutes).
+
+        The candidates are read and claimed in one transaction; on PostgreSQL they are locked `FOR UPDATE SKIP
+        LOCKED`, so two senders on one database (instances overlapping at a takeover, a `run-job --send`) never take
+        the same row and neither waits for the other. A sender's own claims last until it gives them back
+        (`release`); another's free CLAIM_TTL_S after they were made — the sender died with them."""
+        now = time.time() if now is None else now
         side = "o.peer_id > 0" if messenger == "vk" else "o.peer_id < 0"
-        rows = await self.db.fetchall(
-            "SELECT o.id, o.peer_id, o.text, o.keyboard, o.attachment, o.random_id, o.attempts, o.priority, "
-            "(SELECT count(*) FROM outbox_files f WHERE f.outbox_id = o.id), o.attempt_at FROM outbox o "
-            f"WHERE o.status = 'pending' AND {side} AND o.priority <= ? AND o.not_before <= ? "
-            "AND o.id = (SELECT h.id FROM outbox h WHERE h.peer_id = o.peer_id AND h.status = 'pending' "
-            "ORDER BY h.priority, h.id LIMIT 1) ORDER BY o.priority, o.id LIMIT ?",
-            (max_priority, time.time(), limit))
-        return [Queued(*r) for r in rows]
+        async with self.db.transaction():
+            rows = await self.db.fetchall(
+                "SELECT o.id, o.peer_id, o.text, o.keyboard, o.attachment, o.random_id, o.attempts, o.priority, "
+                "(SELECT count(*) FROM outbox_files f WHERE f.outbox_id = o.id), o.attempt_at FROM outbox o "
+                f"WHERE o.status = 'pending' AND {side} AND o.priority <= ? AND o.not_before <= ? "
+                "AND (o.claimed_by IS NULL OR o.claimed_by <> ? AND o.claimed_at < ?) "
+                "AND o.id = (SELECT h.id FROM outbox h WHERE h.peer_id = o.peer_id AND h.status = 'pending' "
+                "ORDER BY h.priority, h.id LIMIT 1) ORDER BY o.priority, o.id LIMIT ?" + self.db.skip_locked("o"),
+                (max_priority, now, owner, now - CLAIM_TTL_S, limit))
+            candidates = [Queued(*r) for r in rows]
+            chosen = choose(candidates) if choose is not None else candidates
+            if chosen:
+                await self.db.executemany("UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                                          [(owner, now, r.id) for r in chosen])
+        return chosen
+
+    async def release(self, owner: str, row_ids: list[int]) -> None:
+        """`owner` is done with these rows (sent, failed or waiting again): another sender may take them."""
+        for i in range(0, len(row_ids), IN_CHUNK):
+            chunk = row_ids[i:i + IN_CHUNK]
+            await self.db.execute(
+                "UPDATE outbox SET claimed_by = NULL, claimed_at = NULL "
+                f"WHERE claimed_by = ? AND id IN ({','.join('?' * len(chunk))})", (owner, *chunk))
+
+    async def release_all(self) -> int:
+        """Every claim given back: at the start of the only sender there can be (SQLite's file lock), whose
+        predecessor died holding some."""
+        return await self.db.execute(
+            "UPDATE outbox SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL")
 
     async def mark_attempt(self, row_id: int, at: float | None) -> None:
         """A MAX send starts: if its answer is lost, the next attempt first looks for it in the chat."""
@@ -222,6 +264,37 @@ class OutboxRepo:
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, count(*) FROM outbox GROUP BY status")
         return {r[0]: r[1] for r in rows}
+
+
+class Claims:
+    """One sender's hold on the rows it is sending: taken with `OutboxRepo.claim`, given back when done with. A
+    give-back the database refused (a full disk) is owed and paid before the next take, so a live sender never keeps
+    a row from itself."""
+
+    def __init__(self, outbox: OutboxRepo, messenger: str) -> None:
+        self.outbox = outbox
+        self.messenger = messenger
+        # unique per sender object: two apps in one process (tests) are two senders
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{messenger}:{secrets.token_hex(3)}"
+        self._owed: list[int] = []
+
+    async def take(self, limit: int, choose: Callable[[list[Queued]], list[Queued]] | None = None) -> list[Queued]:
+        if self._owed:
+            owed, self._owed = self._owed, []
+            try:
+                await self.outbox.release(self.owner, owed)
+            except Exception:
+                self._owed += owed
+                raise
+        return await self.outbox.claim(self.owner, limit, messenger=self.messenger, choose=choose)
+
+    async def give_back(self, rows: list[Queued]) -> None:
+        ids = [r.id for r in rows]
+        try:
+            await self.outbox.release(self.owner, ids)
+        except Exception as e:  # in a `finally`: the sender's own error, if any, is the one to raise
+            logger.warning("outbox rows not given back ({}); tried again before the next batch", type(e).__name__)
+            self._owed += ids
 
 
 def compose_rows(peer_id: int, text: str, keyboard: str | None, files: tuple[File, ...], dedup_key: str | None,

@@ -97,6 +97,9 @@ class PgDatabase(Transactions):
             raise
         return db
 
+    def skip_locked(self, alias: str) -> str:
+        return f" FOR UPDATE OF {alias} SKIP LOCKED"
+
     async def serialize(self, key: str) -> None:
         assert self._in_tx.get(), "serialize holds its lock to the end of a transaction"
         await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)

@@ -166,6 +166,7 @@ class Emulator:
         self.record: dict[int, list[Delivered]] = collections.defaultdict(list)
         self.by_id: dict[int, Delivered] = {}
         self.dedup: dict[tuple[int, int], int] = {}
+        self.repeated_sends = 0  # sends VK dropped as a repeat of a random_id: a sender sent something twice
         self.event_answers: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
         self.callback_servers: list[dict[str, Any]] = []
@@ -429,6 +430,7 @@ class Emulator:
         # before returns the old message's id, and nothing is delivered (messages.send documentation).
         key = (peer if per_peer else 0, random_id)
         if random_id and key in self.dedup:
+            self.repeated_sends += 1
             return self.dedup[key]
         if peer >= CHAT_BASE:
             chat = self.chats.get(peer)

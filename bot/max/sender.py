@@ -23,7 +23,7 @@ from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
 from bot.metrics import Metrics
 from bot.ratelimit import CALL_WITHIN_S
 from storage.accounts import MaxAccountRepo, MaxAddress
-from storage.outbox import OutboxRepo, Queued
+from storage.outbox import Claims, OutboxRepo, Queued
 
 WORKERS = 6  # requests in flight; the limiter keeps them to 30 a second
 UPLOAD_ATTEMPTS = 6
@@ -45,8 +45,7 @@ class MaxSender:
         self.request_timeout = request_timeout
         self.workers = workers
         self._wake = asyncio.Event()
-        self._claimed: set[int] = set()
-        self._peers_busy: set[int] = set()  # a recipient's row in flight: their next waits (order)
+        self.claims = Claims(outbox, "max")  # a recipient's row in flight is claimed: their next waits (order)
         self._sent_to: dict[int, collections.deque[float]] = {}  # recent send times per recipient (MAX: 2 a second)
         self.per_chat_per_second = PER_CHAT_PER_SECOND  # (in-process handler tests raise it with maxemu's)
         self._busy = 0
@@ -81,19 +80,20 @@ class MaxSender:
                     w.cancel()
 
     async def send_some(self) -> int:
-        """Take one ready row not taken by another worker and deliver it; 0 when none is ready."""
+        """Take one ready row nobody sends and deliver it; 0 when none is ready."""
         if self.refusal is not None:
-            if time.monotonic() < self._probe_at or self._claimed:
+            if time.monotonic() < self._probe_at or self._busy:
                 return 0
             self._probe_at = time.monotonic() + self.refusal_probe_s  # one row tries whether MAX takes the token again
-        candidates = await self.outbox.next_batch(self.workers * 4, messenger="max")
         now = time.monotonic()
-        row = next((r for r in candidates if r.id not in self._claimed and r.peer_id not in self._peers_busy
-                    and self._may_send_to(r.peer_id, now)), None)
-        if row is None:
+
+        def choose(candidates: list[Queued]) -> list[Queued]:
+            return next(([r] for r in candidates if self._may_send_to(r.peer_id, now)), [])
+
+        rows = await self.claims.take(self.workers * 4, choose)
+        if not rows:
             return 0
-        self._claimed.add(row.id)
-        self._peers_busy.add(row.peer_id)
+        row = rows[0]
         self._busy += 1
         try:
             await self._deliver(row)
@@ -101,8 +101,7 @@ class MaxSender:
             # counted from the answer, not the request: MAX saw the send somewhere between the two, so spacing
             # measured from answers never puts three in one of MAX's seconds (from requests, it had drawn 429s)
             self._sent_to.setdefault(row.peer_id, collections.deque()).append(time.monotonic())
-            self._claimed.discard(row.id)
-            self._peers_busy.discard(row.peer_id)
+            await self.claims.give_back(rows)
             self._busy -= 1
         return 1
 

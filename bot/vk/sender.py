@@ -20,7 +20,7 @@ from vkbottle import API, DocMessagesUploader, PhotoMessageUploader, VKAPIError
 from bot.metrics import Metrics
 from bot.ratelimit import CALL_WITHIN_S
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS, LimitedAPI
-from storage.outbox import UNREACHABLE_CODES, OutboxRepo, Queued
+from storage.outbox import UNREACHABLE_CODES, Claims, OutboxRepo, Queued
 
 BATCH = 25
 REWORD = "\u2060"  # WORD JOINER: invisible, yet makes a repeated text another message for VK
@@ -54,7 +54,7 @@ class Sender:
         self.request_timeout = request_timeout
         self._wake = asyncio.Event()
         self._reply_wake = asyncio.Event()
-        self._claimed: set[int] = set()
+        self.claims = Claims(outbox, "vk")
         self._busy = 0
         self._failing = False  # the last attempt failed for a reason that passes
         self.refusal: int | None = None  # VK refuses the community's token (error 5, 27, 28): GET /healthz says so
@@ -98,17 +98,17 @@ class Sender:
 
         `replies_only`: act only when a reply waits; its batch is still filled up with bulk
         messages, so a reply costs no extra request of VK's quota."""
-        candidates = await self.outbox.next_batch(BATCH * (self.workers + 2))
-        rows = [r for r in candidates if r.id not in self._claimed][:BATCH]
-        if not rows or (replies_only and rows[0].priority != 0):
+        def choose(candidates: list[Queued]) -> list[Queued]:
+            return [] if replies_only and (not candidates or candidates[0].priority != 0) else candidates
+
+        rows = await self.claims.take(BATCH, choose)
+        if not rows:
             return 0
-        ids = {r.id for r in rows}
-        self._claimed |= ids
         self._busy += 1
         try:
             await self._send(rows)
         finally:
-            self._claimed -= ids
+            await self.claims.give_back(rows)
             self._busy -= 1
         return len(rows)
 
