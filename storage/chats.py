@@ -37,19 +37,19 @@ class ConversationRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def get(self, vk_id: int) -> Conversation | None:
-        row = await self.db.fetchone("SELECT vk_id, state, data FROM conversations WHERE vk_id = ?", (vk_id,))
+    async def get(self, person_id: int) -> Conversation | None:
+        row = await self.db.fetchone("SELECT person_id, state, data FROM conversations WHERE person_id = ?", (person_id,))
         return Conversation(row[0], row[1], json.loads(row[2])) if row else None
 
-    async def set(self, vk_id: int, state: str, data: dict[str, Any] | None = None) -> None:
+    async def set(self, person_id: int, state: str, data: dict[str, Any] | None = None) -> None:
         await self.db.execute(
-            "INSERT INTO conversations(vk_id, state, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(vk_id) DO UPDATE SET state = excluded.state, data = excluded.data, "
+            "INSERT INTO conversations(person_id, state, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(person_id) DO UPDATE SET state = excluded.state, data = excluded.data, "
             "updated_at = excluded.updated_at",
-            (vk_id, state, json.dumps(data or {}, ensure_ascii=False), iso(utcnow())))
+            (person_id, state, json.dumps(data or {}, ensure_ascii=False), iso(utcnow())))
 
-    async def clear(self, vk_id: int) -> bool:
-        return await self.db.execute("DELETE FROM conversations WHERE vk_id = ?", (vk_id,)) > 0
+    async def clear(self, person_id: int) -> bool:
+        return await self.db.execute("DELETE FROM conversations WHERE person_id = ?", (person_id,)) > 0
 
 
 class EventRepo:

@@ -223,11 +223,11 @@ class OutboxRepo:
             if abs(peer_id) < 2_000_000_000 and code in UNREACHABLE_CODES:  # a person (VK's or MAX's), not a chat
                 await self.mark_unreachable(peer_id, code)
 
-    async def mark_unreachable(self, vk_id: int, code: int) -> None:
+    async def mark_unreachable(self, person_id: int, code: int) -> None:
         await self.db.execute(
-            "INSERT INTO unreachable(vk_id, error_code, at) VALUES (?, ?, ?) "
-            "ON CONFLICT(vk_id) DO UPDATE SET error_code = excluded.error_code, at = excluded.at",
-            (vk_id, code, iso(utcnow())))
+            "INSERT INTO unreachable(person_id, error_code, at) VALUES (?, ?, ?) "
+            "ON CONFLICT(person_id) DO UPDATE SET error_code = excluded.error_code, at = excluded.at",
+            (person_id, code, iso(utcnow())))
 
     async def retry_later(self, row_ids: list[int], delay_s: float) -> None:
         when = time.time() + delay_s
@@ -244,14 +244,14 @@ class OutboxRepo:
         return await self.db.execute("UPDATE outbox SET not_before = 0 WHERE status = 'pending' AND not_before > ?",
                                      (time.time(),))
 
-    async def reachable_again(self, vk_id: int) -> None:
-        await self.db.execute("DELETE FROM unreachable WHERE vk_id = ?", (vk_id,))
+    async def reachable_again(self, person_id: int) -> None:
+        await self.db.execute("DELETE FROM unreachable WHERE person_id = ?", (person_id,))
 
-    async def unreachable(self, vk_ids: list[int]) -> dict[int, int]:
-        if not vk_ids:
+    async def unreachable(self, person_ids: list[int]) -> dict[int, int]:
+        if not person_ids:
             return {}
-        marks = ",".join("?" * len(vk_ids))
-        rows = await self.db.fetchall(f"SELECT vk_id, error_code FROM unreachable WHERE vk_id IN ({marks})", vk_ids)
+        marks = ",".join("?" * len(person_ids))
+        rows = await self.db.fetchall(f"SELECT person_id, error_code FROM unreachable WHERE person_id IN ({marks})", person_ids)
         return {r[0]: r[1] for r in rows}
 
     async def pending_count_of(self, messenger: str) -> int:

@@ -196,7 +196,7 @@ class ReportRepo:
             "s.period, r.comment, r.resubmitted_at, r.resubmitted_by, "
             "trim(coalesce(q.first_name, '') || ' ' || coalesce(q.last_name, '')) "
             "FROM report_returns r JOIN submissions s ON s.id = r.submission_id "
-            "LEFT JOIN persons p ON p.vk_id = r.returned_by LEFT JOIN persons q ON q.vk_id = r.resubmitted_by "
+            "LEFT JOIN persons p ON p.person_id = r.returned_by LEFT JOIN persons q ON q.person_id = r.resubmitted_by "
             "WHERE s.organization_id = ? ORDER BY r.id DESC LIMIT ?", (organization_id, limit))
         return [Return(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6],
                        datetime.fromisoformat(r[7]) if r[7] else None, r[8], r[9] or "") for r in rows]
@@ -221,7 +221,7 @@ class ReportRepo:
             "c.source, c.id = (SELECT min(e.id) FROM figure_changes e WHERE e.submission_id = c.submission_id "
             "AND e.indicator_key = c.indicator_key) "
             "FROM figure_changes c JOIN submissions s ON s.id = c.submission_id "
-            "LEFT JOIN persons p ON p.vk_id = c.changed_by "
+            "LEFT JOIN persons p ON p.person_id = c.changed_by "
             "WHERE s.organization_id = ? ORDER BY c.id DESC LIMIT ?", (organization_id, limit))
         return [Change(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], _value(r[7], r[8]),
                        _value(r[9], r[10]), bool(r[11]), bool(r[13]), r[12]) for r in rows]

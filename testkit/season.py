@@ -258,11 +258,11 @@ class Season:
         self._plan()
         self._snapshot()
 
-    async def _register(self, vk_id: int, role: str, scope: str, first: str, last: str) -> None:
+    async def _register(self, person_id: int, role: str, scope: str, first: str, last: str) -> None:
         h = self.h
-        h.emu.add_user(vk_id, first, last)
+        h.emu.add_user(person_id, first, last)
         code, _ = await h.app.services.invites.create(role, scope, None, h.clock())
-        replies = await h.say(vk_id, code)
+        replies = await h.say(person_id, code)
         assert replies and replies[-1].text.startswith("Готово"), replies
 
     def _plan(self) -> None:

@@ -247,9 +247,9 @@ async def test_holders_of_many_scopes_in_one_ask(harness: Harness) -> None:
     """A municipality's reminders ask who holds each school once (in chunks past SQLite's bound-parameter limit),
     and get what `holders` gives one by one."""
     people = harness.app.repos.people
-    for vk_id, org in ((650, SCHOOL_1), (651, SCHOOL_1), (652, SCHOOL_2)):
-        await people.upsert_person(vk_id, "Имя", "Фамилия")
-        await people.grant(vk_id, "organization", org)
+    for person_id, org in ((650, SCHOOL_1), (651, SCHOOL_1), (652, SCHOOL_2)):
+        await people.upsert_person(person_id, "Имя", "Фамилия")
+        await people.grant(person_id, "organization", org)
     ids = [f"x{n}" for n in range(1200)] + [SCHOOL_2, SCHOOL_1]  # the schools past the first two chunks
     found = await people.holders_of("organization", ids)
     assert set(found) == {SCHOOL_1, SCHOOL_2}

@@ -49,7 +49,7 @@ async def test_retention_deletes_old_finished_rows_and_keeps_what_waits(tmp_path
         await db.execute("UPDATE outbox SET status = 'sent' WHERE peer_id IN (1, 3)")
         await db.execute("INSERT INTO processed_events(event_id, at, done) VALUES ('old', ?, 1), ('new', ?, 1)",
                          (old, iso(datetime.now(UTC))))
-        await db.execute("INSERT INTO conversations(vk_id, state, data, updated_at) VALUES (5, 'form', '{}', ?)",
+        await db.execute("INSERT INTO conversations(person_id, state, data, updated_at) VALUES (5, 'form', '{}', ?)",
                          (old,))
         pruned = await RetentionRepo(db).prune(datetime.now(UTC) - timedelta(days=90))
         assert (pruned.messages, pruned.events, pruned.dialogs) == (1, 1, 1)

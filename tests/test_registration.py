@@ -106,7 +106,7 @@ async def test_several_admins_per_organization(harness: Harness) -> None:
     await register(h, 508, "organization", SCHOOL_1)
     await register(h, 509, "organization", SCHOOL_1, "Олег", "Сидоров")
     holders = await h.app.repos.people.holders("organization", SCHOOL_1)
-    assert [p.vk_id for p in holders] == [508, 509]
+    assert [p.person_id for p in holders] == [508, 509]
 
 
 async def test_coordinator_commands_refused_for_admin_even_with_forged_payload(harness: Harness) -> None:

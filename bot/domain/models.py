@@ -30,7 +30,7 @@ class Organization:
 
 @dataclass(frozen=True)
 class Person:
-    vk_id: int
+    person_id: int
     first_name: str
     last_name: str
 
@@ -41,7 +41,7 @@ class Person:
 
 @dataclass(frozen=True)
 class Role:
-    vk_id: int
+    person_id: int
     role: str  # 'region' | 'municipality' | 'organization'
     scope_id: str
 
@@ -68,6 +68,6 @@ class CoordinatorChat:
 
 @dataclass(frozen=True)
 class Conversation:
-    vk_id: int
+    person_id: int
     state: str
     data: dict

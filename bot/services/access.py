@@ -15,7 +15,7 @@ from storage.people import PeopleRepo
 
 @dataclass(frozen=True)
 class Actor:
-    vk_id: int
+    person_id: int
     is_owner: bool
     roles: tuple[Role, ...]
 
@@ -47,8 +47,8 @@ class AccessService:
         self.accounts = accounts
         self.max_owners = max_owners or set()
 
-    async def actor(self, vk_id: int) -> Actor:
-        return Actor(vk_id, await self._owner(vk_id), tuple(await self.people_repo.roles(vk_id)))
+    async def actor(self, person_id: int) -> Actor:
+        return Actor(person_id, await self._owner(person_id), tuple(await self.people_repo.roles(person_id)))
 
     async def _owner(self, person: int) -> bool:
         if person >= 0:

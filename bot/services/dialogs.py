@@ -26,30 +26,30 @@ class DialogService:
         """The open conversation of a registered person (a newcomer's greeting does not count)."""
         if not actor.registered:
             return None
-        conversation = await self.conversation_repo.get(actor.vk_id)
+        conversation = await self.conversation_repo.get(actor.person_id)
         return conversation if conversation is not None and conversation.state != Dialog.AWAITING_CODE else None
 
     async def cancel(self, actor: Actor, now: datetime, keep: bool = False, picker: bool = False) -> Reply:
         """«Отмена» from any step: a form is closed as the form closes it (what was sent stays). `keep`: the button
         under «…уже отправлен. Исправить его?» — the answer is that the report stays as sent (it had been «Отменять
         нечего.»); `picker`: «Отмена» under the choice of a report to fill — no report is opened."""
-        conversation = await self.conversation_repo.get(actor.vk_id)
+        conversation = await self.conversation_repo.get(actor.person_id)
         if actor.registered and conversation is not None and conversation.state == Dialog.FORM:
             return await self.reports.answer(actor, Answer("", CommandId.CANCEL), now, conversation)
-        had_state = await self.conversation_repo.clear(actor.vk_id)
+        had_state = await self.conversation_repo.clear(actor.person_id)
         text = texts.CANCELLED if had_state else texts.REPORT_KEPT if keep else texts.PICK_CLOSED if picker else \
             texts.NOTHING_TO_CANCEL
         return Reply(text if actor.registered else f"{text} {texts.ASK_CODE}")
 
     async def drop(self, actor: Actor) -> None:
         """Forget an open question (a link, a comment) the person walked away from."""
-        await self.conversation_repo.clear(actor.vk_id)
+        await self.conversation_repo.clear(actor.person_id)
 
     async def greet(self, actor: Actor, again: bool, now: datetime | None = None) -> Reply:
         """A newcomer: the full greeting the first time (or when they ask to start again), a short reminder after."""
-        seen = await self.conversation_repo.get(actor.vk_id)
+        seen = await self.conversation_repo.get(actor.person_id)
         if seen is None or again:
-            await self.conversation_repo.set(actor.vk_id, Dialog.AWAITING_CODE,
+            await self.conversation_repo.set(actor.person_id, Dialog.AWAITING_CODE,
                                              {"greeted": now.isoformat()} if now else None)
             return Reply(texts.GREETING)
         return Reply(texts.ASK_CODE)
@@ -57,7 +57,7 @@ class DialogService:
     async def just_greeted(self, actor: Actor, said: str, now: datetime) -> bool:
         """A newcomer's hello just after their greeting, which needs nothing more: MAX greets on «Начать», and the
         person's own «Здравствуйте» that follows had drawn a second answer at once."""
-        seen = await self.conversation_repo.get(actor.vk_id)
+        seen = await self.conversation_repo.get(actor.person_id)
         greeted = seen.data.get("greeted") if seen is not None and isinstance(seen.data, dict) else None
         if not isinstance(greeted, str) or not is_greeting(said):
             return False

@@ -58,8 +58,8 @@ class ExportService:
         territory = await self.status.scope_for(actor, args or {}, peer)
         if territory is None:
             return Reply(texts.VIEW_SCOPE_GONE if args else texts.NOT_ALLOWED)
-        person = await self.people_repo.person(actor.vk_id)
-        made = await self.export(territory, now, period_text, person_label(person.full_name if person else None, actor.vk_id))
+        person = await self.people_repo.person(actor.person_id)
+        made = await self.export(territory, now, period_text, person_label(person.full_name if person else None, actor.person_id))
         if made.data is None:
             return Reply(made.message)
         return Reply(texts.EXPORT_CAPTION.format(scope=territory.name), files=(File(made.name, made.data),))

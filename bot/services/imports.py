@@ -136,7 +136,7 @@ class ImportService:
         """The preview with «Применить», the plan kept with what each row's organization had when it was made."""
         assert plan.roadmap and plan.form and plan.period
         stamps = _stamps(plan, reports if reports is not None else await self._reports(plan))
-        await self.conversation_repo.set(actor.vk_id, Dialog.IMPORT_CONFIRM, {
+        await self.conversation_repo.set(actor.person_id, Dialog.IMPORT_CONFIRM, {
             "file": plan.file, "rm": plan.roadmap.id, "form": plan.form.id, "period": plan.period.key,
             "rows": plan.to_rows(), "seen": stamps})
         text = self.preview_text(plan, texts.IMPORT_APPLY_CHAT)
@@ -154,12 +154,12 @@ class ImportService:
 
     async def confirm(self, actor: Actor, now: datetime, conversation: Conversation | None) -> Reply:
         """«Применить»: the kept file checked again (roles, directory, figures may have moved) and applied."""
-        conv = conversation or await self.conversation_repo.get(actor.vk_id)
+        conv = conversation or await self.conversation_repo.get(actor.person_id)
         if conv is None or conv.state != Dialog.IMPORT_CONFIRM:
             return Reply(texts.IMPORT_NOTHING_PENDING)
-        await self.conversation_repo.clear(actor.vk_id)
+        await self.conversation_repo.clear(actor.person_id)
         data = conv.data
-        fresh = await self.access.actor(actor.vk_id)
+        fresh = await self.access.actor(actor.person_id)
         if not fresh.is_coordinator:
             return Reply(texts.NOT_ALLOWED)
         plan = await self.replan(fresh, str(data.get("file", "")), str(data.get("rm", "")), str(data.get("form", "")),
@@ -172,7 +172,7 @@ class ImportService:
                  if not isinstance(seen, dict) or seen.get(org) != stamp]
         if moved:  # someone sent, revised or returned a report since the preview: what was shown is not applied
             return await self._offer(fresh, plan, await self._moved_text(plan, moved, reports), reports)
-        done = await self.apply(plan, actor.vk_id, now)
+        done = await self.apply(plan, actor.person_id, now)
         return Reply(texts.IMPORT_APPLIED.format(file=plan.file, new=done.new, changed=done.changed))
 
     async def read(self, doc: Document) -> Document:

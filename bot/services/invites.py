@@ -48,8 +48,8 @@ class InviteService:
         """scope id -> expiry of a code of `role` issued and not yet used."""
         return await self.invite_repo.live(role, now)
 
-    async def redeem(self, vk_id: int, text: str, now: datetime) -> Redemption:
-        recent = await self.invite_repo.failures_since(vk_id, now - timedelta(hours=1))
+    async def redeem(self, person_id: int, text: str, now: datetime) -> Redemption:
+        recent = await self.invite_repo.failures_since(person_id, now - timedelta(hours=1))
         if len(recent) >= self.max_failures:
             unlock = recent[-self.max_failures] + timedelta(hours=1)
             return Redemption(Outcome.LOCKED, wait_minutes=max(1, math.ceil((unlock - now).total_seconds() / 60)))
@@ -64,16 +64,16 @@ class InviteService:
         elif invite.expires_at <= now:
             outcome = Outcome.EXPIRED
         if outcome is not Outcome.OK or invite is None:
-            await self.invite_repo.record_failure(vk_id, now)
+            await self.invite_repo.record_failure(person_id, now)
             return Redemption(outcome)
-        if any(r.role == invite.role and r.scope_id == invite.scope_id for r in await self.people_repo.roles(vk_id)):
+        if any(r.role == invite.role and r.scope_id == invite.scope_id for r in await self.people_repo.roles(person_id)):
             # consumed all the same: a code once shown is spent, whoever typed it (else a stranger could use it)
-            await self.invite_repo.mark_used(invite.code_hash, vk_id, now)
+            await self.invite_repo.mark_used(invite.code_hash, person_id, now)
             return Redemption(Outcome.ALREADY, invite.role, invite.scope_id)
         async with self.invite_repo.db.transaction():
-            if not await self.invite_repo.mark_used(invite.code_hash, vk_id, now):
+            if not await self.invite_repo.mark_used(invite.code_hash, person_id, now):
                 return Redemption(Outcome.USED)
-            if await self.people_repo.person(vk_id) is None:
-                await self.people_repo.upsert_person(vk_id, "", "")
-            await self.people_repo.grant(vk_id, invite.role, invite.scope_id)
+            if await self.people_repo.person(person_id) is None:
+                await self.people_repo.upsert_person(person_id, "", "")
+            await self.people_repo.grant(person_id, invite.role, invite.scope_id)
         return Redemption(Outcome.OK, invite.role, invite.scope_id)

@@ -196,10 +196,10 @@ class ItemService:
                          [[Button(texts.BTN_ITEM_YES, ITEM, {**ref, "sure": 1}),
                            Button(texts.BTN_ITEM_NO, ITEM, {**ref, "no": 1})]], callback=True)
         if item.evidence == "link":
-            await self.conversation_repo.set(actor.vk_id, Dialog.ITEM_EVIDENCE, item_args(rm, item, occ, unit.scope))
+            await self.conversation_repo.set(actor.person_id, Dialog.ITEM_EVIDENCE, item_args(rm, item, occ, unit.scope))
             return Reply(texts.ITEM_ASK_LINK.format(id=item.number, title=item.title),
                          buttons=[[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
-        await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, None)
+        await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.person_id, now, None)
         return Reply(texts.ITEM_CONFIRMED.format(id=item.number, title=item.title, unit=unit.scope.name),
                      undo(ref), callback=True)
 
@@ -208,14 +208,14 @@ class ItemService:
         data = conv.data if conv else {}
         found = await self._resolve(actor, data)
         if found is None:
-            await self.conversation_repo.clear(actor.vk_id)
+            await self.conversation_repo.clear(actor.person_id)
             return Reply(texts.ITEM_NOT_YOURS)
         url = looks_like_url(text)
         if url is None:
             return Reply(texts.ITEM_BAD_LINK, buttons=[[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
         rm, item, occ, unit = found
-        await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.vk_id, now, url)
-        await self.conversation_repo.clear(actor.vk_id)
+        await self.item_repo.confirm(rm.id, item.id, occ.isoformat(), unit.scope.level, unit.scope.id, actor.person_id, now, url)
+        await self.conversation_repo.clear(actor.person_id)
         return Reply(texts.ITEM_CONFIRMED.format(id=item.number, title=item.title, unit=unit.scope.name),
                      undo(item_args(rm, item, occ, unit.scope)),
                      callback=True)

@@ -207,8 +207,8 @@ class JobRunner:
                           [[Button(texts.REMIND_FORM_BUTTON, REPORT, ref)]], inline=True)
             line = texts.REMIND_LIST_FORM.format(title=form.title, period=period, when=when)
             for admin in admins.get(org.id, []):
-                out.append((admin.vk_id, _Due(("form", roadmap.id, form.id, event.occurrence, org.id),
-                                              f"{event.key}:{org.id}:{admin.vk_id}", event.occurrence, org.name,
+                out.append((admin.person_id, _Due(("form", roadmap.id, form.id, event.occurrence, org.id),
+                                              f"{event.key}:{org.id}:{admin.person_id}", event.occurrence, org.name,
                                               alone, line, Button(texts.REMIND_FORM_BUTTON, REPORT, ref))))
         return out
 
@@ -274,8 +274,8 @@ class JobRunner:
                 "n": plural(missing, *texts.ORGANIZATIONS), "municipality": muni.name if muni else ""}
         button = Button(texts.BTN_IMPORT_TEMPLATE, CommandId.TEMPLATE)
         alone = Reply(texts.REMIND_IMPORT.format(**said), [[button]], inline=True)
-        return [(p.vk_id, _Due(("form", roadmap.id, form.id, event.occurrence, f"m{event.scope_id}"),
-                               f"{event.key}:m:{p.vk_id}", event.occurrence, said["municipality"], alone,
+        return [(p.person_id, _Due(("form", roadmap.id, form.id, event.occurrence, f"m{event.scope_id}"),
+                               f"{event.key}:m:{p.person_id}", event.occurrence, said["municipality"], alone,
                                texts.REMIND_LIST_IMPORT.format(**said), button))
                 for p in await self.people_repo.holders("municipality", str(event.scope_id))]
 
@@ -304,8 +304,8 @@ class JobRunner:
             args = item_args(roadmap, item, event.occurrence, scope)
             alone = Reply(text, [[Button(texts.ITEM_DONE_BUTTON, ITEM, args)]], callback=True)
             for person in people.get((scope.level, scope.id), []):
-                out.append((person.vk_id, _Due(("item", roadmap.id, item.id, event.occurrence, scope.level, scope.id),
-                                               f"{event.key}:{scope.level}{scope.id}:{person.vk_id}",
+                out.append((person.person_id, _Due(("item", roadmap.id, item.id, event.occurrence, scope.level, scope.id),
+                                               f"{event.key}:{scope.level}{scope.id}:{person.person_id}",
                                                event.occurrence, scope.name, alone, line,
                                                Button(texts.ITEMS_DONE_N.format(id=item.number), ITEM, args),
                                                texts.ITEM_PEOPLE.format(people=item.responsible_person)
@@ -351,7 +351,7 @@ class JobRunner:
         for (level, scope_id), names in by_parent.items():
             said = {"id": item.number, "title": item.title, "due": fmt_date(event.occurrence), "names": "; ".join(names)}
             chats = await self.chat_repo.for_scope(level, scope_id)
-            peers = [c.peer_id for c in chats] or [p.vk_id for p in await self.people_repo.holders(level, scope_id)]
+            peers = [c.peer_id for c in chats] or [p.person_id for p in await self.people_repo.holders(level, scope_id)]
             out += [(peer, f"{event.key}:{level}{scope_id}:{peer}", said) for peer in peers]
         return out
 

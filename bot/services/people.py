@@ -41,7 +41,7 @@ class PeopleService:
     async def redeem(self, actor: Actor, text: str, now: datetime) -> tuple[Reply, Actor]:
         """Try an invite code; on success take the person's name from VK. Returns the answer and
         the person as they are now (their menu changes with a new role)."""
-        result = await self.invites.redeem(actor.vk_id, text, now)
+        result = await self.invites.redeem(actor.person_id, text, now)
         if result.outcome is Outcome.LOCKED:
             return Reply(texts.TOO_MANY_ATTEMPTS.format(minutes=result.wait_minutes)), actor
         if result.outcome in _CODE_REFUSED or not result.role or not result.scope_id:
@@ -49,24 +49,24 @@ class PeopleService:
         label = await self.access.label(result.role, result.scope_id) or ""
         if result.outcome is Outcome.ALREADY:
             return Reply(texts.ALREADY_HAS_ROLE.format(role=f"{texts.ROLE_TITLES[result.role]}, {label}")), actor
-        first, last = await self.fetch_name(actor.vk_id)
-        await self.people_repo.upsert_person(actor.vk_id, _printable(first), _printable(last))
-        actor = await self.access.actor(actor.vk_id)
+        first, last = await self.fetch_name(actor.person_id)
+        await self.people_repo.upsert_person(actor.person_id, _printable(first), _printable(last))
+        actor = await self.access.actor(actor.person_id)
         scope = label[:1].upper() + label[1:] if label else texts.CODE_SCOPE_GONE
-        return Reply(texts.REGISTERED.format(name=await self.display_name(actor.vk_id),
+        return Reply(texts.REGISTERED.format(name=await self.display_name(actor.person_id),
                                              role=texts.ROLE_TITLES[result.role], scope=scope)), actor
 
-    async def display_name(self, vk_id: int) -> str:
-        person = await self.people_repo.person(vk_id)
-        return person_label(person.full_name if person else None, vk_id)
+    async def display_name(self, person_id: int) -> str:
+        person = await self.people_repo.person(person_id)
+        return person_label(person.full_name if person else None, person_id)
 
     async def whoami(self, actor: Actor) -> Reply:
         lines = [f"• {texts.ROLE_TITLES['owner']} — {texts.SCOPE_OWNER}"] if actor.is_owner else []
         for role in actor.roles:
             label = await self.access.label(role.role, role.scope_id)
             lines.append(f"• {texts.ROLE_TITLES[role.role]} — {label or '—'}")
-        return Reply(texts.WHOAMI.format(name=await self.display_name(actor.vk_id),
-                                         account=await self.access.account(actor.vk_id), roles="\n".join(lines)))
+        return Reply(texts.WHOAMI.format(name=await self.display_name(actor.person_id),
+                                         account=await self.access.account(actor.person_id), roles="\n".join(lines)))
 
     async def issue_invite(self, actor: Actor, query: str, now: datetime) -> Reply:
         hint = texts.INVITE_WHAT_ORG if actor.scopes("municipality") or actor.is_owner else texts.INVITE_WHAT_MUNI
@@ -87,7 +87,7 @@ class PeopleService:
         # resolve_invite_target only offers permitted scopes; check again at the point of issue.
         if not await self.access.can_invite(actor, scope.level, scope.id):
             return Reply(texts.NOT_ALLOWED)
-        code, expires = await self.invites.create(scope.level, scope.id, actor.vk_id, now)
+        code, expires = await self.invites.create(scope.level, scope.id, actor.person_id, now)
         label = await self.access.label(scope.level, scope.id) or scope.name
         return Reply(texts.INVITE_CREATED.format(role=texts.ROLE_TITLES[scope.level], scope=label, code=code,
                                                  expires=fmt_date(expires)), secret=True)
@@ -114,7 +114,7 @@ class PeopleService:
                     texts.INVITES_WAITING.format(expires=fmt_date(waiting))
                 rows.append([texts.ROLE_TITLES[scope.level], scope.id, scope.name, "", "", note])
                 continue
-            code, expires = await self.invites.create(scope.level, scope.id, actor.vk_id, now)
+            code, expires = await self.invites.create(scope.level, scope.id, actor.person_id, now)
             minted += 1
             links = self.invite_links(code)  # a link opens the bot with the code: one tap registers
             link_columns = link_columns or [column for column, _ in links]
@@ -159,7 +159,7 @@ class PeopleService:
                 and not actor.has(bound.role, bound.scope_id):
             # another territory's chat: its summaries must not be taken over by someone added to it
             return Reply(texts.BIND_TAKEN.format(scope=await self.access.label(bound.role, bound.scope_id) or "—"))
-        await self.chat_repo.bind(peer, role, scope_id, actor.vk_id)
+        await self.chat_repo.bind(peer, role, scope_id, actor.person_id)
         return Reply(texts.BIND_DONE.format(scope=label))
 
 
@@ -171,7 +171,7 @@ class PeopleService:
         scope = await self.access.label(bound.role, bound.scope_id) or "—"
         how = texts.CHAT_LEFT_MAX if in_max else ""
         text = texts.CHAT_LEFT.format(scope=scope, how=how)
-        return [Outgoing(person.vk_id, Reply(text), f"left:{event_id}:{person.vk_id}")
+        return [Outgoing(person.person_id, Reply(text), f"left:{event_id}:{person.person_id}")
                 for person in await self.people_repo.holders(bound.role, bound.scope_id)]
 
 

@@ -150,7 +150,7 @@ class ReportService:
                 draft.mode = "summary"
             else:
                 draft.step = next(i for i, k in enumerate(keys) if k not in draft.figures)
-        await self.conversation_repo.set(actor.vk_id, Dialog.FORM, draft.to_dict())
+        await self.conversation_repo.set(actor.person_id, Dialog.FORM, draft.to_dict())
         ctx = await self._context(draft, d.organization, d.municipality, d.form)
         return _reply(screen_for(ctx, draft, prefix))
 
@@ -162,7 +162,7 @@ class ReportService:
         try:
             loaded = await self._load(actor, now=now)
         except StaleDraft:
-            await self.conversation_repo.clear(actor.vk_id)
+            await self.conversation_repo.clear(actor.person_id)
             return None
         if loaded is None:
             return None
@@ -176,21 +176,21 @@ class ReportService:
             loaded = await self._load(actor, conversation, now)
         except StaleDraft as stale:
             # A draft left open past its period's day is not filed into that period now.
-            await self.conversation_repo.clear(actor.vk_id)
+            await self.conversation_repo.clear(actor.person_id)
             return Reply(texts.FORM_STALE.format(period=fmt_date(stale.due)))
         if loaded is None:
-            await self.conversation_repo.clear(actor.vk_id)
+            await self.conversation_repo.clear(actor.person_id)
             return Reply(texts.FORM_GONE)
         draft, ctx = loaded
         was_correcting = draft.correcting
         step = advance(ctx, draft, answer)
         if step.cancelled:
-            await self.conversation_repo.clear(actor.vk_id)
+            await self.conversation_repo.clear(actor.person_id)
             return Reply(texts.FORM_CANCELLED_KEPT if was_correcting else texts.FORM_CANCELLED)
         assert step.draft is not None
         if step.submit:
             return await self._submit(actor, step.draft, ctx, now)
-        await self.conversation_repo.set(actor.vk_id, Dialog.FORM, step.draft.to_dict())
+        await self.conversation_repo.set(actor.person_id, Dialog.FORM, step.draft.to_dict())
         return _reply(screen_for(ctx, step.draft, step.note))
 
     async def _submit(self, actor: Actor, draft: Draft, ctx: FormContext, now: datetime) -> Reply:
@@ -201,22 +201,22 @@ class ReportService:
         period = period_by_key(form, roadmap, draft.period) if form and roadmap else None
         # Roles are re-read at the moment of writing: a revoked admin cannot send a stale draft.
         if not roadmap or not form or not org or not muni or not period or \
-                not await self.may_fill(await self.access.actor(actor.vk_id), org, draft.behalf):
-            await self.conversation_repo.clear(actor.vk_id)
+                not await self.may_fill(await self.access.actor(actor.person_id), org, draft.behalf):
+            await self.conversation_repo.clear(actor.person_id)
             return Reply(texts.FORM_GONE)
         problems = validate_figures(draft.keys, draft.figures, ctx.indicators)
         if problems:
             draft.mode = "summary"
-            await self.conversation_repo.set(actor.vk_id, Dialog.FORM, draft.to_dict())
+            await self.conversation_repo.set(actor.person_id, Dialog.FORM, draft.to_dict())
             return _reply(screen_for(ctx, draft, texts.FORM_BROKEN))
         late = now > summary_instant(form, period, muni.timezone)
         result = await self.report_repo.save(org.id, roadmap.id, form.id, period.key, dict(draft.figures),
-                                             actor.vk_id, now, late, SOURCE_BEHALF if draft.behalf else None)
-        await self.conversation_repo.clear(actor.vk_id)
+                                             actor.person_id, now, late, SOURCE_BEHALF if draft.behalf else None)
+        await self.conversation_repo.clear(actor.person_id)
         lines = [(texts.FORM_SENT if result.created else texts.FORM_SENT_CORRECTED).format(
             title=form.title, organization=org.name, period=fmt_date(period.due))]
         prev = result.previous
-        if prev is not None and prev.updated_by != actor.vk_id and \
+        if prev is not None and prev.updated_by != actor.person_id and \
                 prev.updated_at >= datetime.fromisoformat(draft.started_at) and not draft.correcting:
             who = await self.people_repo.person(prev.updated_by)
             lines.append(texts.FORM_SENT_OVER.format(name=person_label(who.full_name if who else None,
@@ -230,14 +230,14 @@ class ReportService:
             lines += ["", texts.FORM_TARGETS_BEHALF if draft.behalf else texts.FORM_TARGETS, *targets]
         notices: tuple[Outgoing, ...] = ()
         if draft.behalf:  # the school learns who filled its report and can look at it
-            who = await self.people_repo.person(actor.vk_id)
+            who = await self.people_repo.person(actor.person_id)
             notice = Reply(texts.BEHALF_NOTICE.format(
                 name=who.full_name if who and who.full_name else texts.COORDINATOR, title=form.title,
                 organization=org.name, period=fmt_date(period.due),
                 answers="\n".join(summary_lines(ctx, draft))), inline=True)
-            notices = tuple(Outgoing(admin.vk_id, notice, f"behalf:{result.submission_id}:{now.isoformat()}:{admin.vk_id}")
+            notices = tuple(Outgoing(admin.person_id, notice, f"behalf:{result.submission_id}:{now.isoformat()}:{admin.person_id}")
                             for admin in await self.people_repo.holders("organization", org.id))
-        if prev is not None and prev.returned and prev.returned_by and prev.returned_by != actor.vk_id:
+        if prev is not None and prev.returned and prev.returned_by and prev.returned_by != actor.person_id:
             # the coordinator who returned it hears the correction came
             told = Reply(texts.RETURN_CORRECTED_NOTICE.format(organization=org.name, title=form.title,
                                                               period=fmt_date(period.due)))
@@ -248,7 +248,7 @@ class ReportService:
                     now: datetime | None = None) -> tuple[Draft, FormContext] | None:
         """The open draft and what its form needs; raises StaleDraft when its period's day has passed."""
         if conv is None:
-            conv = await self.conversation_repo.get(actor.vk_id)
+            conv = await self.conversation_repo.get(actor.person_id)
         if conv is None or conv.state != Dialog.FORM:
             return None
         try:
@@ -297,7 +297,7 @@ class ReportService:
         if isinstance(found, str):
             return Reply(found)
         sub, d = found
-        await self.conversation_repo.set(actor.vk_id, Dialog.RETURN_COMMENT, {"submission": sub.id, **d.ref})
+        await self.conversation_repo.set(actor.person_id, Dialog.RETURN_COMMENT, {"submission": sub.id, **d.ref})
         return Reply(texts.RETURN_ASK.format(title=d.form.title, organization=d.organization.name,
                                              period=fmt_date(d.period.due)),
                      [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
@@ -305,7 +305,7 @@ class ReportService:
     async def return_comment(self, actor: Actor, text: str, now: datetime,
                              conversation: Conversation | None = None) -> Reply:
         """The comment: the report stops counting, and the organization's admins get it with «Исправить»."""
-        conv = conversation or await self.conversation_repo.get(actor.vk_id)
+        conv = conversation or await self.conversation_repo.get(actor.person_id)
         data = conv.data if conv and conv.state == Dialog.RETURN_COMMENT else {}
         comment = " ".join(text.split())
         if not comment:
@@ -313,21 +313,21 @@ class ReportService:
         if len(comment) > RETURN_COMMENT_LIMIT:
             return Reply(texts.RETURN_TOO_LONG.format(limit=RETURN_COMMENT_LIMIT, length=len(comment)),
                          [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
-        await self.conversation_repo.clear(actor.vk_id)
-        found = await self._returnable(await self.access.actor(actor.vk_id), data, now)
+        await self.conversation_repo.clear(actor.person_id)
+        found = await self._returnable(await self.access.actor(actor.person_id), data, now)
         if isinstance(found, str):
             return Reply(found)
         sub, d = found
         if sub.id != data.get("submission"):
             return Reply(texts.RETURN_GONE)
-        await self.report_repo.return_for_revision(sub.id, actor.vk_id, now, comment)
-        who = await self.people_repo.person(actor.vk_id)
+        await self.report_repo.return_for_revision(sub.id, actor.person_id, now, comment)
+        who = await self.people_repo.person(actor.person_id)
         notice = Reply(texts.RETURNED_NOTICE.format(
             name=who.full_name if who and who.full_name else texts.COORDINATOR, title=d.form.title,
             organization=d.organization.name, period=fmt_date(d.period.due), comment=comment),
             [[Button(texts.REPORT_EDIT, REPORT, {"fix": 1, **d.ref})]], inline=True)
         admins = await self.people_repo.holders("organization", d.organization.id)
-        notices = tuple(Outgoing(a.vk_id, notice, f"return:{sub.id}:{now.isoformat()}:{a.vk_id}") for a in admins)
+        notices = tuple(Outgoing(a.person_id, notice, f"return:{sub.id}:{now.isoformat()}:{a.person_id}") for a in admins)
         done = texts.RETURN_DONE.format(title=d.form.title, organization=d.organization.name,
                                         period=fmt_date(d.period.due))
         return Reply(done + "\n" + (texts.RETURN_TOLD.format(n=len(admins)) if admins else texts.RETURN_NO_ADMIN),
@@ -402,8 +402,8 @@ class ReportService:
         return "\n".join(lines + [text for _, _, text in events[:50]])
 
 
-def _who(first_name: str, last_name: str, vk_id: int) -> str:
-    return person_label(f"{first_name} {last_name}", vk_id)
+def _who(first_name: str, last_name: str, person_id: int) -> str:
+    return person_label(f"{first_name} {last_name}", person_id)
 
 
 def source_label(source: str | None) -> str:

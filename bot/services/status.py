@@ -581,7 +581,7 @@ class StatusService(OrganizationCard, Charts):
         """«Организация…»: the next message is a name to look up in the coordinator's territory."""
         if not actor.is_coordinator:
             return Reply(texts.NOT_ALLOWED)
-        await self.conversation_repo.set(actor.vk_id, Dialog.STATUS_QUERY, {})
+        await self.conversation_repo.set(actor.person_id, Dialog.STATUS_QUERY, {})
         return Reply(texts.STATUS_ASK_ORG, [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
 
     async def organization_query(self, actor: Actor, text: str, now: datetime) -> Reply:
@@ -589,5 +589,5 @@ class StatusService(OrganizationCard, Charts):
         query = " ".join(text.split())[:200]
         if not query:
             return Reply(texts.STATUS_ASK_ORG_AGAIN, [[Button(texts.BTN_CANCEL, CommandId.CANCEL)]])
-        await self.conversation_repo.clear(actor.vk_id)
+        await self.conversation_repo.clear(actor.person_id)
         return await self.for_actor(actor, query, now)
