@@ -98,7 +98,7 @@ async def measure() -> dict[str, float]:
 
     config = Config(vk=VkSection(group_id=1), storage=StorageSection(path=str(DB)))
     app = await build_app(config, "", clock=lambda: NOW, schedule=False)
-    status = app.services.status
+    status = app.services.summary
     muni = (await app.repos.directory.municipalities_by_name("Муниципалитет 0042"))[0]
     region = await app.repos.directory.region_by_name("Регион 07")
     cases = {"municipality": await status.territory("municipality", muni.id),

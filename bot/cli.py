@@ -463,13 +463,13 @@ async def export(config: Config, scope_name: str, period: str, out: str | None) 
     app = await bootstrap(config)
     try:
         if scope_name.strip().lower() in ("все", "all"):
-            scope = await app.services.status.territory("country", 0)
+            scope = await app.services.summary.territory("country", 0)
         else:
             # as `invite` reads it: a region, a municipality, or «Регион/Муниципалитет» where two share a name
             region_id = await resolve_scope(app, "region", scope_name)
             muni_id = None if region_id else await resolve_scope(app, "municipality", scope_name)
-            scope = (await app.services.status.territory("region", int(region_id)) if region_id else
-                     await app.services.status.territory("municipality", int(muni_id)) if muni_id else None)
+            scope = (await app.services.summary.territory("region", int(region_id)) if region_id else
+                     await app.services.summary.territory("municipality", int(muni_id)) if muni_id else None)
         if scope is None:
             print(f"Не найдено в справочнике: «{scope_name}».", file=sys.stderr)
             return 1

@@ -31,7 +31,7 @@ from bot.services.registry import Services
 from bot.services.removal import RemovalService
 from bot.services.reports import ReportService
 from bot.services.roadmaps import RoadmapCache
-from bot.services.status import StatusService
+from bot.services.summary import SummaryService
 from storage.db import utcnow
 from storage.engines import open_database
 from storage.repositories import Repositories
@@ -66,8 +66,8 @@ async def bootstrap(config: Config, *, messengers: Messengers | None = None, db_
     access = AccessService(repos.people, repos.directory, set(config.access.owners), repos.max_accounts,
                            set(config.access.max_owners))
     roadmaps = RoadmapCache(repos.roadmaps, roadmap_recheck_s)
-    status = StatusService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
-                           repos.conversations, config.default_timezone, screen)
+    summary = SummaryService(roadmaps, repos.directory, repos.reports, repos.items, repos.people, repos.chats, access,
+                             repos.conversations, config.default_timezone, screen)
     invites = InviteService(repos.invites, repos.people, key, config.invites.ttl_days,
                             config.invites.max_failures_per_hour)
     reports = ReportService(roadmaps, repos.reports, repos.directory, repos.people, repos.conversations, access)
@@ -80,14 +80,14 @@ async def bootstrap(config: Config, *, messengers: Messengers | None = None, db_
         removal=RemovalService(repos.directory, repos.people, repos.reports),
         reports=reports,
         items=ItemService(roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone, screen),
-        status=status,
-        imports=ImportService(roadmaps, repos.directory, repos.reports, access, config.default_timezone, status,
+        summary=summary,
+        imports=ImportService(roadmaps, repos.directory, repos.reports, access, config.default_timezone, summary,
                               repos.conversations, FileReader(Caps(rows=config.imports.max_rows,
                                                                    seconds=config.imports.max_seconds))),
-        exports=ExportService(status, repos.directory, repos.reports, repos.people),
+        exports=ExportService(summary, repos.directory, repos.reports, repos.people),
         dialogs=DialogService(repos.conversations, reports),
         jobs=JobRunner(roadmaps, repos.directory, repos.people, repos.reports, repos.items, repos.jobs, repos.chats,
-                       messengers, status, ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),
+                       messengers, summary, ItemSettings(tuple(config.schedule.item_days_before), time(hh, mm)),
                        config.default_timezone, timedelta(hours=config.schedule.grace_hours), screen,
                        repos.retention, timedelta(days=config.storage.retention_days)))
     return Core(config=config, repos=repos, services=services, clock=clock or utcnow)

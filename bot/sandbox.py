@@ -335,10 +335,10 @@ async def add_person(app: App, emu: Emulator | MaxRoom, user_id: int, first: str
     emu.add_user(user_id, first, last, allowed=role is not None)
     if role is None:
         return
-    ours = await emu.our_id(user_id) if isinstance(emu, MaxRoom) else user_id
-    await app.repos.people.upsert_person(ours, first, last)
+    person_id = await emu.person_id_of(user_id) if isinstance(emu, MaxRoom) else user_id
+    await app.repos.people.upsert_person(person_id, first, last)
     if role != "owner":
-        await app.repos.people.grant(ours, role, scope)
+        await app.repos.people.grant(person_id, role, scope)
 
 
 # people for an operator's roadmap whose territory the demo directory does not hold: a coordinator and an admin
@@ -386,7 +386,7 @@ class MaxRoom:
         if allowed:
             self.emu.people[user_id].started = True  # the registered demo people opened the bot long ago
 
-    async def our_id(self, user_id: int) -> int:
+    async def person_id_of(self, user_id: int) -> int:
         return await self.app.repos.max_accounts.person(user_id, self.emu.people[user_id].dialog_id)
 
     def add_chat(self, members: list[int], title: str) -> int:

@@ -122,12 +122,12 @@ async def status(ctx: Context) -> None:
     query = pressed if isinstance(pressed, str) else ctx.argument
     # «Все цели» under an organization's card: the same card whole (only the presser's own views, as always)
     full = ctx.incoming.command == "status" and ctx.incoming.args.get("all") == 1
-    await ctx.show(await ctx.services.status.for_actor(ctx.actor, query[:200], ctx.now, full=full))
+    await ctx.show(await ctx.services.summary.for_actor(ctx.actor, query[:200], ctx.now, full=full))
 
 
 async def chart(ctx: Context) -> None:
     """/chart, or «График» under a summary (its territory in the arguments, checked by the service)."""
-    await ctx.show(await ctx.services.status.chart_for(ctx.actor, ctx.now, ctx.incoming.args, _chat(ctx)))
+    await ctx.show(await ctx.services.summary.chart_for(ctx.actor, ctx.now, ctx.incoming.args, _chat(ctx)))
 
 
 async def export(ctx: Context) -> None:
@@ -138,16 +138,16 @@ async def export(ctx: Context) -> None:
 
 async def status_view(ctx: Context) -> None:
     """«Кто не сдал», «Пункты», «По типам», «По муниципалитетам» under a summary."""
-    await ctx.show(await ctx.services.status.detail(ctx.actor, ctx.incoming.args, ctx.now, _chat(ctx)))
+    await ctx.show(await ctx.services.summary.detail(ctx.actor, ctx.incoming.args, ctx.now, _chat(ctx)))
 
 
 async def status_ask_organization(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.ask_organization(ctx.actor))
+    await ctx.show(await ctx.services.summary.ask_organization(ctx.actor))
 
 
 async def status_query(ctx: Context) -> None:
     """The organization's name typed after «Организация…»."""
-    await ctx.show(await ctx.services.status.organization_query(ctx.actor, ctx.incoming.text, ctx.now))
+    await ctx.show(await ctx.services.summary.organization_query(ctx.actor, ctx.incoming.text, ctx.now))
 
 
 def _chat(ctx: Context) -> int | None:
@@ -209,7 +209,7 @@ async def bind_in_private(ctx: Context) -> None:
 
 
 async def chat_help(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.chat_help(ctx.incoming.peer, ctx.incoming.messenger))
+    await ctx.show(await ctx.services.summary.chat_help(ctx.incoming.peer, ctx.incoming.messenger))
 
 
 async def chat_bind(ctx: Context) -> None:
@@ -217,11 +217,11 @@ async def chat_bind(ctx: Context) -> None:
 
 
 async def chat_status(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.for_chat(ctx.actor, ctx.incoming.peer, ctx.now, ctx.argument))
+    await ctx.show(await ctx.services.summary.for_chat(ctx.actor, ctx.incoming.peer, ctx.now, ctx.argument))
 
 
 async def chat_items(ctx: Context) -> None:
-    await ctx.show(await ctx.services.status.chat_items(ctx.actor, ctx.incoming.peer, ctx.now))
+    await ctx.show(await ctx.services.summary.chat_items(ctx.actor, ctx.incoming.peer, ctx.now))
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -43,7 +43,7 @@ async def route(ctx: Context) -> None:
         elif incoming.addressed and (command is not None or incoming.text.strip()):
             # named but not understood here («@бот привет», «@бот как сдать отчёт?», a private-only command):
             # what this chat is for and what works in it, rather than silence
-            await ctx.show(await ctx.services.status.chat_help(incoming.peer, incoming.messenger))
+            await ctx.show(await ctx.services.summary.chat_help(incoming.peer, incoming.messenger))
     elif incoming.kind == "message":
         await _private(ctx)
 

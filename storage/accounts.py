@@ -41,11 +41,11 @@ class MaxAccountRepo:
         await self.db.execute("INSERT OR IGNORE INTO max_accounts(kind, max_id) VALUES (?, ?)", (kind, max_id))
         return int(await self.db.scalar("SELECT seq FROM max_accounts WHERE kind = ? AND max_id = ?", (kind, max_id)))
 
-    async def address(self, our_id: int) -> MaxAddress | None:
+    async def address(self, peer: int) -> MaxAddress | None:
         """Where to send a message for one of our negative ids; None for a VK id or an unknown one."""
-        if our_id >= 0:
+        if peer >= 0:
             return None
-        seq = -our_id - CHAT_OFFSET if -our_id > CHAT_OFFSET else -our_id
+        seq = -peer - CHAT_OFFSET if -peer > CHAT_OFFSET else -peer
         row = await self.db.fetchone("SELECT kind, max_id, dialog_id FROM max_accounts WHERE seq = ?", (seq,))
         return MaxAddress(row[0], int(row[1]), row[2]) if row else None
 

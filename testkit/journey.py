@@ -70,7 +70,7 @@ class VkDriver:
         await self.h.settle()
         return self.seen(user)[before:]
 
-    async def our_id(self, user: int) -> int:
+    async def person_id_of(self, user: int) -> int:
         return user
 
 
@@ -130,7 +130,7 @@ class MaxDriver:
         await self.h.settle()
         return chat
 
-    async def our_id(self, user: int) -> int:
+    async def person_id_of(self, user: int) -> int:
         return await self.h.app.repos.max_accounts.person(user)
 
     async def open_link(self, user: int, url: str) -> list[Seen]:

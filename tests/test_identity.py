@@ -18,7 +18,7 @@ async def test_a_vk_community_with_a_max_persons_number_gets_nothing_and_changes
         mx = MaxDriver(h)
         muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
         await register(mx, 501, "municipality", muni, "Ольга", "Смирнова")
-        ours = await mx.our_id(501)
+        ours = await mx.person_id_of(501)
         assert ours < 0  # a MAX person's id of ours
         community = ours  # VK writes a community's messages in chats with from_id = -<its id>
         chat = h.emu.add_chat([870], full_access=True)  # the chat's admin let the bot read everything

@@ -333,7 +333,7 @@ async def test_the_bots_own_export_reads_back_after_the_plan_ended_and_imports_a
                                        h.clock(), False)
     h.clock.now = datetime(2024, 1, 15, 9, 0, tzinfo=h.clock().tzinfo)  # the plan ended on 30.12.2023
     muni = (await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0]
-    scope = await h.app.services.status.territory("municipality", muni.id)
+    scope = await h.app.services.summary.territory("municipality", muni.id)
     assert scope is not None
     made = await h.app.services.exports.export(scope, h.clock(), "20.10.2023")
     assert made.name == "Дорожная карта — Нижнетуринский ГО — 20.10.2023.xlsx"

@@ -97,7 +97,7 @@ async def test_a_bot_removed_from_the_chat_tells_its_coordinators_and_keeps_the_
     await register(d, 531, "municipality", await muni_id(d), "Ольга", "Смирнова")
     chat = await d.add_chat([531, 532])
     assert (await d.say(531, "/bind", chat=chat))[-1].text.startswith("Беседа привязана")
-    ours = await d.our_id(531)
+    ours = await d.person_id_of(531)
     before = len(d.seen(531) if isinstance(d, VkDriver) else d.seen_of(531))
     if isinstance(d, VkDriver):
         d.h.emu.remove_community(chat, 532)
@@ -355,7 +355,7 @@ async def test_a_refused_token_stops_max_sending_and_loses_no_one(tmp_path, sche
     try:
         for uid in (601, 602, 603):
             await register(d, uid, "organization", SCHOOL)
-        ours = [await d.our_id(uid) for uid in (601, 602, 603)]
+        ours = [await d.person_id_of(uid) for uid in (601, 602, 603)]
         before = {uid: len(d.seen_of(uid)) for uid in (601, 602, 603)}
         real = d.emu.token
         d.emu.token = "revoked"  # MAX no longer takes the bot's token
@@ -386,7 +386,7 @@ async def test_a_long_max_reply_arrives_in_order_within_the_per_chat_limit(tmp_p
     d = MaxDriver(h)
     try:
         await register(d, 611, "organization", SCHOOL)
-        peer = await d.our_id(611)
+        peer = await d.person_id_of(611)
         before = len(d.seen_of(611))
         long_text = "\n".join(f"Строка {n:04d} " + "я" * 60 for n in range(200))  # about 14,000 characters
         await h.app.messengers.send(peer, Reply(long_text))
@@ -450,7 +450,7 @@ async def test_an_invite_link_registers_in_one_tap(journey) -> None:
     assert link == (f"https://max.ru/{d.emu.bot_username}?start={school[3]}" if d.name == "max"
                     else f"https://vk.me/club{d.h.emu.group_id}?ref={school[3]}")
     assert (await d.open_link(572, link))[-1].text.startswith("Готово")
-    assert (await d.h.app.services.access.actor(await d.our_id(572))).has("organization", SCHOOL)
+    assert (await d.h.app.services.access.actor(await d.person_id_of(572))).has("organization", SCHOOL)
     # a link that carries no code: the usual greeting, no «wrong code»
     plain = link.replace(school[3], "from-the-school-site")
     greeting = (await d.open_link(573, plain))[-1].text

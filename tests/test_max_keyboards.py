@@ -57,7 +57,7 @@ async def test_several_files_reach_max_one_message_each(tmp_path, schema) -> Non
             (ROOT / "tests" / "fixtures" / "region-2026-v3.toml").read_text(encoding="utf-8"), "v3.toml")
         muni = str((await h.app.repos.directory.municipalities_by_name("Нижнетуринский ГО"))[0].id)
         await register(mx, 821, "municipality", muni, "Ольга", "Смирнова")
-        reply = await h.app.services.imports.template(await h.app.services.access.actor(await mx.our_id(821)),
+        reply = await h.app.services.imports.template(await h.app.services.access.actor(await mx.person_id_of(821)),
                                                       h.clock())
         assert len(reply.files) >= 2, reply  # several forms open: a template each
         got = await mx.say(821, "/template")

@@ -129,14 +129,14 @@ def assert_readable(text: str) -> None:
 async def test_golden_summaries_of_a_2025_size_roadmap(tmp_path, schema) -> None:
     h, scopes = await season(tmp_path, schema)
     try:
-        status = h.app.services.status
+        summary_service = h.app.services.summary
         rm = (await h.app.services.reports.roadmaps.all())[0]
         shown = {
             "status-municipality": await h.text(7100, "/status"),
             "status-region": await h.text(7200, "/status"),
-            "summary-municipality": (await status.summary_for_event(rm, "enrolment", "2025-05-19", "municipality",
+            "summary-municipality": (await summary_service.summary_for_event(rm, "enrolment", "2025-05-19", "municipality",
                                                                     scopes["municipality"])).text,
-            "summary-region": (await status.summary_for_event(rm, "activity", "2025-04-25", "region",
+            "summary-region": (await summary_service.summary_for_event(rm, "activity", "2025-04-25", "region",
                                                               scopes["region"])).text,
         }
         for name, text in shown.items():
@@ -144,8 +144,8 @@ async def test_golden_summaries_of_a_2025_size_roadmap(tmp_path, schema) -> None
             assert_readable(text)
             check_golden(name, text)
         if os.environ.get("UPDATE_README"):
-            territory = await status.territory("municipality", scopes["municipality"])
-            picture = await status.chart(territory, h.clock())
+            territory = await summary_service.territory("municipality", scopes["municipality"])
+            picture = await summary_service.chart(territory, h.clock())
             (ROOT / "docs" / "summary-chart.png").write_bytes(picture.png)
         # the region's /status drills into a municipality: the municipality's screen, from the region's coordinator
         assert await h.text(7200, "/status нижнетур") == shown["status-municipality"]
@@ -242,9 +242,9 @@ async def test_every_view_judges_a_target_alike_across_the_season(tmp_path, sche
 
     h, scopes = await season(tmp_path, schema)
     try:
-        status = h.app.services.status
+        summary_service = h.app.services.summary
         rm = (await h.app.services.reports.roadmaps.all())[0]
-        territory = await status.territory("municipality", scopes["municipality"])
+        territory = await summary_service.territory("municipality", scopes["municipality"])
         assert territory is not None
         dues = {p.due: form for form in rm.form for p in periods_of(form, rm)}
         checked = compared = 0
@@ -263,7 +263,7 @@ async def test_every_view_judges_a_target_alike_across_the_season(tmp_path, sche
                         checked += 1
             form = dues.get(day)
             if form is not None:
-                summary = await status.summary_for_event(rm, form.id, day.isoformat(), "municipality", territory.id)
+                summary = await summary_service.summary_for_event(rm, form.id, day.isoformat(), "municipality", territory.id)
                 for line in (summary.text if summary else "").splitlines():
                     if line.startswith("• ") and line in shown:
                         compared += 1

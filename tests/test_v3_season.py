@@ -151,10 +151,10 @@ async def run(h: Harness) -> None:
             views["types"] = "\n".join(m.text for m in await h.press(coordinator, "По типам"))
             views["lagging"] = await h.text(lagging, "/status")
             made = await h.app.services.exports.export(
-                await h.app.services.status.territory("municipality", muni.id), h.clock())
+                await h.app.services.summary.territory("municipality", muni.id), h.clock())
             views["export"] = made.data
             media = await h.app.services.exports.export(
-                await h.app.services.status.territory("municipality", muni.id), h.clock(), "25.09.2026")
+                await h.app.services.summary.territory("municipality", muni.id), h.clock(), "25.09.2026")
             views["media"] = media.data
             seen = {peer: len(msgs) for peer, msgs in h.emu.record.items()}
         if day == date(2026, 11, 2):

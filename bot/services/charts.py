@@ -1,5 +1,5 @@
 """/chart and the summary's picture: a territory's targets over the periods, with a note of what it draws. Part of
-StatusService (its figures and territories), kept apart for size; matplotlib loads only when a chart is drawn."""
+SummaryService (its figures and territories), kept apart for size; matplotlib loads only when a chart is drawn."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.words.format import fmt_date
 
 
 class Charts:
-    """StatusService's pictures (mixed in: it reads StatusService's figures)."""
+    """SummaryService's pictures (mixed in: it reads SummaryService's figures)."""
 
     async def chart_for(self, actor: Actor, now: datetime, args: Mapping[str, object] | None = None,
                         peer: int | None = None) -> Reply:

@@ -22,7 +22,7 @@ from bot.services.access import Actor
 from bot.services.figures import Territory, Totals, in_form, needs_baselines, organization_percent, own_norm
 from bot.services.item_progress import items_sheet
 from bot.services.names import person_label
-from bot.services.status import StatusService
+from bot.services.summary import SummaryService
 from bot.services.summary_views import own_norm_state
 from bot.views.message import File, Reply
 from bot.views.sheets import DATETIME, DECIMAL, INTEGER, PERCENT, Sheet, report_workbook
@@ -45,9 +45,9 @@ class Export:
 
 
 class ExportService:
-    def __init__(self, status: StatusService, directory_repo: DirectoryRepo, report_repo: ReportRepo,
+    def __init__(self, summary: SummaryService, directory_repo: DirectoryRepo, report_repo: ReportRepo,
                  people_repo: PeopleRepo) -> None:
-        self.status = status
+        self.summary = summary
         self.directory_repo = directory_repo
         self.report_repo = report_repo
         self.people_repo = people_repo
@@ -55,7 +55,7 @@ class ExportService:
     async def export_for(self, actor: Actor, now: datetime, period_text: str,
                          args: Mapping[str, object] | None = None, peer: int | None = None) -> Reply:
         """/export [дд.мм.гггг] or «Excel» under a summary: the territory by organization, as a spreadsheet."""
-        territory = await self.status.scope_for(actor, args or {}, peer)
+        territory = await self.summary.scope_for(actor, args or {}, peer)
         if territory is None:
             return Reply(texts.VIEW_SCOPE_GONE if args else texts.NOT_ALLOWED)
         person = await self.people_repo.person(actor.person_id)
@@ -73,8 +73,8 @@ class ExportService:
                 return Export(None, "", texts.EXPORT_BAD_PERIOD)
         # a named period: any that existed, of every form that had it, at any later date (a plan that has ended
         # still exports); none named: the forms open today, or final results just after their end
-        forms = await self.status.current_forms(scope, today) if wanted is None else \
-            [(rm, form, None, sub) for rm, form, sub in await self.status.all_forms(scope)]
+        forms = await self.summary.current_forms(scope, today) if wanted is None else \
+            [(rm, form, None, sub) for rm, form, sub in await self.summary.all_forms(scope)]
         if not forms:
             return Export(None, "", texts.EXPORT_NONE)
         sheets: list[Sheet] = []
@@ -91,7 +91,7 @@ class ExportService:
                     continue
             roadmaps[rm.id] = rm
             periods.append((form, period))
-            totals = await self.status.figures(rm, form, period.key, sub)  # the /status numbers, for both sheets
+            totals = await self.summary.figures(rm, form, period.key, sub)  # the /status numbers, for both sheets
             sheet, count = await self._form_sheet(rm, form, period, sub, totals)
             sheets.append(sheet)
             reported += count
@@ -105,7 +105,7 @@ class ExportService:
             return Export(None, "", texts.EXPORT_EMPTY.format(
                 periods=", ".join(f"«{f.title}» до {fmt_date(p.due)}" for f, p in periods), scope=scope.name))
         covered = list({rm.id: (rm, sub) for rm, _, _, sub in forms if rm.id in roadmaps}.values())
-        items = await items_sheet(covered, self.directory_repo, self.status.item_repo, wanted or today)
+        items = await items_sheet(covered, self.directory_repo, self.summary.item_repo, wanted or today)
         if target_rows:
             sheets.append(Sheet(texts.EXPORT_TARGETS_SHEET, texts.EXPORT_TARGETS_HEADER, target_rows,
                                 frozenset(target_totals), {2: PERCENT, 3: PERCENT}, frozenset({0, 5})))
@@ -191,7 +191,7 @@ class ExportService:
         targets = [t for t in rm.target if in_form(t, form)]
         if not targets:
             return
-        verdicts = await self.status.verdicts(rm, form, period, sub, targets, judged_on)
+        verdicts = await self.summary.verdicts(rm, form, period, sub, targets, judged_on)
         munis = sorted(sub.municipalities, key=lambda m: m.name)
         for t in targets:
             verdict = verdicts.get(t.key)

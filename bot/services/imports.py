@@ -32,7 +32,7 @@ from bot.services.access import AccessService, Actor
 from bot.services.names import person_label
 from bot.services.reading import FileReader
 from bot.services.roadmaps import RoadmapCache
-from bot.services.status import StatusService
+from bot.services.summary import SummaryService
 from bot.views.message import Button, Document, File, Reply
 from bot.views.sheets import Sheet, report_workbook
 from bot.words import texts
@@ -100,14 +100,14 @@ class Applied:
 
 class ImportService:
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
-                 access: AccessService, default_timezone: str, status: StatusService,
+                 access: AccessService, default_timezone: str, summary: SummaryService,
                  conversation_repo: ConversationRepo, reader: FileReader | None = None) -> None:
         self.roadmaps = roadmaps
         self.directory_repo = directory_repo
         self.report_repo = report_repo
         self.access = access
         self.default_timezone = default_timezone
-        self.status = status
+        self.summary = summary
         self.conversation_repo = conversation_repo
         self.reader = reader or FileReader()
 
@@ -206,10 +206,10 @@ class ImportService:
 
     async def template(self, actor: Actor, now: datetime) -> Reply:
         """/template: a workbook per open form, the territory's organizations listed, figures to fill."""
-        territory = await self.status.default_territory(actor) if actor.is_coordinator else None
+        territory = await self.summary.default_territory(actor) if actor.is_coordinator else None
         if territory is None:
             return Reply(texts.NOT_ALLOWED)
-        forms = await self.status.current_forms(territory, local_today(now, territory.timezone))
+        forms = await self.summary.current_forms(territory, local_today(now, territory.timezone))
         files = []
         for rm, form, period, sub in forms:
             munis = sorted(sub.municipalities, key=lambda m: m.name)

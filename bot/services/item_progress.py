@@ -1,5 +1,5 @@
 """Who is responsible for a roadmap's items in a territory and who has confirmed them: read once here for the
-summaries' item lines (`StatusService.item_states`) and for the Excel's «Пункты» sheet, so both count alike."""
+summaries' item lines (`SummaryService.item_states`) and for the Excel's «Пункты» sheet, so both count alike."""
 
 from __future__ import annotations
 

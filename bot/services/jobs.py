@@ -17,7 +17,7 @@ from bot.services.items import ITEM, item_args, item_marks
 from bot.services.ports import Messenger
 from bot.services.reports import REPORT
 from bot.services.roadmaps import RoadmapCache
-from bot.services.status import StatusService
+from bot.services.summary import SummaryService
 from bot.views.message import Button, File, Outgoing, Reply, Screen
 from bot.words import texts
 from bot.words.commands import CommandId
@@ -81,7 +81,7 @@ class TickResult:
 class JobRunner:
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, people_repo: PeopleRepo,
                  report_repo: ReportRepo, item_repo: ItemRepo, job_repo: JobRepo, chat_repo: ChatRepo,
-                 messenger: Messenger, status: StatusService, item_settings: ItemSettings,
+                 messenger: Messenger, summary: SummaryService, item_settings: ItemSettings,
                  region_timezone: str, grace: timedelta, screen: Screen, retention_repo: RetentionRepo | None = None,
                  retention: timedelta = timedelta(days=90)) -> None:
         self.screen = screen  # what fits under one message (the messengers' adapters say)
@@ -93,7 +93,7 @@ class JobRunner:
         self.job_repo = job_repo
         self.chat_repo = chat_repo
         self.messenger = messenger
-        self.status = status
+        self.summary = summary
         self.item_settings = item_settings
         self.region_timezone = region_timezone
         self.grace = grace
@@ -226,7 +226,7 @@ class JobRunner:
         if not chats:
             return 0
         due = [(rm, e.ref, e.occurrence.isoformat()) for e in group if (rm := await self.roadmaps.get(e.roadmap_id))]
-        summary = await self.status.summary_for_events(due, first.scope_role, first.scope_id,
+        summary = await self.summary.summary_for_events(due, first.scope_role, first.scope_id,
                                                        await self._local_day(first))
         if summary is None:
             return 0
@@ -238,11 +238,11 @@ class JobRunner:
                                                for chat in chats])
 
     async def _chart(self, event: Event) -> bytes | None:
-        scope = await self.status.territory(event.scope_role, event.scope_id)
+        scope = await self.summary.territory(event.scope_role, event.scope_id)
         if scope is None:
             return None
         try:
-            picture = await self.status.chart(scope, event.instant)
+            picture = await self.summary.chart(scope, event.instant)
             return picture.png if picture is not None else None
         except Exception:
             logger.exception("chart failed; the summary goes without it")

@@ -1,6 +1,6 @@
 """An organization's card (/status for its admin, or a coordinator's look at one school): each near form's state,
 its targets judged on the organization's own reports, its answers; fitted to one phone screen. Part of
-StatusService (its repositories and judgments), kept apart for size."""
+SummaryService (its repositories and judgments), kept apart for size."""
 
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ STATUS = CommandId.STATUS
 
 
 class OrganizationCard:
-    """StatusService's organization card (mixed in: it reads StatusService's repositories)."""
+    """SummaryService's organization card (mixed in: it reads SummaryService's repositories)."""
 
-    screen: Screen  # what fits under one message (StatusService's)
+    screen: Screen  # what fits under one message (SummaryService's)
 
     async def organization_view(self, actor: Actor, org: Organization, now: datetime, chat: bool = False,
                                 full: bool = False, budget: int = LINE_BUDGET) -> Reply:

@@ -15,7 +15,7 @@ from bot.services.jobs import JobRunner
 from bot.services.people import PeopleService
 from bot.services.removal import RemovalService
 from bot.services.reports import ReportService
-from bot.services.status import StatusService
+from bot.services.summary import SummaryService
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Services:
     removal: RemovalService
     reports: ReportService
     items: ItemService
-    status: StatusService
+    summary: SummaryService
     imports: ImportService
     exports: ExportService
     dialogs: DialogService

@@ -20,7 +20,7 @@ from bot.words import texts
 from bot.words.format import fmt_date, fmt_number, fmt_percent, plural, short
 
 if TYPE_CHECKING:
-    from bot.services.status import StatusService
+    from bot.services.summary import SummaryService
 
 
 ITEM_NAMES = 5  # names listed under an item in «Пункты»; the rest counted
@@ -30,16 +30,16 @@ ITEM_NAMES = 5  # names listed under an item in «Пункты»; the rest count
 FORM_LINE = {"organizations": texts.SUMMARY_FORM, "import": texts.SUMMARY_FORM_IMPORT}
 
 class SummaryViews:
-    def __init__(self, status: StatusService) -> None:
-        self.status = status
+    def __init__(self, summary: SummaryService) -> None:
+        self.summary = summary
 
     async def detail(self, actor: Actor, args: Mapping[str, object], now: datetime, peer: int | None = None) -> Reply:
         """«Кто не сдал», «Пункты», «По типам», «По муниципалитетам» under a summary."""
-        scope = await self.status.scope_for(actor, args, peer)
+        scope = await self.summary.scope_for(actor, args, peer)
         if scope is None:
             return Reply(texts.VIEW_SCOPE_GONE if peer is None else texts.CHAT_STATUS_NOT_YOURS)
         today = local_today(now, scope.timezone)
-        forms = await self.status.current_forms(scope, today)
+        forms = await self.summary.current_forms(scope, today)
         if args.get("f") is not None:
             # under a scheduled summary: that summary's form and period, not whatever is open today
             forms = await self._summary_form(scope, args) or forms
@@ -56,14 +56,14 @@ class SummaryViews:
             lines = await self._ranking_view(scope, forms)
         else:
             lines = await self._missing_view(scope, forms, private)
-        return Reply("\n".join(lines), self.status.summary_buttons(scope, private, chat=not private, of=args), inline=True)
+        return Reply("\n".join(lines), self.summary.summary_buttons(scope, private, chat=not private, of=args), inline=True)
 
     async def _summary_form(self, scope: Territory, args: Mapping[str, object]
                             ) -> list[tuple[Roadmap, Form, Period, Territory]]:
-        rm = await self.status.roadmaps.get(str(args.get("r")))
+        rm = await self.summary.roadmaps.get(str(args.get("r")))
         form = next((f for f in rm.form if f.id == args.get("f")), None) if rm else None
         period = period_by_key(form, rm, str(args.get("p"))) if rm and form else None
-        sub = await self.status._covering(rm, scope) if rm and period else None
+        sub = await self.summary._covering(rm, scope) if rm and period else None
         return [(rm, form, period, sub)] if rm and form and period and sub else []
 
     async def _missing_view(self, scope: Territory, forms: list[tuple[Roadmap, Form, Period, Territory]],
@@ -72,15 +72,15 @@ class SummaryViews:
         for rm, form, period, sub in forms:
             head = {"title": form.title, "period": fmt_date(period.due)}
             if sub.level == "municipality":
-                missing, _ = await self.status._organizations(rm, form, period, sub, None)
-                figs = await self.status.figures(rm, form, period.key, sub)
+                missing, _ = await self.summary._organizations(rm, form, period, sub, None)
+                figs = await self.summary.figures(rm, form, period.key, sub)
                 expected = figs.expected(form)
                 lines.append(texts.VIEW_MISSING_FORM.format(n=len(missing), expected=expected, **head) if missing
                              else texts.VIEW_MISSING_NONE.format(expected=expected, **head))
                 # one name a line: a long list then splits between names, never inside one
                 lines += [f"   – {o.name}{texts.SUMMARY_RETURNED if returned else ''}" for o, returned in missing]
             else:
-                figs = await self.status.figures(rm, form, period.key, sub)
+                figs = await self.summary.figures(rm, form, period.key, sub)
                 expected, reported = figs.expected(form), figs.reported_count()
                 lines.append(texts.VIEW_MISSING_FORM.format(n=expected - reported, expected=expected, **head)
                              if expected > reported else texts.VIEW_MISSING_NONE.format(expected=expected, **head))
@@ -89,7 +89,7 @@ class SummaryViews:
                                 key=lambda r: (-r[0], r[1]))
                 lines += [texts.VIEW_MISSING_MUNI.format(name=name, n=n, expected=exp) for n, name, exp in behind]
         if private and scope.level == "municipality":
-            unreachable = await self.status.people_repo.unreachable_admins(scope.id)
+            unreachable = await self.summary.people_repo.unreachable_admins(scope.id)
             if unreachable:
                 lines.append(texts.STATUS_UNREACHABLE)
                 lines += [f"   – {person or '—'} ({org})" for person, org, _ in unreachable]
@@ -103,7 +103,7 @@ class SummaryViews:
             if rm.id in seen or sub.level == "country":
                 continue
             seen.add(rm.id)
-            states = sorted(await self.status.item_states(rm, sub, today), key=lambda s: rm.section_of(s.item)[0])
+            states = sorted(await self.summary.item_states(rm, sub, today), key=lambda s: rm.section_of(s.item)[0])
             for s, heading in zip(states, headings([(rm, s.item) for s in states]), strict=True):
                 if heading:
                     lines.append(heading)  # the order's own headings (v3), in its order
@@ -132,13 +132,13 @@ class SummaryViews:
         lines = []
         for ind in form.indicator:
             if ind.kind == "percent":
-                total, weight, answered = await self.status.report_repo.average(rm.id, form.id, period.key, ids, ind.key,
+                total, weight, answered = await self.summary.report_repo.average(rm.id, form.id, period.key, ids, ind.key,
                                                                          ind.weight)
                 if weight > 0:
                     lines.append(texts.SUMMARY_AVERAGE.format(question=ind.header,
                                                               value=fmt_percent(total / weight), n=answered))
             elif ind.kind == "choice":
-                counts = await self.status.report_repo.choices(rm.id, form.id, period.key, ids, ind.key)
+                counts = await self.summary.report_repo.choices(rm.id, form.id, period.key, ids, ind.key)
                 if counts:
                     shown = [f"{o} — {counts[o]}" for o in ind.options or [] if counts.get(o)]
                     shown += [f"{o} — {n}" for o, n in counts.items() if o not in (ind.options or [])]
@@ -150,9 +150,9 @@ class SummaryViews:
         """Every target of every open form, split by organization type, and the averaged and counted answers."""
         lines = [texts.VIEW_TYPES_HEAD.format(scope=scope.name)]
         for rm, form, period, sub in forms:
-            figs = await self.status.figures(rm, form, period.key, sub)
+            figs = await self.summary.figures(rm, form, period.key, sub)
             targets = [t for t in rm.target if in_form(t, form)]
-            readings = await self.status.readings(rm, form, period, sub, targets, today)
+            readings = await self.summary.readings(rm, form, period, sub, targets, today)
             lines.append(FORM_LINE[form.filled_by].format(
                 title=form.title, period=fmt_date(period.due), reported=figs.reported_count(),
                 expected=figs.expected(form),
@@ -178,10 +178,10 @@ class SummaryViews:
             lines.append(texts.VIEW_RANKING.format(form=form.title, period=fmt_date(period.due),
                                                    title=targets[0].title))
             if sub.level == "municipality":
-                _, ranked = await self.status._organizations(rm, form, period, sub, targets[0])
+                _, ranked = await self.summary._organizations(rm, form, period, sub, targets[0])
                 rows = [f"{name} — {organization_value(targets[0], p)}" for p, name in ranked]
             else:
-                figs = await self.status.figures(rm, form, period.key, sub)
+                figs = await self.summary.figures(rm, form, period.key, sub)
                 rows = [f"{name} — {targets[0].shown(value)}, сдали {rep}/{exp}"
                         for value, name, rep, exp in ranking(form, sub, figs, targets[0])]
             lines += [f"   {n}. {row}" for n, row in enumerate(rows[:40], 1)]

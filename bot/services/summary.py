@@ -63,7 +63,7 @@ EXPORT, CHART = CommandId.EXPORT, CommandId.CHART
 COVERAGE = {"organizations": texts.SUMMARY_COVERAGE, "import": texts.SUMMARY_COVERAGE_IMPORT}
 
 
-class StatusService(OrganizationCard, Charts):
+class SummaryService(OrganizationCard, Charts):
     def __init__(self, roadmaps: RoadmapCache, directory_repo: DirectoryRepo, report_repo: ReportRepo,
                  item_repo: ItemRepo, people_repo: PeopleRepo, chat_repo: ChatRepo, access: AccessService,
                  conversation_repo: ConversationRepo, default_timezone: str, screen: Screen) -> None:
