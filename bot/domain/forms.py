@@ -174,7 +174,7 @@ def parse_choice(text: str, options: list[str]) -> str:
     folded = [o.casefold() for o in options]
     if s in folded:
         return options[folded.index(s)]
-    if s.isascii() and s.isdigit() and 1 <= int(s) <= len(options):
+    if s.isascii() and s.isdigit() and len(s) <= 3 and 1 <= int(s) <= len(options):  # int() refuses 4300+ digits
         return options[int(s) - 1]
     for words, label in ((YES, "да"), (NO, "нет")):
         if s in words and label in folded:
