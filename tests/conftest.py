@@ -9,7 +9,7 @@ from vkemu import Schema
 LONG_FIRST, LONG_LAST = "test_faults.py", "test_crash.py"  # the soak and the kill -9 broadcast, 1-2 min each
 LONG_TAIL = "test_crash_forms.py"  # taken from the end by whichever worker is free
 # the longest in-process files (a season: 40 s, a regional half year, a million outbox rows, an outage) start early,
-# so without the process tests the two workers' halves end together rather than one waiting on a season
+# so without the process tests the workers' shares end together rather than one waiting on a season
 LONG_IN_PROCESS = ("test_season.py", "test_region_season.py", "test_sender.py", "test_outage.py")
 
 
@@ -27,9 +27,9 @@ KIND_OF = {name: kind for kind, names in KINDS.items() for name in names}
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test marked with its kind (`pytest -m "not process"`: everything but processes, under a minute).
-    The long process tests go to the ends of the run: `make test` runs two workers, each given one half
-    (pytest-xdist's worksteal), so the soak runs beside the kill -9 tests, and a worker done early takes
-    the last test of the other's half."""
+    The long process tests go to the ends of the run: `make test` runs four workers (most of a process test is
+    waiting, so four keep two cores busy), each given a quarter (pytest-xdist's worksteal), so the soak runs beside
+    the kill -9 tests, and a worker done early takes the last tests of another's quarter."""
     for item in items:
         if not any(item.get_closest_marker(kind) for kind in (*KINDS, "journey")):  # a test may say its own
             item.add_marker(KIND_OF.get(item.path.name, "journey"))
