@@ -41,7 +41,7 @@ async def test_maxapi_bot_runs_against_maxemu() -> None:
 
     polling = asyncio.create_task(dp.start_polling(bot))
     try:
-        await asyncio.sleep(0.3)  # the bot's first poll (without a marker it would see only the latest update)
+        await wait_for(lambda: emu.waiters)  # the bot's first poll is parked (without a marker it would see only the latest update)
         emu.say(701, "привет")
         await wait_for(lambda: emu.delivered(user_id=701))
         reply = emu.delivered(user_id=701)[-1]

@@ -23,7 +23,8 @@ async def test_vkemu_process_with_plain_vkbottle_bot() -> None:
         task = asyncio.create_task(bot.run_polling())
         try:
             async with aiohttp.ClientSession() as s:
-                await asyncio.sleep(0.5)
+                async with s.post(base + "/control/wait_poller", json={"limit_s": 20}) as r:
+                    assert r.status == 200  # the bot is polling: what is said now reaches it
                 await s.post(base + "/control/say", json={"user_id": 7, "text": "тест"})
                 record: list[dict] = []
                 for _ in range(100):

@@ -98,6 +98,12 @@ def build_web_app(emu: Emulator) -> web.Application:
             msgs = await emu.wait_delivered(int(args["peer_id"]), int(args["count"]),
                                             float(args.get("limit_s", 10.0)))
             return web.json_response([asdict(m) for m in msgs[int(args.get("since", 0)):]], dumps=_dumps)
+        if action == "wait_poller":  # a client is parked on the long poll: the next event reaches it
+            try:
+                await emu.wait_for_poller(float(args.get("limit_s", 10.0)))
+            except TimeoutError as e:
+                return web.json_response({"error": str(e)}, status=408)
+            return web.json_response({"result": True})
         if action == "stats":
             return web.json_response({
                 "requests_total": emu.requests_total,
