@@ -57,7 +57,7 @@ class Dispatcher:
     handler: Handler
     events: EventRepo
     on_error: ErrorHook
-    # outside the transaction, first: what must not wait (a press's answer to VK) and what must not hold the
+    # outside the transaction, first: what must not wait (a press's answer to the messenger) and what must not hold the
     # database while it waits (a sent file's download); may return the update with more in it
     before: Prepare = _nothing
     on_unavailable: Handler = _nothing  # the database cannot write: tell the person without it
@@ -107,7 +107,7 @@ class Dispatcher:
                 told = True
                 try:
                     await self.on_unavailable(incoming)
-                except Exception:  # best effort: VK may be unreachable too
+                except Exception:  # best effort: the messenger may be unreachable too
                     logger.warning("could not tell the person about the fault")
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_CAP_S)

@@ -49,7 +49,7 @@ async def route(ctx: Context) -> None:
 
 
 async def _callback(ctx: Context) -> None:
-    # The press was acknowledged to VK before this (the dispatcher's `before`), whatever it meant.
+    # The press was acknowledged to the messenger before this (the dispatcher's `before`), whatever it meant.
     command = LOOKUP.by_name.get(ctx.incoming.command or "")
     if command is None or not command.callback or ctx.incoming.in_chat or command.handler is None:
         return

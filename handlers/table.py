@@ -118,7 +118,7 @@ class Lookup:
         text is only the button's label. Typed: «/status Нижнетуринский ГО» or a whole word («сводка»)."""
         if pressed is not None and pressed in self.by_name:
             return self.by_name[pressed], ""
-        text = text.strip()  # the VK adapter has taken our community's mention off already
+        text = text.strip()  # the adapter has taken the mention of our bot off already
         if text.startswith("/"):
             head, _, rest = text.partition(" ")
             return self.by_slash.get(head.lower().split("@", 1)[0]), rest.strip()

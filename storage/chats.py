@@ -58,7 +58,7 @@ class EventRepo:
 
     async def claim(self, event_id: str) -> bool:
         """Mark the event handled; False if it already was. Called in the transaction that holds the
-        handler's effects, so "handled" commits together with them or not at all: VK may deliver an event
+        handler's effects, so "handled" commits together with them or not at all: a messenger may deliver an event
         twice, and after a crash the long poll is read again from the last ts whose events were all done.
         (Rows with done = 0 were left by versions that claimed and finished in two steps.)"""
         return await self.db.execute(

@@ -143,7 +143,7 @@ class OutboxRepo:
         return [OutFile(r[0], r[1], bytes(r[2])) for r in rows]
 
     async def attach(self, row_id: int, attachment: str | None) -> None:
-        """The row's files are uploaded (or given up on: None): the message goes with what VK holds."""
+        """The row's files are uploaded (or given up on: None): the message goes with what the messenger holds."""
         async with self.db.transaction():
             await self.db.execute("UPDATE outbox SET attachment = ? WHERE id = ?", (attachment, row_id))
             await self.db.execute("DELETE FROM outbox_files WHERE outbox_id = ?", (row_id,))
@@ -209,7 +209,7 @@ class OutboxRepo:
     async def mark_sent(self, results: list[tuple[int, int]]) -> None:
         """(row id, message id) pairs."""
         now = iso(utcnow())
-        # a code's text is needed no more once VK has it
+        # a code's text is needed no more once the messenger has it
         await self.db.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, "
             "text = CASE WHEN secret = 1 THEN '' ELSE text END WHERE id = ?",
@@ -240,7 +240,7 @@ class OutboxRepo:
                               (text, row_id))
 
     async def retry_now(self) -> int:
-        """Rows waiting out a backoff are ready at once (VK has recovered)."""
+        """Rows waiting out a backoff are ready at once (the messenger has recovered)."""
         return await self.db.execute("UPDATE outbox SET not_before = 0 WHERE status = 'pending' AND not_before > ?",
                                      (time.time(),))
 

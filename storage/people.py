@@ -61,7 +61,7 @@ class PeopleRepo:
         return out
 
     async def unreachable_admins(self, municipality_id: int) -> list[tuple[str, str, int]]:
-        """(person, organization, VK error) for admins of the municipality VK does not deliver to."""
+        """(person, organization, refusal code) for admins of the municipality their messenger does not deliver to."""
         rows = await self.db.fetchall(
             "SELECT trim(p.first_name || ' ' || p.last_name), o.name, u.error_code FROM unreachable u "
             "JOIN roles r ON r.person_id = u.person_id AND r.role = 'organization' "

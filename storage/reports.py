@@ -82,7 +82,7 @@ class Change:
 # submissions.source / figure_changes.source: NULL is the organization's admin through the form.
 SOURCE_BEHALF = "behalf"  # a coordinator through the same form, for the organization
 SOURCE_IMPORT = "import:"  # followed by the file's name
-OPERATOR = 0  # who changed a figure from the operator's command line (no VK id)
+OPERATOR = 0  # who changed a figure from the operator's command line (no person_id)
 
 @dataclass(frozen=True)
 class Return:

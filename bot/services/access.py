@@ -1,4 +1,4 @@
-"""Who may do what. Roles and scopes come from our database keyed by VK id, never from a payload."""
+"""Who may do what. Roles and scopes come from our database keyed by person_id (either messenger), never from a payload."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ class PeopleService:
         return normalize_code(text) is not None
 
     async def redeem(self, actor: Actor, text: str, now: datetime) -> tuple[Reply, Actor]:
-        """Try an invite code; on success take the person's name from VK. Returns the answer and
+        """Try an invite code; on success take the person's name from their messenger. Returns the answer and
         the person as they are now (their menu changes with a new role)."""
         result = await self.invites.redeem(actor.person_id, text, now)
         if result.outcome is Outcome.LOCKED:
@@ -176,5 +176,5 @@ class PeopleService:
 
 
 def _printable(name: str) -> str:
-    """A name as VK gives it, without control characters (a NUL would cut it short in some readers)."""
+    """A name as the messenger gives it, without control characters (a NUL would cut it short in some readers)."""
     return "".join(ch for ch in name if ch.isprintable()).strip()

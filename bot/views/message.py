@@ -1,5 +1,5 @@
-"""Messages as plain data, in and out. Nothing here knows a messenger: the VK adapter turns these
-into VK's JSON (keyboards, payloads, uploads, peer ids) and VK's updates into `Incoming`."""
+"""Messages as plain data, in and out. Nothing here knows a messenger: each adapter (bot/vk, bot/max) turns these
+into its JSON (keyboards, payloads, uploads, peer ids) and its updates into `Incoming`."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class Reply:
     inline: bool = False
     callback: bool = False
     files: tuple[File, ...] = ()
-    secret: bool = False  # holds an invite code: kept in the outbox only until VK has it
+    secret: bool = False  # holds an invite code: kept in the outbox only until the messenger has it
     notices: tuple[Outgoing, ...] = ()  # messages to other people the answer brings (a school told of a return)
 
 
