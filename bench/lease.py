@@ -6,7 +6,11 @@ process waits for it as `python -m bot run` does, and the child is killed with S
 kill to the standby holding the lease (the kernel closes the dead process's socket, PostgreSQL ends its session and
 the advisory lock with it; the standby asks every LEASE_RETRY_S).
 
-Usage: python bench/lease.py [rounds]
+Then the holder's machine going silent (no FIN, no RST: power lost, cable cut; testkit/network.py): printed are the
+time until the holder stopped itself (its renewal unanswered) and until the standby served (it ends a lease not
+renewed for LEASE_TTL_S) — the holder always first.
+
+Usage: python bench/lease.py [rounds] [silent_rounds]
 """
 
 from __future__ import annotations
@@ -21,13 +25,16 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bot import cli  # noqa: E402
 from storage.engines import open_database  # noqa: E402
+from storage.pg import LEASE_TTL_S  # noqa: E402
 from testkit import postgres  # noqa: E402
+from testkit.network import SilentNetwork  # noqa: E402
 
 CHILD = """
 import asyncio, sys
@@ -67,17 +74,52 @@ async def round_once(url: str) -> float:
     return took
 
 
-async def main(rounds: int) -> None:
+async def silent_once(url: str) -> tuple[float, float]:
+    """(holder stopped, standby serves), seconds after the holder's network went silent."""
+    parts = urlsplit(url)
+    network = SilentNetwork(parts.port or 5432)
+    port = await network.start()
+    held = await open_database(urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}")))
+    standby = await open_database(url)
+    try:
+        assert await held.take_lease("silent")
+        holding = asyncio.create_task(cli._hold_lease(SimpleNamespace(db=held, instance="silent", closing=False),
+                                                      asyncio.Event()))
+        waiting = asyncio.create_task(cli._wait_for_lease(SimpleNamespace(db=standby, instance="standby"),
+                                                          asyncio.Event()))
+        await asyncio.sleep(1.5)
+        silent = time.monotonic()
+        network.silent = True
+        assert await asyncio.wait_for(holding, 30)
+        stopped = time.monotonic() - silent
+        assert await asyncio.wait_for(waiting, 60)
+        serves = time.monotonic() - silent
+    finally:
+        held.conn.terminate()
+        held._lease_conn.terminate()  # type: ignore[attr-defined]
+        await standby.close()
+        await network.stop()
+    return stopped, serves
+
+
+async def main(rounds: int, silent_rounds: int) -> None:
     server = postgres.start(Path(tempfile.mkdtemp(prefix="lease-bench-")))
     try:
         url = server.new_database("lease_bench")
         await (await open_database(url)).close()  # migrated once, before the rounds
         times = [await round_once(url) for _ in range(rounds)]
+        silent = [await silent_once(url) for _ in range(silent_rounds)]
     finally:
         server.stop()
     print(f"lease takeover after kill -9, {rounds} rounds (standby asks every {cli.LEASE_RETRY_S:.0f} s): "
           f"min {min(times):.2f} s, median {statistics.median(times):.2f} s, max {max(times):.2f} s")
+    if silent:
+        stops, serves = [s for s, _ in silent], [v for _, v in silent]
+        print(f"holder's network silent, {silent_rounds} rounds (lease ends after {LEASE_TTL_S:.0f} s unrenewed): "
+              f"holder stopped after median {statistics.median(stops):.2f} s (max {max(stops):.2f} s), standby "
+              f"served after median {statistics.median(serves):.2f} s (max {max(serves):.2f} s); the holder first in "
+              f"{sum(s < v for s, v in silent)} of {silent_rounds}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10, int(sys.argv[2]) if len(sys.argv) > 2 else 3))

@@ -113,7 +113,11 @@ async def _hold_lease(app: App, stop: asyncio.Event) -> bool:
     lost, so is the lease — a standby may already serve — so this instance stops at once (its supervisor starts it
     again, as a standby or the holder). True: it stopped for that."""
     while not stop.is_set() and not app.closing:
-        if app.db.conn.is_closed():  # type: ignore[attr-defined]
+        # the main connection closed, or the lease's renewal refused or unanswered (a silent network: a standby
+        # ends this lease after storage.pg.LEASE_TTL_S, so this instance must be gone before that)
+        if app.db.conn.is_closed() or not await app.db.renew_lease():  # type: ignore[attr-defined]
+            if app.closing or stop.is_set():
+                break
             logger.error("the connection to PostgreSQL is lost, and the lease with it: stopping")
             print(operator.LEASE_LOST, file=sys.stderr)
             stop.set()
@@ -428,7 +432,16 @@ async def _send_unless_the_bot_runs(app: App, config: Config) -> None:
         if not await app.db.take_lease(app.instance):  # type: ignore[attr-defined]
             print(operator.QUEUED_FOR_RUNNING_BOT)
             return
-        await _send_now(app)
+        # renewed while this sends, as `run` renews it; lost (said by _hold_lease), the sending stops
+        stop = asyncio.Event()
+        holding = asyncio.create_task(_hold_lease(app, stop))
+        sending = asyncio.create_task(_send_now(app))
+        await asyncio.wait({holding, sending}, return_when=asyncio.FIRST_COMPLETED)
+        if not sending.done():
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
+        stop.set()
+        await holding
         return
     try:
         beside = InstanceLock.acquire(config.storage.path)

@@ -13,6 +13,7 @@ with a TEXT column goes as text), and numeric results come back as int or float,
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,9 @@ from loguru import logger
 from .db import MIGRATIONS_DIR, StorageUnusable, Transactions, iso, pending_migrations, utcnow
 from .dialect import PG_FUNCTIONS, migration_to_postgres, to_postgres
 
+LEASE_KEY = 4242002  # the instance lease's advisory lock
+LEASE_TTL_S = 10.0  # a lease not renewed this long is ended by a standby (its holder's machine or network is gone)
+LEASE_RENEW_TIMEOUT_S = 3.0  # a holder whose renewal is not answered this fast stops: it may have lost the lease
 _TEXT = {"text", "varchar", "bpchar", "name"}
 _INTS = {"int2", "int4", "int8"}
 _FLOATS = {"float4", "float8", "numeric"}
@@ -75,6 +79,9 @@ class PgDatabase(Transactions):
         self.conn = conn
         self.path = safe_url(url)  # what messages name (storage.db.Database.path is the file)
         self._statements: dict[str, asyncpg.prepared_stmt.PreparedStatement] = {}
+        self._url = url
+        self._lease_conn: asyncpg.Connection | None = None  # the lease's own session (`take_lease`)
+        self._lease_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> PgDatabase:
@@ -105,14 +112,57 @@ class PgDatabase(Transactions):
         await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
 
     async def take_lease(self, holder: str) -> bool:
-        """The instance lease: a session advisory lock, held while this connection lives. When the holder's process
-        dies, PostgreSQL drops its connection and the lock with it, and a waiting instance takes it at its next try."""
-        async with self._lock:
-            taken = bool(await self.conn.fetchval("SELECT pg_try_advisory_lock(4242002)"))
-        if taken:
-            await self.execute("INSERT INTO meta(key, value) VALUES ('lease_holder', ?) "
-                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (holder,))
-        return taken
+        """The instance lease: a session advisory lock on a connection of its own, renewed by its holder every
+        second (`renew_lease`). When the holder's process dies, PostgreSQL drops its connection and the lock with it,
+        and a waiting instance takes it at its next try. When the holder's machine dies or the network to it goes
+        silent, PostgreSQL may keep its session for hours (TCP keepalive): a lease not renewed for LEASE_TTL_S is
+        ended here by ending that session (`pg_terminate_backend`), and taken at the next try. The holder itself
+        stops long before (its renewal times out after LEASE_RENEW_TIMEOUT_S), so two never serve at once."""
+        conn = await self._lease_connection()
+        async with self._lease_lock:
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEASE_KEY):
+                await conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('lease_holder', $1), ('lease_pid', pg_backend_pid()::text), "
+                    "('lease_until', (extract(epoch FROM clock_timestamp())::float8 + $2::float8)::text) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", holder, LEASE_TTL_S)
+                return True
+            # the holder's clock is the server's: no instance's own clock takes part
+            stale = await conn.fetchval(
+                "SELECT p.value::int FROM meta p, meta u WHERE p.key = 'lease_pid' AND u.key = 'lease_until' "
+                "AND u.value::float8 < extract(epoch FROM clock_timestamp())::float8")
+            if stale is not None:
+                ended = await conn.fetchval("SELECT pg_terminate_backend($1)", stale)
+                logger.warning("the lease was not renewed for {} s: its holder's session ended ({})", LEASE_TTL_S,
+                               ended)
+            return False
+
+    async def renew_lease(self) -> bool:
+        """The holder, every second: the lease is still this connection's and lasts LEASE_TTL_S more. False when it
+        is not, or the server did not answer within LEASE_RENEW_TIMEOUT_S (a dead network looks like that)."""
+        conn = self._lease_conn
+        if conn is None or conn.is_closed():
+            return False
+        try:
+            async with self._lease_lock:
+                renewed = await conn.fetchval(
+                    "UPDATE meta SET value = (extract(epoch FROM clock_timestamp())::float8 + $1::float8)::text "
+                    "WHERE key = 'lease_until' AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND classid = 0 AND objid = $2::bigint::oid AND objsubid = 1 AND pid = pg_backend_pid() AND granted) RETURNING 1",
+                    LEASE_TTL_S, LEASE_KEY, timeout=LEASE_RENEW_TIMEOUT_S)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+        return renewed == 1
+
+    async def _lease_connection(self) -> asyncpg.Connection:
+        if self._lease_conn is None or self._lease_conn.is_closed():
+            self._lease_conn = await asyncpg.connect(self._url, password=os.environ.get("PGPASSWORD") or None,
+                                                     timeout=10, statement_cache_size=0)
+        return self._lease_conn
+
+    async def close(self) -> None:
+        if self._lease_conn is not None and not self._lease_conn.is_closed():
+            self._lease_conn.terminate()  # at once: a holder that closes gives the lease back now
+        await self.conn.close()
 
     async def lease_holder(self) -> str:
         return str(await self.scalar("SELECT value FROM meta WHERE key = 'lease_holder'") or "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -13,6 +14,7 @@ from bot import cli
 from storage.db import MIGRATIONS_DIR
 from storage.dialect import migration_to_postgres, to_postgres
 from storage.engines import open_database
+from testkit.network import SilentNetwork
 
 
 def test_the_dialect_translates_what_differs() -> None:
@@ -72,7 +74,7 @@ async def test_one_instance_holds_the_lease_and_a_standby_takes_it_over(pg_serve
         await asyncio.sleep(0.3)
         assert not waiting.done()  # the holder lives: the standby waits
         started = time.monotonic()
-        await first.conn.close()  # the holder's process dies: PostgreSQL drops its session and its lock
+        await first.close()  # the holder's process dies: PostgreSQL drops its sessions and the lock
         assert await asyncio.wait_for(waiting, 10) is True
         took = time.monotonic() - started
         assert took <= cli.LEASE_RETRY_S + 1 and await second.lease_holder() == "b:2"
@@ -110,3 +112,65 @@ async def test_the_holder_stops_when_its_connection_and_with_it_the_lease_is_los
     await closing.conn.close()
     assert await cli._hold_lease(SimpleNamespace(db=closing, instance="c:3", closing=True), asyncio.Event()) is False
     await other.close()
+    await db.close()  # gives the lease's own session back too
+
+
+async def test_a_holder_gone_silent_stops_itself_and_a_standby_takes_over_within_seconds(pg_server) -> None:
+    """The holder's machine dies without a word (no FIN, no RST): the holder — if it still runs — stops within its
+    renewal's time-out, and the standby ends the silent session once the lease is LEASE_TTL_S old and serves; the
+    holder has stopped before the standby serves. Before the lease was renewed, the standby waited for PostgreSQL's
+    TCP keepalive (hours) and the holder never noticed."""
+    from storage.pg import LEASE_RENEW_TIMEOUT_S, LEASE_TTL_S
+
+    url = pg_server.new_database("lease_silent")
+    parts = urlsplit(url)
+    network = SilentNetwork(parts.port)
+    port = await network.start()
+    holder_db = await open_database(urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}")))
+    standby_db = await open_database(url)
+    try:
+        assert await holder_db.take_lease("a:1")
+        holder, standby = SimpleNamespace(db=holder_db, instance="a:1", closing=False), \
+            SimpleNamespace(db=standby_db, instance="b:2")
+        holder_stop, standby_stop = asyncio.Event(), asyncio.Event()
+        holding = asyncio.create_task(cli._hold_lease(holder, holder_stop))
+        waiting = asyncio.create_task(cli._wait_for_lease(standby, standby_stop))
+        await asyncio.sleep(LEASE_TTL_S / 2)
+        assert not holding.done() and not waiting.done()  # renewed all along: nobody moves
+        went_silent = time.monotonic()
+        network.silent = True
+        assert await asyncio.wait_for(holding, LEASE_RENEW_TIMEOUT_S + 3) is True
+        holder_stopped = time.monotonic()
+        assert await asyncio.wait_for(waiting, LEASE_TTL_S + 3 * cli.LEASE_RETRY_S + 5) is True
+        standby_serves = time.monotonic()
+        assert holder_stopped < standby_serves and await standby_db.lease_holder() == "b:2"
+        assert standby_serves - went_silent <= LEASE_TTL_S + 3 * cli.LEASE_RETRY_S + 2
+    finally:
+        holder_db.conn.terminate()
+        holder_db._lease_conn.terminate()  # type: ignore[attr-defined]
+        await standby_db.close()
+        await network.stop()
+
+
+async def test_run_job_send_defers_to_a_holder_and_otherwise_sends_holding_the_lease(harness_on, capsys) -> None:
+    """`run-job --send`: beside a serving instance it leaves the queue to it; alone it sends, holding (and renewing)
+    the lease meanwhile, so an instance started then waits as a standby."""
+    from bot.words import operator
+    from storage.outbox import OutMessage
+
+    h = harness_on
+    h.emu.add_user(77, allowed=True)
+    await h.app.repos.outbox.add([OutMessage(77, "Напоминание")], 1)
+    if h.app.db.engine == "postgres":
+        other = await open_database(h.app.config.storage.url)
+        assert await other.take_lease("other:1")
+        await cli._send_unless_the_bot_runs(h.app, h.app.config)
+        assert operator.QUEUED_FOR_RUNNING_BOT in capsys.readouterr().out and h.emu.delivered(77) == []
+        await other.close()  # the holder ends: now the command sends
+    await cli._send_unless_the_bot_runs(h.app, h.app.config)
+    assert [m.text for m in h.emu.delivered(77)] == ["Напоминание"]
+    assert "Очередь отправлена." in capsys.readouterr().out
+    if h.app.db.engine == "postgres":
+        late = await open_database(h.app.config.storage.url)
+        assert not await late.take_lease("late:2") and await late.lease_holder() == h.app.instance
+        await late.close()
