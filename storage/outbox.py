@@ -115,7 +115,11 @@ class OutboxRepo:
         return fresh
 
     async def _next_random_ids(self, n: int) -> list[int]:
-        """The next `n` ids of the counter, skipping ids earlier versions drew at random."""
+        """The next `n` ids of the counter, skipping ids earlier versions drew at random. Inside `add`'s transaction:
+        the empty UPDATE first takes the counter's row (PostgreSQL), so an instance queuing at the same moment on
+        another connection waits, then reads the counter this one moved — never the same ids (on SQLite the
+        transaction's write lock already did)."""
+        await self.db.execute("UPDATE meta SET value = value WHERE key = 'random_id_next'")
         current = int(await self.db.scalar("SELECT value FROM meta WHERE key = 'random_id_next'") or 1)
         ids: list[int] = []
         while len(ids) < n:

@@ -118,3 +118,22 @@ async def test_a_claim_given_back_while_the_database_fails_is_paid_before_the_ne
         assert [r.id for r in await claims.take(10)] == [row.id]
     finally:
         await db.close()
+
+
+async def test_two_instances_queuing_at_once_never_draw_one_random_id(tmp_path, engine) -> None:
+    """Behind the webhooks two instances queue replies at the same moment, each on its own connection: the
+    community's random_id counter is read and moved by one at a time, so no two rows share an id (VK would deliver
+    the first and drop the second as its repeat)."""
+    dbs = await _databases(tmp_path, engine, 2)
+    try:
+        async def queue(db, base: int) -> None:
+            outbox = OutboxRepo(db)
+            for n in range(40):
+                await outbox.add([OutMessage(base + n, f"ответ {k}") for k in range(5)], 0)
+
+        await asyncio.gather(queue(dbs[0], 1000), queue(dbs[1], 2000))
+        total, distinct = (await dbs[0].fetchall("SELECT count(*), count(DISTINCT random_id) FROM outbox"))[0]
+        assert total == 400 and distinct == total
+    finally:
+        for db in dbs:
+            await db.close()
