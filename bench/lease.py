@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -76,10 +75,8 @@ async def round_once(url: str) -> float:
 
 async def silent_once(url: str) -> tuple[float, float]:
     """(holder stopped, standby serves), seconds after the holder's network went silent."""
-    parts = urlsplit(url)
-    network = SilentNetwork(parts.port or 5432)
-    port = await network.start()
-    held = await open_database(urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}")))
+    network = SilentNetwork(url)
+    held = await open_database(await network.start())
     standby = await open_database(url)
     try:
         assert await held.take_lease("silent")

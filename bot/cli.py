@@ -109,16 +109,16 @@ LEASE_RETRY_S = 2.0
 
 
 async def _hold_lease(app: App, stop: asyncio.Event) -> bool:
-    """While serving: the lease lives as long as this instance's connection to PostgreSQL. If the connection is
-    lost, so is the lease — a standby may already serve — so this instance stops at once (its supervisor starts it
-    again, as a standby or the holder). True: it stopped for that."""
+    """While serving: the lease is renewed every second (storage/pg.py `renew_lease`). If it cannot be — refused,
+    unanswered, or this instance's connection lost — a standby may serve soon or already, so this instance stops at
+    once (its supervisor starts it again, as a standby or the holder). True: it stopped for that."""
     while not stop.is_set() and not app.closing:
         # the main connection closed, or the lease's renewal refused or unanswered (a silent network: a standby
         # ends this lease after storage.pg.LEASE_TTL_S, so this instance must be gone before that)
         if app.db.conn.is_closed() or not await app.db.renew_lease():  # type: ignore[attr-defined]
             if app.closing or stop.is_set():
                 break
-            logger.error("the connection to PostgreSQL is lost, and the lease with it: stopping")
+            logger.error("the lease could not be renewed (the connection to PostgreSQL is lost or silent): stopping")
             print(operator.LEASE_LOST, file=sys.stderr)
             stop.set()
             return True

@@ -31,6 +31,8 @@ from .dialect import PG_FUNCTIONS, migration_to_postgres, to_postgres
 LEASE_KEY = 4242002  # the instance lease's advisory lock
 LEASE_TTL_S = 10.0  # a lease not renewed this long is ended by a standby (its holder's machine or network is gone)
 LEASE_RENEW_TIMEOUT_S = 3.0  # a holder whose renewal is not answered this fast stops: it may have lost the lease
+# the pg_locks row of the lease's lock (a bigint key shows as classid 0 and objid, objsubid 1)
+_LEASE_LOCK = f"locktype = 'advisory' AND classid = 0 AND objid = {LEASE_KEY} AND objsubid = 1 AND granted"
 _TEXT = {"text", "varchar", "bpchar", "name"}
 _INTS = {"int2", "int4", "int8"}
 _FLOATS = {"float4", "float8", "numeric"}
@@ -71,6 +73,12 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+async def _connect(url: str) -> asyncpg.Connection:
+    """A session (the password from PGPASSWORD when the URL has none)."""
+    return await asyncpg.connect(url, password=os.environ.get("PGPASSWORD") or None, timeout=10,
+                                 statement_cache_size=0)
+
+
 class PgDatabase(Transactions):
     engine = "postgres"
 
@@ -87,8 +95,7 @@ class PgDatabase(Transactions):
     async def open(cls, url: str, *, migrate: bool = True) -> PgDatabase:
         """Connect (the password from PGPASSWORD when the URL has none) and migrate; StorageUnusable if it cannot."""
         try:
-            conn = await asyncpg.connect(url, password=os.environ.get("PGPASSWORD") or None, timeout=10,
-                                         statement_cache_size=0)
+            conn = await _connect(url)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             raise StorageUnusable(safe_url(url), f"PostgreSQL не отвечает: {type(e).__name__}: {e}") from e
         db = cls(conn, url)
@@ -126,9 +133,11 @@ class PgDatabase(Transactions):
                     "('lease_until', (extract(epoch FROM clock_timestamp())::float8 + $2::float8)::text) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", holder, LEASE_TTL_S)
                 return True
-            # the holder's clock is the server's: no instance's own clock takes part
+            # the clock is the server's: no instance's own clock takes part; and only the session that holds the
+            # lock is ended (a pid written by a holder long gone may be another session's by now)
             stale = await conn.fetchval(
-                "SELECT p.value::int FROM meta p, meta u WHERE p.key = 'lease_pid' AND u.key = 'lease_until' "
+                f"SELECT l.pid FROM pg_locks l, meta p, meta u WHERE {_LEASE_LOCK} AND p.key = 'lease_pid' "
+                "AND l.pid = p.value::int AND u.key = 'lease_until' "
                 "AND u.value::float8 < extract(epoch FROM clock_timestamp())::float8")
             if stale is not None:
                 ended = await conn.fetchval("SELECT pg_terminate_backend($1)", stale)
@@ -146,17 +155,15 @@ class PgDatabase(Transactions):
             async with self._lease_lock:
                 renewed = await conn.fetchval(
                     "UPDATE meta SET value = (extract(epoch FROM clock_timestamp())::float8 + $1::float8)::text "
-                    "WHERE key = 'lease_until' AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
-                    "AND classid = 0 AND objid = $2::bigint::oid AND objsubid = 1 AND pid = pg_backend_pid() AND granted) RETURNING 1",
-                    LEASE_TTL_S, LEASE_KEY, timeout=LEASE_RENEW_TIMEOUT_S)
+                    f"WHERE key = 'lease_until' AND EXISTS (SELECT 1 FROM pg_locks WHERE {_LEASE_LOCK} "
+                    "AND pid = pg_backend_pid()) RETURNING 1", LEASE_TTL_S, timeout=LEASE_RENEW_TIMEOUT_S)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return False
         return renewed == 1
 
     async def _lease_connection(self) -> asyncpg.Connection:
         if self._lease_conn is None or self._lease_conn.is_closed():
-            self._lease_conn = await asyncpg.connect(self._url, password=os.environ.get("PGPASSWORD") or None,
-                                                     timeout=10, statement_cache_size=0)
+            self._lease_conn = await _connect(self._url)
         return self._lease_conn
 
     async def close(self) -> None:

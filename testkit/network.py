@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit, urlunsplit
 
 
 class SilentNetwork:
@@ -10,15 +11,18 @@ class SilentNetwork:
     told (a machine that lost power, a cut cable) — PostgreSQL keeps such a session for as long as TCP keepalive
     takes, two hours by default."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self, url: str) -> None:
+        self.target = urlsplit(url)
+        self.port = self.target.port or 5432
         self.silent = False
         self.server: asyncio.Server | None = None
         self._pairs: set[asyncio.Task[None]] = set()
 
-    async def start(self) -> int:
+    async def start(self) -> str:
+        """The database's URL through this hop."""
         self.server = await asyncio.start_server(self._pair, "127.0.0.1", 0)
-        return self.server.sockets[0].getsockname()[1]
+        port = self.server.sockets[0].getsockname()[1]
+        return urlunsplit(self.target._replace(netloc=f"{self.target.username}@127.0.0.1:{port}"))
 
     async def _pair(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._pairs.add(asyncio.current_task())  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 from types import SimpleNamespace
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -123,10 +122,8 @@ async def test_a_holder_gone_silent_stops_itself_and_a_standby_takes_over_within
     from storage.pg import LEASE_RENEW_TIMEOUT_S, LEASE_TTL_S
 
     url = pg_server.new_database("lease_silent")
-    parts = urlsplit(url)
-    network = SilentNetwork(parts.port)
-    port = await network.start()
-    holder_db = await open_database(urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}")))
+    network = SilentNetwork(url)
+    holder_db = await open_database(await network.start())
     standby_db = await open_database(url)
     try:
         assert await holder_db.take_lease("a:1")
