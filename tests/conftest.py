@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 import os
+import sys
 
-import pytest
+# Bytecode on, whatever the environment says (these machines set PYTHONDONTWRITEBYTECODE): without it every test worker
+# compiles our modules and pytest rewrites every test file's asserts again (~5 s a worker), and every bot the process
+# tests start compiles the app again (~0.15 s a start, hundreds of starts). __pycache__ is in .gitignore.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
-from vkemu import Schema
+import pytest  # noqa: E402
+
+from vkemu import Schema  # noqa: E402
 
 LONG_FIRST, LONG_LAST = "test_faults.py", "test_crash.py"  # the soak and the kill -9 broadcast, 1-2 min each
 LONG_TAIL = "test_crash_forms.py"  # taken from the end by whichever worker is free
