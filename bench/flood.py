@@ -117,8 +117,7 @@ def on_vk(flood: int, others: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp, vkemu_process(rate_limit=20) as vk:
         db = Path(tmp) / "bot.sqlite3"
         asyncio.run(prepare_admins(db, people, FIRST, shift_to_now=False))
-        for uid in range(FIRST, FIRST + people):
-            control(vk, "add_user", {"user_id": uid, "allowed": True})
+        control(vk, "add_users", {"user_ids": list(range(FIRST, FIRST + people)), "allowed": True})
         bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp,
                                env=bot_env(write_config(Path(tmp) / "config.toml", vk, db)))
         try:

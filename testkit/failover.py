@@ -92,8 +92,7 @@ def run(tmp: Path, url: str, recipients: int, admins: int, kill_every_s: float, 
     asyncio.run(prepare_admins(url, recipients, FIRST, shift_to_now=True))
     typed = {school_id(n): (100 + n % 400, 40 + n % 50) for n in range(admins)}
     with vkemu_process(rate_limit=20) as base:
-        for uid in range(FIRST, FIRST + recipients):
-            control(base, "add_user", {"user_id": uid, "allowed": True})
+        control(base, "add_users", {"user_ids": list(range(FIRST, FIRST + recipients)), "allowed": True})
         env = bot_env(write_config(tmp / "config.toml", base, url))
         job = subprocess.run([sys.executable, "-m", "bot", "run-job", "form-reminders", "--at", last_friday_10()],
                              cwd=tmp, env=env, capture_output=True, text=True, timeout=600)

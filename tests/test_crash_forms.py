@@ -59,8 +59,7 @@ def test_kill_9_while_admins_answer_applies_each_answer_once(tmp_path: Path, eng
     asyncio.run(prepare_admins(db_path, ADMINS + 1, FIRST, shift_to_now=True))
     typed = {school_id(n): (100 + n, 40 + n % 50) for n in range(ADMINS + 1)}  # two different numbers each
     with vkemu_process(rate_limit=20) as base:
-        for uid in range(FIRST, REFERENCE + 1):
-            control(base, "add_user", {"user_id": uid, "allowed": True})
+        control(base, "add_users", {"user_ids": list(range(FIRST, REFERENCE + 1)), "allowed": True})
         env = bot_env(write_config(tmp_path / "config.toml", base, db_path))
 
         def start() -> subprocess.Popen:

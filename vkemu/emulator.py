@@ -707,6 +707,12 @@ class Emulator:
         self.users[user_id] = user
         return user
 
+    def add_users(self, user_ids: list[int], allowed: bool = False) -> int:
+        """Many people at once (one control call for a broadcast's thousands, not one each)."""
+        for user_id in user_ids:
+            self.add_user(int(user_id), allowed=allowed)
+        return len(user_ids)
+
     def add_chat(self, members: list[int], title: str = "Беседа координаторов",
                  community_in: bool = True, full_access: bool = False) -> int:
         peer_id = CHAT_BASE + len(self.chats) + 1

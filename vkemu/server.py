@@ -13,7 +13,7 @@ from aiohttp import web
 from .emulator import Emulator, is_upload_field
 
 CONTROL_ACTIONS = {
-    "add_user", "add_chat", "say", "say_file", "press", "callback", "allow", "deny", "redeliver",
+    "add_user", "add_users", "add_chat", "say", "say_file", "press", "callback", "allow", "deny", "redeliver",
     "fail_longpoll", "fail_http", "slow_down", "hang", "drop_connections", "fail_method", "chaos", "outage", "grant_full_access", "new_community",
 }
 
