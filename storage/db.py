@@ -152,8 +152,10 @@ class Transactions:
         async with self._lock:
             token = self._in_tx.set(True)
             try:
-                await self._raw(self.BEGIN)
                 try:
+                    # BEGIN inside: a task cancelled while awaiting it (a stopped sender, a handler's time limit)
+                    # has still begun the transaction, and it must be rolled back like any other
+                    await self._raw(self.BEGIN)
                     yield
                     await self._raw("COMMIT")
                 except BaseException:
@@ -260,11 +262,11 @@ class Database(Transactions):
         return bool(self.conn.in_transaction)
 
     async def _rollback(self) -> None:
-        if self.conn.in_transaction:
-            try:
-                await self.conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                logger.warning("rollback failed; the connection is reset by SQLite")
+        # asked in the database thread, after whatever is queued there: a statement whose awaiting task was
+        # cancelled still runs (aiosqlite cannot take it back), so a BEGIN may be yet to come when we get here —
+        # looked at from this thread, the connection would seem clean and then be left inside a transaction,
+        # refusing every later one («cannot start a transaction within a transaction»)
+        await self.conn._execute(_rollback_quietly, self.conn._conn)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write; returns the number of rows it changed.

@@ -77,6 +77,45 @@ async def test_transaction_rolls_back_on_error(tmp_path):
         await db.close()
 
 
+async def test_a_task_cancelled_at_any_step_of_a_transaction_leaves_the_connection_clean(tmp_path):
+    """A sender stopped mid-send, a handler past its time limit: the task is cancelled while one of its statements
+    waits in the database thread — BEGIN among them, which still runs there. The next transaction must work (it had
+    failed: «cannot start a transaction within a transaction», seen in a MAX crash journey) and nothing half-done
+    stays."""
+    import asyncio
+    import random
+    import time as clock
+
+    db = await Database.open(tmp_path / "c.sqlite3")
+    try:
+        async def write(name: str) -> None:
+            async with db.transaction():
+                await db.execute("INSERT INTO regions(name) VALUES (?)", (name,))
+                await db.execute("INSERT INTO regions(name) VALUES (?)", (name + "-2",))
+
+        # cancelled while its BEGIN waits behind other work in the database thread
+        busy = asyncio.ensure_future(db.conn._execute(clock.sleep, 0.05))
+        task = asyncio.create_task(write("first"))
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, busy, return_exceptions=True)
+        await write("after-first")  # raised before the fix
+        # and at random moments of the transaction
+        rng = random.Random(3)
+        for n in range(60):
+            task = asyncio.create_task(write(f"r{n}"))
+            await asyncio.sleep(rng.uniform(0, 0.002))
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await write(f"after{n}")
+        names = {r[0] for r in await db.fetchall("SELECT name FROM regions")}
+        assert {"after-first"} | {f"after{n}" for n in range(60)} <= names
+        assert all((f"r{n}" in names) == (f"r{n}-2" in names) for n in range(60))  # whole or not at all
+        assert not db.conn.in_transaction
+    finally:
+        await db.close()
+
+
 def test_contract_example_parses_exactly():
     rm = parse_roadmap(SPEC_EXAMPLE.read_text(encoding="utf-8"), "example.toml")
     assert rm.id == "ntgo-sferum-2023" and rm.roadmap.starts == date(2023, 8, 1)
