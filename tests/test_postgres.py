@@ -76,7 +76,7 @@ async def test_one_instance_holds_the_lease_and_a_standby_takes_it_over(pg_serve
         await first.close()  # the holder's process dies: PostgreSQL drops its sessions and the lock
         assert await asyncio.wait_for(waiting, 10) is True
         took = time.monotonic() - started
-        assert took <= cli.LEASE_RETRY_S + 1 and await second.lease_holder() == "b:2"
+        assert took <= cli.LEASE_RETRY_S + 1.5 and await second.lease_holder() == "b:2"
         # a standby that is stopped while it waits says so and serves nothing
         third = await open_database(url)
         stop.set()
