@@ -76,7 +76,7 @@ async def bootstrap(config: Config, *, messengers: Messengers | None = None, db_
         access=access, invites=invites,
         people=PeopleService(access, invites, repos.people, repos.chats, messengers.user_name,
                              messengers.invite_links),
-        catalog=CatalogService(repos.directory, repos.roadmaps, config.default_timezone),
+        catalog=CatalogService(repos.directory, repos.roadmaps, config.default_timezone, roadmaps),
         removal=RemovalService(repos.directory, repos.people, repos.reports),
         reports=reports,
         items=ItemService(roadmaps, repos.items, repos.directory, repos.conversations, config.default_timezone, screen),

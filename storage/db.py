@@ -273,11 +273,8 @@ class Database(Transactions):
 
         Outside a transaction the whole BEGIN IMMEDIATE .. COMMIT runs in one trip to the
         database thread: a standalone write is the common case and each trip costs."""
-        if self._in_tx.get():
-            cur = await self.conn.execute(sql, params)
-            count = cur.rowcount
-            await cur.close()
-            return int(count or 0)
+        if self._in_tx.get():  # one trip to the database thread, the cursor closed there (it had been two)
+            return int(await self.conn._execute(_write_in_transaction, self.conn._conn, sql, tuple(params)) or 0)
         async with self._lock:
             return int(await self.conn._execute(_write_once, self.conn._conn, sql, tuple(params)) or 0)
 
@@ -285,10 +282,7 @@ class Database(Transactions):
         """Run one statement for many rows atomically; returns the number of rows changed."""
         rows = [tuple(r) for r in rows]
         if self._in_tx.get():
-            cur = await self.conn.executemany(sql, rows)
-            count = cur.rowcount
-            await cur.close()
-            return int(count or 0)
+            return int(await self.conn._execute(_write_many_in_transaction, self.conn._conn, sql, rows) or 0)
         async with self._lock:
             return int(await self.conn._execute(_write_many_once, self.conn._conn, sql, rows) or 0)
 
@@ -320,6 +314,22 @@ def in_municipalities(ids: list[int] | None) -> tuple[str, list[int]]:
     if ids is None:
         return "", []
     return f"AND o.municipality_id IN ({','.join('?' * len(ids))})", list(ids)
+
+
+def _write_in_transaction(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
+    cur = conn.execute(sql, params)
+    try:
+        return cur.rowcount
+    finally:
+        cur.close()
+
+
+def _write_many_in_transaction(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> int:
+    cur = conn.executemany(sql, rows)
+    try:
+        return cur.rowcount
+    finally:
+        cur.close()
 
 
 def _write_once(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:

@@ -160,7 +160,7 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
         api.API_URL = config.vk.api_url
         api.http_client = InProcessClient(emu)
         open_file = api.http_client.open_file
-    app = await build_app(config, emu.token, clock=clock, raise_errors=raise_errors, roadmap_recheck_s=0,
+    app = await build_app(config, emu.token, clock=clock, raise_errors=raise_errors,
                           schedule=False, api=api, max_token=max_emu.token if max_emu else None, open_file=open_file)
     if app.max is not None:
         app.max.poll_gap_s = 0.05
@@ -223,7 +223,7 @@ async def restart_app(h: Harness) -> None:
     # The stopped bot's long-poll request stays parked in the emulator until its timeout, so "someone is
     # parked" proves nothing about the new bot: wait for one more parked request than there is now.
     stale = h.emu.lp_waiting
-    h.app = await build_app(config, h.emu.token, clock=h.clock, raise_errors=True, roadmap_recheck_s=0,
+    h.app = await build_app(config, h.emu.token, clock=h.clock, raise_errors=True,
                             schedule=False)
     h.stop = asyncio.Event()
     h.polling = asyncio.create_task(h.app.run_polling(h.stop))

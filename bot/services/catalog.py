@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.domain.directory_csv import decode_directory, parse_directory
 from bot.domain.roadmap import Roadmap, RoadmapError, parse_roadmap, territory_problems
+from bot.services.roadmaps import RoadmapCache
 from storage.directory import DirectoryRepo, ImportCounts
 from storage.roadmaps import RoadmapRepo
 
@@ -19,10 +20,11 @@ class LoadedRoadmap:
 
 class CatalogService:
     def __init__(self, directory_repo: DirectoryRepo, roadmap_repo: RoadmapRepo,
-                 default_timezone: str = "Europe/Moscow") -> None:
+                 default_timezone: str = "Europe/Moscow", roadmaps: RoadmapCache | None = None) -> None:
         self.directory_repo = directory_repo
         self.roadmap_repo = roadmap_repo
         self.default_timezone = default_timezone
+        self.roadmaps = roadmaps  # the running bot's parsed roadmaps, told of a load at once
 
     async def import_directory(self, text: str, filename: str) -> ImportCounts:
         """Validate the whole CSV (DirectoryError lists bad lines), then store it in one transaction."""
@@ -58,6 +60,8 @@ class CatalogService:
             targets=[(t.key, t.title, t.goal_percent, t.direction) for t in rm.target],
             items=[(i.id, i.title, i.due.isoformat() if i.due else None) for i in rm.item],
         )
+        if self.roadmaps is not None:
+            self.roadmaps.invalidate()
         return LoadedRoadmap(rm, created)
 
     async def load_roadmap_file(self, path: Path, allow_unknown: bool = False) -> LoadedRoadmap:

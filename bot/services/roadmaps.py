@@ -36,5 +36,10 @@ class RoadmapCache:
             self._checked_at = now
         return [self._parsed[rid][1] for rid in sorted(self._parsed)]
 
+    def invalidate(self) -> None:
+        """A roadmap was loaded by this process: the next look asks the database (another process's load is seen
+        within `recheck_s`)."""
+        self._checked_at = float("-inf")
+
     async def get(self, roadmap_id: str) -> Roadmap | None:
         return next((rm for rm in await self.all() if rm.id == roadmap_id), None)
