@@ -141,15 +141,19 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
     emu = Emulator(schema, check_responses=True, rate_limit=20 if live else None, strict=True)
     server = await EmulatorServer(emu).start() if live else None
     # Handler tests read MAX's updates after every step (pump), many times a second: at MAX's 2 polls a second they
-    # would wait for nothing. Here both sides allow 20; the rule itself is held by `python -m bot run`'s loop and
+    # would wait for nothing. Here both sides allow 100; the rule itself is held by `python -m bot run`'s loop and
     # tested at MAX's figure (tests/test_maxemu.py, tests/test_polling.py).
     # (and so for messages into one chat: MAX's 2 a second would make each step of a journey wait; the sender's
     # pacing is tested at MAX's figure in tests/test_journeys.py (a long reply) and by the broadcast bench)
-    max_emu = MaxEmulator(token="maxemu-token", polls_per_second=20, per_chat_per_second=20) if with_max else None
+    # (and MAX's 30 requests a second for the bot: a journey's step makes several, and at 30 a second the MAX
+    # journeys had spent most of their time waiting on the limiter; the limit is held at 30 by maxemu's own tests,
+    # tests/test_maxemu.py, and the process tests and benches, which run MAX at its figures)
+    max_emu = MaxEmulator(token="maxemu-token", polls_per_second=100, per_chat_per_second=100,
+                          rate_limit=1000) if with_max else None
     max_server = await MaxEmulatorServer(max_emu).start() if max_emu is not None else None
     config = Config(vk=VkSection(group_id=emu.group_id, api_url=server.api_url if server else "http://vkemu.invalid/method/",
                                  requests_per_second=20 if live else 0),
-                    max=MaxSection(api_url=max_server.api_url) if max_server else None,
+                    max=MaxSection(api_url=max_server.api_url, requests_per_second=1000) if max_server else None,
                     storage=StorageSection(path=str(tmp_path / "bot.sqlite3"), url=db_url),
                     access=AccessSection(owners=[OWNER], max_owners=[OWNER] if with_max else []))
     clock = Clock()
@@ -163,8 +167,8 @@ async def start_harness(tmp_path: Path, schema: Schema, *, demo: bool = True, ra
     app = await build_app(config, emu.token, clock=clock, raise_errors=raise_errors,
                           schedule=False, api=api, max_token=max_emu.token if max_emu else None, open_file=open_file)
     if app.max is not None:
-        app.max.poll_gap_s = 0.05
-        app.max.sender.per_chat_per_second = 20
+        app.max.poll_gap_s = 0.01
+        app.max.sender.per_chat_per_second = 100
         await app.max.me()
         await app.max.pump()  # the first poll sets the marker (without one MAX gives only the latest update)
     if demo and not copied:

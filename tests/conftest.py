@@ -13,11 +13,49 @@ import pytest  # noqa: E402
 
 from vkemu import Schema  # noqa: E402
 
-LONG_FIRST, LONG_LAST = "test_faults.py", "test_crash.py"  # the soak and the kill -9 broadcast, 1-2 min each
-LONG_TAIL = "test_crash_forms.py"  # taken from the end by whichever worker is free
-# the longest in-process files (a season: 40 s, a regional half year, a million outbox rows, an outage) start early,
-# so without the process tests the workers' shares end together rather than one waiting on a season
-LONG_IN_PROCESS = ("test_season.py", "test_region_season.py", "test_sender.py", "test_outage.py")
+# Seconds a test takes under `make test` (measured with --durations; a test not named takes ~0.3 s): what the
+# workers' shares are balanced by. pytest-xdist's worksteal gives each worker a contiguous share of the list and
+# a worker done early steals the tail of another's, so a long test at the head of a share is never moved: the
+# longest ones are dealt out first, one share at a time (they had all sat at the head of one share — the soak,
+# then a season, a regional half-year and the outage, one after another on one worker).
+SECONDS = {
+    "test_faults.py": 105, "test_failover.py": 86, "test_crash.py": 60, "test_crash_forms.py": 60,
+    "test_hostile_files.py::test_huge_files_leave_the_bot_small_and_others_answered": 34,
+    "test_second_sender.py": 27, "test_community.py": 12, "test_cli.py": 7, "test_webhook_crash.py": 15,
+    "test_wheel.py": 15, "test_max_tls.py": 8, "test_disk_full.py": 4,
+    "test_season.py::test_a_season_of_seed_000": 28, "test_region_season.py": 23,
+    "test_bad_input.py::test_numbers_out_of_range_in_any_payload_never_reach_a_handler": 12,
+    "test_outage.py::test_after_vk_hangs_rather_than_fails_the_first_replies_come_within_ten_seconds": 11,
+    "test_outage.py::test_twenty_presses_during_eight_seconds_of_502s_are_all_answered_after_recovery": 11,
+    "test_outage.py::test_the_bot_outlives_failures_to_get_a_long_poll_server": 4.5,
+    "test_postgres.py::test_a_holder_gone_silent_stops_itself_and_a_standby_takes_over_within_seconds": 6,
+    "test_max_keyboards.py::test_every_keyboard_on_max_is_whole_and_never_says_vk": 6,
+    "test_v3_season.py": 6, "test_max_webhook.py::test_a_max_only_installation_served_by_webhook": 6.5,
+    "test_summary_golden.py::test_every_view_judges_a_target_alike_across_the_season": 5,
+    "test_polling.py::test_the_max_poller_keeps_to_two_polls_a_second_while_people_write": 4.5,
+    "test_instances.py::test_two_instances_behind_the_webhook_share_the_updates": 4.2,
+}
+
+
+def seconds(item: pytest.Item) -> float:
+    name = item.path.name
+    return SECONDS.get(f"{name}::{item.originalname}", SECONDS.get(name, 0.3))  # type: ignore[attr-defined]
+
+
+def shares(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """The items laid out as `workers` contiguous shares of the sizes worksteal deals (len // workers left),
+    longest first into the share with the least so far, each share's longest at its head."""
+    sizes, left = [], len(items)
+    for i in range(workers):
+        sizes.append(left // (workers - i))
+        left -= sizes[-1]
+    dealt: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    load = [0.0] * workers
+    for item in sorted(items, key=seconds, reverse=True):  # stable: equal ones keep the files' order
+        k = min((k for k in range(workers) if len(dealt[k]) < sizes[k]), key=lambda k: load[k])
+        dealt[k].append(item)
+        load[k] += seconds(item)
+    return [item for share in dealt for item in share]
 
 
 # Each test file is of one kind (markers registered in pyproject.toml); a file not named here is a journey.
@@ -32,16 +70,26 @@ KINDS = {
 KIND_OF = {name: kind for kind, names in KINDS.items() for name in names}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test marked with its kind (`pytest -m "not process"`: everything but processes, under a minute).
-    The long process tests go to the ends of the run: `make test` runs four workers (most of a process test is
-    waiting, so four keep two cores busy), each given a quarter (pytest-xdist's worksteal), so the soak runs beside
-    the kill -9 tests, and a worker done early takes the last tests of another's quarter."""
+    """Each test marked with its kind (`pytest -m "not process"`: everything but processes), before `-m` selects."""
     for item in items:
         if not any(item.get_closest_marker(kind) for kind in (*KINDS, "journey")):  # a test may say its own
             item.add_marker(KIND_OF.get(item.path.name, "journey"))
-    order = {LONG_FIRST: 0, **dict.fromkeys(LONG_IN_PROCESS, 1), LONG_LAST: 3, LONG_TAIL: 4}
-    items.sort(key=lambda item: order.get(item.path.name, 2))
+
+
+class _Shares:
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item], config: pytest.Config) -> None:
+        """After `-m` has selected: the shares of the workers (`make test` runs four: most of a process test is
+        waiting, so four keep two cores busy), balanced by SECONDS."""
+        workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+        if workers > 1:
+            items[:] = shares(items, workers)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_Shares(), "sferum-shares")
 
 
 @pytest.fixture(scope="session")

@@ -382,7 +382,7 @@ async def test_a_long_max_reply_arrives_in_order_within_the_per_chat_limit(tmp_p
     """A reply in four parts to one MAX person: its parts arrive in order and MAX never answers 429, though six
     workers send (two could have taken parts of one person at once, and the third in a second was refused)."""
     h = await start_harness(tmp_path, schema, with_max=True)
-    h.max_emu.per_chat_per_second = h.app.max.sender.per_chat_per_second = 2  # MAX's own figure (the harness's is 20)
+    h.max_emu.per_chat_per_second = h.app.max.sender.per_chat_per_second = 2  # MAX's own figure (the harness's is 100)
     d = MaxDriver(h)
     try:
         await register(d, 611, "organization", SCHOOL)
