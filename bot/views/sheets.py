@@ -9,9 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-
 from bot.words.format import short
 
 Row = Sequence[Any]
@@ -29,6 +26,9 @@ def _append(ws: Any, row: Row) -> None:
 
 def workbook(sheets: list[tuple[str, Row, list[Row], Sequence[int]]]) -> bytes:
     """One sheet per (title, header, rows, column widths); empty widths: openpyxl's default."""
+    # a fifth of a second to import: only when a workbook is made, not at every start of the bot
+    from openpyxl import Workbook
+
     wb = Workbook()
     wb.remove(wb.active)
     for title, header, rows, widths in sheets:
@@ -66,7 +66,9 @@ def report_workbook(cover_title: str, cover: list[tuple[str, str]], sheets: list
                     data_first: bool = False) -> bytes:
     """A cover sheet (label: value lines under a title), then each sheet; `data_first`: the cover goes
     last (a template is filled on its first sheet, and an import reads the first sheet with an `id`)."""
+    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
