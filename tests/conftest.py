@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -8,6 +9,10 @@ import sys
 # tests start compiles the app again (~0.15 s a start, hundreds of starts). __pycache__ is in .gitignore.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+# The collector is off while the tests are collected (the app, vkbottle, matplotlib: objects and no garbage; collecting
+# among them is ~0.5 s of a worker's 4 s); pytest_collection_finish turns it on with what collection made frozen.
+gc.disable()
 
 import pytest  # noqa: E402
 
@@ -86,6 +91,11 @@ class _Shares:
         workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
         if workers > 1:
             items[:] = shares(items, workers)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.freeze()
+    gc.enable()
 
 
 def pytest_configure(config: pytest.Config) -> None:
