@@ -85,3 +85,20 @@ def test_every_dialog_is_declared_once_and_its_buttons_in_one_place():
     for name in ("BTN_APPLY", "BTN_ITEM_YES", "BTN_ITEM_NO", "BTN_ITEM_UNDO", "BTN_SEND", "BTN_SKIP"):
         built = sum(len(re.findall(rf"\b(?:Button|_b)\(texts\.{name}\b", text)) for text in code)
         assert built == 1, (name, built)
+
+
+def test_the_collector_is_off_only_while_python_m_bot_imports():
+    """`python -m bot` imports with the collector off and turns it on before it runs a command; a module importing
+    the entry point (a test, a tool) keeps its own collector."""
+    import gc
+
+    import bot.__main__ as entry
+
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        entry._collector_on("export")
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
