@@ -86,8 +86,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 class _Shares:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item], config: pytest.Config) -> None:
-        """After `-m` has selected: the shares of the workers (`make test` runs four: most of a process test is
-        waiting, so four keep two cores busy), balanced by SECONDS."""
+        """After `-m` has selected: the shares of the workers (`make test` runs five: most of a process test is
+        waiting, so five keep two cores busy: four left a tenth of them idle), balanced by SECONDS."""
         workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
         if workers > 1:
             items[:] = shares(items, workers)
