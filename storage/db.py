@@ -109,6 +109,10 @@ class Transactions:
         taken: PostgreSQL's `FOR UPDATE … SKIP LOCKED`. SQLite has one writer, whose transaction is the lock."""
         return ""
 
+    async def refresh_statistics(self, table: str) -> None:
+        """After a bulk change to `table`: the planner's figures for it brought up to date. PostgreSQL plans by
+        figures its autovacuum gathers within a minute or so; SQLite keeps none here (it plans by its indexes)."""
+
     async def serialize(self, key: str) -> None:
         """Inside a transaction: another instance's transaction with the same key waits for this one to end (one
         person's updates, taken by two instances behind the webhooks, one after the other). One SQLite instance has

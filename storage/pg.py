@@ -114,6 +114,10 @@ class PgDatabase(Transactions):
     def skip_locked(self, alias: str) -> str:
         return f" FOR UPDATE OF {alias} SKIP LOCKED"
 
+    async def refresh_statistics(self, table: str) -> None:
+        # SKIP_LOCKED: when another instance (or autovacuum) is at it, theirs will do; a table name of ours, no user's
+        await self.conn.execute(f"ANALYZE (SKIP_LOCKED) {table}")
+
     async def serialize(self, key: str) -> None:
         assert self._in_tx.get(), "serialize holds its lock to the end of a transaction"
         await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
