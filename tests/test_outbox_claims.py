@@ -6,6 +6,7 @@ next start."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -167,8 +168,6 @@ async def test_a_claim_on_a_long_queue_reads_what_it_takes_not_the_whole_queue(t
             plan = " | ".join(str(r[3]) for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
             assert "TEMP B-TREE" not in plan and "USING INDEX outbox_queue" in plan, plan
         else:
-            import json
-
             (row,) = await db.fetchall("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
             plan = json.loads(row[0])[0]["Plan"]
             read = sum(s.get("Actual Rows", 0) + s.get("Rows Removed by Filter", 0) for s in _scans_of(plan))
