@@ -24,21 +24,23 @@ from vkemu import Schema  # noqa: E402
 # longest ones are dealt out first, one share at a time (they had all sat at the head of one share — the soak,
 # then a season, a regional half-year and the outage, one after another on one worker).
 SECONDS = {
-    "test_faults.py": 105, "test_failover.py": 86, "test_crash.py": 60, "test_crash_forms.py": 60,
-    "test_hostile_files.py::test_huge_files_leave_the_bot_small_and_others_answered": 34,
-    "test_second_sender.py": 27, "test_community.py": 12, "test_cli.py": 7, "test_webhook_crash.py": 15,
-    "test_wheel.py": 15, "test_max_tls.py": 8, "test_disk_full.py": 4,
-    "test_season.py::test_a_season_of_seed_000": 28, "test_region_season.py": 23,
-    "test_bad_input.py::test_numbers_out_of_range_in_any_payload_never_reach_a_handler": 12,
-    "test_outage.py::test_after_vk_hangs_rather_than_fails_the_first_replies_come_within_ten_seconds": 11,
-    "test_outage.py::test_twenty_presses_during_eight_seconds_of_502s_are_all_answered_after_recovery": 11,
-    "test_outage.py::test_the_bot_outlives_failures_to_get_a_long_poll_server": 4.5,
+    "test_faults.py": 105, "test_failover.py": 70, "test_crash.py": 36, "test_crash_forms.py": 52,
+    "test_hostile_files.py::test_huge_files_leave_the_bot_small_and_others_answered": 37,
+    "test_second_sender.py": 16, "test_community.py": 4.5, "test_cli.py": 7, "test_webhook_crash.py": 6,
+    "test_community.py::test_setup_community_turns_everything_on_once_and_run_refuses_until_then": 20,
+    "test_wheel.py": 13.5, "test_max_tls.py": 6, "test_disk_full.py": 4, "test_forkserver.py": 2,
+    "test_disk_full.py::test_sigterm_while_the_database_cannot_write_is_a_clean_exit": 8.5,
+    "test_season.py::test_a_season_of_seed_000": 49, "test_region_season.py": 29,
+    "test_bad_input.py::test_numbers_out_of_range_in_any_payload_never_reach_a_handler": 15,
+    "test_outage.py::test_after_vk_hangs_rather_than_fails_the_first_replies_come_within_ten_seconds": 10.5,
+    "test_outage.py::test_twenty_presses_during_eight_seconds_of_502s_are_all_answered_after_recovery": 10,
+    "test_outage.py::test_the_bot_outlives_failures_to_get_a_long_poll_server": 4,
     "test_postgres.py::test_a_holder_gone_silent_stops_itself_and_a_standby_takes_over_within_seconds": 6,
     "test_max_keyboards.py::test_every_keyboard_on_max_is_whole_and_never_says_vk": 6,
-    "test_v3_season.py": 6, "test_max_webhook.py::test_a_max_only_installation_served_by_webhook": 6.5,
-    "test_summary_golden.py::test_every_view_judges_a_target_alike_across_the_season": 5,
-    "test_polling.py::test_the_max_poller_keeps_to_two_polls_a_second_while_people_write": 4.5,
-    "test_instances.py::test_two_instances_behind_the_webhook_share_the_updates": 4.2,
+    "test_v3_season.py": 12, "test_max_webhook.py::test_a_max_only_installation_served_by_webhook": 7,
+    "test_summary_golden.py::test_every_view_judges_a_target_alike_across_the_season": 10,
+    "test_polling.py::test_the_max_poller_keeps_to_two_polls_a_second_while_people_write": 4.2,
+    "test_instances.py::test_two_instances_behind_the_webhook_share_the_updates": 4.9,
 }
 
 
@@ -67,7 +69,7 @@ def shares(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
 KINDS = {
     "process": ("test_cli.py", "test_community.py", "test_second_sender.py", "test_crash.py", "test_crash_forms.py", "test_disk_full.py",
                 "test_faults.py", "test_vkemu_process.py", "test_wheel.py", "test_max_tls.py",
-                "test_webhook_crash.py", "test_failover.py"),
+                "test_webhook_crash.py", "test_failover.py", "test_forkserver.py"),
     "rulebook": ("test_vkemu.py", "test_maxemu.py", "test_maxemu_clients.py", "test_fidelity.py"),
     "unit": ("test_catalog.py", "test_layout.py", "test_periods.py", "test_schedule.py", "test_sender.py",
              "test_verdicts.py", "test_search.py", "test_hostile_files.py"),
@@ -124,6 +126,16 @@ def pg_server(tmp_path_factory):
     server = postgres.start(tmp_path_factory.mktemp("postgres"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def bot_processes():
+    """`python -m bot …` for the crash tests, forked from a server that imported the app once
+    (testkit/forkserver.py), one per test worker."""
+    from testkit.forkserver import fork_server
+
+    with fork_server() as server:
+        yield server
 
 
 _databases = iter(range(1, 1_000_000))

@@ -8,39 +8,39 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+from testkit.forkserver import ForkServer  # noqa: E402
 from testkit.processes import bot_env, control, pending, prepare_admins, vkemu_process, write_config  # noqa: E402
 
 RECIPIENTS = 5000
 FIRST = 100_000
 
 
-def test_kill_9_during_broadcast_delivers_exactly_once(tmp_path: Path, engine: str | None) -> None:
+def test_kill_9_during_broadcast_delivers_exactly_once(tmp_path: Path, engine: str | None,
+                                                       bot_processes: ForkServer) -> None:
     rng = random.Random(1234)
     db_path = engine or tmp_path / "bot.sqlite3"
     asyncio.run(prepare_admins(db_path, RECIPIENTS, FIRST, shift_to_now=False))
     with vkemu_process(rate_limit=20) as base:
         control(base, "add_users", {"user_ids": list(range(FIRST, FIRST + RECIPIENTS)), "allowed": True})
         env = bot_env(write_config(tmp_path / "config.toml", base, db_path))
-        job = [sys.executable, "-m", "bot", "run-job", "form-reminders", "--at", "2023-10-20T10:00+05:00"]
+        job = ["run-job", "form-reminders", "--at", "2023-10-20T10:00+05:00"]
         # the job itself is killed once mid-way, then run again, then run a third time for good measure
-        proc = subprocess.Popen(job, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = bot_processes.popen(job, tmp_path, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.5, 1.2))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         for _ in range(2):
-            out = subprocess.run(job, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            out = bot_processes.run(job, tmp_path, env, timeout=120)
             assert out.returncode == 0, out.stderr
         assert pending(db_path) == RECIPIENTS
         kills = 0
         deadline = time.monotonic() + 240
         while pending(db_path) > 0 and time.monotonic() < deadline:
-            bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            bot = bot_processes.popen(["run"], tmp_path, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if kills < 6:
                 time.sleep(rng.uniform(1.0, 3.0))
                 os.kill(bot.pid, signal.SIGKILL)

@@ -8,12 +8,12 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from testkit.forkserver import BotProcess, ForkServer
 from testkit.processes import (
     bot_env,
     control,
@@ -53,7 +53,8 @@ async def fill(base: str, uid: int, staff: int, active: int, start_s: float = 0.
 
 
 @pytest.mark.timeout(600)
-def test_kill_9_while_admins_answer_applies_each_answer_once(tmp_path: Path, engine: str | None) -> None:
+def test_kill_9_while_admins_answer_applies_each_answer_once(tmp_path: Path, engine: str | None,
+                                                             bot_processes: ForkServer) -> None:
     rng = random.Random(99)
     db_path = engine or tmp_path / "bot.sqlite3"
     asyncio.run(prepare_admins(db_path, ADMINS + 1, FIRST, shift_to_now=True))
@@ -62,9 +63,8 @@ def test_kill_9_while_admins_answer_applies_each_answer_once(tmp_path: Path, eng
         control(base, "add_users", {"user_ids": list(range(FIRST, REFERENCE + 1)), "allowed": True})
         env = bot_env(write_config(tmp_path / "config.toml", base, db_path))
 
-        def start() -> subprocess.Popen:
-            return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        def start() -> BotProcess:
+            return bot_processes.popen(["run"], tmp_path, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         bot = start()
         try:

@@ -8,11 +8,11 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from testkit.forkserver import BotProcess, ForkServer
 from testkit.processes import (
     bot_env,
     free_port,
@@ -35,7 +35,8 @@ def healthy(port: int) -> bool:
         return False
 
 
-def test_kill_9_during_webhook_deliveries_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
+def test_kill_9_during_webhook_deliveries_loses_nothing_and_repeats_nothing(tmp_path: Path,
+                                                                            bot_processes: ForkServer) -> None:
     db_path = tmp_path / "bot.sqlite3"
     asyncio.run(prepare_admins(db_path, ADMINS, FIRST, shift_to_now=False, max_ids=True))
     port = free_port()
@@ -47,9 +48,8 @@ def test_kill_9_during_webhook_deliveries_loses_nothing_and_repeats_nothing(tmp_
                           + f'[server]\nlisten = "127.0.0.1:{port}"\n')
         env = {**bot_env(config), "MAX_TOKEN": "maxemu-token", "MAX_WEBHOOK_SECRET": SECRET}
 
-        def start() -> subprocess.Popen[bytes]:
-            proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        def start() -> BotProcess:
+            proc = bot_processes.popen(["run"], tmp_path, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 30
             while not healthy(port):
                 assert time.monotonic() < deadline and proc.poll() is None, "the bot did not start"
