@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import os
 import re
 import signal
@@ -195,10 +196,8 @@ def _collector_on(command: str) -> None:
     """The modules `command` will import, imported while the collector is still off; then on, with them frozen."""
     if gc.isenabled():
         return  # `main` called in a process of its own making (a test): its collector is its own
-    if command == "sandbox":
-        import bot.sandbox  # noqa: F401
-    elif command in ("run", "run-job"):
-        import bot.app  # noqa: F401  (the messengers' adapters; an operator's command does without them)
+    if command in cli.COMMAND_MODULES:
+        importlib.import_module(cli.COMMAND_MODULES[command])
     gc.freeze()
     gc.enable()
 

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from bot.max.api import MaxApi
 
 
+# What a command imports before it does anything, beyond what `python -m bot` imports for every command: the
+# messengers' adapters for the bot and its jobs (an operator's command does without them), the sandbox's emulators
+COMMAND_MODULES = {"sandbox": "bot.sandbox", "run": "bot.app", "run-job": "bot.app"}
+
+
 async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
     # first of all: a SIGTERM while the app is still being built (imports, migrations: seconds on a loaded machine)
     # must stop it cleanly, not kill it with 143 before a handler exists

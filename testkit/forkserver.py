@@ -36,13 +36,16 @@ ROOT = Path(__file__).resolve().parents[1]
 _MESSAGE = 1 << 20  # a request: argv, cwd and the environment, as JSON
 
 
-def _serve(path: str) -> None:
+def _serve(path: str, preload: str) -> None:
+    """`preload`: the module the command imports before it does anything (`bot.cli.COMMAND_MODULES`), or "-"."""
     import gc
+    import importlib
 
     gc.disable()  # as `python -m bot` imports: no garbage, and collecting among the imports costs a sixth
     import bot.__main__ as entry
-    import bot.app  # noqa: F401  (what `run` and `run-job` import; the operator's commands import less)
 
+    if preload != "-":
+        importlib.import_module(preload)
     gc.freeze()
     gc.enable()
     parent = os.getppid()
@@ -108,7 +111,9 @@ def _child(entry: Any, request: dict[str, Any], fds: list[int], conn: socket.soc
         os.write(ready, b"1")
         os.close(ready)
         code = entry.main(request["argv"])
-    except SystemExit as e:
+    except SystemExit as e:  # as the interpreter ends on one: a number is the code, a text is said and is 1
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BaseException:  # noqa: BLE001 — printed as the interpreter would, then the exit code says it
         traceback.print_exc()
@@ -122,9 +127,9 @@ def _child(entry: Any, request: dict[str, Any], fds: list[int], conn: socket.soc
 class BotProcess:
     """What the tests use of `subprocess.Popen`, for a child of the fork server."""
 
-    def __init__(self, args: list[str], conn: socket.socket, pid: int,
+    def __init__(self, args: list[str], conn: socket.socket, pid: int, stdin: IO[Any] | None,
                  stdout: IO[Any] | None, stderr: IO[Any] | None) -> None:
-        self.args, self.pid, self.stdout, self.stderr = args, pid, stdout, stderr
+        self.args, self.pid, self.stdin, self.stdout, self.stderr = args, pid, stdin, stdout, stderr
         self.returncode: int | None = None
         self._conn = conn
 
@@ -159,17 +164,25 @@ class BotProcess:
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
 
-    def communicate(self, timeout: float | None = None) -> tuple[Any, Any]:
-        """Read what the child writes to its pipes until it exits, as Popen does."""
+    def communicate(self, input: Any = None, timeout: float | None = None) -> tuple[Any, Any]:  # noqa: A002
+        """Write `input` to the child's stdin, read what it writes to its pipes until it exits, as Popen does."""
         got: dict[str, Any] = {}
-        readers = [threading.Thread(target=lambda n=name, s=stream: got.__setitem__(n, s.read()), daemon=True)
+
+        def feed() -> None:
+            with contextlib.suppress(BrokenPipeError), self.stdin:  # type: ignore[union-attr]
+                if input:
+                    self.stdin.write(input)  # type: ignore[union-attr]
+
+        workers = [threading.Thread(target=lambda n=name, s=stream: got.__setitem__(n, s.read()), daemon=True)
                    for name, stream in (("stdout", self.stdout), ("stderr", self.stderr)) if stream is not None]
-        for reader in readers:
-            reader.start()
+        if self.stdin is not None:
+            workers.append(threading.Thread(target=feed, daemon=True))
+        for worker in workers:
+            worker.start()
         deadline = None if timeout is None else time.monotonic() + timeout
-        for reader in readers:
-            reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-            if reader.is_alive():
+        for worker in workers:
+            worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
                 raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
         self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return got.get("stdout"), got.get("stderr")
@@ -182,85 +195,99 @@ class Launcher(Protocol):
     """Starts `python -m bot <argv>`: as a new interpreter (`Interpreter`) or forked (`ForkServer`)."""
 
     def popen(self, argv: list[str], cwd: Path | str, env: dict[str, str], stdout: int | None = None,
-              stderr: int | None = None, text: bool = False) -> Process: ...
+              stderr: int | None = None, text: bool = False, stdin: int | None = None) -> Process: ...
 
-    def run(self, argv: list[str], cwd: Path | str, env: dict[str, str],
-            timeout: float | None = None) -> subprocess.CompletedProcess[str]: ...
+    def run(self, argv: list[str], cwd: Path | str, env: dict[str, str], timeout: float | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]: ...  # noqa: A002
 
 
 class Interpreter:
     """The same two calls, starting `python -m bot` as the operator does (the benchmarks)."""
 
     def popen(self, argv: list[str], cwd: Path | str, env: dict[str, str], stdout: int | None = None,
-              stderr: int | None = None, text: bool = False) -> subprocess.Popen[Any]:
-        return subprocess.Popen([sys.executable, "-m", "bot", *argv], cwd=cwd, env=env, stdout=stdout,
+              stderr: int | None = None, text: bool = False, stdin: int | None = None) -> subprocess.Popen[Any]:
+        return subprocess.Popen([sys.executable, "-m", "bot", *argv], cwd=cwd, env=env, stdin=stdin, stdout=stdout,
                                 stderr=stderr, text=text)
 
-    def run(self, argv: list[str], cwd: Path | str, env: dict[str, str],
-            timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    def run(self, argv: list[str], cwd: Path | str, env: dict[str, str], timeout: float | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:  # noqa: A002
         return subprocess.run([sys.executable, "-m", "bot", *argv], cwd=cwd, env=env, capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, input=input)
 
 
 class ForkServer:
-    """Starts the server on first use; `popen` and `run` mirror subprocess's for `python -m bot <argv>`."""
+    """`popen` and `run` mirror subprocess's for `python -m bot <argv>`. One server per set of imports a command
+    makes before it acts (`bot.cli.COMMAND_MODULES`: the bot's adapters for `run` and `run-job`, the sandbox's
+    emulators, nothing more for an operator's command), each started on first use: a child has imported what
+    the same command's own process would have by then, no more."""
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="forkserver")
-        self._path = str(Path(self._dir.name) / "socket")
-        self._server: subprocess.Popen[str] | None = None
+        self._servers: dict[str, subprocess.Popen[str]] = {}
 
-    def _started(self) -> str:
-        if self._server is None:
-            self._server = subprocess.Popen([sys.executable, "-m", "testkit.forkserver", self._path], cwd=ROOT,
-                                            stdout=subprocess.PIPE, text=True)
-            line = self._server.stdout.readline()  # type: ignore[union-attr]
-            if line.strip() != "ready":
+    def _socket(self, argv: list[str], env: dict[str, str]) -> str:
+        from bot.cli import COMMAND_MODULES
+
+        # the first word that is not an option names the command (an option's value read as one only costs a
+        # child the imports the server did not make); none: `run` with a token, else the sandbox, as `main` decides
+        words = [a for a in argv if not a.startswith("-")]
+        command = words[0] if words else ("run" if env.get("VK_TOKEN") or env.get("MAX_TOKEN") else "sandbox")
+        preload = COMMAND_MODULES.get(command, "-")
+        path = str(Path(self._dir.name) / f"{preload}.socket")
+        if preload not in self._servers:
+            server = subprocess.Popen([sys.executable, "-m", "testkit.forkserver", path, preload], cwd=ROOT,
+                                      stdout=subprocess.PIPE, text=True)
+            self._servers[preload] = server
+            if server.stdout.readline().strip() != "ready":  # type: ignore[union-attr]
                 raise RuntimeError("the fork server did not start")
-        return self._path
+        return path
 
     def popen(self, argv: list[str], cwd: Path | str, env: dict[str, str], stdout: int | None = None,
-              stderr: int | None = None, text: bool = False) -> BotProcess:
-        """`subprocess.Popen([python, "-m", "bot", *argv], ...)`; stdout/stderr: None, DEVNULL or PIPE."""
-        ends: list[int] = []
-        theirs: list[int] = [os.open(os.devnull, os.O_RDONLY)]
-        for choice, inherited in ((stdout, 1), (stderr, 2)):
+              stderr: int | None = None, text: bool = False, stdin: int | None = None) -> BotProcess:
+        """`subprocess.Popen([python, "-m", "bot", *argv], ...)`; each stream: None, DEVNULL or PIPE."""
+        ours: list[tuple[int, bool]] = []  # our end of each pipe, and whether we write to it
+        theirs: list[int] = []
+        for choice, inherited, reading in ((stdin, 0, True), (stdout, 1, False), (stderr, 2, False)):
             if choice == subprocess.PIPE:
                 read, write = os.pipe()
-                ends.append(read)
-                theirs.append(write)
+                ours.append((write, True) if reading else (read, False))
+                theirs.append(read if reading else write)
             else:
-                ends.append(-1)
-                theirs.append(os.open(os.devnull, os.O_WRONLY) if choice == subprocess.DEVNULL else os.dup(inherited))
+                ours.append((-1, False))
+                theirs.append(os.open(os.devnull, os.O_RDONLY if reading else os.O_WRONLY)
+                              if choice == subprocess.DEVNULL or (reading and choice is None) else os.dup(inherited))
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            conn.connect(self._started())
+            conn.connect(self._socket(argv, env))
             request = {"argv": argv, "cwd": str(cwd), "env": env}
             socket.send_fds(conn, [json.dumps(request).encode()], theirs)
             pid = int(conn.recv(64))
         finally:
             for fd in theirs:
                 os.close(fd)
-        streams = [os.fdopen(fd, "r" if text else "rb") if fd >= 0 else None for fd in ends]
+        mode = "w" if text else "wb"
+        streams = [os.fdopen(fd, (mode if writing else mode.replace("w", "r")), encoding="utf-8" if text else None)
+                   if fd >= 0 else None for fd, writing in ours]
         return BotProcess(["bot", *argv], conn, pid, *streams)
 
-    def run(self, argv: list[str], cwd: Path | str, env: dict[str, str],
-            timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    def run(self, argv: list[str], cwd: Path | str, env: dict[str, str], timeout: float | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:  # noqa: A002
         """`subprocess.run([python, "-m", "bot", *argv], capture_output=True, text=True, ...)`."""
-        proc = self.popen(argv, cwd, env, subprocess.PIPE, subprocess.PIPE, text=True)
+        proc = self.popen(argv, cwd, env, subprocess.PIPE, subprocess.PIPE, text=True,
+                          stdin=subprocess.PIPE if input is not None else None)
         try:
-            out, err = proc.communicate(timeout)
+            out, err = proc.communicate(input, timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
         return subprocess.CompletedProcess(proc.args, proc.returncode or 0, out, err)
 
     def close(self) -> None:
-        if self._server is not None:
-            self._server.terminate()
+        for server in self._servers.values():
+            server.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self._server.wait(10)
-            self._server = None
+                server.wait(10)
+        self._servers.clear()
         self._dir.cleanup()
 
 
@@ -274,4 +301,4 @@ def fork_server() -> Iterator[ForkServer]:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1])
+    _serve(sys.argv[1], sys.argv[2])

@@ -19,13 +19,28 @@ from bot.config import ConfigError, parse_config
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def operator_env(env: dict[str, str] | None) -> dict[str, str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("VK_TOKEN", "BOT_CONFIG")}
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=full_env, input=stdin,
+    return full_env
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` started as the operator starts it: the tests of the entry point itself."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=operator_env(env), input=stdin,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def cli(bot_processes):
+    """`run`, its process forked from one that made the command's imports once (testkit/forkserver.py): the tests
+    of what a command does. Output and exit codes are the interpreter's (tests/test_forkserver.py)."""
+    def call(args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None,
+             timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return bot_processes.run(args, cwd, operator_env(env), timeout=timeout, input=stdin)
+    return call
 
 
 @pytest.fixture
@@ -81,14 +96,14 @@ def test_argument_and_range_errors_are_said_in_russian(workdir: Path) -> None:
     assert res.returncode == 1 and "nowhere.csv: файл не найден" in res.stderr and "Errno" not in res.stderr
 
 
-def test_missing_config_and_token_stop_with_one_message(workdir: Path) -> None:
-    res = run(["run", "--config", "nowhere.toml"], workdir)
+def test_missing_config_and_token_stop_with_one_message(workdir: Path, cli) -> None:
+    res = cli(["run", "--config", "nowhere.toml"], workdir)
     assert res.returncode == 2 and "nowhere.toml" in res.stderr and "Traceback" not in res.stderr
-    res = run(["run"], workdir)
+    res = cli(["run"], workdir)
     assert res.returncode == 2 and "VK_TOKEN" in res.stderr
     bad = workdir / "bad.toml"
     bad.write_text("[vk]\ngroup_id = 0\n")
-    res = run(["import-orgs", "x.csv"], workdir, env={"BOT_CONFIG": str(bad)})
+    res = cli(["import-orgs", "x.csv"], workdir, env={"BOT_CONFIG": str(bad)})
     assert res.returncode == 2 and "[vk] group_id" in res.stderr
 
 
@@ -96,39 +111,39 @@ def test_missing_config_and_token_stop_with_one_message(workdir: Path) -> None:
     (lambda d: (d / "data").mkdir() or (d / "data" / "bot.sqlite3").write_text("не база"), "не база SQLite"),
     (lambda d: (d / "data").write_text("файл на месте папки"), "вместо папки файл"),
 ])
-def test_an_unusable_database_stops_the_bot_at_once_with_one_russian_line(workdir: Path, setup, reason) -> None:
+def test_an_unusable_database_stops_the_bot_at_once_with_one_russian_line(workdir: Path, setup, reason, cli) -> None:
     setup(workdir)
     for args in (["run"], ["import-orgs", "x.csv"]):
-        res = run(args, workdir, env={"VK_TOKEN": "t"}, timeout=30)  # a hang would time out here
+        res = cli(args, workdir, env={"VK_TOKEN": "t"}, timeout=30)  # a hang would time out here
         lines = res.stderr.strip().splitlines()
         assert res.returncode == 1 and len(lines) == 1 and reason in lines[0], res.stderr
         assert lines[0].startswith("Не могу работать с базой данных") and "Traceback" not in res.stderr
 
 
-def test_operator_flow_import_load_invite(workdir: Path) -> None:
-    res = run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
+def test_operator_flow_import_load_invite(workdir: Path, cli) -> None:
+    res = cli(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
     assert res.returncode == 0 and "добавлено 20" in res.stdout, res.stderr
-    res = run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
+    res = cli(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
     assert "добавлено 0, изменено 0, без изменений 20" in res.stdout
     broken = workdir / "broken.csv"
     broken.write_text("id,region,municipality,timezone,organization,type\n1,Р,М,Mars/Base,Школа,school\n")
-    res = run(["import-orgs", str(broken)], workdir)
+    res = cli(["import-orgs", str(broken)], workdir)
     assert res.returncode == 1 and f"{broken}:2:" in res.stderr
-    res = run(["load-roadmap", *map(str, sorted((ROOT / "roadmaps").glob("*.toml")))], workdir)
+    res = cli(["load-roadmap", *map(str, sorted((ROOT / "roadmaps").glob("*.toml")))], workdir)
     assert res.returncode == 1 and "региона «Смоленская область» нет в справочнике" in res.stderr  # not imported
-    res = run(["load-roadmap", "--allow-unknown", *map(str, sorted((ROOT / "roadmaps").glob("*.toml")))], workdir)
+    res = cli(["load-roadmap", "--allow-unknown", *map(str, sorted((ROOT / "roadmaps").glob("*.toml")))], workdir)
     assert res.returncode == 0 and res.stdout.count("Загружена") == 2, res.stderr  # ntgo went in the first time
     bad_roadmap = workdir / "bad.toml"
     bad_roadmap.write_text((ROOT / "roadmaps" / "ntgo-2023.toml").read_text().replace('on = "fri"', 'on = "пт"'))
-    res = run(["load-roadmap", str(bad_roadmap)], workdir)
+    res = cli(["load-roadmap", str(bad_roadmap)], workdir)
     assert res.returncode == 1 and f"{bad_roadmap}:19: form[0].on" in res.stderr
-    res = run(["invite", "municipality", "Нижнетуринский ГО"], workdir)
+    res = cli(["invite", "municipality", "Нижнетуринский ГО"], workdir)
     assert res.returncode == 0, res.stderr
     code = res.stdout.strip().splitlines()[-1]
     assert len(code) == 11 and code[5] == "-"
-    res = run(["invite", "organization", "no-such-id"], workdir)
+    res = cli(["invite", "organization", "no-such-id"], workdir)
     assert res.returncode == 1 and "Не найдено" in res.stderr
-    res = run(["invite", "region", "Свердловская область"], workdir)
+    res = cli(["invite", "region", "Свердловская область"], workdir)
     assert res.returncode == 0
 
 
@@ -195,21 +210,21 @@ def test_sandbox_console(tmp_path: Path) -> None:
     assert "Вопрос 1 из 2" in out  # the demo roadmap runs now, so an admin can report
 
 
-def test_export_command_writes_xlsx(workdir: Path) -> None:
+def test_export_command_writes_xlsx(workdir: Path, cli) -> None:
     import openpyxl
 
-    assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
+    assert cli(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
     text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
     text = text.replace("starts = 2023-08-01", "starts = 2020-01-01").replace("ends = 2023-12-30", "ends = 2030-12-31")
     (workdir / "rm.toml").write_text(text, encoding="utf-8")
-    assert run(["load-roadmap", "rm.toml"], workdir).returncode == 0
-    res = run(["export", "--scope", "Нижнетуринский ГО", "--out", "t.xlsx"], workdir)
+    assert cli(["load-roadmap", "rm.toml"], workdir).returncode == 0
+    res = cli(["export", "--scope", "Нижнетуринский ГО", "--out", "t.xlsx"], workdir)
     assert res.returncode == 1
     # nobody has reported: the operator is told so instead of getting an empty table
     assert "ещё никто не сдал отчёт" in res.stderr and not (workdir / "t.xlsx").exists()
     (workdir / "f.csv").write_text("id;staff_total;staff_active\n6624000001;40;31\n", encoding="utf-8")
-    assert run(["import-figures", "f.csv", "--apply"], workdir).returncode == 0
-    res = run(["export", "--scope", "Нижнетуринский ГО", "--out", "t.xlsx"], workdir)
+    assert cli(["import-figures", "f.csv", "--apply"], workdir).returncode == 0
+    res = cli(["export", "--scope", "Нижнетуринский ГО", "--out", "t.xlsx"], workdir)
     assert res.returncode == 0, res.stderr
     wb = openpyxl.load_workbook(workdir / "t.xlsx")
     cover = {r[0]: r[1] for r in wb["Титульный лист"].iter_rows(min_row=3, values_only=True)}
@@ -217,55 +232,55 @@ def test_export_command_writes_xlsx(workdir: Path) -> None:
     rows = list(wb["Еженедельный мониторинг Сферума"].iter_rows(values_only=True))
     school = next(r for r in rows if r[1] == "6624000001")
     assert school[4:6] == (40, 31) and school[-1] == "из файла f.csv"
-    assert run(["export", "--scope", "Нигде"], workdir).returncode == 1
+    assert cli(["export", "--scope", "Нигде"], workdir).returncode == 1
 
 
-def test_import_figures_dry_run_then_apply(workdir: Path) -> None:
-    assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
-    assert run(["load-roadmap", str(ROOT / "roadmaps" / "ntgo-2023.toml")], workdir).returncode == 0
+def test_import_figures_dry_run_then_apply(workdir: Path, cli) -> None:
+    assert cli(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
+    assert cli(["load-roadmap", str(ROOT / "roadmaps" / "ntgo-2023.toml")], workdir).returncode == 0
     (workdir / "stats.csv").write_text("id;staff_total;staff_active\n6624000001;40;31\n6624000002;35;20\n",
                                        encoding="utf-8")
-    dry = run(["import-figures", "stats.csv", "--period", "20.10.2023"], workdir)
+    dry = cli(["import-figures", "stats.csv", "--period", "20.10.2023"], workdir)
     assert dry.returncode == 0, dry.stderr
     assert "новых отчётов 2" in dry.stdout and dry.stdout.rstrip().endswith("повторите с --apply.")
-    done = run(["import-figures", "stats.csv", "--period", "20.10.2023", "--apply"], workdir)
+    done = cli(["import-figures", "stats.csv", "--period", "20.10.2023", "--apply"], workdir)
     assert done.returncode == 0 and "Записано из файла «stats.csv»: новых отчётов 2, изменённых 0." in done.stdout
-    again = run(["import-figures", "stats.csv", "--period", "20.10.2023", "--apply"], workdir)
+    again = cli(["import-figures", "stats.csv", "--period", "20.10.2023", "--apply"], workdir)
     assert again.returncode == 0 and "менять нечего" in again.stdout and "Записано" not in again.stdout
     (workdir / "bad.csv").write_text("id;staff_total\n6624000001;сорок\n", encoding="utf-8")
-    bad = run(["import-figures", "bad.csv", "--period", "20.10.2023", "--apply"], workdir)
+    bad = cli(["import-figures", "bad.csv", "--period", "20.10.2023", "--apply"], workdir)
     assert bad.returncode == 1 and "строка 2" in bad.stdout and "Записано" not in bad.stdout
-    assert run(["import-figures", "stats.csv", "--period", "2023-10-20"], workdir).returncode == 2
-    assert run(["import-figures", "nowhere.csv"], workdir).returncode == 1
+    assert cli(["import-figures", "stats.csv", "--period", "2023-10-20"], workdir).returncode == 2
+    assert cli(["import-figures", "nowhere.csv"], workdir).returncode == 1
 
 
-def test_remove_org_says_what_happens_then_does_it_and_an_import_brings_it_back(workdir: Path) -> None:
-    assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
-    res = run(["invite", "organization", "6624000003"], workdir)
+def test_remove_org_says_what_happens_then_does_it_and_an_import_brings_it_back(workdir: Path, cli) -> None:
+    assert cli(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
+    res = cli(["invite", "organization", "6624000003"], workdir)
     assert res.returncode == 0
-    preview = run(["remove-org", "6624000003"], workdir)
+    preview = cli(["remove-org", "6624000003"], workdir)
     assert preview.returncode == 0 and "МАОУ СОШ № 3" in preview.stdout and "Ничего не изменено" in preview.stdout
     assert "администраторов: 0" in preview.stdout and "отчётов: 0" in preview.stdout
-    done = run(["remove-org", "6624000003", "--yes"], workdir)
+    done = cli(["remove-org", "6624000003", "--yes"], workdir)
     assert done.returncode == 0 and done.stdout.startswith("Организация удалена из справочника.")
-    again = run(["remove-org", "6624000003", "--yes"], workdir)
+    again = cli(["remove-org", "6624000003", "--yes"], workdir)
     assert again.returncode == 1 and "нет" in again.stdout
-    refused = run(["invite", "organization", "6624000003"], workdir)
+    refused = cli(["invite", "organization", "6624000003"], workdir)
     assert refused.returncode != 0
-    assert run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
-    assert run(["invite", "organization", "6624000003"], workdir).returncode == 0
+    assert cli(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir).returncode == 0
+    assert cli(["invite", "organization", "6624000003"], workdir).returncode == 0
 
 
-def test_sandbox_with_an_operators_roadmap(tmp_path: Path) -> None:
+def test_sandbox_with_an_operators_roadmap(tmp_path: Path, cli) -> None:
     """`sandbox --roadmap FILE`: the operator's own roadmap beside the demo, moved to this school year."""
     region = str(ROOT / "tests" / "fixtures" / "region-2025.toml")
-    res = run(["sandbox", "--db", str(tmp_path / "sb.sqlite3"), "--roadmap", region], tmp_path,
+    res = cli(["sandbox", "--db", str(tmp_path / "sb.sqlite3"), "--roadmap", region], tmp_path,
               stdin=":quit\n")
     assert res.returncode == 0, res.stderr
     # a calendar-year plan is moved to the year it runs in now, so its forms ask something today
     moved = re.search(r"Загружена дорожная карта .*region-2025\.toml: «.+», 01\.01\.(\d{4})–31\.12\.(\d{4})", res.stdout)
     assert moved and moved[1] == moved[2] == str(date.today().year), res.stdout
-    missing = run(["sandbox", "--db", str(tmp_path / "sb2.sqlite3"), "--roadmap", str(tmp_path / "нет.toml")],
+    missing = cli(["sandbox", "--db", str(tmp_path / "sb2.sqlite3"), "--roadmap", str(tmp_path / "нет.toml")],
                   tmp_path, stdin=":quit\n")
     assert missing.returncode == 1 and "нет.toml не загружена: файл не найден" in missing.stderr
 
@@ -307,11 +322,11 @@ def test_a_max_token_in_the_file_is_refused() -> None:
     assert "MAX_TOKEN" in str(e.value)
 
 
-def test_sandbox_console_for_max(tmp_path: Path) -> None:
+def test_sandbox_console_for_max(tmp_path: Path, cli) -> None:
     """`sandbox --messenger max`: the same demo through maxemu — a newcomer, a coordinator's summary and a button,
     the chat (the bot its admin) bound with a plain /bind, an admin's report started from the menu button."""
     script = (":as 300\nпривет\n:as 100\n/status\n:1\n:chat\n/bind\n/status\n:as 201\n:pm\n/report\n:quit\n")
-    res = run(["sandbox", "--messenger", "max", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script,
+    res = cli(["sandbox", "--messenger", "max", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script,
               timeout=120)
     assert res.returncode == 0, res.stderr
     out = res.stdout
@@ -322,14 +337,14 @@ def test_sandbox_console_for_max(tmp_path: Path) -> None:
     assert "Вопрос 1 из 2" in out
 
 
-def test_no_operator_command_prints_a_traceback_or_the_journal(workdir: Path) -> None:
+def test_no_operator_command_prints_a_traceback_or_the_journal(workdir: Path, cli) -> None:
     """Each command with what a tired operator types — a missing path, a bad date, an unknown scope, a folder that
     does not exist — answers one Russian line and no traceback; the journal (migrations applied) goes to the log
     file beside the database, not among the results."""
-    first = run(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
+    first = cli(["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], workdir)
     assert first.returncode == 0 and first.stderr == "" and "migration" not in first.stdout
     assert "applied migration" in (workdir / "data" / "bot.log").read_text(encoding="utf-8")
-    assert run(["load-roadmap", str(ROOT / "roadmaps" / "ntgo-2023.toml")], workdir).returncode == 0
+    assert cli(["load-roadmap", str(ROOT / "roadmaps" / "ntgo-2023.toml")], workdir).returncode == 0
     cases = [
         (["import-orgs", "нет.csv"], "файл не найден"),
         (["load-roadmap", "нет.toml"], "файл не найден"),
@@ -342,21 +357,21 @@ def test_no_operator_command_prints_a_traceback_or_the_journal(workdir: Path) ->
         (["run-job", "summaries", "--at", "вчера"], "не понимаю момент"),
     ]
     for args, said in cases:
-        got = run(args, workdir)
+        got = cli(args, workdir)
         assert got.returncode != 0, args
         assert "Traceback" not in got.stderr + got.stdout and "Error" not in got.stderr, (args, got.stderr)
         assert said in got.stderr + got.stdout and re.search("[а-яА-Я]", got.stderr + got.stdout), (args, got)
     # a folder that does not exist for the workbook; a moment on the region's clock, said back the same way
-    exported = run(["export", "--scope", "Нижнетуринский ГО", "--out", "/нет/такой/папки/x.xlsx"], workdir)
+    exported = cli(["export", "--scope", "Нижнетуринский ГО", "--out", "/нет/такой/папки/x.xlsx"], workdir)
     assert "Traceback" not in exported.stderr and exported.returncode in (1,), exported.stderr
     # «Регион/Муниципалитет», as `invite` takes it, names the territory for `export` too
-    named = run(["export", "--scope", "Свердловская область/Нижнетуринский ГО", "--period", "20.10.2023"], workdir)
+    named = cli(["export", "--scope", "Свердловская область/Нижнетуринский ГО", "--period", "20.10.2023"], workdir)
     assert "Не найдено" not in named.stderr and "ещё никто не сдал" in named.stderr, named.stderr
     assert "— в /status." not in named.stderr and "сводке бота" in named.stderr  # said for the command line
     (workdir / "no-code.csv").write_text("школа;staff_total\n1;2\n", encoding="utf-8")
-    refused = run(["import-figures", "no-code.csv"], workdir)
+    refused = cli(["import-figures", "no-code.csv"], workdir)
     assert "python -m bot export" in refused.stdout + refused.stderr, refused
-    job = run(["run-job", "form-reminders", "--at", "20.10.2023 10:00"], workdir)
+    job = cli(["run-job", "form-reminders", "--at", "20.10.2023 10:00"], workdir)
     assert job.returncode == 0 and "за 20.10.2023 10:00 МСК" in job.stdout, job.stdout
 
 
@@ -383,7 +398,7 @@ def test_an_unexpected_failure_is_one_russian_line_and_the_details_go_to_the_jou
     assert "Traceback" in journal and "disk on fire" in journal
 
 
-def test_sandbox_every_role_and_its_clock(tmp_path: Path) -> None:
+def test_sandbox_every_role_and_its_clock(tmp_path: Path, cli) -> None:
     """The sandbox has every role — the region's coordinator and the owner too — and `:время` moves its clock to a
     Friday morning: the reminders due then are sent and shown, to whom they went."""
     from datetime import datetime, timedelta
@@ -395,7 +410,7 @@ def test_sandbox_every_role_and_its_clock(tmp_path: Path) -> None:
         friday += timedelta(days=7)  # clear of the New Year holidays, when reminders move to another day
     script = (":as 400\n/status\n:as 1\n/whoami\n:as 100\n"
               f":время {friday:%d.%m.%Y} 10:05\n:время завтра\n:quit\n")
-    res = run(["sandbox", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script, timeout=120)
+    res = cli(["sandbox", "--db", str(tmp_path / "sb.sqlite3")], tmp_path, stdin=script, timeout=120)
     assert res.returncode == 0, res.stderr
     out = res.stdout
     assert "400: Иван Орлов — региональный координатор" in out and "1: Пётр Захаров — владелец бота" in out

@@ -13,15 +13,17 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from testkit.forkserver import ForkServer, Launcher
 from testkit.processes import control, free_port, vkemu_process, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bot(args: list[str], config: Path, token: str = "vkemu-token", timeout: float = 60) -> subprocess.CompletedProcess:
+def bot(launcher: Launcher, args: list[str], config: Path, token: str = "vkemu-token",
+        timeout: float = 60) -> subprocess.CompletedProcess:
+    """`python -m bot ARGS` (forked: testkit/forkserver.py; what the command says and its exit code are the same)."""
     env = {**os.environ, "VK_TOKEN": token, "BOT_CONFIG": str(config), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=config.parent, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return launcher.run(args, config.parent, env, timeout=timeout)
 
 
 def vk(base: str, method: str, **params: object) -> dict:
@@ -29,15 +31,16 @@ def vk(base: str, method: str, **params: object) -> dict:
     return json.loads(urllib.request.urlopen(f"{base}/method/{method}", data=data, timeout=10).read())
 
 
-def test_setup_community_turns_everything_on_once_and_run_refuses_until_then(tmp_path: Path) -> None:
+def test_setup_community_turns_everything_on_once_and_run_refuses_until_then(tmp_path: Path,
+                                                                             bot_processes: ForkServer) -> None:
     with vkemu_process() as base:
         control(base, "new_community")
         config = write_config(tmp_path / "config.toml", base, tmp_path / "bot.sqlite3")
-        refused = bot(["run"], config)
+        refused = bot(bot_processes, ["run"], config)
         lines = refused.stderr.strip().splitlines()
         assert refused.returncode == 1 and len(lines) == 1, refused.stderr
         assert "setup-community" in lines[0] and "Bots Long Poll" in lines[0] and "выключено" in lines[0]
-        first = bot(["setup-community"], config)
+        first = bot(bot_processes, ["setup-community"], config)
         assert first.returncode == 0, first.stderr
         assert "Изменено настроек: 5." in first.stdout and "исправлено" in first.stdout
         assert "Кнопка «Начать»: было выключено — включено" in first.stdout  # else an invite link's ref is lost
@@ -46,13 +49,14 @@ def test_setup_community_turns_everything_on_once_and_run_refuses_until_then(tmp
         settings = vk(base, "groups.getLongPollSettings", group_id=1)["response"]
         assert settings["is_enabled"] and settings["api_version"] == "5.199"
         assert all(settings["events"][e] for e in ("message_new", "message_event", "message_allow", "message_deny"))
-        second = bot(["setup-community"], config)
+        second = bot(bot_processes, ["setup-community"], config)
         assert second.returncode == 0 and "Изменять нечего" in second.stdout, second.stdout
         # an old Long Poll version: VK would send message_new in the old shape; run refuses until it is fixed
         vk(base, "groups.setLongPollSettings", group_id=1, api_version="5.80")
-        old = bot(["run"], config)
+        old = bot(bot_processes, ["run"], config)
         assert old.returncode == 1 and "версия 5.80 вместо 5.199" in old.stderr, old.stderr
-        assert "Изменено настроек: 1." in bot(["setup-community"], config).stdout
+        assert "Изменено настроек: 1." in bot(bot_processes, ["setup-community"], config).stdout
+        # the bot then starts, as the operator starts it
         started = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
                                    env={**os.environ, "VK_TOKEN": "vkemu-token", "BOT_CONFIG": str(config),
                                         "PYTHONPATH": str(ROOT)})
@@ -63,15 +67,15 @@ def test_setup_community_turns_everything_on_once_and_run_refuses_until_then(tmp
         assert started.wait(30) == 0
 
 
-def test_a_wrong_token_or_group_id_stops_run_with_one_russian_line(tmp_path: Path) -> None:
+def test_a_wrong_token_or_group_id_stops_run_with_one_russian_line(tmp_path: Path, bot_processes: ForkServer) -> None:
     with vkemu_process() as base:
         config = write_config(tmp_path / "config.toml", base, tmp_path / "bot.sqlite3")
-        wrong_token = bot(["run"], config, token="not-the-token")
+        wrong_token = bot(bot_processes, ["run"], config, token="not-the-token")
         assert wrong_token.returncode == 1 and wrong_token.stderr.strip().count("\n") == 0
         assert "не принял ключ VK_TOKEN" in wrong_token.stderr and "Traceback" not in wrong_token.stderr
         other = tmp_path / "other.toml"
         other.write_text(config.read_text(encoding="utf-8").replace("group_id = 1", "group_id = 2"), encoding="utf-8")
-        wrong_group = bot(["setup-community"], other)
+        wrong_group = bot(bot_processes, ["setup-community"], other)
         assert wrong_group.returncode == 1 and "выдан сообществу 1" in wrong_group.stderr, wrong_group.stderr
 
 

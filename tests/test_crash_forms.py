@@ -81,7 +81,7 @@ def test_kill_9_while_admins_answer_applies_each_answer_once(tmp_path: Path, eng
                                           for n in range(ADMINS)))
                 kills = 0
                 while kills < KILLS and not admins.done():
-                    await asyncio.sleep(rng.uniform(1.0, 2.5))  # the bot takes about a second to start
+                    await asyncio.sleep(rng.uniform(1.0, 2.5))  # forked, the bot is up in a tenth of that
                     bot.send_signal(signal.SIGKILL)
                     bot.wait()
                     kills += 1

@@ -14,14 +14,26 @@ import pytest
 from testkit.forkserver import ForkServer, Interpreter
 from testkit.processes import bot_env, free_port, write_config
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_a_forked_bot_says_and_exits_as_the_interpreter_does(tmp_path: Path, bot_processes: ForkServer) -> None:
-    env = {**os.environ, "BOT_CONFIG": str(tmp_path / "nowhere.toml"), "VK_TOKEN": "x"}
-    for argv in (["--help"], ["nosuch"], ["run"], ["invite", "region"]):
-        forked = bot_processes.run(argv, tmp_path, env, timeout=60)
-        started = Interpreter().run(argv, tmp_path, env, timeout=60)
-        assert (forked.returncode, forked.stdout, forked.stderr) == (started.returncode, started.stdout,
-                                                                     started.stderr), argv
+    env = {k: v for k, v in os.environ.items() if k != "BOT_CONFIG"} | {"VK_TOKEN": "x"}
+    cases = (["--help"], ["nosuch"], ["run", "--config", "nowhere.toml"], ["invite", "region"],
+             ["import-orgs", str(ROOT / "directory" / "ntgo-demo.csv")], ["export", "--scope", "Нигде"],
+             ["run-job", "form-reminders", "--at", "вчера"])
+    codes = set()
+    for n, argv in enumerate(cases):
+        said = []
+        for launcher in (bot_processes, Interpreter()):
+            workdir = tmp_path / f"{n}-{type(launcher).__name__}"  # each its own database
+            workdir.mkdir()
+            (workdir / "config.toml").write_text('[vk]\ngroup_id = 1\n[storage]\npath = "bot.sqlite3"\n')
+            out = launcher.run(argv, workdir, env, timeout=60)
+            said.append((out.returncode, out.stdout, out.stderr))
+        assert said[0] == said[1], argv
+        codes.add(said[0][0])
+    assert codes == {0, 1, 2}  # the cases succeed and fail both ways: not all alike
     assert bot_processes.run(["--help"], tmp_path, env).stdout.startswith("Использование:")
 
 
