@@ -1,17 +1,20 @@
-"""Bot processes for the crash tests, forked from a server that imported the app once.
+"""Bot processes for the process tests, forked from a server that made the command's imports once.
 
 `python -m bot run` spends about a second of CPU importing (vkbottle's ~1,500 pydantic models) before it does
-anything; the kill -9 tests start the bot ~80 times, and on the CI's two cores that was a fifth of the suite. Here a
-server process (`python -m testkit.forkserver SOCKET`) imports what `python -m bot run` imports, then forks a child
-per start that runs the very `bot.__main__.main(argv)` with the test's argv, working directory, environment and
+anything; the kill -9 tests and the operator's commands start the bot over a hundred times, and on the CI's two
+cores that was a fifth of the suite. Here a server process (`python -m testkit.forkserver SOCKET MODULE`) imports
+`bot.__main__` and the module the command imports before it acts (`bot.cli.COMMAND_MODULES`: the messengers'
+adapters for `run` and `run-job`, the sandbox; nothing more for an operator's command), then forks a child per
+start that runs the very `bot.__main__.main(argv)` with the test's argv, working directory, environment and
 standard streams. The child is a real process of its own (its own pid, database connections and sockets; killed
-with SIGKILL like any other), so what the crash tests judge — what a restarted bot finds and does — is unchanged;
-only the interpreter's start and the imports are shared. The kills land on a bot at work rather than, half the
-time, on one still importing. The tests of the entry point itself (`--help`, a SIGTERM during the imports, the
-wheel) start `python -m bot` as the operator does.
+with SIGKILL like any other) holding what its own interpreter would have imported by then, so what the tests judge
+— what a command says, what a restarted bot finds and does — is unchanged (tests/test_forkserver.py compares the
+two); only the interpreter's start and the imports are shared. The kills land on a bot at work rather than, half
+the time, on one still importing. The tests of the entry point itself (`--help`, a SIGTERM during the imports, the
+sandbox's console, the wheel) start `python -m bot` as the operator does.
 
-The server is single-threaded (forking a process with threads copies their locks held), reaps its children and
-tells each client its child's exit code; it exits when its parent does.
+A server is single-threaded (forking a process with threads copies their locks held), reaps its children and
+tells each client its child's exit code; it exits when its parent does, killing the children it still has.
 """
 
 from __future__ import annotations
