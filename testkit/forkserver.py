@@ -9,8 +9,8 @@ start that runs the very `bot.__main__.main(argv)` with the test's argv, working
 standard streams. The child is a real process of its own (its own pid, database connections and sockets; killed
 with SIGKILL like any other) holding what its own interpreter would have imported by then, so what the tests judge
 — what a command says, what a restarted bot finds and does — is unchanged (tests/test_forkserver.py compares the
-two); only the interpreter's start and the imports are shared. The kills land on a bot at work rather than, half
-the time, on one still importing. The tests of the entry point itself (`--help`, a SIGTERM during the imports, the
+two); only the interpreter's start and the imports are shared. The kills land on a bot at work rather than, often,
+on one still importing (a second of CPU, longer under the suite's load, against kills 1–2.5 s apart). The tests of the entry point itself (`--help`, a SIGTERM during the imports, the
 sandbox's console, the wheel) start `python -m bot` as the operator does.
 
 A server is single-threaded (forking a process with threads copies their locks held), reaps its children and
