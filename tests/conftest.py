@@ -130,8 +130,8 @@ def pg_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def bot_processes():
-    """`python -m bot …` for the crash tests, forked from a server that imported the app once
-    (testkit/forkserver.py), one per test worker."""
+    """`python -m bot …` for the process tests of what a command does, forked from a server that made the command's
+    imports once (testkit/forkserver.py); one set of servers per test worker."""
     from testkit.forkserver import fork_server
 
     with fork_server() as server:
