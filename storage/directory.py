@@ -183,6 +183,14 @@ class DirectoryRepo:
         rows = await self.db.fetchall("SELECT id, region_id, name, timezone FROM municipalities ORDER BY name")
         return [Municipality(*r) for r in rows]
 
+    async def municipalities_with_region_names(self) -> tuple[list[Municipality], dict[int, str]]:
+        """Every municipality, and the name of each one's region: what the scheduler plans by, read every minute in
+        one statement (it had been two)."""
+        rows = await self.db.fetchall(
+            "SELECT m.id, m.region_id, m.name, m.timezone, r.name FROM municipalities m "
+            "LEFT JOIN regions r ON r.id = m.region_id ORDER BY m.name")
+        return [Municipality(*r[:4]) for r in rows], {r[1]: r[4] for r in rows if r[4] is not None}
+
     async def counts(self) -> tuple[int, int, int]:
         row = await self.db.fetchone(
             "SELECT (SELECT count(*) FROM regions), (SELECT count(*) FROM municipalities), "

@@ -70,6 +70,7 @@ class OutboxRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._queued_unseen = 0  # rows queued since the planner was last told (BULK_ROWS)
+        self._ids_before_end: int | None = None
 
     async def add(self, messages: list[OutMessage], priority: int) -> int:
         """Queue messages in one transaction; ones whose dedup_key exists are skipped. Returns how many.
@@ -129,23 +130,37 @@ class OutboxRepo:
         return fresh
 
     async def _next_random_ids(self, n: int) -> list[int]:
-        """The next `n` ids of the counter, skipping ids earlier versions drew at random. Inside `add`'s transaction:
-        the empty UPDATE first takes the counter's row (PostgreSQL), so an instance queuing at the same moment on
-        another connection waits, then reads the counter this one moved — never the same ids (on SQLite the
-        transaction's write lock already did)."""
-        await self.db.execute("UPDATE meta SET value = value WHERE key = 'random_id_next'")
-        current = int(await self.db.scalar("SELECT value FROM meta WHERE key = 'random_id_next'") or 1)
+        """The next `n` ids of the counter, skipping ids earlier versions drew at random. Inside `add`'s transaction,
+        one statement moves the counter and says where it stands: on PostgreSQL the UPDATE takes the counter's row, so
+        an instance queuing at the same moment on another connection waits, then moves it on from there — never the
+        same ids (on SQLite the transaction's write lock already did). A trip to the database is most of what queuing
+        a reply costs: this had been four (lock, read, look for old ids, write); it is one once the counter is past
+        the old ids."""
         ids: list[int] = []
         while len(ids) < n:
-            end = current + (n - len(ids))
-            taken = {r[0] for r in await self.db.fetchall(
-                "SELECT id FROM random_ids_before WHERE id >= ? AND id < ?", (current, end))}
-            ids += [x for x in range(current, end) if x not in taken]
-            current = end
-        if current > RANDOM_ID_SPACE:
+            want = n - len(ids)
+            end = await self.db.scalar(
+                "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + ? AS TEXT) WHERE key = 'random_id_next' "
+                "RETURNING CAST(value AS BIGINT)", (want,))
+            if end is None:  # no counter (migration 007 makes it; it had been read as 1 when missing): it starts at 1
+                await self.set_random_floor(1)
+                continue
+            current = int(end) - want
+            if current <= await self._last_id_before():
+                taken = {r[0] for r in await self.db.fetchall(
+                    "SELECT id FROM random_ids_before WHERE id >= ? AND id < ?", (current, int(end)))}
+                ids += [x for x in range(current, int(end)) if x not in taken]
+            else:
+                ids += range(current, int(end))
+        if ids and ids[-1] >= RANDOM_ID_SPACE:
             raise RuntimeError("the community's random_id space is spent")  # 2 billion messages
-        await self.set_random_floor(current, force=True)
         return ids
+
+    async def _last_id_before(self) -> int:
+        """The highest id earlier versions drew (0 if none): the table is filled once, by migration 007."""
+        if self._ids_before_end is None:
+            self._ids_before_end = int(await self.db.scalar("SELECT coalesce(max(id), 0) FROM random_ids_before"))
+        return self._ids_before_end
 
     async def set_random_floor(self, next_id: int, force: bool = False) -> bool:
         """Make the counter give `next_id` or more from now on (after a backup was restored, VK has seen

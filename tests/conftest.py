@@ -72,7 +72,7 @@ KINDS = {
                 "test_webhook_crash.py", "test_failover.py", "test_forkserver.py"),
     "rulebook": ("test_vkemu.py", "test_maxemu.py", "test_maxemu_clients.py", "test_fidelity.py"),
     "unit": ("test_catalog.py", "test_layout.py", "test_periods.py", "test_schedule.py", "test_sender.py",
-             "test_verdicts.py", "test_search.py", "test_hostile_files.py"),
+             "test_verdicts.py", "test_search.py", "test_hostile_files.py", "test_transactions.py"),
 }
 KIND_OF = {name: kind for kind, names in KINDS.items() for name in names}
 

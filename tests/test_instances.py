@@ -18,17 +18,11 @@ from bot.config import AccessSection, Config, MaxSection, ServerSection, Storage
 from maxemu.emulator import Emulator
 from maxemu.server import MaxEmulatorServer
 from testkit.harness import DEMO_CSV, NTGO_ROADMAP, OWNER
+from testkit.waiting import wait_for
 
 SECRET = "hook-secret_42"
 PUBLIC = "https://bot.example.ru/max/hook"
 SCHOOLS = [f"66240000{n:02d}" for n in range(1, 10)] + ["6624000010", "6624000011", "6624000012"]
-
-
-async def wait_for(check, limit_s: float = 30.0, seen=None) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + limit_s
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out; seen: {seen() if seen else None}"
-        await asyncio.sleep(0.05)
 
 
 async def proxy(ports: list[int]) -> tuple[web.AppRunner, int, list[int]]:

@@ -17,16 +17,10 @@ from bot.max.api import MaxApi
 from maxemu.emulator import Emulator
 from maxemu.server import MaxEmulatorServer
 from testkit.harness import DEMO_CSV, NTGO_ROADMAP, OWNER
+from testkit.waiting import wait_for
 
 SECRET = "hook-secret_42"
 PUBLIC = "https://bot.example.ru/max/hook"  # the proxy passes the path on to [server] listen
-
-
-async def wait_for(check, limit_s: float = 10.0, seen=None) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + limit_s
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out; seen: {seen() if seen else None}"
-        await asyncio.sleep(0.02)
 
 
 async def test_a_max_only_installation_served_by_webhook(tmp_path: Path) -> None:

@@ -8,13 +8,7 @@ import asyncio
 
 from maxemu.emulator import Emulator
 from maxemu.server import MaxEmulatorServer
-
-
-async def wait_for(predicate, seconds: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+from testkit.waiting import wait_for
 
 
 async def test_maxapi_bot_runs_against_maxemu() -> None:

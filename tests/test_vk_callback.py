@@ -15,16 +15,10 @@ from bot.config import AccessSection, Config, ServerSection, StorageSection, VkS
 from bot.vk.api import connect
 from bot.vk.community import Callback, _callback_check
 from testkit.harness import DEMO_CSV, NTGO_ROADMAP, OWNER
+from testkit.waiting import wait_for
 from vkemu import Emulator, EmulatorServer
 
 SECRET = "cbSecret42"
-
-
-async def wait_for(check, limit_s: float = 10.0, seen=None) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + limit_s
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out; seen: {seen() if seen else None}"
-        await asyncio.sleep(0.02)
 
 
 async def test_vk_served_by_the_callback_api(tmp_path: Path, schema) -> None:

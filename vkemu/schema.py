@@ -60,6 +60,10 @@ class Schema:
                 f"VK API schema not found at {self.root} (set VKEMU_SCHEMA to its folder)"
             )
         self._files: dict[Path, Any] = {}
+        # a reference's node, once found: every checked response resolves the same few dozen references, and
+        # resolving the file's path each time (a stat per folder) had been most of checking a response
+        self._nodes: dict[str, tuple[Path, Any]] = {}
+        self._refs: dict[tuple[Path, str], str] = {}
         self.methods: dict[str, Method] = {}
         self.errors: dict[int, str] = {}
         for methods_file in sorted(self.root.glob("*/methods.json")):
@@ -96,18 +100,25 @@ class Schema:
         return self._files[path]
 
     def _abs_ref(self, base: Path, ref: str) -> str:
-        file_part, _, pointer = ref.partition("#")
-        target = (base.parent / file_part).resolve() if file_part else base.resolve()
-        return f"{target}#{pointer}"
+        key = (base, ref)
+        found = self._refs.get(key)
+        if found is None:
+            file_part, _, pointer = ref.partition("#")
+            target = (base.parent / file_part).resolve() if file_part else base.resolve()
+            found = self._refs[key] = f"{target}#{pointer}"
+        return found
 
     def resolve(self, ref: str) -> tuple[Path, dict[str, Any]]:
-        file_part, _, pointer = ref.partition("#")
-        path = Path(file_part)
-        node: Any = self._load(path)
-        for part in pointer.strip("/").split("/"):
-            if part:
-                node = node[part]
-        return path, node
+        found = self._nodes.get(ref)
+        if found is None:
+            file_part, _, pointer = ref.partition("#")
+            path = Path(file_part)
+            node: Any = self._load(path)
+            for part in pointer.strip("/").split("/"):
+                if part:
+                    node = node[part]
+            found = self._nodes[ref] = (path, node)
+        return found
 
     def definition(self, section: str, name: str) -> str:
         """The absolute reference of `<section>/objects.json#/definitions/<name>`."""

@@ -102,9 +102,8 @@ class JobRunner:
         self._pruned_at: datetime | None = None
 
     async def events(self, start: datetime, end: datetime) -> list[Event]:
-        municipalities = await self.directory_repo.all_municipalities()
-        regions = {r.id: r.name for r in await self.directory_repo.all_regions()}
-        return plan(await self.roadmaps.all(), municipalities, regions, start, end, self.item_settings,
+        municipalities, region_names = await self.directory_repo.municipalities_with_region_names()
+        return plan(await self.roadmaps.all(), municipalities, region_names, start, end, self.item_settings,
                     self.region_timezone)
 
     async def tick(self, now: datetime) -> TickResult:
