@@ -4,7 +4,9 @@ server runs as the `postgres` user, which PostgreSQL requires; each test gets a 
 
 from __future__ import annotations
 
+import fcntl
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -51,9 +53,37 @@ class PgServer:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def new_database(self, name: str) -> str:
+        """A fresh database for one test; its URL. The name gets this process's id: the test processes of a run
+        share the server (`shared`)."""
+        name = f"{name}_{os.getpid()}"
         subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "-d", "postgres", "-q", "-c",
                         f'CREATE DATABASE "{name}"'], check=True, capture_output=True, timeout=60)
         return self.url(name)
+
+
+def shared(root: Path) -> PgServer:
+    """One server for all the test processes of a run (pytest-xdist's workers; `root` is a directory they share): the
+    first to ask starts it, under a lock, and says where it listens; the others use it. Each had started its own:
+    ~1 s of CPU apiece for initdb and the start, five times a run. The run's controller stops it (`stop_shared`)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "postgres.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        where = root / "postgres.json"
+        if where.exists():
+            known = json.loads(where.read_text())
+            return PgServer(Path(known["directory"]), known["port"], known["run_as"])
+        server = start(root / "postgres")
+        where.write_text(json.dumps({"directory": str(server.directory), "port": server.port, "run_as": server._as}))
+        return server
+
+
+def stop_shared(root: Path) -> None:
+    """The server `shared` started in `root`, if one was, stopped and removed."""
+    where = root / "postgres.json"
+    if where.exists():
+        known = json.loads(where.read_text())
+        PgServer(Path(known["directory"]), known["port"], known["run_as"]).stop()
+        where.unlink()
 
 
 def start(directory: Path) -> PgServer:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from pathlib import Path
 
 # Bytecode on, whatever the environment says (these machines set PYTHONDONTWRITEBYTECODE): without it every test worker
 # compiles our modules and pytest rewrites every test file's asserts again (~5 s a worker), and every bot the process
@@ -118,14 +119,32 @@ def _quiet_logs():
     yield
 
 
+def _shared_directory(config: pytest.Config) -> Path:
+    """A directory every process of this run sees: the controller's base temporary directory (a worker's is inside
+    it, pytest-xdist's `popen-gwN`)."""
+    base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    return (base.parent if hasattr(config, "workerinput") else base) / "shared"
+
+
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
-    """PostgreSQL started by the tests themselves (testkit/postgres.py), one per test worker."""
+def pg_server(request, tmp_path_factory):
+    """PostgreSQL started by the tests themselves (testkit/postgres.py): one for the whole run, shared by the workers
+    (each test makes a database of its own); stopped by the controller at the end of the run."""
     from testkit import postgres
 
+    if hasattr(request.config, "workerinput"):
+        yield postgres.shared(_shared_directory(request.config))
+        return
     server = postgres.start(tmp_path_factory.mktemp("postgres"))
     yield server
     server.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller, after every worker has finished
+        from testkit import postgres
+
+        postgres.stop_shared(_shared_directory(session.config))
 
 
 @pytest.fixture(scope="session")
