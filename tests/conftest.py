@@ -167,7 +167,7 @@ def engine(request) -> str | None:
     if request.param == "sqlite":
         return None
     server = request.getfixturevalue("pg_server")
-    return server.new_database(f"t{os.getpid()}_{next(_databases)}")
+    return server.new_database(f"t{next(_databases)}", migrated=True)
 
 
 async def _harness(tmp_path, schema, live: bool, db_url: str | None = None):
@@ -189,7 +189,7 @@ async def harness(request, tmp_path, schema):
     using it runs on PostgreSQL instead (the journeys and crash tests run on both in every run: `harness_on`)."""
     url = None
     if os.environ.get("TEST_ENGINE") == "postgres":
-        url = request.getfixturevalue("pg_server").new_database(f"t{os.getpid()}_{next(_databases)}")
+        url = request.getfixturevalue("pg_server").new_database(f"t{next(_databases)}", migrated=True)
     async for h in _harness(tmp_path, schema, live=False, db_url=url):
         yield h
 
