@@ -202,6 +202,7 @@ class Database(Transactions):
         self.conn = conn
         self.path = path
         self._deferred: list[str] = []  # see `_raw`
+        self._unbegun: sqlite3.Error | None = None  # see `_trip`
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
@@ -275,8 +276,10 @@ class Database(Transactions):
             deferred, self._deferred = self._deferred, []
             if deferred and deferred[0] == self.BEGIN:
                 return  # nothing ran: nothing was begun, nothing to commit
-            await self.conn._execute(_run_in_transaction, self.conn._conn, deferred, None)
+            await self._trip(deferred, None)
             return
+        if sql == self.BEGIN:
+            self._unbegun = None
         if sql.startswith("RELEASE SAVEPOINT ") and self._deferred \
                 and self._deferred[-1] == "SAVEPOINT " + sql.removeprefix("RELEASE SAVEPOINT "):
             self._deferred.pop()  # nothing ran inside it
@@ -297,12 +300,26 @@ class Database(Transactions):
         await self.conn._execute(_roll_back_to, self.conn._conn, name)
 
     async def _rollback(self) -> None:
-        self._deferred = []
+        self._deferred, self._unbegun = [], None
         # asked in the database thread, after whatever is queued there: a statement whose awaiting task was
         # cancelled still runs (aiosqlite cannot take it back), so a BEGIN may be yet to come when we get here —
         # looked at from this thread, the connection would seem clean and then be left inside a transaction,
         # refusing every later one («cannot start a transaction within a transaction»)
         await self.conn._execute(_rollback_quietly, self.conn._conn)
+
+    async def _trip(self, deferred: list[str], step: Any, *args: Any) -> Any:
+        """One statement of a transaction (None: its COMMIT) with what waits in `deferred`, in one trip. A BEGIN that
+        failed (another process holds the lock past busy_timeout, a full disk) fails every later statement of the
+        transaction too, though the caller caught the first failure: outside a transaction they would each have
+        been committed on their own."""
+        if self._unbegun is not None:
+            raise self._unbegun
+        try:
+            return await self.conn._execute(_run_in_transaction, self.conn._conn, deferred, step, *args)
+        except sqlite3.Error as e:
+            if getattr(e, "in_deferred", False) and deferred and deferred[0] == self.BEGIN:
+                self._unbegun = e
+            raise
 
     def _take_deferred(self) -> list[str]:
         deferred, self._deferred = self._deferred, []
@@ -314,8 +331,7 @@ class Database(Transactions):
         Outside a transaction the whole BEGIN IMMEDIATE .. COMMIT runs in one trip to the
         database thread: a standalone write is the common case and each trip costs."""
         if self._in_tx.get():  # one trip to the database thread, the cursor closed there (it had been two)
-            return int(await self.conn._execute(_run_in_transaction, self.conn._conn, self._take_deferred(),
-                                                _write_in_transaction, sql, tuple(params)) or 0)
+            return int(await self._trip(self._take_deferred(), _write_in_transaction, sql, tuple(params)) or 0)
         async with self._lock:
             return int(await self.conn._execute(_write_once, self.conn._conn, sql, tuple(params)) or 0)
 
@@ -323,15 +339,13 @@ class Database(Transactions):
         """Run one statement for many rows atomically; returns the number of rows changed."""
         rows = [tuple(r) for r in rows]
         if self._in_tx.get():
-            return int(await self.conn._execute(_run_in_transaction, self.conn._conn, self._take_deferred(),
-                                                _write_many_in_transaction, sql, rows) or 0)
+            return int(await self._trip(self._take_deferred(), _write_many_in_transaction, sql, rows) or 0)
         async with self._lock:
             return int(await self.conn._execute(_write_many_once, self.conn._conn, sql, rows) or 0)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         if self._in_tx.get():
-            return list(await self.conn._execute(_run_in_transaction, self.conn._conn, self._take_deferred(),
-                                                 _fetch_in_transaction, sql, tuple(params)))
+            return list(await self._trip(self._take_deferred(), _fetch_in_transaction, sql, tuple(params)))
         async with self._lock:
             return list(await self.conn.execute_fetchall(sql, params))
 
@@ -361,8 +375,12 @@ def in_municipalities(ids: list[int] | None) -> tuple[str, list[int]]:
 def _run_in_transaction(conn: sqlite3.Connection, deferred: list[str], step: Any, *args: Any) -> Any:
     """In the database thread: the transaction's deferred BEGIN/SAVEPOINT/RELEASE in order, then `step` — or
     COMMIT, when there is no step."""
-    for sql in deferred:
-        conn.execute(sql)
+    try:
+        for sql in deferred:
+            conn.execute(sql)
+    except sqlite3.Error as e:
+        e.in_deferred = True  # type: ignore[attr-defined]  # read by Database._trip
+        raise
     if step is None:
         conn.execute("COMMIT")
         return None

@@ -115,3 +115,30 @@ async def test_on_sqlite_a_begin_refused_fails_the_first_statement_and_leaves_th
     finally:
         other.close()
         await db.close()
+
+
+async def test_on_sqlite_a_transaction_whose_begin_failed_writes_nothing_even_if_the_failure_was_caught(
+        tmp_path) -> None:
+    """BEGIN travels with the first statement, so its failure is that statement's: a block that catches it and
+    goes on must not write the rest outside any transaction, each committed on its own."""
+    path = tmp_path / "caught.sqlite3"
+    db = await Database.open(path)
+    await db.conn.execute("PRAGMA busy_timeout=50")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            async with db.transaction():
+                try:
+                    await db.execute("INSERT INTO regions(name) VALUES ('первая')")
+                except sqlite3.OperationalError:
+                    pass
+                other.execute("ROLLBACK")  # the lock is free again
+                await db.execute("INSERT INTO regions(name) VALUES ('вторая')")
+        assert await _names(db) == [] and not db.conn.in_transaction
+        async with db.transaction():  # the next transaction begins afresh
+            await db.execute("INSERT INTO regions(name) VALUES ('третья')")
+        assert await _names(db) == ["третья"]
+    finally:
+        other.close()
+        await db.close()
