@@ -89,7 +89,7 @@ async def test_on_sqlite_control_statements_ride_with_the_next_statement(tmp_pat
             async with db.savepoint():
                 await db.execute("INSERT INTO regions(name) VALUES ('b')")  # with SAVEPOINT
             await db.fetchall("SELECT 1")  # with RELEASE
-        assert trips == 4  # three statements and COMMIT (it had been eight: each control statement alone)
+        assert trips == 4  # three statements and COMMIT (it had been seven: each control statement alone)
         assert await _names(db) == ["a", "b"] and not db.conn.in_transaction
     finally:
         await db.close()
