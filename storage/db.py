@@ -273,10 +273,10 @@ class Database(Transactions):
 
     async def _raw(self, sql: str) -> None:
         if sql == "COMMIT":
-            deferred, self._deferred = self._deferred, []
-            if deferred and deferred[0] == self.BEGIN:
+            if self._deferred[:1] == [self.BEGIN]:
+                self._deferred = []
                 return  # nothing ran: nothing was begun, nothing to commit
-            await self._trip(deferred, None)
+            await self._trip(None)
             return
         if sql == self.BEGIN:
             self._unbegun = None
@@ -307,11 +307,12 @@ class Database(Transactions):
         # refusing every later one («cannot start a transaction within a transaction»)
         await self.conn._execute(_rollback_quietly, self.conn._conn)
 
-    async def _trip(self, deferred: list[str], step: Any, *args: Any) -> Any:
-        """One statement of a transaction (None: its COMMIT) with what waits in `deferred`, in one trip. A BEGIN that
+    async def _trip(self, step: Any, *args: Any) -> Any:
+        """One statement of a transaction (None: its COMMIT) with what waits in `_deferred`, in one trip. A BEGIN that
         failed (another process holds the lock past busy_timeout, a full disk) fails every later statement of the
         transaction too, though the caller caught the first failure: outside a transaction they would each have
         been committed on their own."""
+        deferred, self._deferred = self._deferred, []
         if self._unbegun is not None:
             raise self._unbegun
         try:
@@ -321,17 +322,13 @@ class Database(Transactions):
                 self._unbegun = e
             raise
 
-    def _take_deferred(self) -> list[str]:
-        deferred, self._deferred = self._deferred, []
-        return deferred
-
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write; returns the number of rows it changed.
 
         Outside a transaction the whole BEGIN IMMEDIATE .. COMMIT runs in one trip to the
         database thread: a standalone write is the common case and each trip costs."""
         if self._in_tx.get():  # one trip to the database thread, the cursor closed there (it had been two)
-            return int(await self._trip(self._take_deferred(), _write_in_transaction, sql, tuple(params)) or 0)
+            return int(await self._trip(_write_in_transaction, sql, tuple(params)) or 0)
         async with self._lock:
             return int(await self.conn._execute(_write_once, self.conn._conn, sql, tuple(params)) or 0)
 
@@ -339,13 +336,13 @@ class Database(Transactions):
         """Run one statement for many rows atomically; returns the number of rows changed."""
         rows = [tuple(r) for r in rows]
         if self._in_tx.get():
-            return int(await self._trip(self._take_deferred(), _write_many_in_transaction, sql, rows) or 0)
+            return int(await self._trip(_write_many_in_transaction, sql, rows) or 0)
         async with self._lock:
             return int(await self.conn._execute(_write_many_once, self.conn._conn, sql, rows) or 0)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         if self._in_tx.get():
-            return list(await self._trip(self._take_deferred(), _fetch_in_transaction, sql, tuple(params)))
+            return list(await self._trip(_fetch_in_transaction, sql, tuple(params)))
         async with self._lock:
             return list(await self.conn.execute_fetchall(sql, params))
 

@@ -139,19 +139,19 @@ class OutboxRepo:
         ids: list[int] = []
         while len(ids) < n:
             want = n - len(ids)
-            end = await self.db.scalar(
+            moved = await self.db.scalar(
                 "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + ? AS TEXT) WHERE key = 'random_id_next' "
                 "RETURNING CAST(value AS BIGINT)", (want,))
-            if end is None:  # no counter (migration 007 makes it; it had been read as 1 when missing): it starts at 1
+            if moved is None:  # no counter (migration 007 makes it; it had been read as 1 when missing): it starts at 1
                 await self.set_random_floor(1)
                 continue
-            current = int(end) - want
+            end = int(moved)
+            current = end - want
+            taken: set[int] = set()
             if current <= await self._last_id_before():
                 taken = {r[0] for r in await self.db.fetchall(
-                    "SELECT id FROM random_ids_before WHERE id >= ? AND id < ?", (current, int(end)))}
-                ids += [x for x in range(current, int(end)) if x not in taken]
-            else:
-                ids += range(current, int(end))
+                    "SELECT id FROM random_ids_before WHERE id >= ? AND id < ?", (current, end))}
+            ids += [x for x in range(current, end) if x not in taken]
         if ids and ids[-1] >= RANDOM_ID_SPACE:
             raise RuntimeError("the community's random_id space is spent")  # 2 billion messages
         return ids

@@ -101,8 +101,7 @@ def shared(root: Path) -> PgServer:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
         where = root / "postgres.json"
         if where.exists():
-            known = json.loads(where.read_text())
-            return PgServer(Path(known["directory"]), known["port"], known["run_as"])
+            return _known(where)
         server = start(root / "postgres")
         where.write_text(json.dumps({"directory": str(server.directory), "port": server.port, "run_as": server._as}))
         return server
@@ -112,9 +111,13 @@ def stop_shared(root: Path) -> None:
     """The server `shared` started in `root`, if one was, stopped and removed."""
     where = root / "postgres.json"
     if where.exists():
-        known = json.loads(where.read_text())
-        PgServer(Path(known["directory"]), known["port"], known["run_as"]).stop()
+        _known(where).stop()
         where.unlink()
+
+
+def _known(where: Path) -> PgServer:
+    known = json.loads(where.read_text())
+    return PgServer(Path(known["directory"]), known["port"], known["run_as"])
 
 
 def start(directory: Path) -> PgServer:

@@ -123,7 +123,7 @@ def _shared_directory(config: pytest.Config) -> Path:
     """A directory every process of this run sees: the controller's base temporary directory (a worker's is inside
     it, pytest-xdist's `popen-gwN`)."""
     base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
-    return (base.parent if hasattr(config, "workerinput") else base) / "shared"
+    return (base.parent if hasattr(config, "workerinput") else base) / "postgres-of-the-run"
 
 
 @pytest.fixture(scope="session")

@@ -95,50 +95,49 @@ async def test_on_sqlite_control_statements_ride_with_the_next_statement(tmp_pat
         await db.close()
 
 
-async def test_on_sqlite_a_begin_refused_fails_the_first_statement_and_leaves_the_connection_clean(tmp_path) -> None:
-    """Another process holds the write lock: BEGIN IMMEDIATE, sent with the first statement, waits out busy_timeout
-    and fails there; the transaction is rolled back and the next one works once the lock is free."""
+@pytest.fixture
+async def locked(tmp_path):
+    """Our SQLite database (busy_timeout cut to 50 ms) and another process's connection holding its write lock."""
     path = tmp_path / "busy.sqlite3"
     db = await Database.open(path)
     await db.conn.execute("PRAGMA busy_timeout=50")
     other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
     try:
-        other.execute("BEGIN IMMEDIATE")
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            async with db.transaction():
-                await db.execute("INSERT INTO regions(name) VALUES ('занято')")
-        assert not db.conn.in_transaction
-        other.execute("ROLLBACK")
-        async with db.transaction():
-            await db.execute("INSERT INTO regions(name) VALUES ('свободно')")
-        assert await _names(db) == ["свободно"]
+        yield db, other
     finally:
         other.close()
         await db.close()
+
+
+async def test_on_sqlite_a_begin_refused_fails_the_first_statement_and_leaves_the_connection_clean(locked) -> None:
+    """Another process holds the write lock: BEGIN IMMEDIATE, sent with the first statement, waits out busy_timeout
+    and fails there; the transaction is rolled back and the next one works once the lock is free."""
+    db, other = locked
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        async with db.transaction():
+            await db.execute("INSERT INTO regions(name) VALUES ('занято')")
+    assert not db.conn.in_transaction
+    other.execute("ROLLBACK")
+    async with db.transaction():
+        await db.execute("INSERT INTO regions(name) VALUES ('свободно')")
+    assert await _names(db) == ["свободно"]
 
 
 async def test_on_sqlite_a_transaction_whose_begin_failed_writes_nothing_even_if_the_failure_was_caught(
-        tmp_path) -> None:
+        locked) -> None:
     """BEGIN travels with the first statement, so its failure is that statement's: a block that catches it and
     goes on must not write the rest outside any transaction, each committed on its own."""
-    path = tmp_path / "caught.sqlite3"
-    db = await Database.open(path)
-    await db.conn.execute("PRAGMA busy_timeout=50")
-    other = sqlite3.connect(path, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            async with db.transaction():
-                try:
-                    await db.execute("INSERT INTO regions(name) VALUES ('первая')")
-                except sqlite3.OperationalError:
-                    pass
-                other.execute("ROLLBACK")  # the lock is free again
-                await db.execute("INSERT INTO regions(name) VALUES ('вторая')")
-        assert await _names(db) == [] and not db.conn.in_transaction
-        async with db.transaction():  # the next transaction begins afresh
-            await db.execute("INSERT INTO regions(name) VALUES ('третья')")
-        assert await _names(db) == ["третья"]
-    finally:
-        other.close()
-        await db.close()
+    db, other = locked
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        async with db.transaction():
+            try:
+                await db.execute("INSERT INTO regions(name) VALUES ('первая')")
+            except sqlite3.OperationalError:
+                pass
+            other.execute("ROLLBACK")  # the lock is free again
+            await db.execute("INSERT INTO regions(name) VALUES ('вторая')")
+    assert await _names(db) == [] and not db.conn.in_transaction
+    async with db.transaction():  # the next transaction begins afresh
+        await db.execute("INSERT INTO regions(name) VALUES ('третья')")
+    assert await _names(db) == ["третья"]
