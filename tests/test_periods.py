@@ -184,3 +184,17 @@ def test_a_schedule_asks_nothing_before_its_parts_open() -> None:
     assert current_period(late, rm, date(2025, 4, 2)) == periods(late, rm)[0]
     assert current_period(enrolment, rm, date(2025, 3, 20)) is None  # after the 3-weekly part, before the weekly
     assert current_period(enrolment, rm, date(2025, 2, 1)).due == date(2025, 2, 3)
+
+
+def test_a_roadmap_loaded_again_with_other_dates_has_its_own_periods() -> None:
+    """Periods are computed once per loaded roadmap (the planner asks on every tick), so a file loaded again with the
+    same form ids and another end date must not be answered from the first one's."""
+    text = (ROOT / "roadmaps" / "ntgo-2023.toml").read_text(encoding="utf-8")
+    longer = parse_roadmap(text.replace("ends = 2023-12-30", "ends = 2024-01-31"), "ntgo.toml")
+    mondays = parse_roadmap(text.replace('on = "fri"', 'on = "mon"'), "ntgo.toml")
+    assert periods(NTGO.form[0], NTGO)[-1].due == date(2023, 12, 29)
+    assert periods(longer.form[0], longer)[-1].due == date(2024, 1, 26)
+    assert {p.due.weekday() for p in periods(mondays.form[0], mondays)} == {0}
+    # what a caller does with its list does not change the next caller's
+    periods(NTGO.form[0], NTGO).clear()
+    assert len(periods(NTGO.form[0], NTGO)) == 22

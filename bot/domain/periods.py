@@ -11,12 +11,16 @@ given; `[[form.schedule]]` the union of its segments. Periods run from the form'
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.domain.roadmap import WEEKDAYS, Form, Roadmap
+from bot.domain.roadmap import WEEKDAYS, Form, Roadmap, RoadmapHeader
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,12 +65,50 @@ def due_dates(part: Any, starts: date, ends: date) -> list[date]:
 
 def span(form: Form, roadmap: Roadmap) -> tuple[date, date]:
     """The days the form runs: its `from`/`until`, else the roadmap's."""
-    return form.from_ or roadmap.roadmap.starts, form.until or roadmap.roadmap.ends
+    return _span(form, roadmap.roadmap)
+
+
+def _span(form: Form, header: RoadmapHeader) -> tuple[date, date]:
+    return form.from_ or header.starts, form.until or header.ends
+
+
+class Same(Generic[T]):
+    """A cache key that is the object itself, not its value: a loaded roadmap and its parts are frozen, so what is
+    computed of them once holds while they live (comparing them by value would cost more than the computation). The
+    key holds the object, so its id is not given to another while the cached value is kept."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: T) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Same) and other.obj is self.obj
 
 
 def periods(form: Form, roadmap: Roadmap) -> list[Period]:
     """The form's periods in order; outside its `from`/`until` it asks nothing and reminds no one."""
-    first, last = span(form, roadmap)
+    return list(_periods(Same(form), Same(roadmap.roadmap)))
+
+
+def periods_due(form: Form, roadmap: Roadmap, first: date, last: date) -> list[Period]:
+    """The form's periods due from `first` to `last`, both included (the planner asks this on every tick: found by
+    bisection, not by walking a year of periods)."""
+    every = _periods(Same(form), Same(roadmap.roadmap))
+    return list(every[bisect_left(every, first, key=_due):bisect_right(every, last, key=_due)])
+
+
+def _due(period: Period) -> date:
+    return period.due
+
+
+@lru_cache(maxsize=256)  # the forms of the roadmaps loaded now, and a few replaced ones
+def _periods(form_key: Same[Form], header_key: Same[RoadmapHeader]) -> tuple[Period, ...]:
+    form = form_key.obj
+    first, last = _span(form, header_key.obj)
     opens: dict[date, date] = {}  # a due date -> the earliest its period may start (a schedule part's `from`)
     if form.schedule:
         for seg in form.schedule:
@@ -84,7 +126,7 @@ def periods(form: Form, roadmap: Roadmap) -> list[Period]:
         # a schedule that starts on 03.03 asks nothing before it: its first period starts then, not in January
         out.append(Period(d, max(previous + timedelta(days=1), opens.get(d, first))))
         previous = d
-    return out
+    return tuple(out)
 
 
 def local_today(now: datetime, timezone: str) -> date:

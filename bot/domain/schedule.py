@@ -7,6 +7,7 @@ running it twice (a replay, a restart) can be recognised and sends nothing new.
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -15,8 +16,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from bot.domain.models import Municipality
-from bot.domain.periods import due_dates, local_instant, periods
-from bot.domain.roadmap import Item, Roadmap
+from bot.domain.periods import Same, due_dates, local_instant, periods_due
+from bot.domain.roadmap import Item, Roadmap, RoadmapHeader
 
 
 @lru_cache(maxsize=64)
@@ -109,18 +110,24 @@ def _add_months(day: date, months: int) -> date:
 
 
 def item_occurrences(item: Item, roadmap: Roadmap) -> list[date]:
-    """Due dates of an item: its `dates`, its `months` of every year (v3), its `due`, or one per repetition inside
-    [from, due] for `every` ("2y"/"3y" as "1y", v3)."""
+    """Due dates of an item, in order: its `dates`, its `months` of every year (v3), its `due`, or one per repetition
+    inside [from, due] for `every` ("2y"/"3y" as "1y", v3)."""
+    return list(_occurrences(Same(item), Same(roadmap.roadmap)))
+
+
+@lru_cache(maxsize=512)  # the items of the roadmaps loaded now (a loaded roadmap is frozen: see `Same`)
+def _occurrences(item_key: Same[Item], header_key: Same[RoadmapHeader]) -> tuple[date, ...]:
+    item, header = item_key.obj, header_key.obj
     if item.dates:
-        return sorted(item.dates)
+        return tuple(sorted(item.dates))
     if item.months:
-        start, end = item.from_ or roadmap.roadmap.starts, item.due or roadmap.roadmap.ends
-        return due_dates(item, start, end)
+        start, end = item.from_ or header.starts, item.due or header.ends
+        return tuple(due_dates(item, start, end))
     if item.due is None:
-        return []
+        return ()
     if item.every is None:
-        return [item.due]
-    start = item.from_ or roadmap.roadmap.starts
+        return (item.due,)
+    start = item.from_ or header.starts
     out: list[date] = []
     step_start = start
     while step_start <= item.due:
@@ -134,7 +141,7 @@ def item_occurrences(item: Item, roadmap: Roadmap) -> list[date]:
             next_start = _add_months(start, 12 * int(item.every[0]) * (len(out) + 1))
         out.append(min(next_start - timedelta(days=1), item.due))
         step_start = next_start
-    return out
+    return tuple(out)
 
 
 def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_names: dict[int, str],
@@ -156,11 +163,11 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
         return start - timedelta(days=1) < instant <= end + timedelta(days=1)
 
     # A due date whose events (reminders up to a week and a long holiday before it, an overdue notice the working
-    # day after) cannot reach the window is passed over unplanned: a tick a minute looks at one minute.
+    # day after) cannot reach the window is passed over unplanned, found by bisection: a tick a minute looks at one
+    # minute, not at a year of due dates.
     first_day, last_day = (start - timedelta(days=2)).date(), (end + timedelta(days=2)).date()
-
-    def reach(due: date, before: int, after: int) -> bool:
-        return due + timedelta(days=after) >= first_day and due - timedelta(days=before) <= last_day
+    item_before = timedelta(days=max(items.days_before, default=0) + 14)
+    item_after = timedelta(days=14 + 130)  # (report_by: ≤ 90 working days)
 
     for rm in roadmaps:
         covered = [m for m in municipalities if rm.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
@@ -172,9 +179,7 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
         regions = sorted({m.region_id for m in covered})
         # Forms: reminders on the due day (moved to the previous working day), summary at summary_at.
         for form in rm.form:
-            for period in periods(form, rm):
-                if not reach(period.due, 14, 1):
-                    continue
+            for period in periods_due(form, rm, first_day - timedelta(days=1), last_day + timedelta(days=14)):
                 remind_day = previous_working_day(period.due)
                 for tz, group in by_zone.items():
                     for at in form.remind_at:
@@ -198,10 +203,10 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
         for item in rm.item:
             if not item.confirm:
                 continue
-            occurrences = item_occurrences(item, rm)
-            for i, occurrence in enumerate(occurrences):
-                if not reach(occurrence, max(items.days_before, default=0) + 14, 14 + 130):  # (report_by: ≤ 90 wd)
-                    continue
+            occurrences = _occurrences(Same(item), Same(rm.roadmap))
+            for i in range(bisect_left(occurrences, first_day - item_after),
+                           bisect_right(occurrences, last_day + item_before)):
+                occurrence = occurrences[i]
                 # A reminder N days ahead only when the previous occurrence is further back than N days: a
                 # weekly item's 7-day reminder would land on the previous week's due day and read as that one.
                 since = occurrences[i - 1] if i else (item.from_ or rm.roadmap.starts) - timedelta(days=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import textwrap
 from datetime import date, timedelta
+from functools import lru_cache
 
 import matplotlib
 
@@ -110,9 +111,21 @@ def _tick(value: float, ratio: bool) -> str:
     return fmt_number(round(value, 2)) if ratio else f"{fmt_number(round(value))} %"
 
 
+# The same figures draw the same picture, and drawing one costs ~0.2 s of CPU: the last few are kept, so «График»
+# pressed again, or by the chat's other coordinators after the summary that drew it, draws nothing again.
+DRAWN_KEPT = 16
+
+
 def line_chart(title: str, series: Series, goal: float | None, dues: list[date] | None = None,
                note: str = "", ratio: bool = False, unit: str | None = None) -> bytes:
-    fig = line_figure(title, series, goal, dues, note, ratio, unit)
+    return _line_chart(title, tuple((label, tuple(points)) for label, points in series.items()), goal,
+                       tuple(dues or ()), note, ratio, unit)
+
+
+@lru_cache(maxsize=DRAWN_KEPT)
+def _line_chart(title: str, series: tuple[tuple[str, tuple[tuple[date, float], ...]], ...], goal: float | None,
+                dues: tuple[date, ...], note: str, ratio: bool, unit: str | None) -> bytes:
+    fig = line_figure(title, {label: list(points) for label, points in series}, goal, list(dues), note, ratio, unit)
     try:
         return _png(fig)
     finally:
@@ -121,6 +134,11 @@ def line_chart(title: str, series: Series, goal: float | None, dues: list[date] 
 
 def ranked_bars(title: str, values: list[tuple[str, float]], goal: float | None, ratio: bool = False) -> bytes:
     """A region's municipalities on one target, best at the top, each bar's value written at its end."""
+    return _ranked_bars(title, tuple(values), goal, ratio)
+
+
+@lru_cache(maxsize=DRAWN_KEPT)
+def _ranked_bars(title: str, values: tuple[tuple[str, float], ...], goal: float | None, ratio: bool) -> bytes:
     rows = sorted(values, key=lambda v: v[1])[-25:]  # barh draws bottom-up: the best ends on top
     fig, ax = plt.subplots(figsize=(9, max(3.0, 0.35 * len(rows) + 1.5)), dpi=100)
     try:
