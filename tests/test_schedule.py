@@ -152,3 +152,21 @@ def test_a_reminder_ten_days_before_its_due_date_is_still_planned_in_a_one_minut
     at = datetime(2023, 12, 29, 5, 0, tzinfo=UTC)  # 10:00 in Yekaterinburg
     found = plan([rm], [SVERDLOVSK], REGIONS, at - timedelta(minutes=1), at, ItemSettings(), "Europe/Moscow")
     assert {(e.kind, e.occurrence) for e in found} >= {("form_reminder", date(2024, 1, 8))}, found
+
+
+def test_a_report_due_months_after_its_item_is_still_reminded_and_its_overdue_notice_planned() -> None:
+    """v3 `report_by` as a date: item 1.1 done by 09.10.2026 is reported by 04.06.2027, eight months on. A tick's
+    one-minute window finds its reminder on the report's day and its overdue notice the working day after (the
+    planner had looked no further back than 144 days from an occurrence, for every item alike)."""
+    text = (ROOT / "tests" / "fixtures" / "region-2026-v3.toml").read_text(encoding="utf-8")
+    rm = parse_roadmap(text.replace("report_by = 2026-10-14", "report_by = 2027-06-04"), "v3.toml")
+    settings = ItemSettings((7, 3, 1), time(9, 0))
+
+    def at(day: date, hour: int) -> list[tuple[str, str, date]]:
+        instant = datetime.combine(day, time(hour, 0), SVERDLOVSK_TZ).astimezone(UTC)
+        found = plan([rm], [SVERDLOVSK], REGIONS, instant - timedelta(minutes=1), instant, settings, "Europe/Moscow")
+        return [(e.kind, e.ref, e.occurrence) for e in found if e.ref == "1.1"]
+
+    # 10:00 that day: with the monthly form's reminder, one message
+    assert at(date(2027, 6, 4), 10) == [("item_reminder", "1.1", date(2026, 10, 9))]
+    assert at(date(2027, 6, 7), 9) == [("item_overdue", "1.1", date(2026, 10, 9))]  # Monday after Friday 04.06

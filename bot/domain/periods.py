@@ -11,7 +11,6 @@ given; `[[form.schedule]]` the union of its segments. Periods run from the form'
 from __future__ import annotations
 
 import calendar
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -92,17 +91,6 @@ class Same(Generic[T]):
 def periods(form: Form, roadmap: Roadmap) -> list[Period]:
     """The form's periods in order; outside its `from`/`until` it asks nothing and reminds no one."""
     return list(_periods(Same(form), Same(roadmap.roadmap)))
-
-
-def periods_due(form: Form, roadmap: Roadmap, first: date, last: date) -> list[Period]:
-    """The form's periods due from `first` to `last`, both included (the planner asks this on every tick: found by
-    bisection, not by walking a year of periods)."""
-    every = _periods(Same(form), Same(roadmap.roadmap))
-    return list(every[bisect_left(every, first, key=_due):bisect_right(every, last, key=_due)])
-
-
-def _due(period: Period) -> date:
-    return period.due
 
 
 @lru_cache(maxsize=256)  # the forms of the roadmaps loaded now, and a few replaced ones

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from bot.domain.models import Municipality
-from bot.domain.periods import Same, due_dates, local_instant, periods_due
-from bot.domain.roadmap import Item, Roadmap, RoadmapHeader
+from bot.domain.periods import Period, Same, due_dates, local_instant, periods
+from bot.domain.roadmap import Form, Item, Roadmap, RoadmapHeader
 
 
 @lru_cache(maxsize=64)
@@ -144,6 +144,32 @@ def _occurrences(item_key: Same[Item], header_key: Same[RoadmapHeader]) -> tuple
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _Dues:
+    """What of a roadmap the planner looks at on every tick, computed once per loaded roadmap: each form's periods
+    and their due dates; each confirmable item's occurrences and how far past one its events may fall (its overdue
+    notice comes the working day after its report's date: v3 `report_by`, months later for some)."""
+
+    forms: tuple[tuple[Form, tuple[Period, ...], tuple[date, ...]], ...]
+    items: tuple[tuple[Item, tuple[date, ...], timedelta], ...]
+
+
+@lru_cache(maxsize=64)  # the roadmaps loaded now, and a few replaced ones
+def _dues(key: Same[Roadmap]) -> _Dues:
+    rm = key.obj
+    forms = []
+    for form in rm.form:
+        every = tuple(periods(form, rm))
+        forms.append((form, every, tuple(p.due for p in every)))
+    items = []
+    for item in rm.item:
+        if item.confirm:
+            occurrences = _occurrences(Same(item), Same(rm.roadmap))
+            waits = [(report_date(item, o) - o).days for o in occurrences] if item.report_by is not None else []
+            items.append((item, occurrences, timedelta(days=14 + max(waits, default=0))))
+    return _Dues(tuple(forms), tuple(items))
+
+
 def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_names: dict[int, str],
          start: datetime, end: datetime, items: ItemSettings, region_timezone: str) -> list[Event]:
     """Every event with start < instant <= end, sorted by instant.
@@ -167,7 +193,6 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
     # minute, not at a year of due dates.
     first_day, last_day = (start - timedelta(days=2)).date(), (end + timedelta(days=2)).date()
     item_before = timedelta(days=max(items.days_before, default=0) + 14)
-    item_after = timedelta(days=14 + 130)  # (report_by: ≤ 90 working days)
 
     for rm in roadmaps:
         covered = [m for m in municipalities if rm.roadmap.covers(region_names.get(m.region_id, ""), m.name)]
@@ -178,8 +203,10 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
             by_zone.setdefault(t.timezone, []).append(t)
         regions = sorted({m.region_id for m in covered})
         # Forms: reminders on the due day (moved to the previous working day), summary at summary_at.
-        for form in rm.form:
-            for period in periods_due(form, rm, first_day - timedelta(days=1), last_day + timedelta(days=14)):
+        dues = _dues(Same(rm))
+        for form, every, due_days in dues.forms:
+            for period in every[bisect_left(due_days, first_day - timedelta(days=1)):
+                                bisect_right(due_days, last_day + timedelta(days=14))]:
                 remind_day = previous_working_day(period.due)
                 for tz, group in by_zone.items():
                     for at in form.remind_at:
@@ -200,10 +227,7 @@ def plan(roadmaps: list[Roadmap], municipalities: list[Municipality], region_nam
                         if keep(instant):
                             out.append(Event("form_summary", instant, rm.id, form.id, period.due, "region", rid))
         # Items: reminders N days before and on the due day, an overdue notice the next working day.
-        for item in rm.item:
-            if not item.confirm:
-                continue
-            occurrences = _occurrences(Same(item), Same(rm.roadmap))
+        for item, occurrences, item_after in dues.items:
             for i in range(bisect_left(occurrences, first_day - item_after),
                            bisect_right(occurrences, last_day + item_before)):
                 occurrence = occurrences[i]
