@@ -25,7 +25,7 @@ RESULTS = HERE / "results"
 README = ROOT / "README.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 SCRIPTS = ["vkemu_throughput.py", "forms.py", "broadcast.py", "status.py", "season.py", "soak.py",
-           "directory_import.py", "import_figures.py", "flood.py"]
+           "directory_import.py", "import_figures.py", "flood.py", "charts.py"]
 
 
 def machine() -> str:
