@@ -314,22 +314,30 @@ class Season:
                         out[local.astimezone(UTC)].append(("correct", s))
         return out
 
-    async def run(self, start: datetime = SEASON_START, end: datetime = SEASON_END) -> Totals:
+    async def run(self, start: datetime = SEASON_START, end: datetime = SEASON_END,
+                  idle_every: timedelta = timedelta(hours=1)) -> Totals:
+        """The season on the bot's clock. It stops at every instant the bot's plan has an event at (ticked twice
+        there: a job run again must send nothing), before each submission, and every `idle_every` between (an idle
+        tick must send nothing). A tick's window reaches back to the previous tick, so whatever the bot sent at any
+        other moment would arrive at the next stop and be checked like the rest."""
         h = self.h
         actions = self._actions()
         pending = sorted(a for a in actions if start <= a < end)
-        hour = start
-        while hour < end:
-            h.clock.now = hour
-            await self._tick(hour)
-            if hour.weekday() == 4:  # Fridays: a second tick at the same instant must send nothing
-                await self._tick(hour)
-            nxt = hour + timedelta(hours=1)
-            while pending and pending[0] < nxt:
+        due = {e.instant for e in await h.app.services.jobs.events(start, end)}
+        stops = sorted(due | {start + k * idle_every for k in range(int((end - start) / idle_every))})
+        for stop in stops:
+            while pending and pending[0] < stop:
                 at = pending.pop(0)
                 h.clock.now = at
                 await self._act(actions[at])
-            hour = nxt
+            h.clock.now = stop
+            await self._tick(stop)
+            if stop in due:
+                await self._tick(stop)
+        while pending:
+            at = pending.pop(0)
+            h.clock.now = at
+            await self._act(actions[at])
         return self.totals
 
     async def _tick(self, now: datetime) -> None:
