@@ -149,6 +149,7 @@ class Totals:
     # (peer, item, occ) -> the names each notice listed as not confirmed
     overdue: dict[tuple[int, str, date], list[frozenset[str]]] = field(default_factory=dict)
     daily: Counter = field(default_factory=Counter)  # (peer, local day) -> reminder messages
+    reminded: Counter = field(default_factory=Counter)  # (peer, "form_reminder"/"item_reminder", local day) -> things
     said: Counter = field(default_factory=Counter)  # (peer, local day, text) -> messages the bot initiated
     confirmed: set[tuple[str, str, str, date]] = field(default_factory=set)  # role, scope, item, occ
 
@@ -358,9 +359,11 @@ class Season:
                 asked = asks(m.text)
                 self.totals.said[(peer, self.h.clock.now.astimezone(self.munis[0].tz).date(), m.text)] += 1
                 if asked:  # a reminder: counted by what it asks, one form or item at a time, and by day
-                    self.totals.daily[(peer, self.h.clock.now.astimezone(self.munis[0].tz).date())] += 1
+                    day = self.h.clock.now.astimezone(self.munis[0].tz).date()
+                    self.totals.daily[(peer, day)] += 1
                     for kind, _ref, _due in asked:
                         self.totals.pushed[(peer, f"{kind}_reminder")] += 1
+                        self.totals.reminded[(peer, f"{kind}_reminder", day)] += 1
                     if any(kind == "item" for kind, _ref, _due in asked):
                         reactions.append((peer, m))
                     continue
@@ -454,8 +457,10 @@ class Season:
 
     # -- what should have happened ---------------------------------------------------------
 
-    def expected_form_reminders(self, org: Org, muni: Muni) -> int:
-        n = 0
+    def expected_form_reminders(self, org: Org, muni: Muni) -> list[date]:
+        """The days the organization's admin is reminded of the weekly form: the working day before each due date
+        (or the due date itself) where the form was not yet sent by the reminder's time."""
+        days = []
         for period in PERIODS:
             s = self.submissions[(org.id, period)]
             sent_at = None
@@ -464,8 +469,8 @@ class Season:
                 sent_at = datetime.combine(period - timedelta(days=before), at, muni.tz)
             # one reminder a day, at the form's first time; the 15:00 one goes with it
             if sent_at is None or sent_at > datetime.combine(prev_working(period), REMIND_AT[0], muni.tz):
-                n += 1
-        return n
+                days.append(prev_working(period))
+        return days
 
     @staticmethod
     def reminder_moment(day: date, tz: ZoneInfo) -> datetime:
@@ -477,8 +482,10 @@ class Season:
     def item_reminder_days(self, occ: date) -> list[date]:
         return sorted({prev_working(occ - timedelta(days=n)) for n in ITEM_DAYS_BEFORE})
 
-    def expected_item_reminders(self, role: str, scope: str, muni: Muni, end: datetime) -> int:
-        n = 0
+    def expected_item_reminders(self, role: str, scope: str, muni: Muni, end: datetime) -> list[date]:
+        """The days a unit is reminded of its items: each occurrence's reminder days until it confirms (after the
+        first reminder, on the due day, or never)."""
+        out: list[date] = []
         for item, (responsible, occurrences, _link) in ITEMS.items():
             if role not in responsible:
                 continue
@@ -487,8 +494,8 @@ class Season:
                 choice = self.confirm_plan.get((role, scope, item, occ))
                 if choice is None:
                     continue  # not this unit's item (item 2 and the authority-type organizations)
-                n += min(1, len(days)) if choice == "first" else len(days)
-        return n
+                out += days[:1] if choice == "first" else days
+        return out
 
     def expected_overdue(self, muni: Muni, end: datetime) -> dict[tuple[int, str, date], list[frozenset[str]]]:
         """(peer, item, occurrence) -> one set per notice: the names of the units that had not confirmed
@@ -546,14 +553,17 @@ class Season:
         h, totals = self.h, self.totals
         problems = list(totals.unanswered)
         expected: Counter = Counter()
+        reminded: Counter = Counter()  # (peer, kind, day): what is asked on which day, not only how often
         overdue: dict[tuple[int, str, date], list[frozenset[str]]] = defaultdict(list)
         for muni in self.munis:
-            for org in muni.orgs:
-                expected[(org.admin, "form_reminder")] = self.expected_form_reminders(org, muni)
-                expected[(org.admin, "item_reminder")] = self.expected_item_reminders("organization", org.id, muni,
-                                                                                      end)
-            expected[(muni.coordinator, "item_reminder")] = self.expected_item_reminders(
-                "municipality", str(muni.id), muni, end)
+            for peer, kind, days in [
+                    *((org.admin, "form_reminder", self.expected_form_reminders(org, muni)) for org in muni.orgs),
+                    *((org.admin, "item_reminder", self.expected_item_reminders("organization", org.id, muni, end))
+                      for org in muni.orgs),
+                    (muni.coordinator, "item_reminder",
+                     self.expected_item_reminders("municipality", str(muni.id), muni, end))]:
+                expected[(peer, kind)] = len(days)
+                reminded.update((peer, kind, day) for day in days)
             expected[(muni.chat, "summary")] = len(PERIODS)
             for key, notices in self.expected_overdue(muni, end).items():
                 overdue[key] += notices
@@ -565,6 +575,9 @@ class Season:
         for key in sorted(set(got) | set(+expected)):
             if got[key] != expected[key]:
                 problems.append(f"{key}: {got[key]} messages, expected {expected[key]}")
+        for key in sorted(set(+totals.reminded) | set(reminded)):
+            if totals.reminded[key] != reminded[key]:
+                problems.append(f"{key}: reminded {totals.reminded[key]} times that day, expected {reminded[key]}")
         # the overdue notices name exactly the units that never confirmed
         for key in sorted(set(totals.overdue) ^ set(overdue)):
             problems.append(f"overdue notice {key}: {'unexpected' if key in totals.overdue else 'missing'}")
