@@ -524,22 +524,27 @@ class Season:
             if den:
                 out[title] = f"• {title}: {pct(num, den)}\u00a0% (цель 100\u00a0%)"
                 continue
-            earlier = [(p, self._summed(muni, p)[1][title]) for p in PERIODS if p < period]
+            summary = datetime.combine(period, SUMMARY_AT, muni.tz)
+            earlier = [(p, self._summed(muni, p, as_of=summary)[1][title]) for p in PERIODS if p < period]
             last = next(((p, n, d) for p, (n, d) in reversed(earlier) if d), None)
             out[title] = (f"• {title}: {pct(last[1], last[2])}\u00a0% (цель 100\u00a0%) — на {last[0]:%d.%m.%Y}; "
                           f"за период до {period:%d.%m.%Y} данных нет") if last else f"• {title}: данных нет"
         return out
 
-    def _summed(self, muni: Muni, period: date) -> tuple[int, dict[str, list[int]]]:
-        summary = datetime.combine(period, SUMMARY_AT, muni.tz)
+    def _summed(self, muni: Muni, period: date, as_of: datetime | None = None) -> tuple[int, dict[str, list[int]]]:
+        """Coverage and sums of `period` as stored by `as_of` (by default its own summary): a late submission is not in
+        its period's summary but is in the next one's, where a target without data this week shows last week's."""
+        cutoff = as_of or datetime.combine(period, SUMMARY_AT, muni.tz)
         reported = 0
         sums: dict[str, list[int]] = {TEACHERS: [0, 0], AUTHORITY: [0, 0]}
         for org in muni.orgs:
             s = self.submissions[(org.id, period)]
-            if s.behaviour in ("missing", "late"):
+            if s.behaviour == "missing":
                 continue
             _, before, at = BEHAVIOURS[s.behaviour]
-            assert datetime.combine(period - timedelta(days=before), at, muni.tz) < summary
+            if datetime.combine(period - timedelta(days=before), at, muni.tz) >= cutoff:
+                assert s.behaviour == "late", s  # every other behaviour is in before its period's summary
+                continue
             reported += 1
             target = AUTHORITY if org.type == "authority" else TEACHERS
             sums[target][0] += s.final()
