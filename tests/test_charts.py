@@ -82,3 +82,35 @@ def test_the_same_figures_are_drawn_once_and_other_figures_anew() -> None:
                line_chart("Мониторинг — кеш", series, 90, weeks, "до 08.03")]
     assert _line_chart.cache_info().misses == drawn + 3
     assert len({first, *changed}) == 4 and all(Image.open(io.BytesIO(png)).format == "PNG" for png in changed)
+
+
+def test_a_picture_is_cut_as_savefigs_own_tight_box_would_cut_it() -> None:
+    """`_png` measures the tight box on the layout already made instead of letting savefig lay the figure out once
+    more: the PNG must stay byte for byte what `bbox_inches="tight"` gives — the legend and the note under the
+    plot whole — for every shape of chart (a matplotlib upgrade that broke this would show here)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from bot.views.charts import PAD_INCHES, _png, bars_figure
+
+    weeks = [date(2024, 11, 1) + timedelta(days=7 * n) for n in range(14)]  # over the new year
+    long = "Доля педагогов, написавших не менее 10 сообщений за неделю, от всех педагогических работников"
+    figures = [
+        lambda: line_figure("Мониторинг", {f"{long} {n}": [(d, 10.0 * n + k) for k, d in enumerate(weeks)]
+                                           for n in range(8)}, 90, weeks, note="На графике — " + "период " * 40),
+        lambda: line_figure("Отношение " * 30, {"Чатов на класс": [(weeks[0], 1.5)]}, 2.0, None, "", True, "чатов"),
+        lambda: line_figure("Пусто", {}, None, weeks),
+        lambda: bars_figure("Доля педагогов в Сферуме — область", [(f"Округ № {n}", 30.0 + n * 7 % 70)
+                                                                     for n in range(30)], 90),
+        lambda: bars_figure("Чатов на класс", [("Один округ с длинным названием " * 3, 0.5)], None, True),
+    ]
+    for make in figures:
+        ours, theirs = make(), make()
+        try:
+            buf = io.BytesIO()
+            theirs.savefig(buf, format="png", bbox_inches="tight", pad_inches=PAD_INCHES)
+            assert _png(ours) == buf.getvalue()
+        finally:
+            plt.close(ours)
+            plt.close(theirs)

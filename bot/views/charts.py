@@ -19,6 +19,7 @@ from bot.words.format import fmt_measure, fmt_number, short  # noqa: E402
 Series = dict[str, list[tuple[date, float]]]
 GOAL_COLOR = "#c0392b"
 MAX_TICKS = 12
+PAD_INCHES = 0.2
 
 
 def _wrapped(title: str) -> str:
@@ -28,9 +29,14 @@ def _wrapped(title: str) -> str:
 
 
 def _png(fig: plt.Figure) -> bytes:
+    """The picture grows to hold the legend and the note under the plot, rather than cutting them: what
+    `bbox_inches="tight"` does, but measured on the layout already made — savefig's own «tight» lays the whole
+    figure out once more without drawing it (a fifth of a chart's CPU). Byte for byte the same PNG (checked on
+    hundreds of random charts; tests/test_charts.py keeps one)."""
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
+    fig.set_layout_engine(None)  # laid out already (tight_layout): savefig would lay it out again
     buf = io.BytesIO()
-    # «tight»: the picture grows to hold the legend and the note under the plot, rather than cutting them
-    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.2)
+    fig.savefig(buf, format="png", bbox_inches=bbox)
     return buf.getvalue()
 
 
@@ -139,25 +145,31 @@ def ranked_bars(title: str, values: list[tuple[str, float]], goal: float | None,
 
 @lru_cache(maxsize=DRAWN_KEPT)
 def _ranked_bars(title: str, values: tuple[tuple[str, float], ...], goal: float | None, ratio: bool) -> bytes:
-    rows = sorted(values, key=lambda v: v[1])[-25:]  # barh draws bottom-up: the best ends on top
-    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.35 * len(rows) + 1.5)), dpi=100)
+    fig = bars_figure(title, list(values), goal, ratio)
     try:
-        names = [short(name, 40) for name, _ in rows]
-        bars = ax.barh(names, [v for _, v in rows], color="#2e86c1")
-        for bar, (_, value) in zip(bars, rows, strict=True):
-            ax.annotate(fmt_measure(value, ratio), (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
-                        textcoords="offset points", va="center", fontsize=8)
-        if goal is not None:
-            ax.axvline(goal, linestyle="--", color=GOAL_COLOR, linewidth=1.2)
-            ax.annotate(_goal(goal, ratio), (goal, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(4, -12), textcoords="offset points", color=GOAL_COLOR, fontsize=9)
-        right = max([goal or 0] + [v for _, v in rows] + [0 if ratio else 100]) or 1
-        ax.set_xlim(0, right * 1.15)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v, ratio)))
-        ax.tick_params(axis="y", labelsize=8)
-        ax.set_title(_wrapped(title), fontsize=11)
-        ax.grid(True, axis="x", alpha=0.3)
-        fig.tight_layout()
         return _png(fig)
     finally:
         plt.close(fig)
+
+
+def bars_figure(title: str, values: list[tuple[str, float]], goal: float | None, ratio: bool = False) -> plt.Figure:
+    """The figure of `ranked_bars`; the caller closes it."""
+    rows = sorted(values, key=lambda v: v[1])[-25:]  # barh draws bottom-up: the best ends on top
+    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.35 * len(rows) + 1.5)), dpi=100)
+    names = [short(name, 40) for name, _ in rows]
+    bars = ax.barh(names, [v for _, v in rows], color="#2e86c1")
+    for bar, (_, value) in zip(bars, rows, strict=True):
+        ax.annotate(fmt_measure(value, ratio), (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8)
+    if goal is not None:
+        ax.axvline(goal, linestyle="--", color=GOAL_COLOR, linewidth=1.2)
+        ax.annotate(_goal(goal, ratio), (goal, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(4, -12), textcoords="offset points", color=GOAL_COLOR, fontsize=9)
+    right = max([goal or 0] + [v for _, v in rows] + [0 if ratio else 100]) or 1
+    ax.set_xlim(0, right * 1.15)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v, ratio)))
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title(_wrapped(title), fontsize=11)
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
