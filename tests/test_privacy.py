@@ -11,7 +11,7 @@ from vkbottle import API
 from bot.__main__ import _quiet_libraries
 from storage.db import Database, iso
 from storage.outbox import OutboxRepo, OutMessage
-from storage.retention import RetentionRepo
+from storage.retention import OLD_MESSAGES, RetentionRepo
 from testkit.harness import Harness, register
 
 
@@ -57,5 +57,17 @@ async def test_retention_deletes_old_finished_rows_and_keeps_what_waits(tmp_path
         assert [r[0] for r in await db.fetchall("SELECT event_id FROM processed_events")] == ["new"]
         again = await RetentionRepo(db).prune(datetime.now(UTC) - timedelta(days=90))
         assert (again.messages, again.events, again.dialogs) == (0, 0, 0)
+    finally:
+        await db.close()
+
+
+async def test_retention_finds_the_old_messages_by_an_index_not_by_reading_every_kept_one(tmp_path) -> None:
+    """The delete runs every six hours over 90 days of delivered messages: it finds the old ones by (status,
+    created_at). Indexed by (status, sent_at) it had read every kept message each time — half of all the SQL time
+    of a season (tests/test_season.py: 1.4 of 2.7 s)."""
+    db = await Database.open(tmp_path / "r.sqlite3")
+    try:
+        plan = " | ".join(str(r[3]) for r in await db.fetchall("EXPLAIN QUERY PLAN " + OLD_MESSAGES, ("x",)))
+        assert "created_at<?" in plan.replace(" ", ""), plan
     finally:
         await db.close()
