@@ -236,8 +236,9 @@ class OutboxRepo:
         await self.db.execute("UPDATE outbox SET attempt_at = ? WHERE id = ?", (at, row_id))
 
     async def mark_sent_max(self, row_id: int, mid: str) -> None:
-        await self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, mid = ?, "
-                              "text = CASE WHEN secret = 1 THEN '' ELSE text END WHERE id = ?", (iso(utcnow()), mid, row_id))
+        await self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, mid = ?, claimed_by = NULL, "
+                              "claimed_at = NULL, text = CASE WHEN secret = 1 THEN '' ELSE text END WHERE id = ?",
+                              (iso(utcnow()), mid, row_id))
 
     async def next_wakeup(self) -> float | None:
         """When the earliest backed-off row becomes ready (unix time), if any is waiting."""
@@ -248,7 +249,7 @@ class OutboxRepo:
         now = iso(utcnow())
         # a code's text is needed no more once the messenger has it
         await self.db.executemany(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, "
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, claimed_by = NULL, claimed_at = NULL, "
             "text = CASE WHEN secret = 1 THEN '' ELSE text END WHERE id = ?",
             [(now, mid, rid) for rid, mid in results])
 
@@ -314,6 +315,7 @@ class Claims:
         # unique per sender object: two apps in one process (tests) are two senders
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{messenger}:{secrets.token_hex(3)}"
         self._owed: list[int] = []
+        self._given_back: set[int] = set()  # rows of the batch in hand marked sent (their claim cleared then)
 
     async def take(self, limit: int, choose: Callable[[list[Queued]], list[Queued]] | None = None) -> list[Queued]:
         if self._owed:
@@ -325,8 +327,21 @@ class Claims:
                 raise
         return await self.outbox.claim(self.owner, limit, messenger=self.messenger, choose=choose)
 
+    async def mark_sent(self, results: list[tuple[int, int]]) -> None:
+        """VK's (row id, message id) pairs: sent, and no longer held (in the same statement)."""
+        await self.outbox.mark_sent(results)
+        self._given_back.update(rid for rid, _ in results)
+
+    async def mark_sent_max(self, row_id: int, mid: str) -> None:
+        await self.outbox.mark_sent_max(row_id, mid)
+        self._given_back.add(row_id)
+
     async def give_back(self, rows: list[Queued]) -> None:
-        ids = [r.id for r in rows]
+        # a sent row was given back by the statement that marked it: one trip a batch fewer
+        ids = [r.id for r in rows if r.id not in self._given_back]
+        self._given_back.difference_update(r.id for r in rows)
+        if not ids:
+            return
         try:
             await self.outbox.release(self.owner, ids)
         except Exception as e:  # in a `finally`: the sender's own error, if any, is the one to raise

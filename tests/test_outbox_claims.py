@@ -14,7 +14,7 @@ import pytest
 from bot.vk.api import LimitedAPI, RateLimiter
 from bot.vk.sender import Sender
 from storage.engines import open_database
-from storage.outbox import CLAIM_TTL_S, OutboxRepo, OutMessage
+from storage.outbox import CLAIM_TTL_S, Claims, OutboxRepo, OutMessage
 from vkemu import Emulator, EmulatorServer
 
 
@@ -98,7 +98,6 @@ async def test_a_dead_senders_claims_free_after_the_ttl_and_at_an_sqlite_start(t
 
 @pytest.mark.parametrize("messenger", ["vk", "max"])
 async def test_a_claim_given_back_while_the_database_fails_is_paid_before_the_next_take(tmp_path, messenger) -> None:
-    from storage.outbox import Claims
 
     [db] = await _databases(tmp_path, None, 1)
     outbox = OutboxRepo(db)
@@ -175,5 +174,39 @@ async def test_a_claim_on_a_long_queue_reads_what_it_takes_not_the_whole_queue(t
         rows = await repo.claim("sender", 25)
         assert [r.peer_id for r in rows[:2]] == [101_000, 101_001] and rows[0].text == "Второе тому же человеку"
         assert len(rows) == 25 and len({r.peer_id for r in rows}) == 25  # one a recipient, in the queue's order
+    finally:
+        await db.close()
+
+
+async def test_a_sent_row_is_given_back_by_the_statement_that_marks_it_sent(tmp_path) -> None:
+    """Marking rows sent clears their claim in the same statement: giving the batch back releases only what is still
+    pending (one trip to the database a batch fewer), and that row another sender can take."""
+
+    (db,) = await _databases(tmp_path, None, 1)
+    try:
+        repo = OutboxRepo(db)
+        await repo.add([OutMessage(uid, "текст") for uid in (1, 2, 3)], 1)
+        claims = Claims(repo, "vk")
+        released: list[list[int]] = []
+        release = repo.release
+
+        async def spying(owner: str, row_ids: list[int]) -> None:
+            released.append(list(row_ids))
+            await release(owner, row_ids)
+
+        repo.release = spying  # type: ignore[method-assign]
+        rows = await claims.take(10)
+        assert len(rows) == 3
+        await claims.mark_sent([(rows[0].id, 101), (rows[1].id, 102)])
+        await claims.give_back(rows)
+        assert released == [[rows[2].id]]
+        assert await db.scalar("SELECT count(*) FROM outbox WHERE claimed_by IS NOT NULL") == 0
+        assert [r.id for r in await OutboxRepo(db).claim("another", 10)] == [rows[2].id]
+        # a batch all sent gives back nothing more
+        await repo.add([OutMessage(4, "ещё")], 1)
+        (fourth,) = await claims.take(10)
+        await claims.mark_sent([(fourth.id, 104)])
+        await claims.give_back([fourth])
+        assert released == [[rows[2].id]]
     finally:
         await db.close()

@@ -22,6 +22,7 @@ from loguru import logger
 from bot.max.api import TRANSIENT_EXCEPTIONS, MaxApi, MaxError
 from bot.metrics import Metrics
 from bot.ratelimit import CALL_WITHIN_S
+from bot.sending import drain
 from storage.accounts import MaxAccountRepo, MaxAddress
 from storage.outbox import Claims, OutboxRepo, Queued
 
@@ -133,7 +134,7 @@ class MaxSender:
                 return
             if found is not None:
                 self.duplicates_avoided += 1
-                await self.outbox.mark_sent_max(row.id, found)
+                await self.claims.mark_sent_max(row.id, found)
                 return
         attachments = await self._attachments(row)
         if attachments is None:
@@ -165,7 +166,7 @@ class MaxSender:
             self.metrics.retries.labels("max", type(e).__name__).inc()
             await self._back_off(row)
             return
-        await self.outbox.mark_sent_max(row.id, str(answer["message"]["body"]["mid"]))
+        await self.claims.mark_sent_max(row.id, str(answer["message"]["body"]["mid"]))
         self.metrics.sent.labels("max").inc()
         if self.refusal is not None:
             logger.warning("MAX takes the bot's token again; sending resumes")
@@ -225,16 +226,8 @@ class MaxSender:
             await self.outbox.mark_attempt(row.id, None)  # MAX answered "no": nothing to look for next time
 
     async def drain(self, limit_s: float = 30.0) -> bool:
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            sent = await self.send_some()
-            if sent == 0 and self.refusal is not None:
-                return False  # the token is refused (and was just tried): waiting here would send nothing
-            if sent == 0:
-                if not await self._pending() and not self.busy:
-                    return True
-                await asyncio.sleep(0.02)
-        return False
+        return await drain(self.send_some, self._pending, lambda: self.busy, lambda: self.refusal is not None,
+                           limit_s)
 
     async def _pending(self) -> bool:
         return await self.outbox.pending_count_of("max") > 0

@@ -19,6 +19,7 @@ from vkbottle import API, DocMessagesUploader, PhotoMessageUploader, VKAPIError
 
 from bot.metrics import Metrics
 from bot.ratelimit import CALL_WITHIN_S
+from bot.sending import drain
 from bot.vk.api import TRANSIENT_ERRORS, TRANSIENT_EXCEPTIONS, LimitedAPI
 from storage.outbox import UNREACHABLE_CODES, Claims, OutboxRepo, Queued
 
@@ -199,7 +200,7 @@ class Sender:
                     logger.error("message refused by VK with error {}; not retried", code)
                 await self.outbox.mark_failed(row.id, row.peer_id, code)
         if sent:
-            await self.outbox.mark_sent(sent)
+            await self.claims.mark_sent(sent)
             self.metrics.sent.labels("vk").inc(len(sent))
             self.refusal = None
             if self._failing:
@@ -219,10 +220,7 @@ class Sender:
 
     async def drain(self, limit_s: float = 30.0) -> bool:
         """Send until nothing is pending (tests, run-job, shutdown); False if time ran out."""
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            if await self.send_batch() == 0:
-                if await self.outbox.pending_count_of("vk") == 0 and not self.busy:
-                    return True
-                await asyncio.sleep(0.02)
-        return False
+        return await drain(self.send_batch, self._pending, lambda: self.busy, limit_s=limit_s)
+
+    async def _pending(self) -> bool:
+        return await self.outbox.pending_count_of("vk") > 0
