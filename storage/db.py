@@ -335,6 +335,8 @@ class Database(Transactions):
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Run one statement for many rows atomically; returns the number of rows changed."""
         rows = [tuple(r) for r in rows]
+        if not rows:  # as on PostgreSQL: no rows, no trip to the database thread
+            return 0
         if self._in_tx.get():
             return int(await self._trip(_write_many_in_transaction, sql, rows) or 0)
         async with self._lock:
