@@ -126,8 +126,8 @@ async def run(h: Harness) -> None:
     while day < END:
         for at in (time(9, 0), time(10, 0), time(15, 0), time(18, 0)):
             h.clock.now = datetime.combine(day, at, TZ).astimezone(UTC)
-            await h.app.services.jobs.tick(h.clock.now)
-            await h.app.services.jobs.tick(h.clock.now)  # twice: nothing more
+            if (await h.app.services.jobs.tick(h.clock.now)).ran:
+                await h.app.services.jobs.tick(h.clock.now)  # twice where jobs ran: nothing more
             await h.settle(limit_s=60)
             for peer, msgs in h.emu.record.items():
                 for m in msgs[seen.get(peer, 0):]:
