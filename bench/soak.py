@@ -54,13 +54,20 @@ REPLY_WAIT_S = 180  # a user waits this long for an answer before the run counts
 LOG = Path(tempfile.gettempdir()) / "sferum-soak-bot.log"  # the bot's own log, kept for a look afterwards
 
 
-def clock_shift_days(now: datetime) -> int:
-    """Days to the nearest Moscow working day: reminders keep to working days, so a weekend run
-    moves the bot's clock (`run --clock-shift-days`) to one."""
+def clock_shift_days(now: datetime, run: timedelta) -> float:
+    """How far the bot's clock runs ahead of ours (`run --clock-shift-days`): to the nearest Moscow working day, as
+    reminders keep to working days — and, where the run would reach Moscow's midnight, hours back, so that the whole
+    run stays in one day of the bot's: its period is due on that day and closes at its end (a run started at 23:58
+    had found its admins' forms closed by the new day and counted their accepted reports as lost)."""
     from bot.domain.schedule import is_working_day
 
-    local = now.astimezone(ZoneInfo(TZ)).date()
-    return next(n for n in range(10) if is_working_day(local + timedelta(days=n)))
+    local = now.astimezone(ZoneInfo(TZ))
+    back = timedelta(0)
+    if (local + run).date() != local.date():
+        back = timedelta(hours=(local - local.replace(hour=12, minute=0, second=0, microsecond=0)).seconds // 3600)
+    day = (local - back).date()
+    ahead = next(n for n in range(30) if is_working_day(day + timedelta(days=n)))  # the New Year holidays: 12
+    return ahead - back / timedelta(days=1)
 
 
 def roadmap_text(start: datetime) -> tuple[str, list[str]]:
@@ -90,7 +97,7 @@ async def prepare(tmp: Path, base: str, admins: int, idle: int) -> tuple[Path, l
     return config, times
 
 
-SHIFT = clock_shift_days(datetime.now(UTC))
+SHIFT = 0.0  # days, set by main() from the run's length
 
 
 def bot_now() -> datetime:
@@ -202,6 +209,9 @@ def main() -> None:
     parser.add_argument("--failed-every", type=float, default=20,
                         help="seconds between long-poll `failed` answers (the test's short soak packs them closer)")
     args = parser.parse_args()
+    global SHIFT
+    # the run, then the wait for the last answers, then the checks: all of it in one day of the bot's
+    SHIFT = clock_shift_days(datetime.now(UTC), timedelta(minutes=args.minutes + 5, seconds=REPLY_WAIT_S))
     with tempfile.TemporaryDirectory() as tmp_name, vkemu_process(rate_limit=20) as base:
         tmp = Path(tmp_name)
         config, remind_times = asyncio.run(prepare(tmp, base, args.admins, args.idle))

@@ -86,8 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")
     run = sub.add_parser("run", parents=[common], help="запустить бота (Bots Long Poll, [vk].api_url)",
                          description="Запустить бота: long polling к [vk].api_url с ключом из VK_TOKEN.")
-    run.add_argument("--clock-shift-days", type=int, default=0, metavar="N",
-                     help="только для репетиций с эмулятором: бот живёт на N дней вперёд (напоминания, периоды)")
+    run.add_argument("--clock-shift-days", type=float, default=0, metavar="N",
+                     help="только для репетиций с эмулятором: бот живёт на N дней вперёд (напоминания, периоды; "
+                          "можно дробное и отрицательное: -0.25 — на шесть часов назад)")
     sb = sub.add_parser("sandbox", parents=[common], help="песочница: эмулятор VK и консоль, без сообщества",
                         description="Песочница: эмулятор VK в этом процессе, демо-данные и консоль, "
                                     "где вы пишете боту от имени выбранного пользователя.")

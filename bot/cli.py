@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 COMMAND_MODULES = {"sandbox": "bot.sandbox", "run": "bot.app", "run-job": "bot.app"}
 
 
-async def run(config: Config, token: str, clock_shift_days: int = 0) -> int:
+async def run(config: Config, token: str, clock_shift_days: float = 0) -> int:
     # first of all: a SIGTERM while the app is still being built (imports, migrations: seconds on a loaded machine)
     # must stop it cleanly, not kill it with 143 before a handler exists
     stop = asyncio.Event()
