@@ -35,6 +35,13 @@ def test_equal_series_stay_two_lines_and_the_legend_is_whole() -> None:
         ticks = [t.get_text() for t in ax.get_xticklabels()]
         assert ticks[0] == "19.12.2025" and ticks[-1] == "09.01.2026"  # two years on the axis: the year is said
         assert any("На графике" in t.get_text() for t in ax.texts)
+        # the last values are drawn over the lines, on white: moved up to the goal's dashed line, a label had been
+        # struck through by it
+        values = [t for t in ax.texts if t.get_text().endswith("%") and not t.get_text().startswith("цель")]
+        assert len(values) == 2
+        assert all(t.get_zorder() > max(line.get_zorder() for line in ax.get_lines()) for t in values)
+        assert all(t.get_bbox_patch() is not None and t.get_bbox_patch().get_facecolor()[:3] == (1, 1, 1)
+                   for t in values)
     finally:
         _close(fig)
 

@@ -68,8 +68,10 @@ def line_figure(title: str, series: Series, goal: float | None, dues: list[date]
     for y, x, color in sorted(ends):
         at = max(y, placed + top * 0.05)
         placed = at
+        # over the lines and on white: a label moved up to the goal's dashed line had been struck through by it
         ax.annotate(fmt_measure(y, ratio), (x, at), xytext=(7, 0), textcoords="offset points", va="center",
-                    fontsize=9, color=color, fontweight="bold")
+                    fontsize=9, color=color, fontweight="bold", zorder=20,
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     if days:
         # one period is a point in a week, not a dot on a years-long axis
         span = (days[-1] - days[0]).days
