@@ -145,6 +145,11 @@ async def status_ask_organization(ctx: Context) -> None:
     await ctx.show(await ctx.services.summary.ask_organization(ctx.actor))
 
 
+async def report_pick(ctx: Context) -> None:
+    """A message after «Какой отчёт заполнить?»: the number of a form in the list."""
+    await ctx.show(await ctx.services.reports.pick(ctx.actor, ctx.incoming.text, ctx.now, ctx.conversation))
+
+
 async def status_query(ctx: Context) -> None:
     """The organization's name typed after «Организация…»."""
     await ctx.show(await ctx.services.summary.organization_query(ctx.actor, ctx.incoming.text, ctx.now))
@@ -295,4 +300,5 @@ STATES = {s.dialog: s for s in (
     State(Dialog.RETURN_COMMENT, return_comment),
     State(Dialog.IMPORT_CONFIRM, import_waiting, buttons=(CommandId.APPLY_IMPORT,)),
     State(Dialog.STATUS_QUERY, status_query),
+    State(Dialog.REPORT_PICK, report_pick, buttons=(CommandId.REPORT,)),
 )}

@@ -304,6 +304,20 @@ async def test_several_forms_due_means_a_choice(harness: Harness) -> None:
     opened = (await h.press(715, 1))[-1].text  # the second option
     assert "МАОУ СОШ № 2" in opened and "Вопрос 1 из 2" in opened
     await h.say(715, "/cancel")
+    # the list is numbered: a number typed back picks from it (it had been «Не понял сообщение»), anything else asks
+    # again with the list
+    await last(h, 715, "/report")
+    again = await last(h, 715, "сорок")
+    assert again.startswith(texts.REPORT_PICK_NUMBER.format(n=2)) and texts.REPORT_PICK in again, again
+    assert await last(h, 715, "5") == again  # not in the list
+    opened = await last(h, 715, "2.")
+    assert "МАОУ СОШ № 2" in opened and "Вопрос 1 из 2" in opened, opened
+    assert "Нужно целое число" in await last(h, 715, "двадцать")  # the form is open: answers go to it now
+    await h.say(715, "/cancel")
+    await last(h, 715, "/report")
+    assert (await last(h, 715, "/status")).startswith("МАОУ СОШ № 1")  # an aside: the choice still stands
+    assert "МАОУ СОШ № 1, период" in await last(h, 715, "1")
+    await h.say(715, "/cancel")
     # the admin's own /status covers both schools (it had shown the first only)
     own = await last(h, 715, "/status")
     assert own.startswith("МАОУ СОШ № 1") and "\n\nМАОУ СОШ № 2\n" in own, own

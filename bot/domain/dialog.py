@@ -12,3 +12,4 @@ class Dialog(StrEnum):
     RETURN_COMMENT = "return_comment"  # a coordinator returns a report for revision: the comment comes next
     IMPORT_CONFIRM = "import_confirm"  # a coordinator's file was checked: «Применить» or «Отмена» next
     STATUS_QUERY = "status_query"  # «Организация…» under a summary was pressed: a name to look up comes next
+    REPORT_PICK = "report_pick"  # several forms are due and the person was asked which: its number comes next

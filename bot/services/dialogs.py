@@ -36,9 +36,10 @@ class DialogService:
         conversation = await self.conversation_repo.get(actor.person_id)
         if actor.registered and conversation is not None and conversation.state == Dialog.FORM:
             return await self.reports.answer(actor, Answer("", CommandId.CANCEL), now, conversation)
+        picking = conversation is not None and conversation.state == Dialog.REPORT_PICK
         had_state = await self.conversation_repo.clear(actor.person_id)
-        text = texts.CANCELLED if had_state else texts.REPORT_KEPT if keep else texts.PICK_CLOSED if picker else \
-            texts.NOTHING_TO_CANCEL
+        text = texts.PICK_CLOSED if picking else texts.CANCELLED if had_state else texts.REPORT_KEPT if keep else \
+            texts.PICK_CLOSED if picker else texts.NOTHING_TO_CANCEL
         return Reply(text if actor.registered else f"{text} {texts.ASK_CODE}")
 
     async def drop(self, actor: Actor) -> None:

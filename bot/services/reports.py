@@ -119,8 +119,25 @@ class ReportService:
             rows.append([Button(texts.BTN_CANCEL, CommandId.CANCEL, {"picker": 1})])
             lines = [texts.REPORT_PICK] + [f"{i}. {d.form.title} — {d.organization.name}, до "
                                            f"{fmt_date(d.period.due)}" for i, d in enumerate(due, 1)]
+            # the list is numbered, so a number typed back picks from it (it had been «Не понял сообщение»)
+            await self.conversation_repo.set(actor.person_id, Dialog.REPORT_PICK,
+                                             {"refs": [d.ref for d in due], "fix": correct, "behalf": behalf})
             return Reply("\n".join(lines), rows)
         return await self._open(actor, due[0], now, correct, behalf)
+
+    async def pick(self, actor: Actor, text: str, now: datetime, conversation: Conversation) -> Reply:
+        """A message after «Какой отчёт заполнить?»: the number of a form in the list opens it; anything else asks
+        again, with the list as it stands now."""
+        refs = conversation.data.get("refs") or []
+        choice = text.strip().rstrip(".")
+        correct, behalf = bool(conversation.data.get("fix")), bool(conversation.data.get("behalf"))
+        if choice.isdigit() and 1 <= int(choice) <= len(refs) and isinstance(refs[int(choice) - 1], dict):
+            return await self.start(actor, now, refs[int(choice) - 1], correct, behalf)
+        again = await self.start(actor, now, {"org": refs[0].get("org")} if behalf and refs else None, correct,
+                                 behalf)
+        if again.text.startswith(texts.REPORT_PICK):
+            return Reply(texts.REPORT_PICK_NUMBER.format(n=len(refs)) + "\n\n" + again.text, again.buttons)
+        return again
 
     async def _open(self, actor: Actor, d: DueForm, now: datetime, correct: bool, behalf: bool = False) -> Reply:
         existing = await self.report_repo.submission(d.organization.id, d.roadmap.id, d.form.id, d.period.key)
