@@ -310,6 +310,7 @@ async def test_several_forms_due_means_a_choice(harness: Harness) -> None:
     again = await last(h, 715, "сорок")
     assert again.startswith(texts.REPORT_PICK_NUMBER.format(n=2)) and texts.REPORT_PICK in again, again
     assert await last(h, 715, "5") == again  # not in the list
+    assert await last(h, 715, "²") == again  # a digit int() does not take
     opened = await last(h, 715, "2.")
     assert "МАОУ СОШ № 2" in opened and "Вопрос 1 из 2" in opened, opened
     assert "Нужно целое число" in await last(h, 715, "двадцать")  # the form is open: answers go to it now

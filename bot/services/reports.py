@@ -131,7 +131,7 @@ class ReportService:
         refs = conversation.data.get("refs") or []
         choice = text.strip().rstrip(".")
         correct, behalf = bool(conversation.data.get("fix")), bool(conversation.data.get("behalf"))
-        if choice.isdigit() and 1 <= int(choice) <= len(refs) and isinstance(refs[int(choice) - 1], dict):
+        if choice.isdecimal() and 1 <= int(choice) <= len(refs) and isinstance(refs[int(choice) - 1], dict):
             return await self.start(actor, now, refs[int(choice) - 1], correct, behalf)
         again = await self.start(actor, now, {"org": refs[0].get("org")} if behalf and refs else None, correct,
                                  behalf)
