@@ -327,6 +327,10 @@ class Claims:
                 raise
         return await self.outbox.claim(self.owner, limit, messenger=self.messenger, choose=choose)
 
+    async def pending(self) -> bool:
+        """Whether any row of this messenger waits to be sent (a drain's question)."""
+        return await self.outbox.pending_count_of(self.messenger) > 0
+
     async def mark_sent(self, results: list[tuple[int, int]]) -> None:
         """VK's (row id, message id) pairs: sent, and no longer held (in the same statement)."""
         await self.outbox.mark_sent(results)

@@ -225,6 +225,9 @@ class Emulator:
         return result
 
     def _count_rate(self) -> None:
+        # VK takes at most 20 requests a second with a community's key and answers the next with error 6 «Too many
+        # requests per second» (dev.vk.com/ru/api/api-requests, «Ограничения и рекомендации»; errors.json of
+        # vk-api-schema 5.199, api_error_too_many)
         self.requests_total += 1
         if not self.rate_limit:
             return

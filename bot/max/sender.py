@@ -226,8 +226,5 @@ class MaxSender:
             await self.outbox.mark_attempt(row.id, None)  # MAX answered "no": nothing to look for next time
 
     async def drain(self, limit_s: float = 30.0) -> bool:
-        return await drain(self.send_some, self._pending, lambda: self.busy, lambda: self.refusal is not None,
+        return await drain(self.send_some, self.claims.pending, lambda: self.busy, lambda: self.refusal is not None,
                            limit_s)
-
-    async def _pending(self) -> bool:
-        return await self.outbox.pending_count_of("max") > 0

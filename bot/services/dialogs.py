@@ -36,10 +36,11 @@ class DialogService:
         conversation = await self.conversation_repo.get(actor.person_id)
         if actor.registered and conversation is not None and conversation.state == Dialog.FORM:
             return await self.reports.answer(actor, Answer("", CommandId.CANCEL), now, conversation)
-        picking = conversation is not None and conversation.state == Dialog.REPORT_PICK
+        # the choice of a report, open or (its old «Отмена» pressed) gone: no report is opened
+        picking = conversation.state == Dialog.REPORT_PICK if conversation is not None else picker
         had_state = await self.conversation_repo.clear(actor.person_id)
         text = texts.PICK_CLOSED if picking else texts.CANCELLED if had_state else texts.REPORT_KEPT if keep else \
-            texts.PICK_CLOSED if picker else texts.NOTHING_TO_CANCEL
+            texts.NOTHING_TO_CANCEL
         return Reply(text if actor.registered else f"{text} {texts.ASK_CODE}")
 
     async def drop(self, actor: Actor) -> None:

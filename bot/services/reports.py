@@ -121,7 +121,7 @@ class ReportService:
                                            f"{fmt_date(d.period.due)}" for i, d in enumerate(due, 1)]
             # the list is numbered, so a number typed back picks from it (it had been «Не понял сообщение»)
             await self.conversation_repo.set(actor.person_id, Dialog.REPORT_PICK,
-                                             {"refs": [d.ref for d in due], "fix": correct, "behalf": behalf})
+                                             {"refs": [d.ref for d in due], "fix": correct})
             return Reply("\n".join(lines), rows)
         return await self._open(actor, due[0], now, correct, behalf)
 
@@ -130,11 +130,10 @@ class ReportService:
         again, with the list as it stands now."""
         refs = conversation.data.get("refs") or []
         choice = text.strip().rstrip(".")
-        correct, behalf = bool(conversation.data.get("fix")), bool(conversation.data.get("behalf"))
-        if choice.isdecimal() and 1 <= int(choice) <= len(refs) and isinstance(refs[int(choice) - 1], dict):
-            return await self.start(actor, now, refs[int(choice) - 1], correct, behalf)
-        again = await self.start(actor, now, {"org": refs[0].get("org")} if behalf and refs else None, correct,
-                                 behalf)
+        correct = bool(conversation.data.get("fix"))
+        if choice.isdecimal() and 1 <= int(choice) <= len(refs):
+            return await self.start(actor, now, refs[int(choice) - 1], correct)
+        again = await self.start(actor, now, None, correct)
         if again.text.startswith(texts.REPORT_PICK):
             return Reply(texts.REPORT_PICK_NUMBER.format(n=len(refs)) + "\n\n" + again.text, again.buttons)
         return again

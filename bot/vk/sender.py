@@ -220,7 +220,4 @@ class Sender:
 
     async def drain(self, limit_s: float = 30.0) -> bool:
         """Send until nothing is pending (tests, run-job, shutdown); False if time ran out."""
-        return await drain(self.send_batch, self._pending, lambda: self.busy, limit_s=limit_s)
-
-    async def _pending(self) -> bool:
-        return await self.outbox.pending_count_of("vk") > 0
+        return await drain(self.send_batch, self.claims.pending, lambda: self.busy, limit_s=limit_s)
